@@ -1,0 +1,160 @@
+"""Engine and session factory, SQLite durability pragmas, migrations at start.
+
+One engine per process, made by `open_database` and handed to whoever needs it (never created at
+import time). Every database the desk opens is brought to the newest schema first, so an old
+database upgrades in place and is never dropped.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import DatabaseError as SADatabaseError
+from sqlmodel import Session
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be opened; the message is written for the person at the desk."""
+
+
+def is_sqlite(engine_or_url: Engine | str) -> bool:
+    url = engine_or_url if isinstance(engine_or_url, str) else str(engine_or_url.url)
+    return url.startswith("sqlite")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """Durability first: a saved grade must survive a power cut (synchronous=FULL, WAL)."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=FULL")
+    cursor.close()
+
+
+def _prepare_sqlite_file(url: str) -> None:
+    """Create the folder and an owner-only (0600) file before SQLite creates it world-readable."""
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    path = Path(database)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        os.close(fd)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for `url` with the desk's connection settings; does not connect yet."""
+    try:
+        if is_sqlite(url):
+            _prepare_sqlite_file(url)
+            engine = create_engine(url, connect_args={"check_same_thread": False})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+        raise DatabaseUnavailable(f"The database address {url!r} is not valid: {exc}") from exc
+    except OSError as exc:
+        raise DatabaseUnavailable(f"Cannot create the database file for {url}: {exc}") from exc
+    return engine
+
+
+def migration_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.attributes["engine"] = engine
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_bare_config()).get_current_head()
+    assert head is not None, "the migrations folder has no revisions"
+    return head
+
+
+def _bare_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to `revision`; a database with tables but no Alembic stamp is refused
+    rather than guessed at."""
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+    if tables and "alembic_version" not in tables:
+        raise DatabaseUnavailable(
+            "This database has tables but no recordsdesk schema version; it was not made by "
+            "recordsdesk and will not be changed."
+        )
+    command.upgrade(migration_config(engine), revision)
+
+
+def open_database(url: str, *, migrate: bool = True) -> Engine:
+    """Open `url`, check it answers, upgrade it to the newest schema and seed reference data.
+
+    Raises DatabaseUnavailable with a plain message for anything the user can act on.
+    """
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1")
+        if migrate:
+            upgrade(engine)
+            from recordsdesk.services.reference import ensure_reference_data
+
+            with session_scope(engine) as session:
+                ensure_reference_data(session)
+    except DatabaseUnavailable:
+        engine.dispose()
+        raise
+    except (OperationalError, SADatabaseError) as exc:
+        engine.dispose()
+        reason = str(exc.orig) if getattr(exc, "orig", None) else str(exc)
+        raise DatabaseUnavailable(
+            f"Cannot open the database at {safe_url(url)}: {reason.strip().splitlines()[0]}"
+        ) from exc
+    return engine
+
+
+def safe_url(url: str) -> str:
+    """The URL with any password hidden, for messages and logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A short session that commits on success and rolls back on any error."""
+    session = Session(engine, expire_on_commit=False)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()

@@ -1,0 +1,41 @@
+"""Alembic environment: runs against the engine handed over by recordsdesk.db.
+
+Batch mode on SQLite lets later revisions alter tables (SQLite cannot ALTER most things).
+"""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlalchemy import Engine, create_engine
+from sqlmodel import SQLModel
+
+import recordsdesk.models  # noqa: F401  (registers every table on the metadata)
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _engine() -> Engine:
+    engine = config.attributes.get("engine")
+    if engine is not None:
+        return engine
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:
+        raise RuntimeError("run migrations through `recordsdesk db upgrade`")
+    return create_engine(url)
+
+
+def run_migrations_online() -> None:
+    engine = _engine()
+    with engine.begin() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=target_metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+            compare_type=True,
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+run_migrations_online()

@@ -1,0 +1,66 @@
+"""The records schema. Importing this package registers every table on SQLModel.metadata."""
+
+from recordsdesk.models.admission import AdmissionApplication, ScreeningItem
+from recordsdesk.models.audit import AuditEvent
+from recordsdesk.models.base import (
+    ApplicationDecision,
+    EnrollmentStatus,
+    GradeStatus,
+    HoldType,
+    InstitutionLevel,
+    ProgramLevel,
+    RepeatPolicy,
+    RoundingPolicy,
+    ScaleKind,
+    StaffRole,
+    StudentStatus,
+    TermStatus,
+    TranscriptFormat,
+    TranscriptRequestStatus,
+    utcnow,
+)
+from recordsdesk.models.catalog import Course, Prerequisite, Program, ProgramRequirement
+from recordsdesk.models.contact import ContactNote, TranscriptRequest
+from recordsdesk.models.enrollment import Enrollment, TransferCredit
+from recordsdesk.models.grading import GradeMark, GradingScale
+from recordsdesk.models.hold import Hold
+from recordsdesk.models.institution import Institution
+from recordsdesk.models.staff import StaffUser
+from recordsdesk.models.student import Student
+from recordsdesk.models.term import Section, Term
+
+__all__ = [
+    "AdmissionApplication",
+    "ApplicationDecision",
+    "AuditEvent",
+    "ContactNote",
+    "Course",
+    "Enrollment",
+    "EnrollmentStatus",
+    "GradeMark",
+    "GradeStatus",
+    "GradingScale",
+    "Hold",
+    "HoldType",
+    "Institution",
+    "InstitutionLevel",
+    "Prerequisite",
+    "Program",
+    "ProgramLevel",
+    "ProgramRequirement",
+    "RepeatPolicy",
+    "RoundingPolicy",
+    "ScaleKind",
+    "ScreeningItem",
+    "Section",
+    "StaffRole",
+    "StaffUser",
+    "Student",
+    "StudentStatus",
+    "Term",
+    "TermStatus",
+    "TranscriptFormat",
+    "TranscriptRequest",
+    "TranscriptRequestStatus",
+    "utcnow",
+]

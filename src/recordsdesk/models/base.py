@@ -1,0 +1,135 @@
+"""Shared vocabulary of the records schema: status words, timestamps, constraint naming.
+
+Status columns are plain strings guarded by CHECK constraints rather than native database
+enums: adding a status later is a one-line migration on both SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import SQLModel
+
+# Deterministic constraint names keep Alembic's autogenerate and our migration test stable.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC: timestamp columns store and return aware UTC on both engines."""
+    return datetime.now(UTC)
+
+
+def one_of(column: str, values: type[StrEnum], name: str | None = None) -> CheckConstraint:
+    """A CHECK constraint limiting a string column to an enum's values."""
+    allowed = ", ".join(f"'{v.value}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name or f"{column}_valid")
+
+
+class InstitutionLevel(StrEnum):
+    ELEMENTARY = "elementary"
+    SECONDARY = "secondary"
+    TERTIARY = "tertiary"
+
+
+class ProgramLevel(StrEnum):
+    ELEMENTARY = "elementary"
+    SECONDARY = "secondary"
+    UNDERGRADUATE = "undergraduate"
+    GRADUATE = "graduate"
+
+
+class TermStatus(StrEnum):
+    PLANNED = "planned"
+    REGISTRATION_OPEN = "registration_open"
+    IN_PROGRESS = "in_progress"
+    GRADING = "grading"
+    CLOSED = "closed"
+
+
+class StudentStatus(StrEnum):
+    APPLICANT = "applicant"
+    ADMITTED = "admitted"
+    ACTIVE = "active"
+    ON_LEAVE = "on_leave"
+    WITHDRAWN = "withdrawn"
+    SUSPENDED = "suspended"
+    GRADUATED = "graduated"
+    TRANSFERRED_OUT = "transferred_out"
+
+
+class ApplicationDecision(StrEnum):
+    PENDING = "pending"
+    ADMIT = "admit"
+    DENY = "deny"
+    WAITLIST = "waitlist"
+
+
+class EnrollmentStatus(StrEnum):
+    REGISTERED = "registered"
+    WAITLISTED = "waitlisted"
+    DROPPED = "dropped"
+    WITHDRAWN = "withdrawn"
+    COMPLETED = "completed"
+
+
+class GradeStatus(StrEnum):
+    NONE = "none"
+    ENTERED = "entered"
+    POSTED = "posted"
+
+
+class ScaleKind(StrEnum):
+    LETTER = "letter"
+    PASS_FAIL = "pass_fail"
+    NON_GRADE = "non_grade"
+    PERCENTAGE = "percentage"
+    STANDARDS = "standards"
+
+
+class HoldType(StrEnum):
+    FINANCIAL = "financial"
+    REGISTRAR = "registrar"
+    ADVISING = "advising"
+    DISCIPLINARY = "disciplinary"
+    HEALTH = "health"
+    LIBRARY = "library"
+
+
+class StaffRole(StrEnum):
+    CLERK = "clerk"
+    REGISTRAR = "registrar"
+    ADMIN = "admin"
+
+
+class RepeatPolicy(StrEnum):
+    LATEST = "latest"
+    HIGHEST = "highest"
+    ALL = "all"
+
+
+class RoundingPolicy(StrEnum):
+    HALF_UP = "half_up"
+    TRUNCATE = "truncate"
+
+
+class TranscriptFormat(StrEnum):
+    PDF = "pdf"
+    TEXT = "text"
+    HTML = "html"
+    JSON = "json"
+    PRINT = "print"
+
+
+class TranscriptRequestStatus(StrEnum):
+    REQUESTED = "requested"
+    RELEASED = "released"
+    REFUSED = "refused"
+    CANCELLED = "cancelled"

@@ -1,0 +1,76 @@
+"""The catalog: programs and their requirements, courses and their prerequisites."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from recordsdesk.models.base import ProgramLevel, one_of
+
+
+class Program(SQLModel, table=True):
+    __tablename__ = "program"
+    __table_args__ = (
+        one_of("level", ProgramLevel),
+        CheckConstraint("required_credits >= 0", name="required_credits_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=20)
+    name: str
+    level: str
+    award: str = ""
+    department: str = ""
+    required_credits: Decimal = Field(default=Decimal("0"), max_digits=6, decimal_places=2)
+    min_gpa: Decimal | None = Field(default=None, max_digits=4, decimal_places=2)
+    active: bool = True
+
+
+class Course(SQLModel, table=True):
+    """A catalog course. `weight` is the points an honors/AP course adds to a weighted GPA."""
+
+    __tablename__ = "course"
+    __table_args__ = (
+        one_of("level", ProgramLevel),
+        CheckConstraint("credits >= 0", name="credits_nonnegative"),
+        CheckConstraint("weight >= 0", name="weight_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(unique=True, max_length=20)
+    title: str
+    credits: Decimal = Field(max_digits=5, decimal_places=2)
+    department: str = ""
+    level: str
+    grading_scale_id: int = Field(foreign_key="grading_scale.id", index=True)
+    weight: Decimal = Field(default=Decimal("0"), max_digits=3, decimal_places=2)
+    description: str = ""
+    repeat_limit: int = 1
+    active: bool = True
+
+
+class ProgramRequirement(SQLModel, table=True):
+    """A course a program requires (degree audit reads these)."""
+
+    __tablename__ = "program_requirement"
+    __table_args__ = (UniqueConstraint("program_id", "course_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    min_mark: str | None = Field(default=None, max_length=10)
+
+
+class Prerequisite(SQLModel, table=True):
+    __tablename__ = "prerequisite"
+    __table_args__ = (
+        UniqueConstraint("course_id", "required_course_id"),
+        CheckConstraint("course_id <> required_course_id", name="not_self"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    course_id: int = Field(foreign_key="course.id", index=True)
+    required_course_id: int = Field(foreign_key="course.id", index=True)
+    min_mark: str = Field(default="D", max_length=10)

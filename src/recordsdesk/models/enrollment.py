@@ -1,0 +1,64 @@
+"""Enrollments (a student in a section, with the mark) and credit earned elsewhere."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from recordsdesk.models.base import EnrollmentStatus, GradeStatus, one_of, utcnow
+
+
+class Enrollment(SQLModel, table=True):
+    """`version` guards the mark against two desks keying the same roster."""
+
+    __tablename__ = "enrollment"
+    __table_args__ = (
+        UniqueConstraint("student_id", "section_id"),
+        Index("ix_enrollment_section_status", "section_id", "status"),
+        one_of("status", EnrollmentStatus),
+        one_of("grade_status", GradeStatus),
+        CheckConstraint("grade_status = 'none' OR mark IS NOT NULL", name="graded_has_mark"),
+        CheckConstraint(
+            "status <> 'waitlisted' OR waitlist_position IS NOT NULL", name="waitlist_positioned"
+        ),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    section_id: int = Field(foreign_key="section.id")
+    status: str = Field(default=EnrollmentStatus.REGISTERED.value)
+    registered_at: datetime = Field(default_factory=utcnow)
+    status_changed_at: datetime | None = None
+    waitlist_position: int | None = None
+    credits: Decimal | None = Field(default=None, max_digits=5, decimal_places=2)
+    mark: str | None = Field(default=None, max_length=10)
+    grade_status: str = Field(default=GradeStatus.NONE.value)
+    mark_entered_at: datetime | None = None
+    mark_entered_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    posted_at: datetime | None = None
+    posted_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    incomplete_expires: date | None = None
+    override_reason: str = ""
+    version: int = 1
+
+
+class TransferCredit(SQLModel, table=True):
+    """Credit accepted from another institution: earns credit, never enters the GPA."""
+
+    __tablename__ = "transfer_credit"
+    __table_args__ = (CheckConstraint("credits >= 0", name="credits_nonnegative"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    source_institution: str
+    source_course_code: str = ""
+    source_course_title: str = ""
+    credits: Decimal = Field(max_digits=5, decimal_places=2)
+    mark: str = Field(default="TR", max_length=10)
+    equivalent_course_id: int | None = Field(default=None, foreign_key="course.id")
+    awarded_on: date
+    entered_by_id: int | None = Field(default=None, foreign_key="staff_user.id")

@@ -1,0 +1,48 @@
+"""The institution itself and the policies every rule in the office reads."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import CheckConstraint
+from sqlmodel import Field, SQLModel
+
+from recordsdesk.models.base import InstitutionLevel, RepeatPolicy, RoundingPolicy, one_of
+
+
+class Institution(SQLModel, table=True):
+    """One row: the office's identity and policies (settings live here, not in a config file,
+    so every desk on a shared database applies the same rules)."""
+
+    __tablename__ = "institution"
+    __table_args__ = (
+        one_of("level", InstitutionLevel),
+        one_of("repeat_policy", RepeatPolicy),
+        one_of("gpa_rounding", RoundingPolicy),
+        CheckConstraint("gpa_decimals BETWEEN 0 AND 4", name="gpa_decimals_range"),
+        CheckConstraint("max_credit_load > 0", name="max_credit_load_positive"),
+        CheckConstraint("idle_lock_minutes >= 0", name="idle_lock_nonnegative"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str
+    short_name: str
+    level: str = Field(default=InstitutionLevel.TERTIARY.value)
+    address: str = ""
+    phone: str = ""
+    email: str = ""
+    website: str = ""
+    registrar_name: str = ""
+    default_grading_scale_id: int | None = Field(default=None, foreign_key="grading_scale.id")
+    student_number_pattern: str = "{year}{seq:05d}"
+    student_number_seq: int = 0
+    repeat_policy: str = Field(default=RepeatPolicy.LATEST.value)
+    gpa_rounding: str = Field(default=RoundingPolicy.HALF_UP.value)
+    gpa_decimals: int = 2
+    deans_list_min_gpa: Decimal = Field(default=Decimal("3.50"), max_digits=4, decimal_places=2)
+    probation_below_gpa: Decimal = Field(default=Decimal("2.00"), max_digits=4, decimal_places=2)
+    max_credit_load: Decimal = Field(default=Decimal("18"), max_digits=5, decimal_places=2)
+    incomplete_days: int = 120
+    idle_lock_minutes: int = 5
+    minor_age_years: int = 18
+    version: int = 1

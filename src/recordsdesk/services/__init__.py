@@ -1,0 +1,1 @@
+"""The office's rules. Plain functions that take a Session and the acting staff member."""

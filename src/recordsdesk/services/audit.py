@@ -1,0 +1,102 @@
+"""The audit trail: who, when, what, before and after, chained by hashes.
+
+`record` is called inside the service's own transaction, so a change and its audit event are
+committed together or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, SQLModel, select
+
+from recordsdesk.models import AuditEvent, utcnow
+from recordsdesk.services.actor import Actor
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return value
+
+
+def snapshot(row: SQLModel, fields: list[str] | None = None) -> dict[str, Any]:
+    """A JSON-ready copy of a row's fields (all of them, or the named ones)."""
+    data = row.model_dump()
+    if fields is not None:
+        data = {k: data[k] for k in fields}
+    return {k: _plain(v) for k, v in data.items()}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Only the fields that changed, as (before, after)."""
+    changed = [k for k in after if before.get(k) != after.get(k)]
+    return {k: before.get(k) for k in changed}, {k: after[k] for k in changed}
+
+
+def entry_hash(prev_hash: str, event: AuditEvent) -> str:
+    """The hash of an event's content and its predecessor's hash (the chain's link)."""
+    payload = json.dumps(
+        [
+            prev_hash,
+            event.occurred_at.isoformat() if event.occurred_at else "",
+            event.actor_username,
+            event.action,
+            event.entity,
+            event.entity_id,
+            event.student_id,
+            event.before,
+            event.after,
+            event.reason,
+        ],
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _last_hash(session: Session) -> str:
+    last_id = session.exec(select(func.max(AuditEvent.id))).one()
+    if last_id is None:
+        return ""
+    event = session.get(AuditEvent, last_id)
+    return event.entry_hash if event else ""
+
+
+def record(
+    session: Session,
+    actor: Actor,
+    *,
+    action: str,
+    entity: str,
+    entity_id: object = "",
+    student_id: int | None = None,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """Append an audit event to the session's transaction (flushed, not committed)."""
+    event = AuditEvent(
+        occurred_at=utcnow(),
+        actor_id=actor.id,
+        actor_username=actor.username,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        student_id=student_id,
+        before=json.dumps(before, ensure_ascii=False, sort_keys=True) if before else None,
+        after=json.dumps(after, ensure_ascii=False, sort_keys=True) if after else None,
+        reason=reason,
+    )
+    event.prev_hash = _last_hash(session)
+    event.entry_hash = entry_hash(event.prev_hash, event)
+    session.add(event)
+    session.flush()
+    return event
