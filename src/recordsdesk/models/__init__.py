@@ -62,5 +62,6 @@ __all__ = [
     "TranscriptFormat",
     "TranscriptRequest",
     "TranscriptRequestStatus",
+    "TransferCredit",
     "utcnow",
 ]

@@ -187,6 +187,7 @@ def upgrade() -> None:
         sa.Column("incomplete_days", sa.Integer(), nullable=False),
         sa.Column("idle_lock_minutes", sa.Integer(), nullable=False),
         sa.Column("minor_age_years", sa.Integer(), nullable=False),
+        sa.Column("demo", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.CheckConstraint(
             "gpa_rounding IN ('half_up', 'truncate')",

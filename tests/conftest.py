@@ -1,0 +1,127 @@
+"""Shared fixtures: an isolated data directory for every test and a fresh database per test.
+
+Database tests ask for `database_url` or `engine`. They run on SQLite by default; with
+`RECORDSDESK_TEST_BACKEND=postgresql` and `RECORDSDESK_TEST_POSTGRES_URL` set (as `.ci/run` does)
+the same tests run on PostgreSQL, each in a database cloned from a migrated template.
+Tests using these fixtures are marked `db` automatically, so `pytest -m db` selects them.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import Session
+
+from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.actor import Actor, system_actor
+
+BACKEND = os.environ.get("RECORDSDESK_TEST_BACKEND", "sqlite")
+POSTGRES_URL = os.environ.get("RECORDSDESK_TEST_POSTGRES_URL", "")
+TEMPLATE_DB = "recordsdesk_template"
+_database_numbers = itertools.count(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if {"database_url", "engine"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.db)
+
+
+@pytest.fixture(autouse=True)
+def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches the real user data directory or an inherited database setting."""
+    data = tmp_path / "recordsdesk-data"
+    monkeypatch.setenv("RECORDSDESK_DATA_DIR", str(data))
+    monkeypatch.delenv("RECORDSDESK_DATABASE_URL", raising=False)
+    return data
+
+
+def _admin_engine() -> Engine:
+    return create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[str]:
+    """A migrated, seeded database that each test's database is cloned from (fast)."""
+    if not POSTGRES_URL:
+        pytest.fail("RECORDSDESK_TEST_BACKEND=postgresql needs RECORDSDESK_TEST_POSTGRES_URL")
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
+        connection.execute(text(f"CREATE DATABASE {TEMPLATE_DB}"))
+    template_url = make_url(POSTGRES_URL).set(database=TEMPLATE_DB)
+    open_database(template_url.render_as_string(hide_password=False)).dispose()
+    yield TEMPLATE_DB
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {TEMPLATE_DB}"))
+    admin.dispose()
+
+
+def new_postgres_database(template: str | None) -> tuple[str, str]:
+    """Create an empty (or template-cloned) PostgreSQL database; return (name, url)."""
+    name = f"rd_test_{os.getpid()}_{next(_database_numbers)}"
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name}"))
+        clause = f" TEMPLATE {template}" if template else ""
+        connection.execute(text(f"CREATE DATABASE {name}{clause}"))
+    admin.dispose()
+    url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    return name, url
+
+
+def drop_postgres_database(name: str) -> None:
+    admin = _admin_engine()
+    with admin.connect() as connection:
+        connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    admin.dispose()
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Path) -> Iterator[str]:
+    """A database with nothing in it yet (not migrated), on the backend under test."""
+    if BACKEND == "postgresql":
+        name, url = new_postgres_database(None)
+        yield url
+        drop_postgres_database(name)
+    else:
+        yield f"sqlite:///{tmp_path / 'empty.db'}"
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh migrated database on the backend under test."""
+    if BACKEND == "postgresql":
+        template = request.getfixturevalue("postgres_template")
+        name, url = new_postgres_database(template)
+        yield url
+        drop_postgres_database(name)
+    else:
+        url = f"sqlite:///{tmp_path / 'records.db'}"
+        open_database(url).dispose()
+        yield url
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    with session_scope(engine) as session:
+        yield session
+
+
+@pytest.fixture
+def system(engine: Engine) -> Actor:
+    with session_scope(engine) as session:
+        return system_actor(session)
