@@ -1,0 +1,1 @@
+"""Renderers: transcript and report values in, documents out (no database, no UI)."""
