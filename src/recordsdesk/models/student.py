@@ -24,6 +24,10 @@ class Student(SQLModel, table=True):
             name="departure_dated",
         ),
         CheckConstraint(
+            f"status NOT IN ({_DEPARTED}) OR departure_reason <> ''",
+            name="departure_reasoned",
+        ),
+        CheckConstraint(
             "departure_date IS NULL OR admission_date IS NULL OR admission_date <= departure_date",
             name="dates_ordered",
         ),

@@ -264,6 +264,10 @@ def upgrade() -> None:
             name=op.f("ck_student_departure_dated"),
         ),
         sa.CheckConstraint(
+            "status NOT IN ('withdrawn', 'graduated', 'transferred_out') OR departure_reason <> ''",
+            name=op.f("ck_student_departure_reasoned"),
+        ),
+        sa.CheckConstraint(
             "departure_date IS NULL OR admission_date IS NULL OR admission_date <= departure_date",
             name=op.f("ck_student_dates_ordered"),
         ),
