@@ -1,0 +1,449 @@
+"""The student record as the desk shows it: one read, plain frozen values, no live ORM rows.
+
+Reading a record is not audited (only changes are); the confidential flag travels with the
+record so every screen can show the banner.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from recordsdesk.models import (
+    ContactNote,
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    GradeMark,
+    GradeStatus,
+    GradingScale,
+    Hold,
+    Program,
+    ScaleKind,
+    Section,
+    StaffUser,
+    Student,
+    Term,
+    TranscriptRequest,
+    TransferCredit,
+)
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.errors import NotFound
+
+ZERO = Decimal("0")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Every field of the student row, as stored."""
+
+    id: int
+    student_number: str
+    legal_first_name: str
+    legal_middle_name: str
+    legal_last_name: str
+    preferred_name: str
+    former_names: str
+    birth_date: date | None
+    email: str
+    phone: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    guardian_name: str
+    guardian_relationship: str
+    guardian_phone: str
+    guardian_email: str
+    program_code: str
+    program_name: str
+    program_level: str
+    grade_level: str
+    class_year: int | None
+    status: str
+    entry_term_code: str
+    admission_date: date | None
+    departure_date: date | None
+    departure_reason: str
+    degree_conferred: str
+    conferral_date: date | None
+    honours: str
+    confidential: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @property
+    def legal_name(self) -> str:
+        parts = (self.legal_first_name, self.legal_middle_name, self.legal_last_name)
+        return " ".join(p for p in parts if p)
+
+    @property
+    def level(self) -> str:
+        if self.grade_level:
+            return self.grade_level
+        return str(self.class_year) if self.class_year is not None else ""
+
+
+@dataclass(frozen=True)
+class CourseResult:
+    """A finished course (completed or withdrawn) as the academic history lists it."""
+
+    course_code: str
+    course_title: str
+    section_code: str
+    credits: Decimal
+    mark: str
+    grade_status: str
+    enrollment_status: str
+    earns_credit: bool
+
+
+@dataclass(frozen=True)
+class TermHistory:
+    term_code: str
+    term_name: str
+    start_date: date
+    courses: tuple[CourseResult, ...]
+
+
+@dataclass(frozen=True)
+class TransferRow:
+    source_institution: str
+    source_course_code: str
+    source_course_title: str
+    credits: Decimal
+    mark: str
+    equivalent_course_code: str
+    awarded_on: date
+
+
+@dataclass(frozen=True)
+class RegistrationRow:
+    """A registered or waitlisted enrollment: what the student is taking now or next."""
+
+    term_code: str
+    term_status: str
+    course_code: str
+    course_title: str
+    section_code: str
+    credits: Decimal
+    status: str
+    waitlist_position: int | None
+    instructor: str
+    meeting_days: str
+    start_time: time | None
+    end_time: time | None
+    room: str
+
+
+@dataclass(frozen=True)
+class HoldRow:
+    hold_type: str
+    blocks_registration: bool
+    blocks_transcript: bool
+    reason: str
+    placed_by: str
+    placed_at: datetime
+    released_by: str
+    released_at: datetime | None
+    release_reason: str
+
+    @property
+    def active(self) -> bool:
+        return self.released_at is None
+
+
+@dataclass(frozen=True)
+class NoteRow:
+    created_at: datetime
+    author: str
+    channel: str
+    body: str
+
+
+@dataclass(frozen=True)
+class TranscriptRequestRow:
+    requested_at: datetime
+    requested_by: str
+    official: bool
+    recipient: str
+    format: str
+    status: str
+    released_at: datetime | None
+    released_by: str
+    note: str
+
+
+@dataclass(frozen=True)
+class StudentRecord:
+    profile: Profile
+    credits_earned: Decimal
+    history: tuple[TermHistory, ...]
+    transfer_credits: tuple[TransferRow, ...]
+    registrations: tuple[RegistrationRow, ...]
+    holds: tuple[HoldRow, ...]
+    notes: tuple[NoteRow, ...]
+    transcript_requests: tuple[TranscriptRequestRow, ...]
+
+    @property
+    def has_active_hold(self) -> bool:
+        return any(h.active for h in self.holds)
+
+
+def get_student_record(session: Session, *, actor: Actor, student_id: int) -> StudentRecord:
+    """The whole record of one student. Raises NotFound for an unknown id.
+
+    Credits earned count posted marks whose scale says they earn credit, plus transfer credit;
+    GPA is the transcript's business, not computed here.
+    """
+    del actor  # any staff role may read a record; reads are not audited
+    student = session.get(Student, student_id)
+    if student is None:
+        raise NotFound(f"There is no student with id {student_id}.")
+    staff = _staff_names(session)
+    history = _history(session, student_id)
+    transfers = _transfers(session, student_id)
+    earned = sum(
+        (c.credits for term in history for c in term.courses if c.earns_credit), start=ZERO
+    ) + sum((t.credits for t in transfers), start=ZERO)
+    return StudentRecord(
+        profile=_profile(session, student),
+        credits_earned=earned,
+        history=history,
+        transfer_credits=transfers,
+        registrations=_registrations(session, student_id),
+        holds=_holds(session, student_id, staff),
+        notes=_notes(session, student_id, staff),
+        transcript_requests=_transcript_requests(session, student_id, staff),
+    )
+
+
+def _staff_names(session: Session) -> dict[int, str]:
+    return {
+        user_id: username
+        for user_id, username in session.exec(select(StaffUser.id, StaffUser.username)).all()
+        if user_id is not None
+    }
+
+
+def _profile(session: Session, student: Student) -> Profile:
+    assert student.id is not None
+    program = session.get(Program, student.program_id) if student.program_id else None
+    entry_term = session.get(Term, student.entry_term_id) if student.entry_term_id else None
+    return Profile(
+        id=student.id,
+        student_number=student.student_number,
+        legal_first_name=student.legal_first_name,
+        legal_middle_name=student.legal_middle_name,
+        legal_last_name=student.legal_last_name,
+        preferred_name=student.preferred_name,
+        former_names=student.former_names,
+        birth_date=student.birth_date,
+        email=student.email,
+        phone=student.phone,
+        address_line1=student.address_line1,
+        address_line2=student.address_line2,
+        city=student.city,
+        region=student.region,
+        postal_code=student.postal_code,
+        country=student.country,
+        guardian_name=student.guardian_name,
+        guardian_relationship=student.guardian_relationship,
+        guardian_phone=student.guardian_phone,
+        guardian_email=student.guardian_email,
+        program_code=program.code if program else "",
+        program_name=program.name if program else "",
+        program_level=program.level if program else "",
+        grade_level=student.grade_level,
+        class_year=student.class_year,
+        status=student.status,
+        entry_term_code=entry_term.code if entry_term else "",
+        admission_date=student.admission_date,
+        departure_date=student.departure_date,
+        departure_reason=student.departure_reason,
+        degree_conferred=student.degree_conferred,
+        conferral_date=student.conferral_date,
+        honours=student.honours,
+        confidential=student.confidential,
+        created_at=student.created_at,
+        updated_at=student.updated_at,
+        version=student.version,
+    )
+
+
+def _credit_marks(session: Session) -> tuple[dict[tuple[int, str], bool], dict[str, bool]]:
+    """Which marks earn credit: per (scale, mark), and for the non-grade marks (W, I, ...) that
+    any course may receive whatever its own scale."""
+    rows = session.exec(
+        select(GradeMark.scale_id, GradeMark.mark, GradeMark.earns_credit, GradingScale.kind).join(
+            GradingScale, col(GradingScale.id) == col(GradeMark.scale_id)
+        )
+    ).all()
+    by_scale = {(scale_id, mark): earns for scale_id, mark, earns, _ in rows}
+    non_grade = {mark: earns for _, mark, earns, kind in rows if kind == ScaleKind.NON_GRADE}
+    return by_scale, non_grade
+
+
+def _history(session: Session, student_id: int) -> tuple[TermHistory, ...]:
+    finished = (EnrollmentStatus.COMPLETED.value, EnrollmentStatus.WITHDRAWN.value)
+    rows = session.exec(
+        select(Enrollment, Section, Course, Term)
+        .join(Section, col(Section.id) == col(Enrollment.section_id))
+        .join(Course, col(Course.id) == col(Section.course_id))
+        .join(Term, col(Term.id) == col(Section.term_id))
+        .where(Enrollment.student_id == student_id, col(Enrollment.status).in_(finished))
+        .order_by(col(Term.start_date), col(Term.code), col(Course.code))
+    ).all()
+    by_scale, non_grade = _credit_marks(session)
+    terms: dict[int, tuple[Term, list[CourseResult]]] = {}
+    for enrollment, section, course, term in rows:
+        mark = enrollment.mark or (
+            "W" if enrollment.status == EnrollmentStatus.WITHDRAWN.value else ""
+        )
+        posted = enrollment.grade_status == GradeStatus.POSTED.value
+        earns = (
+            posted
+            and enrollment.status == EnrollmentStatus.COMPLETED.value
+            and by_scale.get((course.grading_scale_id, mark), non_grade.get(mark, False))
+        )
+        result = CourseResult(
+            course_code=course.code,
+            course_title=course.title,
+            section_code=section.section_code,
+            credits=enrollment.credits if enrollment.credits is not None else course.credits,
+            mark=mark,
+            grade_status=enrollment.grade_status,
+            enrollment_status=enrollment.status,
+            earns_credit=bool(earns),
+        )
+        assert term.id is not None
+        terms.setdefault(term.id, (term, []))[1].append(result)
+    return tuple(
+        TermHistory(
+            term_code=term.code,
+            term_name=term.name,
+            start_date=term.start_date,
+            courses=tuple(courses),
+        )
+        for term, courses in terms.values()
+    )
+
+
+def _transfers(session: Session, student_id: int) -> tuple[TransferRow, ...]:
+    rows = session.exec(
+        select(TransferCredit, Course)
+        .join(Course, col(Course.id) == col(TransferCredit.equivalent_course_id), isouter=True)
+        .where(TransferCredit.student_id == student_id)
+        .order_by(col(TransferCredit.awarded_on), col(TransferCredit.id))
+    ).all()
+    return tuple(
+        TransferRow(
+            source_institution=t.source_institution,
+            source_course_code=t.source_course_code,
+            source_course_title=t.source_course_title,
+            credits=t.credits,
+            mark=t.mark,
+            equivalent_course_code=course.code if course else "",
+            awarded_on=t.awarded_on,
+        )
+        for t, course in rows
+    )
+
+
+def _registrations(session: Session, student_id: int) -> tuple[RegistrationRow, ...]:
+    current = (EnrollmentStatus.REGISTERED.value, EnrollmentStatus.WAITLISTED.value)
+    rows = session.exec(
+        select(Enrollment, Section, Course, Term)
+        .join(Section, col(Section.id) == col(Enrollment.section_id))
+        .join(Course, col(Course.id) == col(Section.course_id))
+        .join(Term, col(Term.id) == col(Section.term_id))
+        .where(Enrollment.student_id == student_id, col(Enrollment.status).in_(current))
+        .order_by(col(Term.start_date), col(Course.code))
+    ).all()
+    return tuple(
+        RegistrationRow(
+            term_code=term.code,
+            term_status=term.status,
+            course_code=course.code,
+            course_title=course.title,
+            section_code=section.section_code,
+            credits=enrollment.credits if enrollment.credits is not None else course.credits,
+            status=enrollment.status,
+            waitlist_position=enrollment.waitlist_position,
+            instructor=section.instructor,
+            meeting_days=section.meeting_days,
+            start_time=section.start_time,
+            end_time=section.end_time,
+            room=section.room,
+        )
+        for enrollment, section, course, term in rows
+    )
+
+
+def _holds(session: Session, student_id: int, staff: dict[int, str]) -> tuple[HoldRow, ...]:
+    holds = session.exec(
+        select(Hold).where(Hold.student_id == student_id).order_by(col(Hold.placed_at).desc())
+    ).all()
+    rows = [
+        HoldRow(
+            hold_type=h.hold_type,
+            blocks_registration=h.blocks_registration,
+            blocks_transcript=h.blocks_transcript,
+            reason=h.reason,
+            placed_by=staff.get(h.placed_by_id, ""),
+            placed_at=h.placed_at,
+            released_by=staff.get(h.released_by_id, "") if h.released_by_id else "",
+            released_at=h.released_at,
+            release_reason=h.release_reason,
+        )
+        for h in holds
+    ]
+    rows.sort(key=lambda h: not h.active)  # active holds first, newest first within each
+    return tuple(rows)
+
+
+def _notes(session: Session, student_id: int, staff: dict[int, str]) -> tuple[NoteRow, ...]:
+    notes = session.exec(
+        select(ContactNote)
+        .where(ContactNote.student_id == student_id)
+        .order_by(col(ContactNote.created_at).desc())
+    ).all()
+    return tuple(
+        NoteRow(
+            created_at=n.created_at,
+            author=staff.get(n.author_id, ""),
+            channel=n.channel,
+            body=n.body,
+        )
+        for n in notes
+    )
+
+
+def _transcript_requests(
+    session: Session, student_id: int, staff: dict[int, str]
+) -> tuple[TranscriptRequestRow, ...]:
+    requests = session.exec(
+        select(TranscriptRequest)
+        .where(TranscriptRequest.student_id == student_id)
+        .order_by(col(TranscriptRequest.requested_at).desc())
+    ).all()
+    return tuple(
+        TranscriptRequestRow(
+            requested_at=r.requested_at,
+            requested_by=staff.get(r.requested_by_id, ""),
+            official=r.official,
+            recipient=r.recipient,
+            format=r.format,
+            status=r.status,
+            released_at=r.released_at,
+            released_by=staff.get(r.released_by_id, "") if r.released_by_id else "",
+            note=r.note,
+        )
+        for r in requests
+    )

@@ -1,0 +1,28 @@
+"""Turn any exception a worker raised into one plain sentence for the person at the desk."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+
+from recordsdesk.db import DatabaseUnavailable
+from recordsdesk.services.errors import RecordsError
+from recordsdesk.ui.context import first_line
+
+
+def describe_error(error: BaseException) -> str:
+    """A message without a traceback: the service's own words for refusals, a plain account
+    of what happened for anything else."""
+    if isinstance(error, RecordsError | DatabaseUnavailable):
+        return str(error)
+    if isinstance(error, OperationalError | InterfaceError) or (
+        isinstance(error, DBAPIError) and error.connection_invalidated
+    ):
+        return (
+            "The database cannot be reached right now "
+            f"({first_line(error)}). Nothing was changed; try again when it is back."
+        )
+    if isinstance(error, SQLAlchemyError):
+        return f"The database refused the request: {first_line(error)}"
+    detail = str(error).strip().splitlines()
+    suffix = f": {detail[0]}" if detail else ""
+    return f"Something went wrong ({type(error).__name__}{suffix})."

@@ -1,0 +1,47 @@
+"""The base of every desk screen: access to the records and the one worker-error handler."""
+
+from __future__ import annotations
+
+from typing import ClassVar, cast
+
+from textual import events, on
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from recordsdesk.ui.context import DeskContext, DeskHost
+from recordsdesk.ui.errors import describe_error
+
+
+def report_worker_failure(screen: Screen[object], worker: Worker[object]) -> None:
+    """Surface a failed worker as an error notification (never a traceback on screen)."""
+    if worker.error is None:
+        return
+    screen.app.log.error(f"worker {worker.name!r} failed", worker.error)
+    screen.notify(
+        describe_error(worker.error), title="Could not finish", severity="error", markup=False
+    )
+
+
+class DeskScreen(Screen[None]):
+    """Workers started by a screen report their state to that screen only (the message does not
+    bubble), so every screen inherits this handler from here."""
+
+    #: The screen's name in the header, beside the acting staff member.
+    SCREEN_NAME: ClassVar[str] = ""
+    #: What the screen is for, shown first in its F1 help.
+    PURPOSE: ClassVar[str] = ""
+
+    @property
+    def desk(self) -> DeskContext:
+        return cast(DeskHost, self.app).desk
+
+    @on(events.Mount)
+    def _show_who_acts(self) -> None:
+        actor = self.desk.actor
+        parts = [f"{actor.username} ({actor.role.value})", self.SCREEN_NAME]
+        self.sub_title = " · ".join(p for p in parts if p)
+
+    @on(Worker.StateChanged)
+    def _worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            report_worker_failure(self, event.worker)

@@ -1,0 +1,66 @@
+"""F1 help: what the current screen is for and every key it answers to, so a new member of
+staff never needs a manual. Built from the screen's own BINDINGS, so it cannot drift from them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.screen import ModalScreen, Screen
+from textual.widgets import DataTable, Static
+
+
+def key_bindings(node_type: type[object]) -> list[Binding]:
+    """The bindings a class declares, its own first, then inherited ones it does not override."""
+    seen: set[str] = set()
+    found: list[Binding] = []
+    for klass in node_type.__mro__:
+        declared: Iterable[BindingType] = klass.__dict__.get("BINDINGS", ())
+        for binding in Binding.make_bindings(declared):
+            if binding.system or not binding.description or binding.key in seen:
+                continue
+            seen.add(binding.key)
+            found.append(binding)
+    return found
+
+
+class HelpModal(ModalScreen[None]):
+    """Help for the screen underneath; Esc (or F1 again) closes it."""
+
+    CSS_PATH = "help.tcss"
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close help"),
+        Binding("f1", "dismiss", "Close help", show=False),
+    ]
+
+    def __init__(self, screen: Screen[object], *, title: str, purpose: str) -> None:
+        super().__init__()
+        self._for_screen = screen
+        self._title = title
+        self._purpose = purpose
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="help-box"):
+            yield Static(Text(f"Help: {self._title}", style="bold"), id="help-title")
+            yield Static(Text(self._purpose), id="help-purpose")
+            yield Static(Text("Keys on this screen", style="bold"), classes="help-heading")
+            yield DataTable(id="help-screen-keys", show_cursor=False)
+            yield Static(Text("Keys everywhere", style="bold"), classes="help-heading")
+            yield DataTable(id="help-app-keys", show_cursor=False)
+            yield Static(Text("Esc closes this help."), id="help-close")
+
+    def on_mount(self) -> None:
+        self._fill("#help-screen-keys", key_bindings(type(self._for_screen)))
+        self._fill("#help-app-keys", key_bindings(type(self.app)))
+
+    def _fill(self, selector: str, bindings: list[Binding]) -> None:
+        table = self.query_one(selector, DataTable)
+        table.add_columns("Key", "Does")
+        for binding in bindings:
+            table.add_row(
+                Text(self.app.get_key_display(binding), style="bold"), Text(binding.description)
+            )
+        table.add_class("empty" if not bindings else "filled")

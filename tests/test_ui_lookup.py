@@ -1,0 +1,145 @@
+"""The lookup screen through the Pilot: type-ahead results, accents, markup safety, opening a
+record and coming back with the search kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from rich.text import Text
+from sqlalchemy import Engine
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static
+
+from recordsdesk.db import session_scope
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.lookup import LookupResult
+from recordsdesk.ui.app import RecordsDeskApp, make_app
+from recordsdesk.ui.screens.lookup import LookupFinished, LookupScreen
+from recordsdesk.ui.screens.student import StudentScreen
+from tests.desk_data import DeskData, seed_desk
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def desk_data(engine: Engine, system: Actor) -> DeskData:
+    with session_scope(engine) as session:
+        return seed_desk(session, system.id)
+
+
+@pytest.fixture
+def app(engine: Engine, desk_data: DeskData) -> Iterator[RecordsDeskApp]:
+    yield make_app(engine, username="system")
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    """Let every worker finish and every message it posted be handled."""
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def rows(table: DataTable[object]) -> list[list[str]]:
+    return [
+        [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(i)]
+        for i in range(table.row_count)
+    ]
+
+
+def results(app: RecordsDeskApp) -> list[list[str]]:
+    return rows(app.screen.query_one("#lookup-results", DataTable))
+
+
+async def test_typing_shows_matches_on_every_keystroke(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        assert isinstance(app.screen, LookupScreen)
+        assert app.screen.focused is app.screen.query_one("#lookup-query", Input)
+        assert results(app) == []
+        await pilot.press("g", "a")
+        await settle(pilot)
+        assert len(results(app)) == 5  # García, Gallagher, three Garners
+        await pilot.press("r")
+        await settle(pilot)
+        shown = results(app)
+        assert [r[0] for r in shown] == ["2025000101", "2025000200", "2025000201", "2025000202"]
+        assert shown[0][1:] == [
+            *("García, José (Pepe)", "2006-03-14", "BSC-BIO", "2029", "active", "HOLD")
+        ]
+        summary = app.screen.query_one("#lookup-summary", Static)
+        assert str(summary.render()) == "4 matches"
+
+
+async def test_title_names_the_institution_and_the_acting_user(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE):
+        assert app.title == "Institution"
+        assert app.screen.sub_title == "system (admin) · Lookup"
+
+
+async def test_accents_and_markup_are_shown_as_typed(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"josé")
+        await settle(pilot)
+        assert [r[1] for r in results(app)] == ["García, José (Pepe)"]
+        app.screen.query_one("#lookup-query", Input).value = "[b]"
+        await settle(pilot)
+        table = app.screen.query_one("#lookup-results", DataTable)
+        name = table.get_row_at(0)[1]
+        assert isinstance(name, Text) and name.plain == "Brackets, [b]Bob"
+        assert not name.spans  # not parsed: no bold span where the markup would have been
+        assert [r[0] for r in rows(table)] == ["2025000102"]
+
+
+async def test_confidential_flag_in_results(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"siob")
+        await settle(pilot)
+        assert results(app)[0][-1] == "CONFIDENTIAL"
+
+
+async def test_escape_clears_and_empty_query_shows_the_hint(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"kim")
+        await settle(pilot)
+        assert len(results(app)) == 3
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen.query_one("#lookup-query", Input).value == ""
+        assert results(app) == []
+        summary = str(app.screen.query_one("#lookup-summary", Static).render())
+        assert summary.startswith("Type part of a name")
+
+
+async def test_stale_results_are_dropped(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LookupScreen)
+        await pilot.press(*"kim")
+        await settle(pilot)
+        screen.post_message(LookupFinished("ki", LookupResult(rows=(), total=0)))
+        await pilot.pause()
+        assert len(results(app)) == 3  # the answer for "ki" arrived late and was ignored
+
+
+async def test_enter_opens_record_and_escape_returns_with_search_kept(
+    app: RecordsDeskApp, desk_data: DeskData
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"gar")
+        await settle(pilot)
+        await pilot.press("down", "down")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StudentScreen)
+        assert app.screen.student_id != desk_data.garcia_id  # the third row: Garner1
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LookupScreen)
+        assert app.screen.query_one("#lookup-query", Input).value == "gar"
+        table = app.screen.query_one("#lookup-results", DataTable)
+        assert (table.row_count, table.cursor_row) == (4, 2)
+        await pilot.press("up", "up", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StudentScreen)
+        assert app.screen.student_id == desk_data.garcia_id
