@@ -1,0 +1,443 @@
+"""Student records: enroll a new student, read a profile, change a record.
+
+Every change is validated field by field before anything is written, is guarded by the record's
+`version` (two desks never overwrite each other silently) and writes its audit event in the same
+transaction as the change. Callers own the transaction (`db.session_scope`): a refusal raised here
+leaves it with nothing written by this module.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, fields
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
+
+from recordsdesk.models import (
+    AuditEvent,
+    Institution,
+    Program,
+    Student,
+    StudentStatus,
+    Term,
+    utcnow,
+)
+from recordsdesk.services import audit
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.errors import NotFound, RecordsError, StaleRecord, ValidationFailed
+
+ENTITY = "student"
+DEPARTED_STATUSES = frozenset(
+    {StudentStatus.WITHDRAWN, StudentStatus.GRADUATED, StudentStatus.TRANSFERRED_OUT}
+)
+TEXT_FIELDS = frozenset(
+    {
+        "legal_first_name",
+        "legal_middle_name",
+        "legal_last_name",
+        "preferred_name",
+        "former_names",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "city",
+        "region",
+        "postal_code",
+        "country",
+        "guardian_name",
+        "guardian_relationship",
+        "guardian_phone",
+        "guardian_email",
+        "grade_level",
+        "departure_reason",
+        "degree_conferred",
+        "honours",
+    }
+)
+DATE_FIELDS = frozenset({"birth_date", "admission_date", "departure_date", "conferral_date"})
+REFERENCE_FIELDS: dict[str, type[Program] | type[Term]] = {
+    "program_id": Program,
+    "entry_term_id": Term,
+}
+EDITABLE_FIELDS = (
+    TEXT_FIELDS
+    | DATE_FIELDS
+    | frozenset(REFERENCE_FIELDS)
+    | {"class_year", "status", "confidential"}
+)
+MAX_LENGTHS = {"grade_level": 20, "student_number": 20}
+EARLIEST_PLAUSIBLE = date(1900, 1, 1)
+MAX_NUMBER_ATTEMPTS = 10_000
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+
+
+@dataclass(frozen=True, kw_only=True)
+class StudentCreate:
+    """What the admission form collects; every field but the last name may stay empty.
+
+    `student_number` is normally left out so the institution's numbering assigns one; imports
+    that carry numbers from another system pass them in.
+    """
+
+    legal_last_name: str = ""
+    legal_first_name: str = ""
+    legal_middle_name: str = ""
+    preferred_name: str = ""
+    former_names: str = ""
+    birth_date: date | str | None = None
+    email: str = ""
+    phone: str = ""
+    address_line1: str = ""
+    address_line2: str = ""
+    city: str = ""
+    region: str = ""
+    postal_code: str = ""
+    country: str = ""
+    guardian_name: str = ""
+    guardian_relationship: str = ""
+    guardian_phone: str = ""
+    guardian_email: str = ""
+    program_id: int | None = None
+    grade_level: str = ""
+    class_year: int | None = None
+    status: str = StudentStatus.APPLICANT.value
+    entry_term_id: int | None = None
+    admission_date: date | str | None = None
+    departure_date: date | str | None = None
+    departure_reason: str = ""
+    degree_conferred: str = ""
+    conferral_date: date | str | None = None
+    honours: str = ""
+    confidential: bool = False
+    student_number: str | None = None
+
+
+@dataclass(frozen=True)
+class StudentProfile:
+    """A student record as the desk shows it: a plain value, safe to hand to another thread."""
+
+    id: int
+    student_number: str
+    legal_first_name: str
+    legal_middle_name: str
+    legal_last_name: str
+    preferred_name: str
+    former_names: str
+    birth_date: date | None
+    email: str
+    phone: str
+    address_line1: str
+    address_line2: str
+    city: str
+    region: str
+    postal_code: str
+    country: str
+    guardian_name: str
+    guardian_relationship: str
+    guardian_phone: str
+    guardian_email: str
+    program_id: int | None
+    grade_level: str
+    class_year: int | None
+    status: str
+    entry_term_id: int | None
+    admission_date: date | None
+    departure_date: date | None
+    departure_reason: str
+    degree_conferred: str
+    conferral_date: date | None
+    honours: str
+    confidential: bool
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @property
+    def display_name(self) -> str:
+        """'Last, First' with the preferred name in parentheses when it differs."""
+        first = self.legal_first_name
+        if self.preferred_name and self.preferred_name != first:
+            first = f"{first} ({self.preferred_name})" if first else self.preferred_name
+        return f"{self.legal_last_name}, {first}" if first else self.legal_last_name
+
+    @property
+    def departed(self) -> bool:
+        return self.status in DEPARTED_STATUSES
+
+    @classmethod
+    def from_row(cls, row: Student) -> StudentProfile:
+        assert row.id is not None
+        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+
+
+# --- field validation ---------------------------------------------------------------------------
+
+
+def _clean_date(field: str, value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        raise ValidationFailed(field, "must be a date without a time of day.")
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            raise ValidationFailed(field, f"{value!r} is not a date (YYYY-MM-DD).") from None
+    raise ValidationFailed(field, "must be a date.")
+
+
+def _clean_int(field: str, value: object) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValidationFailed(field, "must be a whole number.")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    raise ValidationFailed(field, f"{value!r} is not a whole number.")
+
+
+def _clean(field: str, value: object) -> Any:
+    """One field's value in its stored form, or ValidationFailed naming the field."""
+    if field in TEXT_FIELDS:
+        if value is None:
+            return ""
+        if not isinstance(value, str):
+            raise ValidationFailed(field, "must be text.")
+        text = value.strip()
+        limit = MAX_LENGTHS.get(field)
+        if limit is not None and len(text) > limit:
+            raise ValidationFailed(field, f"must be at most {limit} characters.")
+        if field in ("email", "guardian_email") and text and not _EMAIL.fullmatch(text):
+            raise ValidationFailed(field, f"{text!r} is not an email address (name@example.org).")
+        return text
+    if field in DATE_FIELDS:
+        return _clean_date(field, value)
+    if field in REFERENCE_FIELDS:
+        return _clean_int(field, value)
+    if field == "class_year":
+        year = _clean_int(field, value)
+        if year is not None and not 1900 <= year <= 2200:
+            raise ValidationFailed(field, f"{year} is not a plausible class year.")
+        return year
+    if field == "status":
+        try:
+            return StudentStatus(value if isinstance(value, str) else "").value
+        except ValueError:
+            allowed = ", ".join(s.value for s in StudentStatus)
+            raise ValidationFailed(field, f"{value!r} is not a status ({allowed}).") from None
+    if field == "confidential":
+        if not isinstance(value, bool):
+            raise ValidationFailed(field, "must be yes or no.")
+        return value
+    raise ValidationFailed(field, "is not a field of the student record.")
+
+
+def _validate_record(session: Session, values: dict[str, Any], today: date) -> None:
+    """Rules across fields and against other records, on the record as it would be saved."""
+    if not values["legal_last_name"]:
+        raise ValidationFailed("legal_last_name", "the legal last name is required.")
+    birth = values["birth_date"]
+    if birth is not None and birth > today:
+        raise ValidationFailed("birth_date", f"{birth.isoformat()} is in the future.")
+    if birth is not None and birth < EARLIEST_PLAUSIBLE:
+        raise ValidationFailed("birth_date", f"{birth.isoformat()} is not a plausible birth date.")
+    status = values["status"]
+    if status in DEPARTED_STATUSES:
+        word = status.replace("_", " ")
+        if values["departure_date"] is None:
+            raise ValidationFailed("departure_date", f"a {word} student needs a departure date.")
+        if not values["departure_reason"]:
+            raise ValidationFailed("departure_reason", f"a {word} student needs a reason.")
+    admitted, departed = values["admission_date"], values["departure_date"]
+    if admitted is not None and departed is not None and departed < admitted:
+        raise ValidationFailed("departure_date", "is before the admission date.")
+    for field, model in REFERENCE_FIELDS.items():
+        ref = values[field]
+        if ref is not None and session.get(model, ref) is None:
+            what = "program" if model is Program else "term"
+            raise ValidationFailed(field, f"there is no {what} with id {ref}.")
+
+
+def _reject_unknown(names: set[str] | list[str]) -> None:
+    unknown = sorted(set(names) - EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationFailed(unknown[0], "is not a field of the student record that can change.")
+
+
+# --- student numbers ----------------------------------------------------------------------------
+
+
+def _number_taken(session: Session, number: str) -> bool:
+    query = select(Student.id).where(Student.student_number == number)
+    return session.exec(query).first() is not None
+
+
+def _allocate_student_number(session: Session, today: date) -> str:
+    """The next free number from the institution's pattern and sequence.
+
+    The sequence is bumped with an UPDATE first, which takes the write lock, so two desks
+    creating students at once queue here and never get the same number. The sequence only grows,
+    so a number is never issued twice; numbers already taken (imported) are skipped.
+    """
+    institution = session.exec(select(Institution).order_by(col(Institution.id))).first()
+    if institution is None or institution.id is None:
+        raise RecordsError(
+            "The database has no institution settings; run `recordsdesk db upgrade`."
+        )
+    pattern = institution.student_number_pattern
+    for _ in range(MAX_NUMBER_ATTEMPTS):
+        session.execute(
+            update(Institution)
+            .where(col(Institution.id) == institution.id)
+            .values(student_number_seq=col(Institution.student_number_seq) + 1)
+            .execution_options(synchronize_session=False)
+        )
+        seq = session.exec(
+            select(Institution.student_number_seq).where(Institution.id == institution.id)
+        ).one()
+        try:
+            number = pattern.format(year=today.year, seq=seq)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise RecordsError(
+                f"The institution's student number pattern {pattern!r} is not valid ({exc}); "
+                "use {year} and {seq}, e.g. {year}{seq:05d}."
+            ) from None
+        if len(number) > MAX_LENGTHS["student_number"]:
+            raise RecordsError(
+                f"The student number pattern {pattern!r} makes {number!r}: too long."
+            )
+        if not _number_taken(session, number):
+            return number
+    raise RecordsError("No free student number was found; check the institution's pattern.")
+
+
+# --- services -----------------------------------------------------------------------------------
+
+
+def create_student(session: Session, *, actor: Actor, data: StudentCreate) -> StudentProfile:
+    """Add a student record and its `create` audit event in the caller's transaction.
+
+    Raises ValidationFailed (naming the field) before anything is written.
+    """
+    today = date.today()
+    values = {name: _clean(name, getattr(data, name)) for name in EDITABLE_FIELDS}
+    _validate_record(session, values, today)
+    if data.student_number is not None:
+        number = data.student_number.strip()
+        if not number:
+            raise ValidationFailed("student_number", "must not be blank when given.")
+        if len(number) > MAX_LENGTHS["student_number"]:
+            raise ValidationFailed("student_number", "must be at most 20 characters.")
+        if _number_taken(session, number):
+            raise ValidationFailed("student_number", f"{number} already belongs to a student.")
+    else:
+        number = _allocate_student_number(session, today)
+    now = utcnow()
+    row = Student(student_number=number, created_at=now, updated_at=now, version=1, **values)
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="create",
+        entity=ENTITY,
+        entity_id=row.id,
+        student_id=row.id,
+        after=audit.snapshot(row),
+    )
+    return StudentProfile.from_row(row)
+
+
+def get_student_profile(session: Session, *, actor: Actor, student_id: int) -> StudentProfile:
+    """The student's record as stored now; NotFound when there is no such student."""
+    row = session.get(Student, student_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"There is no student with id {student_id}.")
+    return StudentProfile.from_row(row)
+
+
+def update_student(
+    session: Session,
+    *,
+    actor: Actor,
+    student_id: int,
+    expected_version: int,
+    changes: dict[str, object],
+) -> StudentProfile:
+    """Apply `changes` to the record the caller saw at `expected_version`.
+
+    Writes only fields whose value differs, bumps `version` and `updated_at`, and records an
+    `update` audit event holding just those fields before and after (plus the version, which is
+    how a later StaleRecord can name what changed). Raises ValidationFailed for an unknown field
+    or a bad value and StaleRecord when another desk saved first; either way nothing is written.
+    """
+    _reject_unknown(list(changes))
+    row = session.get(Student, student_id, populate_existing=True)
+    if row is None:
+        raise NotFound(f"There is no student with id {student_id}.")
+    label = f"Student {row.student_number}"
+    if row.version != expected_version:
+        raise StaleRecord(label, changed_since(session, student_id, expected_version))
+    cleaned = {name: _clean(name, value) for name, value in changes.items()}
+    current = {name: getattr(row, name) for name in EDITABLE_FIELDS}
+    _validate_record(session, current | cleaned, date.today())
+    changed = {name: value for name, value in cleaned.items() if current[name] != value}
+    if not changed:
+        return StudentProfile.from_row(row)
+
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Student)
+        .where(col(Student.id) == student_id, col(Student.version) == expected_version)
+        .values(**changed, version=expected_version + 1, updated_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # another desk saved between our read and this write
+        raise StaleRecord(label, changed_since(session, student_id, expected_version))
+    session.refresh(row)
+    before = {name: current[name] for name in changed} | {"version": expected_version}
+    after = {name: getattr(row, name) for name in changed} | {"version": row.version}
+    audit.record(
+        session,
+        actor,
+        action="update",
+        entity=ENTITY,
+        entity_id=student_id,
+        student_id=student_id,
+        before=_json_ready(before),
+        after=_json_ready(after),
+    )
+    return StudentProfile.from_row(row)
+
+
+def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
+    """Dates as ISO text, as audit snapshots store them."""
+    return {k: v.isoformat() if isinstance(v, date) else v for k, v in values.items()}
+
+
+def changed_since(session: Session, student_id: int, version: int) -> list[str]:
+    """Fields saved by updates after `version`, read from the audit trail (newest first)."""
+    events = session.exec(
+        select(AuditEvent)
+        .where(
+            AuditEvent.entity == ENTITY,
+            AuditEvent.entity_id == str(student_id),
+            AuditEvent.action == "update",
+        )
+        .order_by(col(AuditEvent.id).desc())
+    )
+    changed: set[str] = set()
+    for event in events:
+        after = json.loads(event.after) if event.after else {}
+        if int(after.get("version", 0)) <= version:
+            break
+        changed.update(name for name in after if name != "version")
+    return sorted(changed)
