@@ -8,6 +8,7 @@ database upgrades in place and is never dropped.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -68,7 +69,9 @@ def make_engine(url: str) -> Engine:
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
-        raise DatabaseUnavailable(f"The database address {url!r} is not valid: {exc}") from exc
+        raise DatabaseUnavailable(
+            f"The database address {safe_url(url)!r} is not valid: {exc}"
+        ) from exc
     except OSError as exc:
         raise DatabaseUnavailable(f"Cannot create the database file for {url}: {exc}") from exc
     return engine
@@ -142,8 +145,8 @@ def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
     try:
         return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+    except (ArgumentError, ValueError):  # unparsable, but may still carry a password
+        return re.sub(r"(://[^:/@]*):[^@/]*@", r"\1:***@", url)
 
 
 @contextmanager
