@@ -4,6 +4,7 @@ deleting an entry outside the desk is detectable by recomputing the chain from t
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 from sqlalchemy import Engine, text
@@ -141,3 +142,33 @@ def test_a_rolled_back_change_leaves_no_entry(engine: Engine, system: Actor) -> 
     assert [event.id for event in stored_chain(engine)] == before
     with Session(engine) as session:
         assert session.exec(select(Student)).first() is None
+
+
+def test_desks_appending_at_once_keep_one_chain(engine: Engine, system: Actor) -> None:
+    """Four desks each commit ten events concurrently; none may link to a stale predecessor
+    (before appends were serialised, this forked the chain on both engines)."""
+    failures: list[BaseException] = []
+
+    def desk(number: int) -> None:
+        try:
+            for step in range(10):
+                with session_scope(engine) as session:
+                    audit.record(
+                        session,
+                        system,
+                        action="export",
+                        entity="report",
+                        entity_id=f"{number}.{step}",
+                    )
+        except BaseException as exc:  # surfaced in the main thread below
+            failures.append(exc)
+
+    desks = [threading.Thread(target=desk, args=(n,)) for n in range(4)]
+    for thread in desks:
+        thread.start()
+    for thread in desks:
+        thread.join(timeout=120)
+    assert failures == []
+    events = stored_chain(engine)
+    assert len(events) == 40
+    assert broken_links(events) == []

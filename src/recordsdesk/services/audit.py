@@ -12,8 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func
-from sqlmodel import Session, SQLModel, select
+from sqlalchemy import text
+from sqlmodel import Session, SQLModel, col, select
 
 from recordsdesk.models import AuditEvent, utcnow
 from recordsdesk.services.actor import Actor
@@ -62,12 +62,30 @@ def entry_hash(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-def _last_hash(session: Session) -> str:
-    last_id = session.exec(select(func.max(AuditEvent.id))).one()
-    if last_id is None:
-        return ""
-    event = session.get(AuditEvent, last_id)
-    return event.entry_hash if event else ""
+# Any constant works; it only has to be the same for every desk on the database.
+AUDIT_CHAIN_LOCK = 0x72645F6175646974
+
+
+def _lock_chain(session: Session) -> None:
+    """Serialise appends so every event links to the one committed before it.
+
+    Without this two desks read the same last hash and fork the chain. PostgreSQL takes a
+    transaction-scoped advisory lock; SQLite serialises on its database write lock, which the
+    caller's transaction holds from the event's INSERT on (see `record`).
+    """
+    if session.connection().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
+
+
+def _hash_before(session: Session, event_id: int) -> str:
+    query = (
+        select(AuditEvent.entry_hash)
+        .where(col(AuditEvent.id) < event_id)
+        .order_by(col(AuditEvent.id).desc())
+        .limit(1)
+    )
+    previous = session.exec(query).first()
+    return previous or ""
 
 
 def record(
@@ -95,8 +113,11 @@ def record(
         after=json.dumps(after, ensure_ascii=False, sort_keys=True) if after else None,
         reason=reason,
     )
-    event.prev_hash = _last_hash(session)
-    event.entry_hash = entry_hash(event.prev_hash, event)
+    _lock_chain(session)
     session.add(event)
+    session.flush()  # the INSERT takes SQLite's write lock before the predecessor is read
+    assert event.id is not None
+    event.prev_hash = _hash_before(session, event.id)
+    event.entry_hash = entry_hash(event.prev_hash, event)
     session.flush()
     return event
