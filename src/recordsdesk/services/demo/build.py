@@ -1,0 +1,319 @@
+"""Build (or reuse) the demo institution in a database that is empty or already a demo.
+
+Safety first: the builder refuses the default real database and any database holding records
+that were not made by the demo; it replaces only a database flagged `institution.demo`.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine, MetaData, func, inspect, text
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+from recordsdesk.config import default_database_url, normalise_url
+from recordsdesk.db import is_sqlite, make_engine, open_database, safe_url, session_scope
+from recordsdesk.models import GradeMark, GradingScale, StaffUser
+from recordsdesk.services import audit
+from recordsdesk.services.actor import system_actor
+from recordsdesk.services.demo.catalog import SCALE_CODES, Catalog, build_catalog
+from recordsdesk.services.demo.history import TABLES, HistoryGenerator
+from recordsdesk.services.demo.people import stamp
+from recordsdesk.services.demo.summary import DemoAccount, DemoSummary, count_rows
+from recordsdesk.services.demo.writer import BulkWriter
+from recordsdesk.services.errors import RecordsError
+from recordsdesk.services.passwords import hash_password
+
+CHUNK_STUDENTS = 10_000
+AUDIT_ACTION = "demo_build"
+# Tables holding records an office would have typed in: any row there means "not ours".
+_RECORD_TABLES = ("student", "program", "course", "term", "enrollment", "hold", "contact_note")
+
+
+class NotADemoDatabase(RecordsError):
+    """The target holds real records (or is the desk's default database); nothing was changed."""
+
+
+def demo_password(username: str) -> str:
+    """The printed, deterministic password of a demo account (demo data only)."""
+    return f"demo-{username}"
+
+
+def _accounts(catalog_spec: dict[str, object]) -> tuple[DemoAccount, ...]:
+    staff = catalog_spec["staff"]
+    assert isinstance(staff, list)
+    return tuple(DemoAccount(u, role, demo_password(u)) for u, role, _name in staff)
+
+
+def _same_database(url: str, other: str) -> bool:
+    try:
+        a, b = make_url(normalise_url(url)), make_url(normalise_url(other))
+    except Exception:  # noqa: BLE001 - an unparsable URL is simply not the same database
+        return False
+    if a.get_backend_name() == "sqlite" and b.get_backend_name() == "sqlite":
+        if not a.database or not b.database:
+            return False
+        return Path(a.database).expanduser().resolve() == Path(b.database).expanduser().resolve()
+    return a.render_as_string(hide_password=True) == b.render_as_string(hide_password=True)
+
+
+def _target_state(engine: Engine) -> str:
+    """'empty', 'demo', 'demo-incomplete' or 'blank' (migrated, nothing typed in yet); raises
+    NotADemoDatabase for anything else."""
+    with engine.connect() as connection:
+        tables = set(inspect(connection).get_table_names())
+        if not tables:
+            return "empty"
+        if "institution" not in tables or "student" not in tables:
+            raise NotADemoDatabase(
+                "This database holds tables that recordsdesk did not make; the demo builder "
+                "will not touch a database that is not a demo database."
+            )
+        flags = connection.execute(text("SELECT demo FROM institution")).scalars().all()
+        if flags and all(bool(flag) for flag in flags):
+            built = connection.execute(
+                text("SELECT COUNT(*) FROM audit_event WHERE action = :a"), {"a": AUDIT_ACTION}
+            ).scalar_one()
+            return "demo" if built else "demo-incomplete"
+        staff = connection.execute(
+            text("SELECT COUNT(*) FROM staff_user WHERE username <> 'system'")
+        ).scalar_one()
+        records = sum(
+            connection.execute(text(f'SELECT COUNT(*) FROM "{table}"')).scalar_one()
+            for table in _RECORD_TABLES
+        )
+    if staff or records:
+        raise NotADemoDatabase(
+            "This database holds records that are not demo data; the demo builder will not "
+            "touch a database that is not a demo database. Give another --database."
+        )
+    return "blank"
+
+
+def _wipe(engine: Engine, url: str) -> None:
+    """Remove an old demo: delete the SQLite file, or drop every table on PostgreSQL."""
+    if is_sqlite(url):
+        database = make_url(url).database
+        engine.dispose()
+        if database and database != ":memory:":
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                Path(database + suffix).unlink(missing_ok=True)
+        return
+    metadata = MetaData()
+    metadata.reflect(engine)
+    metadata.drop_all(engine)
+    engine.dispose()
+
+
+def _reference(engine: Engine) -> tuple[dict[str, int], dict[str, dict[str, float]], int]:
+    with session_scope(engine) as session:
+        scales = {s.code: s.id for s in session.exec(select(GradingScale)).all() if s.id}
+        points: dict[str, dict[str, float]] = {}
+        codes = {scale_id: code for code, scale_id in scales.items()}
+        for mark in session.exec(select(GradeMark)).all():
+            value = float(mark.points) if mark.points is not None else 0.0
+            points.setdefault(codes[mark.scale_id], {})[mark.mark] = value
+        max_staff = session.exec(select(func.max(StaffUser.id))).one()
+    return scales, points, int(max_staff or 0)
+
+
+def _write_fixed_part(writer: BulkWriter, catalog: Catalog, first_staff_id: int) -> None:
+    founded = catalog.terms[0].start.replace(month=1, day=4)
+    staff_rows = []
+    for offset, (username, role, full_name) in enumerate(catalog.spec["staff"]):
+        staff_id = first_staff_id + offset
+        catalog.staff[username] = staff_id
+        catalog.passwords[username] = demo_password(username)
+        staff_rows.append(
+            (staff_id, username, full_name, role, hash_password(demo_password(username)), 1,
+             stamp(founded, 540 + offset), None, 0, None)
+        )  # fmt: skip
+    writer.write("staff_user", staff_rows)
+    for table in ("program", "course", "prerequisite", "program_requirement", "term"):
+        writer.write(table, catalog.rows[table])
+
+
+def _set_institution(writer: BulkWriter, catalog: Catalog, students: int, width: int) -> None:
+    spec = catalog.spec["institution"]
+    writer.execute(
+        "UPDATE institution SET name = ?, short_name = ?, level = 'tertiary', address = ?, "
+        "phone = ?, email = ?, website = ?, registrar_name = ?, default_grading_scale_id = ?, "
+        "student_number_pattern = ?, student_number_seq = ?, demo = ?, "
+        "deans_list_min_gpa = ?, probation_below_gpa = ?",
+        (spec["name"], spec["short_name"], spec["address"], spec["phone"], spec["email"],
+         spec["website"], spec["registrar_name"], catalog.scale_ids["US-PM"],
+         f"{{year}}{{seq:0{width}d}}", students, True, str(Decimal("3.50")),
+         str(Decimal("2.00"))),
+    )  # fmt: skip
+
+
+class _BackgroundWriter:
+    """Writes chunks on a thread while the next chunk is generated.
+
+    Both drivers release the GIL inside the database work (sqlite3 while stepping a statement,
+    psycopg while sending COPY data), so generation and loading overlap on two cores. The
+    queue is short, which keeps memory bounded to a few chunks."""
+
+    def __init__(self, writer: BulkWriter, report: Callable[[int, int], None]) -> None:
+        self._writer = writer
+        self._report = report
+        self.students = 0
+        self._queue: queue.Queue[dict[str, list[tuple[Any, ...]]] | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="demo-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            rows = self._queue.get()
+            if rows is None:
+                return
+            if self._error is not None:
+                continue  # drain without writing after a failure
+            try:
+                for table in TABLES:
+                    self._writer.write(table, rows[table])
+                self._writer.commit()
+                self.students += len(rows["student"])
+                self._report(self.students, self._writer.rows_written)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the building thread
+                self._error = exc
+
+    def put(self, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+        self._raise()
+        self._queue.put(rows)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+def _load(
+    engine: Engine, *, students: int, seed: int, today: date, progress: Callable[[str], None]
+) -> None:
+    scale_ids, points, max_staff = _reference(engine)
+    catalog = build_catalog({c: scale_ids[c] for c in SCALE_CODES if c in scale_ids}, points, today)
+    width = max(5, len(str(students)))
+    writer = BulkWriter(engine)
+    try:
+        _set_institution(writer, catalog, students, width)
+        _write_fixed_part(writer, catalog, max_staff + 1)
+        writer.commit()
+        first_ids = dict.fromkeys(TABLES, 1)
+        generator = HistoryGenerator(
+            catalog, seed=seed, today=today, first_ids=first_ids, number_width=width
+        )
+        started = time.perf_counter()
+        step = max(students // 20, 1)
+        next_report = [step]
+
+        def report(written: int, rows: int) -> None:
+            # Called on the writer thread after each committed chunk: the figures are saved.
+            if written >= next_report[0] or written == students:
+                elapsed = time.perf_counter() - started
+                progress(
+                    f"  {100 * written // students:3d}%  {written:>9,} students  "
+                    f"{rows:>11,} rows  {elapsed:6.1f} s"
+                )
+                while next_report[0] <= written:
+                    next_report[0] += step
+
+        background = _BackgroundWriter(writer, report)
+        done = 0
+        try:
+            while done < students:
+                count = min(CHUNK_STUDENTS, students - done)
+                background.put(generator.generate(done + 1, count))
+                done += count
+        finally:
+            background.close()
+        progress("  finishing: checkpoint and statistics")
+        writer.finish(("staff_user", "program", "course", "prerequisite", "program_requirement",
+                       "term", *TABLES))  # fmt: skip
+    finally:
+        writer.close()
+
+
+def build_demo_database(
+    url: str,
+    *,
+    students: int,
+    seed: int,
+    rebuild: bool,
+    progress: Callable[[str], None],
+    today: date | None = None,
+) -> DemoSummary:
+    """Build the demo institution into `url` (or reuse the demo already there).
+
+    Deterministic for (`seed`, `today`): two builds hold the same rows, except the salted
+    password hashes and the timestamps of the build's own audit event. Raises NotADemoDatabase,
+    changing nothing, when `url` is the default database or holds non-demo records.
+    """
+    if students < 0:
+        raise RecordsError("students: must be 0 or more")
+    if _same_database(url, default_database_url()):
+        raise NotADemoDatabase(
+            "That is the desk's own database; the demo builder will not touch a database that "
+            "is not a demo database. Leave out --database to use the demo file."
+        )
+    today = today or date.today()
+    location = safe_url(url)
+    probe = make_engine(url)
+    try:
+        state = _target_state(probe)
+        if state == "demo" and not rebuild:
+            engine = open_database(url)
+            try:
+                with engine.connect() as connection:
+                    counts = count_rows(connection)
+            finally:
+                engine.dispose()
+            progress(f"A demo database already exists at {location}; reusing it "
+                     "(--rebuild builds a new one).")  # fmt: skip
+            return DemoSummary(location, counts, _default_accounts(), None, True, 0.0)
+        if state in ("demo", "demo-incomplete"):
+            progress(f"Removing the old demo database at {location}.")
+            _wipe(probe, url)
+    finally:
+        probe.dispose()
+    started = time.perf_counter()
+    progress(f"Building a demo institution with {students:,} students at {location} (seed {seed}).")
+    engine = open_database(url)
+    try:
+        _load(engine, students=students, seed=seed, today=today, progress=progress)
+        with session_scope(engine) as session:
+            counts = count_rows(session.connection())
+            audit.record(
+                session,
+                system_actor(session),
+                action=AUDIT_ACTION,
+                entity="database",
+                after=dict(counts),
+                reason=f"recordsdesk demo: {students} students, seed {seed}, today {today}",
+            )
+        with engine.connect() as connection:
+            counts = count_rows(connection)
+    finally:
+        engine.dispose()
+    seconds = time.perf_counter() - started
+    return DemoSummary(location, counts, _default_accounts(), seed, False, seconds)
+
+
+def _default_accounts() -> tuple[DemoAccount, ...]:
+    from recordsdesk.resources import load_json
+    from recordsdesk.services.demo.catalog import CATALOG_FILE
+
+    return _accounts(load_json(CATALOG_FILE))
