@@ -133,24 +133,23 @@ def list_sections(session: Session, *, actor: Actor, course_id: int) -> tuple[Se
         .group_by(col(Enrollment.section_id))
         .subquery()
     )
+    course = session.get(Course, course_id)
+    course_code = course.code if course else ""
     rows = session.exec(
-        select(
-            Section, Course.code, Term.code, Term.status, counts.c.registered, counts.c.waitlisted
-        )
-        .join(Course, col(Course.id) == col(Section.course_id))
+        select(Section, Term, counts.c.registered, counts.c.waitlisted)
         .join(Term, col(Term.id) == col(Section.term_id))
         .join(counts, counts.c.section_id == col(Section.id), isouter=True)
         .where(Section.course_id == course_id)
         .order_by(col(Term.start_date).desc(), col(Section.section_code))
     ).all()
     result = []
-    for section, course_code, term_code, term_status, registered, waitlisted in rows:
+    for section, term, registered, waitlisted in rows:
         assert section.id is not None
         result.append(
             SectionRow(
                 id=section.id,
-                term_code=term_code,
-                term_status=term_status,
+                term_code=term.code,
+                term_status=term.status,
                 course_code=course_code,
                 section_code=section.section_code,
                 instructor=section.instructor,

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import ColumnElement, and_, func, or_
+from sqlalchemy.orm import Mapped
 from sqlmodel import Session, col, select
 
 from recordsdesk.models import Hold, Program, Student
@@ -96,11 +97,11 @@ def _variants(word: str) -> set[str]:
     return {lowered, fold(word)}
 
 
-def _starts_with(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+def _starts_with(column: Mapped[str], prefix: str) -> ColumnElement[bool]:
     return func.lower(column).like(_escape_like(prefix) + "%", escape=_LIKE_ESCAPE)
 
 
-def _name_part_starts_with(column: ColumnElement[str], prefix: str) -> ColumnElement[bool]:
+def _name_part_starts_with(column: Mapped[str], prefix: str) -> ColumnElement[bool]:
     escaped = _escape_like(prefix)
     lowered = func.lower(column)
     alternatives = [lowered.like(escaped + "%", escape=_LIKE_ESCAPE)]
@@ -110,7 +111,7 @@ def _name_part_starts_with(column: ColumnElement[str], prefix: str) -> ColumnEle
     return or_(*alternatives)
 
 
-_NAME_COLUMNS: tuple[ColumnElement[str], ...] = (
+_NAME_COLUMNS: tuple[Mapped[str], ...] = (
     col(Student.legal_first_name),
     col(Student.legal_middle_name),
     col(Student.legal_last_name),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, cast
+from typing import Any, ClassVar, cast
 
 from textual import events, on
 from textual.screen import Screen
@@ -12,7 +12,7 @@ from recordsdesk.ui.context import DeskContext, DeskHost
 from recordsdesk.ui.errors import describe_error
 
 
-def report_worker_failure(screen: Screen[object], worker: Worker[object]) -> None:
+def report_worker_failure(screen: Screen[Any], worker: Worker[Any]) -> None:
     """Surface a failed worker as an error notification (never a traceback on screen)."""
     if worker.error is None:
         return

@@ -271,7 +271,7 @@ def _registration_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
 
 
 def _hold_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
-    rows = []
+    rows: list[tuple[Text, ...]] = []
     for h in record.holds:
         blocks = ", ".join(
             what
