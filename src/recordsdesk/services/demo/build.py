@@ -214,7 +214,12 @@ def _load(
         writer.commit()
         first_ids = dict.fromkeys(TABLES, 1)
         generator = HistoryGenerator(
-            catalog, seed=seed, today=today, first_ids=first_ids, number_width=width
+            catalog,
+            seed=seed,
+            today=today,
+            first_ids=first_ids,
+            number_width=width,
+            students=students,
         )
         started = time.perf_counter()
         step = max(students // 20, 1)

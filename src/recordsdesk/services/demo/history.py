@@ -113,6 +113,7 @@ class HistoryGenerator:
         today: date,
         first_ids: dict[str, int],
         number_width: int,
+        students: int,
     ) -> None:
         self.catalog = catalog
         self.today = today
@@ -121,7 +122,9 @@ class HistoryGenerator:
         self.marks = MarkTable(catalog.mark_points)
         spec = catalog.spec
         self.people = PeopleFactory(spec, NamePicker(), spec["institution"]["email_domain"])
-        self.sections = SectionPool(catalog, seed, first_ids["section"], catalog.staff["registrar"])
+        self.sections = SectionPool(
+            catalog, seed, first_ids["section"], catalog.staff["registrar"], students
+        )
         self.program_weights = list(accumulate(p.share for p in catalog.programs))
         self.terms = catalog.terms
         terms = self.terms

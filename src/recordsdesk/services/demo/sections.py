@@ -40,8 +40,13 @@ class SectionPool:
     as a records office sees it. New section rows collect in `new_rows` until the writer takes
     them (before the enrollments that refer to them)."""
 
-    def __init__(self, catalog: Catalog, seed: int, first_id: int, registrar_id: int) -> None:
+    def __init__(
+        self, catalog: Catalog, seed: int, first_id: int, registrar_id: int, students: int
+    ) -> None:
         self._catalog = catalog
+        # A small demo is a small school: smaller classes, so sections still fill and
+        # waitlists form with a few hundred students.
+        self._scale = min(1.0, max(students, 1) / 20_000)
         self._rng = random.Random(seed * 7919 + 17)
         self._next_id = first_id
         self._registrar_id = registrar_id
@@ -100,7 +105,7 @@ class SectionPool:
             patterns = _UNDERGRAD_PATTERNS
         days, length, starts = rng.choice(patterns)
         begin = rng.choice(starts)
-        capacity = self._capacity(course)
+        capacity = max(6, round(self._capacity(course) * self._scale))
         posted = term.status == TermStatus.CLOSED.value
         self.new_rows.append(
             (
