@@ -135,36 +135,38 @@ class StudentScreen(DeskScreen):
 
 
 def _band(record: StudentRecord) -> Text:
+    """Two lines: the name with the badges a clerk must not miss, then the key facts."""
     p = record.profile
     name = p.legal_name
     if p.preferred_name and p.preferred_name != p.legal_first_name:
         name += f" ({p.preferred_name})"
     band = Text()
     band.append(name, style="bold")
-    facts = [
-        p.student_number,
-        p.status.replace("_", " "),
-        " ".join(x for x in (p.program_code, p.program_name) if x) or "no program",
-        _level(p.grade_level, p.class_year),
-        f"{cell(record.credits_earned).plain} credits earned",
-    ]
-    for fact in facts:
-        if fact:
-            band.append("  ·  ")
-            band.append(fact)
     if record.has_active_hold:
         band.append("  ")
         band.append(" HOLD ", style=f"{HOLD_STYLE} reverse")
     if p.confidential:
         band.append("  ")
         band.append(" CONFIDENTIAL ", style=f"{CONFIDENTIAL_STYLE} reverse")
+    facts = [
+        p.student_number,
+        p.status.replace("_", " "),
+        p.program_code or "no program",
+        _level(p.grade_level, p.class_year),
+        f"{cell(record.credits_earned).plain} credits earned",
+    ]
+    band.append("\n")
+    band.append("  ·  ".join(fact for fact in facts if fact))
     return band
 
 
 def _level(grade_level: str, class_year: int | None) -> str:
-    if grade_level:
-        return f"grade {grade_level}"
-    return f"class of {class_year}" if class_year is not None else ""
+    """'grade 7' for schools, 'SR, class of 2027' for colleges: whatever the record holds."""
+    level = grade_level
+    if grade_level.isdigit() or grade_level == "K":
+        level = f"grade {grade_level}"
+    year = f"class of {class_year}" if class_year is not None else ""
+    return ", ".join(x for x in (level, year) if x)
 
 
 def _profile_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
