@@ -45,11 +45,8 @@ class RecordsDeskApp(App[int]):
 
     def action_help(self) -> None:
         screen = self.screen
-        if isinstance(screen, HelpModal):
-            return
-        purpose = screen.PURPOSE if isinstance(screen, DeskScreen) else ""
-        name = screen.SCREEN_NAME if isinstance(screen, DeskScreen) else type(screen).__name__
-        self.push_screen(HelpModal(screen, title=name, purpose=purpose))
+        if isinstance(screen, DeskScreen):  # not over the help itself or the command palette
+            self.push_screen(HelpModal(screen, title=screen.SCREEN_NAME, purpose=screen.PURPOSE))
 
 
 def make_app(engine: Engine, *, username: str | None = None) -> RecordsDeskApp:

@@ -17,6 +17,8 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.cells import cell, meeting, words
 
 COURSE_COLUMNS = ("Code", "Title", "Credits", "Dept", "Level", "Scale", "Sections")
+TITLE_WIDTH = 44
+LEVELS = {"elementary": "elem", "secondary": "sec", "undergraduate": "UG", "graduate": "grad"}
 SECTION_COLUMNS = ("Term", "Status", "Sec", "Instructor", "Meets", "Room", "Cap", "Reg", "Wait")
 
 
@@ -53,7 +55,9 @@ class CatalogScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#course-table", DataTable).add_columns(*COURSE_COLUMNS)
+        courses = self.query_one("#course-table", DataTable)
+        for heading in COURSE_COLUMNS:
+            courses.add_column(heading, width=TITLE_WIDTH if heading == "Title" else None)
         self.query_one("#section-table", DataTable).add_columns(*SECTION_COLUMNS)
         self.query_one("#course-table", DataTable).focus()
         self._load_courses()
@@ -75,7 +79,7 @@ class CatalogScreen(DeskScreen):
                 cell(c.title, style="" if c.active else "dim"),
                 cell(c.credits),
                 cell(c.department),
-                words(c.level),
+                cell(LEVELS.get(c.level, c.level)),
                 cell(c.scale_code),
                 cell(c.section_count),
                 key=str(c.id),

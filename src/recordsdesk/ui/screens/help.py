@@ -14,10 +14,12 @@ from textual.widgets import DataTable, Static
 
 
 def key_bindings(node_type: type[object]) -> list[Binding]:
-    """The bindings a class declares, its own first, then inherited ones it does not override."""
+    """The desk's bindings on a class: its own first, then inherited ones it does not override."""
     seen: set[str] = set()
     found: list[Binding] = []
     for klass in node_type.__mro__:
+        if not klass.__module__.startswith("recordsdesk."):
+            continue  # Textual's own (copy, focus) are the same everywhere; see the help footer
         declared: Iterable[BindingType] = klass.__dict__.get("BINDINGS", ())
         for binding in Binding.make_bindings(declared):
             if binding.system or not binding.description or binding.key in seen:
@@ -50,7 +52,10 @@ class HelpModal(ModalScreen[None]):
             yield DataTable(id="help-screen-keys", show_cursor=False)
             yield Static(Text("Keys everywhere", style="bold"), classes="help-heading")
             yield DataTable(id="help-app-keys", show_cursor=False)
-            yield Static(Text("Esc closes this help."), id="help-close")
+            yield Static(
+                Text("Tab and Shift+Tab move between the parts of a screen. Esc closes this help."),
+                id="help-close",
+            )
 
     def on_mount(self) -> None:
         self._fill("#help-screen-keys", key_bindings(type(self._for_screen)))
