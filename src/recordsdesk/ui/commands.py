@@ -3,8 +3,9 @@ when the lookup issue lands."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -26,8 +27,8 @@ class DeskScreensProvider(Provider):
     def desk_app(self) -> RecordsDeskApp:
         return cast("RecordsDeskApp", self.app)
 
-    def _commands(self) -> list[tuple[str, str, object]]:
-        commands: list[tuple[str, str, object]] = [
+    def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        commands: list[tuple[str, str, Callable[[], Any]]] = [
             (text, help_text, partial(self.desk_app.switch_mode, mode))
             for text, help_text, mode in SCREEN_COMMANDS
         ]
@@ -42,11 +43,11 @@ class DeskScreensProvider(Provider):
 
     async def discover(self) -> Hits:
         for text, help_text, command in self._commands():
-            yield DiscoveryHit(text, command, help=help_text)  # type: ignore[arg-type]
+            yield DiscoveryHit(text, command, help=help_text)
 
     async def search(self, query: str) -> Hits:
         matcher = self.matcher(query)
         for text, help_text, command in self._commands():
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), command, text=text, help=help_text)  # type: ignore[arg-type]
+                yield Hit(score, matcher.highlight(text), command, text=text, help=help_text)

@@ -4,6 +4,7 @@ staff never needs a manual. Built from the screen's own BINDINGS, so it cannot d
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -38,7 +39,7 @@ class HelpModal(ModalScreen[None]):
         Binding("f1", "dismiss", "Close help", show=False),
     ]
 
-    def __init__(self, screen: Screen[object], *, title: str, purpose: str) -> None:
+    def __init__(self, screen: Screen[Any], *, title: str, purpose: str) -> None:
         super().__init__()
         self._for_screen = screen
         self._title = title
