@@ -163,9 +163,9 @@ def search(
     condition = match_condition(query)
     if condition is None or limit <= 0:
         return LookupResult(rows=(), total=0)
-    total = session.exec(select(func.count()).select_from(Student).where(condition)).one()
+    # One scan: the window count gives the total of all matches alongside the first `limit`.
     statement = (
-        select(Student, Program)
+        select(Student, Program, func.count().over().label("total"))
         .join(Program, col(Student.program_id) == col(Program.id), isouter=True)
         .where(condition)
         .order_by(
@@ -176,7 +176,8 @@ def search(
         .limit(limit)
     )
     found = session.exec(statement).all()
-    ids = [student.id for student, _ in found if student.id is not None]
+    total = found[0][2] if found else 0
+    ids = [student.id for student, _, _ in found if student.id is not None]
     held: set[int] = set()
     if ids:
         held = set(
@@ -186,7 +187,7 @@ def search(
                 .distinct()
             ).all()
         )
-    rows = tuple(_row(student, program, student.id in held) for student, program in found)
+    rows = tuple(_row(student, program, student.id in held) for student, program, _ in found)
     return LookupResult(rows=rows, total=int(total))
 
 
