@@ -157,6 +157,23 @@ async def test_unreachable_database_becomes_a_notification(engine: Engine, syste
         assert "Traceback" not in messages[0]
 
 
+async def test_database_lost_mid_session_keeps_the_screen(
+    app: RecordsDeskApp, system: Actor
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"kim")
+        await settle(pilot)
+        assert len(column(app.screen.query_one("#lookup-results", DataTable), 0)) == 3
+        gone = create_engine("sqlite:////nonexistent-recordsdesk-dir/records.db")
+        app.desk = DeskContext(engine=gone, actor=system, institution=app.desk.institution)
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert len(error_messages(app)) == 1
+        assert "database cannot be reached" in error_messages(app)[0]
+        # The last good answer stays on screen; the clerk can retry when the database is back.
+        assert len(column(app.screen.query_one("#lookup-results", DataTable), 0)) == 3
+
+
 async def test_service_refusal_becomes_a_notification(app: RecordsDeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(StudentScreen(987654))
