@@ -22,6 +22,7 @@ from recordsdesk.services.demo import (
     NotADemoDatabase,
     build_demo_database,
     demo_password,
+    pipeline,
 )
 from recordsdesk.services.demo.summary import COUNTED_TABLES
 from recordsdesk.services.passwords import hash_password, verify_password
@@ -108,6 +109,16 @@ def test_same_seed_same_rows_other_seed_other_rows(
     assert first["student"] != second["student"]
     assert first["enrollment"] != second["enrollment"]
     assert first["course"] == second["course"], "the catalog does not depend on the seed"
+
+
+def test_writer_process_loads_the_same_rows(
+    database_url: str, empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Big SQLite builds load from a separate writer process; the rows are the same."""
+    build(database_url, students=150, seed=5)
+    monkeypatch.setattr(pipeline, "PROCESS_MIN_STUDENTS", 0)
+    build(empty_database_url, students=150, seed=5)
+    assert table_contents(database_url) == table_contents(empty_database_url)
 
 
 def test_every_status_and_history_kind_is_present(demo_engine: Engine) -> None:

@@ -6,14 +6,11 @@ that were not made by the demo; it replaces only a database flagged `institution
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import Engine, MetaData, func, inspect, text
 from sqlalchemy.engine import make_url
@@ -27,6 +24,7 @@ from recordsdesk.services.actor import system_actor
 from recordsdesk.services.demo.catalog import SCALE_CODES, Catalog, build_catalog
 from recordsdesk.services.demo.history import TABLES, HistoryGenerator
 from recordsdesk.services.demo.people import stamp
+from recordsdesk.services.demo.pipeline import open_sink
 from recordsdesk.services.demo.summary import DemoAccount, DemoSummary, count_rows
 from recordsdesk.services.demo.writer import BulkWriter
 from recordsdesk.services.errors import RecordsError
@@ -155,54 +153,14 @@ def _set_institution(writer: BulkWriter, catalog: Catalog, students: int, width:
     )  # fmt: skip
 
 
-class _BackgroundWriter:
-    """Writes chunks on a thread while the next chunk is generated.
-
-    Both drivers release the GIL inside the database work (sqlite3 while stepping a statement,
-    psycopg while sending COPY data), so generation and loading overlap on two cores. The
-    queue is short, which keeps memory bounded to a few chunks."""
-
-    def __init__(self, writer: BulkWriter, report: Callable[[int, int], None]) -> None:
-        self._writer = writer
-        self._report = report
-        self.students = 0
-        self._queue: queue.Queue[dict[str, list[tuple[Any, ...]]] | None] = queue.Queue(maxsize=2)
-        self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, name="demo-writer", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            rows = self._queue.get()
-            if rows is None:
-                return
-            if self._error is not None:
-                continue  # drain without writing after a failure
-            try:
-                for table in TABLES:
-                    self._writer.write(table, rows[table])
-                self._writer.commit()
-                self.students += len(rows["student"])
-                self._report(self.students, self._writer.rows_written)
-            except BaseException as exc:  # noqa: BLE001 - re-raised on the building thread
-                self._error = exc
-
-    def put(self, rows: dict[str, list[tuple[Any, ...]]]) -> None:
-        self._raise()
-        self._queue.put(rows)
-
-    def close(self) -> None:
-        self._queue.put(None)
-        self._thread.join()
-        self._raise()
-
-    def _raise(self) -> None:
-        if self._error is not None:
-            raise self._error
-
-
 def _load(
-    engine: Engine, *, students: int, seed: int, today: date, progress: Callable[[str], None]
+    url: str,
+    engine: Engine,
+    *,
+    students: int,
+    seed: int,
+    today: date,
+    progress: Callable[[str], None],
 ) -> None:
     scale_ids, points, max_staff = _reference(engine)
     catalog = build_catalog({c: scale_ids[c] for c in SCALE_CODES if c in scale_ids}, points, today)
@@ -226,7 +184,7 @@ def _load(
         next_report = [step]
 
         def report(written: int, rows: int) -> None:
-            # Called on the writer thread after each committed chunk: the figures are saved.
+            # Called once a chunk is committed (on the writer thread for PostgreSQL).
             if written >= next_report[0] or written == students:
                 elapsed = time.perf_counter() - started
                 progress(
@@ -236,18 +194,17 @@ def _load(
                 while next_report[0] <= written:
                     next_report[0] += step
 
-        background = _BackgroundWriter(writer, report)
+        sink = open_sink(url, writer, students, report, progress)
         done = 0
         try:
             while done < students:
                 count = min(CHUNK_STUDENTS, students - done)
-                background.put(generator.generate(done + 1, count))
+                sink.put(generator.generate(done + 1, count))
                 done += count
-        finally:
-            background.close()
-        progress("  finishing: checkpoint and statistics")
-        writer.finish(("staff_user", "program", "course", "prerequisite", "program_requirement",
-                       "term", *TABLES))  # fmt: skip
+        except BaseException:
+            sink.abort()
+            raise
+        sink.close()
     finally:
         writer.close()
 
@@ -298,7 +255,7 @@ def build_demo_database(
     progress(f"Building a demo institution with {students:,} students at {location} (seed {seed}).")
     engine = open_database(url)
     try:
-        _load(engine, students=students, seed=seed, today=today, progress=progress)
+        _load(url, engine, students=students, seed=seed, today=today, progress=progress)
         with session_scope(engine) as session:
             counts = count_rows(session.connection())
             audit.record(

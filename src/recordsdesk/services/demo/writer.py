@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import CheckConstraint, Engine
 from sqlmodel import SQLModel
 
 from recordsdesk.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
@@ -58,6 +58,10 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 
 
+class ConstraintsViolated(RuntimeError):
+    """A generated row breaks a constraint: a bug in the demo generator, never user input."""
+
+
 def check_columns() -> None:
     """Fail loudly if the schema gained a required column the demo does not fill."""
     for table_name, columns in COLUMNS.items():
@@ -81,15 +85,17 @@ class BulkWriter:
         self._proxy = engine.raw_connection()
         self._conn: Any = self._proxy.driver_connection
         self.rows_written = 0
+        self._closed = False
         cursor = self._conn.cursor()
         if self.sqlite:
             # A throwaway demo file: during the load only this connection skips the fsync
-            # after each commit (synchronous=OFF), keeps a large page cache and does not look
-            # up foreign keys row by row (the generator assigns every id itself; CHECK, UNIQUE
-            # and NOT NULL still apply, and the tests run PRAGMA foreign_key_check on a built
-            # database). `finish` restores both; a crash mid-build leaves a file flagged demo
+            # after each commit (synchronous=OFF), keeps a large page cache, and defers the
+            # foreign-key and CHECK constraints to one pass at the end (`validate`), which is
+            # twice as fast as testing them row by row (UNIQUE and NOT NULL still apply per
+            # row). `finish` restores all of it; a crash mid-build leaves a file flagged demo
             # without a demo_build audit event, which the next run rebuilds.
             cursor.execute("PRAGMA foreign_keys=OFF")
+            cursor.execute("PRAGMA ignore_check_constraints=ON")
             cursor.execute("PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA cache_size=-262144")
             cursor.execute("PRAGMA temp_store=MEMORY")
@@ -132,6 +138,35 @@ class BulkWriter:
         finally:
             cursor.close()
 
+    def validate(self, tables: Sequence[str]) -> None:
+        """After a SQLite load without per-row checks: every CHECK constraint and foreign key
+        of `tables` must hold, else ConstraintsViolated names the first broken one."""
+        if not self.sqlite:
+            return
+        cursor = self._conn.cursor()
+        try:
+            for name in tables:
+                table = SQLModel.metadata.tables[name]
+                for constraint in table.constraints:
+                    if not isinstance(constraint, CheckConstraint):
+                        continue
+                    cursor.execute(
+                        f'SELECT id FROM "{name}" WHERE NOT ({constraint.sqltext}) LIMIT 1'
+                    )
+                    broken = cursor.fetchone()
+                    if broken:
+                        raise ConstraintsViolated(
+                            f"demo row {name} id {broken[0]} breaks CHECK {constraint.name}"
+                        )
+                cursor.execute(f'PRAGMA foreign_key_check("{name}")')
+                orphan = cursor.fetchone()
+                if orphan:
+                    raise ConstraintsViolated(
+                        f"demo row {name} id {orphan[1]} refers to a missing {orphan[2]} row"
+                    )
+        finally:
+            cursor.close()
+
     def commit(self) -> None:
         self._conn.commit()
 
@@ -141,6 +176,7 @@ class BulkWriter:
         cursor = self._conn.cursor()
         try:
             if self.sqlite:
+                cursor.execute("PRAGMA ignore_check_constraints=OFF")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA synchronous=FULL")
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -158,6 +194,9 @@ class BulkWriter:
             cursor.close()
 
     def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
         try:
             self._conn.rollback()
         finally:

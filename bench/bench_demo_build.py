@@ -1,0 +1,208 @@
+"""Benchmark: building the demo institution at 100k and 1M students.
+
+    python bench/bench_demo_build.py                 # 100k and 1M on SQLite (+100k PostgreSQL)
+    python bench/bench_demo_build.py --sizes 100000  # just one size
+
+Each build runs in a fresh child process (so peak RSS is the build's own, writer process
+included) into a throwaway file under --workdir; PostgreSQL runs when
+RECORDSDESK_TEST_POSTGRES_URL is set, into a database it creates and drops. Then the same
+generated rows are inserted with plain sqlite3 executemany into an empty migrated file, to show
+what the builder costs on top of the raw driver. Figures go to stdout; copy them into
+docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+TODAY = date(2026, 11, 25)
+SEED = 2026
+
+
+def _peak_rss_mib() -> float:
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return max(own, children) / 1024  # Linux reports KiB
+
+
+def run_one(url: str, students: int) -> dict[str, object]:
+    """Build once in this process and describe it (called in a child process)."""
+    from recordsdesk.services.demo import build_demo_database
+
+    started = time.perf_counter()
+    summary = build_demo_database(
+        url, students=students, seed=SEED, rebuild=True, progress=lambda line: None, today=TODAY
+    )
+    seconds = time.perf_counter() - started
+    rows = sum(summary.counts.values())
+    size = 0
+    if url.startswith("sqlite"):
+        database = make_url(url).database or ""
+        size = sum(
+            Path(database + s).stat().st_size for s in ("", "-wal") if Path(database + s).exists()
+        )
+    else:
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            size = connection.execute(
+                text("SELECT pg_database_size(current_database())")
+            ).scalar_one()
+        engine.dispose()
+    return {
+        "students": students,
+        "seconds": round(seconds, 1),
+        "rows": rows,
+        "enrollments": summary.counts["enrollments"],
+        "rows_per_second": round(rows / seconds),
+        "size_mib": round(size / 2**20, 1),
+        "peak_rss_mib": round(_peak_rss_mib(), 1),
+    }
+
+
+def raw_sqlite_comparison(workdir: Path, students: int) -> dict[str, object]:
+    """Generate the rows of a build in memory, then time plain sqlite3 executemany of them into
+    a freshly migrated file (CHECK constraints and indexes on, foreign keys off as in the
+    build, one transaction per table and chunk)."""
+    import sqlite3
+
+    from recordsdesk.db import open_database
+    from recordsdesk.services.demo.build import _reference
+    from recordsdesk.services.demo.catalog import build_catalog
+    from recordsdesk.services.demo.history import TABLES, HistoryGenerator
+    from recordsdesk.services.demo.writer import COLUMNS
+
+    path = workdir / "raw.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    url = f"sqlite:///{path}"
+    engine = open_database(url)
+    scale_ids, points, max_staff = _reference(engine)
+    engine.dispose()
+    catalog = build_catalog(scale_ids, points, TODAY)
+    for offset, (username, _role, _name) in enumerate(catalog.spec["staff"]):
+        catalog.staff[username] = max_staff + 1 + offset
+    generator = HistoryGenerator(
+        catalog, seed=SEED, today=TODAY, first_ids=dict.fromkeys(TABLES, 1),
+        number_width=6, students=students,
+    )  # fmt: skip
+    started = time.perf_counter()
+    chunks = [generator.generate(first, 10_000) for first in range(1, students + 1, 10_000)]
+    generate_seconds = time.perf_counter() - started
+    connection = sqlite3.connect(path)
+    connection.execute("PRAGMA foreign_keys=OFF")  # staff/catalog rows are not loaded here
+    fixed = {
+        "staff_user": [
+            (staff_id, username, username, "clerk", "", 1, "2021-01-04 09:00:00.000000",
+             None, 0, None)
+            for username, staff_id in catalog.staff.items()
+        ],
+        **{t: catalog.rows[t] for t in ("program", "course", "prerequisite",
+                                         "program_requirement", "term")},
+    }  # fmt: skip
+    for table, rows in fixed.items():
+        cols = COLUMNS[table]
+        connection.executemany(
+            f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})',
+            rows,
+        )
+    connection.commit()
+    student_rows = [row for chunk in chunks for row in chunk["student"]]
+    marks = ", ".join("?" * len(COLUMNS["student"]))
+    started = time.perf_counter()
+    connection.executemany(f'INSERT INTO student ({", ".join(COLUMNS["student"])}) '
+                           f"VALUES ({marks})", student_rows)  # fmt: skip
+    connection.commit()
+    student_seconds = time.perf_counter() - started
+    started = time.perf_counter()
+    total = len(student_rows)
+    for chunk in chunks:
+        for table in TABLES:
+            if table == "student" or not chunk[table]:
+                continue
+            cols = COLUMNS[table]
+            connection.executemany(
+                f'INSERT INTO "{table}" ({", ".join(cols)}) VALUES ({", ".join("?" * len(cols))})',
+                chunk[table],
+            )
+            total += len(chunk[table])
+    connection.commit()
+    rest_seconds = time.perf_counter() - started
+    connection.close()
+    return {
+        "students": students,
+        "generate_seconds": round(generate_seconds, 1),
+        "raw_student_rows_per_second": round(len(student_rows) / student_seconds),
+        "raw_all_rows_seconds": round(student_seconds + rest_seconds, 1),
+        "raw_all_rows": total,
+        "raw_rows_per_second": round(total / (student_seconds + rest_seconds)),
+    }
+
+
+def _child(args: list[str]) -> dict[str, object]:
+    completed = subprocess.run(
+        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+    )
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--workdir", default=tempfile.gettempdir())
+    parser.add_argument("--postgres-size", type=int, default=100_000)
+    parser.add_argument("--one", nargs=2, metavar=("URL", "STUDENTS"), help=argparse.SUPPRESS)
+    parser.add_argument("--raw", type=int, metavar="STUDENTS", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    workdir = Path(args.workdir)
+    if args.one:
+        print(json.dumps(run_one(args.one[0], int(args.one[1]))))
+        return 0
+    if args.raw:
+        print(json.dumps(raw_sqlite_comparison(workdir, args.raw)))
+        return 0
+    import sqlite3
+
+    print(f"# {date.today()} {os.cpu_count()} cores, Python {platform.python_version()}, "
+          f"SQLite {sqlite3.sqlite_version}")  # fmt: skip
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    for students in sizes:
+        path = workdir / f"bench-demo-{students}.db"
+        result = _child(["--one", f"sqlite:///{path}", str(students)])
+        print("sqlite", json.dumps(result), flush=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+    postgres = os.environ.get("RECORDSDESK_TEST_POSTGRES_URL")
+    if postgres and args.postgres_size:
+        admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
+        name = "recordsdesk_bench_demo"
+        with admin.connect() as connection:
+            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            connection.execute(text(f"CREATE DATABASE {name}"))
+        url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
+        try:
+            result = _child(["--one", url, str(args.postgres_size)])
+            print("postgresql", json.dumps(result), flush=True)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            admin.dispose()
+    raw = _child(["--workdir", str(workdir), "--raw", str(min(sizes))])
+    print("raw-sqlite3", json.dumps(raw), flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

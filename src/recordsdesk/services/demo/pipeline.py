@@ -1,0 +1,216 @@
+"""Where generated chunks go: written inline, on a thread, or in a writer process.
+
+Generating rows and loading them each take about half the build, so on two cores they overlap:
+PostgreSQL on a thread (psycopg releases the GIL while it sends COPY data in large blocks), big
+SQLite builds in a separate process (sqlite3 releases and retakes the GIL around every row, so
+a thread would wait a switch interval per row behind the busy generator). Queues hold at most
+two chunks, which keeps memory bounded.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from recordsdesk.db import make_engine
+from recordsdesk.services.demo.history import TABLES
+from recordsdesk.services.demo.writer import BulkWriter
+
+Rows = dict[str, list[tuple[Any, ...]]]
+Report = Callable[[int, int], None]
+LOADED_TABLES = ("staff_user", "program", "course", "prerequisite", "program_requirement",
+                 "term", *TABLES)  # fmt: skip
+# Below this many students a writer process costs more to start than it saves.
+PROCESS_MIN_STUDENTS = 20_000
+
+
+class DemoLoadFailed(RuntimeError):
+    """The writer could not load a chunk; the message carries its error."""
+
+
+def write_chunk(writer: BulkWriter, rows: Rows) -> None:
+    for table in TABLES:
+        writer.write(table, rows[table])
+    writer.commit()
+
+
+class Sink:
+    """Takes chunks in order; `close` returns when everything is loaded and checked."""
+
+    def put(self, rows: Rows) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+    def abort(self) -> None:
+        """Stop after a failure on the generating side; nothing more is written."""
+
+
+class InlineSink(Sink):
+    def __init__(self, writer: BulkWriter, report: Report, progress: Callable[[str], None]):
+        self._writer = writer
+        self._report = report
+        self._progress = progress
+        self._students = 0
+
+    def put(self, rows: Rows) -> None:
+        write_chunk(self._writer, rows)
+        self._students += len(rows["student"])
+        self._report(self._students, self._writer.rows_written)
+
+    def close(self) -> None:
+        self._progress("  checking constraints")
+        self._writer.validate(LOADED_TABLES)
+        self._progress("  finishing")
+        self._writer.finish(LOADED_TABLES)
+
+
+class ThreadSink(Sink):
+    def __init__(self, writer: BulkWriter, report: Report, progress: Callable[[str], None]):
+        self._writer = writer
+        self._report = report
+        self._progress = progress
+        self._students = 0
+        self._queue: queue.Queue[Rows | None] = queue.Queue(maxsize=2)
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="demo-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            rows = self._queue.get()
+            if rows is None:
+                return
+            if self._error is not None:
+                continue  # drain without writing after a failure
+            try:
+                write_chunk(self._writer, rows)
+                self._students += len(rows["student"])
+                self._report(self._students, self._writer.rows_written)
+            except BaseException as exc:  # noqa: BLE001 - re-raised on the building thread
+                self._error = exc
+
+    def put(self, rows: Rows) -> None:
+        self._raise()
+        self._queue.put(rows)
+
+    def close(self) -> None:
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+        self._progress("  finishing")
+        self._writer.finish(LOADED_TABLES)
+
+    def abort(self) -> None:
+        self._error = self._error or DemoLoadFailed("aborted")
+        self._queue.put(None)
+        self._thread.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
+def _process_main(url: str, inbox: Any, outbox: Any) -> None:
+    """The writer process: load chunks until None, then check constraints and finish."""
+    engine = make_engine(url)
+    try:
+        writer = BulkWriter(engine)
+        try:
+            students = 0
+            while True:
+                rows = inbox.get()
+                if rows is None:
+                    break
+                write_chunk(writer, rows)
+                students += len(rows["student"])
+                outbox.put(("written", students, writer.rows_written))
+            outbox.put(("stage", "  checking constraints", 0))
+            writer.validate(LOADED_TABLES)
+            outbox.put(("stage", "  finishing", 0))
+            writer.finish(LOADED_TABLES)
+        finally:
+            writer.close()
+        outbox.put(("done", students, 0))
+    except BaseException:  # noqa: BLE001 - reported to the building process
+        outbox.put(("error", traceback.format_exc(), 0))
+    finally:
+        engine.dispose()
+
+
+class ProcessSink(Sink):
+    def __init__(self, url: str, report: Report, progress: Callable[[str], None]):
+        self._report = report
+        self._progress = progress
+        context = multiprocessing.get_context("spawn")  # no inherited connections or threads
+        self._inbox: Any = context.Queue(maxsize=2)
+        self._outbox: Any = context.Queue()
+        self._process = context.Process(
+            target=_process_main, args=(url, self._inbox, self._outbox), name="demo-writer"
+        )
+        self._process.start()
+
+    def _handle(self, message: tuple[str, Any, int]) -> bool:
+        kind, value, rows = message
+        if kind == "written":
+            self._report(value, rows)
+        elif kind == "stage":
+            self._progress(value)
+        elif kind == "error":
+            raise DemoLoadFailed(f"the demo writer failed:\n{value}")
+        return kind == "done"
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                message = self._outbox.get_nowait()
+            except queue.Empty:
+                return
+            self._handle(message)
+
+    def put(self, rows: Rows) -> None:
+        self._drain()
+        while True:
+            try:
+                self._inbox.put(rows, timeout=1.0)
+                return
+            except queue.Full:
+                self._drain()
+                if not self._process.is_alive():
+                    raise DemoLoadFailed("the demo writer process stopped unexpectedly") from None
+
+    def close(self) -> None:
+        self._inbox.put(None)
+        while True:
+            try:
+                message = self._outbox.get(timeout=1.0)
+            except queue.Empty:
+                if not self._process.is_alive():
+                    raise DemoLoadFailed("the demo writer process stopped unexpectedly") from None
+                continue
+            if self._handle(message):
+                break
+        self._process.join()
+
+    def abort(self) -> None:
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+
+
+def open_sink(
+    url: str, writer: BulkWriter, students: int, report: Report, progress: Callable[[str], None]
+) -> Sink:
+    """The fastest sink for this engine and size; `writer` has loaded the fixed part and is
+    closed here when a writer process takes over."""
+    if not writer.sqlite:
+        return ThreadSink(writer, report, progress)
+    if students < PROCESS_MIN_STUDENTS:
+        return InlineSink(writer, report, progress)
+    writer.close()
+    return ProcessSink(url, report, progress)
