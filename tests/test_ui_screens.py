@@ -111,6 +111,9 @@ async def test_f1_shows_help_for_the_current_screen(app: RecordsDeskApp) -> None
         everywhere = app.screen.query_one("#help-app-keys", DataTable)
         assert {"Help", "Catalog", "Terms", "Quit"} <= set(column(everywhere, 1))
         assert "Find a student" in str(app.screen.query_one("#help-purpose").render())
+        await pilot.press("f3")  # areas do not switch from under the help
+        await pilot.pause()
+        assert isinstance(app.screen, HelpModal)
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, LookupScreen)

@@ -13,6 +13,7 @@ from typing import ClassVar
 from sqlalchemy import Engine
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.screen import ModalScreen
 
 from recordsdesk.ui.commands import DeskScreensProvider
 from recordsdesk.ui.context import DeskContext, open_desk_context
@@ -42,6 +43,11 @@ class RecordsDeskApp(App[int]):
         self.desk = desk
         self.title = desk.institution.short_name
         self.sub_title = f"{desk.actor.username} ({desk.actor.role.value})"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """No switching areas from under a dialog (help, command palette): it would stay open
+        on the area's stack and greet the clerk on return."""
+        return not (action == "switch_mode" and isinstance(self.screen, ModalScreen))
 
     def action_help(self) -> None:
         screen = self.screen
