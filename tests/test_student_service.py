@@ -317,6 +317,17 @@ def test_invalid_update_names_the_field_and_writes_nothing(
     assert len(audit_events(engine, profile.id)) == 1
 
 
+def test_a_legacy_oddity_does_not_block_unrelated_changes(engine: Engine, clerk: Actor) -> None:
+    """A record imported with a birth date the desk would refuse today can still be edited."""
+    with session_scope(engine) as session:
+        legacy = StudentProfile.from_row(make_student(session, birth_date=date(1850, 1, 1)))
+    changed = update(engine, clerk, legacy, {"phone": "555-0142"})
+    assert (changed.phone, changed.birth_date, changed.version) == ("555-0142", date(1850, 1, 1), 2)
+    with pytest.raises(ValidationFailed) as refused:
+        update(engine, clerk, changed, {"birth_date": date(1849, 12, 31)})
+    assert refused.value.field == "birth_date"
+
+
 def test_withdrawal_with_date_and_reason_is_saved(engine: Engine, clerk: Actor) -> None:
     profile = create(engine, clerk)
     left = update(
