@@ -1,0 +1,36 @@
+"""Sub-commands of `recordsdesk`, one module per area.
+
+Each module has `register(commands, database_option)`: it adds its parsers to the sub-parser
+collection and sets `handler=` (a function taking the parsed arguments and returning an exit
+code) on each. Adding an area is one line in COMMAND_MODULES.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+from collections.abc import Callable
+from typing import Protocol
+
+DatabaseOption = Callable[..., None]
+
+COMMAND_MODULES = [
+    "recordsdesk.commands.demo",
+    "recordsdesk.commands.db",
+]
+
+
+class CommandModule(Protocol):
+    def register(
+        self,
+        commands: argparse._SubParsersAction[argparse.ArgumentParser],
+        database_option: DatabaseOption,
+    ) -> None: ...
+
+
+def register_all(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
+) -> None:
+    for name in COMMAND_MODULES:
+        module: CommandModule = importlib.import_module(name)  # type: ignore[assignment]
+        module.register(commands, database_option)
