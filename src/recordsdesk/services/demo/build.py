@@ -252,7 +252,8 @@ def build_demo_database(
     finally:
         probe.dispose()
     started = time.perf_counter()
-    progress(f"Building a demo institution with {students:,} students at {location} (seed {seed}).")
+    people = f"{students:,} student{'' if students == 1 else 's'}"
+    progress(f"Building a demo institution with {people} at {location} (seed {seed}).")
     engine = open_database(url)
     try:
         _load(url, engine, students=students, seed=seed, today=today, progress=progress)

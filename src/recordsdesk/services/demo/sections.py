@@ -3,6 +3,7 @@ capacity and the number of sections follows the number of students."""
 
 from __future__ import annotations
 
+import math
 import random
 from typing import Any
 
@@ -13,20 +14,21 @@ from recordsdesk.services.demo.people import stamp
 WAITLIST_CAPACITY = 10
 
 # (days, minutes long, start minutes of day)
-_UNDERGRAD_PATTERNS = (
+Pattern = tuple[str, int, tuple[int, ...]]
+_UNDERGRAD_PATTERNS: tuple[Pattern, ...] = (
     ("MWF", 50, (480, 545, 610, 675, 740, 805, 870, 935)),
     ("TR", 75, (480, 580, 680, 780, 880, 980)),
     ("MW", 75, (480, 580, 780, 880, 980)),
 )
-_GRAD_PATTERNS = (
+_GRAD_PATTERNS: tuple[Pattern, ...] = (
     ("M", 170, (1080,)),
     ("T", 170, (1080,)),
     ("W", 170, (1080,)),
     ("R", 170, (1080,)),
 )
-_SUMMER_PATTERNS = (("MTWR", 100, (540, 660, 780)),)
-_SCHOOL_PATTERNS = (("MTWRF", 50, (480, 540, 600, 660, 780, 840)),)
-_ELEMENTARY_PATTERNS = (("MTWRF", 55, (510, 570, 630, 750, 810)),)
+_SUMMER_PATTERNS: tuple[Pattern, ...] = (("MTWR", 100, (540, 660, 780)),)
+_SCHOOL_PATTERNS: tuple[Pattern, ...] = (("MTWRF", 50, (480, 540, 600, 660, 780, 840)),)
+_ELEMENTARY_PATTERNS: tuple[Pattern, ...] = (("MTWRF", 55, (510, 570, 630, 750, 810)),)
 
 
 def _clock(minutes: int) -> str:
@@ -46,7 +48,7 @@ class SectionPool:
         self._catalog = catalog
         # A small demo is a small school: smaller classes, so sections still fill and
         # waitlists form with a few hundred students.
-        self._scale = min(1.0, max(students, 1) / 20_000)
+        self._scale = min(1.0, math.sqrt(max(students, 1) / 20_000))
         self._rng = random.Random(seed * 7919 + 17)
         self._next_id = first_id
         self._registrar_id = registrar_id
@@ -105,7 +107,7 @@ class SectionPool:
             patterns = _UNDERGRAD_PATTERNS
         days, length, starts = rng.choice(patterns)
         begin = rng.choice(starts)
-        capacity = max(6, round(self._capacity(course) * self._scale))
+        capacity = max(8, round(self._capacity(course) * self._scale))
         posted = term.status == TermStatus.CLOSED.value
         self.new_rows.append(
             (

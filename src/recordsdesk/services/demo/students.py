@@ -136,7 +136,9 @@ def _school_terms(
     if status in (_APPLICANT, _ADMITTED):
         return [], gen.next_open if status == _ADMITTED and rng.random() < 0.6 else None
     years = rng.randint(1 if status != _ACTIVE else 0, 5) + max(plan.grade_now - high, 0)
-    regular = gen.reg_closed + ([gen.current] if gen.current_regular else [])
+    regular = list(gen.reg_closed)
+    if gen.current is not None and gen.current_regular:
+        regular.append(gen.current)
     attended = [
         i for i in regular
         if academic_year(gen.terms[i]) >= plan.ay_ref - years

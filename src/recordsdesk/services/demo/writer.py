@@ -84,6 +84,7 @@ class BulkWriter:
         self.sqlite = is_sqlite(engine)
         self._proxy = engine.raw_connection()
         self._conn: Any = self._proxy.driver_connection
+        assert self._conn is not None, "the pool handed out a closed connection"
         self.rows_written = 0
         self._closed = False
         cursor = self._conn.cursor()
