@@ -29,7 +29,7 @@ def student_id(engine: Engine) -> int:
 @pytest.fixture
 def bursar(engine: Engine) -> Actor:
     with session_scope(engine) as session:
-        return actor_for(session, make_staff(session, username="bursar", role="clerk").username)
+        return actor_for(session, make_staff(session, username="bursar", role="registrar").username)
 
 
 def counts(engine: Engine) -> tuple[int, int]:

@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from recordsdesk.models import Hold, HoldType, StaffUser, Student, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.errors import NotFound, StaleRecord, ValidationFailed
 
 ENTITY = "hold"
@@ -117,6 +118,7 @@ def place_hold(
     blocks_transcript: bool = False,
 ) -> HoldView:
     """Put a hold on the student's record; ValidationFailed names the field, nothing written."""
+    authorize(actor, Action.HOLD_MANAGE)
     if session.get(Student, student_id) is None:
         raise NotFound(f"There is no student with id {student_id}.")
     try:
@@ -162,6 +164,7 @@ def release_hold(session: Session, *, actor: Actor, hold_id: int, reason: str) -
     Raises StaleRecord when the hold was already released (at this desk or another), so a second
     release never overwrites who released it and why.
     """
+    authorize(actor, Action.HOLD_MANAGE)
     text = _reason("release_reason", reason)
     hold = session.get(Hold, hold_id, populate_existing=True)
     if hold is None:
@@ -194,6 +197,7 @@ def list_holds(
     session: Session, *, actor: Actor, student_id: int, include_released: bool = False
 ) -> list[HoldView]:
     """The student's holds, oldest first; released ones only when asked for."""
+    authorize(actor, Action.STUDENT_READ)
     conditions: list[Any] = [col(Hold.student_id) == student_id]
     if not include_released:
         conditions.append(col(Hold.released_at).is_(None))
@@ -204,6 +208,7 @@ def blocking_holds(
     session: Session, *, actor: Actor, student_id: int, blocks: Blocks
 ) -> list[HoldView]:
     """Active holds that stop the student's registration or official transcripts."""
+    authorize(actor, Action.STUDENT_READ)
     flag = (
         col(Hold.blocks_registration) if blocks == "registration" else col(Hold.blocks_transcript)
     )

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 from recordsdesk.models import ContactNote, StaffUser, Student, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.errors import NotFound, ValidationFailed
 
 ENTITY = "contact_note"
@@ -35,6 +36,7 @@ def add_note(
     session: Session, *, actor: Actor, student_id: int, body: str, channel: str = "counter"
 ) -> NoteView:
     """Append a note to the student's record; ValidationFailed names the field."""
+    authorize(actor, Action.NOTE_ADD)
     if session.get(Student, student_id) is None:
         raise NotFound(f"There is no student with id {student_id}.")
     text = body.strip() if isinstance(body, str) else ""
@@ -73,6 +75,7 @@ def list_notes(
     session: Session, *, actor: Actor, student_id: int, limit: int = 100
 ) -> list[NoteView]:
     """The student's most recent notes, newest first."""
+    authorize(actor, Action.STUDENT_READ)
     query = (
         select(ContactNote, StaffUser.username)
         .join(StaffUser, col(StaffUser.id) == col(ContactNote.author_id))

@@ -28,6 +28,7 @@ from recordsdesk.models import (
 )
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.errors import NotFound, RecordsError, StaleRecord, ValidationFailed
 
 ENTITY = "student"
@@ -334,6 +335,7 @@ def create_student(session: Session, *, actor: Actor, data: StudentCreate) -> St
 
     Raises ValidationFailed (naming the field) before anything is written.
     """
+    authorize(actor, Action.STUDENT_CREATE)
     today = date.today()
     values = {name: _clean(name, getattr(data, name)) for name in EDITABLE_FIELDS}
     _validate_record(session, values, today, EDITABLE_FIELDS)
@@ -365,6 +367,7 @@ def create_student(session: Session, *, actor: Actor, data: StudentCreate) -> St
 
 def get_student_profile(session: Session, *, actor: Actor, student_id: int) -> StudentProfile:
     """The student's record as stored now; NotFound when there is no such student."""
+    authorize(actor, Action.STUDENT_READ)
     row = session.get(Student, student_id, populate_existing=True)
     if row is None:
         raise NotFound(f"There is no student with id {student_id}.")
@@ -386,6 +389,7 @@ def update_student(
     how a later StaleRecord can name what changed). Raises ValidationFailed for an unknown field
     or a bad value and StaleRecord when another desk saved first; either way nothing is written.
     """
+    authorize(actor, Action.STUDENT_UPDATE)
     _reject_unknown(list(changes))
     row = session.get(Student, student_id, populate_existing=True)
     if row is None:
