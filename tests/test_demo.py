@@ -25,6 +25,7 @@ from recordsdesk.services.demo import (
     pipeline,
 )
 from recordsdesk.services.demo.summary import COUNTED_TABLES
+from recordsdesk.services.demo.writer import BulkWriter, ConstraintsViolated
 from recordsdesk.services.passwords import hash_password, verify_password
 from tests import factories
 
@@ -344,3 +345,29 @@ def test_cli_prints_the_counts_that_are_in_the_database(
     finally:
         engine.dispose()
     assert "password: demo-clerk" in out
+
+
+@pytest.mark.parametrize(
+    ("table", "row"),
+    [
+        ("term", (1, "BAD", "Backwards", "2026-05-01", "2026-01-01", None, None, None, "closed")),
+        ("prerequisite", (1, 998, 999, "C")),
+    ],
+)
+def test_a_sqlite_load_that_breaks_a_constraint_fails(
+    database_url: str, table: str, row: tuple[Any, ...]
+) -> None:
+    """The SQLite load skips per-row CHECK and foreign-key work, so the pass after it must
+    catch a generator bug."""
+    if not is_sqlite(database_url):
+        pytest.skip("PostgreSQL checks every row during COPY")
+    engine = open_database(database_url)
+    writer = BulkWriter(engine)
+    try:
+        writer.write(table, [row])
+        writer.commit()
+        with pytest.raises(ConstraintsViolated, match=table):
+            writer.validate([table])
+    finally:
+        writer.close()
+        engine.dispose()
