@@ -17,6 +17,9 @@ DatabaseOption = Callable[..., None]
 COMMAND_MODULES = [
     "recordsdesk.commands.demo",
     "recordsdesk.commands.db",
+    "recordsdesk.commands.user",
+    "recordsdesk.commands.audit",
+    "recordsdesk.commands.backup",
 ]
 
 
