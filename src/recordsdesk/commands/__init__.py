@@ -17,6 +17,8 @@ DatabaseOption = Callable[..., None]
 COMMAND_MODULES = [
     "recordsdesk.commands.demo",
     "recordsdesk.commands.db",
+    "recordsdesk.commands.transcript",
+    "recordsdesk.commands.settings",
     "recordsdesk.commands.user",
     "recordsdesk.commands.audit",
     "recordsdesk.commands.backup",

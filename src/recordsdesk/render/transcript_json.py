@@ -1,0 +1,155 @@
+"""The transcript as JSON: every figure, as the printed copy shows it, and the verification
+code that ties a released copy to its content.
+
+GPAs are decimal strings exactly as printed ("3.25"); credits and quality points are decimal
+strings too, never floats, so a reader's arithmetic matches the office's to the last digit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from recordsdesk.render.transcript_layout import RenderOptions, amount
+from recordsdesk.services.gpa import Totals
+from recordsdesk.services.transcript import Transcript
+
+
+def _gpa(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:f}"
+
+
+def _num(value: Decimal | None) -> str | None:
+    return None if value is None else amount(value)
+
+
+def _totals(totals: Totals, gpa: Decimal | None, weighted: Decimal | None) -> dict[str, Any]:
+    return {
+        "gpa": _gpa(gpa),
+        "weighted_gpa": _gpa(weighted),
+        "gpa_credits": _num(totals.gpa_credits),
+        "quality_points": _num(totals.quality_points),
+        "weighted_quality_points": _num(totals.weighted_points),
+        "credits_attempted": _num(totals.credits_attempted),
+        "credits_earned": _num(totals.credits_earned),
+    }
+
+
+def _date(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def transcript_dict(t: Transcript) -> dict[str, Any]:
+    """Every figure of the transcript as plain JSON-ready values (the content, no release facts)."""
+    s = t.student
+    inst = t.institution
+    return {
+        "institution": {
+            "name": inst.name,
+            "address": inst.address,
+            "registrar": inst.registrar_name,
+        },
+        "policy": {
+            "repeat_policy": t.policy.repeat_policy,
+            "rounding": t.policy.rounding,
+            "decimals": t.policy.decimals,
+            "deans_list_min_gpa": f"{t.policy.deans_list_min_gpa:f}",
+            "probation_below_gpa": f"{t.policy.probation_below_gpa:f}",
+        },
+        "student": {
+            "student_number": s.student_number,
+            "name": s.name,
+            "birth_date": _date(s.birth_date),
+            "program": s.program_code,
+            "program_name": s.program_name,
+            "status": s.status,
+            "admission_date": _date(s.admission_date),
+            "degree_conferred": s.degree_conferred,
+            "conferral_date": _date(s.conferral_date),
+            "honours": s.honours,
+        },
+        "progress_only": t.progress_only,
+        "transfer": [
+            {
+                "institution": tr.source_institution,
+                "course_code": tr.source_course_code,
+                "title": tr.source_course_title,
+                "equivalent": tr.equivalent_course_code,
+                "credits": _num(tr.credits),
+                "mark": tr.mark,
+            }
+            for tr in t.transfer
+        ],
+        "transfer_credits": _num(t.transfer_credits),
+        "terms": [
+            {
+                "code": term.code,
+                "name": term.name,
+                "courses": [
+                    {
+                        "course_code": c.course_code,
+                        "title": c.title,
+                        "credits": _num(c.credits),
+                        "credits_attempted": _num(c.credits_attempted),
+                        "credits_earned": _num(c.credits_earned),
+                        "mark": c.mark,
+                        "quality_points": _num(c.quality_points),
+                        "weighted_quality_points": _num(c.weighted_points),
+                        "repeat": c.repeat,
+                        "repeated": c.repeated,
+                    }
+                    for c in term.courses
+                ],
+                "gpa": _gpa(term.gpa),
+                "weighted_gpa": _gpa(term.weighted_gpa),
+                "gpa_credits": _num(term.totals.gpa_credits),
+                "quality_points": _num(term.totals.quality_points),
+                "credits_attempted": _num(term.totals.credits_attempted),
+                "credits_earned": _num(term.totals.credits_earned),
+                "standing": term.standing,
+                "cumulative": _totals(
+                    term.cumulative, term.cumulative_gpa, term.cumulative_weighted_gpa
+                ),
+            }
+            for term in t.terms
+        ],
+        "in_progress": [
+            {
+                "term": c.term_code,
+                "course_code": c.course_code,
+                "title": c.title,
+                "credits": _num(c.credits),
+            }
+            for c in t.in_progress
+        ],
+        "cumulative": _totals(t.cumulative, t.cumulative_gpa, t.cumulative_weighted_gpa),
+        "graduation_status": t.graduation_status,
+    }
+
+
+def verification_code(t: Transcript, issued_on: date) -> str:
+    """A short code derived from the content and the issue date (SHA-256 of the canonical JSON):
+    anyone holding the same record can recompute it; any altered figure changes it."""
+    canonical = json.dumps(
+        {"transcript": transcript_dict(t), "issued_on": issued_on.isoformat()},
+        ensure_ascii=False,
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest().upper()[:16]
+    return "-".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+def render_json(t: Transcript, options: RenderOptions) -> str:
+    """The transcript as indented JSON, with the copy's release facts."""
+    document = transcript_dict(t)
+    document["copy"] = {
+        "official": options.official,
+        "weighted": options.weighted,
+        "issued_on": _date(options.issued_on),
+        "verification_code": options.verification_code or None,
+    }
+    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"

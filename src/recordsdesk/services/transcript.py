@@ -1,0 +1,475 @@
+"""The academic record behind every transcript: one builder, one frozen value.
+
+`build_transcript` reads a student's posted marks, transfer credit and registrations in a few
+column-only queries (no ORM rows, so it stays fast on a million-student database) and hands the
+arithmetic to `gpa`. Every renderer (text, PDF, HTML, JSON, the preview) draws from the same
+value, so the figures cannot differ between what the desk shows and what prints.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlmodel import Session, col
+
+from recordsdesk.models import (
+    Course,
+    EnrollmentStatus,
+    GradeMark,
+    GradeStatus,
+    GradingScale,
+    Institution,
+    Program,
+    ProgramLevel,
+    ScaleKind,
+    Section,
+    Student,
+    Term,
+    TransferCredit,
+)
+from recordsdesk.models.enrollment import Enrollment
+from recordsdesk.services import gpa
+from recordsdesk.services.gpa import Totals
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.errors import NotFound
+from recordsdesk.services.permissions import Action, authorize
+
+NON_GRADE_SCALE = "NON-GRADE"
+DEANS_LIST = "Dean's list"
+GOOD_STANDING = "Good standing"
+PROBATION = "Academic probation"
+
+
+@dataclass(frozen=True)
+class InstitutionHeader:
+    name: str
+    short_name: str
+    address: str
+    phone: str
+    email: str
+    website: str
+    registrar_name: str
+
+
+@dataclass(frozen=True)
+class Policy:
+    repeat_policy: str
+    rounding: str
+    decimals: int
+    deans_list_min_gpa: Decimal
+    probation_below_gpa: Decimal
+
+
+@dataclass(frozen=True)
+class StudentIdentity:
+    student_id: int
+    student_number: str
+    name: str
+    birth_date: date | None
+    program_code: str
+    program_name: str
+    program_level: str
+    status: str
+    admission_date: date | None
+    degree_conferred: str
+    conferral_date: date | None
+    honours: str
+
+
+@dataclass(frozen=True)
+class CourseLine:
+    course_code: str
+    title: str
+    credits: Decimal
+    credits_attempted: Decimal
+    credits_earned: Decimal
+    mark: str
+    mark_description: str
+    quality_points: Decimal | None
+    weighted_points: Decimal | None
+    weight: Decimal
+    repeated: bool
+    repeat: str  # "included" or "excluded"
+
+
+@dataclass(frozen=True)
+class TermRecord:
+    code: str
+    name: str
+    courses: tuple[CourseLine, ...]
+    totals: Totals
+    gpa: Decimal | None
+    weighted_gpa: Decimal | None
+    cumulative: Totals
+    cumulative_gpa: Decimal | None
+    cumulative_weighted_gpa: Decimal | None
+    standing: str
+
+
+@dataclass(frozen=True)
+class TransferLine:
+    source_institution: str
+    source_course_code: str
+    source_course_title: str
+    equivalent_course_code: str
+    credits: Decimal
+    mark: str
+    awarded_on: date
+
+
+@dataclass(frozen=True)
+class InProgressLine:
+    term_code: str
+    course_code: str
+    title: str
+    credits: Decimal
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A student's whole academic record, computed under the institution's current policy.
+
+    `progress_only` marks an elementary (standards-based) record: marks without any GPA.
+    `weighted_available` is set when a weighted GPA means something (secondary or weighted
+    courses), so renderers show it beside the unweighted one."""
+
+    institution: InstitutionHeader
+    policy: Policy
+    student: StudentIdentity
+    progress_only: bool
+    weighted_available: bool
+    transfer: tuple[TransferLine, ...]
+    transfer_credits: Decimal
+    terms: tuple[TermRecord, ...]
+    in_progress: tuple[InProgressLine, ...]
+    cumulative: Totals
+    cumulative_gpa: Decimal | None
+    cumulative_weighted_gpa: Decimal | None
+    graduation_status: str
+
+
+def _columns(*columns: Any) -> tuple[Any, ...]:
+    """Column lists past the typed overloads of `select` (more than ten columns)."""
+    return columns
+
+
+def _full_name(first: str, middle: str, last: str) -> str:
+    return " ".join(part for part in (first, middle, last) if part)
+
+
+def _standing(policy: Policy, term_gpa: Decimal | None, cumulative: Decimal | None) -> str:
+    """Dean's list on the term GPA; probation on the cumulative one; otherwise good standing."""
+    if cumulative is not None and cumulative < policy.probation_below_gpa:
+        return PROBATION
+    if term_gpa is not None and term_gpa >= policy.deans_list_min_gpa:
+        return DEANS_LIST
+    if cumulative is None:
+        return ""
+    return GOOD_STANDING
+
+
+def _mark_rules(session: Session) -> tuple[dict[tuple[int, str], gpa.MarkRule], dict[int, str]]:
+    """(scale id, mark) -> rule, and scale id -> kind. The NON-GRADE scale is stored under -1."""
+    rows = session.execute(
+        select(
+            *_columns(
+                GradeMark.scale_id,
+                GradingScale.code,
+                GradingScale.kind,
+                GradeMark.mark,
+                GradeMark.points,
+                GradeMark.counts_in_gpa,
+                GradeMark.earns_credit,
+                GradeMark.counts_attempted,
+                GradeMark.is_passing,
+                GradeMark.description,
+            )
+        ).join(GradingScale, col(GradingScale.id) == col(GradeMark.scale_id))
+    ).all()
+    rules: dict[tuple[int, str], gpa.MarkRule] = {}
+    kinds: dict[int, str] = {}
+    for scale_id, code, kind, mark, points, in_gpa, earns, attempted, passing, desc in rows:
+        non_grade = code == NON_GRADE_SCALE
+        kinds[scale_id] = kind
+        rule = gpa.MarkRule(
+            mark=mark,
+            points=None if points is None else Decimal(points),
+            counts_in_gpa=bool(in_gpa),
+            earns_credit=bool(earns),
+            counts_attempted=bool(attempted),
+            is_passing=bool(passing),
+            graded=not non_grade,
+            description=desc,
+        )
+        rules[(-1 if non_grade else scale_id, mark)] = rule
+    return rules, kinds
+
+
+def _unknown(mark: str) -> gpa.MarkRule:
+    """A mark no scale defines (data typed before a scale changed): it counts for nothing."""
+    return gpa.MarkRule(mark, None, False, False, False, False, False, "not on any scale")
+
+
+def build_transcript(
+    session: Session,
+    *,
+    actor: Actor,
+    student_number: str | None = None,
+    student_id: int | None = None,
+) -> Transcript:
+    """The student's transcript under current policy. Raises NotFound for an unknown student."""
+    authorize(actor, Action.TRANSCRIPT_UNOFFICIAL)
+    condition = (
+        col(Student.id) == student_id
+        if student_id is not None
+        else col(Student.student_number) == student_number
+    )
+    found = session.execute(
+        select(
+            *_columns(
+                Student.id,
+                Student.student_number,
+                Student.legal_first_name,
+                Student.legal_middle_name,
+                Student.legal_last_name,
+                Student.birth_date,
+                Student.status,
+                Student.admission_date,
+                Student.degree_conferred,
+                Student.conferral_date,
+                Student.honours,
+                Program.code,
+                Program.name,
+                Program.level,
+                Program.required_credits,
+            )
+        )
+        .outerjoin(Program, col(Program.id) == col(Student.program_id))
+        .where(condition)
+    ).first()
+    if found is None:
+        who = student_number if student_id is None else f"id {student_id}"
+        raise NotFound(f"There is no student {who}.")
+    (sid, number, first, middle, last, birth, status, admitted, degree, conferred, honours) = found[
+        :11
+    ]
+    program_code, program_name, program_level, required_credits = found[11:]
+    inst = session.execute(select(Institution).limit(1)).scalar_one()
+    policy = Policy(
+        repeat_policy=inst.repeat_policy,
+        rounding=inst.gpa_rounding,
+        decimals=inst.gpa_decimals,
+        deans_list_min_gpa=Decimal(inst.deans_list_min_gpa),
+        probation_below_gpa=Decimal(inst.probation_below_gpa),
+    )
+    header = InstitutionHeader(
+        inst.name,
+        inst.short_name,
+        inst.address,
+        inst.phone,
+        inst.email,
+        inst.website,
+        inst.registrar_name,
+    )
+    rules, kinds = _mark_rules(session)
+    enrollments = session.execute(
+        select(
+            *_columns(
+                Enrollment.id,
+                Enrollment.status,
+                Enrollment.grade_status,
+                Enrollment.mark,
+                func.coalesce(Enrollment.credits, Course.credits),
+                Course.id,
+                Course.code,
+                Course.title,
+                Course.weight,
+                Course.grading_scale_id,
+                Term.id,
+                Term.code,
+                Term.name,
+                Term.start_date,
+            )
+        )
+        .join(Section, col(Section.id) == col(Enrollment.section_id))
+        .join(Term, col(Term.id) == col(Section.term_id))
+        .join(Course, col(Course.id) == col(Section.course_id))
+        .where(
+            col(Enrollment.student_id) == sid,
+            col(Enrollment.status).in_(
+                [
+                    EnrollmentStatus.COMPLETED.value,
+                    EnrollmentStatus.WITHDRAWN.value,
+                    EnrollmentStatus.REGISTERED.value,
+                ]
+            ),
+        )
+        .order_by(col(Term.start_date), col(Term.id), col(Course.code), col(Enrollment.id))
+    ).all()
+
+    term_order: dict[int, int] = {}
+    term_names: dict[int, tuple[str, str]] = {}
+    attempts: list[gpa.Attempt] = []
+    lines: dict[int, tuple[int, str, str, str]] = {}  # key -> (term id, code, title, mark)
+    in_progress: list[InProgressLine] = []
+    scale_kinds_seen: set[str] = set()
+    any_weight = False
+    for (
+        eid,
+        e_status,
+        grade_status,
+        mark,
+        raw_credits,
+        course_id,
+        code,
+        title,
+        weight,
+        scale_id,
+        *t,
+    ) in enrollments:
+        term_id, term_code, term_name, _start = t
+        credits_value = Decimal(raw_credits)
+        if grade_status != GradeStatus.POSTED.value or mark is None:
+            if e_status == EnrollmentStatus.REGISTERED.value:
+                in_progress.append(InProgressLine(term_code, code, title, credits_value))
+            continue
+        term_order.setdefault(term_id, len(term_order))
+        term_names[term_id] = (term_code, term_name)
+        rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or _unknown(mark)
+        if rule.graded:
+            scale_kinds_seen.add(kinds.get(scale_id, ""))
+        weight = Decimal(weight)
+        any_weight = any_weight or weight > 0
+        attempts.append(
+            gpa.Attempt(eid, course_id, term_order[term_id], credits_value, rule, weight)
+        )
+        lines[eid] = (term_id, code, title, mark)
+
+    progress_only = program_level == ProgramLevel.ELEMENTARY.value or (
+        bool(scale_kinds_seen) and scale_kinds_seen == {ScaleKind.STANDARDS.value}
+    )
+    weighted_available = not progress_only and (
+        any_weight or program_level == ProgramLevel.SECONDARY.value
+    )
+    results = gpa.outcomes(attempts, policy.repeat_policy)
+
+    def figure(totals: gpa.Totals, weighted: bool = False) -> Decimal | None:
+        if progress_only:
+            return None
+        return totals.gpa(policy.rounding, policy.decimals, weighted=weighted)
+
+    transfer_rows = session.execute(
+        select(
+            *_columns(
+                TransferCredit.source_institution,
+                TransferCredit.source_course_code,
+                TransferCredit.source_course_title,
+                Course.code,
+                TransferCredit.credits,
+                TransferCredit.mark,
+                TransferCredit.awarded_on,
+            )
+        )
+        .outerjoin(Course, col(Course.id) == col(TransferCredit.equivalent_course_id))
+        .where(col(TransferCredit.student_id) == sid)
+        .order_by(col(TransferCredit.awarded_on), col(TransferCredit.id))
+    ).all()
+    transfer = tuple(
+        TransferLine(src, scode or "", stitle or "", equiv or "", Decimal(cr), m, awarded)
+        for src, scode, stitle, equiv, cr, m, awarded in transfer_rows
+    )
+    transfer_credits = sum((t.credits for t in transfer), gpa.ZERO)
+
+    by_term: dict[int, list[gpa.Attempt]] = {}
+    for attempt in attempts:
+        by_term.setdefault(lines[attempt.key][0], []).append(attempt)
+    running = gpa.Totals(credits_earned=transfer_credits)
+    terms: list[TermRecord] = []
+    for term_id in sorted(by_term, key=lambda t: term_order[t]):
+        courses = []
+        for attempt in by_term[term_id]:
+            outcome = results[attempt.key]
+            _, code, title, mark = lines[attempt.key]
+            counts = outcome.included and attempt.rule.counts_in_gpa
+            courses.append(
+                CourseLine(
+                    course_code=code,
+                    title=title,
+                    credits=attempt.credits,
+                    credits_attempted=outcome.attempted,
+                    credits_earned=outcome.earned,
+                    mark=mark,
+                    mark_description=attempt.rule.description,
+                    quality_points=outcome.quality_points if counts else None,
+                    weighted_points=outcome.weighted_points if counts else None,
+                    weight=attempt.weight,
+                    repeated=outcome.repeated,
+                    repeat="included" if outcome.included else "excluded",
+                )
+            )
+        term_totals = gpa.total(results[a.key] for a in by_term[term_id])
+        running = running + term_totals
+        term_gpa, cum_gpa = figure(term_totals), figure(running)
+        code, name = term_names[term_id]
+        terms.append(
+            TermRecord(
+                code=code,
+                name=name,
+                courses=tuple(courses),
+                totals=term_totals,
+                gpa=term_gpa,
+                weighted_gpa=figure(term_totals, True) if weighted_available else None,
+                cumulative=running,
+                cumulative_gpa=cum_gpa,
+                cumulative_weighted_gpa=figure(running, True) if weighted_available else None,
+                standing="" if progress_only else _standing(policy, term_gpa, cum_gpa),
+            )
+        )
+
+    cum_gpa = figure(running)
+    identity = StudentIdentity(
+        student_id=sid,
+        student_number=number,
+        name=_full_name(first, middle, last),
+        birth_date=birth,
+        program_code=program_code or "",
+        program_name=program_name or "",
+        program_level=program_level or "",
+        status=status,
+        admission_date=admitted,
+        degree_conferred=degree,
+        conferral_date=conferred,
+        honours=honours,
+    )
+    return Transcript(
+        institution=header,
+        policy=policy,
+        student=identity,
+        progress_only=progress_only,
+        weighted_available=weighted_available,
+        transfer=transfer,
+        transfer_credits=transfer_credits,
+        terms=tuple(terms),
+        in_progress=tuple(in_progress),
+        cumulative=running,
+        cumulative_gpa=cum_gpa,
+        cumulative_weighted_gpa=figure(running, True) if weighted_available else None,
+        graduation_status=_graduation(identity, running.credits_earned, required_credits),
+    )
+
+
+def _graduation(who: StudentIdentity, earned: Decimal, required: Decimal | None) -> str:
+    if who.degree_conferred:
+        when = f" on {who.conferral_date.isoformat()}" if who.conferral_date else ""
+        honours = f", {who.honours}" if who.honours else ""
+        return f"{who.degree_conferred} conferred{when}{honours}"
+    if who.status == "graduated":
+        return "Graduated"
+    if required:
+        needed = Decimal(required).normalize()
+        return f"Not yet graduated: {earned.normalize():f} of {needed:f} credits earned"
+    return "Not yet graduated"
