@@ -257,6 +257,31 @@ def test_foreign_keys_hold_after_the_bulk_load(demo_engine: Engine) -> None:
         assert orphans == 0
 
 
+def test_the_schema_after_a_build_is_the_migrated_schema(
+    database_url: str, empty_database_url: str
+) -> None:
+    """The SQLite load drops secondary indexes for speed; every one must come back as it was."""
+    build(database_url, students=60)
+    open_database(empty_database_url).dispose()
+
+    def schema(url: str) -> list[tuple[Any, ...]]:
+        engine = open_database(url)
+        try:
+            with engine.connect() as connection:
+                if is_sqlite(url):
+                    query = "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY name"
+                else:
+                    query = (
+                        "SELECT tablename, indexname, indexdef FROM pg_indexes "
+                        "WHERE schemaname = 'public' ORDER BY indexname"
+                    )
+                return [tuple(row) for row in connection.exec_driver_sql(query)]
+        finally:
+            engine.dispose()
+
+    assert schema(database_url) == schema(empty_database_url)
+
+
 def test_demo_accounts_sign_in_with_the_printed_passwords(demo_engine: Engine) -> None:
     with demo_engine.connect() as connection:
         rows = connection.execute(

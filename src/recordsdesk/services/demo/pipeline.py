@@ -57,6 +57,7 @@ class InlineSink(Sink):
         self._report = report
         self._progress = progress
         self._students = 0
+        writer.defer_indexes(TABLES)
 
     def put(self, rows: Rows) -> None:
         write_chunk(self._writer, rows)
@@ -64,7 +65,8 @@ class InlineSink(Sink):
         self._report(self._students, self._writer.rows_written)
 
     def close(self) -> None:
-        self._progress("  checking constraints")
+        self._progress("  indexing and checking constraints")
+        self._writer.restore_indexes()
         self._writer.validate(LOADED_TABLES)
         self._progress("  finishing")
         self._writer.finish(LOADED_TABLES)
@@ -122,6 +124,7 @@ def _process_main(url: str, inbox: Any, outbox: Any) -> None:
     try:
         writer = BulkWriter(engine)
         try:
+            writer.defer_indexes(TABLES)
             students = 0
             while True:
                 rows = inbox.get()
@@ -130,7 +133,8 @@ def _process_main(url: str, inbox: Any, outbox: Any) -> None:
                 write_chunk(writer, rows)
                 students += len(rows["student"])
                 outbox.put(("written", students, writer.rows_written))
-            outbox.put(("stage", "  checking constraints", 0))
+            outbox.put(("stage", "  indexing and checking constraints", 0))
+            writer.restore_indexes()
             writer.validate(LOADED_TABLES)
             outbox.put(("stage", "  finishing", 0))
             writer.finish(LOADED_TABLES)

@@ -87,6 +87,7 @@ class BulkWriter:
         assert self._conn is not None, "the pool handed out a closed connection"
         self.rows_written = 0
         self._closed = False
+        self._deferred: list[tuple[Any, ...]] = []
         cursor = self._conn.cursor()
         if self.sqlite:
             # A throwaway demo file: during the load only this connection skips the fsync
@@ -138,6 +139,28 @@ class BulkWriter:
             return list(cursor.fetchall()) if cursor.description else []
         finally:
             cursor.close()
+
+    def defer_indexes(self, tables: Sequence[str]) -> None:
+        """SQLite: drop the secondary indexes of `tables` for the load; `restore_indexes`
+        recreates them from their exact stored definitions (one sort each, instead of a
+        random B-tree insert per row). UNIQUE constraints stay in force throughout."""
+        if not self.sqlite:
+            return
+        marks = ", ".join("?" * len(tables))
+        self._deferred = self.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            f"AND tbl_name IN ({marks}) ORDER BY name",
+            tables,
+        )
+        for name, _sql in self._deferred:
+            self.execute(f'DROP INDEX "{name}"')
+        self.commit()
+
+    def restore_indexes(self) -> None:
+        for _name, sql in self._deferred:
+            self.execute(sql)
+        self._deferred = []
+        self.commit()
 
     def validate(self, tables: Sequence[str]) -> None:
         """After a SQLite load without per-row checks: every CHECK constraint and foreign key
