@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from datetime import date, timedelta
 from typing import Any
 
@@ -218,6 +219,28 @@ def test_numbers_follow_the_pattern_skip_taken_ones_and_are_never_reused(
         session.delete(removed)
     fourth = create(engine, clerk)
     assert fourth.student_number == "S00005"
+
+
+@pytest.mark.usefixtures("numbered")
+def test_desks_creating_at_once_get_distinct_numbers(engine: Engine, clerk: Actor) -> None:
+    numbers: list[str] = []
+    failures: list[BaseException] = []
+
+    def desk() -> None:
+        try:
+            for _ in range(5):
+                numbers.append(create(engine, clerk).student_number)
+        except BaseException as exc:  # surfaced in the main thread below
+            failures.append(exc)
+
+    desks = [threading.Thread(target=desk) for _ in range(4)]
+    for thread in desks:
+        thread.start()
+    for thread in desks:
+        thread.join(timeout=120)
+    assert failures == []
+    assert sorted(numbers) == [f"S{n:05d}" for n in range(1, 21)]
+    assert sequence(engine) == 20
 
 
 @pytest.mark.usefixtures("numbered")
