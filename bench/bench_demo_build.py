@@ -47,6 +47,11 @@ def run_one(url: str, students: int) -> dict[str, object]:
         url, students=students, seed=SEED, rebuild=True, progress=lambda line: None, today=TODAY
     )
     seconds = time.perf_counter() - started
+    own, children = (
+        resource.getrusage(resource.RUSAGE_SELF),
+        resource.getrusage(resource.RUSAGE_CHILDREN),
+    )
+    cpu = own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
     rows = sum(summary.counts.values())
     size = 0
     if url.startswith("sqlite"):
@@ -64,6 +69,7 @@ def run_one(url: str, students: int) -> dict[str, object]:
     return {
         "students": students,
         "seconds": round(seconds, 1),
+        "cpu_seconds": round(cpu, 1),  # this process and its writer process, all stages
         "rows": rows,
         "enrollments": summary.counts["enrollments"],
         "rows_per_second": round(rows / seconds),
@@ -176,12 +182,12 @@ def main() -> int:
     import sqlite3
 
     print(f"# {date.today()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {sqlite3.sqlite_version}")  # fmt: skip
+          f"SQLite {sqlite3.sqlite_version}, load average {os.getloadavg()}")  # fmt: skip
     sizes = [int(s) for s in args.sizes.split(",") if s]
     for students in sizes:
         path = workdir / f"bench-demo-{students}.db"
         result = _child(["--one", f"sqlite:///{path}", str(students)])
-        print("sqlite", json.dumps(result), flush=True)
+        print("sqlite", json.dumps(result), "load", os.getloadavg(), flush=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     postgres = os.environ.get("RECORDSDESK_TEST_POSTGRES_URL")
@@ -194,7 +200,7 @@ def main() -> int:
         url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
         try:
             result = _child(["--one", url, str(args.postgres_size)])
-            print("postgresql", json.dumps(result), flush=True)
+            print("postgresql", json.dumps(result), "load", os.getloadavg(), flush=True)
         finally:
             with admin.connect() as connection:
                 connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -10,6 +10,7 @@ two chunks, which keeps memory bounded.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
 import threading
 import traceback
@@ -118,7 +119,7 @@ class ThreadSink(Sink):
             raise self._error
 
 
-def _process_main(url: str, inbox: Any, outbox: Any) -> None:
+def _process_main(url: str, inbox: Any, outbox: Any, parent: int) -> None:
     """The writer process: load chunks until None, then check constraints and finish."""
     engine = make_engine(url)
     try:
@@ -127,7 +128,12 @@ def _process_main(url: str, inbox: Any, outbox: Any) -> None:
             writer.defer_indexes(TABLES)
             students = 0
             while True:
-                rows = inbox.get()
+                try:
+                    rows = inbox.get(timeout=2.0)
+                except queue.Empty:
+                    if os.getppid() != parent:
+                        return  # the building process died: nothing will finish this load
+                    continue
                 if rows is None:
                     break
                 write_chunk(writer, rows)
@@ -155,7 +161,9 @@ class ProcessSink(Sink):
         self._inbox: Any = context.Queue(maxsize=2)
         self._outbox: Any = context.Queue()
         self._process = context.Process(
-            target=_process_main, args=(url, self._inbox, self._outbox), name="demo-writer"
+            target=_process_main,
+            args=(url, self._inbox, self._outbox, os.getpid()),
+            name="demo-writer",
         )
         self._process.start()
 
