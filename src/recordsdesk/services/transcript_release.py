@@ -25,7 +25,7 @@ from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import RecordsError, ValidationFailed
 from recordsdesk.services.hold import blocking_holds
-from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.permissions import Action, allowed, authorize
 from recordsdesk.services.printing import PrintJob, print_pdf
 from recordsdesk.services.transcript import Transcript, build_transcript
 
@@ -184,3 +184,44 @@ def print_transcript(
     )
     title = f"Transcript {copy.transcript.student.student_number}"
     return copy, print_pdf(copy.content, title=title, printer=printer)
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the preview screen draws from: the transcript, the registrar's name for the
+    signature line, and why an official copy would be refused (empty when it would not)."""
+
+    transcript: Transcript
+    registrar_name: str
+    held: str
+    may_release_official: bool
+
+
+def preview_transcript(session: Session, *, actor: Actor, student_id: int) -> Preview:
+    """Read everything the preview needs in one short session (nothing is logged)."""
+    transcript = build_transcript(session, actor=actor, student_id=student_id)
+    held = ""
+    try:
+        check_official_allowed(session, actor=actor, student_id=student_id)
+    except TranscriptHeld as exc:
+        held = str(exc)
+    registrar = session.exec(select(Institution.registrar_name)).first() or ""
+    return Preview(
+        transcript=transcript,
+        registrar_name=registrar,
+        held=held,
+        may_release_official=allowed(actor, Action.TRANSCRIPT_OFFICIAL),
+    )
+
+
+def preview_options(
+    preview: Preview, *, official: bool, weighted: bool, issued_on: date
+) -> RenderOptions:
+    """The options a copy released today would carry, so the preview shows the same code."""
+    return RenderOptions(
+        official=official,
+        weighted=weighted,
+        issued_on=issued_on,
+        verification_code=verification_code(preview.transcript, issued_on),
+        registrar_name=preview.registrar_name,
+    )

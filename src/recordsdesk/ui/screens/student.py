@@ -16,6 +16,7 @@ from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, Ta
 
 from recordsdesk.services.records import StudentRecord, get_student_record
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.transcript import TranscriptScreen
 from recordsdesk.ui.widgets.cells import CONFIDENTIAL_STYLE, HOLD_STYLE, cell, meeting, words
 
 CONFIDENTIAL_NOTICE = (
@@ -67,6 +68,7 @@ class StudentScreen(DeskScreen):
     BINDINGS = [
         Binding("escape", "back", "Back to lookup"),
         Binding("f5", "reload", "Refresh"),
+        Binding("t", "transcript", "Transcript"),
         *(
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
@@ -128,6 +130,9 @@ class StudentScreen(DeskScreen):
 
     def action_reload(self) -> None:
         self._load()
+
+    def action_transcript(self) -> None:
+        self.app.push_screen(TranscriptScreen(self.student_id, title=self._title_hint))
 
     def action_show_tab(self, pane: str) -> None:
         self.query_one("#record-tabs", TabbedContent).active = pane
