@@ -23,13 +23,13 @@ from recordsdesk.services.actor import Actor, system_actor
 
 BACKEND = os.environ.get("RECORDSDESK_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("RECORDSDESK_TEST_POSTGRES_URL", "")
-TEMPLATE_DB = "recordsdesk_template"
+TEMPLATE_DB = f"recordsdesk_template_{os.getpid()}"  # concurrent runs must not share it
 _database_numbers = itertools.count(1)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if {"database_url", "engine"} & set(getattr(item, "fixturenames", ())):
+        if {"database_url", "empty_database_url", "engine"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
 
 
