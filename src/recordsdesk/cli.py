@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 from collections.abc import Sequence
+
+from sqlalchemy import Engine
 
 from recordsdesk import __version__
 from recordsdesk.commands import register_all
 from recordsdesk.config import DATABASE_ENV, resolve_database_url
 from recordsdesk.db import DatabaseUnavailable, open_database
+from recordsdesk.services.backup import auto_backup
 from recordsdesk.services.errors import RecordsError
 
 EXIT_USAGE = 2
@@ -37,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"recordsdesk {__version__}")
     _database_option(parser)
-    parser.add_argument("--user", metavar="USERNAME", help="staff account the desk acts as")
+    parser.add_argument("--user", metavar="USERNAME", help="pre-fill the sign-in form with this staff username")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     open_cmd = commands.add_parser("open", help="open the desk (the default)")
@@ -68,12 +72,31 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def open_desk(url: str, username: str | None) -> int:
+    """Open the desk on its sign-in screen (`username` only pre-fills the form), taking the
+    day's automatic backup in the background meanwhile."""
     engine = open_database(url)
     from recordsdesk.ui.app import make_app  # Textual is imported only when the desk opens
 
-    app = make_app(engine, username=username)
+    app = make_app(engine, sign_in=True, username_hint=username)
+    backup = start_auto_backup(engine)
     app.run()
+    backup.join()
     return app.return_code or 0
+
+
+def start_auto_backup(engine: Engine) -> threading.Thread:
+    """The automatic rotating backup (services.backup.auto_backup) in a thread, so a large
+    database never delays the sign-in screen; a failure is reported after the desk closes."""
+
+    def run() -> None:
+        try:
+            auto_backup(engine)
+        except Exception as exc:  # noqa: BLE001 - a failed backup must not stop the desk
+            print(f"recordsdesk: the automatic backup failed: {exc}", file=sys.stderr)
+
+    thread = threading.Thread(target=run, name="auto-backup", daemon=True)
+    thread.start()
+    return thread
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ nothing, and auditing reads would bury the changes the log is for.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -27,6 +27,8 @@ class AuditFilter:
     """Every field narrows the result; `until` is inclusive (the whole day)."""
 
     student_id: int | None = None
+    #: A student number, for people at the desk (they know numbers, not ids).
+    student_number: str = ""
     staff: str = ""
     action: str = ""
     since: date | None = None
@@ -64,6 +66,12 @@ def query_audit(
     session: Session, *, actor: Actor, filters: AuditFilter, limit: int = DEFAULT_LIMIT
 ) -> AuditPage:
     """The newest events matching `filters`, newest first, at most `limit` of them."""
+    if filters.student_number.strip() and filters.student_id is None:
+        number = filters.student_number.strip()
+        found = session.exec(select(Student.id).where(Student.student_number == number)).first()
+        if found is None:
+            raise ValidationFailed("student", f"there is no student numbered {number!r}.")
+        filters = replace(filters, student_id=found)
     if filters.student_id is None or allowed(actor, Action.AUDIT_VIEW):
         authorize(actor, Action.AUDIT_VIEW)
     else:

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
 
 from recordsdesk.db import session_scope
-from recordsdesk.models import StaffRole, StaffUser, utcnow
+from recordsdesk.models import Institution, StaffRole, StaffUser, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import SYSTEM_USERNAME, Actor, system_actor
 from recordsdesk.services.errors import NotFound, PermissionDenied, RecordsError, ValidationFailed
@@ -326,3 +326,9 @@ def set_password(
         session, actor, action="password", entity=ENTITY, entity_id=user.id, reason="changed"
     )
     return _account(user)
+
+
+def idle_lock_minutes(session: Session) -> int:
+    """The institution's idle-lock setting (0: never lock on idle)."""
+    minutes = session.exec(select(Institution.idle_lock_minutes)).first()
+    return 5 if minutes is None else int(minutes)

@@ -17,16 +17,24 @@ from textual.screen import ModalScreen
 
 from recordsdesk.ui.commands import DeskScreensProvider
 from recordsdesk.ui.context import DeskContext, open_desk_context
+from recordsdesk.ui.screens.audit import AuditScreen
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.catalog import CatalogScreen
 from recordsdesk.ui.screens.help import HelpModal
 from recordsdesk.ui.screens.lookup import LookupScreen
+from recordsdesk.ui.screens.sign_in import SignInScreen
 from recordsdesk.ui.screens.terms import TermsScreen
+from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
 
 
-class RecordsDeskApp(App[int]):
+class RecordsDeskApp(SecureDeskApp):
     CSS_PATH = "base.tcss"
-    MODES = {"lookup": LookupScreen, "catalog": CatalogScreen, "terms": TermsScreen}
+    MODES = {
+        "lookup": LookupScreen,
+        "catalog": CatalogScreen,
+        "terms": TermsScreen,
+        "audit": AuditScreen,
+    }
     DEFAULT_MODE = "lookup"
     COMMANDS = App.COMMANDS | {DeskScreensProvider}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -34,19 +42,23 @@ class RecordsDeskApp(App[int]):
         Binding("f2", "switch_mode('lookup')", "Lookup"),
         Binding("f3", "switch_mode('catalog')", "Catalog"),
         Binding("f4", "switch_mode('terms')", "Terms"),
+        Binding("f6", "switch_mode('audit')", "Audit"),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
 
-    def __init__(self, desk: DeskContext) -> None:
-        super().__init__()
-        self.desk = desk
+    def __init__(
+        self, desk: DeskContext, *, idle_minutes: int = 5, clock: Clock | None = None
+    ) -> None:
+        super().__init__(desk, idle_minutes=idle_minutes, clock=clock)
         self.title = desk.institution.short_name
         self.sub_title = f"{desk.actor.username} ({desk.actor.role.value})"
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No switching areas from under a dialog (help, command palette): it would stay open
         on the area's stack and greet the clerk on return."""
+        if not self.may_run(action):  # locked, or nobody signed in yet
+            return False
         return not (action == "switch_mode" and isinstance(self.screen, ModalScreen))
 
     def action_help(self) -> None:
@@ -55,10 +67,40 @@ class RecordsDeskApp(App[int]):
             self.push_screen(HelpModal(screen, title=screen.SCREEN_NAME, purpose=screen.PURPOSE))
 
 
-def make_app(engine: Engine, *, username: str | None = None) -> RecordsDeskApp:
-    """The desk on `engine`, acting as `username` (see `context.resolve_actor` for the default).
+class SignInDeskApp(RecordsDeskApp):
+    """The desk as the command line opens it: on the sign-in screen, acting as nobody until a
+    staff member signs in (or, on an empty database, creates the first administrator)."""
 
-    Raises NotFound for an unknown username and DatabaseUnavailable when the database does not
-    answer, before anything is drawn, so the command line can print one plain line.
+    DEFAULT_MODE = "sign_in"
+
+    def __init__(self, desk: DeskContext, *, username_hint: str = "", **options: object) -> None:
+        super().__init__(desk, **options)  # type: ignore[arg-type]
+        self.add_mode("sign_in", lambda: SignInScreen(username_hint))
+        self.sub_title = "sign in"
+
+
+def make_app(
+    engine: Engine,
+    *,
+    username: str | None = None,
+    sign_in: bool = False,
+    username_hint: str | None = None,
+    clock: Clock | None = None,
+) -> RecordsDeskApp:
+    """The desk on `engine`.
+
+    Without `sign_in` it acts as `username` at once (see `context.resolve_actor` for the
+    default): for tests and programmatic use. With `sign_in` it opens on the sign-in screen,
+    `username_hint` pre-filled. `clock` (monotonic seconds) drives the idle lock; tests pass a
+    fake one. Raises NotFound for an unknown username and DatabaseUnavailable when the database
+    does not answer, before anything is drawn, so the command line can print one plain line.
     """
-    return RecordsDeskApp(open_desk_context(engine, username))
+    minutes = idle_minutes_for(engine)
+    if sign_in:
+        return SignInDeskApp(
+            sign_in_context(engine),
+            username_hint=username_hint or "",
+            idle_minutes=minutes,
+            clock=clock,
+        )
+    return RecordsDeskApp(open_desk_context(engine, username), idle_minutes=minutes, clock=clock)

@@ -1,0 +1,163 @@
+"""What keeps the desk private at the counter: sign-in state, the idle lock and the privacy key.
+
+The desk app inherits from `SecureDeskApp`, which
+- tracks the last keyboard or mouse input against an injected clock (tests pass a fake one and
+  call `check_idle_lock()`; nothing sleeps) and covers the screen with `LockScreen` after the
+  institution's idle time; Ctrl+L locks at once. The lock is a modal pushed over whatever is on
+  screen, so the screen underneath, unsaved form input included, is exactly as it was;
+- holds `privacy`, a reactive flag flipped by F9: screens showing birth dates or contact details
+  pass them through `ui.privacy.mask(value, app.privacy)` and re-render when it changes;
+- refuses every app action but quitting while the desk is locked or nobody has signed in.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import ClassVar
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
+from textual import events
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.reactive import reactive
+
+from recordsdesk.db import DatabaseUnavailable, safe_url, session_scope
+from recordsdesk.models import StaffRole
+from recordsdesk.services.actor import SYSTEM_USERNAME, Actor
+from recordsdesk.services.auth import idle_lock_minutes
+from recordsdesk.services.catalog_view import institution_summary
+from recordsdesk.ui.context import DeskContext, first_line
+
+Clock = Callable[[], float]
+#: How often the idle check runs (real time); the idle time itself is read from `clock`.
+IDLE_CHECK_SECONDS = 5.0
+#: The actor a desk holds before anyone signs in: it can do nothing, as no screen is open.
+NOBODY = Actor(id=0, username="", role=StaffRole.CLERK, full_name="")
+_ALWAYS_ALLOWED = {"quit", "toggle_privacy"}
+
+
+class SecureDeskApp(App[int]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+l", "lock", "Lock", show=False, priority=True),
+        Binding("f9", "toggle_privacy", "Privacy", priority=True),
+    ]
+
+    #: The area the desk opens on once someone has signed in.
+    HOME_MODE: ClassVar[str] = "lookup"
+
+    #: True hides birth dates and contact details on every screen (see ui.privacy.mask).
+    privacy: reactive[bool] = reactive(False, init=False)
+
+    desk: DeskContext
+
+    def __init__(
+        self, desk: DeskContext, *, idle_minutes: int = 5, clock: Clock | None = None
+    ) -> None:
+        super().__init__()
+        self.desk = desk
+        self.idle_minutes = idle_minutes
+        self.clock: Clock = clock or time.monotonic
+        self.last_input = self.clock()
+        self.signed_in = desk.actor is not NOBODY
+
+    # --- state ----------------------------------------------------------------------------------
+
+    @property
+    def locked(self) -> bool:
+        from recordsdesk.ui.screens.lock import LockScreen
+
+        return any(isinstance(screen, LockScreen) for screen in self.screen_stack)
+
+    def may_run(self, action: str) -> bool:
+        """App actions are refused while locked or before sign-in (quitting and privacy never)."""
+        if action in _ALWAYS_ALLOWED:
+            return True
+        return self.signed_in and not self.locked
+
+    def complete_sign_in(self, actor: Actor) -> None:
+        """Act as `actor` from now on (called by the sign-in screen)."""
+        self.desk = replace(self.desk, actor=actor)
+        self.signed_in = True
+        self.last_input = self.clock()
+        self.sub_title = f"{actor.username} ({actor.role.value})"
+
+    # --- idle lock ------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.set_interval(IDLE_CHECK_SECONDS, self.check_idle_lock, name="idle-lock")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollDown) or (
+            isinstance(event, events.MouseScrollUp | events.MouseMove)
+        ):
+            self.last_input = self.clock()
+        await super().on_event(event)
+
+    def idle_seconds(self) -> float:
+        return self.clock() - self.last_input
+
+    def check_idle_lock(self) -> None:
+        """Lock when nobody has touched the desk for the institution's idle time."""
+        limit = self.idle_minutes * 60
+        if limit > 0 and self.idle_seconds() >= limit:
+            self.lock_desk()
+
+    def lock_desk(self) -> bool:
+        """Cover the screen until the signed-in user's password is given. False when there is
+        nothing to lock (nobody signed in, already locked) or nothing to unlock with (the
+        password-less `system` account)."""
+        from recordsdesk.ui.screens.lock import LockScreen
+
+        actor = self.desk.actor
+        if not self.signed_in or self.locked or actor.username == SYSTEM_USERNAME:
+            return False
+        self.push_screen(LockScreen(actor), callback=self._unlocked)
+        return True
+
+    def _unlocked(self, _result: object) -> None:
+        self.last_input = self.clock()
+
+    def action_lock(self) -> None:
+        if self.signed_in and not self.locked and not self.lock_desk():
+            self.notify(
+                f"The {self.desk.actor.username} account has no password, so the desk cannot be "
+                "locked; sign in with a staff account.",
+                severity="warning",
+                markup=False,
+            )
+
+    # --- privacy --------------------------------------------------------------------------------
+
+    def action_toggle_privacy(self) -> None:
+        self.privacy = not self.privacy
+
+    def watch_privacy(self, hidden: bool) -> None:
+        if hidden:
+            self.notify("Privacy on: birth dates and contact details are hidden (F9 to show).")
+        else:
+            self.notify("Privacy off.")
+
+
+def sign_in_context(engine: Engine) -> DeskContext:
+    """The desk's context before anyone signs in: the engine and institution, acting as nobody.
+    Raises DatabaseUnavailable when the database does not answer."""
+    try:
+        with session_scope(engine) as session:
+            institution = institution_summary(session)
+    except DBAPIError as exc:
+        raise DatabaseUnavailable(
+            f"Cannot read the database at {safe_url(str(engine.url))}: {first_line(exc)}"
+        ) from exc
+    return DeskContext(engine=engine, actor=NOBODY, institution=institution)
+
+
+def idle_minutes_for(engine: Engine) -> int:
+    """The institution's idle-lock time (5 minutes when the database cannot say)."""
+    try:
+        with session_scope(engine) as session:
+            return idle_lock_minutes(session)
+    except DBAPIError:
+        return 5
