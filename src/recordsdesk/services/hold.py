@@ -18,8 +18,8 @@ from sqlmodel import Session, col, select
 from recordsdesk.models import Hold, HoldType, StaffUser, Student, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.errors import NotFound, StaleRecord, ValidationFailed
+from recordsdesk.services.permissions import Action, authorize
 
 ENTITY = "hold"
 MAX_REASON = 500

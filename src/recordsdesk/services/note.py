@@ -14,8 +14,8 @@ from sqlmodel import Session, col, select
 from recordsdesk.models import ContactNote, StaffUser, Student, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.errors import NotFound, ValidationFailed
+from recordsdesk.services.permissions import Action, authorize
 
 ENTITY = "contact_note"
 CHANNELS = ("counter", "phone", "email", "letter", "other")

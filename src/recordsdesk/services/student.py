@@ -28,8 +28,8 @@ from recordsdesk.models import (
 )
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.errors import NotFound, RecordsError, StaleRecord, ValidationFailed
+from recordsdesk.services.permissions import Action, authorize
 
 ENTITY = "student"
 DEPARTED_STATUSES = frozenset(
