@@ -22,6 +22,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from functools import cache
+from typing import NamedTuple
 
 from recordsdesk.models import RepeatPolicy, RoundingPolicy
 
@@ -43,8 +45,7 @@ class MarkRule:
     description: str = ""
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(NamedTuple):
     """One posted enrollment as the arithmetic sees it. `order` sorts attempts in time (term
     start, then anything stable); `course` identifies the course for repeat resolution."""
 
@@ -56,9 +57,9 @@ class Attempt:
     weight: Decimal = ZERO
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What one attempt adds to the record after the repeat policy is applied."""
+class Outcome(NamedTuple):
+    """What one attempt adds to the record after the repeat policy is applied (a named tuple:
+    a transcript makes one per course, and tuples are several times cheaper to build)."""
 
     included: bool
     repeated: bool
@@ -94,12 +95,17 @@ class Totals:
         return round_gpa(points / self.gpa_credits, rounding, decimals)
 
 
-def round_gpa(value: Decimal, rounding: str, decimals: int) -> Decimal:
-    """Round half-up or truncate to `decimals` places (GPAs are never negative)."""
+@cache
+def _rounding(rounding: str, decimals: int) -> tuple[Decimal, str]:
     if not 0 <= decimals <= 4:
         raise ValueError(f"gpa decimals must be 0 to 4, not {decimals}")
-    step = Decimal(1).scaleb(-decimals)
     mode = ROUND_HALF_UP if RoundingPolicy(rounding) is RoundingPolicy.HALF_UP else ROUND_DOWN
+    return Decimal(1).scaleb(-decimals), mode
+
+
+def round_gpa(value: Decimal, rounding: str, decimals: int) -> Decimal:
+    """Round half-up or truncate to `decimals` places (GPAs are never negative)."""
+    step, mode = _rounding(rounding, decimals)
     return value.quantize(step, rounding=mode)
 
 
@@ -170,13 +176,15 @@ def outcomes(attempts: Sequence[Attempt], policy: str) -> dict[int, Outcome]:
 
 
 def total(items: Iterable[Outcome]) -> Totals:
-    result = Totals()
+    attempted = earned = gpa_credits = quality = weighted = ZERO
     for o in items:
         if o.included:
-            result = result + Totals(
-                o.attempted, o.earned, o.gpa_credits, o.quality_points, o.weighted_points
-            )
-    return result
+            attempted += o.attempted
+            earned += o.earned
+            gpa_credits += o.gpa_credits
+            quality += o.quality_points
+            weighted += o.weighted_points
+    return Totals(attempted, earned, gpa_credits, quality, weighted)
 
 
 def cumulative_gpa(

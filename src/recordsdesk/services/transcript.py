@@ -8,34 +8,24 @@ value, so the figures cannot differ between what the desk shows and what prints.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import func, select
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from recordsdesk.models import (
-    Course,
     EnrollmentStatus,
-    GradeMark,
     GradeStatus,
-    GradingScale,
-    Institution,
-    Program,
     ProgramLevel,
     ScaleKind,
-    Section,
-    Student,
-    Term,
-    TransferCredit,
 )
-from recordsdesk.models.enrollment import Enrollment
 from recordsdesk.services import gpa
-from recordsdesk.services.gpa import Totals
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import NotFound
+from recordsdesk.services.gpa import Totals
 from recordsdesk.services.permissions import Action, authorize
 
 NON_GRADE_SCALE = "NON-GRADE"
@@ -118,7 +108,7 @@ class TransferLine:
     equivalent_course_code: str
     credits: Decimal
     mark: str
-    awarded_on: date
+    awarded_on: date | None
 
 
 @dataclass(frozen=True)
@@ -152,9 +142,74 @@ class Transcript:
     graduation_status: str
 
 
-def _columns(*columns: Any) -> tuple[Any, ...]:
-    """Column lists past the typed overloads of `select` (more than ten columns)."""
-    return columns
+# Plain SQL, compiled once: the builder runs on every preview and must stay within a couple of
+# milliseconds on a million-student database, where ORM statement construction would dominate.
+MARKS_SQL = (
+    "SELECT m.scale_id, s.code, s.kind, m.mark, m.points, m.counts_in_gpa, m.earns_credit, "
+    "m.counts_attempted, m.is_passing, m.description "
+    "FROM grade_mark m JOIN grading_scale s ON s.id = m.scale_id"
+)
+_STUDENT = (
+    "SELECT s.id, s.student_number, s.legal_first_name, s.legal_middle_name, s.legal_last_name, "
+    "s.birth_date, s.status, s.admission_date, s.degree_conferred, s.conferral_date, s.honours, "
+    "p.code, p.name, p.level, p.required_credits "
+    "FROM student s LEFT JOIN program p ON p.id = s.program_id "
+)
+STUDENT_BY_ID_SQL = _STUDENT + "WHERE s.id = :key"
+STUDENT_BY_NUMBER_SQL = _STUDENT + "WHERE s.student_number = :key"
+INSTITUTION_SQL = (
+    "SELECT name, short_name, address, phone, email, website, registrar_name, repeat_policy, "
+    "gpa_rounding, gpa_decimals, deans_list_min_gpa, probation_below_gpa "
+    "FROM institution ORDER BY id LIMIT 1"
+)
+ENROLLMENTS_SQL = (
+    "SELECT e.id, e.status, e.grade_status, e.mark, COALESCE(e.credits, c.credits), c.id, "
+    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name, t.start_date "
+    "FROM enrollment e JOIN section s ON s.id = e.section_id "
+    "JOIN term t ON t.id = s.term_id JOIN course c ON c.id = s.course_id "
+    "WHERE e.student_id = :sid AND e.status IN ('completed', 'withdrawn', 'registered') "
+    "ORDER BY t.start_date, t.id, c.code, e.id"
+)
+TRANSFER_SQL = (
+    "SELECT tc.source_institution, tc.source_course_code, tc.source_course_title, c.code, "
+    "tc.credits, tc.mark, tc.awarded_on "
+    "FROM transfer_credit tc LEFT JOIN course c ON c.id = tc.equivalent_course_id "
+    "WHERE tc.student_id = :sid ORDER BY tc.awarded_on, tc.id"
+)
+
+
+RulesByMark = tuple[dict[tuple[int, str], gpa.MarkRule], dict[int, str]]
+
+
+def _rows(session: Session, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+    """Run plain SQL on the session's own connection (and transaction) through the driver:
+    SQLite's driver takes `:name` parameters, psycopg `%(name)s`."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
+    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql, params or {})
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
+def _decimal(value: Any) -> Decimal:
+    """A NUMERIC column as Decimal: PostgreSQL returns Decimal, SQLite a float or int whose
+    shortest repr is the stored two-decimal value."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
+
+
+def _decimal_or_none(value: Any) -> Decimal | None:
+    return None if value is None else _decimal(value)
+
+
+def _day(value: Any) -> date | None:
+    """A DATE column: a date on PostgreSQL, ISO text on SQLite."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value)[:10])
 
 
 def _full_name(first: str, middle: str, last: str) -> str:
@@ -172,24 +227,25 @@ def _standing(policy: Policy, term_gpa: Decimal | None, cumulative: Decimal | No
     return GOOD_STANDING
 
 
-def _mark_rules(session: Session) -> tuple[dict[tuple[int, str], gpa.MarkRule], dict[int, str]]:
+# Grading scales are reference data (seeded, never edited by a service): the rules are read once
+# per database and re-read when the marks' fingerprint (count, highest id) changes.
+_RULES_CACHE: dict[str, tuple[tuple[Any, ...], RulesByMark]] = {}
+MARKS_FINGERPRINT_SQL = "SELECT count(*), max(id) FROM grade_mark"
+
+
+def _cached_rules(session: Session) -> RulesByMark:
+    key = str(session.connection().engine.url)
+    fingerprint = tuple(_rows(session, MARKS_FINGERPRINT_SQL)[0])
+    cached = _RULES_CACHE.get(key)
+    if cached is None or cached[0] != fingerprint:
+        cached = (fingerprint, _mark_rules(session))
+        _RULES_CACHE[key] = cached
+    return cached[1]
+
+
+def _mark_rules(session: Session) -> RulesByMark:
     """(scale id, mark) -> rule, and scale id -> kind. The NON-GRADE scale is stored under -1."""
-    rows = session.execute(
-        select(
-            *_columns(
-                GradeMark.scale_id,
-                GradingScale.code,
-                GradingScale.kind,
-                GradeMark.mark,
-                GradeMark.points,
-                GradeMark.counts_in_gpa,
-                GradeMark.earns_credit,
-                GradeMark.counts_attempted,
-                GradeMark.is_passing,
-                GradeMark.description,
-            )
-        ).join(GradingScale, col(GradingScale.id) == col(GradeMark.scale_id))
-    ).all()
+    rows = _rows(session, MARKS_SQL)
     rules: dict[tuple[int, str], gpa.MarkRule] = {}
     kinds: dict[int, str] = {}
     for scale_id, code, kind, mark, points, in_gpa, earns, attempted, passing, desc in rows:
@@ -197,7 +253,7 @@ def _mark_rules(session: Session) -> tuple[dict[tuple[int, str], gpa.MarkRule], 
         kinds[scale_id] = kind
         rule = gpa.MarkRule(
             mark=mark,
-            points=None if points is None else Decimal(points),
+            points=_decimal_or_none(points),
             counts_in_gpa=bool(in_gpa),
             earns_credit=bool(earns),
             counts_attempted=bool(attempted),
@@ -223,34 +279,11 @@ def build_transcript(
 ) -> Transcript:
     """The student's transcript under current policy. Raises NotFound for an unknown student."""
     authorize(actor, Action.TRANSCRIPT_UNOFFICIAL)
-    condition = (
-        col(Student.id) == student_id
-        if student_id is not None
-        else col(Student.student_number) == student_number
-    )
-    found = session.execute(
-        select(
-            *_columns(
-                Student.id,
-                Student.student_number,
-                Student.legal_first_name,
-                Student.legal_middle_name,
-                Student.legal_last_name,
-                Student.birth_date,
-                Student.status,
-                Student.admission_date,
-                Student.degree_conferred,
-                Student.conferral_date,
-                Student.honours,
-                Program.code,
-                Program.name,
-                Program.level,
-                Program.required_credits,
-            )
-        )
-        .outerjoin(Program, col(Program.id) == col(Student.program_id))
-        .where(condition)
-    ).first()
+    if student_id is not None:
+        matches = _rows(session, STUDENT_BY_ID_SQL, {"key": student_id})
+    else:
+        matches = _rows(session, STUDENT_BY_NUMBER_SQL, {"key": student_number})
+    found = matches[0] if matches else None
     if found is None:
         who = student_number if student_id is None else f"id {student_id}"
         raise NotFound(f"There is no student {who}.")
@@ -258,58 +291,17 @@ def build_transcript(
         :11
     ]
     program_code, program_name, program_level, required_credits = found[11:]
-    inst = session.execute(select(Institution).limit(1)).scalar_one()
+    inst = _rows(session, INSTITUTION_SQL)[0]
     policy = Policy(
-        repeat_policy=inst.repeat_policy,
-        rounding=inst.gpa_rounding,
-        decimals=inst.gpa_decimals,
-        deans_list_min_gpa=Decimal(inst.deans_list_min_gpa),
-        probation_below_gpa=Decimal(inst.probation_below_gpa),
+        repeat_policy=inst[7],
+        rounding=inst[8],
+        decimals=int(inst[9]),
+        deans_list_min_gpa=_decimal(inst[10]),
+        probation_below_gpa=_decimal(inst[11]),
     )
-    header = InstitutionHeader(
-        inst.name,
-        inst.short_name,
-        inst.address,
-        inst.phone,
-        inst.email,
-        inst.website,
-        inst.registrar_name,
-    )
-    rules, kinds = _mark_rules(session)
-    enrollments = session.execute(
-        select(
-            *_columns(
-                Enrollment.id,
-                Enrollment.status,
-                Enrollment.grade_status,
-                Enrollment.mark,
-                func.coalesce(Enrollment.credits, Course.credits),
-                Course.id,
-                Course.code,
-                Course.title,
-                Course.weight,
-                Course.grading_scale_id,
-                Term.id,
-                Term.code,
-                Term.name,
-                Term.start_date,
-            )
-        )
-        .join(Section, col(Section.id) == col(Enrollment.section_id))
-        .join(Term, col(Term.id) == col(Section.term_id))
-        .join(Course, col(Course.id) == col(Section.course_id))
-        .where(
-            col(Enrollment.student_id) == sid,
-            col(Enrollment.status).in_(
-                [
-                    EnrollmentStatus.COMPLETED.value,
-                    EnrollmentStatus.WITHDRAWN.value,
-                    EnrollmentStatus.REGISTERED.value,
-                ]
-            ),
-        )
-        .order_by(col(Term.start_date), col(Term.id), col(Course.code), col(Enrollment.id))
-    ).all()
+    header = InstitutionHeader(*inst[:7])
+    rules, kinds = _cached_rules(session)
+    enrollments = _rows(session, ENROLLMENTS_SQL, {"sid": sid})
 
     term_order: dict[int, int] = {}
     term_names: dict[int, tuple[str, str]] = {}
@@ -332,7 +324,7 @@ def build_transcript(
         *t,
     ) in enrollments:
         term_id, term_code, term_name, _start = t
-        credits_value = Decimal(raw_credits)
+        credits_value = _decimal(raw_credits)
         if grade_status != GradeStatus.POSTED.value or mark is None:
             if e_status == EnrollmentStatus.REGISTERED.value:
                 in_progress.append(InProgressLine(term_code, code, title, credits_value))
@@ -342,7 +334,7 @@ def build_transcript(
         rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or _unknown(mark)
         if rule.graded:
             scale_kinds_seen.add(kinds.get(scale_id, ""))
-        weight = Decimal(weight)
+        weight = _decimal(weight)
         any_weight = any_weight or weight > 0
         attempts.append(
             gpa.Attempt(eid, course_id, term_order[term_id], credits_value, rule, weight)
@@ -362,24 +354,9 @@ def build_transcript(
             return None
         return totals.gpa(policy.rounding, policy.decimals, weighted=weighted)
 
-    transfer_rows = session.execute(
-        select(
-            *_columns(
-                TransferCredit.source_institution,
-                TransferCredit.source_course_code,
-                TransferCredit.source_course_title,
-                Course.code,
-                TransferCredit.credits,
-                TransferCredit.mark,
-                TransferCredit.awarded_on,
-            )
-        )
-        .outerjoin(Course, col(Course.id) == col(TransferCredit.equivalent_course_id))
-        .where(col(TransferCredit.student_id) == sid)
-        .order_by(col(TransferCredit.awarded_on), col(TransferCredit.id))
-    ).all()
+    transfer_rows = _rows(session, TRANSFER_SQL, {"sid": sid})
     transfer = tuple(
-        TransferLine(src, scode or "", stitle or "", equiv or "", Decimal(cr), m, awarded)
+        TransferLine(src, scode or "", stitle or "", equiv or "", _decimal(cr), m, _day(awarded))
         for src, scode, stitle, equiv, cr, m, awarded in transfer_rows
     )
     transfer_credits = sum((t.credits for t in transfer), gpa.ZERO)
@@ -435,14 +412,14 @@ def build_transcript(
         student_id=sid,
         student_number=number,
         name=_full_name(first, middle, last),
-        birth_date=birth,
+        birth_date=_day(birth),
         program_code=program_code or "",
         program_name=program_name or "",
         program_level=program_level or "",
         status=status,
-        admission_date=admitted,
+        admission_date=_day(admitted),
         degree_conferred=degree,
-        conferral_date=conferred,
+        conferral_date=_day(conferred),
         honours=honours,
     )
     return Transcript(
@@ -458,7 +435,9 @@ def build_transcript(
         cumulative=running,
         cumulative_gpa=cum_gpa,
         cumulative_weighted_gpa=figure(running, True) if weighted_available else None,
-        graduation_status=_graduation(identity, running.credits_earned, required_credits),
+        graduation_status=_graduation(
+            identity, running.credits_earned, _decimal_or_none(required_credits)
+        ),
     )
 
 

@@ -1,0 +1,177 @@
+"""Benchmark: transcripts on a large demo database (read-only).
+
+    python bench/bench_transcript.py --database /tmp/bench/bench-demo-1000000.db
+
+Measures, on students with the most courses among a sample of graduates: building the
+transcript (`build_transcript`, one short session each, as the desk does), the same student's
+course rows joined by plain sqlite3 (the floor), the PDF, the preview's page drawn with Rich
+(layout + Text), and the preview screen through Textual's Pilot from the key to the page shown.
+Opens the file read-only (never writes the shared database). Figures go to stdout as JSON lines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy import create_engine
+from sqlmodel import Session, select
+
+from recordsdesk.models import StaffUser
+from recordsdesk.render.transcript_layout import RenderOptions, layout
+from recordsdesk.render.transcript_pdf import render_pdf
+from recordsdesk.render.transcript_rich import page_rich
+from recordsdesk.services.actor import actor_for
+from recordsdesk.services.transcript import build_transcript
+
+RAW_JOIN = """
+SELECT e.id, e.status, e.grade_status, e.mark, COALESCE(e.credits, c.credits), c.id, c.code,
+       c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name, t.start_date
+FROM enrollment e JOIN section s ON s.id = e.section_id JOIN term t ON t.id = s.term_id
+JOIN course c ON c.id = s.course_id
+WHERE e.student_id = ? AND e.status IN ('completed', 'withdrawn', 'registered')
+ORDER BY t.start_date, t.id, c.code, e.id
+"""
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
+    return {
+        "n": len(ordered),
+        "median_ms": round(statistics.median(ordered) * 1000, 3),
+        "p95_ms": round(p95 * 1000, 3),
+    }
+
+
+def timed(call: Callable[[], object], repeat: int = 1) -> list[float]:
+    out = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def pick_students(raw: sqlite3.Connection, sample: int, count: int) -> list[tuple[int, str, int]]:
+    """The `count` students with the most courses among `sample` graduates (id, number, n)."""
+    ids = [
+        r[0]
+        for r in raw.execute(
+            "SELECT id FROM student WHERE status = 'graduated' ORDER BY id LIMIT ?", (sample,)
+        )
+    ]
+    rows = []
+    for sid in ids:
+        (n,) = raw.execute(
+            "SELECT count(*) FROM enrollment WHERE student_id = ?", (sid,)
+        ).fetchone()
+        (number,) = raw.execute(
+            "SELECT student_number FROM student WHERE id = ?", (sid,)
+        ).fetchone()
+        rows.append((sid, number, n))
+    rows.sort(key=lambda r: -r[2])
+    return rows[:count]
+
+
+async def preview_times(engine_url: str, student_ids: list[int]) -> list[float]:
+    """Key press to page shown, through the Pilot (headless, 120x40)."""
+    from recordsdesk.db import make_engine
+    from recordsdesk.ui.app import make_app
+    from recordsdesk.ui.screens.student import StudentScreen
+    from recordsdesk.ui.screens.transcript import TranscriptScreen
+
+    engine = make_engine(engine_url)
+    app = make_app(engine, username="registrar")
+    out = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        for sid in student_ids:
+            await app.push_screen(StudentScreen(sid))
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            start = time.perf_counter()
+            await pilot.press("t")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            assert isinstance(app.screen, TranscriptScreen) and app.screen.pages
+            out.append(time.perf_counter() - start)
+            await pilot.press("escape")
+            await pilot.press("escape")
+            await pilot.pause()
+    engine.dispose()
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--database", required=True, help="path of a demo SQLite file")
+    parser.add_argument("--students", type=int, default=50)
+    parser.add_argument("--sample", type=int, default=2000)
+    parser.add_argument("--pilot", type=int, default=10, help="students for the Pilot timing")
+    args = parser.parse_args()
+    uri = f"file:{os.path.abspath(args.database)}?mode=ro"
+    raw = sqlite3.connect(uri, uri=True)
+    students = pick_students(raw, args.sample, args.students)
+    engine = create_engine("sqlite:///" + uri + "&uri=true")
+    print(
+        f"# {date.today()} {os.cpu_count()} cores (machine shared with other helpers), "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+    print(
+        json.dumps(
+            {
+                "students": len(students),
+                "courses_min": students[-1][2],
+                "courses_max": students[0][2],
+            }
+        )
+    )
+    with Session(engine) as session:
+        actor = actor_for(session, "registrar")
+        assert session.exec(select(StaffUser)).first() is not None
+    build: list[float] = []
+    rawt: list[float] = []
+    transcripts = []
+    for _round in range(3):  # warm caches on the first round; keep every sample
+        for sid, _number, _n in students:
+
+            def one(sid: int = sid) -> None:
+                with Session(engine) as session:
+                    transcripts.append(build_transcript(session, actor=actor, student_id=sid))
+
+            build += timed(one)
+            rawt += timed(lambda sid=sid: raw.execute(RAW_JOIN, (sid,)).fetchall())
+    print(json.dumps({"build_transcript": percentiles(build)}))
+    print(
+        json.dumps(
+            {
+                "raw_sqlite3_join": percentiles(rawt),
+                "ratio_median": round(statistics.median(build) / statistics.median(rawt), 1),
+            }
+        )
+    )
+    sample = transcripts[: min(20, len(transcripts))]
+    options = RenderOptions(official=True, issued_on=date.today(), verification_code="X")
+    render_pdf(sample[0], options)  # font files read once per process
+    pdf = [t for tr in sample for t in timed(lambda tr=tr: render_pdf(tr, options))]
+    print(json.dumps({"pdf": percentiles(pdf), "pages": len(layout(sample[0], options))}))
+    draw = [
+        t for tr in sample for t in timed(lambda tr=tr: [page_rich(p) for p in layout(tr, options)])
+    ]
+    print(json.dumps({"preview_layout_and_rich_all_pages": percentiles(draw)}))
+    ids = [sid for sid, _n, _c in students[: args.pilot]]
+    url = "sqlite:///" + uri + "&uri=true"
+    pilot = asyncio.run(preview_times(url, ids))
+    print(json.dumps({"preview_key_to_page_pilot": percentiles(pilot)}))
+
+
+if __name__ == "__main__":
+    main()
