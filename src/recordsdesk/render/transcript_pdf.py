@@ -28,9 +28,14 @@ TOP = (PAGE_HEIGHT - PAGE_LINES * LEADING) / 2
 FONTS = {
     "mono": ("DejaVuSansMono.ttf", "DejaVuSansMono-Bold.ttf"),
     "sans": ("DejaVuSans.ttf", None),
+    "deva": ("Lohit-Devanagari.ttf", None),
+    "hangul": ("NanumGothicCoding.ttf", None),
     "cjk": ("DroidSansFallbackFull.ttf", None),
 }
-FALLBACKS = ("sans", "cjk")
+# DejaVu first (Latin, Greek, Cyrillic, Vietnamese), then Devanagari, Hangul, CJK. Devanagari
+# conjuncts and vowel signs need shaping: HarfBuzz sets them when uharfbuzz is installed;
+# without it they are drawn unshaped (legible letters, not typeset ligatures).
+FALLBACKS = ("sans", "deva", "hangul", "cjk")
 GREY = {"dim": 90, "warn": 0}
 
 
@@ -41,10 +46,19 @@ def _covered(family: str) -> frozenset[int]:
     return frozenset(font.getBestCmap())
 
 
+@cache
+def _shaping_available() -> bool:
+    try:
+        import uharfbuzz  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def _families_needed(texts: Iterable[str]) -> list[str]:
     """Fallback fonts this document needs: parsing the 4 MB CJK font costs most of a second,
     so it is loaded only for a name that has a character DejaVu lacks."""
-    missing = {ord(ch) for text in texts for ch in text} - _covered("mono")
+    missing = {ord(ch) for text in texts for ch in text} - _covered("mono") - {0x200C, 0x200D}
     needed = []
     for family in FALLBACKS:
         if not missing:
@@ -68,6 +82,8 @@ def _pdf(texts: Iterable[str]) -> FPDF:
             pdf.add_font(family, "B", str(data_path(f"fonts/{bold}")))
     if fallbacks:
         pdf.set_fallback_fonts(fallbacks, exact_match=False)
+    if "deva" in fallbacks and _shaping_available():
+        pdf.set_text_shaping(True)
     pdf.set_creator("recordsdesk")
     return pdf
 
