@@ -9,6 +9,7 @@ An unofficial copy carries a large grey UNOFFICIAL across every page.
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Iterable
 from functools import cache
 
@@ -48,11 +49,7 @@ def _covered(family: str) -> frozenset[int]:
 
 @cache
 def _shaping_available() -> bool:
-    try:
-        import uharfbuzz  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    return importlib.util.find_spec("uharfbuzz") is not None
 
 
 def _families_needed(texts: Iterable[str]) -> list[str]:
