@@ -1,5 +1,6 @@
-"""The lookup screen through the Pilot: type-ahead results, accents, markup safety, opening a
-record and coming back with the search kept."""
+"""The lookup screen through the Pilot: type-ahead results, accents, misspellings, filters, no
+match, one letter, pasted text, markup safety, stale answers dropped, opening a record and coming
+back with the search kept."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Iterator
 import pytest
 from rich.text import Text
 from sqlalchemy import Engine
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
@@ -15,7 +17,7 @@ from recordsdesk.db import session_scope
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.lookup import LookupResult
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.lookup import LookupFinished, LookupScreen
+from recordsdesk.ui.screens.lookup import LookupScreen, _summary
 from recordsdesk.ui.screens.student import StudentScreen
 from tests.desk_data import DeskData, seed_desk
 
@@ -67,8 +69,11 @@ async def test_typing_shows_matches_on_every_keystroke(app: RecordsDeskApp) -> N
         assert shown[0][1:] == [
             *("García, José (Pepe)", "2006-03-14", "BSC-BIO", "2029", "active", "HOLD")
         ]
-        summary = app.screen.query_one("#lookup-summary", Static)
-        assert str(summary.render()) == "4 matches"
+        assert summary(app) == "4 matches"
+
+
+def summary(app: RecordsDeskApp) -> str:
+    return str(app.screen.query_one("#lookup-summary", Static).render())
 
 
 async def test_title_names_the_institution_and_the_acting_user(app: RecordsDeskApp) -> None:
@@ -108,18 +113,85 @@ async def test_escape_clears_and_empty_query_shows_the_hint(app: RecordsDeskApp)
         assert app.screen.query_one("#lookup-query", Input).value == ""
         assert results(app) == []
         summary = str(app.screen.query_one("#lookup-summary", Static).render())
-        assert summary.startswith("Type part of a name")
+        assert summary.startswith("Type a name")
 
 
 async def test_stale_results_are_dropped(app: RecordsDeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, LookupScreen)
-        await pilot.press(*"kim")
+        # Five keystrokes without waiting: only the last query's answer may be drawn.
+        await pilot.press(*"kimxx")
+        await pilot.press("backspace", "backspace")
         await settle(pilot)
-        screen.post_message(LookupFinished("ki", LookupResult(rows=(), total=0)))
-        await pilot.pause()
-        assert len(results(app)) == 3  # the answer for "ki" arrived late and was ignored
+        assert len(results(app)) == 3
+        assert screen.drawn_query is not None and screen.drawn_query[0] == "kim"
+
+
+async def test_accents_both_ways_and_misspellings(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"garcia jose")
+        await settle(pilot)
+        assert [r[1] for r in results(app)] == ["García, José (Pepe)"]
+        await pilot.press("escape", *"siobhan galagher")  # no accent, one l missing
+        await settle(pilot)
+        table = app.screen.query_one("#lookup-results", DataTable)
+        assert [r[1] for r in rows(table)] == ["Gallagher, Siobhán"]
+        name = table.get_row_at(0)[1]
+        assert isinstance(name, Text) and "italic" in str(name.style)  # a similar match
+        await pilot.press("escape", *"pepe")  # the preferred name
+        await settle(pilot)
+        assert [r[0] for r in results(app)] == ["2025000101"]
+
+
+async def test_filters_typed_in_the_same_field(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"hold:yes")
+        await settle(pilot)
+        assert [r[0] for r in results(app)] == ["2025000101"]
+        await pilot.press("escape", *"gar hold:no")
+        await settle(pilot)
+        assert [r[1] for r in results(app)] == ["Garner0, Kim", "Garner1, Kim", "Garner2, Kim"]
+        await pilot.press("escape", *"status:active program:bsc")
+        await settle(pilot)
+        assert [r[0] for r in results(app)] == ["2025000101"]
+        await pilot.press("escape", *"status:expelled")
+        await settle(pilot)
+        assert results(app) == []
+        assert summary(app).startswith("No status starts with 'expelled'")
+
+
+async def test_no_match_one_letter_and_pasted_text(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"qqqq")
+        await settle(pilot)
+        assert results(app) == []
+        assert summary(app).startswith("No student matches")
+        await pilot.press("escape", "k")
+        await settle(pilot)
+        assert [r[1] for r in results(app)] == ["Garner0, Kim", "Garner1, Kim", "Garner2, Kim"]
+        await pilot.press("escape")
+        query = app.screen.query_one("#lookup-query", Input)
+        query.post_message(events.Paste("  José   GARCÍA \t"))
+        await settle(pilot)
+        assert query.value.strip().startswith("José")
+        assert [r[0] for r in results(app)] == ["2025000101"]
+        await pilot.press("escape", *"2006-03-14")
+        await settle(pilot)
+        assert [r[0] for r in results(app)] == ["2025000101"]
+        await pilot.press("escape", *"14/03/2006")
+        await settle(pilot)
+        assert [r[0] for r in results(app)] == ["2025000101"]
+
+
+def test_summary_counts_with_separators_and_caps() -> None:
+    result = LookupResult(rows=(), total=1204)
+    assert _summary("smith", result) == "1,204 matches, showing 0. Type more to narrow."
+    capped = LookupResult(rows=(), total=10_000, capped=True)
+    assert _summary("s", capped).startswith("10,000+ matches")
+    assert _summary("x", LookupResult(rows=(), total=0, notice="hold: takes yes or no.")) == (
+        "hold: takes yes or no."
+    )
 
 
 async def test_enter_opens_record_and_escape_returns_with_search_kept(

@@ -27,14 +27,17 @@ from __future__ import annotations
 
 import functools
 import re
+import sqlite3
 import threading
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Protocol
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 from recordsdesk.models import StudentStatus
@@ -433,17 +436,57 @@ def _tiers(session: Session, backend: Backend, match: TextMatch) -> list[TextMat
     return [match]
 
 
+class LookupCancelled(Exception):
+    """`should_stop` said a newer query superseded this one while it ran."""
+
+
+@contextmanager
+def _stoppable(session: Session, should_stop: Callable[[], bool] | None) -> Iterator[None]:
+    """Abort the running SQLite statement as soon as `should_stop()` turns true (checked every
+    few thousand VM steps), so a slow query never holds up the next keystroke's. PostgreSQL
+    statements run to the end; their answer is dropped instead."""
+    connection = session.connection()
+    driver = connection.connection.driver_connection
+    if should_stop is None or connection.dialect.name != "sqlite" or driver is None:
+        yield
+        return
+    driver.set_progress_handler(lambda: 1 if should_stop() else 0, 5_000)
+    try:
+        yield
+    except OperationalError as error:
+        if should_stop() and "interrupt" in str(error):
+            raise LookupCancelled from error
+        raise
+    except sqlite3.OperationalError as error:
+        if should_stop() and "interrupt" in str(error):
+            raise LookupCancelled from error
+        raise
+    finally:
+        driver.set_progress_handler(None, 0)
+
+
 def search(
-    session: Session, *, actor: Actor, query: str, limit: int = DEFAULT_LIMIT
+    session: Session,
+    *,
+    actor: Actor,
+    query: str,
+    limit: int = DEFAULT_LIMIT,
+    should_stop: Callable[[], bool] | None = None,
 ) -> LookupResult:
     """Students matching `query`, best rank first, at most `limit` rows.
 
     `total` counts every match (up to COUNT_CAP) so the screen can say how many it is not
     showing. Any staff role may look students up; reads are not audited. Confidential students
     are listed with their flag set: the screens show the banner, nothing here hides them. An
-    unknown filter value gives an empty result whose `notice` says what exists.
+    unknown filter value gives an empty result whose `notice` says what exists. With
+    `should_stop`, raises LookupCancelled once it returns true.
     """
     authorize(actor, Action.STUDENT_READ)
+    with _stoppable(session, should_stop):
+        return _search(session, query, limit)
+
+
+def _search(session: Session, query: str, limit: int) -> LookupResult:
     backend = backend_for(session)
     try:
         match, filters = parse(session, backend, query)
