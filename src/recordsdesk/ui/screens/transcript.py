@@ -80,8 +80,8 @@ class TranscriptScreen(DeskScreen):
     )
     BINDINGS = [
         Binding("escape", "back", "Back"),
-        Binding("pageup", "page(-1)", "Prev page"),
-        Binding("pagedown", "page(1)", "Next page"),
+        Binding("pageup", "page(-1)", "Prev page", priority=True),
+        Binding("pagedown", "page(1)", "Next page", priority=True),
         Binding("o", "toggle_official", "Official"),
         Binding("w", "toggle_weighted", "Weighted"),
         Binding("p", "print", "Print"),
