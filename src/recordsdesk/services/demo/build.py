@@ -12,12 +12,20 @@ from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
+from alembic import command
 from sqlalchemy import Engine, MetaData, func, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
 
 from recordsdesk.config import default_database_url, normalise_url
-from recordsdesk.db import is_sqlite, make_engine, open_database, safe_url, session_scope
+from recordsdesk.db import (
+    is_sqlite,
+    make_engine,
+    migration_config,
+    open_database,
+    safe_url,
+    session_scope,
+)
 from recordsdesk.models import GradeMark, GradingScale, StaffUser
 from recordsdesk.services import audit
 from recordsdesk.services.actor import system_actor
@@ -105,6 +113,9 @@ def _wipe(engine: Engine, url: str) -> None:
             for suffix in ("", "-wal", "-shm", "-journal"):
                 Path(database + suffix).unlink(missing_ok=True)
         return
+    # The revisions' own downgrades remove what they made beyond tables (functions,
+    # triggers, extensions' indexes); whatever is left, alembic_version included, goes after.
+    command.downgrade(migration_config(engine), "base")
     metadata = MetaData()
     metadata.reflect(engine)
     metadata.drop_all(engine)
