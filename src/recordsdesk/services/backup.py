@@ -18,6 +18,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -232,6 +233,17 @@ def _pgdump_revision(source: Path) -> str:
 # --- restore ------------------------------------------------------------------------------------
 
 
+def _unused(folder: Path, stem: str, suffix: str) -> Path:
+    """A name in `folder` that no file has yet: never overwrite a kept-aside database (it may
+    be the very file being restored)."""
+    candidate = folder / f"{stem}.{suffix}"
+    number = 1
+    while candidate.exists():
+        number += 1
+        candidate = folder / f"{stem}-{number}.{suffix}"
+    return candidate
+
+
 def restore_database(
     database_url: str, source: Path, *, now: datetime | None = None
 ) -> RestoreResult:
@@ -248,7 +260,7 @@ def restore_database(
         raise BackupFailed(f"{source} is a {check.kind} backup; the database is {kind}.")
     moment = now or datetime.now(UTC)
     suffix = "db" if kind == "sqlite" else "dump"
-    aside = backups_dir() / f"before-restore-{_stamp(moment)}.{suffix}"
+    aside = _unused(backups_dir(), f"before-restore-{_stamp(moment)}", suffix)
     url = _url(database_url)
     if kind == "sqlite":
         target = _sqlite_path(url)
@@ -271,22 +283,77 @@ def restore_database(
         os.chmod(target, 0o600)
     else:
         backup_database(database_url, aside)
-        _run(
-            [
-                pg_tool("pg_restore"),
-                "--clean",
-                "--if-exists",
-                "--no-owner",
-                "--no-privileges",
-                "--single-transaction",
-                f"--dbname={url.database}",
-                str(source),
-            ],
-            url,
-            f"pg_restore (the previous database is at {aside})",
-        )
+        _pg_restore(url, source, aside)
     open_database(database_url).dispose()  # migrate an older backup to the newest schema
     return RestoreResult(revision=check.revision, kept_aside=aside)
+
+
+_EMPTY_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', '', false);"
+_OWN_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', 'public', false);"
+
+
+def _pg_restore(url: URL, source: Path, aside: Path) -> None:
+    """Replay the dump through psql in one transaction (all or nothing).
+
+    pg_restore's script empties `search_path` for safety, but the desk's index functions call
+    each other unqualified (rd_name_search -> rd_fold), so their indexes could not be rebuilt;
+    the script is streamed through with the database's own schema on the path instead.
+    """
+    # stderr goes to files: a pipe nobody reads while the script streams could fill and stall.
+    script_log, replay_log = tempfile.TemporaryFile(), tempfile.TemporaryFile()
+    script = subprocess.Popen(
+        [
+            pg_tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--no-privileges",
+            "--file",
+            "-",
+            str(source),
+        ],
+        env=_pg_env(url),
+        stdout=subprocess.PIPE,
+        stderr=script_log,
+        text=True,
+    )
+    replay = subprocess.Popen(
+        [
+            pg_tool("psql"),
+            "--quiet",
+            "--no-psqlrc",
+            "--single-transaction",
+            "--set",
+            "ON_ERROR_STOP=1",
+            "--output",
+            os.devnull,
+        ],
+        env=_pg_env(url),
+        stdin=subprocess.PIPE,
+        stderr=replay_log,
+        text=True,
+    )
+    assert script.stdout is not None and replay.stdin is not None
+    try:
+        for line in script.stdout:
+            if line.strip() == _EMPTY_SEARCH_PATH:
+                line = _OWN_SEARCH_PATH + "\n"
+            replay.stdin.write(line)
+    except BrokenPipeError:
+        pass  # psql stopped at an error; its message is read below
+    finally:
+        replay.stdin.close()
+    failed = replay.wait() != 0 or script.wait() != 0
+    replay_log.seek(0)
+    script_log.seek(0)
+    replay_err, script_err = replay_log.read().decode(), script_log.read().decode()
+    if failed:
+        lines = (replay_err or script_err).strip().splitlines() or ["(no message)"]
+        detail = next((line for line in lines if "ERROR" in line or "error" in line), lines[-1])
+        raise BackupFailed(
+            f"The restore failed and was rolled back ({detail}); "
+            f"the database is unchanged, and also kept at {aside}."
+        )
 
 
 # --- automatic backups --------------------------------------------------------------------------

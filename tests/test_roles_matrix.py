@@ -1,0 +1,225 @@
+"""The whole matrix of actions x roles, in words first and then through every service.
+
+The expected table is written out here independently of services/permissions.py, so a change
+to the matrix must be made twice, on purpose. Then every existing service function is called
+as each role: allowed roles get past the check, the others get PermissionDenied and nothing is
+written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+from sqlalchemy import Engine, func, select
+from sqlmodel import Session
+
+from recordsdesk.db import session_scope
+from recordsdesk.models import AuditEvent, StaffRole
+from recordsdesk.services import auth, catalog_view, hold, note, student
+from recordsdesk.services.actor import Actor, actor_for
+from recordsdesk.services.audit_verify import verify_chain
+from recordsdesk.services.audit_view import AuditFilter, query_audit
+from recordsdesk.services.errors import PermissionDenied
+from recordsdesk.services.permissions import Action, authorize
+from tests.factories import make_course, make_hold, make_staff, make_student
+
+CLERK, REGISTRAR, ADMIN = StaffRole.CLERK, StaffRole.REGISTRAR, StaffRole.ADMIN
+ROLES = (CLERK, REGISTRAR, ADMIN)
+
+#: The least role for each action, as the issue states it.
+LEAST_ROLE: dict[Action, StaffRole] = {
+    Action.STUDENT_READ: CLERK,
+    Action.STUDENT_CREATE: CLERK,
+    Action.STUDENT_UPDATE: CLERK,
+    Action.ADMISSION_MANAGE: CLERK,
+    Action.NOTE_ADD: CLERK,
+    Action.REGISTRATION_MANAGE: CLERK,
+    Action.TRANSCRIPT_UNOFFICIAL: CLERK,
+    Action.CATALOG_READ: CLERK,
+    Action.REGISTRATION_OVERRIDE: REGISTRAR,
+    Action.GRADE_ENTER: REGISTRAR,
+    Action.GRADE_POST: REGISTRAR,
+    Action.GRADE_CHANGE: REGISTRAR,
+    Action.HOLD_MANAGE: REGISTRAR,
+    Action.TRANSCRIPT_OFFICIAL: REGISTRAR,
+    Action.STUDENT_DEPART: REGISTRAR,
+    Action.STUDENT_AUDIT_VIEW: REGISTRAR,
+    Action.REPORT_RUN: REGISTRAR,
+    Action.IMPORT_RUN: REGISTRAR,
+    Action.STAFF_MANAGE: ADMIN,
+    Action.SETTINGS_CHANGE: ADMIN,
+    Action.CATALOG_MANAGE: ADMIN,
+    Action.TERM_MANAGE: ADMIN,
+    Action.AUDIT_VIEW: ADMIN,
+    Action.EXPORT_PERSONAL: ADMIN,
+    Action.BACKUP_RUN: ADMIN,
+}
+RANK = {CLERK: 1, REGISTRAR: 2, ADMIN: 3}
+
+
+def test_every_action_has_an_expected_role() -> None:
+    assert set(LEAST_ROLE) == set(Action)
+
+
+@pytest.mark.parametrize("action", list(Action))
+@pytest.mark.parametrize("role", ROLES)
+def test_authorize_walks_the_matrix(action: Action, role: StaffRole) -> None:
+    actor = Actor(id=1, username=f"a-{role.value}", role=role)
+    if RANK[role] >= RANK[LEAST_ROLE[action]]:
+        authorize(actor, action)
+    else:
+        with pytest.raises(PermissionDenied) as refused:
+            authorize(actor, action)
+        message = str(refused.value)
+        assert LEAST_ROLE[action].value in message and role.value in message
+
+
+# --- every service function, as every role ------------------------------------------------------
+
+Call = Callable[[Session, Actor], object]
+
+
+def _ids(session: Session) -> dict[str, int]:
+    """Fresh rows for one call, so calls never depend on each other."""
+    pupil = make_student(session)
+    course = make_course(session)
+    placed_by = make_staff(session, role="registrar")
+    active = make_hold(session, pupil, placed_by_id=placed_by.id)
+    victim = make_staff(session, role="clerk", password_hash="x")
+    assert pupil.id and course.id and active.id and victim.id
+    return {"student": pupil.id, "course": course.id, "hold": active.id, "staff": victim.id}
+
+
+def _username(session: Session, staff_id: int) -> str:
+    from recordsdesk.models import StaffUser
+
+    row = session.get(StaffUser, staff_id)
+    assert row is not None
+    return row.username
+
+
+SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]], object]]] = {
+    "student.create_student": (
+        Action.STUDENT_CREATE,
+        lambda s, a, ids: student.create_student(
+            s, actor=a, data=student.StudentCreate(legal_last_name="Matrix")
+        ),
+    ),
+    "student.get_student_profile": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: student.get_student_profile(s, actor=a, student_id=ids["student"]),
+    ),
+    "student.update_student": (
+        Action.STUDENT_UPDATE,
+        lambda s, a, ids: student.update_student(
+            s, actor=a, student_id=ids["student"], expected_version=1, changes={"city": "Ghent"}
+        ),
+    ),
+    "hold.place_hold": (
+        Action.HOLD_MANAGE,
+        lambda s, a, ids: hold.place_hold(
+            s, actor=a, student_id=ids["student"], hold_type="financial", reason="fees"
+        ),
+    ),
+    "hold.release_hold": (
+        Action.HOLD_MANAGE,
+        lambda s, a, ids: hold.release_hold(s, actor=a, hold_id=ids["hold"], reason="paid"),
+    ),
+    "hold.list_holds": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: hold.list_holds(s, actor=a, student_id=ids["student"]),
+    ),
+    "hold.blocking_holds": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: hold.blocking_holds(
+            s, actor=a, student_id=ids["student"], blocks="registration"
+        ),
+    ),
+    "note.add_note": (
+        Action.NOTE_ADD,
+        lambda s, a, ids: note.add_note(s, actor=a, student_id=ids["student"], body="called"),
+    ),
+    "note.list_notes": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: note.list_notes(s, actor=a, student_id=ids["student"]),
+    ),
+    "catalog_view.list_courses": (
+        Action.CATALOG_READ,
+        lambda s, a, ids: catalog_view.list_courses(s, actor=a),
+    ),
+    "catalog_view.list_sections": (
+        Action.CATALOG_READ,
+        lambda s, a, ids: catalog_view.list_sections(s, actor=a, course_id=ids["course"]),
+    ),
+    "catalog_view.list_terms": (
+        Action.CATALOG_READ,
+        lambda s, a, ids: catalog_view.list_terms(s, actor=a),
+    ),
+    "auth.add_user": (
+        Action.STAFF_MANAGE,
+        lambda s, a, ids: auth.add_user(
+            s,
+            actor=a,
+            username=f"new-{ids['staff']}",
+            role="clerk",
+            full_name="New",
+            password="long enough",
+        ),
+    ),
+    "auth.list_users": (Action.STAFF_MANAGE, lambda s, a, ids: auth.list_users(s, actor=a)),
+    "auth.disable_user": (
+        Action.STAFF_MANAGE,
+        lambda s, a, ids: auth.disable_user(s, actor=a, username=_username(s, ids["staff"])),
+    ),
+    "auth.set_password (someone else's)": (
+        Action.STAFF_MANAGE,
+        lambda s, a, ids: auth.set_password(
+            s, actor=a, username=_username(s, ids["staff"]), new_password="another one"
+        ),
+    ),
+    "audit_view.query_audit (whole log)": (
+        Action.AUDIT_VIEW,
+        lambda s, a, ids: query_audit(s, actor=a, filters=AuditFilter()),
+    ),
+    "audit_view.query_audit (one student)": (
+        Action.STUDENT_AUDIT_VIEW,
+        lambda s, a, ids: query_audit(s, actor=a, filters=AuditFilter(student_id=ids["student"])),
+    ),
+    "audit_verify.verify_chain": (Action.AUDIT_VIEW, lambda s, a, ids: verify_chain(s, actor=a)),
+}
+
+
+@pytest.fixture
+def actors(engine: Engine) -> dict[StaffRole, Actor]:
+    with session_scope(engine) as session:
+        return {
+            role: actor_for(session, make_staff(session, role=role.value).username)
+            for role in ROLES
+        }
+
+
+def _events(engine: Engine) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(select(func.count()).select_from(AuditEvent)).scalar_one())
+
+
+def test_every_service_call_as_every_role(engine: Engine, actors: dict[StaffRole, Actor]) -> None:
+    outcomes: dict[tuple[str, str], str] = {}
+    expected: dict[tuple[str, str], str] = {}
+    for name, (action, call) in SERVICE_CALLS.items():
+        for role, actor in actors.items():
+            may = RANK[role] >= RANK[LEAST_ROLE[action]]
+            expected[(name, role.value)] = "allowed" if may else "denied"
+            with session_scope(engine) as session:
+                ids = _ids(session)
+            before = _events(engine)
+            try:
+                with session_scope(engine) as session:
+                    call(session, actor, ids)
+            except PermissionDenied:
+                outcomes[(name, role.value)] = "denied"
+                assert _events(engine) == before, f"{name} as {role.value} wrote on refusal"
+            else:
+                outcomes[(name, role.value)] = "allowed"
+    assert outcomes == expected
