@@ -105,3 +105,34 @@ def test_catalog_and_terms_views(engine: Engine, system: Actor, desk_data: DeskD
         ("2026SP", "02", 1, 0),
         ("2025FA", "01", 0, 0),
     ]
+
+
+def test_gpa_from_the_transcript_builder(
+    engine: Engine, system: Actor, desk_data: DeskData
+) -> None:
+    record = _record(engine, system, desk_data.garcia_id)
+    # Fall 2025: BIO101 A- (4 credits, 3.70); P and W do not count in GPA.
+    assert record.cumulative_gpa == Decimal("3.70")
+    fall = record.term_gpa("2025FA")
+    assert fall is not None and (fall.gpa, fall.cumulative_gpa) == (
+        Decimal("3.70"),
+        Decimal("3.70"),
+    )
+    assert record.term_gpa("2026SP") is None  # registered only: nothing graded yet
+
+
+def test_audit_trail_only_for_registrars_and_admins(
+    engine: Engine, system: Actor, desk_data: DeskData
+) -> None:
+    from recordsdesk.models import StaffRole
+    from recordsdesk.services.note import add_note
+
+    with session_scope(engine) as session:
+        add_note(session, actor=system, student_id=desk_data.garcia_id, body="Called about fees")
+    admin_view = _record(engine, system, desk_data.garcia_id)
+    assert admin_view.audit is not None
+    assert [(a.action, a.entity) for a in admin_view.audit][0] == ("create", "contact_note")
+    clerk = Actor(id=system.id, username="clerk", role=StaffRole.CLERK)
+    assert _record(engine, clerk, desk_data.garcia_id).audit is None
+    registrar = Actor(id=system.id, username="reg", role=StaffRole.REGISTRAR)
+    assert _record(engine, registrar, desk_data.garcia_id).audit is not None

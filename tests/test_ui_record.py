@@ -16,6 +16,7 @@ from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.lookup import LookupScreen
 from recordsdesk.ui.screens.student import StudentScreen
 from tests.desk_data import DeskData, seed_desk
+from tests.factories import make_staff
 
 SIZE = (120, 40)
 
@@ -61,8 +62,10 @@ async def test_record_band_and_every_tab(app: RecordsDeskApp, engine: Engine) ->
         screen = await open_record(pilot, "2025000101")
         band = str(screen.query_one("#record-band", Static).render())
         assert band.startswith("José García (Pepe)   HOLD \n")
-        for fact in ("2025000101  ·  active  ·  BSC-BIO  ·  class of 2029  ·  8.0 credits earned",):
-            assert fact in band
+        assert (
+            "2025000101  ·  active  ·  BSC-BIO  ·  class of 2029  ·  8.0 credits earned"
+            "  ·  GPA 3.70"
+        ) in band
         assert "CONFIDENTIAL" not in band
         assert not screen.query_one("#confidential-banner").display
 
@@ -75,7 +78,10 @@ async def test_record_band_and_every_tab(app: RecordsDeskApp, engine: Engine) ->
             ["BIO101", "Cells & [i]Life[/i]", "4.0", "A-"],
             ["CHEM101", "General Chemistry", "3.0", "W"],
             ["SEM100", "First-Year Seminar", "1.0", "P"],
+            ["", "Term GPA 3.70 · cumulative 3.70 · Dean's list", "", ""],
         ]
+        gpa_line = str(screen.query_one("#gpa-summary", Static).render())
+        assert gpa_line.startswith("Cumulative GPA 3.70")
         assert [r[5] for r in table_rows(screen, "registration")] == ["waitlisted #2", "registered"]
         holds = table_rows(screen, "holds")
         assert [(r[0], r[2], r[5]) for r in holds][0] == (
@@ -92,6 +98,8 @@ async def test_record_band_and_every_tab(app: RecordsDeskApp, engine: Engine) ->
         assert tabs.active == "holds"
         await pilot.press("2")
         assert tabs.active == "history"
+        await pilot.press("7")
+        assert tabs.active == "audit"  # system is an admin: the audit tab is there
     with session_scope(engine) as session:
         assert session.exec(select(func.count()).select_from(AuditEvent)).one() == audit_before
 
@@ -119,3 +127,35 @@ async def test_escape_returns_to_the_lookup(app: RecordsDeskApp) -> None:
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, LookupScreen)
+
+
+async def test_add_a_note_in_two_keys(app: RecordsDeskApp) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, "2025000101")
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press(*"Asked about [fees]", "enter")
+        await settle(pilot)
+        await settle(pilot)
+        assert pilot.app.screen is screen
+        notes = table_rows(screen, "notes")
+        assert [n[1:] for n in notes][0] == ["system", "counter", "Asked about [fees]"]
+        assert screen.query_one("#record-tabs", TabbedContent).active == "notes"
+        audit = table_rows(screen, "audit")
+        assert audit[0][2:4] == ["create", "contact_note"]
+        await pilot.press("n")
+        await pilot.pause()
+        await pilot.press("escape")  # cancelled: nothing written
+        await settle(pilot)
+        assert len(table_rows(screen, "notes")) == 2
+
+
+async def test_clerks_do_not_see_the_audit_tab(engine: Engine, desk_data: DeskData) -> None:
+    with session_scope(engine) as session:
+        make_staff(session, username="clerk1", role="clerk")
+    app = make_app(engine, username="clerk1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, "2025000101")
+        tabs = screen.query_one("#record-tabs", TabbedContent)
+        assert not tabs.get_tab("audit").display
+        assert tabs.get_tab("history").display

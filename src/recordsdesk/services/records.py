@@ -31,9 +31,13 @@ from recordsdesk.models import (
     TransferCredit,
 )
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.audit_view import AuditFilter, query_audit
 from recordsdesk.services.errors import NotFound
+from recordsdesk.services.permissions import Action, allowed, authorize
+from recordsdesk.services.transcript import build_transcript
 
 ZERO = Decimal("0")
+AUDIT_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -181,6 +185,27 @@ class TranscriptRequestRow:
 
 
 @dataclass(frozen=True)
+class TermGpa:
+    """One term's GPA and the cumulative GPA after it (None: nothing counted yet)."""
+
+    term_code: str
+    gpa: Decimal | None
+    cumulative_gpa: Decimal | None
+    standing: str
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    occurred_at: datetime
+    actor: str
+    action: str
+    entity: str
+    before: str
+    after: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class StudentRecord:
     profile: Profile
     credits_earned: Decimal
@@ -190,6 +215,15 @@ class StudentRecord:
     holds: tuple[HoldRow, ...]
     notes: tuple[NoteRow, ...]
     transcript_requests: tuple[TranscriptRequestRow, ...]
+    #: Cumulative GPA under the institution's policies (None: no graded work yet, or an
+    #: elementary record, which has marks but no GPA).
+    cumulative_gpa: Decimal | None = None
+    term_gpas: tuple[TermGpa, ...] = ()
+    #: The record's audit trail, newest first; None when the actor's role may not see it.
+    audit: tuple[AuditLine, ...] | None = None
+
+    def term_gpa(self, term_code: str) -> TermGpa | None:
+        return next((t for t in self.term_gpas if t.term_code == term_code), None)
 
     @property
     def has_active_hold(self) -> bool:
@@ -199,14 +233,22 @@ class StudentRecord:
 def get_student_record(session: Session, *, actor: Actor, student_id: int) -> StudentRecord:
     """The whole record of one student. Raises NotFound for an unknown id.
 
-    Credits earned count posted marks whose scale says they earn credit, plus transfer credit;
-    GPA is the transcript's business, not computed here.
+    Credits earned count posted marks whose scale says they earn credit, plus transfer credit.
+    Term and cumulative GPAs come from the transcript builder (services.transcript), so the
+    record and the transcript never disagree (repeat policy, rounding, decimals all from the
+    Institution row). The audit trail is included for registrars and admins only. Reading a
+    record is not audited.
     """
-    del actor  # any staff role may read a record; reads are not audited
+    authorize(actor, Action.STUDENT_READ)
     student = session.get(Student, student_id)
     if student is None:
         raise NotFound(f"There is no student with id {student_id}.")
     staff = _staff_names(session)
+    transcript = (
+        build_transcript(session, actor=actor, student_id=student_id)
+        if allowed(actor, Action.TRANSCRIPT_UNOFFICIAL)
+        else None
+    )
     history = _history(session, student_id)
     transfers = _transfers(session, student_id)
     earned = sum(
@@ -221,6 +263,33 @@ def get_student_record(session: Session, *, actor: Actor, student_id: int) -> St
         holds=_holds(session, student_id, staff),
         notes=_notes(session, student_id, staff),
         transcript_requests=_transcript_requests(session, student_id, staff),
+        cumulative_gpa=transcript.cumulative_gpa if transcript else None,
+        term_gpas=tuple(
+            TermGpa(t.code, t.gpa, t.cumulative_gpa, t.standing) for t in transcript.terms
+        )
+        if transcript
+        else (),
+        audit=_audit(session, actor, student_id),
+    )
+
+
+def _audit(session: Session, actor: Actor, student_id: int) -> tuple[AuditLine, ...] | None:
+    if not allowed(actor, Action.STUDENT_AUDIT_VIEW):
+        return None
+    page = query_audit(
+        session, actor=actor, filters=AuditFilter(student_id=student_id), limit=AUDIT_LIMIT
+    )
+    return tuple(
+        AuditLine(
+            occurred_at=row.occurred_at,
+            actor=row.actor_username,
+            action=row.action,
+            entity=row.entity,
+            before=row.before,
+            after=row.after,
+            reason=row.reason,
+        )
+        for row in page.rows
     )
 
 

@@ -1,6 +1,7 @@
 """One student's record: a band with who they are and what must not be missed (holds,
-confidentiality), then tabs for the profile, history, registration, holds, notes and transcript
-requests. Read-only for now; opening a record is not audited (only changes are)."""
+confidentiality, cumulative GPA), then tabs for the profile, history (with a sparkline of term
+GPAs), registration, holds, notes, transcript requests and, for registrars and admins, the audit
+trail. A contact note is added in two keys (n, type, Enter); opening a record is not audited."""
 
 from __future__ import annotations
 
@@ -11,9 +12,22 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static, TabbedContent, TabPane
+from textual.screen import ModalScreen
+from textual.widgets import (
+    DataTable,
+    Footer,
+    Header,
+    Input,
+    Label,
+    Sparkline,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 
+from recordsdesk.services.note import add_note
 from recordsdesk.services.records import StudentRecord, get_student_record
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.transcript import TranscriptScreen
@@ -48,6 +62,7 @@ TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         "Transcript requests",
         ("Requested", "By", "Official", "Recipient", "Format", "Status", "Released", "Note"),
     ),
+    ("audit", "Audit", ("When", "Who", "Action", "What", "Before", "After", "Reason")),
 )
 
 
@@ -56,19 +71,52 @@ class RecordLoaded(Message):
     record: StudentRecord
 
 
+@dataclass
+class NoteSaved(Message):
+    """A note was written; the record is read again to show it with its time and author."""
+
+
+class NoteModal(ModalScreen[str | None]):
+    """One line for the note: Enter saves, Esc cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, student_name: str) -> None:
+        super().__init__()
+        self.student_name = student_name
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="note-dialog"):
+            yield Label(Text(f"Contact note for {self.student_name}"))
+            yield Input(
+                placeholder="What was asked or said; Enter saves, Esc cancels", id="note-body"
+            )
+
+    @on(Input.Submitted, "#note-body")
+    def _submitted(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
 class StudentScreen(DeskScreen):
     CSS_PATH = "student.tcss"
     SCREEN_NAME = "Student record"
     PURPOSE = (
         "Everything the office holds on one student. The band at the top shows status, "
-        "program, credits earned and any HOLD or CONFIDENTIAL badge; the tabs below hold the "
-        "details. Press 1 to 6 to jump to a tab and Esc to go back to the lookup, where your "
-        "search is kept."
+        "program, credits earned, cumulative GPA and any HOLD or CONFIDENTIAL badge; the tabs "
+        "below hold the details (Academic history has term and cumulative GPAs and a "
+        "sparkline of term GPAs; Audit is shown to registrars and admins). Press 1 to 7 to "
+        "jump to a tab, n to add a contact note (type it, Enter saves), and Esc to go back to "
+        "the lookup, where your search is kept."
     )
     BINDINGS = [
         Binding("escape", "back", "Back to lookup"),
         Binding("f5", "reload", "Refresh"),
         Binding("t", "transcript", "Transcript"),
+        Binding("n", "add_note", "Add note"),
         *(
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
@@ -88,6 +136,9 @@ class StudentScreen(DeskScreen):
         with TabbedContent(id="record-tabs"):
             for pane, label, _ in TABS:
                 with TabPane(label, id=pane):
+                    if pane == "history":
+                        yield Static(id="gpa-summary")
+                        yield Sparkline([], id="gpa-sparkline")
                     yield DataTable(id=f"{pane}-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
@@ -114,6 +165,17 @@ class StudentScreen(DeskScreen):
         self._fill("holds", _hold_rows(record))
         self._fill("notes", _note_rows(record))
         self._fill("requests", _request_rows(record))
+        tabs = self.query_one("#record-tabs", TabbedContent)
+        if record.audit is None:
+            tabs.hide_tab("audit")
+        else:
+            tabs.show_tab("audit")
+            self._fill("audit", _audit_rows(record))
+        gpas = [float(t.gpa) for t in record.term_gpas if t.gpa is not None]
+        sparkline = self.query_one("#gpa-sparkline", Sparkline)
+        sparkline.data = gpas
+        sparkline.display = len(gpas) > 1
+        self.query_one("#gpa-summary", Static).update(_gpa_summary(record))
 
     def _fill(self, pane: str, rows: Iterable[tuple[Text, ...]]) -> None:
         table = self.query_one(f"#{pane}-table", DataTable)
@@ -130,6 +192,26 @@ class StudentScreen(DeskScreen):
 
     def action_reload(self) -> None:
         self._load()
+
+    def action_add_note(self) -> None:
+        name = self.record.profile.legal_name if self.record else self._title_hint
+
+        def save(body: str | None) -> None:
+            if body:
+                self._save_note(body)
+
+        self.app.push_screen(NoteModal(name), save)
+
+    @work(thread=True, group="note", exit_on_error=False)
+    def _save_note(self, body: str) -> None:
+        self.desk.call(add_note, student_id=self.student_id, body=body)
+        self.post_message(NoteSaved())
+
+    @on(NoteSaved)
+    def _note_saved(self) -> None:
+        self.notify("Note added to the record.", timeout=3)
+        self._load()
+        self.action_show_tab("notes")
 
     def action_transcript(self) -> None:
         self.app.push_screen(TranscriptScreen(self.student_id, title=self._title_hint))
@@ -159,6 +241,7 @@ def _band(record: StudentRecord) -> Text:
         p.program_code or "no program",
         _level(p.grade_level, p.class_year),
         f"{cell(record.credits_earned).plain} credits earned",
+        f"GPA {record.cumulative_gpa}" if record.cumulative_gpa is not None else "",
     ]
     band.append("\n")
     band.append("  ·  ".join(fact for fact in facts if fact))
@@ -253,7 +336,44 @@ def _history_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
                     words(course.enrollment_status),
                 )
             )
+        gpa = record.term_gpa(term.term_code)
+        if gpa is not None and gpa.gpa is not None:
+            summary = f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}"
+            if gpa.standing:
+                summary += f" · {gpa.standing}"
+            rows.append((cell(term.term_code), Text(""), Text(summary, style="bold"), *_blank(4)))
     return rows
+
+
+def _blank(n: int) -> tuple[Text, ...]:
+    return tuple(Text("") for _ in range(n))
+
+
+def _gpa_summary(record: StudentRecord) -> Text:
+    """One line over the history: the cumulative GPA and the term GPAs the sparkline draws."""
+    if record.cumulative_gpa is None:
+        return Text("No GPA yet: nothing graded counts in it.", style="dim")
+    terms = "  ".join(f"{t.term_code} {t.gpa}" for t in record.term_gpas if t.gpa is not None)
+    return Text(f"Cumulative GPA {record.cumulative_gpa}   Term GPAs: {terms}")
+
+
+def _audit_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
+    return [
+        (
+            cell(a.occurred_at),
+            cell(a.actor),
+            cell(a.action),
+            cell(a.entity),
+            cell(_short(a.before)),
+            cell(_short(a.after)),
+            cell(a.reason),
+        )
+        for a in record.audit or ()
+    ]
+
+
+def _short(text: str, width: int = 60) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def _registration_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
