@@ -1,0 +1,99 @@
+"""The desk opens on a sign-in screen; the first start on an empty database asks for the first
+administrator."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import Engine
+from textual.pilot import Pilot
+from textual.widgets import Input, Static
+
+from recordsdesk.db import session_scope
+from recordsdesk.services.passwords import hash_password
+from recordsdesk.ui.app import RecordsDeskApp, make_app
+from recordsdesk.ui.screens.sign_in import SignInScreen
+from tests.factories import make_staff
+
+SIZE = (120, 40)
+PASSWORD = "counter-pass-1"
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+@pytest.fixture
+def clerk(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        make_staff(session, username="jdoe", role="clerk", password_hash=hash_password(PASSWORD))
+    return "jdoe"
+
+
+def field(app: RecordsDeskApp, selector: str) -> Input:
+    return app.screen.query_one(selector, Input)
+
+
+async def test_sign_in_with_a_hint_wrong_then_right(engine: Engine, clerk: str) -> None:
+    app = make_app(engine, sign_in=True, username_hint=clerk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen) and not app.signed_in
+        assert field(app, "#username").value == clerk
+        password = field(app, "#password")
+        assert password.password and password.has_focus  # masked, and ready to type
+        await pilot.press("f2", "f3", "ctrl+l")  # nothing works before sign-in
+        assert isinstance(app.screen, SignInScreen)
+        await pilot.press(*"wrong-password", "enter")
+        await settle(pilot)
+        message = app.screen.query_one("#sign-in-message", Static)
+        assert "username or password is wrong" in str(message.render())
+        assert field(app, "#password").value == "" and not app.signed_in
+        await pilot.press(*PASSWORD, "enter")
+        await settle(pilot)
+        assert app.signed_in and app.desk.actor.username == clerk
+        assert not isinstance(app.screen, SignInScreen)
+        assert app.current_mode == "lookup"
+        await pilot.press("f3")
+        await settle(pilot)
+        assert app.current_mode == "catalog"
+
+
+async def test_unknown_username_reads_like_a_wrong_password(engine: Engine, clerk: str) -> None:
+    app = make_app(engine, sign_in=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert field(app, "#username").has_focus
+        await pilot.press(*"nobody", "enter")  # Enter moves on to the empty password
+        assert field(app, "#password").has_focus
+        await pilot.press(*"whatever1", "enter")
+        await settle(pilot)
+        message = app.screen.query_one("#sign-in-message", Static)
+        assert "username or password is wrong" in str(message.render())
+
+
+async def test_first_start_creates_the_first_admin(engine: Engine) -> None:
+    app = make_app(engine, sign_in=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert field(app, "#password-again").display
+        for selector, text in (
+            ("#username", "ines.admin"),
+            ("#full-name", "Inês Ó Súilleabháin"),
+            ("#password", "first-admin-pw"),
+            ("#password-again", "a different one"),
+        ):
+            field(app, selector).value = text
+        await pilot.press("enter")
+        await settle(pilot)
+        message = app.screen.query_one("#sign-in-message", Static)
+        assert "differ" in str(message.render()) and not app.signed_in
+        field(app, "#password").value = "first-admin-pw"
+        field(app, "#password-again").value = "first-admin-pw"
+        field(app, "#password-again").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.signed_in
+        assert (app.desk.actor.username, app.desk.actor.role.value) == ("ines.admin", "admin")
