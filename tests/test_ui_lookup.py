@@ -215,3 +215,32 @@ async def test_enter_opens_record_and_escape_returns_with_search_kept(
         await settle(pilot)
         assert isinstance(app.screen, StudentScreen)
         assert app.screen.student_id == desk_data.garcia_id
+
+
+async def test_command_palette_finds_students_and_courses(
+    app: RecordsDeskApp, desk_data: DeskData
+) -> None:
+    from recordsdesk.ui.screens.catalog import CatalogScreen
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"garcia jo")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StudentScreen)
+        assert app.screen.student_id == desk_data.garcia_id
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"CHEM101")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CatalogScreen)
+        courses = app.screen.query_one("#course-table", DataTable)
+        for _ in range(20):  # the catalog loads, then the cursor moves to the course
+            await settle(pilot)
+            if rows(courses) and rows(courses)[courses.cursor_row][0] == "CHEM101":
+                break
+        assert rows(courses)[courses.cursor_row][0] == "CHEM101"

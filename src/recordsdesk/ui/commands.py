@@ -1,13 +1,20 @@
-"""Command palette (Ctrl+P): the desk's screens by name. Student and course search join here
-when the lookup issue lands."""
+"""Command palette (Ctrl+P): the desk's screens by name, students through the counter lookup
+(same matching: any name order, accents, numbers, misspellings), and courses by code or title."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING, Any, cast
 
+from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.widgets import DataTable
+
+from recordsdesk.services.catalog_view import CourseRow, list_courses
+from recordsdesk.services.lookup import StudentRow
+from recordsdesk.services.lookup import search as lookup_search
 
 if TYPE_CHECKING:
     from recordsdesk.ui.app import RecordsDeskApp
@@ -18,10 +25,18 @@ SCREEN_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Catalog", "Courses and their sections, term by term", "catalog"),
     ("Terms", "Terms with their dates, deadlines and status", "terms"),
 )
+STUDENT_HITS = 8
+COURSE_HITS = 8
 
 
 class DeskScreensProvider(Provider):
-    """Open any screen of the desk by typing part of its name."""
+    """Open any screen of the desk by typing part of its name; find courses and students too
+    (one provider, so the app registers a single class)."""
+
+    _courses: tuple[CourseRow, ...] = ()
+
+    async def startup(self) -> None:
+        self._courses = await load_courses(self.desk_app)
 
     @property
     def desk_app(self) -> RecordsDeskApp:
@@ -51,3 +66,97 @@ class DeskScreensProvider(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), command, text=text, help=help_text)
+        for course_hit in course_hits(self, self.desk_app, self._courses, query):
+            yield course_hit
+        async for student_hit in student_hits(self.desk_app, query):
+            yield student_hit
+
+
+async def student_hits(app: RecordsDeskApp, query: str) -> Hits:
+    if len(query.strip()) < 2 or not app.desk.actor.username:
+        return
+    try:  # the database call runs off the event loop, like every screen's
+        result = await asyncio.to_thread(
+            app.desk.call, lookup_search, query=query, limit=STUDENT_HITS
+        )
+    except Exception:  # noqa: BLE001 - a palette search never interrupts typing
+        return
+    for position, row in enumerate(result.rows):
+        text = f"{row.display_name}  {row.student_number}"
+        yield Hit(
+            0.9 - 0.05 * position,
+            Text(text),
+            partial(open_student, app, row),
+            text=text,
+            help=_student_help(row),
+        )
+
+
+def _student_help(row: StudentRow) -> str:
+    parts = ["Student", row.program_code, row.status.replace("_", " ")]
+    if row.birth_date:
+        parts.append(f"born {row.birth_date.isoformat()}")
+    if row.has_hold:
+        parts.append("HOLD")
+    if row.confidential:
+        parts.append("CONFIDENTIAL")
+    return " · ".join(p for p in parts if p)
+
+
+def open_student(app: RecordsDeskApp, row: StudentRow) -> None:
+    from recordsdesk.ui.screens.student import StudentScreen
+
+    app.switch_mode("lookup")
+    app.push_screen(StudentScreen(row.id, title=row.display_name))
+
+
+async def load_courses(app: RecordsDeskApp) -> tuple[CourseRow, ...]:
+    if not app.desk.actor.username:
+        return ()
+    try:
+        return await asyncio.to_thread(app.desk.call, list_courses)
+    except Exception:  # noqa: BLE001 - no course hits rather than a broken palette
+        return ()
+
+
+def course_hits(
+    provider: Provider, app: RecordsDeskApp, courses: tuple[CourseRow, ...], query: str
+) -> list[Hit]:
+    matcher = provider.matcher(query)
+    found: list[tuple[float, str, CourseRow]] = []
+    for course in courses:
+        text = f"{course.code}  {course.title}"
+        score = matcher.match(text)
+        if score > 0:
+            found.append((score, text, course))
+    found.sort(key=lambda hit: -hit[0])
+    return [
+        Hit(
+            score * 0.8,
+            matcher.highlight(text),
+            partial(open_course, app, course.id),
+            text=text,
+            help=f"Course · {course.credits} credits · {course.department}",
+        )
+        for score, text, course in found[:COURSE_HITS]
+    ]
+
+
+def open_course(app: RecordsDeskApp, course_id: int, attempts: int = 40) -> None:
+    """Show the catalog with the course highlighted (once its list has loaded)."""
+    app.switch_mode("catalog")
+
+    def select() -> None:
+        try:
+            table = app.screen.query_one("#course-table", DataTable)
+            table.move_cursor(row=table.get_row_index(str(course_id)))
+        except Exception:  # noqa: BLE001 - not loaded yet (or gone): try again shortly
+            if attempts > 1:
+                app.set_timer(0.05, partial(open_course_retry, app, course_id, attempts - 1))
+
+    app.call_later(select)
+
+
+def open_course_retry(app: RecordsDeskApp, course_id: int, attempts: int) -> None:
+    if app.current_mode == "catalog":
+        open_course(app, course_id, attempts)
