@@ -20,6 +20,7 @@ from recordsdesk.ui.context import DeskContext, open_desk_context
 from recordsdesk.ui.screens.audit import AuditScreen
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.catalog import CatalogScreen
+from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
 from recordsdesk.ui.screens.help import HelpModal
 from recordsdesk.ui.screens.lookup import LookupScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
@@ -34,6 +35,7 @@ class RecordsDeskApp(SecureDeskApp):
         "catalog": CatalogScreen,
         "terms": TermsScreen,
         "audit": AuditScreen,
+        "grades": GradeEntryScreen,
     }
     DEFAULT_MODE = "lookup"
     COMMANDS = App.COMMANDS | {DeskScreensProvider}
@@ -43,6 +45,7 @@ class RecordsDeskApp(SecureDeskApp):
         Binding("f3", "switch_mode('catalog')", "Catalog"),
         Binding("f4", "switch_mode('terms')", "Terms"),
         Binding("f6", "switch_mode('audit')", "Audit"),
+        Binding("f5", "switch_mode('grades')", "Grades"),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]

@@ -1,0 +1,439 @@
+"""Marks: what a section's scale accepts, saving one mark, posting a section, changing a grade.
+
+Each mark is its own short transaction: validated against the section's scale (plus the
+institution-wide non-grade marks), written only if the enrollment's `version` is still the one
+the desk loaded (another desk's mark is reported as a conflict, never overwritten), and audited
+in the same transaction. A posted mark is final: it changes only through `change_grade`, which
+needs the registrar's GRADE_CHANGE right and a reason.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import CursorResult, update
+from sqlmodel import Session, col, select
+
+from recordsdesk.models import (
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    GradeMark,
+    GradeStatus,
+    GradingScale,
+    Institution,
+    Section,
+    utcnow,
+)
+from recordsdesk.services import audit
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.errors import NotFound, RecordsError, StaleRecord, ValidationFailed
+from recordsdesk.services.permissions import Action, authorize
+
+ENTITY = "enrollment"
+NON_GRADE_SCALE = "NON-GRADE"
+INCOMPLETE = "I"
+#: Non-grade marks a registrar may key on a roster (TR belongs to transfer credit, not a section).
+ROSTER_NON_GRADE = ("I", "AU", "IP", "W")
+#: Enrollment statuses that are on the roster; only these take a mark.
+GRADABLE = (EnrollmentStatus.REGISTERED.value, EnrollmentStatus.COMPLETED.value)
+ON_ROSTER = (*GRADABLE, EnrollmentStatus.WITHDRAWN.value)
+
+
+@dataclass(frozen=True)
+class Band:
+    mark: str
+    low: Decimal
+    high: Decimal
+
+
+@dataclass(frozen=True)
+class MarkRules:
+    """The marks a section accepts, in the scale's order, and its percentage bands if any."""
+
+    scale_code: str
+    marks: tuple[str, ...]
+    extra_marks: tuple[str, ...]
+    bands: tuple[Band, ...] = ()
+
+    @property
+    def valid(self) -> tuple[str, ...]:
+        return self.marks + tuple(m for m in self.extra_marks if m not in self.marks)
+
+    def describe(self) -> str:
+        text = ", ".join(self.valid)
+        if self.bands:
+            text += ", or a percentage 0-100"
+        return text
+
+
+class MarkConflict(StaleRecord):
+    """Another desk saved this enrollment's mark since it was loaded; carries what is there now."""
+
+    def __init__(self, label: str, current_mark: str | None, current_version: int) -> None:
+        super().__init__(label, ["mark"])
+        self.current_mark = current_mark
+        self.current_version = current_version
+
+
+@dataclass(frozen=True)
+class MarkSaved:
+    enrollment_id: int
+    mark: str | None
+    grade_status: str
+    incomplete_expires: date | None
+    version: int
+
+
+@dataclass(frozen=True)
+class PostResult:
+    section_id: int
+    posted: int
+    without_mark: tuple[str, ...]
+    posted_at: datetime
+
+
+def folded(name: str) -> str:
+    """A name as a class list sorts it: Álvarez before Chen, case and accents ignored."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+# --- rules -------------------------------------------------------------------------------------
+
+
+def normalize_mark(rules: MarkRules, typed: str) -> str:
+    """The stored form of a typed mark: case-folded to the scale's spelling, a percentage turned
+    into its band's mark. Raises ValidationFailed("mark", ...) listing the valid marks."""
+    text = typed.strip()
+    if not text:
+        raise ValidationFailed("mark", f"type a mark: {rules.describe()}.")
+    by_upper = {m.upper(): m for m in rules.valid}
+    found = by_upper.get(text.upper())
+    if found is not None:
+        return found
+    if rules.bands:
+        number = text[:-1].strip() if text.endswith("%") else text
+        try:
+            percent = Decimal(number)
+        except InvalidOperation:
+            percent = None
+        if percent is not None and percent.is_finite():
+            if not Decimal(0) <= percent <= Decimal(100):
+                raise ValidationFailed("mark", f"{text} is not a percentage between 0 and 100.")
+            # Bands are stored to two decimals (89.99 / 90.00): compare the rounded value.
+            rounded = percent.quantize(Decimal("0.01"))
+            for band in rules.bands:
+                if band.low <= rounded <= band.high:
+                    return band.mark
+            best = max((b for b in rules.bands if b.low <= rounded), key=lambda b: b.low)
+            return best.mark
+    raise ValidationFailed(
+        "mark", f"{text!r} is not a mark on {rules.scale_code}: {rules.describe()}."
+    )
+
+
+def rules_for_scale(session: Session, scale_id: int) -> MarkRules:
+    """The rules of one scale plus the roster's non-grade marks."""
+    code = session.exec(select(GradingScale.code).where(GradingScale.id == scale_id)).one()
+    rows = session.exec(
+        select(GradeMark.mark, col(GradeMark.min_percent), col(GradeMark.max_percent))
+        .where(GradeMark.scale_id == scale_id)
+        .order_by(col(GradeMark.sort_order), col(GradeMark.id))
+    ).all()
+    extra = session.exec(
+        select(GradeMark.mark)
+        .join(GradingScale, col(GradingScale.id) == col(GradeMark.scale_id))
+        .where(GradingScale.code == NON_GRADE_SCALE, col(GradeMark.mark).in_(ROSTER_NON_GRADE))
+        .order_by(col(GradeMark.sort_order), col(GradeMark.id))
+    ).all()
+    bands = tuple(
+        Band(mark, low, high) for mark, low, high in rows if low is not None and high is not None
+    )
+    return MarkRules(code, tuple(r[0] for r in rows), tuple(extra), bands)
+
+
+def incomplete_days(session: Session) -> int:
+    days = session.exec(select(Institution.incomplete_days).order_by(col(Institution.id))).first()
+    return 120 if days is None else days
+
+
+def default_incomplete_expiry(session: Session, today: date | None = None) -> date:
+    """Today plus the institution's `incomplete_days`: when an Incomplete lapses to its grade."""
+    return (today or date.today()) + timedelta(days=incomplete_days(session))
+
+
+# --- saving ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Target:
+    enrollment: Enrollment
+    section: Section
+    scale_id: int
+    student_number: str
+
+
+def _target(session: Session, enrollment_id: int) -> _Target:
+    from recordsdesk.models import Student  # local: keeps the module's import list short
+
+    row = session.exec(
+        select(Enrollment, Section, Course.grading_scale_id, Student.student_number)
+        .join(Section, col(Section.id) == col(Enrollment.section_id))
+        .join(Course, col(Course.id) == col(Section.course_id))
+        .join(Student, col(Student.id) == col(Enrollment.student_id))
+        .where(Enrollment.id == enrollment_id)
+        .execution_options(populate_existing=True)
+    ).first()
+    if row is None:
+        raise NotFound(f"There is no enrollment with id {enrollment_id}.")
+    return _Target(row[0], row[1], row[2], row[3])
+
+
+def _check_expiry(mark: str | None, expires: date | None, today: date) -> date | None:
+    if mark != INCOMPLETE:
+        return None
+    if expires is None:
+        raise ValidationFailed("incomplete_expires", "an Incomplete needs an expiry date.")
+    if expires <= today:
+        raise ValidationFailed(
+            "incomplete_expires", f"{expires.isoformat()} is not after today; pick a later date."
+        )
+    return expires
+
+
+def _write_mark(
+    session: Session,
+    actor: Actor,
+    target: _Target,
+    *,
+    expected_version: int,
+    mark: str | None,
+    expires: date | None,
+    status: GradeStatus,
+    action: Action,
+    reason: str = "",
+) -> MarkSaved:
+    """The guarded UPDATE and its audit event; MarkConflict when the version moved."""
+    row = target.enrollment
+    assert row.id is not None
+    label = f"The mark of student {target.student_number}"
+    if row.version != expected_version:
+        raise MarkConflict(label, row.mark, row.version)
+    before = {
+        "mark": row.mark,
+        "grade_status": row.grade_status,
+        "incomplete_expires": row.incomplete_expires,
+        "version": row.version,
+    }
+    now = utcnow()
+    values: dict[str, Any] = {
+        "mark": mark,
+        "grade_status": status.value,
+        "incomplete_expires": expires,
+        "version": expected_version + 1,
+        "mark_entered_at": now if mark is not None else None,
+        "mark_entered_by_id": actor.id if mark is not None else None,
+    }
+    if action is Action.GRADE_CHANGE:
+        values["override_reason"] = reason
+    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
+        update(Enrollment)
+        .where(col(Enrollment.id) == row.id, col(Enrollment.version) == expected_version)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # another desk committed between our read and this write
+        current = _target(session, row.id).enrollment
+        raise MarkConflict(label, current.mark, current.version)
+    after = {
+        "mark": mark,
+        "grade_status": status.value,
+        "incomplete_expires": expires,
+        "version": expected_version + 1,
+    }
+    changed_before, changed_after = audit.diff(
+        {k: audit._plain(v) for k, v in before.items()},
+        {k: audit._plain(v) for k, v in after.items()},
+    )
+    audit.record(
+        session,
+        actor,
+        action=action.value,
+        entity=ENTITY,
+        entity_id=row.id,
+        student_id=row.student_id,
+        before=changed_before,
+        after=changed_after,
+        reason=reason,
+    )
+    return MarkSaved(row.id, mark, status.value, expires, expected_version + 1)
+
+
+def _gradable(target: _Target) -> None:
+    status = target.enrollment.status
+    if status not in GRADABLE:
+        word = status.replace("_", " ")
+        raise ValidationFailed(
+            "mark", f"student {target.student_number} is {word} in this section; no mark."
+        )
+
+
+def save_mark(
+    session: Session,
+    *,
+    actor: Actor,
+    enrollment_id: int,
+    expected_version: int,
+    mark: str | None,
+    incomplete_expires: date | None = None,
+    rules: MarkRules | None = None,
+) -> MarkSaved:
+    """Enter (or, with `mark=None`, clear) one unposted mark, as the desk saw it at
+    `expected_version`. `mark` is normalised here whatever the desk did; `rules` may be passed
+    to skip reloading the section's scale. Raises ValidationFailed, MarkConflict, NotFound."""
+    authorize(actor, Action.GRADE_ENTER)
+    target = _target(session, enrollment_id)
+    _gradable(target)
+    if target.enrollment.grade_status == GradeStatus.POSTED:
+        raise ValidationFailed(
+            "mark",
+            f"the mark of student {target.student_number} is posted; a change needs a reason "
+            "(grade change).",
+        )
+    if mark is None:
+        stored, status, expires = None, GradeStatus.NONE, None
+    else:
+        scale_rules = rules if rules is not None else rules_for_scale(session, target.scale_id)
+        stored = normalize_mark(scale_rules, mark)
+        status = GradeStatus.ENTERED
+        expires = _check_expiry(stored, incomplete_expires, date.today())
+    return _write_mark(
+        session,
+        actor,
+        target,
+        expected_version=expected_version,
+        mark=stored,
+        expires=expires,
+        status=status,
+        action=Action.GRADE_ENTER,
+    )
+
+
+def change_grade(
+    session: Session,
+    *,
+    actor: Actor,
+    enrollment_id: int,
+    expected_version: int,
+    mark: str,
+    reason: str,
+    incomplete_expires: date | None = None,
+) -> MarkSaved:
+    """Change a posted mark: registrar only, with a reason kept in the audit and on the row.
+    The mark stays posted, so transcripts and GPA read the new one at once."""
+    authorize(actor, Action.GRADE_CHANGE)
+    reason = reason.strip()
+    if not reason:
+        raise ValidationFailed("reason", "a grade change needs a reason.")
+    target = _target(session, enrollment_id)
+    _gradable(target)
+    if target.enrollment.grade_status != GradeStatus.POSTED:
+        raise ValidationFailed("mark", "this mark is not posted yet; enter it on the roster.")
+    stored = normalize_mark(rules_for_scale(session, target.scale_id), mark)
+    if stored == target.enrollment.mark:
+        raise ValidationFailed("mark", f"the posted mark is already {stored}.")
+    expires = _check_expiry(stored, incomplete_expires, date.today())
+    return _write_mark(
+        session,
+        actor,
+        target,
+        expected_version=expected_version,
+        mark=stored,
+        expires=expires,
+        status=GradeStatus.POSTED,
+        action=Action.GRADE_CHANGE,
+        reason=reason,
+    )
+
+
+# --- posting -----------------------------------------------------------------------------------
+
+
+def _section(session: Session, section_id: int) -> Section:
+    section = session.get(Section, section_id, populate_existing=True)
+    if section is None:
+        raise NotFound(f"There is no section with id {section_id}.")
+    return section
+
+
+def students_without_mark(session: Session, *, actor: Actor, section_id: int) -> tuple[str, ...]:
+    """'number Last, First' of every gradable student with no mark yet (the post confirmation)."""
+    authorize(actor, Action.GRADE_POST)
+    from recordsdesk.models import Student
+
+    rows = session.exec(
+        select(Student.student_number, Student.legal_last_name, Student.legal_first_name)
+        .join(Enrollment, col(Enrollment.student_id) == col(Student.id))
+        .where(
+            Enrollment.section_id == section_id,
+            col(Enrollment.status).in_(GRADABLE),
+            col(Enrollment.mark).is_(None),
+        )
+    ).all()
+    ordered = sorted(rows, key=lambda r: (folded(r[1]), folded(r[2])))
+    return tuple(f"{n} {last}, {first}".rstrip(", ") for n, last, first in ordered)
+
+
+def post_section(session: Session, *, actor: Actor, section_id: int) -> PostResult:
+    """Make every entered mark of the section final (posted_at/by, audited per student) and
+    stamp the section. Students without a mark stay unposted and can be posted later."""
+    authorize(actor, Action.GRADE_POST)
+    section = _section(session, section_id)
+    missing = students_without_mark(session, actor=actor, section_id=section_id)
+    entered = session.exec(
+        select(Enrollment)
+        .where(
+            Enrollment.section_id == section_id,
+            col(Enrollment.status).in_(GRADABLE),
+            Enrollment.grade_status == GradeStatus.ENTERED.value,
+        )
+        .execution_options(populate_existing=True)
+    ).all()
+    now = utcnow()
+    for row in entered:
+        before = {"grade_status": row.grade_status, "version": row.version}
+        row.grade_status = GradeStatus.POSTED.value
+        row.posted_at = now
+        row.posted_by_id = actor.id
+        row.version += 1
+        session.add(row)
+        audit.record(
+            session,
+            actor,
+            action=Action.GRADE_POST.value,
+            entity=ENTITY,
+            entity_id=row.id,
+            student_id=row.student_id,
+            before=before,
+            after={"grade_status": row.grade_status, "mark": row.mark, "version": row.version},
+        )
+    if not entered and section.grades_posted_at is not None:
+        raise RecordsError("Nothing to post: every mark of this section is already posted.")
+    section.grades_posted_at = now
+    section.grades_posted_by_id = actor.id
+    session.add(section)
+    audit.record(
+        session,
+        actor,
+        action=Action.GRADE_POST.value,
+        entity="section",
+        entity_id=section_id,
+        after={"posted": len(entered), "without_mark": len(missing)},
+    )
+    session.flush()
+    return PostResult(section_id, len(entered), missing, now)

@@ -1,0 +1,321 @@
+"""Rosters for grade entry: the terms and sections to choose from, one section's roster, and the
+RosterStore the grade-entry screen saves through.
+
+The store is a protocol so the screen can key a roster held in memory (the benchmark's
+baseline, with no database at all) exactly as it keys the real one.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, and_, func
+from sqlalchemy import select as sa_select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from recordsdesk.db import session_scope
+from recordsdesk.models import Course, Enrollment, GradeStatus, Section, Student, Term
+from recordsdesk.services import grading
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.errors import NotFound, ValidationFailed
+from recordsdesk.services.grading import MarkConflict, MarkRules, MarkSaved
+from recordsdesk.services.permissions import Action, authorize
+
+
+@dataclass(frozen=True)
+class GradingTerm:
+    id: int
+    code: str
+    name: str
+    status: str
+    sections: int
+
+
+@dataclass(frozen=True)
+class GradingSection:
+    """A section as the chooser lists it: `entered` counts gradable students with a mark."""
+
+    id: int
+    term_code: str
+    course_code: str
+    course_title: str
+    section_code: str
+    instructor: str
+    gradable: int
+    entered: int
+    posted_at: datetime | None
+
+    @property
+    def progress(self) -> str:
+        return f"{self.entered}/{self.gradable} entered"
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    enrollment_id: int
+    student_id: int
+    student_number: str
+    last_name: str
+    first_name: str
+    status: str
+    mark: str | None
+    grade_status: str
+    incomplete_expires: date | None
+    previous_mark: str | None
+    version: int
+
+    @property
+    def name(self) -> str:
+        return f"{self.last_name}, {self.first_name}" if self.first_name else self.last_name
+
+    @property
+    def editable(self) -> bool:
+        return self.status in grading.GRADABLE
+
+    @property
+    def posted(self) -> bool:
+        return self.grade_status == GradeStatus.POSTED.value
+
+
+@dataclass(frozen=True)
+class Roster:
+    section: GradingSection
+    rules: MarkRules
+    rows: tuple[RosterRow, ...]
+    incomplete_default: date
+
+
+# --- reads -------------------------------------------------------------------------------------
+
+
+def list_grading_terms(session: Session, *, actor: Actor) -> tuple[GradingTerm, ...]:
+    """Terms that have sections, newest first."""
+    authorize(actor, Action.GRADE_ENTER)
+    count = func.count(col(Section.id))
+    rows = session.execute(
+        sa_select(col(Term.id), col(Term.code), col(Term.name), col(Term.status), count)
+        .join(Section, col(Section.term_id) == col(Term.id))
+        .group_by(col(Term.id), col(Term.code), col(Term.name), col(Term.status))
+        .order_by(col(Term.start_date).desc())
+    ).all()
+    return tuple(GradingTerm(*row) for row in rows)
+
+
+def _section_query(term_id: int | None, section_id: int | None) -> Any:
+    """The chooser's columns for one term's sections or for one section (a plain Select)."""
+    gradable = func.count(col(Enrollment.id)).filter(col(Enrollment.status).in_(grading.GRADABLE))
+    entered = func.count(col(Enrollment.id)).filter(
+        col(Enrollment.status).in_(grading.GRADABLE), col(Enrollment.mark).is_not(None)
+    )
+    query = (
+        sa_select(
+            col(Section.id),
+            col(Term.code),
+            col(Course.code),
+            col(Course.title),
+            col(Section.section_code),
+            col(Section.instructor),
+            gradable,
+            entered,
+            col(Section.grades_posted_at),
+        )
+        .join(Term, col(Term.id) == col(Section.term_id))
+        .join(Course, col(Course.id) == col(Section.course_id))
+        .outerjoin(Enrollment, col(Enrollment.section_id) == col(Section.id))
+        .group_by(col(Section.id), col(Term.code), col(Course.code), col(Course.title))
+        .order_by(col(Course.code), col(Section.section_code))
+    )
+    if term_id is not None:
+        query = query.where(col(Section.term_id) == term_id)
+    if section_id is not None:
+        query = query.where(col(Section.id) == section_id)
+    return query
+
+
+def list_grading_sections(
+    session: Session, *, actor: Actor, term_id: int
+) -> tuple[GradingSection, ...]:
+    """A term's sections with their grading progress, by course code."""
+    authorize(actor, Action.GRADE_ENTER)
+    return tuple(
+        GradingSection(*row) for row in session.execute(_section_query(term_id, None)).all()
+    )
+
+
+def load_roster(session: Session, *, actor: Actor, section_id: int) -> Roster:
+    """The section's roster by last name (withdrawn students included, read-only), each row with
+    its `version` and the student's mark in an earlier attempt of the course, if any."""
+    authorize(actor, Action.GRADE_ENTER)
+    head = session.execute(
+        sa_select(col(Section.course_id), col(Course.grading_scale_id), col(Term.start_date))
+        .join(Course, col(Course.id) == col(Section.course_id))
+        .join(Term, col(Term.id) == col(Section.term_id))
+        .where(col(Section.id) == section_id)
+    ).first()
+    if head is None:
+        raise NotFound(f"There is no section with id {section_id}.")
+    course_id, scale_id, term_start = head
+    summary = GradingSection(*session.execute(_section_query(None, section_id)).one())
+    # Aliased attributes are typed as the model's plain values; Any keeps mypy out of the way.
+    other: Any = aliased(Enrollment)
+    other_section: Any = aliased(Section)
+    other_term: Any = aliased(Term)
+    previous = (
+        sa_select(other.mark)
+        .join(other_section, other_section.id == other.section_id)
+        .join(other_term, other_term.id == other_section.term_id)
+        .where(
+            and_(
+                other.student_id == col(Enrollment.student_id),
+                other_section.course_id == course_id,
+                other_term.start_date < term_start,
+                other.mark.is_not(None),
+            )
+        )
+        .order_by(other_term.start_date.desc())
+        .limit(1)
+        .correlate(Enrollment)
+        .scalar_subquery()
+    )
+    rows = session.execute(
+        sa_select(
+            col(Enrollment.id),
+            col(Enrollment.student_id),
+            col(Student.student_number),
+            col(Student.legal_last_name),
+            col(Student.legal_first_name),
+            col(Enrollment.status),
+            col(Enrollment.mark),
+            col(Enrollment.grade_status),
+            col(Enrollment.incomplete_expires),
+            previous,
+            col(Enrollment.version),
+        )
+        .join(Student, col(Student.id) == col(Enrollment.student_id))
+        .where(
+            col(Enrollment.section_id) == section_id,
+            col(Enrollment.status).in_(grading.ON_ROSTER),
+        )
+    ).all()
+    roster = sorted(
+        (RosterRow(*r) for r in rows),
+        key=lambda r: (grading.folded(r.last_name), grading.folded(r.first_name), r.student_number),
+    )
+    rules = grading.rules_for_scale(session, scale_id)
+    expiry = grading.default_incomplete_expiry(session)
+    return Roster(summary, rules, tuple(roster), expiry)
+
+
+# --- stores ------------------------------------------------------------------------------------
+
+
+class RosterStore(Protocol):
+    """What the grade-entry screen needs to key marks. Methods block: call them from a worker."""
+
+    def terms(self) -> tuple[GradingTerm, ...]: ...
+
+    def sections(self, term_id: int) -> tuple[GradingSection, ...]: ...
+
+    def roster(self, section_id: int) -> Roster: ...
+
+    def save(
+        self,
+        enrollment_id: int,
+        expected_version: int,
+        mark: str | None,
+        incomplete_expires: date | None = None,
+        rules: MarkRules | None = None,
+    ) -> MarkSaved: ...
+
+
+class DbRosterStore:
+    """The real store: each call is one short transaction as `actor`."""
+
+    def __init__(self, engine: Engine, actor: Actor) -> None:
+        self.engine = engine
+        self.actor = actor
+
+    def terms(self) -> tuple[GradingTerm, ...]:
+        with session_scope(self.engine) as session:
+            return list_grading_terms(session, actor=self.actor)
+
+    def sections(self, term_id: int) -> tuple[GradingSection, ...]:
+        with session_scope(self.engine) as session:
+            return list_grading_sections(session, actor=self.actor, term_id=term_id)
+
+    def roster(self, section_id: int) -> Roster:
+        with session_scope(self.engine) as session:
+            return load_roster(session, actor=self.actor, section_id=section_id)
+
+    def save(
+        self,
+        enrollment_id: int,
+        expected_version: int,
+        mark: str | None,
+        incomplete_expires: date | None = None,
+        rules: MarkRules | None = None,
+    ) -> MarkSaved:
+        with session_scope(self.engine) as session:
+            return grading.save_mark(
+                session,
+                actor=self.actor,
+                enrollment_id=enrollment_id,
+                expected_version=expected_version,
+                mark=mark,
+                incomplete_expires=incomplete_expires,
+                rules=rules,
+            )
+
+
+class MemoryRosterStore:
+    """One roster kept in memory with the same validation and version rules and no database:
+    the baseline the grade-entry benchmark compares the real store against, and a test double."""
+
+    def __init__(self, roster: Roster, term: GradingTerm | None = None) -> None:
+        self._roster = roster
+        self._term = term or GradingTerm(0, roster.section.term_code, "", "grading", 1)
+        self._rows = {r.enrollment_id: r for r in roster.rows}
+        self._lock = threading.Lock()
+
+    def terms(self) -> tuple[GradingTerm, ...]:
+        return (self._term,)
+
+    def sections(self, term_id: int) -> tuple[GradingSection, ...]:
+        return (self._roster.section,)
+
+    def roster(self, section_id: int) -> Roster:
+        with self._lock:
+            rows = tuple(self._rows.values())
+        return replace(self._roster, rows=rows)
+
+    def save(
+        self,
+        enrollment_id: int,
+        expected_version: int,
+        mark: str | None,
+        incomplete_expires: date | None = None,
+        rules: MarkRules | None = None,
+    ) -> MarkSaved:
+        with self._lock:
+            row = self._rows[enrollment_id]
+            if not row.editable:
+                raise ValidationFailed("mark", "this student has withdrawn; no mark.")
+            if row.version != expected_version:
+                raise MarkConflict("The mark", row.mark, row.version)
+            stored = None if mark is None else grading.normalize_mark(self._roster.rules, mark)
+            expires = None
+            if stored == grading.INCOMPLETE:
+                expires = incomplete_expires or date.today() + timedelta(days=120)
+            status = GradeStatus.NONE if stored is None else GradeStatus.ENTERED
+            self._rows[enrollment_id] = replace(
+                row,
+                mark=stored,
+                grade_status=status.value,
+                incomplete_expires=expires,
+                version=row.version + 1,
+            )
+            return MarkSaved(enrollment_id, stored, status.value, expires, row.version + 1)

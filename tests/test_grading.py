@@ -1,0 +1,256 @@
+"""Grade entry services on both engines: marks checked against the scale, saved with the
+enrollment's version, posted, changed with a reason, imported all or nothing; all audited."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+
+from recordsdesk.db import session_scope
+from recordsdesk.models import AuditEvent, Enrollment, Section, StaffRole
+from recordsdesk.services import grading
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.errors import PermissionDenied, ValidationFailed
+from recordsdesk.services.grade_import import apply_import, preview_import
+from recordsdesk.services.grading import MarkConflict
+from recordsdesk.services.roster import (
+    DbRosterStore,
+    list_grading_sections,
+    list_grading_terms,
+    load_roster,
+)
+from tests.factories import make_staff
+from tests.grading_data import GradedSection, make_graded_section
+
+
+@pytest.fixture
+def graded(engine: Engine) -> GradedSection:
+    with session_scope(engine) as session:
+        return make_graded_section(session)
+
+
+@pytest.fixture
+def registrar(engine: Engine) -> Actor:
+    with session_scope(engine) as session:
+        staff = make_staff(session, role="registrar")
+        assert staff.id is not None
+        return Actor(staff.id, staff.username, StaffRole.REGISTRAR)
+
+
+def _enrollment(engine: Engine, enrollment_id: int) -> Enrollment:
+    with session_scope(engine) as session:
+        row = session.get(Enrollment, enrollment_id)
+        assert row is not None
+        return row
+
+
+def _audit(engine: Engine, action: str) -> list[AuditEvent]:
+    with session_scope(engine) as session:
+        query = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
+        return list(session.exec(query).all())
+
+
+def test_marks_normalise_against_the_scale() -> None:
+    rules = grading.MarkRules("US-PM", ("A", "A-", "B+", "F"), ("I", "AU", "IP", "W"))
+    assert grading.normalize_mark(rules, " a- ") == "A-"
+    assert grading.normalize_mark(rules, "au") == "AU"
+    with pytest.raises(ValidationFailed, match="A, A-, B\\+, F, I, AU, IP, W") as caught:
+        grading.normalize_mark(rules, "87")
+    assert caught.value.field == "mark"
+    bands = (
+        grading.Band("A", grading.Decimal("90"), grading.Decimal("100")),
+        grading.Band("B", grading.Decimal("80"), grading.Decimal("89.99")),
+        grading.Band("F", grading.Decimal("0"), grading.Decimal("79.99")),
+    )
+    pct = grading.MarkRules("PCT-SEC", ("A", "B", "F"), ("I",), bands)
+    assert grading.normalize_mark(pct, "92") == "A"
+    assert grading.normalize_mark(pct, "89.995") == "A"
+    assert grading.normalize_mark(pct, "89.5%") == "B"
+    assert grading.normalize_mark(pct, "0") == "F"
+    with pytest.raises(ValidationFailed, match="between 0 and 100"):
+        grading.normalize_mark(pct, "101")
+    with pytest.raises(ValidationFailed, match="percentage"):
+        grading.normalize_mark(pct, "Q")
+
+
+def test_roster_sorted_by_last_name_with_previous_mark(
+    engine: Engine, graded: GradedSection, registrar: Actor
+) -> None:
+    with session_scope(engine) as session:
+        roster = load_roster(session, actor=registrar, section_id=graded.section_id)
+        terms = list_grading_terms(session, actor=registrar)
+        sections = list_grading_sections(session, actor=registrar, term_id=graded.term_id)
+    names = [r.last_name for r in roster.rows]
+    assert names == ["[b]Bob", "Álvarez", "Chen", "Moreau", "Okafor", "Zeller"]
+    chen = roster.rows[2]
+    assert chen.previous_mark == "F"
+    assert not roster.rows[3].editable and roster.rows[3].mark == "W"
+    assert roster.rules.scale_code == "US-PM" and "A-" in roster.rules.valid
+    assert roster.incomplete_default == date.today() + timedelta(days=120)
+    assert graded.term_id in [t.id for t in terms]
+    assert [s.progress for s in sections] == ["0/5 entered"]
+
+
+def test_save_mark_is_versioned_and_audited(
+    engine: Engine, graded: GradedSection, registrar: Actor
+) -> None:
+    store = DbRosterStore(engine, registrar)
+    eid = graded.enrollment_ids["Zeller"]
+    saved = store.save(eid, 1, "b+")
+    assert (saved.mark, saved.version, saved.grade_status) == ("B+", 2, "entered")
+    row = _enrollment(engine, eid)
+    assert (row.mark, row.version, row.mark_entered_by_id) == ("B+", 2, registrar.id)
+    [event] = _audit(engine, "grade.enter")
+    assert event.entity == "enrollment" and event.entity_id == str(eid)
+    assert event.student_id == graded.student_ids["Zeller"]
+    assert json.loads(event.before or "{}")["mark"] is None
+    assert json.loads(event.after or "{}")["mark"] == "B+"
+    cleared = store.save(eid, 2, None)  # undo
+    assert (cleared.mark, cleared.grade_status, cleared.version) == (None, "none", 3)
+
+
+def test_bad_marks_change_nothing(engine: Engine, graded: GradedSection, registrar: Actor) -> None:
+    store = DbRosterStore(engine, registrar)
+    eid = graded.enrollment_ids["Chen"]
+    with pytest.raises(ValidationFailed, match="not a mark on US-PM"):
+        store.save(eid, 1, "E")
+    with pytest.raises(ValidationFailed) as caught:
+        store.save(eid, 1, "I")  # an Incomplete needs its expiry
+    assert caught.value.field == "incomplete_expires"
+    with pytest.raises(ValidationFailed, match="withdrawn"):
+        store.save(graded.enrollment_ids["Moreau"], 1, "A")
+    assert _enrollment(engine, eid).version == 1
+    assert _audit(engine, "grade.enter") == []
+    expiry = date.today() + timedelta(days=30)
+    assert store.save(eid, 1, "i", expiry).incomplete_expires == expiry
+
+
+def test_two_desks_conflict_instead_of_overwriting(
+    engine: Engine, graded: GradedSection, registrar: Actor
+) -> None:
+    desk_a = DbRosterStore(engine, registrar)
+    desk_b = DbRosterStore(engine, registrar)
+    loaded_a = {r.enrollment_id: r.version for r in desk_a.roster(graded.section_id).rows}
+    loaded_b = {r.enrollment_id: r.version for r in desk_b.roster(graded.section_id).rows}
+    eid = graded.enrollment_ids["Okafor"]
+    desk_a.save(eid, loaded_a[eid], "A")
+    with pytest.raises(MarkConflict) as caught:
+        desk_b.save(eid, loaded_b[eid], "C")
+    assert (caught.value.current_mark, caught.value.current_version) == ("A", 2)
+    assert "another desk" in str(caught.value)
+    assert _enrollment(engine, eid).mark == "A"
+    desk_b.save(eid, caught.value.current_version, "C")  # deliberately, having seen the A
+    assert _enrollment(engine, eid).mark == "C"
+
+
+def test_post_then_change_with_reason(
+    engine: Engine, graded: GradedSection, registrar: Actor
+) -> None:
+    store = DbRosterStore(engine, registrar)
+    for last, mark in (("Zeller", "A"), ("Chen", "C")):
+        store.save(graded.enrollment_ids[last], 1, mark)
+    with session_scope(engine) as session:
+        missing = grading.students_without_mark(
+            session, actor=registrar, section_id=graded.section_id
+        )
+        assert [m.split(" ", 1)[1] for m in missing] == [
+            "[b]Bob, Robert",
+            "Álvarez, José",
+            "Okafor, Chidi",
+        ]
+        result = grading.post_section(session, actor=registrar, section_id=graded.section_id)
+    assert result.posted == 2 and len(result.without_mark) == 3
+    with session_scope(engine) as session:
+        section = session.get(Section, graded.section_id)
+        assert section is not None and section.grades_posted_at is not None
+    eid = graded.enrollment_ids["Chen"]
+    row = _enrollment(engine, eid)
+    assert (row.grade_status, row.posted_by_id) == ("posted", registrar.id)
+    with pytest.raises(ValidationFailed, match="posted"):
+        store.save(eid, row.version, "B")
+    with session_scope(engine) as session, pytest.raises(ValidationFailed) as caught:
+        grading.change_grade(
+            session,
+            actor=registrar,
+            enrollment_id=eid,
+            expected_version=row.version,
+            mark="B",
+            reason="  ",
+        )
+    assert caught.value.field == "reason"
+    with session_scope(engine) as session:
+        clerk = Actor(registrar.id, "clerk1", StaffRole.CLERK)
+        with pytest.raises(PermissionDenied):
+            grading.change_grade(
+                session,
+                actor=clerk,
+                enrollment_id=eid,
+                expected_version=row.version,
+                mark="B",
+                reason="typo",
+            )
+        grading.change_grade(
+            session,
+            actor=registrar,
+            enrollment_id=eid,
+            expected_version=row.version,
+            mark="b",
+            reason="Regraded final",
+        )
+    changed = _enrollment(engine, eid)
+    assert (changed.mark, changed.grade_status) == ("B", "posted")
+    [event] = _audit(engine, "grade.change")
+    assert event.reason == "Regraded final"
+    assert json.loads(event.before or "{}")["mark"] == "C"
+    assert json.loads(event.after or "{}")["mark"] == "B"
+    assert len(_audit(engine, "grade.post")) == 3  # two students and the section
+
+
+def test_clerk_may_not_enter_marks(engine: Engine, graded: GradedSection) -> None:
+    with session_scope(engine) as session:
+        staff = make_staff(session, role="clerk")
+        clerk = Actor(staff.id or 0, staff.username, StaffRole.CLERK)
+    with pytest.raises(PermissionDenied, match="registrar"):
+        DbRosterStore(engine, clerk).save(graded.enrollment_ids["Chen"], 1, "A")
+
+
+def test_import_previews_every_line_then_applies_all_or_nothing(
+    engine: Engine, graded: GradedSection, registrar: Actor
+) -> None:
+    n = graded.student_numbers
+    good = f"student_number,mark\n{n['Zeller']},a-\n{n['Chen']},91\n\n{n['Okafor']},I\n"
+    bad = good + f"{n['Moreau']},B\nnobody,A\n{n['Zeller']},B\n{n['Álvarez']},Z\n{n['[b]Bob']}\n"
+    with session_scope(engine) as session:
+        preview = preview_import(session, actor=registrar, section_id=graded.section_id, text=bad)
+    assert [(c.line, c.new_mark) for c in preview.changes] == [(2, "A-"), (5, "I")]
+    lines = [(p.line, p.message) for p in preview.problems]
+    assert [line for line, _ in lines] == [3, 6, 7, 8, 9, 10]
+    assert "not a mark on US-PM" in lines[0][1]
+    assert "withdrawn" in lines[1][1] and "not on this section" in lines[2][1]
+    assert "line 2" in lines[3][1] and "found 1" in lines[5][1]
+    with session_scope(engine) as session, pytest.raises(ValidationFailed) as caught:
+        apply_import(session, actor=registrar, section_id=graded.section_id, text=bad)
+    assert caught.value.field == "line 3"
+    assert _enrollment(engine, graded.enrollment_ids["Zeller"]).mark is None
+    fixed = good.replace(",91", ",B")
+    with session_scope(engine) as session:
+        applied = apply_import(session, actor=registrar, section_id=graded.section_id, text=fixed)
+    assert len(applied.changes) == 3
+    assert _enrollment(engine, graded.enrollment_ids["Chen"]).mark == "B"
+    okafor = _enrollment(engine, graded.enrollment_ids["Okafor"])
+    assert okafor.incomplete_expires == date.today() + timedelta(days=120)
+    assert len(_audit(engine, "grade.enter")) == 3
+    with session_scope(engine) as session:
+        again = preview_import(session, actor=registrar, section_id=graded.section_id, text=fixed)
+    assert (again.changes, again.unchanged) == ((), 3)
+
+
+def test_percentages_on_a_banded_scale(engine: Engine, registrar: Actor) -> None:
+    with session_scope(engine) as session:
+        graded = make_graded_section(session, scale="PCT-SEC")
+    saved = DbRosterStore(engine, registrar).save(graded.enrollment_ids["Chen"], 1, "84.5")
+    assert saved.mark == "B"
