@@ -70,7 +70,8 @@ class AuditScreen(DeskScreen):
         "Every change to the records, every sign-in and failed sign-in, newest first: who, "
         "when, what and the values before and after. Filter by student number, staff username, "
         "action (create, update, place, release, sign_in, sign_in_failed, …) and dates "
-        "(YYYY-MM-DD, inclusive); Enter in any filter applies them. Administrators see the "
+        "(YYYY-MM-DD, inclusive); Enter in any filter applies them, Enter on an event shows all "
+        "of it. Administrators see the "
         "whole log, registrars one student's trail."
     )
     BINDINGS = [
@@ -138,6 +139,22 @@ class AuditScreen(DeskScreen):
             message.page.student_confidential
         )
         self._render_page()
+
+    @on(DataTable.RowSelected, "#audit-table")
+    def _show_whole_event(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: the whole change, which the table cuts to fit."""
+        if self.page is None or event.row_key.value is None:
+            return
+        chosen = next((r for r in self.page.rows if str(r.id) == event.row_key.value), None)
+        if chosen is not None:
+            detail = mask(change_text(chosen), privacy_on(self)) or "(no field values)"
+            reason = f"\nReason: {chosen.reason}" if chosen.reason else ""
+            self.notify(
+                f"{detail}{reason}",
+                title=f"Event {chosen.id}: {chosen.action} {chosen.entity} {chosen.entity_id}",
+                markup=False,
+                timeout=15,
+            )
 
     def _privacy_changed(self, _hidden: bool) -> None:
         if self.page is not None:
