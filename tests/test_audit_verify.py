@@ -32,12 +32,6 @@ def ten_events(engine: Engine, system: Actor) -> list[int]:
     return ids
 
 
-def verify(engine: Engine, system: Actor) -> str:
-    with session_scope(engine) as session:
-        report = verify_chain(session, actor=system)
-    return report.describe()
-
-
 def test_intact_chain_verifies(
     database_url: str,
     engine: Engine,
