@@ -10,8 +10,10 @@ an office can note it (or compare it with a backup) and catch that too.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
-from sqlmodel import Session, col, select
+from sqlalchemy import select
+from sqlmodel import Session, col
 
 from recordsdesk.models import AuditEvent
 from recordsdesk.services import audit
@@ -19,6 +21,21 @@ from recordsdesk.services.actor import Actor
 from recordsdesk.services.permissions import Action, authorize
 
 _BATCH = 5000
+#: Every column the hash covers, read as plain rows (several times faster than ORM objects).
+_COLUMNS = (
+    col(AuditEvent.id),
+    col(AuditEvent.occurred_at),
+    col(AuditEvent.actor_username),
+    col(AuditEvent.action),
+    col(AuditEvent.entity),
+    col(AuditEvent.entity_id),
+    col(AuditEvent.student_id),
+    col(AuditEvent.before),
+    col(AuditEvent.after),
+    col(AuditEvent.reason),
+    col(AuditEvent.prev_hash),
+    col(AuditEvent.entry_hash),
+)
 
 
 @dataclass(frozen=True)
@@ -63,15 +80,16 @@ def verify_chain(session: Session, *, actor: Actor) -> ChainReport:
     after_id = 0
     while True:
         query = (
-            select(AuditEvent)
+            select(*_COLUMNS)
             .where(col(AuditEvent.id) > after_id)
             .order_by(col(AuditEvent.id))
             .limit(_BATCH)
         )
-        batch = session.exec(query).all()
+        batch = session.execute(query).all()
         if not batch:
             break
-        for event in batch:
+        for row in batch:
+            event = cast(AuditEvent, row)  # the same attributes, without building ORM objects
             assert event.id is not None
             problem = _problem(event, previous_hash, previous_id)
             if problem:
@@ -81,7 +99,6 @@ def verify_chain(session: Session, *, actor: Actor) -> ChainReport:
             checked += 1
             previous_hash, previous_id = event.entry_hash, event.id
         after_id = previous_id or after_id
-        session.expunge_all()
     return ChainReport(checked, previous_id, previous_hash, None)
 
 
