@@ -91,7 +91,8 @@ class BulkWriter:
         cursor = self._conn.cursor()
         if self.sqlite:
             # A throwaway demo file: during the load only this connection skips the fsync
-            # after each commit (synchronous=OFF), keeps a large page cache, and defers the
+            # after each commit (synchronous=OFF), keeps a large page cache (index sorts
+            # beyond it spill to temporary files, so memory stays bounded), and defers the
             # foreign-key and CHECK constraints to one pass at the end (`validate`), which is
             # twice as fast as testing them row by row (UNIQUE and NOT NULL still apply per
             # row). `finish` restores all of it; a crash mid-build leaves a file flagged demo
@@ -100,7 +101,6 @@ class BulkWriter:
             cursor.execute("PRAGMA ignore_check_constraints=ON")
             cursor.execute("PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA cache_size=-262144")
-            cursor.execute("PRAGMA temp_store=MEMORY")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         else:
             # Timestamps are written as UTC text without an offset.
