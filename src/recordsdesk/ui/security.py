@@ -23,6 +23,7 @@ from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
+from textual.screen import ModalScreen
 
 from recordsdesk.db import DatabaseUnavailable, safe_url, session_scope
 from recordsdesk.models import StaffRole
@@ -43,6 +44,7 @@ class SecureDeskApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "lock", "Lock", show=False, priority=True),
         Binding("f9", "toggle_privacy", "Privacy", priority=True),
+        Binding("f7", "staff", "Staff", show=False),
     ]
 
     #: The area the desk opens on once someone has signed in.
@@ -128,6 +130,13 @@ class SecureDeskApp(App[int]):
                 severity="warning",
                 markup=False,
             )
+
+    def action_staff(self) -> None:
+        """F7: the staff accounts (administrators; the service refuses anyone else)."""
+        from recordsdesk.ui.screens.staff import StaffScreen
+
+        if not isinstance(self.screen, StaffScreen | ModalScreen):
+            self.push_screen(StaffScreen())
 
     # --- privacy --------------------------------------------------------------------------------
 

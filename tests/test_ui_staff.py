@@ -1,0 +1,68 @@
+"""F7 staff accounts: an administrator adds and disables accounts; anyone else is refused."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input
+
+from recordsdesk.db import session_scope
+from recordsdesk.services import auth
+from recordsdesk.ui.app import make_app
+from recordsdesk.ui.screens.staff import AddStaffModal, StaffScreen
+from tests.factories import make_staff
+
+SIZE = (120, 40)
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def test_admin_adds_and_disables_an_account(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        make_staff(session, username="boss", role="admin")
+        make_staff(session, username="aaron", role="clerk")
+    app = make_app(engine, username="boss")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffScreen)
+        table = app.screen.query_one("#staff-table", DataTable)
+        assert table.row_count == 2
+        await pilot.press("a")
+        await pilot.pause()
+        assert isinstance(app.screen, AddStaffModal)
+        for selector, value in (
+            ("#new-username", "núria"),
+            ("#new-full-name", "Núria Puig"),
+            ("#new-password", "nuria-pass-1"),
+            ("#new-password-again", "nuria-pass-1"),
+        ):
+            app.screen.query_one(selector, Input).value = value
+        app.screen.query_one("#new-password-again", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StaffScreen) and table.row_count == 3
+        await pilot.press("d")  # the cursor is on the first row: aaron
+        await settle(pilot)
+    assert auth.sign_in(engine, "núria", "nuria-pass-1").role.value == "clerk"
+    with session_scope(engine) as session:
+        aaron = next(
+            a for a in auth.list_users(session, actor=app.desk.actor) if a.username == "aaron"
+        )
+        assert not aaron.active
+
+
+async def test_clerk_is_refused(engine: Engine) -> None:
+    with session_scope(engine) as session:
+        make_staff(session, username="clerky", role="clerk")
+    app = make_app(engine, username="clerky")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f7")
+        await settle(pilot)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert any("needs the admin role" in m for m in errors)
