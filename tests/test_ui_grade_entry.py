@@ -196,7 +196,7 @@ async def test_import_pasted_marks_previews_then_applies(
     n = graded.student_numbers
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_roster(pilot)
-        await pilot.press("f6")
+        await pilot.press("f7")
         await pilot.pause()
         modal = app.screen
         assert isinstance(modal, ImportModal)

@@ -22,6 +22,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.user",
     "recordsdesk.commands.audit",
     "recordsdesk.commands.backup",
+    "recordsdesk.commands.grades",
 ]
 
 

@@ -254,7 +254,7 @@ class RosterScreen(DeskScreen):
         Binding("tab", "move(1)", "Next", show=False),
         Binding("shift+tab", "move(-1)", "Previous", show=False),
         Binding("ctrl+z", "undo", "Undo"),
-        Binding("f6", "import_marks", "Import CSV"),
+        Binding("f7", "import_marks", "Import CSV"),
         Binding("f8", "post", "Post"),
         Binding("escape", "app.pop_screen", "Sections"),
     ]

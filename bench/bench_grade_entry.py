@@ -1,0 +1,253 @@
+"""Grade entry at scale: roster load and one mark save on a large demo database, each against raw
+sqlite3 on the same data, and a Pilot run keying 300 marks through the database store against
+the same run through the in-memory store.
+
+The source database is never modified: it is copied (with its WAL) to --workdir first, and a
+300-student section is built in the copy. Prints one JSON object.
+
+    python bench/bench_grade_entry.py --source /tmp/bench/bench-demo-1000000.db \
+        --workdir /tmp/grader
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import sqlite3
+import statistics
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.actor import Actor, actor_for
+from recordsdesk.services.roster import DbRosterStore, MemoryRosterStore, RosterStore
+
+ROSTER = 300
+RUNS = 300
+BENCH_COURSE = "BENCH300"
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """The source and its WAL, so the copy sees every committed page (read via sqlite backup)."""
+    if target.exists():
+        return
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    src.backup(dst, pages=65536)
+    dst.close()
+    src.close()
+
+
+def build_section(path: Path, seed: int = 7) -> int:
+    """A fresh 300-student section of a US-PM course in the newest term (idempotent)."""
+    con = sqlite3.connect(path)
+    found = con.execute(
+        "SELECT s.id FROM section s JOIN course c ON c.id = s.course_id WHERE c.code = ?",
+        (BENCH_COURSE,),
+    ).fetchone()
+    if found:
+        con.close()
+        return int(found[0])
+    scale = con.execute("SELECT id FROM grading_scale WHERE code = 'US-PM'").fetchone()[0]
+    term = con.execute("SELECT id FROM term ORDER BY start_date DESC LIMIT 1").fetchone()[0]
+    # Clone an existing course row, so whatever columns this schema version has are filled.
+    columns = [r[1] for r in con.execute("PRAGMA table_info(course)") if r[1] != "id"]
+    picked = ", ".join(
+        {"code": "?", "title": "'Benchmark Seminar'", "grading_scale_id": "?"}.get(c, c)
+        for c in columns
+    )
+    con.execute(
+        f"INSERT INTO course ({', '.join(columns)}) SELECT {picked} FROM course LIMIT 1",
+        (BENCH_COURSE, scale),
+    )
+    course = con.execute("SELECT id FROM course WHERE code = ?", (BENCH_COURSE,)).fetchone()[0]
+    con.execute(
+        "INSERT INTO section (course_id, term_id, section_code, instructor, capacity,"
+        " waitlist_capacity, meeting_days, room) VALUES (?, ?, '01', 'Dr. Bench', 300, 0, 'MWF',"
+        " '')",
+        (course, term),
+    )
+    section = con.execute("SELECT id FROM section WHERE course_id = ?", (course,)).fetchone()[0]
+    top = con.execute("SELECT max(id) FROM student").fetchone()[0]
+    rng = random.Random(seed)
+    students = rng.sample(range(1, top + 1), ROSTER)
+    now = datetime.now(UTC).isoformat(sep=" ")
+    con.executemany(
+        "INSERT INTO enrollment (student_id, section_id, status, registered_at, grade_status,"
+        " override_reason, version) VALUES (?, ?, 'registered', ?, 'none', '', 1)",
+        [(s, section, now) for s in students],
+    )
+    con.commit()
+    con.close()
+    return int(section)
+
+
+def quantiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
+    return {"median_ms": round(statistics.median(ordered) * 1e3, 3), "p95_ms": round(p95 * 1e3, 3)}
+
+
+RAW_ROSTER = """
+SELECT e.id, e.student_id, s.student_number, s.legal_last_name, s.legal_first_name, e.status,
+       e.mark, e.grade_status, e.incomplete_expires,
+       (SELECT o.mark FROM enrollment o JOIN section os ON os.id = o.section_id
+          JOIN term ot ON ot.id = os.term_id
+         WHERE o.student_id = e.student_id AND os.course_id = ? AND ot.start_date < ?
+           AND o.mark IS NOT NULL ORDER BY ot.start_date DESC LIMIT 1),
+       e.version
+  FROM enrollment e JOIN student s ON s.id = e.student_id
+ WHERE e.section_id = ? AND e.status IN ('registered', 'completed', 'withdrawn')
+"""
+
+
+def raw_connection(path: Path) -> sqlite3.Connection:
+    con = sqlite3.connect(path, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=FULL")
+    return con
+
+
+def bench_service(path: Path, section: int, actor: Actor) -> dict[str, Any]:
+    engine = open_database(f"sqlite:///{path}", migrate=False)
+    store = DbRosterStore(engine, actor)
+    for _ in range(20):
+        roster = store.roster(section)
+    load = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        roster = store.roster(section)
+        load.append(time.perf_counter() - start)
+    saves = []
+    for number, row in enumerate(roster.rows):
+        start = time.perf_counter()
+        store.save(row.enrollment_id, row.version, ("A", "B+", "C-")[number % 3], None, None)
+        saves.append(time.perf_counter() - start)
+    engine.dispose()
+
+    con = raw_connection(path)
+    course, start_date = con.execute(
+        "SELECT s.course_id, t.start_date FROM section s JOIN term t ON t.id = s.term_id"
+        " WHERE s.id = ?",
+        (section,),
+    ).fetchone()
+    raw_load = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        rows = con.execute(RAW_ROSTER, (course, start_date, section)).fetchall()
+        raw_load.append(time.perf_counter() - start)
+    assert len(rows) == ROSTER
+    raw_saves = []
+    for number, (eid, student, *_rest, version) in enumerate(rows):
+        start = time.perf_counter()
+        con.execute("BEGIN IMMEDIATE")
+        con.execute(
+            "UPDATE enrollment SET mark = ?, grade_status = 'entered', version = version + 1"
+            " WHERE id = ? AND version = ?",
+            (("B", "A-", "C")[number % 3], eid, version),
+        )
+        con.execute(
+            "INSERT INTO audit_event (occurred_at, actor_id, actor_username, action, entity,"
+            " entity_id, student_id, before, after, reason, prev_hash, entry_hash)"
+            " VALUES (?, ?, 'bench', 'grade.enter', 'enrollment', ?, ?, '{}', '{}', '', '', '')",
+            (datetime.now(UTC).isoformat(sep=" "), actor.id, str(eid), student),
+        )
+        con.execute("COMMIT")
+        raw_saves.append(time.perf_counter() - start)
+    con.close()
+    return {
+        "roster_load": quantiles(load),
+        "roster_load_raw_sqlite3": quantiles(raw_load),
+        "mark_save": quantiles(saves),
+        "mark_save_raw_sqlite3": quantiles(raw_saves),
+    }
+
+
+async def key_roster(engine: Any, store: RosterStore, section: int, actor: Actor) -> float:
+    """Seconds from the first keystroke to the last save reported back, 300 marks typed."""
+    from recordsdesk.ui.app import make_app
+    from recordsdesk.ui.screens.grade_entry import RosterScreen
+
+    app = make_app(engine, username=actor.username)
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = RosterScreen(store, section)
+        await app.push_screen(screen)
+        while screen.roster is None:
+            await pilot.pause()
+        start = time.perf_counter()
+        for number in range(ROSTER):
+            await pilot.press(("a", "b", "c", "d")[number % 4], "enter")
+        while not screen._requests.empty() or any(
+            t.plain == "saving…" for t in screen.results.values()
+        ):
+            await pilot.pause()
+        elapsed = time.perf_counter() - start
+        assert all(t.plain == "✓" for t in screen.results.values()), "a save failed"
+    return elapsed
+
+
+def bench_pilot(path: Path, section: int, actor: Actor, rounds: int) -> dict[str, Any]:
+    engine = open_database(f"sqlite:///{path}", migrate=False)
+    db_times, memory_times = [], []
+    for _ in range(rounds):
+        store: RosterStore = DbRosterStore(engine, actor)
+        memory = MemoryRosterStore(store.roster(section))
+        # Each round starts from whatever marks are stored; both runs key the same roster.
+        memory_times.append(asyncio.run(key_roster(engine, memory, section, actor)))
+        db_times.append(asyncio.run(key_roster(engine, store, section, actor)))
+    engine.dispose()
+    db, memory_best = statistics.median(db_times), statistics.median(memory_times)
+    return {
+        "pilot_300_marks_db_s": [round(t, 2) for t in db_times],
+        "pilot_300_marks_memory_s": [round(t, 2) for t in memory_times],
+        "pilot_ratio_db_over_memory": round(db / memory_best, 3),
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--source", type=Path, required=True, help="demo database (read only)")
+    parser.add_argument("--workdir", type=Path, default=Path("/tmp/grader"))
+    parser.add_argument("--rounds", type=int, default=3, help="Pilot rounds per store")
+    args = parser.parse_args()
+    args.workdir.mkdir(parents=True, exist_ok=True)
+    copy = args.workdir / f"grade-bench-{args.source.stem}.db"
+    copy_database(args.source, copy)
+    section = build_section(copy)
+    engine = open_database(f"sqlite:///{copy}", migrate=False)
+    with session_scope(engine) as session:
+        students = session.connection().exec_driver_sql("SELECT count(*) FROM student").scalar()
+        registrar = next(
+            (
+                u
+                for (u,) in session.connection().exec_driver_sql(
+                    "SELECT username FROM staff_user WHERE role = 'registrar' AND active"
+                )
+            ),
+            "system",
+        )
+        actor = actor_for(session, registrar)
+    engine.dispose()
+    result: dict[str, Any] = {
+        "date": datetime.now(UTC).date().isoformat(),
+        "students": students,
+        "roster": ROSTER,
+        "python": sys.version.split()[0],
+        "sqlite": sqlite3.sqlite_version,
+        "cores": os.cpu_count(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+    result |= bench_service(copy, section, actor)
+    result |= bench_pilot(copy, section, actor, args.rounds)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
