@@ -82,8 +82,9 @@ def pick_students(raw: sqlite3.Connection, sample: int, count: int) -> list[tupl
     return rows[:count]
 
 
-async def preview_times(engine_url: str, student_ids: list[int]) -> list[float]:
-    """Key press to page shown, through the Pilot (headless, 120x40)."""
+async def preview_times(engine_url: str, student_ids: list[int]) -> dict[str, list[float]]:
+    """Key press to page shown, through the Pilot (headless, 120x40): opening the preview
+    (t, a new screen and a worker), toggling official (o) and turning a page (PgDn)."""
     from recordsdesk.db import make_engine
     from recordsdesk.ui.app import make_app
     from recordsdesk.ui.screens.student import StudentScreen
@@ -91,7 +92,7 @@ async def preview_times(engine_url: str, student_ids: list[int]) -> list[float]:
 
     engine = make_engine(engine_url)
     app = make_app(engine, username="registrar")
-    out = []
+    out: dict[str, list[float]] = {"open": [], "toggle": [], "page": []}
     async with app.run_test(size=(120, 40)) as pilot:
         for sid in student_ids:
             await app.push_screen(StudentScreen(sid))
@@ -102,7 +103,12 @@ async def preview_times(engine_url: str, student_ids: list[int]) -> list[float]:
             await app.workers.wait_for_complete()
             await pilot.pause()
             assert isinstance(app.screen, TranscriptScreen) and app.screen.pages
-            out.append(time.perf_counter() - start)
+            out["open"].append(time.perf_counter() - start)
+            for key, name in (("o", "toggle"), ("o", "toggle"), ("pagedown", "page")):
+                start = time.perf_counter()
+                await pilot.press(key)
+                await pilot.pause()
+                out[name].append(time.perf_counter() - start)
             await pilot.press("escape")
             await pilot.press("escape")
             await pilot.pause()
@@ -170,7 +176,9 @@ def main() -> None:
     ids = [sid for sid, _n, _c in students[: args.pilot]]
     url = "sqlite:///" + uri + "&uri=true"
     pilot = asyncio.run(preview_times(url, ids))
-    print(json.dumps({"preview_key_to_page_pilot": percentiles(pilot)}))
+    for name, samples in pilot.items():
+        print(json.dumps({f"preview_{name}_key_to_page_pilot": percentiles(samples)}))
+    print(json.dumps({"load_average": os.getloadavg()}))
 
 
 if __name__ == "__main__":
