@@ -127,7 +127,9 @@ def bench_service(path: Path, section: int, actor: Actor) -> dict[str, Any]:
     saves = []
     for number, row in enumerate(roster.rows):
         start = time.perf_counter()
-        store.save(row.enrollment_id, row.version, ("A", "B+", "C-")[number % 3], None, None)
+        store.save(
+            row.enrollment_id, row.version, ("A", "B+", "C-")[number % 3], None, roster.rules
+        )
         saves.append(time.perf_counter() - start)
     engine.dispose()
 

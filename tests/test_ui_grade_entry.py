@@ -19,7 +19,7 @@ from recordsdesk.models import AuditEvent, Enrollment, Section
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.grading import save_mark
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.grade_entry import GradeEntryScreen, RosterScreen
+from recordsdesk.ui.screens.grade_entry import GradeEntryScreen, LiveLine, RosterScreen
 from recordsdesk.ui.widgets.grade_dialogs import (
     ConfirmPostModal,
     GradeChangeModal,
@@ -107,8 +107,8 @@ async def test_key_a_whole_section_post_and_change(
         assert plain(table, 3, 3) == "W" and plain(table, 2, 5) == "F"
         await type_mark(pilot, "92")  # Bob: a percentage -> A
         await type_mark(pilot, "Q")  # invalid: stays, nothing saved
-        message = screen.query_one("#roster-message", Static)
-        assert "A, B, C, D, F, W, I, AU, IP, or a percentage" in str(message.render())
+        message = screen.query_one("#roster-message", LiveLine)
+        assert "A, B, C, D, F, W, I, AU, IP, or a percentage" in message.text.plain
         assert screen.query_one("#mark-input", Input).value == "Q"
         assert table.cursor_row == 1
         await pilot.press("backspace")
@@ -135,7 +135,7 @@ async def test_key_a_whole_section_post_and_change(
         assert stored[ids["Okafor"]] == ("I", "entered")
         assert stored[ids["Zeller"]] == ("C", "entered")
         assert stored[ids["Moreau"]] == ("W", "posted")
-        progress = str(screen.query_one("#roster-progress", Static).render())
+        progress = screen.query_one("#roster-progress", LiveLine).text.plain
         assert progress.startswith("5/5 entered")
         with session_scope(engine) as session:
             okafor = session.get(Enrollment, ids["Okafor"])
@@ -218,4 +218,4 @@ async def test_import_pasted_marks_previews_then_applies(
         await wait_saved(pilot, screen)
         assert app.screen is screen
         assert marks(engine)[graded.enrollment_ids["Chen"]] == ("B", "entered")
-        assert str(screen.query_one("#roster-progress", Static).render()).startswith("2/5")
+        assert screen.query_one("#roster-progress", LiveLine).text.plain.startswith("2/5")

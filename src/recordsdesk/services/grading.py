@@ -16,6 +16,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import CursorResult, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from recordsdesk.models import (
@@ -171,27 +172,48 @@ def default_incomplete_expiry(session: Session, today: date | None = None) -> da
 
 
 @dataclass(frozen=True)
+class _EnrollmentState:
+    id: int
+    student_id: int
+    status: str
+    mark: str | None
+    grade_status: str
+    incomplete_expires: date | None
+    version: int
+
+
+@dataclass(frozen=True)
 class _Target:
-    enrollment: Enrollment
-    section: Section
+    enrollment: _EnrollmentState
     scale_id: int
     student_number: str
 
 
 def _target(session: Session, enrollment_id: int) -> _Target:
+    """The enrollment's mark state, its scale and student number, in one indexed read of plain
+    columns (no ORM identity map: this is the hot path of keying a roster)."""
     from recordsdesk.models import Student  # local: keeps the module's import list short
 
-    row = session.exec(
-        select(Enrollment, Section, Course.grading_scale_id, Student.student_number)
+    row = session.execute(
+        sa_select(
+            col(Enrollment.id),
+            col(Enrollment.student_id),
+            col(Enrollment.status),
+            col(Enrollment.mark),
+            col(Enrollment.grade_status),
+            col(Enrollment.incomplete_expires),
+            col(Enrollment.version),
+            col(Course.grading_scale_id),
+            col(Student.student_number),
+        )
         .join(Section, col(Section.id) == col(Enrollment.section_id))
         .join(Course, col(Course.id) == col(Section.course_id))
         .join(Student, col(Student.id) == col(Enrollment.student_id))
-        .where(Enrollment.id == enrollment_id)
-        .execution_options(populate_existing=True)
+        .where(col(Enrollment.id) == enrollment_id)
     ).first()
     if row is None:
         raise NotFound(f"There is no enrollment with id {enrollment_id}.")
-    return _Target(row[0], row[1], row[2], row[3])
+    return _Target(_EnrollmentState(*row[:7]), row[7], row[8])
 
 
 def _check_expiry(mark: str | None, expires: date | None, today: date) -> date | None:

@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
@@ -45,6 +46,22 @@ from recordsdesk.ui.widgets.grade_dialogs import (
 
 MAX_CHOICES = 200
 BAR_WIDTH = 24
+
+
+class LiveLine(Widget):
+    """Text that changes on every keystroke. Unlike Static.update, `show` repaints without a
+    layout pass (its size is fixed in CSS), which keeps keying fast beside a 300-row table."""
+
+    def __init__(self, *, id: str) -> None:  # noqa: A002 - Textual's own keyword
+        super().__init__(id=id)
+        self.text = Text("")
+
+    def show(self, text: Text | str) -> None:
+        self.text = text if isinstance(text, Text) else Text(text)
+        self.refresh()
+
+    def render(self) -> Text:
+        return self.text
 
 
 @dataclass
@@ -276,12 +293,12 @@ class RosterScreen(DeskScreen):
         with Horizontal(id="roster-body"):
             yield DataTable(id="roster-table", cursor_type="row", zebra_stripes=True)
             with Vertical(id="roster-side"):
-                yield Static("", id="roster-progress", markup=False)
-                yield Static("", id="roster-chart", markup=False)
+                yield LiveLine(id="roster-progress")
+                yield LiveLine(id="roster-chart")
         with Horizontal(id="mark-bar"):
-            yield Static("Mark:", id="mark-label", markup=False)
+            yield LiveLine(id="mark-label")
             yield Input(id="mark-input", placeholder="type a mark, Enter")
-        yield Static("", id="roster-message", markup=False)
+        yield LiveLine(id="roster-message")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -388,8 +405,8 @@ class RosterScreen(DeskScreen):
         table = self.query_one("#roster-table", DataTable)
         key = str(row.enrollment_id)
         cells = self._cells(index + 1, row)
-        for (column, _), value in zip(ROSTER_COLUMNS[3:], cells[3:], strict=True):
-            table.update_cell(key, column, value)
+        table.update_cell(key, "mark", cells[4])
+        table.update_cell(key, "result", cells[6])
 
     def _refresh_stats(self) -> None:
         if self.roster is None:
@@ -397,7 +414,7 @@ class RosterScreen(DeskScreen):
         gradable = [r for r in self.rows if r.editable]
         entered = sum(1 for r in gradable if r.mark is not None)
         posted = self.roster.section.posted_at is not None
-        self.query_one("#roster-progress", Static).update(
+        self.query_one("#roster-progress", LiveLine).show(
             f"{entered}/{len(gradable)} entered · {'posted' if posted else 'not posted'}"
         )
         counts = dict.fromkeys(self.roster.rules.valid, 0)
@@ -410,10 +427,10 @@ class RosterScreen(DeskScreen):
             if count or mark in self.roster.rules.marks:
                 bar = "█" * round(BAR_WIDTH * count / top)
                 lines.append(f"{mark:>3} {bar} {count}\n")
-        self.query_one("#roster-chart", Static).update(lines)
+        self.query_one("#roster-chart", LiveLine).show(lines)
 
     def _message(self, text: str, style: str = "") -> None:
-        self.query_one("#roster-message", Static).update(Text(text, style=style))
+        self.query_one("#roster-message", LiveLine).show(Text(text, style=style))
 
     # -- moving --
 
@@ -432,7 +449,7 @@ class RosterScreen(DeskScreen):
         table.move_cursor(row=index)
         row = self.rows[index]
         label = f"Mark for {row.name}" + (f" (now {row.mark})" if row.mark else "") + ":"
-        self.query_one("#mark-label", Static).update(Text(label))
+        self.query_one("#mark-label", LiveLine).show(Text(label))
 
     @property
     def cursor(self) -> int:
