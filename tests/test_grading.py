@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 
+from recordsdesk.cli import main
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Enrollment, Section, StaffRole
 from recordsdesk.services import grading
@@ -254,3 +256,24 @@ def test_percentages_on_a_banded_scale(engine: Engine, registrar: Actor) -> None
         graded = make_graded_section(session, scale="PCT-SEC")
     saved = DbRosterStore(engine, registrar).save(graded.enrollment_ids["Chen"], 1, "84.5")
     assert saved.mark == "B"
+
+
+def test_cli_import_previews_and_applies(
+    engine: Engine,
+    database_url: str,
+    graded: GradedSection,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    n = graded.student_numbers
+    bad, good = tmp_path / "bad.csv", tmp_path / "good.csv"
+    bad.write_text(f"{n['Chen']},B\nnobody,A\n", encoding="utf-8")
+    good.write_text(f"{n['Chen']},B\n{n['Zeller']},a-\n", encoding="utf-8")
+    base = ["grades", "import", str(graded.section_id)]
+    assert main([*base, str(bad), "--database", database_url]) == 1
+    assert "ERROR line 2" in capsys.readouterr().err
+    assert main([*base, str(good), "--database", database_url, "--dry-run"]) == 0
+    assert _enrollment(engine, graded.enrollment_ids["Chen"]).mark is None
+    assert main([*base, str(good), "--database", database_url]) == 0
+    assert "Imported 2 marks." in capsys.readouterr().out
+    assert _enrollment(engine, graded.enrollment_ids["Zeller"]).mark == "A-"
