@@ -244,3 +244,13 @@ async def test_command_palette_finds_students_and_courses(
             if rows(courses) and rows(courses)[courses.cursor_row][0] == "CHEM101":
                 break
         assert rows(courses)[courses.cursor_row][0] == "CHEM101"
+
+
+async def test_queries_over_budget_go_to_the_database_thread(
+    app: RecordsDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("recordsdesk.ui.screens.lookup.FAST_BUDGET_SECONDS", -1.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"garner")
+        await settle(pilot)
+        assert [r[1] for r in results(app)] == ["Garner0, Kim", "Garner1, Kim", "Garner2, Kim"]

@@ -2,12 +2,17 @@
 record. The search box keeps the focus, so the arrow keys move through the results while the
 clerk keeps typing.
 
-Every keystroke starts an async worker (exclusive: the previous one is cancelled) that hands the
-query to one long-lived database thread and draws the answer itself. Starting a thread worker
-per keystroke costs more than the query (thread start-up and the message back); the single
-thread also means queries never overtake each other. A query that is no longer the newest is
-skipped before it starts and interrupted while it runs (`should_stop`), so stale results never
-show and a slow query never delays the next one.
+How a keystroke becomes rows (measured in bench/bench_lookup.py, figures in
+docs/benchmarks.md): on SQLite the query first runs right in the key handler under a hard
+budget of FAST_BUDGET_SECONDS: SQLite's progress handler aborts it once the budget is spent, so
+the screen can never freeze longer than that. Most counter queries take about a millisecond and
+are drawn in the same frame. A query that runs out of budget (or any query on PostgreSQL, which
+has no such handler) goes to an async worker (exclusive: the previous one is cancelled) that
+hands it to one long-lived database thread and draws the answer itself. A thread worker per
+keystroke, or any hop to another thread, costs far more than the query: the thread waits for
+the GIL behind the busy event loop (5 ms switch interval per hand-over). A query that is no
+longer the newest is skipped before it starts and interrupted while it runs (`should_stop`),
+so stale results never show and a slow query never delays the next one.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.widgets.cells import cell, flags, words
 
 RESULT_LIMIT = 50
+# The longest the key handler may spend in the database before handing the query to the thread.
+FAST_BUDGET_SECONDS = 0.004
 HINT = (
     "Type a name (any order), a student number, an email or a birth date; "
     "filters: status: program: term: hold:"
@@ -67,6 +74,7 @@ class LookupScreen(DeskScreen):
         #: benchmark reads it from the table's first render.
         self.drawn_query: tuple[str, float] | None = None
         self.typed_at = 0.0
+        self._fast_path = True
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -80,6 +88,7 @@ class LookupScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._fast_path = self.desk.engine.dialect.name == "sqlite"
         self.query_one("#lookup-results", DataTable).add_columns(*COLUMNS)
         self.query_one("#lookup-query", Input).focus()
 
@@ -99,7 +108,25 @@ class LookupScreen(DeskScreen):
             self.workers.cancel_group(self, "lookup")
             self._show(event.value, LookupResult(rows=(), total=0))
             return
-        self._search(event.value, serial)
+        if not self._answer_now(event.value):
+            self._search(event.value, serial)
+
+    def _answer_now(self, query: str) -> bool:
+        """Run `query` in the handler if it finishes within the budget; False to hand it on."""
+        if not self._fast_path:
+            return False
+        deadline = time.perf_counter() + FAST_BUDGET_SECONDS
+        try:
+            result = self.desk.call(
+                search,
+                query=query,
+                limit=RESULT_LIMIT,
+                should_stop=lambda: time.perf_counter() > deadline,
+            )
+        except Exception:  # noqa: BLE001 - out of budget, or failing: the worker retries it
+            return False  # and reports any error as a notification, like every worker
+        self._show(query, result)
+        return True
 
     @work(exclusive=True, group="lookup", exit_on_error=False)
     async def _search(self, query: str, serial: int) -> None:
