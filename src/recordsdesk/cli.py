@@ -41,7 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"recordsdesk {__version__}")
     _database_option(parser)
-    parser.add_argument("--user", metavar="USERNAME", help="pre-fill the sign-in form with this staff username")
+    parser.add_argument(
+        "--user", metavar="USERNAME", help="pre-fill the sign-in form with this staff username"
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     open_cmd = commands.add_parser("open", help="open the desk (the default)")
