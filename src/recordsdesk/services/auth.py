@@ -13,9 +13,9 @@ count. Passwords are hashed by services.passwords (scrypt) and never logged or a
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from sqlalchemy import Engine, func
 from sqlmodel import Session, col, select
@@ -35,10 +35,13 @@ MAX_LOCK_SECONDS = 3600
 MIN_PASSWORD_LENGTH = 8
 MAX_USERNAME_LENGTH = 64
 REFUSED = "The username or password is wrong."
-# Verified against for unknown usernames so a miss costs the same time as a wrong password.
-_DUMMY_HASH = hash_password("recordsdesk-no-such-account")
 
-Clock = Callable[[], datetime]
+
+@cache
+def _dummy_hash() -> str:
+    """Verified against for unknown usernames so a miss costs the same time as a wrong
+    password (made on first use: hashing at import would slow every command)."""
+    return hash_password("recordsdesk-no-such-account")
 
 
 class SignInRefused(RecordsError):
@@ -108,7 +111,7 @@ def sign_in(engine: Engine, username: str, password: str, *, now: datetime | Non
         user = _find(session, name) if name else None
         usable = user is not None and user.active and bool(user.password_hash)
         if user is None or not usable:
-            verify_password(password, _DUMMY_HASH)  # same cost as a real check
+            verify_password(password, _dummy_hash())  # same cost as a real check
             _audit_failure(session, user, name, "unknown or disabled account")
             refused = SignInRefused(REFUSED)
         else:
