@@ -132,7 +132,9 @@ class TranscriptScreen(DeskScreen):
 
     def _show_page(self) -> None:
         page = self.pages[self.page_index]
-        self.query_one("#transcript-page", Static).update(page_rich(page))
+        # The page frame has a fixed size (every page is PAGE_LINES x WIDTH), so a new page
+        # repaints without a relayout of the screen.
+        self.query_one("#transcript-page", Static).update(page_rich(page), layout=False)
         self.query_one("#transcript-scroll", VerticalScroll).scroll_home(animate=False)
         self.query_one("#transcript-status", Static).update(self._status())
 
