@@ -47,9 +47,7 @@ def _terms_select(prefix: str) -> str:
 
 
 def _upgrade_sqlite() -> None:
-    op.execute(
-        "CREATE TABLE name_term (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)"
-    )
+    op.execute("CREATE TABLE name_term (id INTEGER PRIMARY KEY, value TEXT NOT NULL UNIQUE)")
     op.execute(
         f"CREATE VIRTUAL TABLE student_name_fts USING fts5({_COLS}, content='student', "
         "content_rowid='id', tokenize='unicode61 remove_diacritics 2', prefix='1 2 3')"
