@@ -96,14 +96,15 @@ def quantiles(samples: list[float]) -> dict[str, float]:
 
 RAW_ROSTER = """
 SELECT e.id, e.student_id, s.student_number, s.legal_last_name, s.legal_first_name, e.status,
-       e.mark, e.grade_status, e.incomplete_expires,
-       (SELECT o.mark FROM enrollment o JOIN section os ON os.id = o.section_id
-          JOIN term ot ON ot.id = os.term_id
-         WHERE o.student_id = e.student_id AND os.course_id = ? AND ot.start_date < ?
-           AND o.mark IS NOT NULL ORDER BY ot.start_date DESC LIMIT 1),
-       e.version
+       e.mark, e.grade_status, e.incomplete_expires, e.version
   FROM enrollment e JOIN student s ON s.id = e.student_id
  WHERE e.section_id = ? AND e.status IN ('registered', 'completed', 'withdrawn')
+"""
+RAW_EARLIER = """
+SELECT e.student_id, e.mark, t.start_date
+  FROM enrollment e JOIN section s ON s.id = e.section_id JOIN term t ON t.id = s.term_id
+ WHERE s.course_id = ? AND t.start_date < ? AND e.mark IS NOT NULL
+   AND e.student_id IN (SELECT student_id FROM enrollment WHERE section_id = ?)
 """
 
 
@@ -142,7 +143,8 @@ def bench_service(path: Path, section: int, actor: Actor) -> dict[str, Any]:
     raw_load = []
     for _ in range(RUNS):
         start = time.perf_counter()
-        rows = con.execute(RAW_ROSTER, (course, start_date, section)).fetchall()
+        rows = con.execute(RAW_ROSTER, (section,)).fetchall()
+        con.execute(RAW_EARLIER, (course, start_date, section)).fetchall()
         raw_load.append(time.perf_counter() - start)
     assert len(rows) == ROSTER
     raw_saves = []
@@ -216,7 +218,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--source", type=Path, required=True, help="demo database (read only)")
     parser.add_argument("--workdir", type=Path, default=Path("/tmp/grader"))
-    parser.add_argument("--rounds", type=int, default=3, help="Pilot rounds per store")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="Pilot rounds per store (0: service figures only)"
+    )
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     copy = args.workdir / f"grade-bench-{args.source.stem}.db"
@@ -246,7 +250,8 @@ def main() -> int:
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     result |= bench_service(copy, section, actor)
-    result |= bench_pilot(copy, section, actor, args.rounds)
+    if args.rounds:
+        result |= bench_pilot(copy, section, actor, args.rounds)
     print(json.dumps(result))
     return 0
 

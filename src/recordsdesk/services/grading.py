@@ -100,6 +100,8 @@ class PostResult:
 
 def folded(name: str) -> str:
     """A name as a class list sorts it: Álvarez before Chen, case and accents ignored."""
+    if name.isascii():  # most names: skip the Unicode decomposition
+        return name.casefold()
     decomposed = unicodedata.normalize("NFKD", name)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
