@@ -199,7 +199,22 @@ def load_roster(session: Session, *, actor: Actor, section_id: int) -> Roster:
         )
     ).all()
     roster = sorted(
-        (RosterRow(*r[:9], previous[r[1]][1] if r[1] in previous else None, r[9]) for r in rows),
+        (
+            RosterRow(
+                enrollment_id=r[0],
+                student_id=r[1],
+                student_number=r[2],
+                last_name=r[3],
+                first_name=r[4],
+                status=r[5],
+                mark=r[6],
+                grade_status=r[7],
+                incomplete_expires=r[8],
+                previous_mark=previous[r[1]][1] if r[1] in previous else None,
+                version=r[9],
+            )
+            for r in rows
+        ),
         key=lambda r: (grading.folded(r.last_name), grading.folded(r.first_name), r.student_number),
     )
     rules = grading.rules_for_scale(session, scale_id)
