@@ -105,7 +105,7 @@ def list_grading_terms(session: Session, *, actor: Actor) -> tuple[GradingTerm, 
 
 
 def _section_query(term_id: int | None, section_id: int | None) -> Any:
-    """The chooser's columns for one term's sections or for one section (a plain Select)."""
+    """The chooser's columns for a term's sections (or one section), as a plain Select."""
     gradable = func.count(col(Enrollment.id)).filter(col(Enrollment.status).in_(grading.GRADABLE))
     entered = func.count(col(Enrollment.id)).filter(
         col(Enrollment.status).in_(grading.GRADABLE), col(Enrollment.mark).is_not(None)
@@ -150,15 +150,24 @@ def load_roster(session: Session, *, actor: Actor, section_id: int) -> Roster:
     its `version` and the student's mark in an earlier attempt of the course, if any."""
     authorize(actor, Action.GRADE_ENTER)
     head = session.execute(
-        sa_select(col(Section.course_id), col(Course.grading_scale_id), col(Term.start_date))
+        sa_select(
+            col(Section.course_id),
+            col(Course.grading_scale_id),
+            col(Term.start_date),
+            col(Term.code),
+            col(Course.code),
+            col(Course.title),
+            col(Section.section_code),
+            col(Section.instructor),
+            col(Section.grades_posted_at),
+        )
         .join(Course, col(Course.id) == col(Section.course_id))
         .join(Term, col(Term.id) == col(Section.term_id))
         .where(col(Section.id) == section_id)
     ).first()
     if head is None:
         raise NotFound(f"There is no section with id {section_id}.")
-    course_id, scale_id, term_start = head
-    summary = GradingSection(*session.execute(_section_query(None, section_id)).one())
+    course_id, scale_id, term_start = head[0], head[1], head[2]
     # Earlier attempts in one query over the course's earlier sections (not one correlated
     # lookup per student): bounded by the course's history, it keeps a 300-row roster fast.
     on_roster = sa_select(col(Enrollment.student_id)).where(
@@ -219,6 +228,19 @@ def load_roster(session: Session, *, actor: Actor, section_id: int) -> Roster:
     )
     rules = grading.rules_for_scale(session, scale_id)
     expiry = grading.default_incomplete_expiry(session)
+    gradable = [r for r in roster if r.editable]
+    entered = sum(1 for r in gradable if r.mark is not None)
+    summary = GradingSection(
+        id=section_id,
+        term_code=head[3],
+        course_code=head[4],
+        course_title=head[5],
+        section_code=head[6],
+        instructor=head[7],
+        gradable=len(gradable),
+        entered=entered,
+        posted_at=head[8],
+    )
     return Roster(summary, rules, tuple(roster), expiry)
 
 
