@@ -13,6 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import CursorResult, update
@@ -98,6 +99,7 @@ class PostResult:
     posted_at: datetime
 
 
+@lru_cache(maxsize=65_536)  # the same names come back with every roster reload
 def folded(name: str) -> str:
     """A name as a class list sorts it: Álvarez before Chen, case and accents ignored."""
     if name.isascii():  # most names: skip the Unicode decomposition
