@@ -52,18 +52,10 @@ from recordsdesk.ui.screens.lookup import RESULT_LIMIT, LookupScreen
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 START, END = "<!-- bench_lookup:start -->", "<!-- bench_lookup:end -->"
-NOTES = """\
-Reading these figures: the run shared 2 cores with other helpers' demo builds, benchmarks and
-test suites (load average 5-12 throughout), so every p95, the raw sqlite3 ones included, mostly
-measures waiting for a core; the medians and the ratios between designs are the informative
-part. What the design bounds regardless of size: names go through FTS5 in rowid order with a
-LIMIT (no sort of all matches), counts stop at 10,000 (1,000 with filters), numbers and emails
-walk a B-tree range. Keystroke-to-drawn: answering in the key handler (bounded at 4 ms by
-SQLite's progress handler) halves the median against a thread worker per keystroke; the rest is
-Textual redrawing the DataTable (about 230 cells rendered through Rich per keystroke, the largest
-cost in a profile) and the frame timer. Not measured at 1,000,000 students: the shared 1M file
-was removed by its builder after its own run, and a private 1M build started at 20:56 reached
-40% in 18 minutes on the loaded machine and was stopped before the deadline."""
+NOTES = (
+    "Read p95s against the load average above: on a shared 2-core machine they mostly measure "
+    "waiting for a core (the raw sqlite3 ones too); medians and ratios are the informative part."
+)
 
 
 def pct(values: list[float], q: float) -> float:
