@@ -94,6 +94,7 @@ async def test_record_band_and_every_tab(app: RecordsDeskApp, engine: Engine) ->
 
         tabs = screen.query_one("#record-tabs", TabbedContent)
         assert tabs.get_tab("holds").label.plain == "Holds (2)"
+        assert tabs.get_tab("history").label.plain == "Academic history (4)"  # not the GPA line
         await pilot.press("4")
         assert tabs.active == "holds"
         await pilot.press("2")

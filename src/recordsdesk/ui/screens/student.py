@@ -160,7 +160,8 @@ class StudentScreen(DeskScreen):
         self.set_class(record.profile.confidential, "confidential")
         self.query_one("#record-band", Static).update(_band(record))
         self._fill("profile", _profile_rows(record))
-        self._fill("history", _history_rows(record))
+        courses = len(record.transfer_credits) + sum(len(t.courses) for t in record.history)
+        self._fill("history", _history_rows(record), count=courses)  # not the GPA lines
         self._fill("registration", _registration_rows(record))
         self._fill("holds", _hold_rows(record))
         self._fill("notes", _note_rows(record))
@@ -177,7 +178,8 @@ class StudentScreen(DeskScreen):
         sparkline.display = len(gpas) > 1
         self.query_one("#gpa-summary", Static).update(_gpa_summary(record))
 
-    def _fill(self, pane: str, rows: Iterable[tuple[Text, ...]]) -> None:
+    def _fill(self, pane: str, rows: Iterable[tuple[Text, ...]], count: int | None = None) -> None:
+        """Fill a tab's table; its label counts `count` items (default: the rows)."""
         table = self.query_one(f"#{pane}-table", DataTable)
         table.clear()
         for row in rows:
@@ -185,7 +187,8 @@ class StudentScreen(DeskScreen):
         if pane != "profile":
             label = next(label for p, label, _ in TABS if p == pane)
             tabs = self.query_one("#record-tabs", TabbedContent)
-            tabs.get_tab(pane).label = f"{label} ({table.row_count})"
+            shown = table.row_count if count is None else count
+            tabs.get_tab(pane).label = f"{label} ({shown})"
 
     def action_back(self) -> None:
         self.dismiss()
