@@ -76,7 +76,7 @@ class AuditScreen(DeskScreen):
     )
     BINDINGS = [
         Binding("escape", "app.switch_mode('lookup')", "Lookup"),
-        Binding("f5", "reload", "Refresh"),
+        Binding("ctrl+r", "reload", "Refresh"),
     ]
 
     def __init__(self, student_number: str = "") -> None:

@@ -43,7 +43,7 @@ class CatalogScreen(DeskScreen):
     )
     BINDINGS = [
         Binding("escape", "app.switch_mode('lookup')", "Lookup"),
-        Binding("f5", "reload", "Refresh"),
+        Binding("ctrl+r", "reload", "Refresh"),
     ]
 
     def compose(self) -> ComposeResult:

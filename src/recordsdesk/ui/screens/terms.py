@@ -41,7 +41,7 @@ class TermsScreen(DeskScreen):
     )
     BINDINGS = [
         Binding("escape", "app.switch_mode('lookup')", "Lookup"),
-        Binding("f5", "reload", "Refresh"),
+        Binding("ctrl+r", "reload", "Refresh"),
     ]
 
     def compose(self) -> ComposeResult:
