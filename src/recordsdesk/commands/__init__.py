@@ -38,5 +38,5 @@ def register_all(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
     for name in COMMAND_MODULES:
-        module: CommandModule = importlib.import_module(name)  # type: ignore[assignment]
+        module: CommandModule = importlib.import_module(name)
         module.register(commands, database_option)

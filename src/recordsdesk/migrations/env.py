@@ -17,7 +17,7 @@ target_metadata = SQLModel.metadata
 
 def _engine() -> Engine:
     engine = config.attributes.get("engine")
-    if engine is not None:
+    if isinstance(engine, Engine):
         return engine
     url = config.get_main_option("sqlalchemy.url")
     if not url:
