@@ -11,14 +11,17 @@ extensions, an immutable folding function and a GIN trigram index on the folded 
 Both engines also keep `name_term`, the distinct name values ever written (append-only), from
 which the lookup service builds its misspelling dictionary.
 
-Triggers are used rather than service code so that every writer (services, imports, the demo
-builder's bulk load, a DBA's SQL) keeps the index right in the same transaction. A later
+Triggers are used rather than service code so that every writer (services, imports, a DBA's
+SQL) keeps the index right in the same transaction. Bulk loaders (the demo builder) suspend them
+and rebuild the index in one pass through services/lookup_index.py, which names these objects
+too (tests/test_demo_lookup_index.py checks the names agree). A later
 migration that rebuilds the student table in SQLite batch mode drops its triggers: it must
 recreate them (tests/test_lookup_index.py checks they exist at head).
 """
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
@@ -94,10 +97,14 @@ def _upgrade_postgresql() -> None:
                     '[^[:alnum:]]+', ' ', 'g') $$"""
     )
     # Every name part folded, separated and framed by spaces: "% gar%" is a word prefix.
+    # rd_fold is called by its schema-qualified name: pg_restore (and any session) may rebuild
+    # the index with an empty search_path, where an unqualified call is not found. A `SET
+    # search_path` clause on the function would do it too, but stops the planner inlining it.
+    schema = op.get_bind().execute(sa.text("SELECT quote_ident(current_schema())")).scalar_one()
     op.execute(
-        """CREATE FUNCTION rd_name_search(text, text, text, text, text) RETURNS text
+        f"""CREATE FUNCTION rd_name_search(text, text, text, text, text) RETURNS text
            LANGUAGE sql IMMUTABLE PARALLEL SAFE
-           AS $$ SELECT ' ' || rd_fold(concat_ws(' ', $1, $2, $3, $4, $5)) || ' ' $$"""
+           AS $$ SELECT ' ' || {schema}.rd_fold(concat_ws(' ', $1, $2, $3, $4, $5)) || ' ' $$"""
     )
     op.execute(
         f"CREATE INDEX ix_student_name_search ON student "

@@ -81,6 +81,7 @@ class ThreadSink(Sink):
         self._students = 0
         self._queue: queue.Queue[Rows | None] = queue.Queue(maxsize=2)
         self._error: BaseException | None = None
+        writer.defer_indexes(TABLES)
         self._thread = threading.Thread(target=self._run, name="demo-writer", daemon=True)
         self._thread.start()
 
@@ -106,6 +107,8 @@ class ThreadSink(Sink):
         self._queue.put(None)
         self._thread.join()
         self._raise()
+        self._progress("  indexing")
+        self._writer.restore_indexes()
         self._progress("  finishing")
         self._writer.finish(LOADED_TABLES)
 

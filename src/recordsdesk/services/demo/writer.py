@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, Engine
 from sqlmodel import SQLModel
 
 from recordsdesk.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
+from recordsdesk.services.lookup_index import SuspendedIndex, rebuild_index, suspend_index
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "staff_user": ("id", "username", "full_name", "role", "password_hash", "active", "created_at",
@@ -88,6 +89,7 @@ class BulkWriter:
         self.rows_written = 0
         self._closed = False
         self._deferred: list[tuple[Any, ...]] = []
+        self._lookup: SuspendedIndex | None = None
         cursor = self._conn.cursor()
         if self.sqlite:
             # A throwaway demo file: during the load only this connection skips the fsync
@@ -141,9 +143,14 @@ class BulkWriter:
             cursor.close()
 
     def defer_indexes(self, tables: Sequence[str]) -> None:
-        """SQLite: drop the secondary indexes of `tables` for the load; `restore_indexes`
-        recreates them from their exact stored definitions (one sort each, instead of a
-        random B-tree insert per row). UNIQUE constraints stay in force throughout."""
+        """Both engines: suspend the lookup index's per-row triggers (services.lookup_index),
+        which cost more than the rest of a student row's insert; `restore_indexes` rebuilds
+        the index in one pass. SQLite also: drop the secondary indexes of `tables` for the
+        load; `restore_indexes` recreates them from their exact stored definitions (one sort
+        each, instead of a random B-tree insert per row). UNIQUE constraints stay in force
+        throughout."""
+        self._lookup = suspend_index(self._conn)
+        self.commit()
         if not self.sqlite:
             return
         marks = ", ".join("?" * len(tables))
@@ -160,6 +167,9 @@ class BulkWriter:
         for _name, sql in self._deferred:
             self.execute(sql)
         self._deferred = []
+        if self._lookup is not None:
+            rebuild_index(self._conn, self._lookup)
+            self._lookup = None
         self.commit()
 
     def validate(self, tables: Sequence[str]) -> None:

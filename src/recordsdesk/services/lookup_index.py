@@ -1,0 +1,126 @@
+"""The counter lookup index of migration 0002, suspended for bulk loads and rebuilt in one pass.
+
+Migration 0002 keeps the index in step with `student` by per-row triggers: on SQLite an FTS5
+table plus `name_term`, on PostgreSQL a trigger that keeps `name_term`. Row by row that is the
+slowest part of loading a million students, so a bulk loader (the demo builder) drops or
+disables the triggers, loads, and rebuilds the index in one pass with the same contents the
+triggers would have written. This module is the one place outside the migration that knows the
+index's object names; tests/test_lookup_index.py checks they match what the migration makes.
+
+The functions take a DBAPI connection (sqlite3 or psycopg) because bulk loaders work below the
+ORM; they do not commit: the caller ends the transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from typing import Any
+
+STUDENT_TABLE = "student"
+NAME_COLUMNS = (
+    "legal_first_name",
+    "legal_middle_name",
+    "legal_last_name",
+    "preferred_name",
+    "former_names",
+)
+NAME_TERM_TABLE = "name_term"
+SQLITE_FTS_TABLE = "student_name_fts"
+SQLITE_TRIGGERS = ("student_name_fts_ai", "student_name_fts_ad", "student_name_fts_au")
+POSTGRES_TRIGGERS = ("student_name_term",)
+
+
+@dataclass(frozen=True)
+class SuspendedIndex:
+    """What `suspend_index` turned off, so `rebuild_index` turns exactly that back on.
+
+    On SQLite `dropped` holds the triggers' stored CREATE statements (recreated verbatim); on
+    PostgreSQL the names of the triggers that were disabled.
+    """
+
+    sqlite: bool
+    dropped: tuple[str, ...]
+
+
+def _rows(connection: Any, sql: str) -> list[tuple[Any, ...]]:
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall()) if cursor.description else []
+    finally:
+        cursor.close()
+
+
+def _names(names: tuple[str, ...]) -> str:
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def suspend_index(connection: Any) -> SuspendedIndex:
+    """Stop the per-row index upkeep on `student` until `rebuild_index`.
+
+    Rows written in between are not indexed (the lookup does not find them) until the rebuild.
+    """
+    if isinstance(connection, sqlite3.Connection):
+        triggers = _rows(
+            connection,
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+            f"AND tbl_name = '{STUDENT_TABLE}' AND name IN ({_names(SQLITE_TRIGGERS)}) "
+            "ORDER BY name",
+        )
+        for name, _sql in triggers:
+            _rows(connection, f'DROP TRIGGER "{name}"')
+        return SuspendedIndex(sqlite=True, dropped=tuple(sql for _name, sql in triggers))
+    triggers = _rows(
+        connection,
+        f"SELECT tgname FROM pg_trigger WHERE tgrelid = '{STUDENT_TABLE}'::regclass "
+        f"AND tgname IN ({_names(POSTGRES_TRIGGERS)}) AND tgenabled <> 'D' ORDER BY tgname",
+    )
+    for (name,) in triggers:
+        _rows(connection, f'ALTER TABLE {STUDENT_TABLE} DISABLE TRIGGER "{name}"')
+    return SuspendedIndex(sqlite=False, dropped=tuple(name for (name,) in triggers))
+
+
+def _distinct_names() -> str:
+    """Every distinct non-empty name value of the table: what the triggers add per row."""
+    parts = " UNION ".join(f"SELECT {column} AS v FROM {STUDENT_TABLE}" for column in NAME_COLUMNS)
+    return f"SELECT v FROM ({parts}) AS names WHERE v <> ''"
+
+
+def _external_content(connection: Any) -> bool:
+    rows = _rows(connection, f"SELECT sql FROM sqlite_master WHERE name = '{SQLITE_FTS_TABLE}'")
+    sql = "".join(str(rows[0][0]).lower().split()) if rows else ""
+    return f"content='{STUDENT_TABLE}'" in sql or f'content="{STUDENT_TABLE}"' in sql
+
+
+def rebuild_index(connection: Any, suspended: SuspendedIndex) -> None:
+    """Index every student row in one pass, then resume the per-row upkeep.
+
+    The result holds what the triggers would have written row by row: the full-text index of
+    every student's names (SQLite) and each distinct non-empty name value in `name_term` (its
+    ids follow a different order, which the lookup does not depend on).
+    """
+    columns = ", ".join(NAME_COLUMNS)
+    if suspended.sqlite:
+        if _external_content(connection):
+            # External content: the FTS table reads the names back from `student` itself.
+            _rows(
+                connection, f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('rebuild')"
+            )
+        else:
+            _rows(connection, f"DELETE FROM {SQLITE_FTS_TABLE}")
+            _rows(
+                connection,
+                f"INSERT INTO {SQLITE_FTS_TABLE}(rowid, {columns}) "
+                f"SELECT id, {columns} FROM {STUDENT_TABLE}",
+            )
+        _rows(connection, f"INSERT OR IGNORE INTO {NAME_TERM_TABLE}(value) {_distinct_names()}")
+        for sql in suspended.dropped:
+            _rows(connection, sql)
+        return
+    _rows(
+        connection,
+        f"INSERT INTO {NAME_TERM_TABLE}(value) {_distinct_names()} ON CONFLICT (value) DO NOTHING",
+    )
+    for name in suspended.dropped:
+        _rows(connection, f'ALTER TABLE {STUDENT_TABLE} ENABLE TRIGGER "{name}"')
