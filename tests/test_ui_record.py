@@ -12,9 +12,11 @@ from textual.widgets import DataTable, Static, TabbedContent
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.note import add_note
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.lookup import LookupScreen
 from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_staff
 
@@ -108,9 +110,9 @@ async def test_record_band_and_every_tab(app: RecordsDeskApp, engine: Engine) ->
 async def test_confidential_student_shows_the_banner(app: RecordsDeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_record(pilot, "2025000103")
-        banner = screen.query_one("#confidential-banner", Static)
+        banner = screen.query_one("#confidential-banner", ConfidentialBanner)
         assert banner.display
-        assert "release nothing" in str(banner.render())
+        assert "written consent" in str(banner.render())
         assert "CONFIDENTIAL" in str(screen.query_one("#record-band", Static).render())
         assert table_rows(screen, "holds") == []
 
@@ -149,6 +151,22 @@ async def test_add_a_note_in_two_keys(app: RecordsDeskApp) -> None:
         await pilot.press("escape")  # cancelled: nothing written
         await settle(pilot)
         assert len(table_rows(screen, "notes")) == 2
+
+
+async def test_ctrl_r_refreshes_and_f5_still_opens_grade_entry(
+    app: RecordsDeskApp, engine: Engine, system: Actor, desk_data: DeskData
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_record(pilot, "2025000101")
+        assert len(table_rows(screen, "notes")) == 1
+        with session_scope(engine) as session:  # someone else adds a note meanwhile
+            add_note(session, actor=system, student_id=desk_data.garcia_id, body="By phone")
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert len(table_rows(screen, "notes")) == 2
+        await pilot.press("f5")  # the app's key, not shadowed by the record
+        await settle(pilot)
+        assert app.current_mode == "grades"
 
 
 async def test_clerks_do_not_see_the_audit_tab(engine: Engine, desk_data: DeskData) -> None:

@@ -1,7 +1,12 @@
 """One student's record: a band with who they are and what must not be missed (holds,
 confidentiality, cumulative GPA), then tabs for the profile, history (with a sparkline of term
 GPAs), registration, holds, notes, transcript requests and, for registrars and admins, the audit
-trail. A contact note is added in two keys (n, type, Enter); opening a record is not audited."""
+trail. A contact note is added in two keys (n, type, Enter); opening a record is not audited.
+
+The privacy key (F9) masks the birth date and contact details in the profile from the record
+already loaded (no new query), so a student standing at the counter does not see them on the
+clerk's screen; a confidential student's record carries the banner above everything else.
+Refresh is Ctrl+R: F5 belongs to the app (grade entry)."""
 
 from __future__ import annotations
 
@@ -29,14 +34,11 @@ from textual.widgets import (
 
 from recordsdesk.services.note import add_note
 from recordsdesk.services.records import StudentRecord, get_student_record
+from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.transcript import TranscriptScreen
 from recordsdesk.ui.widgets.cells import CONFIDENTIAL_STYLE, HOLD_STYLE, cell, meeting, words
-
-CONFIDENTIAL_NOTICE = (
-    "CONFIDENTIAL: directory information opt-out (FERPA). Confirm identity; release nothing "
-    "about this student without their written consent."
-)
+from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 # (pane id, tab label, column headings)
 TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -109,12 +111,13 @@ class StudentScreen(DeskScreen):
         "program, credits earned, cumulative GPA and any HOLD or CONFIDENTIAL badge; the tabs "
         "below hold the details (Academic history has term and cumulative GPAs and a "
         "sparkline of term GPAs; Audit is shown to registrars and admins). Press 1 to 7 to "
-        "jump to a tab, n to add a contact note (type it, Enter saves), and Esc to go back to "
-        "the lookup, where your search is kept."
+        "jump to a tab, n to add a contact note (type it, Enter saves), Ctrl+R to refresh, "
+        "F9 to hide birth date and contact details while the student is at the counter, and "
+        "Esc to go back to the lookup, where your search is kept."
     )
     BINDINGS = [
         Binding("escape", "back", "Back to lookup"),
-        Binding("f5", "reload", "Refresh"),
+        Binding("ctrl+r", "reload", "Refresh"),
         Binding("t", "transcript", "Transcript"),
         Binding("n", "add_note", "Add note"),
         *(
@@ -131,7 +134,7 @@ class StudentScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(Text(CONFIDENTIAL_NOTICE), id="confidential-banner")
+        yield ConfidentialBanner(id="confidential-banner")
         yield Static(Text(f"Loading {self._title_hint}…"), id="record-band")
         with TabbedContent(id="record-tabs"):
             for pane, label, _ in TABS:
@@ -145,6 +148,7 @@ class StudentScreen(DeskScreen):
     def on_mount(self) -> None:
         for pane, _, columns in TABS:
             self.query_one(f"#{pane}-table", DataTable).add_columns(*columns)
+        self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self._load()
 
     @work(thread=True, exclusive=True, group="record", exit_on_error=False)
@@ -157,9 +161,10 @@ class StudentScreen(DeskScreen):
     def _record_loaded(self, message: RecordLoaded) -> None:
         record = message.record
         self.record = record
-        self.set_class(record.profile.confidential, "confidential")
+        banner = self.query_one("#confidential-banner", ConfidentialBanner)
+        banner.show_for(record.profile.confidential)
         self.query_one("#record-band", Static).update(_band(record))
-        self._fill("profile", _profile_rows(record))
+        self._fill("profile", _profile_rows(record, privacy_on(self)))
         courses = len(record.transfer_credits) + sum(len(t.courses) for t in record.history)
         self._fill("history", _history_rows(record), count=courses)  # not the GPA lines
         self._fill("registration", _registration_rows(record))
@@ -177,6 +182,15 @@ class StudentScreen(DeskScreen):
         sparkline.data = gpas
         sparkline.display = len(gpas) > 1
         self.query_one("#gpa-summary", Static).update(_gpa_summary(record))
+
+    def _privacy_changed(self, hidden: bool) -> None:
+        """Redraw the profile from the record already loaded, masked or not."""
+        if self.record is not None:
+            table = self.query_one("#profile-table", DataTable)
+            row, scroll = table.cursor_row, table.scroll_offset
+            self._fill("profile", _profile_rows(self.record, hidden))
+            table.move_cursor(row=row, animate=False)
+            table.scroll_to(scroll.x, scroll.y, animate=False)
 
     def _fill(self, pane: str, rows: Iterable[tuple[Text, ...]], count: int | None = None) -> None:
         """Fill a tab's table; its label counts `count` items (default: the rows)."""
@@ -260,7 +274,9 @@ def _level(grade_level: str, class_year: int | None) -> str:
     return ", ".join(x for x in (level, year) if x)
 
 
-def _profile_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
+def _profile_rows(record: StudentRecord, hidden: bool) -> list[tuple[Text, ...]]:
+    """The profile's fields; with `hidden` (the privacy key) the birth date, email, phone,
+    address and the guardian's phone and email are masked."""
     p = record.profile
     address = ", ".join(
         x
@@ -272,8 +288,8 @@ def _profile_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
         for x in (
             p.guardian_name,
             f"({p.guardian_relationship})" if p.guardian_relationship else "",
-            p.guardian_phone,
-            p.guardian_email,
+            mask(p.guardian_phone, hidden),
+            mask(p.guardian_email, hidden),
         )
         if x
     )
@@ -282,10 +298,10 @@ def _profile_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
         ("Legal name", p.legal_name),
         ("Preferred name", p.preferred_name),
         ("Former names", p.former_names),
-        ("Birth date", p.birth_date),
-        ("Email", p.email),
-        ("Phone", p.phone),
-        ("Address", address),
+        ("Birth date", mask(cell(p.birth_date).plain, hidden)),
+        ("Email", mask(p.email, hidden)),
+        ("Phone", mask(p.phone, hidden)),
+        ("Address", mask(address, hidden)),
         ("Guardian", guardian),
         ("Program", " ".join(x for x in (p.program_code, p.program_name) if x)),
         ("Program level", p.program_level),
