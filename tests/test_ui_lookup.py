@@ -1,10 +1,13 @@
 """The lookup screen through the Pilot: type-ahead results, accents, misspellings, filters, no
-match, one letter, pasted text, markup safety, stale answers dropped, opening a record and coming
-back with the search kept."""
+match, one letter, pasted text, markup safety, stale answers dropped (even a slow one), no query
+on the event loop, opening a record and coming back with the search kept."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rich.text import Text
@@ -15,7 +18,7 @@ from textual.widgets import DataTable, Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.lookup import LookupResult
+from recordsdesk.services.lookup import LookupResult, search
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.lookup import LookupScreen, _summary
 from recordsdesk.ui.screens.student import StudentScreen
@@ -246,11 +249,62 @@ async def test_command_palette_finds_students_and_courses(
         assert rows(courses)[courses.cursor_row][0] == "CHEM101"
 
 
-async def test_queries_over_budget_go_to_the_database_thread(
+async def test_no_query_runs_on_the_event_loop(
     app: RecordsDeskApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("recordsdesk.ui.screens.lookup.FAST_BUDGET_SECONDS", -1.0)
+    """Every keystroke's query runs on the screen's database thread, never in the key handler
+    (the event loop's thread), however quickly it would finish."""
+    threads: list[str] = []
+
+    def recording_search(*args: Any, **kwargs: Any) -> LookupResult:
+        threads.append(threading.current_thread().name)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr("recordsdesk.ui.screens.lookup.search", recording_search)
     async with app.run_test(size=SIZE) as pilot:
+        loop_thread = threading.current_thread().name
         await pilot.press(*"garner")
         await settle(pilot)
         assert [r[1] for r in results(app)] == ["Garner0, Kim", "Garner1, Kim", "Garner2, Kim"]
+        assert threads and loop_thread not in threads
+        assert all(name.startswith("lookup") for name in threads)
+
+
+async def test_a_slow_stale_query_is_never_drawn(
+    app: RecordsDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first keystroke's query is held on the database thread until the clerk has typed
+    on: its answer, and the middle keystroke's (skipped before it starts), never reach the
+    table; the newest does."""
+    started, release = threading.Event(), threading.Event()
+    ran: list[str] = []
+
+    def slow_first(*args: Any, **kwargs: Any) -> LookupResult:
+        ran.append(kwargs["query"])
+        if kwargs["query"] == "k":
+            started.set()
+            release.wait(10)
+        return search(*args, **kwargs)
+
+    monkeypatch.setattr("recordsdesk.ui.screens.lookup.search", slow_first)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, LookupScreen)
+        drawn: list[str] = []
+        show = screen._show
+
+        def recording_show(query: str, result: LookupResult) -> None:
+            drawn.append(query)
+            show(query, result)
+
+        monkeypatch.setattr(screen, "_show", recording_show)
+        await pilot.press("k")
+        assert await asyncio.to_thread(started.wait, 10)  # "k" holds the database thread
+        await pilot.press("i", "m")
+        await pilot.pause()
+        assert drawn == []  # the handler drew nothing: it does not query
+        release.set()
+        await settle(pilot)
+        assert drawn == ["kim"]
+        assert ran == ["k", "kim"]  # "ki" was superseded before it started
+        assert len(results(app)) == 3

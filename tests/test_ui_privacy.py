@@ -1,5 +1,6 @@
-"""The privacy key masks birth dates and contact details on screen; a confidential student
-carries a banner and stays out of directory listings; registrars see one student's trail."""
+"""The privacy key masks birth dates and contact details on screen (audit viewer, lookup,
+student record); a confidential student carries a banner (audit viewer, record, the highlighted
+lookup row) and stays out of directory listings; registrars see one student's trail."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from recordsdesk.services.directory import directory_condition, directory_visibl
 from recordsdesk.services.student import update_student
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.privacy import MASK, mask
+from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 from tests.desk_data import seed_desk
 from tests.factories import make_staff
@@ -120,3 +122,108 @@ async def test_registrar_sees_one_students_trail_and_clerk_none(
         await settle(pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert any("needs the registrar role" in m for m in errors)
+
+
+def lookup_rows(pilot: Pilot[int]) -> list[list[str]]:
+    table = pilot.app.screen.query_one("#lookup-results", DataTable)
+    return [
+        [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(i)]
+        for i in range(table.row_count)
+    ]
+
+
+async def test_lookup_masks_birth_dates_and_banners_the_highlighted_row(
+    engine: Engine, system: Actor
+) -> None:
+    seed(engine, system)
+    app = make_app(engine, username="system")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("g", "a")  # Gallagher (confidential), García, three Garners
+        await settle(pilot)
+        shown = lookup_rows(pilot)
+        assert [r[1] for r in shown][:2] == ["Gallagher, Siobhán", "García, José (Pepe)"]
+        assert [r[2] for r in shown][:2] == ["2001-02-03", "2006-03-14"]
+        banner = app.screen.query_one(ConfidentialBanner)
+        assert banner.display and "CONFIDENTIAL" in str(banner.render())
+        await pilot.press("down")  # García: not confidential
+        await pilot.pause()
+        assert not banner.display
+        await pilot.press("up")
+        await pilot.pause()
+        assert banner.display
+        await pilot.press("f9")
+        await pilot.pause()
+        assert [r[2] for r in lookup_rows(pilot)] == [MASK] * len(shown)
+        assert [r[1] for r in lookup_rows(pilot)] == [r[1] for r in shown]  # names stay
+        table = app.screen.query_one("#lookup-results", DataTable)
+        assert table.cursor_row == 0  # masking redraws in place: the clerk's row is kept
+        assert banner.display
+        await pilot.press("f9")
+        await pilot.pause()
+        assert lookup_rows(pilot) == shown
+        await pilot.press("f9", "escape", *"gar")  # results drawn while privacy is on
+        await settle(pilot)
+        assert lookup_rows(pilot) and all(r[2] == MASK for r in lookup_rows(pilot))
+        await pilot.press("escape")
+        await settle(pilot)
+        assert not banner.display  # no rows, no banner
+
+
+def profile(screen: StudentScreen) -> dict[str, str]:
+    table = screen.query_one("#profile-table", DataTable)
+    cells = (table.get_row_at(i) for i in range(table.row_count))
+    return {str(label): value.plain for label, value in cells}
+
+
+async def test_record_masks_profile_and_banners_only_the_confidential(
+    engine: Engine, system: Actor
+) -> None:
+    seed(engine, system)
+    with session_scope(engine) as session:
+        student = session.exec(select(Student).where(Student.student_number == SECRET_NUMBER)).one()
+        update_student(
+            session,
+            actor=system,
+            student_id=student.id,
+            expected_version=student.version,
+            changes={
+                "address_line1": "12 Quay Street",
+                "city": "Galway",
+                "guardian_name": "Áine Gallagher",
+                "guardian_phone": "+353 91 555 0100",
+            },
+        )
+    app = make_app(engine, username="system")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*SECRET_NUMBER)
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, StudentScreen)
+        banner = screen.query_one(ConfidentialBanner)
+        assert banner.display and "written consent" in str(banner.render())
+        shown = profile(screen)
+        assert shown["Birth date"] == "2001-02-03"
+        assert shown["Phone"] == "+353 1 555 0199"
+        assert shown["Email"] == "sg@example.edu"
+        assert shown["Address"] == "12 Quay Street, Galway"
+        assert shown["Guardian"] == "Áine Gallagher +353 91 555 0100"
+        await pilot.press("f9")
+        await pilot.pause()
+        masked = profile(screen)
+        for field in ("Birth date", "Phone", "Email", "Address"):
+            assert masked[field] == MASK, field
+        assert masked["Guardian"] == f"Áine Gallagher {MASK}"
+        assert masked["Legal name"] == shown["Legal name"]  # only the private fields
+        await pilot.press("f9")
+        await pilot.pause()
+        assert profile(screen) == shown
+        await pilot.press("escape", "escape", *"2025000101")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        other = app.screen
+        assert isinstance(other, StudentScreen) and other is not screen
+        assert not other.query_one(ConfidentialBanner).display
+        assert profile(other)["Birth date"] == "2006-03-14"

@@ -3,16 +3,16 @@ record. The search box keeps the focus, so the arrow keys move through the resul
 clerk keeps typing.
 
 How a keystroke becomes rows (measured in bench/bench_lookup.py, figures in
-docs/benchmarks.md): on SQLite the query first runs right in the key handler under a hard
-budget of FAST_BUDGET_SECONDS: SQLite's progress handler aborts it once the budget is spent, so
-the screen can never freeze longer than that. Most counter queries take about a millisecond and
-are drawn in the same frame. A query that runs out of budget (or any query on PostgreSQL, which
-has no such handler) goes to an async worker (exclusive: the previous one is cancelled) that
-hands it to one long-lived database thread and draws the answer itself. A thread worker per
-keystroke, or any hop to another thread, costs far more than the query: the thread waits for
-the GIL behind the busy event loop (5 ms switch interval per hand-over). A query that is no
-longer the newest is skipped before it starts and interrupted while it runs (`should_stop`),
-so stale results never show and a slow query never delays the next one.
+docs/benchmarks.md): the key handler never touches the database, so the event loop stays free
+to echo keys and draw whatever the query costs. Every query goes to an async worker
+(exclusive: the previous one is cancelled) that hands it to one long-lived database thread and
+draws the answer itself. One thread kept for the screen's life, rather than a thread worker per
+keystroke, spares a thread start per key. A query that is no longer the newest is skipped
+before it starts and interrupted while it runs (`should_stop`, SQLite's progress handler), so
+stale results never show and a slow query never delays the next one.
+
+The privacy key (F9) masks the birth date column from the rows already loaded (no new query);
+the confidential banner follows the highlighted row.
 """
 
 from __future__ import annotations
@@ -27,15 +27,16 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets.data_table import ColumnKey
 
 from recordsdesk.services.lookup import LookupCancelled, LookupResult, StudentRow, search
+from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.widgets.cells import cell, flags, words
+from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 RESULT_LIMIT = 50
-# The longest the key handler may spend in the database before handing the query to the thread.
-FAST_BUDGET_SECONDS = 0.004
 HINT = (
     "Type a name (any order), a student number, an email or a birth date; "
     "filters: status: program: term: hold:"
@@ -74,10 +75,11 @@ class LookupScreen(DeskScreen):
         #: benchmark reads it from the table's first render.
         self.drawn_query: tuple[str, float] | None = None
         self.typed_at = 0.0
-        self._fast_path = True
+        self._birth_column: ColumnKey | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ConfidentialBanner(id="lookup-confidential")
         yield Input(placeholder=HINT, id="lookup-query")
         yield Static(HINT, id="lookup-summary", markup=False)
         table: DataTable[Text] = DataTable(
@@ -88,8 +90,9 @@ class LookupScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._fast_path = self.desk.engine.dialect.name == "sqlite"
-        self.query_one("#lookup-results", DataTable).add_columns(*COLUMNS)
+        keys = self.query_one("#lookup-results", DataTable).add_columns(*COLUMNS)
+        self._birth_column = keys[COLUMNS.index("Birth date")]
+        self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self.query_one("#lookup-query", Input).focus()
 
     def on_unmount(self) -> None:
@@ -108,28 +111,12 @@ class LookupScreen(DeskScreen):
             self.workers.cancel_group(self, "lookup")
             self._show(event.value, LookupResult(rows=(), total=0))
             return
-        if not self._answer_now(event.value):
-            self._search(event.value, serial)
-
-    def _answer_now(self, query: str) -> bool:
-        """Run `query` in the handler if it finishes within the budget; False to hand it on."""
-        if not self._fast_path:
-            return False
-        deadline = time.perf_counter() + FAST_BUDGET_SECONDS
-        try:
-            result = self.desk.call(
-                search,
-                query=query,
-                limit=RESULT_LIMIT,
-                should_stop=lambda: time.perf_counter() > deadline,
-            )
-        except Exception:  # noqa: BLE001 - out of budget, or failing: the worker retries it
-            return False  # and reports any error as a notification, like every worker
-        self._show(query, result)
-        return True
+        self._search(event.value, serial)
 
     @work(exclusive=True, group="lookup", exit_on_error=False)
     async def _search(self, query: str, serial: int) -> None:
+        """Run `query` on the database thread and draw it if it is still the newest."""
+
         def superseded() -> bool:
             return serial != self._latest
 
@@ -152,16 +139,37 @@ class LookupScreen(DeskScreen):
         table = self.query_one("#lookup-results", DataTable)
         table.clear()
         self._rows = {str(row.id): row for row in result.rows}
+        hidden = privacy_on(self)
         for row in result.rows:
-            table.add_row(*_cells(row), key=str(row.id))
+            table.add_row(*_cells(row, hidden), key=str(row.id))
         self.query_one("#lookup-summary", Static).update(_summary(query, result))
         self.drawn_query = (query, self.typed_at)
+        self._mark_confidential()
+
+    def _privacy_changed(self, hidden: bool) -> None:
+        """Mask or show the birth dates of the rows on screen, in place (cursor kept)."""
+        table = self.query_one("#lookup-results", DataTable)
+        if self._birth_column is None:
+            return
+        for key, row in self._rows.items():
+            table.update_cell(key, self._birth_column, _birth_date(row, hidden))
+
+    def _mark_confidential(self) -> None:
+        """The banner follows the highlighted row: shown while it is a confidential student."""
+        row = self.highlighted_row
+        banner = self.query_one("#lookup-confidential", ConfidentialBanner)
+        banner.show_for(row is not None and row.confidential)
+
+    @on(DataTable.RowHighlighted, "#lookup-results")
+    def _row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+        self._mark_confidential()
 
     def action_move(self, rows: int) -> None:
         table = self.query_one("#lookup-results", DataTable)
         if table.row_count:
             target = max(0, min(table.row_count - 1, table.cursor_row + rows))
             table.move_cursor(row=target)
+            self._mark_confidential()
 
     def action_clear(self) -> None:
         self.query_one("#lookup-query", Input).value = ""
@@ -184,18 +192,22 @@ class LookupScreen(DeskScreen):
         return self._rows.get(key or "")
 
 
-def _cells(row: StudentRow) -> tuple[Text, ...]:
+def _cells(row: StudentRow, hidden: bool) -> tuple[Text, ...]:
     similar = row.rank >= 2
     name = cell(row.display_name, style=SIMILAR_STYLE if similar else "")
     return (
         cell(row.student_number),
         name,
-        cell(row.birth_date),
+        _birth_date(row, hidden),
         cell(row.program_code),
         cell(row.level),
         words(row.status),
         flags(hold=row.has_hold, confidential=row.confidential),
     )
+
+
+def _birth_date(row: StudentRow, hidden: bool) -> Text:
+    return Text(mask(cell(row.birth_date).plain, hidden))
 
 
 def _summary(query: str, result: LookupResult) -> str:
