@@ -97,3 +97,28 @@ async def test_first_start_creates_the_first_admin(engine: Engine) -> None:
         await settle(pilot)
         assert app.signed_in
         assert (app.desk.actor.username, app.desk.actor.role.value) == ("ines.admin", "admin")
+
+
+async def test_a_demo_database_says_how_to_sign_in_and_the_hint_works(database_url: str) -> None:
+    from recordsdesk.db import open_database
+    from recordsdesk.services.demo import build_demo_database, demo_password
+
+    build_demo_database(database_url, students=30, seed=7, rebuild=True, progress=lambda _: None)
+    engine = open_database(database_url)
+    app = make_app(engine, sign_in=True, username_hint="registrar")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        intro = str(app.screen.query_one("#sign-in-intro", Static).render())
+        assert "Demo database" in intro and demo_password("registrar") in intro
+        await pilot.press(*demo_password("registrar"), "enter")
+        await settle(pilot)
+        assert app.signed_in and app.desk.actor.username == "registrar"
+    engine.dispose()
+
+
+async def test_a_real_database_gives_no_demo_hint(engine: Engine, clerk: str) -> None:
+    app = make_app(engine, sign_in=True, username_hint=clerk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        intro = str(app.screen.query_one("#sign-in-intro", Static).render())
+        assert intro == "Sign in with your staff account."

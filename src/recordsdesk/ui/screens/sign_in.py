@@ -20,6 +20,7 @@ from textual.widgets import Footer, Input, Static
 from recordsdesk.db import session_scope
 from recordsdesk.services import auth
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.demo import demo_password
 from recordsdesk.services.errors import RecordsError, ValidationFailed
 from recordsdesk.ui.context import DeskHost
 from recordsdesk.ui.errors import describe_error
@@ -96,9 +97,18 @@ class SignInScreen(Screen[None]):
             )
             self.query_one("#username", Input).focus()
         else:
-            intro.update("Sign in with your staff account.")
+            intro.update(self._sign_in_intro())
             target = "#password" if self.username_hint else "#username"
             self.query_one(target, Input).focus()
+
+    def _sign_in_intro(self) -> str:
+        """On a demo database, say how to get in: the build's printout has scrolled away."""
+        if not cast(DeskHost, self.app).desk.institution.demo:
+            return "Sign in with your staff account."
+        return (
+            "Demo database: sign in as clerk, registrar or admin; each password is "
+            f"the username after 'demo-' (e.g. {demo_password('registrar')})."
+        )
 
     @on(Input.Submitted)
     def _next_or_submit(self, event: Input.Submitted) -> None:
