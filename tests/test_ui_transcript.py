@@ -187,3 +187,28 @@ async def test_clerk_cannot_switch_to_official(engine: Engine, data: TranscriptD
         await pilot.press("o")
         await pilot.pause()
         assert not screen.official and "UNOFFICIAL" in shown(screen)
+
+
+async def test_privacy_key_masks_the_birth_date_and_a_confidential_record_keeps_its_banner(
+    engine: Engine, data: TranscriptData
+) -> None:
+    from recordsdesk.ui.privacy import MASK
+    from recordsdesk.ui.widgets.confidential import ConfidentialBanner
+
+    with session_scope(engine) as session:
+        student = session.get(Student, data.student_id)
+        assert student is not None and student.birth_date is not None
+        birth = student.birth_date.isoformat()
+        student.confidential = True
+    app: RecordsDeskApp = make_app(engine, username="reg")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_preview(pilot, data.student_id)
+        assert screen.query_one(ConfidentialBanner).has_class("-shown")
+        assert birth in shown(screen)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert birth not in shown(screen) and MASK in shown(screen)
+        assert birth in all_pages(screen)  # only the screen is masked: print and export are not
+        await pilot.press("f9")
+        await settle(pilot)
+        assert birth in shown(screen)

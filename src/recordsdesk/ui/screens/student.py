@@ -231,7 +231,10 @@ class StudentScreen(DeskScreen):
         self.action_show_tab("notes")
 
     def action_transcript(self) -> None:
-        self.app.push_screen(TranscriptScreen(self.student_id, title=self._title_hint))
+        confidential = self.record.profile.confidential if self.record else False
+        self.app.push_screen(
+            TranscriptScreen(self.student_id, title=self._title_hint, confidential=confidential)
+        )
 
     def action_show_tab(self, pane: str) -> None:
         self.query_one("#record-tabs", TabbedContent).active = pane

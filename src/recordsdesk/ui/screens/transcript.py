@@ -7,7 +7,7 @@ already loaded (no database call); printing and exporting release a logged copy 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -21,7 +21,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from recordsdesk.config import data_dir
-from recordsdesk.render.transcript_layout import Page, layout
+from recordsdesk.render.transcript_layout import Line, Page, Span, layout
 from recordsdesk.render.transcript_rich import page_rich
 from recordsdesk.services.printing import PrintJob
 from recordsdesk.services.transcript_release import (
@@ -32,7 +32,9 @@ from recordsdesk.services.transcript_release import (
     print_transcript,
     release_transcript,
 )
+from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 
 @dataclass
@@ -89,10 +91,11 @@ class TranscriptScreen(DeskScreen):
         Binding("x", "export('text')", "Export text"),
     ]
 
-    def __init__(self, student_id: int, *, title: str = "") -> None:
+    def __init__(self, student_id: int, *, title: str = "", confidential: bool = False) -> None:
         super().__init__()
         self.student_id = student_id
         self._title_hint = title
+        self.confidential = confidential
         self.preview: Preview | None = None
         self.official = False
         self.weighted = False
@@ -101,13 +104,20 @@ class TranscriptScreen(DeskScreen):
 
     def compose(self) -> ComposeResult:
         yield Header()
+        yield ConfidentialBanner(id="confidential-banner")
         yield Static(Text(f"Loading the transcript of {self._title_hint}…"), id="transcript-status")
         with VerticalScroll(id="transcript-scroll"):
             yield Static(id="transcript-page")
         yield Footer()
 
     def on_mount(self) -> None:
+        self.query_one(ConfidentialBanner).show_for(self.confidential)
+        self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self._load()
+
+    def _privacy_changed(self, _hidden: bool) -> None:
+        if self.pages:
+            self._show_page()
 
     @work(thread=True, exclusive=True, group="transcript", exit_on_error=False)
     def _load(self) -> None:
@@ -134,6 +144,8 @@ class TranscriptScreen(DeskScreen):
         page = self.pages[self.page_index]
         # The page frame has a fixed size (every page is PAGE_LINES x WIDTH), so a new page
         # repaints without a relayout of the screen.
+        if privacy_on(self) and self.preview is not None:
+            page = _masked(page, self.preview.transcript.student.birth_date)
         self.query_one("#transcript-page", Static).update(page_rich(page), layout=False)
         self.query_one("#transcript-scroll", VerticalScroll).scroll_home(animate=False)
         self.query_one("#transcript-status", Static).update(self._status())
@@ -241,3 +253,21 @@ class TranscriptScreen(DeskScreen):
             title="Transcript released",
             markup=False,
         )
+
+
+def _masked(page: Page, birth_date: date | None) -> Page:
+    """The page as the privacy key shows it: the birth date masked on screen only (what prints
+    and exports is untouched)."""
+    if birth_date is None:
+        return page
+    secret = birth_date.isoformat()
+    lines = tuple(
+        Line(
+            spans=tuple(
+                Span(span.col, mask(span.text, True), span.style) if span.text == secret else span
+                for span in line.spans
+            )
+        )
+        for line in page.lines
+    )
+    return replace(page, lines=lines)
