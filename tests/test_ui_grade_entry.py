@@ -219,3 +219,25 @@ async def test_import_pasted_marks_previews_then_applies(
         assert app.screen is screen
         assert marks(engine)[graded.enrollment_ids["Chen"]] == ("B", "entered")
         assert screen.query_one("#roster-progress", LiveLine).text.plain.startswith("2/5")
+
+
+async def test_a_confidential_student_is_flagged_on_the_mark_prompt(
+    app: RecordsDeskApp, engine: Engine, graded: GradedSection
+) -> None:
+    from recordsdesk.models import Student
+    from recordsdesk.services.directory import CONFIDENTIAL_SHORT
+
+    with session_scope(engine) as session:
+        chen = session.get(Student, graded.student_ids["Chen"])
+        assert chen is not None
+        chen.confidential = True
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_roster(pilot)
+        label = screen.query_one("#mark-label", LiveLine)
+        seen: dict[str, bool] = {}
+        for _ in range(len(screen.rows)):
+            seen[screen.rows[screen.cursor].last_name] = CONFIDENTIAL_SHORT in label.text.plain
+            await pilot.press("down")
+            await settle(pilot)
+        assert seen["Chen"] is True
+        assert [name for name, flagged in seen.items() if flagged] == ["Chen"]

@@ -20,6 +20,8 @@ CONFIDENTIAL_BANNER = (
     "CONFIDENTIAL: directory opt-out. Do not confirm enrollment or give out any of this "
     "student's information without their written consent."
 )
+# The same warning where one line must hold it beside other text (a roster's prompt).
+CONFIDENTIAL_SHORT = "CONFIDENTIAL: directory opt-out, release nothing without consent"
 
 
 class HasConfidential(Protocol):

@@ -66,6 +66,7 @@ class RosterRow:
     incomplete_expires: date | None
     previous_mark: str | None
     version: int
+    confidential: bool = False
 
     @property
     def name(self) -> str:
@@ -200,6 +201,7 @@ def load_roster(session: Session, *, actor: Actor, section_id: int) -> Roster:
             col(Enrollment.grade_status),
             col(Enrollment.incomplete_expires),
             col(Enrollment.version),
+            col(Student.confidential),
         )
         .join(Student, col(Student.id) == col(Enrollment.student_id))
         .where(
@@ -221,6 +223,7 @@ def load_roster(session: Session, *, actor: Actor, section_id: int) -> Roster:
                 incomplete_expires=r[8],
                 previous_mark=previous[r[1]][1] if r[1] in previous else None,
                 version=r[9],
+                confidential=bool(r[10]),
             )
             for r in rows
         ),

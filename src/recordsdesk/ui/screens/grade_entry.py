@@ -24,6 +24,7 @@ from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
 
 from recordsdesk.services import grading
+from recordsdesk.services.directory import CONFIDENTIAL_SHORT
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.grading import MarkConflict, MarkSaved
 from recordsdesk.services.roster import (
@@ -448,8 +449,10 @@ class RosterScreen(DeskScreen):
             return
         table.move_cursor(row=index)
         row = self.rows[index]
-        label = f"Mark for {row.name}" + (f" (now {row.mark})" if row.mark else "") + ":"
-        self.query_one("#mark-label", LiveLine).show(Text(label))
+        label = Text(f"Mark for {row.name}" + (f" (now {row.mark})" if row.mark else "") + ":")
+        if row.confidential:  # the confidentiality banner, on the line the registrar reads
+            label.append(f"  {CONFIDENTIAL_SHORT}", style="bold reverse red")
+        self.query_one("#mark-label", LiveLine).show(label)
 
     @property
     def cursor(self) -> int:
