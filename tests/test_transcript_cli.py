@@ -12,8 +12,8 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from recordsdesk.cli import main
-from recordsdesk.db import session_scope
-from recordsdesk.models import Student
+from recordsdesk.db import open_database, session_scope
+from recordsdesk.models import Institution, Student
 from recordsdesk.models.contact import TranscriptRequest
 from tests.factories import make_hold, make_staff, make_student
 from tests.transcript_data import seed_transcript
@@ -159,3 +159,19 @@ def test_html_escapes_names(
     assert main(["transcript", "H1", "--format", "html", "--database", database_url]) == 0
     out = capsys.readouterr().out
     assert "&lt;script&gt;" in out and "<script>" not in out
+
+
+def test_idle_lock_minutes_is_a_setting(
+    database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["settings", "set", "idle_lock_minutes", "12", "--database", database_url]) == 0
+    capsys.readouterr()
+    assert main(["settings", "show", "--json", "--database", database_url]) == 0
+    assert json.loads(capsys.readouterr().out)["idle_lock_minutes"] == "12"
+    for bad in ("-1", "ten", "481"):
+        assert main(["settings", "set", "idle_lock_minutes", bad, "--database", database_url]) == 2
+        assert "idle_lock_minutes" in capsys.readouterr().err
+    engine = open_database(database_url)
+    with session_scope(engine) as session:
+        assert session.exec(select(Institution)).one().idle_lock_minutes == 12
+    engine.dispose()

@@ -52,6 +52,12 @@ def _gpa_threshold(raw: str) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def _minutes(raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 480:
+        raise ValueError("must be a whole number of minutes from 0 (never) to 480")
+    return int(raw)
+
+
 # key -> (Institution column, parser, help)
 SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "repeat_policy": (
@@ -70,6 +76,11 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "probation_below_gpa",
         _gpa_threshold,
         "cumulative GPA below which a student is on academic probation",
+    ),
+    "idle_lock_minutes": (
+        "idle_lock_minutes",
+        _minutes,
+        "minutes without input before the desk locks itself (0: never)",
     ),
     "default_grading_scale": (
         "default_grading_scale_id",
