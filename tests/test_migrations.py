@@ -553,3 +553,13 @@ def test_the_scales_a_records_office_expects(engine: Engine) -> None:
         institution = session.exec(sql_select(Institution)).one()
         default = session.get(GradingScale, institution.default_grading_scale_id)
         assert default is not None and default.code == "US-PM"
+
+
+def test_autogenerate_proposes_nothing_at_head(engine: Engine) -> None:
+    """`alembic check` through our env.py: a new revision made at head would be empty, so it
+    would not propose dropping the lookup index that lives outside the models."""
+    from alembic import command
+
+    from recordsdesk.db import migration_config
+
+    command.check(migration_config(engine))

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import SQLModel
 
 import recordsdesk.models  # noqa: F401  (registers every table on the metadata)
+from recordsdesk.services.lookup_index import is_unmodelled
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -25,6 +26,15 @@ def _engine() -> Engine:
     return create_engine(url)
 
 
+def _modelled_or_new(
+    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
+) -> bool:
+    """Autogenerate leaves alone what revisions keep outside the models (the lookup index)."""
+    if reflected and compare_to is None and name is not None:
+        return not is_unmodelled(name, type_)
+    return True
+
+
 def run_migrations_online() -> None:
     engine = _engine()
     with engine.begin() as connection:
@@ -33,6 +43,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_object=_modelled_or_new,
         )
         with context.begin_transaction():
             context.run_migrations()
