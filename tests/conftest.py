@@ -27,9 +27,12 @@ TEMPLATE_DB = f"recordsdesk_template_{os.getpid()}"  # concurrent runs must not 
 _database_numbers = itertools.count(1)
 
 
+DATABASE_FIXTURES = {"database_url", "empty_database_url", "engine"}
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if {"database_url", "empty_database_url", "engine"} & set(getattr(item, "fixturenames", ())):
+        if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
 
 
