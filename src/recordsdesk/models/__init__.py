@@ -1,6 +1,6 @@
 """The records schema. Importing this package registers every table on SQLModel.metadata."""
 
-from recordsdesk.models.admission import AdmissionApplication, ScreeningItem
+from recordsdesk.models.admission import AdmissionApplication, ScreeningItem, ScreeningRequirement
 from recordsdesk.models.audit import AuditEvent
 from recordsdesk.models.base import (
     ApplicationDecision,
@@ -22,6 +22,7 @@ from recordsdesk.models.base import (
 from recordsdesk.models.catalog import Course, Prerequisite, Program, ProgramRequirement
 from recordsdesk.models.contact import ContactNote, TranscriptRequest
 from recordsdesk.models.enrollment import Enrollment, TransferCredit
+from recordsdesk.models.external import ExternalKey
 from recordsdesk.models.grading import GradeMark, GradingScale
 from recordsdesk.models.hold import Hold
 from recordsdesk.models.institution import Institution
@@ -36,6 +37,7 @@ __all__ = [
     "ContactNote",
     "Course",
     "Enrollment",
+    "ExternalKey",
     "EnrollmentStatus",
     "GradeMark",
     "GradeStatus",
@@ -52,6 +54,7 @@ __all__ = [
     "RoundingPolicy",
     "ScaleKind",
     "ScreeningItem",
+    "ScreeningRequirement",
     "Section",
     "StaffRole",
     "StaffUser",

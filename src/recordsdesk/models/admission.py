@@ -42,3 +42,20 @@ class ScreeningItem(SQLModel, table=True):
     received_on: date | None = None
     recorded_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     note: str = ""
+
+
+class ScreeningRequirement(SQLModel, table=True):
+    """The office's checklist: which documents an application needs before a decision.
+
+    A row with no program applies to every program; a program's own rows add to those. Kept in
+    the database (not a config file) so every desk screens against the same list.
+    """
+
+    __tablename__ = "screening_requirement"
+    __table_args__ = (UniqueConstraint("program_id", "item"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int | None = Field(default=None, foreign_key="program.id", index=True)
+    item: str = Field(max_length=80)
+    required: bool = True
+    position: int = 0

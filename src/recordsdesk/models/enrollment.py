@@ -34,6 +34,8 @@ class Enrollment(SQLModel, table=True):
     registered_at: datetime = Field(default_factory=utcnow)
     status_changed_at: datetime | None = None
     waitlist_position: int | None = None
+    # A waitlisted enrollment offered a freed seat: it holds the place until accepted or declined.
+    seat_offered_at: datetime | None = None
     credits: Decimal | None = Field(default=None, max_digits=5, decimal_places=2)
     mark: str | None = Field(default=None, max_length=10)
     grade_status: str = Field(default=GradeStatus.NONE.value)

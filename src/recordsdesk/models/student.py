@@ -66,6 +66,9 @@ class Student(SQLModel, table=True):
     degree_conferred: str = ""
     conferral_date: date | None = None
     honours: str = ""
+    leave_start: date | None = None
+    leave_expected_return: date | None = None
+    leave_reason: str = ""
     confidential: bool = False
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -75,6 +75,8 @@ class StudentPlan:
     withdrew_mid_term: bool = False
     departed_on: date | None = None
     departure_reason: str = ""
+    leave_start: date | None = None
+    leave_reason: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def grade_at(self, term: TermInfo) -> int:
@@ -210,7 +212,9 @@ def plan_student(gen: HistoryGenerator, rng: random.Random, program: ProgramInfo
                 plan.departure_reason = f"Transferred to {rng.choice(spec['transfer_out_to'])}"
         plan.departed_on = max(plan.departed_on, plan.admitted_on)
     elif status == _ON_LEAVE:
-        plan.departure_reason = rng.choice(gen.catalog.spec["leave_reasons"])
+        # A leave keeps its own columns: the departure ones are for leaving for good.
+        plan.leave_reason = rng.choice(gen.catalog.spec["leave_reasons"])
+        plan.leave_start = min(last.end + timedelta(days=1), today) if last else plan.admitted_on
     elif status == _SUSPENDED:
         plan.departure_reason = rng.choice(gen.catalog.spec["suspension_reasons"])
     return plan
@@ -291,7 +295,18 @@ def student_row(
         stamp(created, rng.randint(480, 1079)),
         stamp(updated, 1080),
         1,
+        iso_day(plan.leave_start) if plan.leave_start else None,
+        _expected_return(gen, plan.leave_start),
+        plan.leave_reason,
     )
+
+
+def _expected_return(gen: HistoryGenerator, start: date | None) -> str | None:
+    """The start of the first term beginning a term or more after the leave began."""
+    if start is None:
+        return None
+    later = [term.start for term in gen.terms if term.start > start + timedelta(days=60)]
+    return iso_day(min(later)) if later else iso_day(start + timedelta(days=180))
 
 
 def app_rows(gen: HistoryGenerator, rng: random.Random, sid: int, plan: StudentPlan) -> None:
