@@ -17,7 +17,13 @@ from sqlmodel import select as sql_select
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Student
 from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.errors import NotFound, RecordsError, StaleRecord, ValidationFailed
+from recordsdesk.services.errors import (
+    NotFound,
+    PermissionDenied,
+    RecordsError,
+    StaleRecord,
+    ValidationFailed,
+)
 from recordsdesk.services.student import (
     StudentCreate,
     StudentProfile,
@@ -329,11 +335,11 @@ def test_update_with_nothing_different_writes_nothing(engine: Engine, clerk: Act
     ],
 )
 def test_invalid_update_names_the_field_and_writes_nothing(
-    engine: Engine, clerk: Actor, changes: dict[str, object], field: str
+    engine: Engine, clerk: Actor, system: Actor, changes: dict[str, object], field: str
 ) -> None:
     profile = create(engine, clerk)
     with pytest.raises(ValidationFailed) as refused:
-        update(engine, clerk, profile, changes)
+        update(engine, system, profile, changes)  # status changes need the registrar role
     assert refused.value.field == field
     with Session(engine) as session:
         assert get_student_profile(session, actor=clerk, student_id=profile.id) == profile
@@ -351,11 +357,15 @@ def test_a_legacy_oddity_does_not_block_unrelated_changes(engine: Engine, clerk:
     assert refused.value.field == "birth_date"
 
 
-def test_withdrawal_with_date_and_reason_is_saved(engine: Engine, clerk: Actor) -> None:
+def test_withdrawal_with_date_and_reason_is_saved(
+    engine: Engine, clerk: Actor, system: Actor
+) -> None:
     profile = create(engine, clerk)
+    with pytest.raises(PermissionDenied):  # a status change is a registrar's decision
+        update(engine, clerk, profile, {"status": "withdrawn"})
     left = update(
         engine,
-        clerk,
+        system,
         profile,
         {"status": "withdrawn", "departure_date": "2026-03-01", "departure_reason": "Moved abroad"},
     )

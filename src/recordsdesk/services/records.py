@@ -21,7 +21,6 @@ from recordsdesk.models import (
     GradeStatus,
     GradingScale,
     Hold,
-    Program,
     ScaleKind,
     Section,
     StaffUser,
@@ -34,64 +33,11 @@ from recordsdesk.services.actor import Actor
 from recordsdesk.services.audit_view import AuditFilter, query_audit
 from recordsdesk.services.errors import NotFound
 from recordsdesk.services.permissions import Action, allowed, authorize
+from recordsdesk.services.student import StudentProfile, profile_of
 from recordsdesk.services.transcript import build_transcript
 
 ZERO = Decimal("0")
 AUDIT_LIMIT = 200
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Every field of the student row, as stored."""
-
-    id: int
-    student_number: str
-    legal_first_name: str
-    legal_middle_name: str
-    legal_last_name: str
-    preferred_name: str
-    former_names: str
-    birth_date: date | None
-    email: str
-    phone: str
-    address_line1: str
-    address_line2: str
-    city: str
-    region: str
-    postal_code: str
-    country: str
-    guardian_name: str
-    guardian_relationship: str
-    guardian_phone: str
-    guardian_email: str
-    program_code: str
-    program_name: str
-    program_level: str
-    grade_level: str
-    class_year: int | None
-    status: str
-    entry_term_code: str
-    admission_date: date | None
-    departure_date: date | None
-    departure_reason: str
-    degree_conferred: str
-    conferral_date: date | None
-    honours: str
-    confidential: bool
-    created_at: datetime
-    updated_at: datetime
-    version: int
-
-    @property
-    def legal_name(self) -> str:
-        parts = (self.legal_first_name, self.legal_middle_name, self.legal_last_name)
-        return " ".join(p for p in parts if p)
-
-    @property
-    def level(self) -> str:
-        if self.grade_level:
-            return self.grade_level
-        return str(self.class_year) if self.class_year is not None else ""
 
 
 @dataclass(frozen=True)
@@ -207,7 +153,7 @@ class AuditLine:
 
 @dataclass(frozen=True)
 class StudentRecord:
-    profile: Profile
+    profile: StudentProfile
     credits_earned: Decimal
     history: tuple[TermHistory, ...]
     transfer_credits: tuple[TransferRow, ...]
@@ -255,7 +201,7 @@ def get_student_record(session: Session, *, actor: Actor, student_id: int) -> St
         (c.credits for term in history for c in term.courses if c.earns_credit), start=ZERO
     ) + sum((t.credits for t in transfers), start=ZERO)
     return StudentRecord(
-        profile=_profile(session, student),
+        profile=profile_of(session, student),
         credits_earned=earned,
         history=history,
         transfer_credits=transfers,
@@ -299,51 +245,6 @@ def _staff_names(session: Session) -> dict[int, str]:
         for user_id, username in session.exec(select(StaffUser.id, StaffUser.username)).all()
         if user_id is not None
     }
-
-
-def _profile(session: Session, student: Student) -> Profile:
-    assert student.id is not None
-    program = session.get(Program, student.program_id) if student.program_id else None
-    entry_term = session.get(Term, student.entry_term_id) if student.entry_term_id else None
-    return Profile(
-        id=student.id,
-        student_number=student.student_number,
-        legal_first_name=student.legal_first_name,
-        legal_middle_name=student.legal_middle_name,
-        legal_last_name=student.legal_last_name,
-        preferred_name=student.preferred_name,
-        former_names=student.former_names,
-        birth_date=student.birth_date,
-        email=student.email,
-        phone=student.phone,
-        address_line1=student.address_line1,
-        address_line2=student.address_line2,
-        city=student.city,
-        region=student.region,
-        postal_code=student.postal_code,
-        country=student.country,
-        guardian_name=student.guardian_name,
-        guardian_relationship=student.guardian_relationship,
-        guardian_phone=student.guardian_phone,
-        guardian_email=student.guardian_email,
-        program_code=program.code if program else "",
-        program_name=program.name if program else "",
-        program_level=program.level if program else "",
-        grade_level=student.grade_level,
-        class_year=student.class_year,
-        status=student.status,
-        entry_term_code=entry_term.code if entry_term else "",
-        admission_date=student.admission_date,
-        departure_date=student.departure_date,
-        departure_reason=student.departure_reason,
-        degree_conferred=student.degree_conferred,
-        conferral_date=student.conferral_date,
-        honours=student.honours,
-        confidential=student.confidential,
-        created_at=student.created_at,
-        updated_at=student.updated_at,
-        version=student.version,
-    )
 
 
 def _credit_marks(session: Session) -> tuple[dict[tuple[int, str], bool], dict[str, bool]]:

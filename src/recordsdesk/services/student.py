@@ -58,9 +58,19 @@ TEXT_FIELDS = frozenset(
         "departure_reason",
         "degree_conferred",
         "honours",
+        "leave_reason",
     }
 )
-DATE_FIELDS = frozenset({"birth_date", "admission_date", "departure_date", "conferral_date"})
+DATE_FIELDS = frozenset(
+    {
+        "birth_date",
+        "admission_date",
+        "departure_date",
+        "conferral_date",
+        "leave_start",
+        "leave_expected_return",
+    }
+)
 REFERENCE_FIELDS: dict[str, type[Program] | type[Term]] = {
     "program_id": Program,
     "entry_term_id": Term,
@@ -70,6 +80,22 @@ EDITABLE_FIELDS = (
     | DATE_FIELDS
     | frozenset(REFERENCE_FIELDS)
     | {"class_year", "status", "confidential"}
+)
+#: Fields that say where the student is in their life at the institution: changed by admission
+#: decisions and departures, or by a registrar correcting the record.
+LIFECYCLE_FIELDS = frozenset(
+    {
+        "status",
+        "admission_date",
+        "departure_date",
+        "departure_reason",
+        "degree_conferred",
+        "conferral_date",
+        "honours",
+        "leave_start",
+        "leave_expected_return",
+        "leave_reason",
+    }
 )
 MAX_LENGTHS = {"grade_level": 20, "student_number": 20}
 EARLIEST_PLAUSIBLE = date(1900, 1, 1)
@@ -114,13 +140,18 @@ class StudentCreate:
     degree_conferred: str = ""
     conferral_date: date | str | None = None
     honours: str = ""
+    leave_start: date | str | None = None
+    leave_expected_return: date | str | None = None
+    leave_reason: str = ""
     confidential: bool = False
     student_number: str | None = None
 
 
 @dataclass(frozen=True)
 class StudentProfile:
-    """A student record as the desk shows it: a plain value, safe to hand to another thread."""
+    """A student record as the desk shows it: every stored field plus the program and entry term
+    resolved to their codes. A plain value, safe to hand to another thread; the one read object
+    for a student's profile (the record screen, the edit form and the services all use it)."""
 
     id: int
     student_number: str
@@ -153,10 +184,17 @@ class StudentProfile:
     degree_conferred: str
     conferral_date: date | None
     honours: str
+    leave_start: date | None
+    leave_expected_return: date | None
+    leave_reason: str
     confidential: bool
     created_at: datetime
     updated_at: datetime
     version: int
+    program_code: str = ""
+    program_name: str = ""
+    program_level: str = ""
+    entry_term_code: str = ""
 
     @property
     def display_name(self) -> str:
@@ -167,13 +205,44 @@ class StudentProfile:
         return f"{self.legal_last_name}, {first}" if first else self.legal_last_name
 
     @property
+    def legal_name(self) -> str:
+        parts = (self.legal_first_name, self.legal_middle_name, self.legal_last_name)
+        return " ".join(p for p in parts if p)
+
+    @property
+    def level(self) -> str:
+        if self.grade_level:
+            return self.grade_level
+        return str(self.class_year) if self.class_year is not None else ""
+
+    @property
     def departed(self) -> bool:
         return self.status in DEPARTED_STATUSES
 
     @classmethod
-    def from_row(cls, row: Student) -> StudentProfile:
+    def from_row(
+        cls, row: Student, *, program: Program | None = None, entry_term: Term | None = None
+    ) -> StudentProfile:
+        """The profile of `row`; pass its program and entry term to have their codes filled."""
         assert row.id is not None
-        return cls(**{f.name: getattr(row, f.name) for f in fields(cls)})
+        stored = {f.name: getattr(row, f.name) for f in fields(cls) if f.name in _ROW_FIELDS}
+        return cls(
+            **stored,
+            program_code=program.code if program else "",
+            program_name=program.name if program else "",
+            program_level=program.level if program else "",
+            entry_term_code=entry_term.code if entry_term else "",
+        )
+
+
+_ROW_FIELDS = frozenset(Student.model_fields)
+
+
+def profile_of(session: Session, row: Student) -> StudentProfile:
+    """The profile of a stored row with its program and entry term resolved."""
+    program = session.get(Program, row.program_id) if row.program_id else None
+    term = session.get(Term, row.entry_term_id) if row.entry_term_id else None
+    return StudentProfile.from_row(row, program=program, entry_term=term)
 
 
 # --- field validation ---------------------------------------------------------------------------
@@ -264,6 +333,14 @@ def _validate_record(
             raise ValidationFailed("departure_date", f"a {word} student needs a departure date.")
         if not values["departure_reason"]:
             raise ValidationFailed("departure_reason", f"a {word} student needs a reason.")
+    if status == StudentStatus.ON_LEAVE:
+        if values["leave_start"] is None:
+            raise ValidationFailed("leave_start", "a student on leave needs the date it started.")
+        if not values["leave_reason"]:
+            raise ValidationFailed("leave_reason", "a student on leave needs a reason.")
+    start, back = values["leave_start"], values["leave_expected_return"]
+    if start is not None and back is not None and back <= start:
+        raise ValidationFailed("leave_expected_return", "must be after the start of the leave.")
     admitted, departed = values["admission_date"], values["departure_date"]
     if admitted is not None and departed is not None and departed < admitted:
         raise ValidationFailed("departure_date", "is before the admission date.")
@@ -362,7 +439,7 @@ def create_student(session: Session, *, actor: Actor, data: StudentCreate) -> St
         student_id=row.id,
         after=audit.snapshot(row),
     )
-    return StudentProfile.from_row(row)
+    return profile_of(session, row)
 
 
 def get_student_profile(session: Session, *, actor: Actor, student_id: int) -> StudentProfile:
@@ -371,7 +448,7 @@ def get_student_profile(session: Session, *, actor: Actor, student_id: int) -> S
     row = session.get(Student, student_id, populate_existing=True)
     if row is None:
         raise NotFound(f"There is no student with id {student_id}.")
-    return StudentProfile.from_row(row)
+    return profile_of(session, row)
 
 
 def update_student(
@@ -388,8 +465,35 @@ def update_student(
     `update` audit event holding just those fields before and after (plus the version, which is
     how a later StaleRecord can name what changed). Raises ValidationFailed for an unknown field
     or a bad value and StaleRecord when another desk saved first; either way nothing is written.
+    Changing the status or the departure and leave fields is a departure decision: it needs
+    the registrar role (services.departure is the usual way in).
     """
     authorize(actor, Action.STUDENT_UPDATE)
+    _reject_unknown(list(changes))
+    if LIFECYCLE_FIELDS & set(changes):
+        authorize(actor, Action.STUDENT_DEPART)
+    return apply_changes(
+        session,
+        actor=actor,
+        student_id=student_id,
+        expected_version=expected_version,
+        changes=changes,
+    )
+
+
+def apply_changes(
+    session: Session,
+    *,
+    actor: Actor,
+    student_id: int,
+    expected_version: int,
+    changes: dict[str, object],
+    action: str = "update",
+    reason: str = "",
+) -> StudentProfile:
+    """The write behind `update_student`, for services that have authorized their own action
+    (admission decisions, departures): same validation, version guard and audit event, with the
+    event named `action` and carrying `reason`."""
     _reject_unknown(list(changes))
     row = session.get(Student, student_id, populate_existing=True)
     if row is None:
@@ -402,7 +506,7 @@ def update_student(
     _validate_record(session, current | cleaned, date.today(), set(cleaned))
     changed = {name: value for name, value in cleaned.items() if current[name] != value}
     if not changed:
-        return StudentProfile.from_row(row)
+        return profile_of(session, row)
 
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(Student)
@@ -418,14 +522,40 @@ def update_student(
     audit.record(
         session,
         actor,
-        action="update",
+        action=action,
         entity=ENTITY,
         entity_id=student_id,
         student_id=student_id,
         before=_json_ready(before),
         after=_json_ready(after),
+        reason=reason,
     )
-    return StudentProfile.from_row(row)
+    return profile_of(session, row)
+
+
+@dataclass(frozen=True)
+class FieldConflict:
+    """One field another desk changed while this desk was editing: what this desk saw when it
+    opened the record, what is stored now (theirs) and what this desk wanted (yours)."""
+
+    field: str
+    seen: object
+    theirs: object
+    yours: object
+
+
+def describe_conflict(
+    seen: StudentProfile, current: StudentProfile, changes: dict[str, object]
+) -> list[FieldConflict]:
+    """The fields that differ between the record as the desk loaded it and as stored now,
+    each with the value this desk was about to save (or, if it left the field alone, the value
+    it saw): what a refused stale edit shows so nothing is overwritten blindly."""
+    conflicts = []
+    for name in sorted(EDITABLE_FIELDS | LIFECYCLE_FIELDS):
+        before, now = getattr(seen, name), getattr(current, name)
+        if before != now:
+            conflicts.append(FieldConflict(name, before, now, changes.get(name, before)))
+    return conflicts
 
 
 def _json_ready(values: dict[str, Any]) -> dict[str, Any]:
@@ -440,7 +570,7 @@ def changed_since(session: Session, student_id: int, version: int) -> list[str]:
         .where(
             AuditEvent.entity == ENTITY,
             AuditEvent.entity_id == str(student_id),
-            AuditEvent.action == "update",
+            AuditEvent.action != "create",
         )
         .order_by(col(AuditEvent.id).desc())
     )
