@@ -1,6 +1,6 @@
 """Reference data every database starts with: the shipped grading scales, the institution row,
-and the built-in `system` staff account. Idempotent: run at every open, it adds what is missing
-and never changes what an office has edited."""
+the default admission checklist and the built-in `system` staff account. Idempotent: run at
+every open, it adds what is missing and never changes what an office has edited."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlmodel import Session, select
 from recordsdesk.models import GradeMark, GradingScale, Institution, StaffRole, StaffUser
 from recordsdesk.resources import load_json
 from recordsdesk.services.actor import SYSTEM_USERNAME
+from recordsdesk.services.admission import seed_default_checklist
 
 GRADING_SCALES_FILE = "grading_scales.json"
 
@@ -60,6 +61,9 @@ def load_grading_scales(session: Session) -> dict[str, int]:
 def ensure_reference_data(session: Session) -> None:
     scale_ids = load_grading_scales(session)
     if session.exec(select(Institution)).first() is None:
+        # A new database: the default admission checklist comes with it, once. Later opens
+        # leave the checklist alone, so an office that empties it keeps it empty.
+        seed_default_checklist(session)
         default_code = load_json(GRADING_SCALES_FILE)["default_scale"]
         session.add(
             Institution(

@@ -311,6 +311,12 @@ def _clean(field: str, value: object) -> Any:
     raise ValidationFailed(field, "is not a field of the student record.")
 
 
+def clean_field(field: str, value: object) -> Any:
+    """One field's value as create/update would store it; ValidationFailed when refused (the
+    intake form checks fields one by one with the same rules)."""
+    return _clean(field, value)
+
+
 def _validate_record(
     session: Session, values: dict[str, Any], today: date, touched: frozenset[str] | set[str]
 ) -> None:
