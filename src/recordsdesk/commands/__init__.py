@@ -23,6 +23,8 @@ COMMAND_MODULES = [
     "recordsdesk.commands.audit",
     "recordsdesk.commands.backup",
     "recordsdesk.commands.grades",
+    "recordsdesk.commands.imports",
+    "recordsdesk.commands.exports",
 ]
 
 

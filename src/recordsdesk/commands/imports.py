@@ -1,0 +1,108 @@
+"""`recordsdesk import students|history|oneroster PATH [--dry-run]`.
+
+The whole file is checked first; every problem is printed with its file, line and column and
+nothing is written. A dry run prints what would change (counts per kind of record and the first
+changes) and changes nothing. The progress bar goes to stderr, and only to a terminal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from recordsdesk.commands import DatabaseOption
+from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.config import resolve_database_url
+from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.imports.common import ImportFailed, ImportReport
+from recordsdesk.services.imports.common import Progress as ProgressCallback
+from recordsdesk.services.imports.runner import KINDS, run_import
+
+EXIT_REFUSED = 1
+HELP = {
+    "students": "new and changed students from a CSV keyed by student_number",
+    "history": "legacy academic history: one CSV row per course taken",
+    "oneroster": "a OneRoster 1.1 CSV set (the folder holding manifest.csv)",
+}
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
+) -> None:
+    parser = commands.add_parser("import", help="import students, history or a OneRoster set")
+    kinds = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
+    for kind, (_importer, what) in KINDS.items():
+        sub = kinds.add_parser(kind, help=HELP[kind])
+        sub.add_argument("path", type=Path, metavar="FOLDER" if what == "folder" else "FILE.csv")
+        sub.add_argument(
+            "--dry-run", action="store_true", help="show what would change; write nothing"
+        )
+        database_option(sub)
+        add_user_option(sub)
+        sub.set_defaults(handler=_import, kind=kind)
+
+
+@contextmanager
+def progress_bar(enabled: bool) -> Iterator[ProgressCallback]:
+    """A rich progress bar on stderr fed by the import's callback (a no-op when not a TTY)."""
+    if not enabled:
+        yield lambda _stage, _done, _total: None
+        return
+    columns = (
+        TextColumn("{task.description:<24}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("starting", total=1)
+
+        def update(stage: str, done: int, total: int) -> None:
+            bar.update(task, description=stage, completed=done, total=max(total, 1))
+
+        yield update
+
+
+def print_report(report: ImportReport) -> None:
+    for change in report.changes:
+        print(f"  {change}")
+    hidden = report.total_changes - len(report.changes)
+    if hidden > 0:
+        print(f"  ... and {hidden} more changes")
+    for warning in report.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(report.summary())
+
+
+def _import(args: argparse.Namespace) -> int:
+    engine = open_database(resolve_database_url(getattr(args, "database", None)))
+    try:
+        with session_scope(engine) as session:
+            actor = cli_actor(session, args)
+        with progress_bar(sys.stderr.isatty()) as progress:
+            try:
+                report = run_import(
+                    engine,
+                    actor=actor,
+                    kind=args.kind,
+                    path=args.path,
+                    dry_run=args.dry_run,
+                    progress=progress,
+                )
+            except ImportFailed as failed:
+                for problem in failed.problems:
+                    print(f"ERROR {problem}", file=sys.stderr)
+                print(f"Nothing was imported: {len(failed.problems)} problems.", file=sys.stderr)
+                return EXIT_REFUSED
+    finally:
+        engine.dispose()
+    print_report(report)
+    if args.dry_run:
+        print("Dry run: nothing was changed.")
+    return 0

@@ -1,0 +1,1 @@
+"""Exports of the records in formats other school systems read (OneRoster CSV)."""

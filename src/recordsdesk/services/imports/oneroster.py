@@ -1,0 +1,503 @@
+"""`import oneroster`: a OneRoster 1.1 (or 1.2) CSV set into programs, terms, courses, sections,
+students and enrollments, keyed by sourcedId in `external_key` so a second import updates.
+
+How OneRoster maps here (README, "Imports and exports", says the same for users):
+- orgs -> programs (code: `identifier`, else the sourcedId); districts and state or national
+  bodies are not programs and are skipped.
+- academicSessions of type term, semester or schoolYear -> terms (code: the sourcedId); a
+  gradingPeriod is part of a term, not one, and becomes a term only when a class names it.
+- courses -> courses (code: `courseCode`, else the sourcedId; 1 credit, the default scale:
+  OneRoster carries neither); a course named by a class but absent is made from the class.
+- classes -> sections (code: `classCode` without spaces when it fits, in the first term listed);
+  the class's teachers (enrollment role teacher) become the section's instructor.
+- users who are students (role student in users.csv or roles.csv, or a student enrollment) ->
+  students (number: `identifier`, else the sourcedId); a parent, guardian or relative linked by
+  `agentSourcedIds` becomes the student's guardian; demographics give the birth date.
+- enrollments with role student -> registered enrollments.
+- status tobedeleted: nothing is created for the row; an enrollment already imported is dropped
+  (unless it has a posted grade). Students, terms, courses and sections are never deleted.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from recordsdesk.models import (
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    GradeStatus,
+    Institution,
+    Program,
+    Section,
+    Student,
+    StudentStatus,
+    Term,
+    TermStatus,
+    utcnow,
+)
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.imports.audit_batch import AuditBatch
+from recordsdesk.services.imports.common import ImportReport, Problems, Progress, no_progress
+from recordsdesk.services.imports.keys import KeyedWriter, fit
+from recordsdesk.services.imports.oneroster_read import (
+    SYSTEM,
+    Record,
+    RosterSet,
+    parse_date,
+    read_set,
+)
+from recordsdesk.services.permissions import Action, authorize
+
+TERM_TYPES = ("term", "semester", "schoolyear")
+NOT_PROGRAMS = ("district", "state", "national", "local")
+GUARDIAN_ROLES = ("parent", "guardian", "relative")
+STUDENT_ROLE = "student"
+TEACHER_ROLE = "teacher"
+DEFAULT_CREDITS = Decimal("1")
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
+
+
+def full_name(record: Record) -> str:
+    return " ".join(p for p in (record.get("givenName"), record.get("familyName")) if p)
+
+
+def import_oneroster(
+    session: Session,
+    *,
+    actor: Actor,
+    path: Path,
+    report: ImportReport | None = None,
+    progress: Progress = no_progress,
+) -> ImportReport:
+    """Import the OneRoster set in the folder `path` into the caller's transaction.
+
+    Raises ImportFailed naming file, line and column for each broken row (a missing required
+    column, a bad date, a dangling reference, a duplicate sourcedId) before writing anything.
+    """
+    authorize(actor, Action.IMPORT_RUN)
+    report = report or ImportReport("oneroster", path.name)
+    problems = Problems(path.name)
+    roster = read_set(path, problems)
+    plan = _Plan(roster, problems)
+    problems.raise_if_any()
+    report.warnings.extend(roster.warnings + plan.warnings)
+    writer = _Writer(session, actor, report, plan)
+    writer.write(progress)
+    report.rows += sum(len(rows) for rows in roster.records.values())
+    return report
+
+
+class _Plan:
+    """What the set says, resolved across files: who is a student, which sessions are terms,
+    each class's course, term and teachers. Dangling references are problems."""
+
+    def __init__(self, roster: RosterSet, problems: Problems) -> None:
+        self.roster, self.problems = roster, problems
+        self.warnings: list[str] = []
+        self.orgs = {r.source_id: r for r in roster.rows("orgs")}
+        self.sessions = {r.source_id: r for r in roster.rows("academicSessions")}
+        self.courses = {r.source_id: r for r in roster.rows("courses")}
+        self.users = {r.source_id: r for r in roster.rows("users")}
+        self.birth: dict[str, date | None] = {
+            r.source_id: parse_date(r, "birthDate", problems) for r in roster.rows("demographics")
+        }
+        self.roles: dict[str, set[str]] = {}
+        for user in self.users.values():
+            if user.get("role"):
+                self.roles.setdefault(user.source_id, set()).add(user.get("role").lower())
+        for role in roster.rows("roles"):
+            if not role.deleted:
+                self.roles.setdefault(role.get("userSourcedId"), set()).add(
+                    role.get("role").lower()
+                )
+        self.session_dates = {sid: self._dates(r) for sid, r in self.sessions.items()}
+        self.classes = [c for c in roster.rows("classes") if not c.deleted]
+        self.deleted_classes = {c.source_id for c in roster.rows("classes") if c.deleted}
+        self.class_ids = {c.source_id for c in self.classes}
+        self.teachers: dict[str, list[str]] = {}
+        self.student_enrollments: list[Record] = []
+        self._enrollments()
+        self.term_of: dict[str, str] = {c.source_id: self._class_term(c) for c in self.classes}
+        self.students = {
+            sid
+            for sid, user in self.users.items()
+            if not user.deleted and STUDENT_ROLE in self.roles.get(sid, set())
+        } | {e.get("userSourcedId") for e in self.student_enrollments if not e.deleted}
+
+    def _dates(self, record: Record) -> tuple[date | None, date | None]:
+        start = parse_date(record, "startDate", self.problems)
+        end = parse_date(record, "endDate", self.problems)
+        if start is None or end is None:
+            self.problems.add(
+                record.line, "a session needs a start and an end date.", "startDate", record.file
+            )
+        elif end < start:
+            self.problems.add(
+                record.line, f"ends ({end}) before it starts ({start}).", "endDate", record.file
+            )
+        return start, end
+
+    def _enrollments(self) -> None:
+        users_known = self.roster.present("users")
+        for enrollment in self.roster.rows("enrollments"):
+            class_id, user_id = enrollment.get("classSourcedId"), enrollment.get("userSourcedId")
+            if class_id in self.deleted_classes:
+                self.warnings.append(
+                    f"{enrollment.file}:{enrollment.line}: class {class_id} is "
+                    "to be deleted; its enrollment was not imported."
+                )
+                continue
+            if class_id not in self.class_ids and self.roster.present("classes"):
+                self.problems.add(
+                    enrollment.line,
+                    f"no class {class_id!r} in classes.csv.",
+                    "classSourcedId",
+                    enrollment.file,
+                )
+                continue
+            if users_known and user_id not in self.users:
+                self.problems.add(
+                    enrollment.line,
+                    f"no user {user_id!r} in users.csv.",
+                    "userSourcedId",
+                    enrollment.file,
+                )
+                continue
+            role = enrollment.get("role").lower()
+            if role == STUDENT_ROLE:
+                self.student_enrollments.append(enrollment)
+            elif role == TEACHER_ROLE and not enrollment.deleted and user_id in self.users:
+                names = self.teachers.setdefault(class_id, [])
+                name = full_name(self.users[user_id])
+                if name and name not in names:
+                    primary = enrollment.get("primary").lower() == "true"
+                    names.insert(0, name) if primary else names.append(name)
+
+    def _class_term(self, record: Record) -> str:
+        """The session a class's section goes in: the first listed that is a term (a grading
+        period counts as a term only here, when a class needs it)."""
+        listed = record.many("termSourcedIds")
+        known = [sid for sid in listed if sid in self.sessions and not self.sessions[sid].deleted]
+        if not known:
+            self.problems.add(
+                record.line,
+                f"none of its sessions {listed} is in academicSessions.csv.",
+                "termSourcedIds",
+                record.file,
+            )
+            return ""
+        if len(listed) > 1:
+            self.warnings.append(
+                f"{record.file}:{record.line}: class {record.source_id} spans "
+                f"{len(listed)} sessions; its section is in {known[0]}."
+            )
+        return known[0]
+
+    def is_term(self, source_id: str) -> bool:
+        session = self.sessions[source_id]
+        if session.deleted:
+            return False
+        return session.get("type").lower() in TERM_TYPES or source_id in self.term_of.values()
+
+
+class _Writer:
+    def __init__(self, session: Session, actor: Actor, report: ImportReport, plan: _Plan) -> None:
+        self.session, self.actor, self.report, self.plan = session, actor, report, plan
+        self.batch = AuditBatch(session, actor, reason=f"oneroster import {report.source}")
+        self.keys = KeyedWriter(session, self.batch, report, SYSTEM)
+        institution = session.exec(select(Institution).order_by(col(Institution.id))).first()
+        assert institution is not None and institution.default_grading_scale_id is not None
+        self.level = _LEVEL.get(institution.level, "undergraduate")
+        self.program_level = self.level
+        self.scale_id = institution.default_grading_scale_id
+        self.programs: dict[str, int] = {}
+        self.terms: dict[str, int] = {}
+        self.courses: dict[str, int] = {}
+        self.sections: dict[str, int] = {}
+        self.students: dict[str, int] = {}
+
+    def write(self, progress: Progress) -> None:
+        steps = (
+            ("programs", self._programs),
+            ("terms", self._terms),
+            ("courses", self._courses),
+            ("sections", self._sections),
+            ("students", self._students),
+            ("enrollments", self._enrollments),
+        )
+        for index, (stage, step) in enumerate(steps):
+            progress(stage, index, len(steps))
+            step()
+        self.batch.flush()
+        progress("done", len(steps), len(steps))
+
+    def _programs(self) -> None:
+        for org in self.plan.orgs.values():
+            if org.deleted or org.get("type").lower() in NOT_PROGRAMS:
+                continue
+            code = fit(org.get("identifier") or org.source_id, 20)
+            row = self.keys.upsert(
+                Program,
+                org.source_id,
+                {"name": org.get("name") or code},
+                natural=(select(Program).where(Program.code == code)),
+                create_only={"code": code, "level": self.program_level},
+                label=code,
+            )
+            assert row.id is not None
+            self.programs[org.source_id] = row.id
+
+    def _terms(self) -> None:
+        today = date.today()
+        for sid, record in self.plan.sessions.items():
+            if not self.plan.is_term(sid):
+                continue
+            start, end = self.plan.session_dates[sid]
+            assert start is not None and end is not None
+            code = fit(sid, 20)
+            status = (
+                TermStatus.CLOSED
+                if end < today
+                else TermStatus.IN_PROGRESS
+                if start <= today
+                else TermStatus.PLANNED
+            ).value
+            row = self.keys.upsert(
+                Term,
+                sid,
+                {"name": record.get("title") or code, "start_date": start, "end_date": end},
+                natural=(select(Term).where(Term.code == code)),
+                create_only={"code": code, "status": status},
+                label=code,
+            )
+            assert row.id is not None
+            self.terms[sid] = row.id
+
+    def _course(self, source_id: str, title: str, course_code: str) -> None:
+        code = fit(course_code or source_id, 20)
+        row = self.keys.upsert(
+            Course,
+            source_id,
+            {"title": title or code},
+            natural=select(Course).where(Course.code == code),
+            create_only={
+                "code": code,
+                "credits": DEFAULT_CREDITS,
+                "level": self.level,
+                "grading_scale_id": self.scale_id,
+            },
+            label=code,
+        )
+        assert row.id is not None
+        self.courses[source_id] = row.id
+
+    def _courses(self) -> None:
+        for record in self.plan.courses.values():
+            if not record.deleted:
+                self._course(record.source_id, record.get("title"), record.get("courseCode"))
+        for record in self.plan.classes:
+            course_id = record.get("courseSourcedId")
+            if course_id in self.courses:
+                continue
+            known = self.keys.local_id("course", course_id)
+            if known is not None:  # imported before (a delta set without courses.csv)
+                self.courses[course_id] = known
+                self.report.note("course", "unchanged")
+                continue
+            self.report.warnings.append(
+                f"{record.file}:{record.line}: course {course_id} is "
+                "not in the set; made from the class."
+            )
+            self._course(course_id, record.get("title"), "")
+
+    def _sections(self) -> None:
+        used: set[tuple[int, int, str]] = set()
+        for record in self.plan.classes:
+            term_id = self.terms.get(self.plan.term_of[record.source_id])
+            course_id = self.courses.get(record.get("courseSourcedId"))
+            assert term_id is not None and course_id is not None
+            code = record.get("classCode").replace(" ", "")
+            if not code or len(code) > 10 or (term_id, course_id, code) in used:
+                code = fit(record.source_id, 10)
+            used.add((term_id, course_id, code))
+            teachers = ", ".join(self.plan.teachers.get(record.source_id, []))
+            row = self.keys.upsert(
+                Section,
+                record.source_id,
+                {"instructor": teachers, "room": record.get("location")},
+                natural=(
+                    select(Section).where(
+                        Section.term_id == term_id,
+                        Section.course_id == course_id,
+                        Section.section_code == code,
+                    )
+                ),
+                create_only={"term_id": term_id, "course_id": course_id, "section_code": code},
+                label=f"{record.get('title')} ({code})",
+            )
+            assert row.id is not None
+            self.sections[record.source_id] = row.id
+
+    def _guardian(self, student: Record) -> Record | None:
+        plan = self.plan
+
+        def is_guardian(sid: str) -> bool:
+            return bool(plan.roles.get(sid, set()) & set(GUARDIAN_ROLES))
+
+        for agent in student.many("agentSourcedIds"):
+            if agent in plan.users and is_guardian(agent) and not plan.users[agent].deleted:
+                return plan.users[agent]
+        for sid, user in plan.users.items():
+            if (
+                is_guardian(sid)
+                and not user.deleted
+                and student.source_id in user.many("agentSourcedIds")
+            ):
+                return user
+        return None
+
+    def _student_values(self, user: Record) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "legal_first_name": user.get("givenName"),
+            "legal_middle_name": user.get("middleName"),
+            "legal_last_name": user.get("familyName"),
+            "email": self._email(user, "email"),
+            "phone": user.get("phone"),
+            "grade_level": fit(user.many("grades")[0], 20) if user.many("grades") else "",
+        }
+        preferred = user.get("preferredGivenName") or user.get("prefferedGivenName")
+        if "preferredgivenname" in user.cells or "prefferedgivenname" in user.cells:
+            values["preferred_name"] = preferred
+        orgs = [*user.many("orgSourcedIds"), user.get("primaryOrgSourcedId")]
+        orgs += [
+            r.get("orgSourcedId")
+            for r in self.plan.roster.rows("roles")
+            if r.get("userSourcedId") == user.source_id
+        ]
+        program = next((self.programs[o] for o in orgs if o in self.programs), None)
+        if program is not None or self.plan.roster.present("orgs"):
+            values["program_id"] = program
+        if user.source_id in self.plan.birth:
+            values["birth_date"] = self.plan.birth[user.source_id]
+        guardian = self._guardian(user)
+        if guardian is not None:
+            roles = self.plan.roles.get(guardian.source_id, set()) & set(GUARDIAN_ROLES)
+            values |= {
+                "guardian_name": full_name(guardian),
+                "guardian_relationship": sorted(roles)[0],
+                "guardian_email": self._email(guardian, "email"),
+                "guardian_phone": guardian.get("phone"),
+            }
+        return values
+
+    def _email(self, user: Record, column: str) -> str:
+        email = user.get(column)
+        if email and not _EMAIL.fullmatch(email):
+            self.report.warnings.append(
+                f"{user.file}:{user.line}: {email!r} is not an email address; left empty."
+            )
+            return ""
+        return email
+
+    def _students(self) -> None:
+        for sid in sorted(self.plan.students):
+            user = self.plan.users.get(sid)
+            if user is None:
+                local = self.keys.local_id("student", sid)
+                if local is None:
+                    self.report.warnings.append(
+                        f"student {sid} is not in users.csv and was "
+                        "never imported; their enrollments are skipped."
+                    )
+                else:
+                    self.students[sid] = local
+                continue
+            if not user.get("familyName"):
+                self.plan.problems.add(
+                    user.line, "a student needs a family name.", "familyName", user.file
+                )
+                continue
+            number = fit(user.get("identifier") or sid, 20)
+            now = utcnow()
+            row = self.keys.upsert(
+                Student,
+                sid,
+                self._student_values(user),
+                natural=(select(Student).where(Student.student_number == number)),
+                create_only={
+                    "student_number": number,
+                    "status": StudentStatus.ACTIVE.value,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+                label=f"{number} {full_name(user)}",
+            )
+            assert row.id is not None
+            self.students[sid] = row.id
+        self.plan.problems.raise_if_any()
+
+    def _enrollments(self) -> None:
+        for record in self.plan.student_enrollments:
+            student_id = self.students.get(record.get("userSourcedId"))
+            section_id = self.sections.get(record.get("classSourcedId")) or self.keys.local_id(
+                "section", record.get("classSourcedId")
+            )
+            if student_id is None or section_id is None:
+                self.report.warnings.append(
+                    f"{record.file}:{record.line}: enrollment skipped "
+                    "(its student or class is not imported)."
+                )
+                continue
+            existing = self._one(
+                select(Enrollment).where(
+                    Enrollment.student_id == student_id, Enrollment.section_id == section_id
+                )
+            )
+            if record.deleted:
+                self._drop(record, existing)
+                continue
+            values: dict[str, Any] = {}
+            if existing is not None and existing.status == EnrollmentStatus.DROPPED.value:
+                values = {"status": EnrollmentStatus.REGISTERED.value}
+            now = utcnow()
+            self.keys.upsert(
+                Enrollment,
+                record.source_id,
+                values,
+                natural=existing,
+                create_only={
+                    "student_id": student_id,
+                    "section_id": section_id,
+                    "status": EnrollmentStatus.REGISTERED.value,
+                    "registered_at": now,
+                },
+                label=record.source_id,
+            )
+
+    def _drop(self, record: Record, existing: Enrollment | None) -> None:
+        if existing is None or existing.status == EnrollmentStatus.DROPPED.value:
+            self.report.note("enrollment", "unchanged")
+            return
+        if existing.grade_status == GradeStatus.POSTED.value:
+            self.report.warnings.append(
+                f"{record.file}:{record.line}: enrollment has a posted grade; it was kept."
+            )
+            return
+        self.keys.upsert(
+            Enrollment,
+            record.source_id,
+            {"status": EnrollmentStatus.DROPPED.value, "status_changed_at": utcnow()},
+            natural=existing,
+            label=record.source_id,
+        )
+
+    def _one(self, statement: Any) -> Any:
+        return self.session.exec(statement).first()
