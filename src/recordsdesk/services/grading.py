@@ -15,19 +15,15 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import CursorResult, update
-from sqlalchemy import select as sa_select
+from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from recordsdesk.models import (
-    Course,
     Enrollment,
     EnrollmentStatus,
-    GradeMark,
     GradeStatus,
-    GradingScale,
-    Institution,
     Section,
     utcnow,
 )
@@ -35,6 +31,7 @@ from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import NotFound, RecordsError, StaleRecord, ValidationFailed
 from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.rawsql import Statement
 
 ENTITY = "enrollment"
 NON_GRADE_SCALE = "NON-GRADE"
@@ -142,29 +139,49 @@ def normalize_mark(rules: MarkRules, typed: str) -> str:
     )
 
 
+_SCALE_MARKS = Statement(
+    "SELECT s.id, s.code, m.mark, m.min_percent, m.max_percent "
+    "FROM grade_mark m JOIN grading_scale s ON s.id = m.scale_id "
+    "WHERE s.id = :scale OR s.code = :non_grade ORDER BY m.sort_order, m.id"
+)
+_INCOMPLETE_DAYS = Statement("SELECT incomplete_days FROM institution ORDER BY id LIMIT 1")
+# Rules per (database, scale), kept with the rows they were built from: every call re-reads the
+# scale's rows (one small indexed query) and rebuilds only when they differ, so an edited scale
+# is seen at once while the common case skips building Decimal bands and tuples again.
+_RULES_CACHE: WeakKeyDictionary[Engine, dict[int, tuple[list[Any], MarkRules]]] = (
+    WeakKeyDictionary()
+)
+
+
 def rules_for_scale(session: Session, scale_id: int) -> MarkRules:
     """The rules of one scale plus the roster's non-grade marks."""
-    code = session.exec(select(GradingScale.code).where(GradingScale.id == scale_id)).one()
-    rows = session.exec(
-        select(GradeMark.mark, col(GradeMark.min_percent), col(GradeMark.max_percent))
-        .where(GradeMark.scale_id == scale_id)
-        .order_by(col(GradeMark.sort_order), col(GradeMark.id))
-    ).all()
-    extra = session.exec(
-        select(GradeMark.mark)
-        .join(GradingScale, col(GradingScale.id) == col(GradeMark.scale_id))
-        .where(GradingScale.code == NON_GRADE_SCALE, col(GradeMark.mark).in_(ROSTER_NON_GRADE))
-        .order_by(col(GradeMark.sort_order), col(GradeMark.id))
-    ).all()
+    rows = _SCALE_MARKS.rows(session, {"scale": scale_id, "non_grade": NON_GRADE_SCALE})
+    per_scale = _RULES_CACHE.setdefault(session.connection().engine, {})
+    cached = per_scale.get(scale_id)
+    if cached is not None and cached[0] == rows:
+        return cached[1]
+    own = [r for r in rows if r[0] == scale_id]
+    if not own:
+        raise NotFound(f"There is no grading scale with id {scale_id}.")
+    extra = tuple(r[2] for r in rows if r[1] == NON_GRADE_SCALE and r[2] in ROSTER_NON_GRADE)
     bands = tuple(
-        Band(mark, low, high) for mark, low, high in rows if low is not None and high is not None
+        Band(mark, _decimal(low), _decimal(high))
+        for _, _, mark, low, high in own
+        if low is not None and high is not None
     )
-    return MarkRules(code, tuple(r[0] for r in rows), tuple(extra), bands)
+    rules = MarkRules(own[0][1], tuple(r[2] for r in own), extra, bands)
+    per_scale[scale_id] = (rows, rules)
+    return rules
+
+
+def _decimal(value: Any) -> Decimal:
+    """A NUMERIC column as Decimal (SQLite hands back the float whose repr is the stored value)."""
+    return value if isinstance(value, Decimal) else Decimal(str(value))
 
 
 def incomplete_days(session: Session) -> int:
-    days = session.exec(select(Institution.incomplete_days).order_by(col(Institution.id))).first()
-    return 120 if days is None else days
+    found = _INCOMPLETE_DAYS.first(session)
+    return 120 if found is None or found[0] is None else int(found[0])
 
 
 def default_incomplete_expiry(session: Session, today: date | None = None) -> date:
@@ -193,28 +210,32 @@ class _Target:
     student_number: str
 
 
+_ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
+_TARGET = Statement(
+    "SELECT e.id, e.student_id, e.status, e.mark, e.grade_status, e.incomplete_expires, "
+    "e.version, c.grading_scale_id, st.student_number "
+    "FROM enrollment e JOIN section s ON s.id = e.section_id "
+    "JOIN course c ON c.id = s.course_id JOIN student st ON st.id = e.student_id "
+    "WHERE e.id = :id",
+    results=(None, None, None, None, None, _ENROLLMENT.c.incomplete_expires),
+)
+_SET_MARK = (
+    "UPDATE enrollment SET mark = :mark, grade_status = :grade_status, "
+    "incomplete_expires = :expires, version = :new_version, mark_entered_at = :entered_at, "
+    "mark_entered_by_id = :entered_by{extra} WHERE id = :id AND version = :version"
+)
+_MARK_BINDS = {
+    "expires": _ENROLLMENT.c.incomplete_expires,
+    "entered_at": _ENROLLMENT.c.mark_entered_at,
+}
+_UPDATE_MARK = Statement(_SET_MARK.format(extra=""), binds=_MARK_BINDS)
+_CHANGE_MARK = Statement(_SET_MARK.format(extra=", override_reason = :reason"), binds=_MARK_BINDS)
+
+
 def _target(session: Session, enrollment_id: int) -> _Target:
     """The enrollment's mark state, its scale and student number, in one indexed read of plain
-    columns (no ORM identity map: this is the hot path of keying a roster)."""
-    from recordsdesk.models import Student  # local: keeps the module's import list short
-
-    row = session.execute(
-        sa_select(
-            col(Enrollment.id),
-            col(Enrollment.student_id),
-            col(Enrollment.status),
-            col(Enrollment.mark),
-            col(Enrollment.grade_status),
-            col(Enrollment.incomplete_expires),
-            col(Enrollment.version),
-            col(Course.grading_scale_id),
-            col(Student.student_number),
-        )
-        .join(Section, col(Section.id) == col(Enrollment.section_id))
-        .join(Course, col(Course.id) == col(Section.course_id))
-        .join(Student, col(Student.id) == col(Enrollment.student_id))
-        .where(col(Enrollment.id) == enrollment_id)
-    ).first()
+    columns (no ORM: this is the hot path of keying a roster)."""
+    row = _TARGET.first(session, {"id": enrollment_id})
     if row is None:
         raise NotFound(f"There is no enrollment with id {enrollment_id}.")
     return _Target(_EnrollmentState(*row[:7]), row[7], row[8])
@@ -258,22 +279,20 @@ def _write_mark(
     }
     now = utcnow()
     values: dict[str, Any] = {
+        "id": row.id,
+        "version": expected_version,
         "mark": mark,
         "grade_status": status.value,
-        "incomplete_expires": expires,
-        "version": expected_version + 1,
-        "mark_entered_at": now if mark is not None else None,
-        "mark_entered_by_id": actor.id if mark is not None else None,
+        "expires": expires,
+        "new_version": expected_version + 1,
+        "entered_at": now if mark is not None else None,
+        "entered_by": actor.id if mark is not None else None,
     }
+    statement = _UPDATE_MARK
     if action is Action.GRADE_CHANGE:
-        values["override_reason"] = reason
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(Enrollment)
-        .where(col(Enrollment.id) == row.id, col(Enrollment.version) == expected_version)
-        .values(**values)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:  # another desk committed between our read and this write
+        values["reason"] = reason
+        statement = _CHANGE_MARK
+    if statement.execute(session, values) != 1:  # another desk committed since our read
         current = _target(session, row.id).enrollment
         raise MarkConflict(label, current.mark, current.version)
     after = {
@@ -286,7 +305,7 @@ def _write_mark(
         {k: audit._plain(v) for k, v in before.items()},
         {k: audit._plain(v) for k, v in after.items()},
     )
-    audit.record(
+    audit.append(
         session,
         actor,
         action=action.value,

@@ -8,12 +8,13 @@ value, so the figures cannot differ between what the desk shows and what prints.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
+from weakref import WeakKeyDictionary
 
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from recordsdesk.models import (
@@ -27,6 +28,7 @@ from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import NotFound
 from recordsdesk.services.gpa import Totals
 from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.rawsql import Statement
 
 NON_GRADE_SCALE = "NON-GRADE"
 DEANS_LIST = "Dean's list"
@@ -178,27 +180,40 @@ TRANSFER_SQL = (
 )
 
 
+_POSTED = GradeStatus.POSTED.value
+_REGISTERED = EnrollmentStatus.REGISTERED.value
 RulesByMark = tuple[dict[tuple[int, str], gpa.MarkRule], dict[int, str]]
 
 
+_STATEMENTS: dict[str, Statement] = {}
+
+
 def _rows(session: Session, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
-    """Run plain SQL on the session's own connection (and transaction) through the driver:
-    SQLite's driver takes `:name` parameters, psycopg `%(name)s`."""
-    connection = session.connection()
-    if connection.dialect.name == "postgresql":
-        sql = re.sub(r":(\w+)", r"%(\1)s", sql)
-    cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(sql, params or {})
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
+    """Run plain SQL on the session's own connection (and transaction) through the driver,
+    each statement's driver text prepared once per database kind."""
+    statement = _STATEMENTS.get(sql)
+    if statement is None:
+        statement = _STATEMENTS[sql] = Statement(sql)
+    return statement.rows(session, params)
+
+
+# NUMERIC values repeat (a record has a handful of distinct credits and weights): convert each
+# once. Keyed with the type, since 3 and 3.0 are equal keys but print differently as Decimals.
+_DECIMALS: dict[tuple[type, Any], Decimal] = {}
 
 
 def _decimal(value: Any) -> Decimal:
     """A NUMERIC column as Decimal: PostgreSQL returns Decimal, SQLite a float or int whose
     shortest repr is the stored two-decimal value."""
-    return value if isinstance(value, Decimal) else Decimal(str(value))
+    if isinstance(value, Decimal):
+        return value
+    key = (value.__class__, value)
+    found = _DECIMALS.get(key)
+    if found is None:
+        found = Decimal(str(value))
+        if len(_DECIMALS) < 10_000:
+            _DECIMALS[key] = found
+    return found
 
 
 def _decimal_or_none(value: Any) -> Decimal | None:
@@ -229,12 +244,12 @@ def _standing(policy: Policy, term_gpa: Decimal | None, cumulative: Decimal | No
 
 # Grading scales are reference data (seeded, never edited by a service): the rules are read once
 # per database and re-read when the marks' fingerprint (count, highest id) changes.
-_RULES_CACHE: dict[str, tuple[tuple[Any, ...], RulesByMark]] = {}
+_RULES_CACHE: WeakKeyDictionary[Engine, tuple[tuple[Any, ...], RulesByMark]] = WeakKeyDictionary()
 MARKS_FINGERPRINT_SQL = "SELECT count(*), max(id) FROM grade_mark"
 
 
 def _cached_rules(session: Session) -> RulesByMark:
-    key = str(session.connection().engine.url)
+    key = session.connection().engine
     fingerprint = tuple(_rows(session, MARKS_FINGERPRINT_SQL)[0])
     cached = _RULES_CACHE.get(key)
     if cached is None or cached[0] != fingerprint:
@@ -325,8 +340,8 @@ def build_transcript(
     ) in enrollments:
         term_id, term_code, term_name, _start = t
         credits_value = _decimal(raw_credits)
-        if grade_status != GradeStatus.POSTED.value or mark is None:
-            if e_status == EnrollmentStatus.REGISTERED.value:
+        if grade_status != _POSTED or mark is None:
+            if e_status == _REGISTERED:
                 in_progress.append(InProgressLine(term_code, code, title, credits_value))
             continue
         term_order.setdefault(term_id, len(term_order))
