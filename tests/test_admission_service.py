@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from recordsdesk.cli import main
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import AuditEvent, Student
 from recordsdesk.services.actor import Actor, actor_for
@@ -325,3 +326,30 @@ def test_first_registration_makes_an_admitted_student_active(engine: Engine, cle
     with session_scope(engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "activate")).one()
     assert event.reason == "first registration" and '"status": "active"' in (event.after or "")
+
+
+def test_checklist_command_line(
+    database_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with session_scope(engine) as session:
+        make_program(session, code="MED")
+        make_staff(session, username="desk.registrar", role="registrar")
+    db = ["--database", database_url]
+    assert main(["admission", "checklist", "add", "Portfolio", "--optional", *db]) == 0
+    assert main(["admission", "checklist", "add", "Police check", "--program", "MED", *db]) == 0
+    assert main(["admission", "checklist", "remove", "Language proficiency", *db]) == 0
+    capsys.readouterr()
+    assert main(["admission", "checklist", "show", "--program", "MED", *db]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert [line.split("  ")[0] for line in shown] == [
+        "Identity document",
+        "Prior transcript",
+        "Immunisation record",
+        "Proof of residence",
+        "Portfolio",
+        "Police check",
+    ]
+    assert shown[-1].endswith("required  program MED")
+    user = ["--user", "desk.registrar"]
+    assert main(["admission", "checklist", "add", "X", *user, *db]) != 0  # admins only
+    assert "needs the admin role" in capsys.readouterr().err
