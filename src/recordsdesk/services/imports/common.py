@@ -156,6 +156,7 @@ def decode(data: bytes, file: str, problems: Problems) -> str:
                 number,
                 f"not UTF-8 text (byte 0x{byte:02X} at character {exc.start + 1}); "
                 "save the file as UTF-8 (CSV UTF-8 in a spreadsheet).",
+                file=file,
             )
     return data.decode("utf-8-sig", errors="replace")
 
@@ -185,23 +186,25 @@ def read_csv(
     try:
         _line, header_cells = next(records)
     except StopIteration:
-        problems.add(1, "the file is empty; it needs a header row.")
+        problems.add(1, "the file is empty; it needs a header row.", file=file)
         return CsvTable(file, (), ())
     except csv.Error as exc:
-        problems.add(1, f"not readable as CSV: {exc}.")
+        problems.add(1, f"not readable as CSV: {exc}.", file=file)
         return CsvTable(file, (), ())
     header = tuple(h.strip().lstrip("\ufeff").lower() for h in header_cells)
     for name in required:
         if name not in header:
-            problems.add(1, f"the header has no {name!r} column (it is required).", name)
+            problems.add(1, f"the header has no {name!r} column (it is required).", name, file=file)
     if known is not None:
         for name in header:
             if name and name not in known:
-                problems.add(1, f"unknown column {name!r}; known columns: {', '.join(known)}.")
+                problems.add(
+                    1, f"unknown column {name!r}; known columns: {', '.join(known)}.", file=file
+                )
     seen: set[str] = set()
     for name in header:
         if name and name in seen:
-            problems.add(1, f"the column {name!r} appears twice in the header.", name)
+            problems.add(1, f"the column {name!r} appears twice in the header.", name, file=file)
         seen.add(name)
     rows: list[CsvRow] = []
     try:
@@ -211,12 +214,14 @@ def read_csv(
             extra = cells[len(header) :]
             if any(c.strip() for c in extra):
                 problems.add(
-                    line, f"{len(cells)} cells but the header names only {len(header)} columns."
+                    line,
+                    f"{len(cells)} cells but the header names only {len(header)} columns.",
+                    file=file,
                 )
                 continue
             rows.append(CsvRow(line, {h: c for h, c in zip(header, cells, strict=False) if h}))
     except csv.Error as exc:
-        problems.add(0, f"not readable as CSV: {exc}.")
+        problems.add(0, f"not readable as CSV: {exc}.", file=file)
     return CsvTable(file, header, tuple(rows))
 
 

@@ -208,7 +208,6 @@ def import_history(
     report = report or ImportReport("history", path.name)
     problems = Problems(path.name)
     rows = _parse(path, problems, progress)
-    problems.raise_if_any()
     writer = _HistoryWriter(session, actor, report, problems)
     writer.check_marks(rows)
     problems.raise_if_any()

@@ -135,11 +135,13 @@ class _Plan:
     def _dates(self, record: Record) -> tuple[date | None, date | None]:
         start = parse_date(record, "startDate", self.problems)
         end = parse_date(record, "endDate", self.problems)
-        if start is None or end is None:
+        if (start is None and not record.get("startDate")) or (
+            end is None and not record.get("endDate")
+        ):
             self.problems.add(
                 record.line, "a session needs a start and an end date.", "startDate", record.file
             )
-        elif end < start:
+        elif start is not None and end is not None and end < start:
             self.problems.add(
                 record.line, f"ends ({end}) before it starts ({start}).", "endDate", record.file
             )

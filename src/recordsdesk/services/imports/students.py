@@ -65,7 +65,9 @@ COLUMNS: dict[str, str] = {
     "departure_reason": "departure_reason",
     "confidential": "confidential",
 }
-REQUIRED = ("student_number", "last_name")
+#: Only the key is required: a file of changes may carry just the columns it changes (a new
+#: student still needs a last name, checked per row).
+REQUIRED = ("student_number",)
 _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0", ""}
 _LOOKUP_CHUNK = 1_000

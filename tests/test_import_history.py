@@ -1,0 +1,112 @@
+"""`import history`: legacy rows become closed terms, courses, HIST sections and posted marks."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func
+from sqlmodel import col, select
+
+from recordsdesk.db import session_scope
+from recordsdesk.models import AuditEvent, Course, Enrollment, Section, Student, Term
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.audit_verify import verify_chain
+from recordsdesk.services.imports.common import ImportFailed
+from recordsdesk.services.imports.history import term_dates
+from recordsdesk.services.imports.runner import run_import
+from tests.factories import make_course, make_section, make_student, make_term
+from tests.import_helpers import DATA
+
+
+def _count(engine: Engine, model: type) -> int:
+    with session_scope(engine) as session:
+        return session.exec(select(func.count()).select_from(model)).one()
+
+
+def test_term_codes_order_within_a_year() -> None:
+    starts = [term_dates(f"2024{s}")[1] for s in ("WI", "SP", "SU", "FA")]
+    assert starts == sorted(starts) and term_dates("2024FA")[0] == "Fall 2024"
+    name, start, end = term_dates("2024FA", date(2024, 9, 2))
+    assert start == date(2024, 9, 2) and end > start
+
+
+def test_dry_run_apply_rerun(engine: Engine, system: Actor) -> None:
+    good = DATA / "history_good.csv"
+    dry = run_import(engine, actor=system, kind="history", path=good, dry_run=True)
+    assert {k: v.new for k, v in dry.counts.items()} == {
+        "term": 3,
+        "course": 3,
+        "student": 2,
+        "section": 3,
+        "enrollment": 4,
+    }
+    assert _count(engine, Enrollment) == 0 and _count(engine, AuditEvent) == 0
+
+    run_import(engine, actor=system, kind="history", path=good)
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Student.student_number, Term.code, Course.code, Enrollment)
+            .join(Enrollment, col(Enrollment.student_id) == col(Student.id))
+            .join(Section, col(Section.id) == col(Enrollment.section_id))
+            .join(Term, col(Term.id) == col(Section.term_id))
+            .join(Course, col(Course.id) == col(Section.course_id))
+        ).all()
+        marks = {(n, t, c): (e.mark, e.status, e.grade_status, e.credits) for n, t, c, e in rows}
+        assert marks[("H1001", "2019FA", "HIS101")] == ("A-", "completed", "posted", Decimal("3"))
+        assert marks[("H1001", "2020SP", "ENG101")][:2] == ("W", "withdrawn")
+        assert session.exec(select(Term).where(Term.code == "2020WI")).one().status == "closed"
+        assert session.exec(select(Course).where(Course.code == "ENG101")).one().title == (
+            "Composition, I"
+        )
+        assert verify_chain(session, actor=system).intact
+    assert _count(engine, AuditEvent) == 15
+
+    again = run_import(engine, actor=system, kind="history", path=good)
+    assert again.total_changes == 0 and again.count("enrollment").unchanged == 4
+    assert _count(engine, AuditEvent) == 15
+
+
+def test_existing_enrollment_is_reused_and_its_mark_corrected(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        term = make_term(session, code="2019FA")
+        course = make_course(session, code="HIS101")
+        student = make_student(session, student_number="H1001", legal_last_name="García")
+        section = make_section(session, term_id=term.id, course_id=course.id)
+        session.add(Enrollment(student_id=student.id or 0, section_id=section.id or 0))
+    run_import(engine, actor=system, kind="history", path=DATA / "history_good.csv")
+    with session_scope(engine) as session:
+        mine = session.exec(select(Enrollment).where(Enrollment.student_id == student.id)).all()
+        in_term = [e for e in mine if e.section_id == section.id]
+        assert len(in_term) == 1 and in_term[0].mark == "A-" and in_term[0].version == 2
+
+
+def test_every_fault_is_named(engine: Engine, system: Actor) -> None:
+    with pytest.raises(ImportFailed) as failed:
+        run_import(engine, actor=system, kind="history", path=DATA / "history_faults.csv")
+    found = {(p.line, p.column) for p in failed.value.problems}
+    assert found == {
+        (2, "birth_date"),
+        (3, "term"),
+        (4, "credits"),
+        (5, "mark"),
+        (7, "course_code"),
+        (8, "last_name"),
+        (9, "course_code"),
+        (10, "mark"),
+        (11, "mark"),
+        (12, "term_start"),
+        (13, ""),
+        (14, "term_start"),
+    }
+    unknown = next(p for p in failed.value.problems if p.line == 5)
+    assert "'Q' is not a mark on US-PM" in unknown.message
+    assert _count(engine, Student) == 0 and _count(engine, Term) == 0
+
+    with pytest.raises(ImportFailed) as missing:
+        run_import(engine, actor=system, kind="history", path=DATA / "history_missing_column.csv")
+    assert [(p.line, p.column) for p in missing.value.problems] == [(1, "course_title")]
