@@ -90,6 +90,8 @@ class RegistrationRow:
     start_time: time | None
     end_time: time | None
     room: str
+    #: Set while a freed seat is held for this waitlisted student to accept or decline.
+    seat_offered_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -351,6 +353,7 @@ def _registrations(session: Session, student_id: int) -> tuple[RegistrationRow, 
             start_time=section.start_time,
             end_time=section.end_time,
             room=section.room,
+            seat_offered_at=enrollment.seat_offered_at,
         )
         for enrollment, section, course, term in rows
     )

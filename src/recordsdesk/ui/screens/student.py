@@ -36,6 +36,7 @@ from recordsdesk.services.note import add_note
 from recordsdesk.services.records import StudentRecord, get_student_record
 from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.registration import RegistrationScreen
 from recordsdesk.ui.screens.transcript import TranscriptScreen
 from recordsdesk.ui.widgets.cells import CONFIDENTIAL_STYLE, HOLD_STYLE, cell, meeting, words
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
@@ -120,6 +121,7 @@ class StudentScreen(DeskScreen):
         Binding("ctrl+r", "reload", "Refresh"),
         Binding("t", "transcript", "Transcript"),
         Binding("n", "add_note", "Add note"),
+        Binding("r", "registration", "Register"),
         *(
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
@@ -235,6 +237,15 @@ class StudentScreen(DeskScreen):
         self.app.push_screen(
             TranscriptScreen(self.student_id, title=self._title_hint, confidential=confidential)
         )
+
+    def action_registration(self) -> None:
+        """Register the student for a term; the record is read again on the way back."""
+        name = self.record.profile.legal_name if self.record else self._title_hint
+
+        def back(_: None) -> None:
+            self._load()
+
+        self.app.push_screen(RegistrationScreen(self.student_id, title=name), back)
 
     def action_show_tab(self, pane: str) -> None:
         self.query_one("#record-tabs", TabbedContent).active = pane
@@ -407,7 +418,9 @@ def _registration_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
             cell(r.section_code),
             cell(r.credits),
             Text(
-                f"waitlisted #{r.waitlist_position}"
+                f"waitlisted #{r.waitlist_position}, seat offered"
+                if r.seat_offered_at is not None
+                else f"waitlisted #{r.waitlist_position}"
                 if r.waitlist_position is not None and r.status == "waitlisted"
                 else r.status
             ),
