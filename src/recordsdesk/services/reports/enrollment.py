@@ -1,0 +1,137 @@
+"""Enrollment by term, program and level: headcount, seats and credits, with a total per term.
+
+Counts come from one grouped query. A student counts in a term when they hold a registered or
+completed enrollment there (withdrawals are shown beside, waitlists and drops not at all); the
+program and level are the student's current ones.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.reports.table import (
+    Chart,
+    ReportTable,
+    Value,
+    decimal,
+    resolve_program,
+    resolve_term,
+    rows,
+)
+
+TITLE = "Enrollment by term, program and level"
+COLUMNS = (
+    "Term",
+    "Level",
+    "Program",
+    "Program name",
+    "Students",
+    "Enrollments",
+    "Credits",
+    "Withdrawn",
+)
+LEVEL_ORDER = {"elementary": 0, "secondary": 1, "undergraduate": 2, "graduate": 3, "": 4}
+NO_PROGRAM = "(no program)"
+ALL_PROGRAMS = "All programs"
+
+_COUNTED = "e.status IN ('registered', 'completed')"
+_QUERY = (
+    "SELECT t.code, t.start_date, COALESCE(p.level, ''), COALESCE(p.code, ''), "
+    "COALESCE(p.name, ''), "
+    f"COUNT(DISTINCT CASE WHEN {_COUNTED} THEN e.student_id END), "
+    f"COUNT(CASE WHEN {_COUNTED} THEN 1 END), "
+    f"SUM(CASE WHEN {_COUNTED} THEN COALESCE(e.credits, c.credits) ELSE 0 END), "
+    "COUNT(CASE WHEN e.status = 'withdrawn' THEN 1 END) "
+    "FROM enrollment e JOIN section sec ON sec.id = e.section_id "
+    "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
+    "JOIN student s ON s.id = e.student_id LEFT JOIN program p ON p.id = s.program_id "
+    "WHERE e.status IN ('registered', 'completed', 'withdrawn') {where}"
+    "GROUP BY t.code, t.start_date, p.level, p.code, p.name"
+)
+_HEADCOUNT = (
+    "SELECT t.code, COUNT(DISTINCT e.student_id) FROM enrollment e "
+    "JOIN section sec ON sec.id = e.section_id JOIN term t ON t.id = sec.term_id "
+    "JOIN student s ON s.id = e.student_id "
+    f"WHERE {_COUNTED} {{where}}GROUP BY t.code"
+)
+
+
+def enrollment(
+    session: Session,
+    *,
+    actor: Actor,
+    term_code: str | None = None,
+    program_code: str | None = None,
+) -> ReportTable:
+    """One row per term, level and program (every term without --term), then a total row per
+    term; a chart of students per program (one term) or per term. Raises ValidationFailed for
+    an unknown term or program."""
+    authorize(actor, Action.REPORT_RUN)
+    term = resolve_term(session, term_code) if term_code else None
+    program = resolve_program(session, program_code) if program_code else None
+    where, params = "", {}
+    if term is not None:
+        where += "AND t.id = :tid "
+        params["tid"] = term.id
+    if program is not None:
+        where += "AND s.program_id = :pid "
+        params["pid"] = program.id
+    found = rows(session, _QUERY.format(where=where), params)
+    headcount = dict(rows(session, _HEADCOUNT.format(where=where), params))
+    found.sort(key=lambda r: (str(r[1]), r[0], LEVEL_ORDER.get(r[2], 5), r[3]))
+    table: list[tuple[Value, ...]] = []
+    for index, row in enumerate(found):
+        code, _start, level, pcode, pname, students, seats, seat_credits, withdrawn = row
+        table.append(
+            (
+                code,
+                level,
+                pcode or NO_PROGRAM,
+                pname,
+                int(students),
+                int(seats),
+                decimal(seat_credits).quantize(Decimal("0.01")),
+                int(withdrawn),
+            )
+        )
+        if index + 1 == len(found) or found[index + 1][0] != code:
+            term_rows = [r for r in found if r[0] == code]
+            table.append(
+                (
+                    code,
+                    "",
+                    ALL_PROGRAMS,
+                    "Total",
+                    int(headcount.get(code, 0)),
+                    sum(int(r[6]) for r in term_rows),
+                    sum((decimal(r[7]) for r in term_rows), Decimal(0)).quantize(Decimal("0.01")),
+                    sum(int(r[8]) for r in term_rows),
+                )
+            )
+    if term is not None:
+        bars = tuple((r[3] or NO_PROGRAM, int(r[5])) for r in found if int(r[5]))
+        chart = Chart(f"Students by program, {term.code}", bars)
+    else:
+        terms = dict.fromkeys(r[0] for r in found)
+        chart = Chart("Students by term", tuple((c, int(headcount.get(c, 0))) for c in terms))
+    scope = term.code if term else "every term"
+    where_text = f", {program.code} only" if program else ""
+    return ReportTable(
+        name="enrollment",
+        title=TITLE,
+        subtitle=f"{scope}{where_text}",
+        columns=COLUMNS,
+        rows=tuple(table),
+        footnotes=(
+            "Students: distinct students with a registered or completed enrollment in the term "
+            "(a student counts once in the Total row, whatever their program). Enrollments and "
+            "credits: those seats. Withdrawn: seats withdrawn after the drop deadline (W). "
+            "Waitlisted and dropped seats are not counted.",
+            "Program and level are the student's current program.",
+        ),
+        chart=chart,
+    )

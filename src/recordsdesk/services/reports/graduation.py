@@ -1,0 +1,263 @@
+"""Graduation candidates: a degree audit of every current student near the end of a program.
+
+A candidate is an active or on-leave student whose earned credits, with the credits they are
+registered in now, reach their program's `required_credits`. Each is audited on the program's
+three rules: the credit total (earned credit from `gpa.outcomes`, so repeats earn once, plus
+transfer credit), every ProgramRequirement course passed at or above its `min_mark` (or
+accepted as transfer credit), and the cumulative GPA at least `Program.min_gpa`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BindParameter, bindparam, text
+from sqlmodel import Session
+
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
+from recordsdesk.services.reports.standing import student_figures
+from recordsdesk.services.reports.table import (
+    Chart,
+    ReportTable,
+    Value,
+    confidential_note,
+    decimal,
+    gpa_policy,
+    resolve_program,
+    rows,
+)
+
+TITLE = "Graduation candidates (degree audit)"
+COLUMNS = (
+    "Student no.",
+    "Name",
+    "Program",
+    "Earned",
+    "In progress",
+    "Required",
+    "Credits",
+    "GPA",
+    "Min GPA",
+    "GPA check",
+    "Courses missing",
+    "Courses in progress",
+    "Result",
+    CONFIDENTIAL_COLUMN,
+)
+ELIGIBLE = "Meets every requirement"
+PENDING = "Meets every requirement once in-progress courses pass"
+_CHUNK = 2000
+_CURRENT = (
+    "SELECT s.id FROM student s JOIN program p ON p.id = s.program_id "
+    "WHERE s.status IN ('active', 'on_leave') AND p.required_credits > 0 "
+    "AND p.level <> 'elementary'"
+)
+_EXPAND: BindParameter[Any] = bindparam("ids", expanding=True)
+
+
+def _chunked(session: Session, sql: str, ids: list[int]) -> list[Any]:
+    statement = text(sql).bindparams(_EXPAND)
+    found: list[Any] = []
+    for start in range(0, len(ids), _CHUNK):
+        found.extend(session.execute(statement, {"ids": ids[start : start + _CHUNK]}).all())
+    return found
+
+
+def _sums(session: Session, sql: str, ids: list[int]) -> dict[int, Decimal]:
+    return {int(sid): decimal(value) for sid, value in _chunked(session, sql, ids)}
+
+
+def _fmt(value: Decimal) -> Decimal:
+    return value.quantize(Decimal("0.01"))
+
+
+def _join(codes: Iterable[str]) -> str:
+    return ", ".join(sorted(codes))
+
+
+def graduation_candidates(
+    session: Session,
+    *,
+    actor: Actor,
+    program_code: str | None = None,
+    directory_only: bool = False,
+) -> ReportTable:
+    """The audit of each candidate: what is met and what is missing, eligible students first.
+    Raises ValidationFailed for an unknown program."""
+    authorize(actor, Action.REPORT_RUN)
+    policy = gpa_policy(session)
+    program = resolve_program(session, program_code) if program_code else None
+    scope, params = student_scope(session, _CURRENT, program=program, directory_only=directory_only)
+    figures = student_figures(
+        session, scope=scope, params=params, repeat_policy=policy.repeat_policy
+    )
+    everyone = [int(r[0]) for r in rows(session, scope, params)]
+    transfer = _sums(
+        session,
+        "SELECT student_id, SUM(credits) FROM transfer_credit WHERE student_id IN :ids "
+        "GROUP BY student_id",
+        everyone,
+    )
+    in_progress = _sums(
+        session,
+        "SELECT e.student_id, SUM(COALESCE(e.credits, c.credits)) FROM enrollment e "
+        "JOIN section sec ON sec.id = e.section_id JOIN course c ON c.id = sec.course_id "
+        "WHERE e.status = 'registered' AND e.grade_status <> 'posted' "
+        "AND e.student_id IN :ids GROUP BY e.student_id",
+        everyone,
+    )
+    programs = {
+        int(r[0]): (r[1], decimal(r[2]), None if r[3] is None else decimal(r[3], "0.01"))
+        for r in _chunked(
+            session,
+            "SELECT s.id, p.code, p.required_credits, p.min_gpa FROM student s "
+            "JOIN program p ON p.id = s.program_id WHERE s.id IN :ids",
+            everyone,
+        )
+    }
+    zero = Decimal(0)
+    candidates: list[int] = []
+    earned: dict[int, Decimal] = {}
+    for sid in everyone:
+        figure = figures.get(sid)
+        earned[sid] = (figure.through.credits_earned if figure else zero) + transfer.get(sid, zero)
+        if earned[sid] + in_progress.get(sid, zero) >= programs[sid][1]:
+            candidates.append(sid)
+    required = _requirements(session, candidates)
+    passed = _met(session, candidates)
+    taking = _taking(session, candidates)
+    who = people(session, candidates)
+    table: list[tuple[Value, ...]] = []
+    for sid in candidates:
+        code, needed, min_gpa = programs[sid]
+        figure = figures.get(sid)
+        gpa_value = figure.through.gpa(policy.rounding, policy.decimals) if figure else None
+        progress = in_progress.get(sid, zero)
+        if earned[sid] >= needed:
+            credits_check, credits_gap = "met", ""
+        else:
+            credits_check = f"short {_fmt(needed - earned[sid])}, in progress"
+            credits_gap = "credits"
+        gpa_ok = min_gpa is None or (gpa_value is not None and gpa_value >= min_gpa)
+        gpa_check = "met" if gpa_ok else ("no GPA yet" if gpa_value is None else "below minimum")
+        missing = {
+            c: m for c, m in required.get(sid, {}).items() if c not in passed.get(sid, set())
+        }
+        pending = {c for c in missing if c in taking.get(sid, set())}
+        unmet = [f"{c} ({m} or better)" if m else c for c, m in sorted(missing.items())]
+        not_in_progress = sorted(set(missing) - pending)
+        if credits_gap == "" and not missing and gpa_ok:
+            result = ELIGIBLE
+        elif gpa_ok and not not_in_progress:
+            result = PENDING
+        else:
+            gaps = [] if gpa_ok else [f"GPA below {min_gpa}"]
+            if not_in_progress:
+                count = len(not_in_progress)
+                gaps.append(f"{count} required course{'s' if count != 1 else ''}")
+            result = "Missing: " + "; ".join(gaps)
+        person = who[sid]
+        table.append(
+            (
+                person.number,
+                person.name,
+                code,
+                _fmt(earned[sid]),
+                _fmt(progress),
+                _fmt(needed),
+                credits_check,
+                gpa_value,
+                min_gpa,
+                gpa_check,
+                ", ".join(unmet),
+                _join(pending),
+                result,
+                person.flag,
+            )
+        )
+    rank = {ELIGIBLE: 0, PENDING: 1}
+    table.sort(key=lambda r: (rank.get(str(r[12]), 2), str(r[2]), str(r[1]), str(r[0])))
+    eligible = sum(1 for r in table if r[12] == ELIGIBLE)
+    pending_count = sum(1 for r in table if r[12] == PENDING)
+    return ReportTable(
+        name="graduation",
+        title=TITLE,
+        subtitle=f"{len(table)} candidates"
+        + (f" in {program.code}" if program else "")
+        + f": {eligible} eligible now, {pending_count} once in-progress courses pass",
+        columns=COLUMNS,
+        rows=tuple(table),
+        footnotes=(
+            "Candidates: active or on-leave students whose earned credits plus credits in "
+            "progress reach their program's required credits.",
+            "Earned credits follow the transcript (repeat policy "
+            f"{policy.repeat_policy}: a course earns its credit once) plus transfer credit. A "
+            "required course is met by any passing attempt at or above its minimum mark on the "
+            "course's scale, or by transfer credit accepted as that course.",
+            confidential_note(sum(1 for r in table if r[-1]), directory_only),
+        ),
+        chart=Chart(
+            "Candidates",
+            (
+                ("Eligible now", eligible),
+                ("Once in progress passes", pending_count),
+                ("Missing something", len(table) - eligible - pending_count),
+            ),
+        ),
+    )
+
+
+def _requirements(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
+    """student -> {required course code: minimum mark ('' for any pass)} from their program."""
+    found: dict[int, dict[str, str]] = {}
+    for sid, code, min_mark in _chunked(
+        session,
+        "SELECT s.id, c.code, COALESCE(r.min_mark, '') FROM student s "
+        "JOIN program_requirement r ON r.program_id = s.program_id "
+        "JOIN course c ON c.id = r.course_id WHERE s.id IN :ids",
+        ids,
+    ):
+        found.setdefault(int(sid), {})[code] = min_mark
+    return found
+
+
+def _met(session: Session, ids: list[int]) -> dict[int, set[str]]:
+    """student -> required course codes passed at or above the minimum (or transferred)."""
+    found: dict[int, set[str]] = {}
+    for sid, code in _chunked(
+        session,
+        "SELECT e.student_id, c.code FROM enrollment e JOIN student s ON s.id = e.student_id "
+        "JOIN section sec ON sec.id = e.section_id "
+        "JOIN program_requirement r ON r.program_id = s.program_id AND r.course_id = sec.course_id "
+        "JOIN course c ON c.id = sec.course_id "
+        "JOIN grade_mark gm ON gm.scale_id = c.grading_scale_id AND gm.mark = e.mark "
+        "LEFT JOIN grade_mark mm ON mm.scale_id = c.grading_scale_id AND mm.mark = r.min_mark "
+        "WHERE e.grade_status = 'posted' AND gm.is_passing "
+        "AND (mm.id IS NULL OR gm.sort_order <= mm.sort_order) AND e.student_id IN :ids "
+        "UNION SELECT tc.student_id, c.code FROM transfer_credit tc "
+        "JOIN student s ON s.id = tc.student_id "
+        "JOIN program_requirement r ON r.program_id = s.program_id "
+        "AND r.course_id = tc.equivalent_course_id JOIN course c ON c.id = r.course_id "
+        "WHERE tc.student_id IN :ids",
+        ids,
+    ):
+        found.setdefault(int(sid), set()).add(code)
+    return found
+
+
+def _taking(session: Session, ids: list[int]) -> dict[int, set[str]]:
+    """student -> course codes they are registered in now (marks not yet posted)."""
+    found: dict[int, set[str]] = {}
+    for sid, code in _chunked(
+        session,
+        "SELECT e.student_id, c.code FROM enrollment e JOIN section sec ON sec.id = e.section_id "
+        "JOIN course c ON c.id = sec.course_id WHERE e.status = 'registered' "
+        "AND e.grade_status <> 'posted' AND e.student_id IN :ids",
+        ids,
+    ):
+        found.setdefault(int(sid), set()).add(code)
+    return found

@@ -1,0 +1,143 @@
+"""Incompletes outstanding: posted I marks not yet replaced, and when each one lapses.
+
+An I is still outstanding while the enrollment's posted mark is I. Its deadline is the
+enrollment's `incomplete_expires` (set at grading from Institution.incomplete_days); a row
+without one shows the deadline the policy would give (term end + incomplete_days), marked so.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from sqlmodel import Session
+
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
+from recordsdesk.services.reports.table import (
+    Chart,
+    ReportTable,
+    Value,
+    confidential_note,
+    day,
+    gpa_policy,
+    resolve_program,
+    resolve_term,
+    rows,
+)
+
+TITLE = "Incompletes outstanding"
+COLUMNS = (
+    "Student no.",
+    "Name",
+    "Program",
+    "Course",
+    "Term",
+    "Instructor",
+    "Expires",
+    "Days left",
+    "State",
+    CONFIDENTIAL_COLUMN,
+)
+EXPIRED = "expired"
+EXPIRING = "expires within 30 days"
+OPEN = "open"
+SOON_DAYS = 30
+INCOMPLETE = "I"
+
+
+def state_of(expires: date, today: date) -> str:
+    """Expired when the deadline has passed, expiring when it falls within 30 days."""
+    if expires < today:
+        return EXPIRED
+    if expires <= today + timedelta(days=SOON_DAYS):
+        return EXPIRING
+    return OPEN
+
+
+def incompletes(
+    session: Session,
+    *,
+    actor: Actor,
+    term_code: str | None = None,
+    program_code: str | None = None,
+    directory_only: bool = False,
+    today: date | None = None,
+) -> ReportTable:
+    """Every outstanding I (of one term's sections with --term), soonest deadline first.
+    Raises ValidationFailed for an unknown term or program."""
+    authorize(actor, Action.REPORT_RUN)
+    today = today or date.today()
+    policy = gpa_policy(session)
+    term = resolve_term(session, term_code) if term_code else None
+    program = resolve_program(session, program_code) if program_code else None
+    scope, params = student_scope(
+        session, "SELECT id FROM student", program=program, directory_only=directory_only
+    )
+    params.update(mark=INCOMPLETE)
+    where = ""
+    if term is not None:
+        where = "AND t.id = :tid "
+        params["tid"] = term.id
+    found = rows(
+        session,
+        "SELECT e.student_id, c.code, t.code, sec.instructor, e.incomplete_expires, t.end_date "
+        "FROM enrollment e JOIN section sec ON sec.id = e.section_id "
+        "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
+        "WHERE e.grade_status = 'posted' AND e.mark = :mark "
+        f"AND e.student_id IN ({scope}) {where}",
+        params,
+    )
+    who = people(session, (r[0] for r in found))
+    table: list[tuple[Value, ...]] = []
+    assumed = 0
+    counts = {EXPIRED: 0, EXPIRING: 0, OPEN: 0}
+    for sid, course, term_of, instructor, expires_raw, term_end in found:
+        expires = day(expires_raw)
+        note = ""
+        if expires is None:
+            expires = (day(term_end) or today) + timedelta(days=policy.incomplete_days)
+            note = " (by policy)"
+            assumed += 1
+        state = state_of(expires, today)
+        counts[state] += 1
+        person = who[int(sid)]
+        table.append(
+            (
+                person.number,
+                person.name,
+                person.program_code,
+                course,
+                term_of,
+                instructor,
+                expires,
+                (expires - today).days,
+                state + note,
+                person.flag,
+            )
+        )
+    table.sort(key=lambda r: (r[6], str(r[1]), str(r[3])))
+    notes = [
+        f"As of {today.isoformat()}: {counts[EXPIRED]} expired, {counts[EXPIRING]} expiring "
+        f"within {SOON_DAYS} days, {counts[OPEN]} open.",
+        "An expired I is still on the record until a mark replaces it (or the policy's lapse "
+        "grade is posted): follow up with the instructor.",
+    ]
+    if assumed:
+        notes.append(
+            f"{assumed} without a recorded deadline: shown with term end + "
+            f"{policy.incomplete_days} days (the incomplete_days policy)."
+        )
+    notes.append(confidential_note(sum(1 for r in table if r[-1]), directory_only))
+    where_text = f" in {term.code}" if term else ""
+    return ReportTable(
+        name="incompletes",
+        title=TITLE,
+        subtitle=f"outstanding I marks{where_text}"
+        + (f", {program.code}" if program else "")
+        + f": {len(table)}",
+        columns=COLUMNS,
+        rows=tuple(table),
+        footnotes=tuple(notes),
+        chart=Chart("Incompletes by state", tuple(counts.items())),
+    )

@@ -1,0 +1,150 @@
+"""Report output: CSV and plain text from a ReportTable, and the audited CSV export.
+
+Writing a report to a file takes its rows (often names) out of the database, so every export
+is recorded in the audit log with the report, its filters and the row count.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from rich.cells import cell_len
+from sqlmodel import Session
+
+from recordsdesk.config import data_dir
+from recordsdesk.services import audit
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.reports.table import Chart, ReportTable, Value
+
+MAX_CELL = 40  # widest text cell in the plain-text table; CSV keeps everything
+BAR_WIDTH = 40
+
+
+def cell_text(value: Value) -> str:
+    """One value as the desk shows and CSV writes it: ISO dates, Decimals as stored, '' for
+    nothing."""
+    if value is None:
+        return ""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return f"{value:f}"
+    return str(value)
+
+
+def to_csv(table: ReportTable) -> str:
+    """The table as CSV: one header row, then the rows (titles and footnotes stay out, so a
+    spreadsheet reads it as it is)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.columns)
+    for row in table.rows:
+        writer.writerow([cell_text(v) for v in row])
+    return buffer.getvalue()
+
+
+def _numeric(value: Value) -> bool:
+    return isinstance(value, int | Decimal) and not isinstance(value, bool)
+
+
+def chart_lines(chart: Chart, width: int = BAR_WIDTH) -> list[str]:
+    """Horizontal bars, scaled to the largest count, with the count after each bar."""
+    if not chart.bars:
+        return []
+    label_width = max(cell_len(label) for label, _ in chart.bars)
+    top = max((n for _, n in chart.bars), default=0) or 1
+    lines = [chart.title]
+    for label, count in chart.bars:
+        length = round(count * width / top)
+        bar = "█" * length if length or not count else "▏"
+        pad = " " * (label_width - cell_len(label))
+        lines.append(f"  {label}{pad} {bar} {count}")
+    return lines
+
+
+def _clip(text: str) -> str:
+    """Cut a long cell to MAX_CELL terminal columns (wide CJK characters count twice)."""
+    if cell_len(text) <= MAX_CELL:
+        return text
+    while cell_len(text) > MAX_CELL - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def to_text(table: ReportTable) -> str:
+    """The table for a terminal or a printout: title, subtitle, aligned columns, footnotes and
+    the chart as text bars."""
+    cells = [[cell_text(v) for v in row] for row in table.rows]
+    cells = [[_clip(c) for c in row] for row in cells]
+    widths = [cell_len(h) for h in table.columns]
+    for row in cells:
+        widths = [max(w, cell_len(c)) for w, c in zip(widths, row, strict=True)]
+    right = [
+        any(_numeric(row[i]) for row in table.rows)
+        and not any(isinstance(row[i], str) and row[i] for row in table.rows)
+        for i in range(len(table.columns))
+    ]
+
+    def line(values: list[str]) -> str:
+        parts = [
+            " " * (w - cell_len(v)) + v if r else v + " " * (w - cell_len(v))
+            for v, w, r in zip(values, widths, right, strict=True)
+        ]
+        return "  ".join(parts).rstrip()
+
+    out = [table.title, table.subtitle, "", line(list(table.columns))]
+    out.append("  ".join("-" * w for w in widths))
+    out.extend(line(row) for row in cells)
+    if not table.rows:
+        out.append("(no rows)")
+    if table.chart and table.chart.bars:
+        out.append("")
+        out.extend(chart_lines(table.chart))
+    if table.footnotes:
+        out.append("")
+        out.extend(f"* {note}" for note in table.footnotes)
+    return "\n".join(out) + "\n"
+
+
+def default_export_path(table: ReportTable, now: datetime | None = None) -> Path:
+    """Where the desk offers to save a report: the data directory's `reports` folder, named
+    after the report and the moment."""
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    return data_dir() / "reports" / f"{table.name}-{stamp}.csv"
+
+
+def export_csv(session: Session, *, actor: Actor, table: ReportTable, path: str | Path) -> Path:
+    """Write the report as CSV (UTF-8 with a byte-order mark, so spreadsheets read accented
+    names) and audit the export. Raises ValidationFailed naming `path` when it cannot be
+    written; nothing is audited then."""
+    authorize(actor, Action.REPORT_RUN)
+    target = Path(path).expanduser()
+    if not str(path).strip():
+        raise ValidationFailed("path", "give a file to write the CSV to.")
+    if target.is_dir():
+        raise ValidationFailed("path", f"{target} is a folder; give a file name.")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(to_csv(table), encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise ValidationFailed("path", f"cannot write {target}: {exc.strerror or exc}.") from exc
+    record_export(session, actor=actor, table=table, destination=str(target))
+    return target
+
+
+def record_export(session: Session, *, actor: Actor, table: ReportTable, destination: str) -> None:
+    """The audit event for a report leaving the database (file or standard output)."""
+    audit.record(
+        session,
+        actor,
+        action="export",
+        entity="report",
+        entity_id=table.name,
+        after={"rows": len(table.rows), "subtitle": table.subtitle, "to": destination},
+    )

@@ -1,0 +1,116 @@
+"""Academic probation: students whose cumulative GPA is below the institution's line.
+
+Without a term: today's standing of current students (active, on leave, suspended) over their
+whole record. With a term: the standing the transcript shows for that term, over the students
+with posted marks in it (cumulative GPA through that term).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlmodel import Session
+
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
+from recordsdesk.services.reports.standing import (
+    CURRENT_STUDENTS,
+    NOT_ELEMENTARY,
+    POSTED_IN_TERM,
+    student_figures,
+)
+from recordsdesk.services.reports.table import (
+    ReportTable,
+    Value,
+    confidential_note,
+    gpa_policy,
+    resolve_program,
+    resolve_term,
+)
+
+TITLE = "Academic probation"
+COLUMNS = (
+    "Student no.",
+    "Name",
+    "Program",
+    "Status",
+    "GPA credits",
+    "Cumulative GPA",
+    "Term GPA",
+    CONFIDENTIAL_COLUMN,
+)
+
+
+def probation(
+    session: Session,
+    *,
+    actor: Actor,
+    term_code: str | None = None,
+    program_code: str | None = None,
+    directory_only: bool = False,
+) -> ReportTable:
+    """Students below the probation line, lowest cumulative GPA first. Raises ValidationFailed
+    for an unknown term or program."""
+    authorize(actor, Action.REPORT_RUN)
+    policy = gpa_policy(session)
+    term = resolve_term(session, term_code) if term_code else None
+    program = resolve_program(session, program_code) if program_code else None
+    scope, params = student_scope(
+        session,
+        POSTED_IN_TERM if term else CURRENT_STUDENTS,
+        program=program,
+        directory_only=directory_only,
+        extra=f"student.id IN ({NOT_ELEMENTARY})",
+    )
+    if term is not None:
+        params["tid"] = term.id
+    figures = student_figures(
+        session,
+        scope=scope,
+        params=params,
+        repeat_policy=policy.repeat_policy,
+        term=term,
+    )
+    below = []
+    for figure in figures.values():
+        cumulative = figure.through.gpa(policy.rounding, policy.decimals)
+        if cumulative is not None and cumulative < policy.probation_below_gpa:
+            term_gpa = figure.term.gpa(policy.rounding, policy.decimals) if term else None
+            below.append((figure.student_id, cumulative, term_gpa, figure.through.gpa_credits))
+    who = people(session, (b[0] for b in below))
+    table: list[tuple[Value, ...]] = []
+    for sid, cumulative, term_gpa, gpa_credits in below:
+        person = who[sid]
+        table.append(
+            (
+                person.number,
+                person.name,
+                person.program_code,
+                person.status,
+                gpa_credits.quantize(Decimal("0.01")),
+                cumulative,
+                term_gpa,
+                person.flag,
+            )
+        )
+    table.sort(key=lambda r: (r[5], str(r[1]), str(r[0])))
+    confidential = sum(1 for r in table if r[-1])
+    when = f"standing for {term.code} ({term.name})" if term else "current students today"
+    where = f" in {program.code}" if program else ""
+    return ReportTable(
+        name="probation",
+        title=TITLE,
+        subtitle=f"{when}{where}: {len(table)} students",
+        columns=COLUMNS,
+        rows=tuple(table),
+        footnotes=(
+            f"Cumulative GPA below {policy.probation_below_gpa} on posted marks "
+            f"(repeat policy {policy.repeat_policy}, rounded {policy.rounding} to "
+            f"{policy.decimals} places), as the transcript computes it.",
+            "Without --term: students now active, on leave or suspended, whole record."
+            if term is None
+            else "Cumulative GPA through the term; Term GPA is that term's alone.",
+            confidential_note(confidential, directory_only),
+        ),
+    )
