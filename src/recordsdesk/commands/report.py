@@ -1,0 +1,100 @@
+"""`recordsdesk report NAME`: run a registrar report and print it as a table or CSV.
+
+Reports need the registrar role: the command acts as `--user` (default: the system account).
+Every CSV written, to a file or standard output, is recorded in the audit log, since a report
+usually lists students by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from recordsdesk.commands import DatabaseOption
+from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.config import resolve_database_url
+from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.reports import REPORTS, export_csv, run_report, to_csv, to_text
+from recordsdesk.services.reports.output import record_export
+
+FORMATS = ("table", "csv")
+
+
+def register(
+    commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
+) -> None:
+    names = "\n".join(f"  {spec.name:<20} {spec.summary}" for spec in REPORTS)
+    parser = commands.add_parser(
+        "report",
+        help="run a registrar report (enrollment, dean's list, probation, ...); --list names them",
+        description=f"Run a registrar report.\n\nReports:\n{names}",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("name", metavar="NAME", nargs="?", help="the report (see --list)")
+    parser.add_argument("--list", action="store_true", help="name the reports and what they show")
+    parser.add_argument("--term", metavar="CODE", help="term code, e.g. 2026FA")
+    parser.add_argument("--program", metavar="CODE", help="program code, e.g. BS-CS")
+    parser.add_argument(
+        "--directory",
+        action="store_true",
+        help="leave out confidential students (directory opt-outs), for lists leaving the office",
+    )
+    parser.add_argument("--format", choices=FORMATS, default="table")
+    parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    add_user_option(parser)
+    database_option(parser)
+    parser.set_defaults(handler=_report)
+
+
+def _list() -> int:
+    for spec in REPORTS:
+        filters = [
+            f for f, on in (("--term", spec.takes_term), ("--program", spec.takes_program)) if on
+        ]
+        default = f"; no --term: {spec.term_default}" if spec.term_default else ""
+        print(f"{spec.name:<20} {spec.title}")
+        print(f"{'':<20} {spec.summary}")
+        print(f"{'':<20} filters: {', '.join(filters) or 'none'}{default}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    if args.list:
+        return _list()
+    if not args.name:
+        raise ValidationFailed("NAME", "name a report, or use --list to see them.")
+    engine = open_database(resolve_database_url(getattr(args, "database", None)))
+    try:
+        with session_scope(engine) as session:
+            actor = cli_actor(session, args)
+            table = run_report(
+                session,
+                actor=actor,
+                name=args.name,
+                term_code=args.term,
+                program_code=args.program,
+                directory_only=args.directory,
+            )
+            if args.format == "csv" and args.output:
+                path = export_csv(session, actor=actor, table=table, path=args.output)
+                print(f"Wrote {len(table.rows)} rows of {table.title} to {path}", file=sys.stderr)
+                return 0
+            content = to_csv(table) if args.format == "csv" else to_text(table)
+            if args.format == "csv":
+                record_export(session, actor=actor, table=table, destination="standard output")
+    finally:
+        engine.dispose()
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(content)
+        except OSError as exc:
+            raise ValidationFailed(
+                "--output", f"cannot write {args.output}: {exc.strerror}."
+            ) from exc
+        print(f"Wrote {table.title} to {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(content)
+        sys.stdout.flush()
+    return 0
