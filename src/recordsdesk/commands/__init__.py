@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.audit",
     "recordsdesk.commands.backup",
     "recordsdesk.commands.grades",
+    "recordsdesk.commands.report",
     "recordsdesk.commands.admission",
     "recordsdesk.commands.imports",
     "recordsdesk.commands.exports",
