@@ -23,6 +23,7 @@ from recordsdesk.ui.screens.catalog import CatalogScreen
 from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
 from recordsdesk.ui.screens.help import HelpModal
 from recordsdesk.ui.screens.lookup import LookupScreen
+from recordsdesk.ui.screens.reports import ReportsScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
 from recordsdesk.ui.screens.terms import TermsScreen
 from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
@@ -36,6 +37,7 @@ class RecordsDeskApp(SecureDeskApp):
         "terms": TermsScreen,
         "audit": AuditScreen,
         "grades": GradeEntryScreen,
+        "reports": ReportsScreen,
     }
     DEFAULT_MODE = "lookup"
     COMMANDS = App.COMMANDS | {DeskScreensProvider}
@@ -46,6 +48,7 @@ class RecordsDeskApp(SecureDeskApp):
         Binding("f4", "switch_mode('terms')", "Terms"),
         Binding("f6", "switch_mode('audit')", "Audit"),
         Binding("f5", "switch_mode('grades')", "Grades"),
+        Binding("f8", "switch_mode('reports')", "Reports"),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
