@@ -78,6 +78,7 @@ class Left:
     kind: ExitKind
     mark: str | None
     seat_offered_to: tuple[int, ...]  # enrollment ids offered the freed seat
+    from_waitlist: bool = False  # a place in line given up, not a seat
 
 
 def register(
@@ -208,7 +209,8 @@ def leave_section(
     kind = exit_kind(term, enrollment.status, day)
     late = kind == "withdraw" and _withdrawal_allowed(term, enrollment, day, reason)
     before = audit.snapshot(enrollment, SNAPSHOT)
-    freed_seat = enrollment.status == REGISTERED or enrollment.seat_offered_at is not None
+    from_waitlist = enrollment.status == WAITLISTED
+    freed_seat = not from_waitlist or enrollment.seat_offered_at is not None
     position = enrollment.waitlist_position
     now = utcnow()
     enrollment.status = DROPPED if kind == "drop" else EnrollmentStatus.WITHDRAWN.value
@@ -239,7 +241,7 @@ def leave_section(
         reason=reason if late and reason else "",
     )
     offered = waitlist_service.offer_free_seats(session, actor, section) if freed_seat else ()
-    return Left(enrollment_id, kind, enrollment.mark, offered)
+    return Left(enrollment_id, kind, enrollment.mark, offered, from_waitlist)
 
 
 def _withdrawal_allowed(term: Term, enrollment: Enrollment, day: date, reason: str | None) -> bool:

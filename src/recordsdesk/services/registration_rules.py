@@ -274,10 +274,13 @@ def check_duplicate(s: Situation) -> Failure | None:
     if not same:
         return None
     t = same[0]
-    state = t.status if t.status != EnrollmentStatus.WAITLISTED.value else "on the waitlist"
+    state = {
+        EnrollmentStatus.WAITLISTED.value: "on the waitlist for",
+        EnrollmentStatus.WITHDRAWN.value: "withdrawn from",
+    }.get(t.status, "registered in")
     return Failure(
         Check.DUPLICATE,
-        f"Already {state} in {s.course_code} this term (section {t.section_code}).",
+        f"Already {state} {s.course_code} this term (section {t.section_code}).",
     )
 
 
@@ -305,8 +308,7 @@ def check_capacity(s: Situation) -> Failure | None:
     if s.waitlist_has_room:
         return Failure(
             Check.CAPACITY,
-            f"{seats}: the waitlist has {s.waitlisted} of {s.waitlist_capacity} places; "
-            "join the waitlist instead.",
+            f"{seats}; its waitlist has room ({s.waitlisted} of {s.waitlist_capacity} waiting).",
         )
     return Failure(Check.CAPACITY, f"{seats} and its waitlist is full too.")
 

@@ -12,6 +12,7 @@ left), a accepts an offered seat and x declines it. Every database call runs in 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 from rich.text import Text
@@ -45,7 +46,20 @@ from recordsdesk.ui.screens.registration_dialogs import (
 from recordsdesk.ui.widgets.cells import HOLD_STYLE, cell, meeting
 
 LINE_COLUMNS = ("Course", "Title", "Sec", "Credits", "Status", "Meets", "Note")
-SECTION_COLUMNS = ("Course", "Title", "Sec", "Credits", "Meets", "Instructor", "Seats", "Waitlist")
+SECTION_COLUMNS = (
+    "Course",
+    "Sec",
+    "Seats left",
+    "Waitlist",
+    "Credits",
+    "Meets",
+    "Title",
+    "Instructor",
+)
+LINE_KEYS = (
+    "Tab / Shift+Tab: the registrations above · d drop or withdraw · a accept an offered seat "
+    "· x decline it"
+)
 HINT = "Type a course code (e.g. CS 101); ↑↓ pick a section, Enter registers."
 Kind = Literal["register", "waitlist", "leave", "accept"]
 
@@ -99,7 +113,7 @@ class RegistrationScreen(DeskScreen):
     CSS_PATH = "registration.tcss"
     SCREEN_NAME = "Registration"
     PURPOSE = (
-        "Register the student in a term's sections. Pick the term at the top; type a course "
+        "Register the student in a term's sections. Ctrl+T picks the term; type a course "
         "code to list its sections with seats left and waitlist, arrows to pick, Enter to "
         "register. Every rule is checked (status, registration window, holds, prerequisites, "
         "duplicate course, repeat limit, capacity, time conflicts, credit load) and a refusal "
@@ -113,6 +127,7 @@ class RegistrationScreen(DeskScreen):
         Binding("d", "leave", "Drop/withdraw"),
         Binding("a", "accept", "Accept seat"),
         Binding("x", "decline", "Decline seat"),
+        Binding("ctrl+t", "choose_term", "Term"),
         Binding("ctrl+r", "reload", "Refresh"),
     ]
 
@@ -128,8 +143,9 @@ class RegistrationScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(f"Loading {self.title_hint}…"), id="reg-band")
-        yield Select[int]([], prompt="Term", allow_blank=True, id="reg-term")
+        yield Select[int]([], prompt="Choose a term", allow_blank=True, id="reg-term")
         yield DataTable(id="reg-lines", cursor_type="row", zebra_stripes=True)
+        yield Static(LINE_KEYS, id="reg-line-keys", markup=False)
         yield CourseInput(placeholder=HINT, id="reg-course")
         yield Static("", id="reg-result")
         sections: DataTable[Text] = DataTable(id="reg-sections", cursor_type="row")
@@ -267,11 +283,12 @@ class RegistrationScreen(DeskScreen):
             return text
         if attempt.kind == "leave":
             left = self.desk.call(leave_section, enrollment_id=attempt.target, override=override)
-            text = (
-                f"Dropped {attempt.label}: nothing on the transcript."
-                if left.kind == "drop"
-                else f"Withdrew from {attempt.label}: W on the transcript{overridden}."
-            )
+            if left.from_waitlist:
+                text = f"Off the waitlist for {attempt.label}."
+            elif left.kind == "drop":
+                text = f"Dropped {attempt.label}: nothing on the transcript."
+            else:
+                text = f"Withdrew from {attempt.label}: W on the transcript{overridden}."
             if left.seat_offered_to:
                 text += " The freed seat was offered to the first student on the waitlist."
             return text
@@ -295,7 +312,10 @@ class RegistrationScreen(DeskScreen):
         self._result(shown)
         only_capacity = {f.check for f in error.failures} == {Check.CAPACITY}
         if error.waitlist_open and only_capacity:
-            question = f"{error.failures[0].message}\nJoin the waitlist for {attempt.label}?"
+            question = (
+                f"{error.failures[0].message}\nJoin the waitlist for {attempt.label}? "
+                "A seat freed later is offered to the first in line."
+            )
 
             def chosen(answer: WaitlistAnswer) -> None:
                 if answer == "waitlist":
@@ -339,6 +359,12 @@ class RegistrationScreen(DeskScreen):
                 f"Withdraw from {label}? The add/drop deadline{when} has passed: "
                 "this leaves W on the transcript."
             )
+            last = self.sheet.term.withdraw_deadline
+            if last is not None and date.today() > last:
+                question += (
+                    f" The withdrawal deadline ({last.isoformat()}) has passed too: "
+                    "a registrar's override with a reason is needed."
+                )
 
         def confirmed(yes: bool | None) -> None:
             if yes:
@@ -377,6 +403,16 @@ class RegistrationScreen(DeskScreen):
 
     def _result(self, text: Text) -> None:
         self.query_one("#reg-result", Static).update(text)
+
+    def action_choose_term(self) -> None:
+        """Open the term list (arrows and Enter pick; the course box gets the keys back)."""
+        select = self.query_one("#reg-term", Select)
+        select.focus()
+        select.expanded = True
+
+    @on(Select.Changed, "#reg-term")
+    def _back_to_typing(self) -> None:
+        self.query_one("#reg-course", Input).focus()
 
     def action_reload(self) -> None:
         self._refresh()
@@ -430,7 +466,7 @@ def _line_cells(line: RegistrationLine) -> tuple[Text, ...]:
         notes.append("leaving now gives W")
     return (
         cell(line.course_code),
-        cell(line.course_title),
+        _clip(line.course_title, 30),
         cell(line.section_code),
         cell(line.credits),
         status,
@@ -443,13 +479,16 @@ def _section_cells(choice: SectionChoice) -> tuple[Text, ...]:
     seats = choice.seats_left
     return (
         cell(choice.course_code),
-        cell(choice.course_title),
         cell(choice.section_code),
+        Text(f"{seats} of {choice.capacity}") if seats else Text("FULL", style="bold red"),
+        Text(f"{choice.waitlisted} of {choice.waitlist_capacity}"),
         cell(choice.credits),
         meeting(choice.meeting_days, choice.start_time, choice.end_time),
-        cell(choice.instructor),
-        Text(
-            f"{seats} of {choice.capacity}" if seats else "FULL", style="" if seats else "bold red"
-        ),
-        Text(f"{choice.waitlisted}/{choice.waitlist_capacity}"),
+        _clip(choice.course_title, 34),
+        _clip(choice.instructor, 22),
     )
+
+
+def _clip(value: str, width: int) -> Text:
+    """A long title or name cut to the column with an ellipsis (the row stays one line)."""
+    return Text(value if len(value) <= width else value[: width - 1] + "…")
