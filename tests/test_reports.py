@@ -1,0 +1,464 @@
+"""Registrar reports against a demo institution, each figure recomputed here independently:
+plain SQL or a straightforward pass over the rows, and the transcript builder (one student at a
+time) for anything GPA-based, so a report can never disagree with a printed transcript.
+
+One 300-student demo per module (reports only read; the export test adds an audit event).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterator
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, text
+from sqlmodel import Session
+
+from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.actor import Actor, actor_for
+from recordsdesk.services.demo import build_demo_database
+from recordsdesk.services.errors import PermissionDenied, ValidationFailed
+from recordsdesk.services.reports import REPORTS, ReportTable, export_csv, run_report, to_csv
+from recordsdesk.services.reports.output import cell_text, to_text
+from recordsdesk.services.transcript import DEANS_LIST, PROBATION, build_transcript
+from tests.conftest import BACKEND, drop_postgres_database, new_postgres_database
+
+pytestmark = pytest.mark.db
+TODAY = date(2026, 11, 25)
+STUDENTS = 300
+
+
+@pytest.fixture(scope="module")
+def demo_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    folder = tmp_path_factory.mktemp("reports")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RECORDSDESK_DATA_DIR", str(folder / "data"))
+        name = ""
+        if BACKEND == "postgresql":
+            name, url = new_postgres_database(request.getfixturevalue("postgres_template"))
+        else:
+            url = f"sqlite:///{folder / 'demo.db'}"
+        build_demo_database(
+            url, students=STUDENTS, seed=11, rebuild=False, progress=lambda _: None, today=TODAY
+        )
+        engine = open_database(url)
+        yield engine
+        engine.dispose()
+        if name:
+            drop_postgres_database(name)
+
+
+@pytest.fixture
+def db(demo_engine: Engine) -> Iterator[Session]:
+    with session_scope(demo_engine) as session:
+        yield session
+
+
+@pytest.fixture
+def registrar(db: Session) -> Actor:
+    return actor_for(db, "registrar")
+
+
+def sql(session: Session, query: str, **params: Any) -> list[Any]:
+    return list(session.execute(text(query), params).all())
+
+
+def by_number(table: ReportTable) -> dict[str, tuple[Any, ...]]:
+    return {str(row[0]): row for row in table.rows}
+
+
+def posted_students(session: Session, term_code: str) -> list[str]:
+    return [
+        r[0]
+        for r in sql(
+            session,
+            "SELECT DISTINCT s.student_number FROM enrollment e JOIN student s "
+            "ON s.id = e.student_id JOIN section sec ON sec.id = e.section_id "
+            "JOIN term t ON t.id = sec.term_id WHERE t.code = :c AND e.grade_status = 'posted'",
+            c=term_code,
+        )
+    ]
+
+
+def repeaters(session: Session) -> set[str]:
+    return {
+        r[0]
+        for r in sql(
+            session,
+            "SELECT s.student_number FROM enrollment e JOIN student s ON s.id = e.student_id "
+            "JOIN section sec ON sec.id = e.section_id WHERE e.grade_status = 'posted' "
+            "AND e.mark NOT IN ('W', 'I', 'AU', 'IP') "
+            "GROUP BY s.student_number, sec.course_id HAVING COUNT(*) > 1",
+        )
+    }
+
+
+# --- enrollment ---------------------------------------------------------------------------
+
+
+def test_enrollment_counts_match_a_pass_over_the_rows(db: Session, registrar: Actor) -> None:
+    students: dict[tuple[str, str], set[int]] = defaultdict(set)
+    seats: Counter[tuple[str, str]] = Counter()
+    seat_credits: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    withdrawn: Counter[tuple[str, str]] = Counter()
+    headcount: dict[str, set[int]] = defaultdict(set)
+    for term, program, sid, status, credit in sql(
+        db,
+        "SELECT t.code, COALESCE(p.code, ''), e.student_id, e.status, "
+        "COALESCE(e.credits, c.credits) FROM enrollment e JOIN section sec "
+        "ON sec.id = e.section_id JOIN course c ON c.id = sec.course_id JOIN term t "
+        "ON t.id = sec.term_id JOIN student s ON s.id = e.student_id LEFT JOIN program p "
+        "ON p.id = s.program_id",
+    ):
+        key = (term, program or "(no program)")
+        if status in ("registered", "completed"):
+            students[key].add(sid)
+            headcount[term].add(sid)
+            seats[key] += 1
+            seat_credits[key] += Decimal(str(credit))
+        elif status == "withdrawn":
+            withdrawn[key] += 1
+
+    table = run_report(db, actor=registrar, name="enrollment")
+    programs = {(str(r[0]), str(r[2])): r for r in table.rows if r[2] != "All programs"}
+    totals = {str(r[0]): r for r in table.rows if r[2] == "All programs"}
+    expected_keys = set(students) | set(withdrawn)
+    assert set(programs) == expected_keys
+    for key in expected_keys:
+        row = programs[key]
+        assert row[4:] == (
+            len(students[key]),
+            seats[key],
+            seat_credits[key].quantize(Decimal("0.01")),
+            withdrawn[key],
+        ), key
+    for term, ids in headcount.items():
+        assert totals[term][4] == len(ids)
+    assert table.chart is not None and dict(table.chart.bars) == {
+        t: len(ids) for t, ids in headcount.items()
+    }
+
+    one = run_report(
+        db, actor=registrar, name="enrollment", term_code="2026FA", program_code="BS-CS"
+    )
+    assert [r[4] for r in one.rows] == [len(students[("2026FA", "BS-CS")])] * 2
+
+
+# --- section fill -------------------------------------------------------------------------
+
+
+def test_section_fill_matches_a_pass_over_the_enrollments(db: Session, registrar: Actor) -> None:
+    registered: Counter[tuple[str, str]] = Counter()
+    waitlisted: Counter[tuple[str, str]] = Counter()
+    capacity: dict[tuple[str, str], int] = {}
+    for code, section, cap, status in sql(
+        db,
+        "SELECT c.code, sec.section_code, sec.capacity, e.status FROM section sec "
+        "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
+        "LEFT JOIN enrollment e ON e.section_id = sec.id WHERE t.code = '2026FA'",
+    ):
+        capacity[(code, section)] = cap
+        registered[(code, section)] += status in ("registered", "completed")
+        waitlisted[(code, section)] += status == "waitlisted"
+
+    table = run_report(db, actor=registrar, name="section-fill", today=TODAY)
+    assert table.subtitle.startswith("2026FA")  # the term running on TODAY
+    rows = {(str(r[0]), str(r[1])): r for r in table.rows}
+    assert set(rows) == set(capacity)
+    for key, row in rows.items():
+        assert row[4:6] == (capacity[key], registered[key])
+        assert row[8] == waitlisted[key]
+        if capacity[key]:
+            share = Decimal(registered[key] * 100) / capacity[key]
+            assert abs(Decimal(str(row[6])) - share) <= Decimal("0.05")
+    fills = [r[6] for r in table.rows if r[6] is not None]
+    assert fills == sorted(fills, reverse=True)
+
+
+# --- dean's list and probation: the transcript is the oracle ------------------------------
+
+
+def transcript_standing(session: Session, actor: Actor, number: str, term: str) -> Any:
+    transcript = build_transcript(session, actor=actor, student_number=number)
+    return next((t for t in transcript.terms if t.code == term), None)
+
+
+@pytest.mark.parametrize("policy", ["latest", "highest", "all"])
+def test_deans_list_is_the_transcripts_term_standing(
+    db: Session, registrar: Actor, policy: str
+) -> None:
+    db.execute(text("UPDATE institution SET repeat_policy = :p"), {"p": policy})
+    term = "2026SP"
+    expected = {}
+    for number in posted_students(db, term):
+        record = transcript_standing(db, registrar, number, term)
+        if record is not None and record.standing == DEANS_LIST:
+            expected[number] = (record.gpa, record.cumulative_gpa)
+    table = run_report(db, actor=registrar, name="deans-list", term_code=term)
+    listed = by_number(table)
+    assert {n: (r[4], r[5]) for n, r in listed.items()} == expected
+    assert expected and repeaters(db) & set(posted_students(db, term)), "repeats are exercised"
+    gpas = [r[4] for r in table.rows]
+    assert gpas == sorted(gpas, reverse=True)
+    db.rollback()
+
+
+def test_probation_is_the_transcripts_cumulative_gpa(db: Session, registrar: Actor) -> None:
+    current = sql(
+        db,
+        "SELECT s.student_number FROM student s LEFT JOIN program p ON p.id = s.program_id "
+        "WHERE s.status IN ('active', 'on_leave', 'suspended') "
+        "AND (p.level IS NULL OR p.level <> 'elementary')",
+    )
+    expected = {}
+    for (number,) in current:
+        transcript = build_transcript(db, actor=registrar, student_number=number)
+        if transcript.cumulative_gpa is not None and transcript.cumulative_gpa < Decimal("2.00"):
+            expected[number] = transcript.cumulative_gpa
+    table = run_report(db, actor=registrar, name="probation")
+    assert {n: r[5] for n, r in by_number(table).items()} == expected
+    assert expected, "the demo has students on probation"
+
+    term = "2026SP"
+    in_term = {}
+    for number in posted_students(db, term):
+        record = transcript_standing(db, registrar, number, term)
+        if record is not None and record.standing == PROBATION:
+            in_term[number] = (record.cumulative_gpa, record.gpa)
+    for_term = run_report(db, actor=registrar, name="probation", term_code=term)
+    assert {n: (r[5], r[6]) for n, r in by_number(for_term).items()} == in_term
+
+
+# --- incompletes ----------------------------------------------------------------------------
+
+
+def test_incompletes_states_by_hand(db: Session, registrar: Actor) -> None:
+    expected = {}
+    for number, course, term, expires, term_end in sql(
+        db,
+        "SELECT s.student_number, c.code, t.code, e.incomplete_expires, t.end_date "
+        "FROM enrollment e JOIN student s ON s.id = e.student_id JOIN section sec "
+        "ON sec.id = e.section_id JOIN course c ON c.id = sec.course_id JOIN term t "
+        "ON t.id = sec.term_id WHERE e.mark = 'I' AND e.grade_status = 'posted'",
+    ):
+        deadline = date.fromisoformat(str(expires)[:10]) if expires else None
+        if deadline is None:
+            deadline = date.fromisoformat(str(term_end)[:10]) + timedelta(days=120)
+        if deadline < TODAY:
+            state = "expired"
+        elif deadline <= TODAY + timedelta(days=30):
+            state = "expires within 30 days"
+        else:
+            state = "open"
+        expected[(number, course, term)] = (deadline, state)
+    table = run_report(db, actor=registrar, name="incompletes", today=TODAY)
+    got = {
+        (str(r[0]), str(r[3]), str(r[4])): (r[6], str(r[8]).replace(" (by policy)", ""))
+        for r in table.rows
+    }
+    assert got == expected and expected
+    assert table.chart is not None
+    assert sum(n for _, n in table.chart.bars) == len(expected)
+    # A day after the earliest deadline, that incomplete is expired.
+    earliest = min(d for d, _ in expected.values())
+    later = run_report(db, actor=registrar, name="incompletes", today=earliest + timedelta(days=1))
+    assert any(r[6] == earliest and str(r[8]).startswith("expired") for r in later.rows)
+
+
+# --- graduation -----------------------------------------------------------------------------
+
+
+def test_graduation_audit_by_hand(db: Session, registrar: Actor) -> None:
+    rank = {
+        (scale, mark): (order, bool(passing))
+        for scale, mark, order, passing in sql(
+            db, "SELECT scale_id, mark, sort_order, is_passing FROM grade_mark"
+        )
+    }
+    current = sql(
+        db,
+        "SELECT s.id, s.student_number, s.program_id, p.required_credits, p.min_gpa "
+        "FROM student s JOIN program p ON p.id = s.program_id WHERE s.status IN "
+        "('active', 'on_leave') AND p.required_credits > 0 AND p.level <> 'elementary'",
+    )
+    requirements = defaultdict(list)
+    for program_id, course_id, code, min_mark in sql(
+        db,
+        "SELECT r.program_id, r.course_id, c.code, r.min_mark FROM program_requirement r "
+        "JOIN course c ON c.id = r.course_id",
+    ):
+        requirements[program_id].append((course_id, code, min_mark))
+    expected = {}
+    for sid, number, program_id, required, min_gpa in current:
+        transcript = build_transcript(db, actor=registrar, student_number=number)
+        earned = transcript.cumulative.credits_earned
+        progress = sum((line.credits for line in transcript.in_progress), Decimal(0))
+        if earned + progress < Decimal(str(required)):
+            continue
+        taken = sql(
+            db,
+            "SELECT sec.course_id, c.grading_scale_id, e.mark, e.grade_status, e.status "
+            "FROM enrollment e JOIN section sec ON sec.id = e.section_id JOIN course c "
+            "ON c.id = sec.course_id WHERE e.student_id = :sid",
+            sid=sid,
+        )
+        transferred = {
+            r[0]
+            for r in sql(
+                db,
+                "SELECT equivalent_course_id FROM transfer_credit WHERE student_id = :sid",
+                sid=sid,
+            )
+        }
+        missing, pending = [], []
+        for course_id, code, min_mark in requirements[program_id]:
+            met = course_id in transferred
+            for taken_course, scale, mark, grade_status, _status in taken:
+                if taken_course != course_id or grade_status != "posted":
+                    continue
+                order, passing = rank.get((scale, mark), (99, False))
+                needed = rank.get((scale, min_mark or ""), (99, True))[0]
+                if passing and (not min_mark or (scale, min_mark) not in rank or order <= needed):
+                    met = True
+            if not met:
+                missing.append(code)
+                if any(
+                    t[0] == course_id and t[4] == "registered" and t[3] != "posted" for t in taken
+                ):
+                    pending.append(code)
+        gpa_ok = min_gpa is None or (
+            transcript.cumulative_gpa is not None
+            and transcript.cumulative_gpa >= Decimal(str(min_gpa))
+        )
+        if earned >= Decimal(str(required)) and not missing and gpa_ok:
+            result = "Meets every requirement"
+        elif gpa_ok and set(missing) == set(pending):
+            result = "Meets every requirement once in-progress courses pass"
+        else:
+            result = "Missing"
+        expected[number] = (earned, progress, transcript.cumulative_gpa, sorted(pending), result)
+    table = run_report(db, actor=registrar, name="graduation")
+    got = {
+        number: (
+            row[3],
+            row[4],
+            row[7],
+            sorted(c for c in str(row[11]).split(", ") if c),
+            str(row[12]).split(":")[0],
+        )
+        for number, row in by_number(table).items()
+    }
+    assert got == expected
+    results = Counter(v[4] for v in expected.values())
+    assert results["Meets every requirement"] and len(results) >= 2, results
+
+
+# --- grade distribution ---------------------------------------------------------------------
+
+
+def test_grade_distribution_counts_by_plain_sql(db: Session, registrar: Actor) -> None:
+    term = "2025FA"
+    expected = {
+        (code, mark): n
+        for code, mark, n in sql(
+            db,
+            "SELECT c.code, e.mark, COUNT(*) FROM enrollment e JOIN section sec "
+            "ON sec.id = e.section_id JOIN course c ON c.id = sec.course_id JOIN term t "
+            "ON t.id = sec.term_id WHERE t.code = :t AND e.grade_status = 'posted' "
+            "GROUP BY c.code, e.mark",
+            t=term,
+        )
+    }
+    table = run_report(db, actor=registrar, name="grade-distribution", term_code=term)
+    got = {}
+    for row in table.rows:
+        for index in table.chart_columns:
+            if row[index]:
+                got[(str(row[0]), table.columns[index])] = row[index]
+        assert row[-1] == sum(int(row[i] or 0) for i in table.chart_columns)
+    assert got == expected
+    marks = [table.columns[i] for i in table.chart_columns]
+    assert marks.index("A") < marks.index("B") < marks.index("F") < marks.index("W")
+    assert table.chart is not None
+    assert sum(n for _, n in table.chart.bars) == sum(expected.values())
+    first = table.row_chart(0)
+    assert first is not None and str(table.rows[0][0]) in first.title
+
+
+# --- holds and confidentiality -------------------------------------------------------------
+
+
+def test_holds_and_the_directory_opt_out(db: Session, registrar: Actor) -> None:
+    db.execute(
+        text(
+            "UPDATE student SET confidential = TRUE WHERE id = "
+            "(SELECT MIN(student_id) FROM hold WHERE released_at IS NULL)"
+        )
+    )
+    active = sql(
+        db,
+        "SELECT s.student_number, h.hold_type, h.reason, s.confidential FROM hold h "
+        "JOIN student s ON s.id = h.student_id WHERE h.released_at IS NULL",
+    )
+    table = run_report(db, actor=registrar, name="holds")
+    assert Counter((str(r[0]), r[4], r[6]) for r in table.rows) == Counter(
+        (n, t, reason) for n, t, reason, _ in active
+    )
+    flagged = {str(r[0]) for r in table.rows if r[-1] == "yes"}
+    assert flagged == {n for n, _, _, secret in active if secret}
+    public = run_report(db, actor=registrar, name="holds", directory_only=True)
+    assert {str(r[0]) for r in public.rows} == {n for n, _, _, secret in active if not secret}
+    assert "may be released" in public.footnotes[-1]
+    assert flagged, "a confidential student with a hold is listed, flagged"
+    db.rollback()
+
+
+# --- registry, output, permissions ----------------------------------------------------------
+
+
+def test_bad_names_and_filters_are_refused_in_words(db: Session, registrar: Actor) -> None:
+    cases = [
+        ({"name": "nope"}, "report", "no report 'nope'"),
+        ({"name": "holds", "term_code": "2026FA"}, "term", "no term filter"),
+        ({"name": "section-fill", "program_code": "BS-CS"}, "program", "no program filter"),
+        ({"name": "deans-list", "term_code": "2099XX"}, "term", "no term '2099XX'"),
+        ({"name": "probation", "program_code": "ZZZ"}, "program", "no program 'ZZZ'"),
+    ]
+    for arguments, field, words in cases:
+        with pytest.raises(ValidationFailed) as caught:
+            run_report(db, actor=registrar, **arguments)
+        assert caught.value.field == field and words in caught.value.message
+    with pytest.raises(PermissionDenied):
+        run_report(db, actor=actor_for(db, "clerk"), name="holds")
+
+
+def test_every_report_exports_csv_that_reads_back(
+    db: Session, registrar: Actor, tmp_path: Path
+) -> None:
+    for spec in REPORTS:
+        table = run_report(db, actor=registrar, name=spec.name, today=TODAY)
+        parsed = list(csv.reader(io.StringIO(to_csv(table))))
+        assert tuple(parsed[0]) == table.columns
+        assert parsed[1:] == [[cell_text(v) for v in row] for row in table.rows], spec.name
+        assert table.title in to_text(table)
+    table = run_report(db, actor=registrar, name="probation")
+    target = export_csv(db, actor=registrar, table=table, path=tmp_path / "out" / "p.csv")
+    content = target.read_bytes()
+    assert content.startswith(b"\xef\xbb\xbf")  # spreadsheets read accented names
+    assert len(content.decode("utf-8-sig").splitlines()) == len(table.rows) + 1
+    event = sql(
+        db,
+        "SELECT action, entity, entity_id, after FROM audit_event ORDER BY id DESC LIMIT 1",
+    )[0]
+    assert event[:3] == ("export", "report", "probation") and str(target) in event[3]
+    with pytest.raises(ValidationFailed) as caught:
+        export_csv(db, actor=registrar, table=table, path=tmp_path)
+    assert caught.value.field == "path"
