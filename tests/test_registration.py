@@ -4,6 +4,7 @@ reason (audited, naming the checks), a clerk cannot; nothing is written when ref
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
@@ -23,7 +24,7 @@ from recordsdesk.services.registration_view import (
     registration_terms,
     term_sections,
 )
-from tests.factories import make_enrollment, make_hold, make_section, make_student
+from tests.factories import make_course, make_enrollment, make_hold, make_section, make_student
 from tests.registration_office import TODAY, Office, seed_office
 
 
@@ -387,3 +388,39 @@ def test_clerk_can_register_but_not_override(engine: Engine, office: Office) -> 
     with pytest.raises(PermissionDenied) as denied:
         add(engine, office, office.art_open, override="because")
     assert "registration override needs the registrar role" in str(denied.value).lower()
+
+
+def test_two_desks_never_sell_the_same_last_seat(engine: Engine, office: Office) -> None:
+    """Both desks see one seat left; the section's lock lets one register, the other is refused
+    (and offered the waitlist) instead of both taking it."""
+    students = [_student(engine), _student(engine)]
+    with session_scope(engine) as session:  # one seat left in a fresh section
+        term = session.get_one(Term, office.open_term_id)
+        section = make_section(session, make_course(session), term, capacity=1)
+        section_id = section.id
+    assert section_id is not None
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def desk(student_id: int) -> None:
+        start.wait()
+        try:
+            with session_scope(engine) as session:
+                register(
+                    session,
+                    actor=office.registrar,
+                    student_id=student_id,
+                    section_id=section_id,
+                    today=TODAY,
+                    override=None,
+                )
+            outcomes.append("registered")
+        except RegistrationRefused as error:
+            outcomes.append(",".join(error.codes))
+
+    threads = [threading.Thread(target=desk, args=(sid,)) for sid in students]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["capacity", "registered"]
