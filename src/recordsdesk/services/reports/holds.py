@@ -35,6 +35,10 @@ COLUMNS = (
 )
 
 
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
 def _blocks(registration: bool, transcript: bool) -> str:
     return " + ".join(
         word for word, on in (("registration", registration), ("transcript", transcript)) if on
@@ -89,7 +93,7 @@ def holds(
     return ReportTable(
         name="holds",
         title=TITLE,
-        subtitle=f"{len(table)} active holds on {students} students"
+        subtitle=f"{_count(len(table), 'active hold')} on {_count(students, 'student')}"
         + (f" in {program.code}" if program else ""),
         columns=COLUMNS,
         rows=tuple(table),

@@ -1,0 +1,155 @@
+"""The Reports screen driven by keys: F8, pick a report, the table and its bar chart, a term
+filter, a bad term, CSV export through the path dialog, and the clerk who may not run reports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rich.text import Text
+from sqlalchemy import Engine, text
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, OptionList, Static
+
+from recordsdesk.db import session_scope
+from recordsdesk.services.actor import Actor
+from recordsdesk.ui.app import RecordsDeskApp, make_app
+from recordsdesk.ui.screens.reports import ExportModal, ReportsScreen
+from recordsdesk.ui.widgets.bar_chart import BarChart
+from tests.desk_data import DeskData, seed_desk
+from tests.factories import make_staff
+
+SIZE = (140, 45)
+
+
+@pytest.fixture
+def desk_data(engine: Engine, system: Actor) -> DeskData:
+    with session_scope(engine) as session:
+        data = seed_desk(session, system.id)
+        make_staff(session, username="clk", role="clerk")
+        return data
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def cells(table: DataTable[object], index: int) -> list[str]:
+    values = (table.get_row_at(i)[index] for i in range(table.row_count))
+    return [v.plain if isinstance(v, Text) else str(v) for v in values]
+
+
+def shown(screen: ReportsScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+async def choose(pilot: Pilot[int], name: str) -> None:
+    """Arrow down the report list to `name` and press Enter, as a registrar would."""
+    options = pilot.app.screen.query_one("#report-list", OptionList)
+    options.focus()
+    await pilot.pause()
+    while (
+        options.highlighted is None or options.get_option_at_index(options.highlighted).id != name
+    ):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_run_grade_distribution_chart_and_export(
+    engine: Engine, desk_data: DeskData, tmp_path: Path
+) -> None:
+    app: RecordsDeskApp = make_app(engine, username="system")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        await choose(pilot, "grade-distribution")
+        grid = screen.query_one("#report-table", DataTable)
+        assert [str(c.label) for c in grid.columns.values()][:4] == [
+            "Course",
+            "Title",
+            "Term",
+            "A-",
+        ]
+        assert cells(grid, 0) == ["BIO101", "SEM100"]
+        assert cells(grid, 1)[0] == "Cells & [i]Life[/i]"  # markup in data shows as typed
+        assert "2025FA" in shown(screen, "#report-subtitle")
+        chart = screen.query_one("#report-chart", BarChart)
+        assert chart.display and chart.chart is not None
+        drawn = str(chart.render())
+        assert "BIO101" in drawn and "█" in drawn  # the chart follows the row under the cursor
+        assert dict(chart.chart.bars) == {"A-": 1, "P": 0}
+        while app.focused is not grid:  # Tab past the filters to the table
+            await pilot.press("tab")
+        await pilot.press("down")
+        await pilot.pause()
+        assert chart.chart is not None and "SEM100" in chart.chart.title
+        assert dict(chart.chart.bars) == {"A-": 0, "P": 1}
+
+        target = tmp_path / "exports" / "distribution.csv"
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        assert isinstance(app.screen, ExportModal)
+        path_input = app.screen.query_one("#export-path", Input)
+        assert path_input.value.endswith(".csv") and "reports" in path_input.value
+        path_input.value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportsScreen)
+        assert target.read_text(encoding="utf-8-sig").splitlines()[0] == (
+            "Course,Title,Term,A-,P,Total"
+        )
+        assert any("Wrote 2 rows" in n.message for n in app._notifications)
+    with engine.connect() as connection:
+        assert (
+            connection.execute(
+                text("SELECT entity_id FROM audit_event WHERE action = 'export'")
+            ).scalar_one()
+            == "grade-distribution"
+        )
+
+
+async def test_term_filter_and_a_wrong_term(engine: Engine, desk_data: DeskData) -> None:
+    app = make_app(engine, username="system")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        await choose(pilot, "holds")
+        grid = screen.query_one("#report-table", DataTable)
+        assert cells(grid, 1) == ["García, José (Pepe)"]
+        assert cells(grid, 6) == ["Library fine [unpaid]"]
+        drawn = str(screen.query_one("#report-chart", BarChart).render())
+        assert drawn.startswith("Active holds by type\nfinancial █") and drawn.endswith(" 1")
+
+        await choose(pilot, "enrollment")
+        screen.query_one("#report-term", Input).focus()
+        await pilot.press(*"2026sp", "enter")
+        await settle(pilot)
+        assert set(cells(grid, 0)) == {"2026SP"}
+        assert cells(grid, 4) == ["1", "1"]  # García in Biology, then the term's total
+
+        screen.query_one("#report-term", Input).value = ""
+        await pilot.press(*"1999XX", "enter")
+        await settle(pilot)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert any("there is no term '1999XX'" in e for e in errors)
+
+
+async def test_a_clerk_is_told_reports_need_the_registrar(
+    engine: Engine, desk_data: DeskData
+) -> None:
+    app = make_app(engine, username="clk")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        assert "need the registrar role" in shown(screen, "#report-title")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.query_one("#report-table", DataTable).row_count == 0
