@@ -134,3 +134,46 @@ def test_command_line(database_url: str, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["import", "students", good, "--database", database_url]) == 0
     assert main(["import", "students", good, "--database", database_url]) == 0
     assert "0 records changed" in capsys.readouterr().out
+
+
+def test_large_import_keeps_the_lookup_index(
+    engine: Engine, system: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the first chunk, SQLite's index triggers are set aside and the new rows indexed in
+    bulk (services/imports/name_index.py): every row must still be findable, the triggers back."""
+    from sqlalchemy import text
+
+    from recordsdesk.services.imports import students
+
+    monkeypatch.setattr(students, "_WRITE_CHUNK", 2)
+    rows = ["student_number,last_name,first_name"] + [f"L{n},Zyx{n},Émile{n}" for n in range(7)]
+    path = tmp_path / "many.csv"
+    path.write_text("\n".join(rows) + "\n")
+
+    def triggers() -> int:
+        with session_scope(engine) as session:
+            if engine.dialect.name != "sqlite":
+                return 3
+            return session.execute(
+                text(
+                    "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                    "AND tbl_name = 'student'"
+                )
+            ).scalar_one()
+
+    run_import(engine, actor=system, kind="students", path=path, dry_run=True)
+    assert triggers() == 3 and _students(engine) == {}
+    run_import(engine, actor=system, kind="students", path=path)
+    assert triggers() == 3
+    with session_scope(engine) as session:
+        terms = set(session.execute(text("SELECT value FROM name_term")).scalars())
+        assert {f"Zyx{n}" for n in range(7)} <= terms and "Émile6" in terms
+        if engine.dialect.name == "sqlite":
+            found = (
+                session.execute(
+                    text("SELECT rowid FROM student_name_fts WHERE student_name_fts MATCH 'zyx6'")
+                )
+                .scalars()
+                .all()
+            )
+            assert found == [_students(engine)["L6"].id]

@@ -11,21 +11,71 @@ the events are inserted in order, so ids follow the chain.
 from __future__ import annotations
 
 import json
-from typing import Any
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, cast
 
-from sqlalchemy import insert, text
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from recordsdesk.models import AuditEvent, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.imports.bulk import insert_rows
 
 #: Rows per INSERT statement: large enough to amortise the round trip, small enough for memory.
 CHUNK = 5_000
 
 
+@dataclass(slots=True)
+class _Event:
+    """The hashed fields of an audit event (an ORM object per event would cost more than the
+    rest of the import)."""
+
+    occurred_at: datetime
+    actor_id: int | None
+    actor_username: str
+    action: str
+    entity: str
+    entity_id: str
+    student_id: int | None
+    before: str | None
+    after: str | None
+    reason: str
+    prev_hash: str = ""
+    entry_hash: str = ""
+
+
+_COLUMNS = (
+    "occurred_at",
+    "actor_id",
+    "actor_username",
+    "action",
+    "entity",
+    "entity_id",
+    "student_id",
+    "before",
+    "after",
+    "reason",
+    "prev_hash",
+    "entry_hash",
+)
+
+
+def _json_value(value: object) -> str:
+    """Dates and times as ISO text, decimals as text: what audit.snapshot stores."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
 def _dump(values: dict[str, Any] | None) -> str | None:
-    return json.dumps(values, ensure_ascii=False, sort_keys=True) if values else None
+    if not values:
+        return None
+    return json.dumps(values, ensure_ascii=False, sort_keys=True, default=_json_value)
 
 
 class AuditBatch:
@@ -35,7 +85,7 @@ class AuditBatch:
         self.session = session
         self.actor = actor
         self.reason = reason
-        self.pending: list[AuditEvent] = []
+        self.pending: list[_Event] = []
         self.written = 0
 
     def add(
@@ -49,17 +99,17 @@ class AuditBatch:
         after: dict[str, Any] | None = None,
     ) -> None:
         self.pending.append(
-            AuditEvent(
-                occurred_at=utcnow(),
-                actor_id=self.actor.id,
-                actor_username=self.actor.username,
-                action=action,
-                entity=entity,
-                entity_id=str(entity_id),
-                student_id=student_id,
-                before=_dump(before),
-                after=_dump(after),
-                reason=self.reason,
+            _Event(
+                utcnow(),
+                self.actor.id,
+                self.actor.username,
+                action,
+                entity,
+                str(entity_id),
+                student_id,
+                _dump(before),
+                _dump(after),
+                self.reason,
             )
         )
 
@@ -76,30 +126,15 @@ class AuditBatch:
             select(AuditEvent.entry_hash).order_by(col(AuditEvent.id).desc()).limit(1)
         ).first()
         prev_hash = previous or ""
-        rows: list[dict[str, Any]] = []
+        rows: list[tuple[Any, ...]] = []
         for event in self.pending:
             event.prev_hash = prev_hash
-            event.entry_hash = audit.entry_hash(prev_hash, event)
+            event.entry_hash = audit.entry_hash(prev_hash, cast(AuditEvent, event))
             prev_hash = event.entry_hash
-            rows.append(
-                {
-                    "occurred_at": event.occurred_at,
-                    "actor_id": event.actor_id,
-                    "actor_username": event.actor_username,
-                    "action": event.action,
-                    "entity": event.entity,
-                    "entity_id": event.entity_id,
-                    "student_id": event.student_id,
-                    "before": event.before,
-                    "after": event.after,
-                    "reason": event.reason,
-                    "prev_hash": event.prev_hash,
-                    "entry_hash": event.entry_hash,
-                }
-            )
+            rows.append(tuple(getattr(event, name) for name in _COLUMNS))
         table = AuditEvent.__table__  # type: ignore[attr-defined]
         for start in range(0, len(rows), CHUNK):
-            session.execute(insert(table), rows[start : start + CHUNK])
+            insert_rows(session, table, _COLUMNS, rows[start : start + CHUNK])
         count = len(rows)
         self.written += count
         self.pending = []

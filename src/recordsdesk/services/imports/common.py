@@ -92,6 +92,31 @@ class ImportReport:
         return head + (" (" + "; ".join(parts) + ")" if parts else "") + "."
 
 
+@dataclass(frozen=True)
+class ImportOutcome:
+    """An import's report as a plain value for another thread (the desk's screen)."""
+
+    kind: str
+    source: str
+    dry_run: bool
+    summary: str
+    total_changes: int
+    changes: tuple[str, ...]
+    warnings: tuple[str, ...]
+
+
+def outcome_of(report: ImportReport) -> ImportOutcome:
+    return ImportOutcome(
+        kind=report.kind,
+        source=report.source,
+        dry_run=report.dry_run,
+        summary=report.summary(),
+        total_changes=report.total_changes,
+        changes=tuple(report.changes),
+        warnings=tuple(report.warnings),
+    )
+
+
 class ImportFailed(RecordsError):
     """The file cannot be imported; `problems` lists every line at fault. Nothing was written."""
 
