@@ -22,6 +22,7 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.catalog import CatalogScreen
 from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
 from recordsdesk.ui.screens.help import HelpModal
+from recordsdesk.ui.screens.imports import ImportsScreen
 from recordsdesk.ui.screens.lookup import LookupScreen
 from recordsdesk.ui.screens.reports import ReportsScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
@@ -37,6 +38,7 @@ class RecordsDeskApp(SecureDeskApp):
         "terms": TermsScreen,
         "audit": AuditScreen,
         "grades": GradeEntryScreen,
+        "imports": ImportsScreen,
         "reports": ReportsScreen,
     }
     DEFAULT_MODE = "lookup"
@@ -49,6 +51,7 @@ class RecordsDeskApp(SecureDeskApp):
         Binding("f6", "switch_mode('audit')", "Audit"),
         Binding("f5", "switch_mode('grades')", "Grades"),
         Binding("f8", "switch_mode('reports')", "Reports"),
+        Binding("f10", "switch_mode('imports')", "Imports"),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
