@@ -8,6 +8,7 @@ Lookup stack, so Esc returns to the same search and selection.
 
 from __future__ import annotations
 
+import gc
 from typing import ClassVar
 
 from sqlalchemy import Engine
@@ -23,6 +24,7 @@ from recordsdesk.ui.screens.catalog import CatalogScreen
 from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
 from recordsdesk.ui.screens.help import HelpModal
 from recordsdesk.ui.screens.imports import ImportsScreen
+from recordsdesk.ui.screens.intake import IntakeScreen
 from recordsdesk.ui.screens.lookup import LookupScreen
 from recordsdesk.ui.screens.reports import ReportsScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
@@ -52,6 +54,7 @@ class RecordsDeskApp(SecureDeskApp):
         Binding("f5", "switch_mode('grades')", "Grades"),
         Binding("f8", "switch_mode('reports')", "Reports"),
         Binding("f10", "switch_mode('imports')", "Imports"),
+        Binding("ctrl+n", "new_student", "New student"),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
     ]
@@ -63,17 +66,31 @@ class RecordsDeskApp(SecureDeskApp):
         self.title = desk.institution.short_name
         self.sub_title = f"{desk.actor.username} ({desk.actor.role.value})"
 
+    def on_ready(self) -> None:
+        """Move what start-up built (modules, SQLAlchemy metadata, CSS: ~240,000 objects) out
+        of the garbage collector's reach: full collections then scan only what the session
+        creates, instead of pausing a keystroke for tens of milliseconds (up to 0.6 s measured
+        under load on the transcript preview)."""
+        gc.freeze()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No switching areas from under a dialog (help, command palette): it would stay open
         on the area's stack and greet the clerk on return."""
         if not self.may_run(action):  # locked, or nobody signed in yet
             return False
-        return not (action == "switch_mode" and isinstance(self.screen, ModalScreen))
+        return not (
+            action in ("switch_mode", "new_student") and isinstance(self.screen, ModalScreen)
+        )
 
     def action_help(self) -> None:
         screen = self.screen
         if isinstance(screen, DeskScreen):  # not over the help itself or the command palette
             self.push_screen(HelpModal(screen, title=screen.SCREEN_NAME, purpose=screen.PURPOSE))
+
+    def action_new_student(self) -> None:
+        """The intake form, on top of whatever area the clerk is in (Esc returns to it)."""
+        if not isinstance(self.screen, IntakeScreen):
+            self.push_screen(IntakeScreen())
 
 
 class SignInDeskApp(RecordsDeskApp):
