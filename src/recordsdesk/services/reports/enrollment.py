@@ -39,24 +39,23 @@ NO_PROGRAM = "(no program)"
 ALL_PROGRAMS = "All programs"
 
 _COUNTED = "e.status IN ('registered', 'completed')"
+# Per (term, student) first, then per program: a student has one current program, so a term's
+# headcount is the sum over its programs, and the big grouping runs once.
 _QUERY = (
     "SELECT t.code, t.start_date, COALESCE(p.level, ''), COALESCE(p.code, ''), "
-    "COALESCE(p.name, ''), "
-    f"COUNT(DISTINCT CASE WHEN {_COUNTED} THEN e.student_id END), "
-    f"COUNT(CASE WHEN {_COUNTED} THEN 1 END), "
-    f"SUM(CASE WHEN {_COUNTED} THEN COALESCE(e.credits, c.credits) ELSE 0 END), "
-    "COUNT(CASE WHEN e.status = 'withdrawn' THEN 1 END) "
+    "COALESCE(p.name, ''), COUNT(CASE WHEN x.seats > 0 THEN 1 END), SUM(x.seats), "
+    "SUM(x.credits), SUM(x.withdrawn) FROM ("
+    "SELECT sec.term_id AS term_id, e.student_id AS student_id, "
+    f"COUNT(CASE WHEN {_COUNTED} THEN 1 END) AS seats, "
+    f"SUM(CASE WHEN {_COUNTED} THEN COALESCE(e.credits, c.credits) ELSE 0 END) AS credits, "
+    "COUNT(CASE WHEN e.status = 'withdrawn' THEN 1 END) AS withdrawn "
     "FROM enrollment e JOIN section sec ON sec.id = e.section_id "
-    "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
-    "JOIN student s ON s.id = e.student_id LEFT JOIN program p ON p.id = s.program_id "
+    "JOIN course c ON c.id = sec.course_id "
     "WHERE e.status IN ('registered', 'completed', 'withdrawn') {where}"
+    "GROUP BY sec.term_id, e.student_id) x "
+    "JOIN term t ON t.id = x.term_id JOIN student s ON s.id = x.student_id "
+    "LEFT JOIN program p ON p.id = s.program_id "
     "GROUP BY t.code, t.start_date, p.level, p.code, p.name"
-)
-_HEADCOUNT = (
-    "SELECT t.code, COUNT(DISTINCT e.student_id) FROM enrollment e "
-    "JOIN section sec ON sec.id = e.section_id JOIN term t ON t.id = sec.term_id "
-    "JOIN student s ON s.id = e.student_id "
-    f"WHERE {_COUNTED} {{where}}GROUP BY t.code"
 )
 
 
@@ -75,13 +74,15 @@ def enrollment(
     program = resolve_program(session, program_code) if program_code else None
     where, params = "", {}
     if term is not None:
-        where += "AND t.id = :tid "
+        where += "AND sec.term_id = :tid "
         params["tid"] = term.id
     if program is not None:
-        where += "AND s.program_id = :pid "
+        where += "AND e.student_id IN (SELECT id FROM student WHERE program_id = :pid) "
         params["pid"] = program.id
     found = rows(session, _QUERY.format(where=where), params)
-    headcount = dict(rows(session, _HEADCOUNT.format(where=where), params))
+    headcount: dict[str, int] = {}
+    for row in found:
+        headcount[row[0]] = headcount.get(row[0], 0) + int(row[5])
     found.sort(key=lambda r: (str(r[1]), r[0], LEVEL_ORDER.get(r[2], 5), r[3]))
     table: list[tuple[Value, ...]] = []
     for index, row in enumerate(found):
