@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -18,9 +19,11 @@ from textual.widgets import DataTable, Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.lookup import LookupResult, search
+from recordsdesk.services.lookup import LookupResult
+from recordsdesk.services.lookup_reader import LookupReader
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.lookup import LookupScreen, _summary
+from recordsdesk.ui.screens.lookup_table import LookupTable
 from recordsdesk.ui.screens.student import StudentScreen
 from tests.desk_data import DeskData, seed_desk
 
@@ -46,7 +49,7 @@ async def settle(pilot: Pilot[int]) -> None:
     await pilot.pause()
 
 
-def rows(table: DataTable[object]) -> list[list[str]]:
+def rows(table: LookupTable | DataTable[object]) -> list[list[str]]:
     return [
         [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(i)]
         for i in range(table.row_count)
@@ -54,7 +57,7 @@ def rows(table: DataTable[object]) -> list[list[str]]:
 
 
 def results(app: RecordsDeskApp) -> list[list[str]]:
-    return rows(app.screen.query_one("#lookup-results", DataTable))
+    return rows(app.screen.query_one("#lookup-results", LookupTable))
 
 
 async def test_typing_shows_matches_on_every_keystroke(app: RecordsDeskApp) -> None:
@@ -92,7 +95,7 @@ async def test_accents_and_markup_are_shown_as_typed(app: RecordsDeskApp) -> Non
         assert [r[1] for r in results(app)] == ["García, José (Pepe)"]
         app.screen.query_one("#lookup-query", Input).value = "[b]"
         await settle(pilot)
-        table = app.screen.query_one("#lookup-results", DataTable)
+        table = app.screen.query_one("#lookup-results", LookupTable)
         name = table.get_row_at(0)[1]
         assert isinstance(name, Text) and name.plain == "Brackets, [b]Bob"
         assert not name.spans  # not parsed: no bold span where the markup would have been
@@ -138,7 +141,7 @@ async def test_accents_both_ways_and_misspellings(app: RecordsDeskApp) -> None:
         assert [r[1] for r in results(app)] == ["García, José (Pepe)"]
         await pilot.press("escape", *"siobhan galagher")  # no accent, one l missing
         await settle(pilot)
-        table = app.screen.query_one("#lookup-results", DataTable)
+        table = app.screen.query_one("#lookup-results", LookupTable)
         assert [r[1] for r in rows(table)] == ["Gallagher, Siobhán"]
         name = table.get_row_at(0)[1]
         assert isinstance(name, Text) and "italic" in str(name.style)  # a similar match
@@ -212,7 +215,7 @@ async def test_enter_opens_record_and_escape_returns_with_search_kept(
         await pilot.pause()
         assert isinstance(app.screen, LookupScreen)
         assert app.screen.query_one("#lookup-query", Input).value == "gar"
-        table = app.screen.query_one("#lookup-results", DataTable)
+        table = app.screen.query_one("#lookup-results", LookupTable)
         assert (table.row_count, table.cursor_row) == (4, 2)
         await pilot.press("up", "up", "enter")
         await settle(pilot)
@@ -252,22 +255,27 @@ async def test_command_palette_finds_students_and_courses(
 async def test_no_query_runs_on_the_event_loop(
     app: RecordsDeskApp, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Every keystroke's query runs on the screen's database thread, never in the key handler
-    (the event loop's thread), however quickly it would finish."""
-    threads: list[str] = []
+    """Every keystroke's query runs on the screen's one database thread, never in the key
+    handler (the event loop's thread), however quickly it would finish; the thread is the same
+    for every key (no thread started per keystroke) and so is its reader (one connection)."""
+    threads: list[int] = []
+    readers: list[int] = []
+    original = LookupReader.search
 
-    def recording_search(*args: Any, **kwargs: Any) -> LookupResult:
-        threads.append(threading.current_thread().name)
-        return search(*args, **kwargs)
+    def recording_search(reader: LookupReader, **kwargs: Any) -> LookupResult:
+        threads.append(threading.get_ident())
+        readers.append(id(reader))
+        return original(reader, **kwargs)
 
-    monkeypatch.setattr("recordsdesk.ui.screens.lookup.search", recording_search)
+    monkeypatch.setattr(LookupReader, "search", recording_search)
     async with app.run_test(size=SIZE) as pilot:
-        loop_thread = threading.current_thread().name
-        await pilot.press(*"garner")
-        await settle(pilot)
+        loop_thread = threading.get_ident()
+        for key in "garner":
+            await pilot.press(key)
+            await settle(pilot)  # every keystroke answered, one after the other
         assert [r[1] for r in results(app)] == ["Garner0, Kim", "Garner1, Kim", "Garner2, Kim"]
-        assert threads and loop_thread not in threads
-        assert all(name.startswith("lookup") for name in threads)
+        assert len(threads) == 6 and loop_thread not in threads
+        assert len(set(threads)) == 1 and len(set(readers)) == 1
 
 
 async def test_a_slow_stale_query_is_never_drawn(
@@ -278,15 +286,16 @@ async def test_a_slow_stale_query_is_never_drawn(
     table; the newest does."""
     started, release = threading.Event(), threading.Event()
     ran: list[str] = []
+    original = LookupReader.search
 
-    def slow_first(*args: Any, **kwargs: Any) -> LookupResult:
+    def slow_first(reader: LookupReader, **kwargs: Any) -> LookupResult:
         ran.append(kwargs["query"])
         if kwargs["query"] == "k":
             started.set()
             release.wait(10)
-        return search(*args, **kwargs)
+        return original(reader, **kwargs)
 
-    monkeypatch.setattr("recordsdesk.ui.screens.lookup.search", slow_first)
+    monkeypatch.setattr(LookupReader, "search", slow_first)
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, LookupScreen)
@@ -304,7 +313,94 @@ async def test_a_slow_stale_query_is_never_drawn(
         await pilot.pause()
         assert drawn == []  # the handler drew nothing: it does not query
         release.set()
-        await settle(pilot)
+        await settle_on(pilot, lambda: drawn == ["kim"])
         assert drawn == ["kim"]
         assert ran == ["k", "kim"]  # "ki" was superseded before it started
         assert len(results(app)) == 3
+
+
+def add_fillers(engine: Engine, count: int = 55) -> None:
+    """More students named alike than the page holds (Filler00 .. Filler54)."""
+    from tests.factories import make_student
+
+    with session_scope(engine) as session:
+        for n in range(count):
+            make_student(session, legal_first_name="Page", legal_last_name=f"Filler{n:02d}")
+
+
+async def test_a_stale_count_is_never_drawn(
+    engine: Engine, desk_data: DeskData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full page's count still running when the clerk types on never reaches the summary:
+    the newer query's own answer stays."""
+    add_fillers(engine)
+    started, release = threading.Event(), threading.Event()
+    original = LookupReader.count
+
+    def slow_count(reader: LookupReader, **kwargs: Any) -> int:
+        if kwargs["query"] == "fill":
+            started.set()
+            release.wait(10)
+        return original(reader, **kwargs)
+
+    monkeypatch.setattr(LookupReader, "count", slow_count)
+    app = make_app(engine, username="system")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"fill")
+        assert await asyncio.to_thread(started.wait, 10)  # rows drawn, count held
+        await pilot.pause()
+        assert len(results(app)) == 50 and summary(app).startswith("50+ matches")
+        await pilot.press("escape", *"kim")
+        release.set()
+        await settle_on(pilot, lambda: len(results(app)) == 3)
+        await settle(pilot)
+        assert summary(app) == "3 matches"
+
+
+async def test_the_count_follows_a_full_page(engine: Engine, desk_data: DeskData) -> None:
+    """More matches than the page: the rows come first, then the thread counts them all and
+    the summary says how many."""
+    add_fillers(engine)
+    app = make_app(engine, username="system")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"filler")
+        await settle_on(pilot, lambda: summary(app).startswith("55 matches"))
+        assert summary(app) == "55 matches, showing 50. Type more to narrow."
+        assert len(results(app)) == 50
+        await pilot.press("pagedown", "pagedown", "pagedown", "pagedown", "pagedown")
+        await pilot.pause()
+        table = app.screen.query_one("#lookup-results", LookupTable)
+        assert table.cursor_row == 49  # the last row, scrolled into view
+        assert table.scroll_y > 0
+
+
+async def test_a_failed_query_is_reported_and_the_next_one_works(
+    app: RecordsDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An error on the database thread becomes a notification; the thread carries on."""
+    original = LookupReader.search
+
+    def failing_once(reader: LookupReader, **kwargs: Any) -> LookupResult:
+        if kwargs["query"] == "ki":
+            raise RuntimeError("disk on fire")
+        return original(reader, **kwargs)
+
+    monkeypatch.setattr(LookupReader, "search", failing_once)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("k", "i")
+        await settle_on(pilot, lambda: bool(app._notifications))
+        messages = [n.message for n in app._notifications if n.severity == "error"]
+        assert messages == ["Something went wrong (RuntimeError: disk on fire)."]
+        await pilot.press("m")
+        await settle_on(pilot, lambda: len(results(app)) == 3)
+        assert len(results(app)) == 3
+
+
+async def settle_on(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
+    """Pause until `condition` holds (answers come from the database thread), at most ~5 s of
+    pauses; the caller asserts what it expected."""
+    for _ in range(100):
+        await settle(pilot)
+        if condition():
+            return
+        await asyncio.to_thread(time.sleep, 0.05)  # let the database thread run

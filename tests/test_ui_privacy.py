@@ -19,6 +19,7 @@ from recordsdesk.services.directory import directory_condition, directory_visibl
 from recordsdesk.services.student import update_student
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.privacy import MASK, mask
+from recordsdesk.ui.screens.lookup_table import LookupTable
 from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 from tests.desk_data import seed_desk
@@ -125,7 +126,7 @@ async def test_registrar_sees_one_students_trail_and_clerk_none(
 
 
 def lookup_rows(pilot: Pilot[int]) -> list[list[str]]:
-    table = pilot.app.screen.query_one("#lookup-results", DataTable)
+    table = pilot.app.screen.query_one("#lookup-results", LookupTable)
     return [
         [c.plain if isinstance(c, Text) else str(c) for c in table.get_row_at(i)]
         for i in range(table.row_count)
@@ -155,7 +156,7 @@ async def test_lookup_masks_birth_dates_and_banners_the_highlighted_row(
         await pilot.pause()
         assert [r[2] for r in lookup_rows(pilot)] == [MASK] * len(shown)
         assert [r[1] for r in lookup_rows(pilot)] == [r[1] for r in shown]  # names stay
-        table = app.screen.query_one("#lookup-results", DataTable)
+        table = app.screen.query_one("#lookup-results", LookupTable)
         assert table.cursor_row == 0  # masking redraws in place: the clerk's row is kept
         assert banner.display
         await pilot.press("f9")

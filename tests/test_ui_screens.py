@@ -21,6 +21,7 @@ from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.screens.catalog import CatalogScreen
 from recordsdesk.ui.screens.help import HelpModal
 from recordsdesk.ui.screens.lookup import LookupScreen
+from recordsdesk.ui.screens.lookup_table import LookupTable
 from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.screens.terms import TermsScreen
 from tests.desk_data import DeskData, seed_desk
@@ -166,7 +167,7 @@ async def test_database_lost_mid_session_keeps_the_screen(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"kim")
         await settle(pilot)
-        assert len(column(app.screen.query_one("#lookup-results", DataTable), 0)) == 3
+        assert len(column(app.screen.query_one("#lookup-results", LookupTable), 0)) == 3
         gone = create_engine("sqlite:////nonexistent-recordsdesk-dir/records.db")
         app.desk = DeskContext(engine=gone, actor=system, institution=app.desk.institution)
         await pilot.press("backspace")
@@ -174,7 +175,7 @@ async def test_database_lost_mid_session_keeps_the_screen(
         assert len(error_messages(app)) == 1
         assert "database cannot be reached" in error_messages(app)[0]
         # The last good answer stays on screen; the clerk can retry when the database is back.
-        assert len(column(app.screen.query_one("#lookup-results", DataTable), 0)) == 3
+        assert len(column(app.screen.query_one("#lookup-results", LookupTable), 0)) == 3
 
 
 async def test_service_refusal_becomes_a_notification(app: RecordsDeskApp) -> None:

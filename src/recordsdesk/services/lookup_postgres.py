@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
 from recordsdesk.services.lookup import (
     AnyStudent,
     BirthMatch,
+    Db,
     EmailMatch,
     Filters,
     NameMatch,
@@ -75,13 +74,13 @@ def condition(match: TextMatch) -> tuple[str, dict[str, Any], str]:
 
 
 class PostgresLookup:
-    def fold_words(self, connection: Connection, text_: str) -> list[str]:
-        folded = run(connection, "SELECT rd_fold(:t)", {"t": text_})[0][0] or ""
+    def fold_words(self, db: Db, text_: str) -> list[str]:
+        folded = run(db, "SELECT rd_fold(:t)", {"t": text_})[0][0] or ""
         return folded.split()
 
-    def terms_after(self, connection: Connection, last_id: int) -> list[tuple[int, str]]:
+    def terms_after(self, db: Db, last_id: int) -> list[tuple[int, str]]:
         rows = run(
-            connection,
+            db,
             "SELECT id, rd_fold(value) FROM name_term WHERE id > :last ORDER BY id",
             {"last": last_id},
         )
@@ -94,21 +93,15 @@ class PostgresLookup:
             where += f" AND {filters.sql()}"
         return f"SELECT s.id FROM student s WHERE {where}", params, order
 
-    def ids(
-        self, connection: Connection, match: TextMatch, filters: Filters, limit: int
-    ) -> list[int]:
+    def ids(self, db: Db, match: TextMatch, filters: Filters, limit: int) -> list[int]:
         source, params, order = self._select(match, filters)
         params["limit"] = limit
-        return [
-            int(r[0]) for r in run(connection, f"{source} ORDER BY {order} LIMIT :limit", params)
-        ]
+        return [int(r[0]) for r in run(db, f"{source} ORDER BY {order} LIMIT :limit", params)]
 
-    def count(self, connection: Connection, match: TextMatch, filters: Filters, cap: int) -> int:
+    def count(self, db: Db, match: TextMatch, filters: Filters, cap: int) -> int:
         source, params, _ = self._select(match, filters)
         params["cap"] = cap
-        return int(
-            run(connection, f"SELECT count(*) FROM ({source} LIMIT :cap) AS found", params)[0][0]
-        )
+        return int(run(db, f"SELECT count(*) FROM ({source} LIMIT :cap) AS found", params)[0][0])
 
 
 BACKEND = PostgresLookup()

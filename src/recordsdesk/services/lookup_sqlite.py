@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
-
 from recordsdesk.services.lookup import (
     AnyStudent,
     BirthMatch,
+    Db,
     EmailMatch,
     Filters,
     NameMatch,
@@ -81,12 +80,12 @@ def student_condition(match: TextMatch) -> tuple[str, dict[str, Any], str]:
 
 
 class SQLiteLookup:
-    def fold_words(self, connection: Connection, text_: str) -> list[str]:
+    def fold_words(self, db: Db, text_: str) -> list[str]:
         return words_of(text_)
 
-    def terms_after(self, connection: Connection, last_id: int) -> list[tuple[int, str]]:
+    def terms_after(self, db: Db, last_id: int) -> list[tuple[int, str]]:
         rows = run(
-            connection,
+            db,
             "SELECT id, value FROM name_term WHERE id > :last ORDER BY id",
             {"last": last_id},
         )
@@ -110,19 +109,17 @@ class SQLiteLookup:
         params |= own
         return f"SELECT s.id AS id FROM student s WHERE {condition}{extra}", params, order
 
-    def ids(
-        self, connection: Connection, match: TextMatch, filters: Filters, limit: int
-    ) -> list[int]:
+    def ids(self, db: Db, match: TextMatch, filters: Filters, limit: int) -> list[int]:
         source, params, order = self._select(match, filters)
         params["limit"] = limit
         sql = f"{source} ORDER BY {order} LIMIT :limit"
-        return [int(r[0]) for r in run(connection, sql, params)]
+        return [int(r[0]) for r in run(db, sql, params)]
 
-    def count(self, connection: Connection, match: TextMatch, filters: Filters, cap: int) -> int:
+    def count(self, db: Db, match: TextMatch, filters: Filters, cap: int) -> int:
         source, params, _ = self._select(match, filters)
         params["cap"] = cap
         sql = f"SELECT count(*) FROM ({source} LIMIT :cap) AS found"
-        return int(run(connection, sql, params)[0][0])
+        return int(run(db, sql, params)[0][0])
 
 
 BACKEND = SQLiteLookup()

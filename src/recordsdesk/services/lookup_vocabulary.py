@@ -11,11 +11,8 @@ import re
 import threading
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection
-from sqlmodel import Session
-
 if TYPE_CHECKING:
-    from recordsdesk.services.lookup import Backend
+    from recordsdesk.services.lookup import Backend, Db
 
 MAX_ALTERNATES = 20
 _WORD = re.compile(r"[^\W_]+")
@@ -43,8 +40,8 @@ class Vocabulary:
         for key in _keys(word):
             self._by_key.setdefault(key, set()).add(word)
 
-    def refresh(self, connection: Connection, backend: Backend) -> None:
-        rows = backend.terms_after(connection, self.last_id)
+    def refresh(self, db: Db, backend: Backend) -> None:
+        rows = backend.terms_after(db, self.last_id)
         for term_id, folded in rows:
             for word in _WORD.findall(folded):
                 self.add(word)
@@ -107,12 +104,11 @@ _vocabularies: dict[str, Vocabulary] = {}
 _vocabularies_lock = threading.Lock()
 
 
-def vocabulary_for(session: Session, backend: Backend) -> Vocabulary:
-    key = session.connection().engine.url.render_as_string(hide_password=True)
+def vocabulary_for(db: Db, backend: Backend) -> Vocabulary:
     with _vocabularies_lock:
-        vocabulary = _vocabularies.setdefault(key, Vocabulary())
+        vocabulary = _vocabularies.setdefault(db.key, Vocabulary())
     with vocabulary.lock:
-        vocabulary.refresh(session.connection(), backend)
+        vocabulary.refresh(db, backend)
     return vocabulary
 
 

@@ -6,10 +6,15 @@ How a keystroke becomes rows (measured in bench/bench_lookup.py, figures in
 docs/benchmarks.md): the key handler never touches the database, so the event loop stays free
 to echo keys and draw whatever the query costs. Every query goes to an async worker
 (exclusive: the previous one is cancelled) that hands it to one long-lived database thread and
-draws the answer itself. One thread kept for the screen's life, rather than a thread worker per
-keystroke, spares a thread start per key. A query that is no longer the newest is skipped
-before it starts and interrupted while it runs (`should_stop`, SQLite's progress handler), so
-stale results never show and a slow query never delays the next one.
+draws the answer itself. That thread is kept for the screen's life, with one read connection
+(services/lookup_reader.py), rather than a thread worker and a session per keystroke. A query
+that is no longer the newest is skipped before it starts and interrupted while it runs
+(`should_stop`, SQLite's progress handler), so stale results never show and a slow query never
+delays the next one. The rows come first; when the page is full the thread then counts the
+matches and the summary line follows.
+
+The results are drawn by LookupTable (lookup_table.py): replacing 50 rows costs one pass over
+their text, and only visible lines are built.
 
 The privacy key (F9) masks the birth date column from the rows already loaded (no new query);
 the confidential banner follows the highlighted row.
@@ -21,17 +26,19 @@ import asyncio
 import itertools
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.widgets.data_table import ColumnKey
+from textual.widgets import Footer, Header, Input, Static
 
-from recordsdesk.services.lookup import LookupCancelled, LookupResult, StudentRow, search
+from recordsdesk.services.lookup import COUNT_CAP, LookupCancelled, LookupResult, StudentRow
+from recordsdesk.services.lookup_reader import LookupReader
 from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.lookup_table import LookupTable
 from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.widgets.cells import cell, flags, words
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
@@ -71,33 +78,31 @@ class LookupScreen(DeskScreen):
         self._serials = itertools.count(1)
         self._latest = 0
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lookup")
+        #: The database thread's reader (one connection); touched on that thread only.
+        self._reader: LookupReader | None = None
         #: (query, monotonic time of its keystroke) of the results waiting to be drawn; the
         #: benchmark reads it from the table's first render.
         self.drawn_query: tuple[str, float] | None = None
         self.typed_at = 0.0
-        self._birth_column: ColumnKey | None = None
+        self._result = LookupResult(rows=(), total=0)
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield ConfidentialBanner(id="lookup-confidential")
         yield Input(placeholder=HINT, id="lookup-query")
         yield Static(HINT, id="lookup-summary", markup=False)
-        table: DataTable[Text] = DataTable(
-            id="lookup-results", cursor_type="row", zebra_stripes=True
-        )
-        table.can_focus = False  # the search box keeps the keys; the screen moves the cursor
-        yield table
+        yield LookupTable(id="lookup-results")
         yield Footer()
 
     def on_mount(self) -> None:
-        keys = self.query_one("#lookup-results", DataTable).add_columns(*COLUMNS)
-        self._birth_column = keys[COLUMNS.index("Birth date")]
+        self.query_one("#lookup-results", LookupTable).add_columns(*COLUMNS)
         self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self.query_one("#lookup-query", Input).focus()
 
     def on_unmount(self) -> None:
         self._latest = -1  # anything still running stops at its next check
-        self._database.shutdown(wait=False, cancel_futures=True)
+        self._database.submit(self._close_reader)
+        self._database.shutdown(wait=False)
 
     @property
     def query_text(self) -> str:
@@ -113,46 +118,88 @@ class LookupScreen(DeskScreen):
             return
         self._search(event.value, serial)
 
+    def _superseded(self, serial: int) -> bool:
+        return serial != self._latest
+
     @work(exclusive=True, group="lookup", exit_on_error=False)
     async def _search(self, query: str, serial: int) -> None:
-        """Run `query` on the database thread and draw it if it is still the newest."""
-
-        def superseded() -> bool:
-            return serial != self._latest
-
-        def run() -> LookupResult | None:
-            if superseded():
-                return None  # a newer keystroke arrived while this one waited
-            try:
-                return self.desk.call(
-                    search, query=query, limit=RESULT_LIMIT, should_stop=superseded
-                )
-            except LookupCancelled:
-                return None
-
+        """Run `query` on the database thread and draw it if it is still the newest; when the
+        page is full, have the thread count the matches and update the summary."""
         loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._database, run)
-        if result is not None and not superseded() and query == self.query_text:
-            self._show(query, result)
+        result = await loop.run_in_executor(self._database, self._find, serial, query)
+        if result is None or self._superseded(serial) or query != self.query_text:
+            return
+        self._show(query, result)
+        if result.capped:
+            total = await loop.run_in_executor(self._database, self._count, serial, query, result)
+            if total is not None and not self._superseded(serial):
+                self._result = replace(
+                    result, total=max(total, len(result.rows)), capped=total >= COUNT_CAP
+                )
+                self.query_one("#lookup-summary", Static).update(
+                    _summary(query, self._result), layout=False
+                )
+
+    # --- on the database thread -----------------------------------------------------------------
+
+    def _reader_for_desk(self) -> LookupReader:
+        engine = self.desk.engine
+        if self._reader is None or self._reader.engine is not engine:
+            self._close_reader()
+            self._reader = LookupReader(engine)
+        return self._reader
+
+    def _close_reader(self) -> None:
+        reader, self._reader = self._reader, None
+        if reader is not None:
+            reader.close()
+
+    def _find(self, serial: int, query: str) -> LookupResult | None:
+        """The rows (count stopped at a page), or None if a newer keystroke came first."""
+        if self._superseded(serial):
+            return None  # a newer keystroke arrived while this one waited
+        try:
+            return self._reader_for_desk().search(
+                actor=self.desk.actor,
+                query=query,
+                limit=RESULT_LIMIT,
+                should_stop=lambda: self._superseded(serial),
+                count_cap=0,
+            )
+        except LookupCancelled:
+            return None
+
+    def _count(self, serial: int, query: str, result: LookupResult) -> int | None:
+        """Every match of a full page's query (up to COUNT_CAP), or None if superseded."""
+        if self._superseded(serial):
+            return None
+        try:
+            return self._reader_for_desk().count(
+                actor=self.desk.actor,
+                query=query,
+                rank=result.count_rank,
+                should_stop=lambda: self._superseded(serial),
+            )
+        except LookupCancelled:
+            return None
+
+    # --- drawing ----------------------------------------------------------------------------
 
     def _show(self, query: str, result: LookupResult) -> None:
-        table = self.query_one("#lookup-results", DataTable)
-        table.clear()
+        table = self.query_one("#lookup-results", LookupTable)
+        self._result = result
         self._rows = {str(row.id): row for row in result.rows}
         hidden = privacy_on(self)
-        for row in result.rows:
-            table.add_row(*_cells(row, hidden), key=str(row.id))
-        self.query_one("#lookup-summary", Static).update(_summary(query, result))
+        table.replace_rows([(str(row.id), _cells(row, hidden)) for row in result.rows])
+        self.query_one("#lookup-summary", Static).update(_summary(query, result), layout=False)
         self.drawn_query = (query, self.typed_at)
         self._mark_confidential()
 
     def _privacy_changed(self, hidden: bool) -> None:
         """Mask or show the birth dates of the rows on screen, in place (cursor kept)."""
-        table = self.query_one("#lookup-results", DataTable)
-        if self._birth_column is None:
-            return
-        for key, row in self._rows.items():
-            table.update_cell(key, self._birth_column, _birth_date(row, hidden))
+        table = self.query_one("#lookup-results", LookupTable)
+        column = COLUMNS.index("Birth date")
+        table.update_column(column, {k: _birth_date(r, hidden) for k, r in self._rows.items()})
 
     def _mark_confidential(self) -> None:
         """The banner follows the highlighted row: shown while it is a confidential student."""
@@ -160,12 +207,12 @@ class LookupScreen(DeskScreen):
         banner = self.query_one("#lookup-confidential", ConfidentialBanner)
         banner.show_for(row is not None and row.confidential)
 
-    @on(DataTable.RowHighlighted, "#lookup-results")
-    def _row_highlighted(self, _event: DataTable.RowHighlighted) -> None:
+    @on(LookupTable.RowHighlighted, "#lookup-results")
+    def _row_highlighted(self, _event: LookupTable.RowHighlighted) -> None:
         self._mark_confidential()
 
     def action_move(self, rows: int) -> None:
-        table = self.query_one("#lookup-results", DataTable)
+        table = self.query_one("#lookup-results", LookupTable)
         if table.row_count:
             target = max(0, min(table.row_count - 1, table.cursor_row + rows))
             table.move_cursor(row=target)
@@ -179,17 +226,14 @@ class LookupScreen(DeskScreen):
         if row is not None:
             self.app.push_screen(StudentScreen(row.id, title=row.display_name))
 
-    @on(DataTable.RowSelected, "#lookup-results")
-    def _row_clicked(self, event: DataTable.RowSelected) -> None:
+    @on(LookupTable.RowSelected, "#lookup-results")
+    def _row_clicked(self, event: LookupTable.RowSelected) -> None:
         self.action_open_record()
 
     @property
     def highlighted_row(self) -> StudentRow | None:
-        table = self.query_one("#lookup-results", DataTable)
-        if not table.row_count:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return self._rows.get(key or "")
+        key = self.query_one("#lookup-results", LookupTable).cursor_key
+        return None if key is None else self._rows.get(key)
 
 
 def _cells(row: StudentRow, hidden: bool) -> tuple[Text, ...]:

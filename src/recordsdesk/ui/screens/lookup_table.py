@@ -1,0 +1,255 @@
+"""The lookup's results table: a header and up to a page of rows, drawn line by line.
+
+Why not DataTable: on every keystroke the lookup replaces all its rows, and DataTable measures
+every cell through Rich when rows are added (in its idle handler) and renders each visible cell
+through Rich again; at 50 rows of 7 cells that was about 15 ms of the event loop per keystroke
+(bench/bench_lookup.py). Here a new answer costs one pass over the cells' plain text for the
+column widths; a line is built from its cells' segments when first drawn and kept until the
+rows, the cursor or the width change. Only visible lines are ever built (Line API).
+
+The interface mirrors the part of DataTable the desk and its tests use (row_count, cursor_row,
+get_row_at, move_cursor, RowHighlighted / RowSelected), so the screen reads like any other.
+Cells are rich.text.Text: user data is never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.cells import set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+PAD = 1  # blank cells either side of a column's text, as DataTable draws them
+
+
+class LookupTable(ScrollView, can_focus=False):
+    """Rows keyed by string, one fixed header line, a row cursor moved by the screen."""
+
+    COMPONENT_CLASSES = {
+        "lookup-table--header",
+        "lookup-table--cursor",
+        "lookup-table--even-row",
+        "lookup-table--odd-row",
+    }
+    DEFAULT_CSS = """
+    LookupTable {
+        background: $surface;
+        color: $foreground;
+        height: 1fr;
+        & > .lookup-table--header {
+            text-style: bold;
+            background: $panel;
+            color: $foreground;
+        }
+        & > .lookup-table--cursor {
+            background: $block-cursor-background;
+            color: $block-cursor-foreground;
+            text-style: $block-cursor-text-style;
+        }
+        & > .lookup-table--even-row {
+            background: $surface-lighten-1 50%;
+        }
+        &:dark > .lookup-table--even-row {
+            background: $surface-darken-1 40%;
+        }
+    }
+    """
+
+    class RowHighlighted(Message):
+        """The cursor moved to another row."""
+
+        def __init__(self, table: LookupTable, cursor_row: int, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> LookupTable:
+            return self.table
+
+    class RowSelected(Message):
+        """A row was clicked."""
+
+        def __init__(self, table: LookupTable, cursor_row: int, row_key: str) -> None:
+            super().__init__()
+            self.table = table
+            self.cursor_row = cursor_row
+            self.row_key = row_key
+
+        @property
+        def control(self) -> LookupTable:
+            return self.table
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
+        super().__init__(id=id)
+        self._labels: list[Text] = []
+        self._keys: list[str] = []
+        self._index: dict[str, int] = {}
+        self._cells: list[list[Text]] = []
+        self._widths: list[int] = []
+        self._lines: dict[tuple[int, bool], Strip] = {}
+        self._header: Strip | None = None
+        self._styles_key: tuple[Style, ...] | None = None
+        self.cursor_row = 0
+
+    # --- data ---------------------------------------------------------------------------------
+
+    def add_columns(self, *labels: str) -> list[int]:
+        """Column labels (plain text); returns the column indexes."""
+        start = len(self._labels)
+        self._labels.extend(Text(label) for label in labels)
+        self._reshape()
+        return list(range(start, len(self._labels)))
+
+    def replace_rows(self, rows: Sequence[tuple[str, Sequence[Text]]]) -> None:
+        """Show `rows` ((key, cells) each) instead of the current ones, cursor on the first."""
+        self._keys = [key for key, _ in rows]
+        self._index = {key: n for n, key in enumerate(self._keys)}
+        self._cells = [list(cells) for _, cells in rows]
+        self.cursor_row = 0
+        self._reshape()
+        self.scroll_to(0, 0, animate=False, immediate=True)
+
+    def update_column(self, column: int, cells: dict[str, Text]) -> None:
+        """Replace one column's cells in the rows named by key (the cursor stays put)."""
+        for key, value in cells.items():
+            index = self._index.get(key)
+            if index is not None:
+                self._cells[index][column] = value
+        self._reshape()
+
+    def clear(self) -> None:
+        self.replace_rows(())
+
+    def _reshape(self) -> None:
+        """Column widths from the cells' plain text, the scrollable size, a full redraw.
+
+        Widths only grow (as DataTable's do): the columns do not jump about while the clerk
+        types, and the scrollable size, whose change costs a layout of the whole screen,
+        changes only with the number of rows.
+        """
+        widths = self._widths
+        widths.extend(label.cell_len for label in self._labels[len(widths) :])
+        for cells in self._cells:
+            for n, value in enumerate(cells):
+                if (width := value.cell_len) > widths[n]:
+                    widths[n] = width
+        self._lines.clear()
+        self._header = None
+        size = Size(sum(widths) + 2 * PAD * len(widths), len(self._cells) + 1)
+        if size != self.virtual_size:
+            self.virtual_size = size
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return len(self._cells)
+
+    def get_row_at(self, index: int) -> list[Text]:
+        return list(self._cells[index])
+
+    @property
+    def cursor_key(self) -> str | None:
+        """The key of the row under the cursor; None when there are no rows."""
+        return self._keys[self.cursor_row] if self._cells else None
+
+    # --- cursor -------------------------------------------------------------------------------
+
+    def move_cursor(self, *, row: int) -> None:
+        """Put the cursor on row `row` (clamped), scrolled into view."""
+        if not self._cells:
+            return
+        row = max(0, min(len(self._cells) - 1, row))
+        if row == self.cursor_row:
+            return
+        previous, self.cursor_row = self.cursor_row, row
+        self._lines.pop((previous, True), None)
+        visible = max(1, self.scrollable_content_region.height - 1)
+        top = round(self.scroll_y)
+        if row < top:
+            self.scroll_to(y=row, animate=False, immediate=True)
+        elif row >= top + visible:
+            self.scroll_to(y=row - visible + 1, animate=False, immediate=True)
+        self.refresh()
+        self.post_message(self.RowHighlighted(self, row, self._keys[row]))
+
+    def on_click(self, event: events.Click) -> None:
+        index = round(self.scroll_y) + event.y - 1
+        if event.y >= 1 and 0 <= index < len(self._cells):
+            self.move_cursor(row=index)
+            self.post_message(self.RowSelected(self, index, self._keys[index]))
+
+    # --- drawing ------------------------------------------------------------------------------
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_key = None  # CSS or theme changed: look the styles up again
+        self._lines.clear()
+        self._header = None
+
+    def _styles(self) -> tuple[Style, ...]:
+        """(base, header, cursor, even row, odd row), looked up once per style change rather
+        than per line drawn."""
+        if self._styles_key is None:
+            self._styles_key = (
+                self.rich_style,
+                self.get_component_rich_style("lookup-table--header"),
+                self.get_component_rich_style("lookup-table--cursor"),
+                self.get_component_rich_style("lookup-table--even-row"),
+                self.get_component_rich_style("lookup-table--odd-row"),
+            )
+        return self._styles_key
+
+    def render_line(self, y: int) -> Strip:
+        base, header, cursor, even, odd = self._styles()
+        width = max(self.size.width, self.virtual_size.width)
+        scroll_x, scroll_y = self.scroll_offset
+        if y == 0:
+            if self._header is None:
+                self._header = self._line(self._labels, base + header, width)
+            strip = self._header
+        else:
+            index = scroll_y + y - 1
+            if index >= len(self._cells):
+                return Strip.blank(self.size.width, base)
+            on_cursor = index == self.cursor_row
+            key = (index, on_cursor)
+            strip_or_none = self._lines.get(key)
+            if strip_or_none is None:
+                row_style = base + (cursor if on_cursor else even if index % 2 else odd)
+                strip_or_none = self._lines[key] = self._line(self._cells[index], row_style, width)
+            strip = strip_or_none
+        return strip.crop(scroll_x, scroll_x + self.size.width)
+
+    def _line(self, cells: Sequence[Text], style: Style, width: int) -> Strip:
+        """One line: each cell padded to its column, the rest of the width blank."""
+        segments: list[Segment] = []
+        console = self.app.console
+        pad = " " * PAD
+        used = 0
+        for value, column_width in zip(cells, self._widths, strict=False):
+            segments.append(Segment(pad))
+            if value.spans:
+                segments.extend(value.render(console, end=""))
+                segments.append(Segment(" " * max(0, column_width - value.cell_len)))
+            else:
+                cell_style = value.style
+                segments.append(
+                    Segment(
+                        set_cell_size(value.plain, column_width),
+                        Style.parse(cell_style) if isinstance(cell_style, str) else cell_style,
+                    )
+                )
+            segments.append(Segment(pad))
+            used += column_width + 2 * PAD
+        if used < width:
+            segments.append(Segment(" " * (width - used)))
+        return Strip(Segment.apply_style(segments, style), max(width, used))
