@@ -21,6 +21,7 @@ import statistics
 import time
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from sqlalchemy import create_engine
 from sqlmodel import Session, select
@@ -116,12 +117,96 @@ async def preview_times(engine_url: str, student_ids: list[int]) -> dict[str, li
     return out
 
 
+class FrameClock:
+    """Key to frame, without the Pilot's idle waits: the time from a key event handed to the
+    driver to the end of the first screen update whose state shows its effect.
+
+    Textual renders a frame in `Screen._compositor_refresh` and hands it to `App._display`;
+    wrapping `_display` marks the moment a frame is complete (the headless driver then discards
+    the bytes a terminal would receive). `pilot.press` + `pilot.pause` cannot measure this:
+    they sleep in 20 ms steps until the process looks idle, so they add 60 ms or more."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.done: Callable[[], bool] | None = None
+        self.drawn_at = 0.0
+        original = app._display
+
+        def display(screen: Any, renderable: Any) -> None:
+            original(screen, renderable)
+            if self.done is not None and renderable is not None and self.done():
+                self.drawn_at = time.perf_counter()
+                self.done = None
+
+        app._display = display
+
+    async def press(self, key: str, done: Callable[[], bool], timeout: float = 30.0) -> float:
+        """Seconds from `key` to the first frame drawn with `done()` true."""
+        from textual import events
+
+        self.drawn_at = 0.0
+        self.done = done
+        start = time.perf_counter()
+        self.app._driver.send_message(events.Key(key, key if len(key) == 1 else None))
+        while self.done is not None:
+            if time.perf_counter() - start > timeout:
+                raise TimeoutError(f"no frame showed the effect of {key!r}")
+            await asyncio.sleep(0.0005)
+        return self.drawn_at - start
+
+
+async def preview_frames(engine_url: str, student_ids: list[int]) -> dict[str, list[float]]:
+    """Key to frame drawn (see FrameClock) for opening the preview, toggling official and
+    turning a page."""
+    from recordsdesk.db import make_engine
+    from recordsdesk.ui.app import make_app
+    from recordsdesk.ui.screens.student import StudentScreen
+    from recordsdesk.ui.screens.transcript import TranscriptScreen
+
+    engine = make_engine(engine_url)
+    app = make_app(engine, username="registrar")
+    out: dict[str, list[float]] = {"open": [], "toggle": [], "page": []}
+    async with app.run_test(size=(120, 40)) as pilot:
+        clock = FrameClock(app)
+        for sid in student_ids:
+            await app.push_screen(StudentScreen(sid))
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+
+            def opened() -> bool:
+                screen = app.screen
+                return isinstance(screen, TranscriptScreen) and bool(screen.pages)
+
+            out["open"].append(await clock.press("t", opened))
+            screen = app.screen
+            assert isinstance(screen, TranscriptScreen)
+            for _ in range(2):
+                wanted = not screen.official
+                out["toggle"].append(
+                    await clock.press("o", lambda w=wanted, s=screen: s.official is w)
+                )
+            if len(screen.pages) > 1:
+                out["page"].append(
+                    await clock.press("pagedown", lambda s=screen: s.page_index == 1)
+                )
+            await pilot.press("escape")
+            await pilot.press("escape")
+            await pilot.pause()
+    engine.dispose()
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", required=True, help="path of a demo SQLite file")
     parser.add_argument("--students", type=int, default=50)
     parser.add_argument("--sample", type=int, default=2000)
-    parser.add_argument("--pilot", type=int, default=10, help="students for the Pilot timing")
+    parser.add_argument("--pilot", type=int, default=10, help="students for the preview timing")
+    parser.add_argument(
+        "--with-pilot",
+        action="store_true",
+        help="also time key to page with pilot.press + pilot.pause (adds its 20 ms idle steps)",
+    )
     args = parser.parse_args()
     uri = f"file:{os.path.abspath(args.database)}?mode=ro"
     raw = sqlite3.connect(uri, uri=True)
@@ -175,9 +260,13 @@ def main() -> None:
     print(json.dumps({"preview_layout_and_rich_all_pages": percentiles(draw)}))
     ids = [sid for sid, _n, _c in students[: args.pilot]]
     url = "sqlite:///" + uri + "&uri=true"
-    pilot = asyncio.run(preview_times(url, ids))
-    for name, samples in pilot.items():
-        print(json.dumps({f"preview_{name}_key_to_page_pilot": percentiles(samples)}))
+    frames = asyncio.run(preview_frames(url, ids))
+    for name, samples in frames.items():
+        print(json.dumps({f"preview_{name}_key_to_frame": percentiles(samples)}))
+    if args.with_pilot:
+        pilot = asyncio.run(preview_times(url, ids))
+        for name, samples in pilot.items():
+            print(json.dumps({f"preview_{name}_key_to_page_pilot": percentiles(samples)}))
     print(json.dumps({"load_average": os.getloadavg()}))
 
 

@@ -8,7 +8,6 @@ import re
 from pathlib import Path
 
 import pytest
-from rich.text import Text
 from sqlalchemy import Engine
 from sqlmodel import select
 from textual.pilot import Pilot
@@ -21,7 +20,7 @@ from recordsdesk.models.contact import TranscriptRequest
 from recordsdesk.services.actor import Actor
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.student import StudentScreen
-from recordsdesk.ui.screens.transcript import ExportPathModal, TranscriptScreen
+from recordsdesk.ui.screens.transcript import ExportPathModal, PageView, TranscriptScreen
 from tests.factories import make_hold, make_staff
 from tests.transcript_data import TranscriptData, seed_transcript
 
@@ -51,9 +50,7 @@ async def open_preview(pilot: Pilot[int], student_id: int) -> TranscriptScreen:
 
 
 def shown(screen: TranscriptScreen) -> str:
-    content = screen.query_one("#transcript-page", Static).content
-    assert isinstance(content, Text)
-    return content.plain
+    return screen.query_one("#transcript-page", PageView).text.plain
 
 
 def all_pages(screen: TranscriptScreen) -> str:

@@ -7,7 +7,7 @@ named "[b]Bob" prints the brackets.
 from __future__ import annotations
 
 from rich.cells import cell_len
-from rich.text import Text
+from rich.text import Span, Text
 
 from recordsdesk.render.transcript_layout import Page, RenderOptions, layout
 from recordsdesk.services.transcript import Transcript
@@ -22,21 +22,36 @@ STYLES = {
 
 
 def page_rich(page: Page) -> Text:
-    """One page as a Text whose plain characters equal the text renderer's page."""
-    out = Text(no_wrap=True, overflow="crop", end="")
+    """One page as a Text whose plain characters equal the text renderer's page.
+
+    Built as one string and a list of spans rather than by appending piece by piece (Rich's
+    append measures and copies on every call): the preview draws a page on a key press."""
+    parts: list[str] = []
+    spans: list[Span] = []
+    offset = 0
     for number, line in enumerate(page.lines):
         if number:
-            out.append("\n")
-        row = Text()
+            parts.append("\n")
+            offset += 1
+        row = ""
+        row_spans: list[tuple[int, int, str]] = []
         used = 0
         for span in line.spans:
             pad = max(span.col - used, 1 if used else 0)
-            row.append(" " * pad)
-            row.append(span.text, style=STYLES.get(span.style, ""))
+            start = len(row) + pad
+            row += " " * pad + span.text
+            style = STYLES.get(span.style, "")
+            if style and span.text:
+                row_spans.append((start, start + len(span.text), style))
             used += pad + cell_len(span.text)
-        row.rstrip()
-        out.append_text(row)
-    return out
+        row = row.rstrip()
+        for start, end, style in row_spans:
+            end = min(end, len(row))
+            if start < end:
+                spans.append(Span(offset + start, offset + end, style))
+        parts.append(row)
+        offset += len(row)
+    return Text("".join(parts), spans=spans, no_wrap=True, overflow="crop", end="")
 
 
 def render_rich(transcript: Transcript, options: RenderOptions) -> tuple[Text, ...]:

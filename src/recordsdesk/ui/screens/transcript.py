@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from rich.console import Console
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -18,10 +19,12 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
+from textual.strip import Strip
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Input, Label, Static
 
 from recordsdesk.config import data_dir
-from recordsdesk.render.transcript_layout import Line, Page, Span, layout
+from recordsdesk.render.transcript_layout import WIDTH, Line, Page, Span, layout
 from recordsdesk.render.transcript_rich import page_rich
 from recordsdesk.services.printing import PrintJob
 from recordsdesk.services.transcript_release import (
@@ -36,6 +39,10 @@ from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
+#: (official, weighted, issued on): one laid-out copy of the transcript.
+CopyKey = tuple[bool, bool, date]
+DrawnPage = tuple[Text, list[Strip]]
+
 
 @dataclass
 class PreviewLoaded(Message):
@@ -43,9 +50,45 @@ class PreviewLoaded(Message):
 
 
 @dataclass
+class CopiesDrawn(Message):
+    """Pages laid out and drawn in the worker, for keys to show without redrawing."""
+
+    pages: dict[CopyKey, tuple[Page, ...]]
+    drawn: dict[tuple[CopyKey, int], DrawnPage]
+
+
+@dataclass
 class CopyReleased(Message):
     copy: ReleasedCopy
     where: str
+
+
+class PageView(Widget):
+    """One printed page, drawn line by line from strips made once per page (Textual's line
+    API): turning a page or toggling a copy repaints without converting the page's Rich Text
+    again, which as a Static cost most of the frame."""
+
+    def __init__(self, *, id: str) -> None:  # noqa: A002 - Textual's own keyword
+        super().__init__(id=id)
+        self.text = Text("")
+        self._strips: list[Strip] = []
+
+    def show(self, drawn: DrawnPage) -> None:
+        self.text, self._strips = drawn
+        self.refresh()
+
+    def render_line(self, y: int) -> Strip:
+        return self._strips[y] if y < len(self._strips) else Strip.blank(0)
+
+
+def _drawn_page(page: Page) -> DrawnPage:
+    """A page as Rich Text and as strips (segments with their styles) for the line API; plain
+    data, so a worker can make it. A console of its own per call: Rich consoles are not
+    shared between threads."""
+    text = page_rich(page)
+    console = Console(width=WIDTH + 8, color_system="truecolor", legacy_windows=False)
+    lines = console.render_lines(text, console.options, pad=False)
+    return text, [Strip(line) for line in lines]
 
 
 class ExportPathModal(ModalScreen[str | None]):
@@ -101,13 +144,17 @@ class TranscriptScreen(DeskScreen):
         self.weighted = False
         self.pages: tuple[Page, ...] = ()
         self.page_index = 0
+        self._status_lines = 1  # the "Loading…" line
+        self._key: CopyKey = (False, False, date.today())
+        self._copies: dict[CopyKey, tuple[Page, ...]] = {}
+        self._drawn: dict[tuple[CopyKey, int], DrawnPage] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield ConfidentialBanner(id="confidential-banner")
         yield Static(Text(f"Loading the transcript of {self._title_hint}…"), id="transcript-status")
         with VerticalScroll(id="transcript-scroll"):
-            yield Static(id="transcript-page")
+            yield PageView(id="transcript-page")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -122,33 +169,73 @@ class TranscriptScreen(DeskScreen):
     @work(thread=True, exclusive=True, group="transcript", exit_on_error=False)
     def _load(self) -> None:
         preview = self.desk.call(preview_transcript, student_id=self.student_id)
+        # The copy shown first, laid out and drawn here rather than on the key's frame; then
+        # its other pages and the first page of each copy one toggle away, so o, w and PgDn
+        # only swap a page in. Anything further is drawn when asked for (a few ms).
+        first = (self.official, self.weighted, date.today())
         self.post_message(PreviewLoaded(preview))
+        self.post_message(CopiesDrawn(*_draw_copies(preview, [first], pages=1)))
+        self.post_message(CopiesDrawn(*_draw_copies(preview, [first])))
+        nearby = []
+        if preview.may_release_official:
+            nearby.append((not first[0], first[1], first[2]))
+        if preview.transcript.weighted_available:
+            nearby.append((first[0], not first[1], first[2]))
+        self.post_message(CopiesDrawn(*_draw_copies(preview, nearby, pages=1)))
 
     @on(PreviewLoaded)
     def _loaded(self, message: PreviewLoaded) -> None:
         self.preview = message.preview
-        self.redraw()
+
+    @on(CopiesDrawn)
+    def _copies_drawn(self, message: CopiesDrawn) -> None:
+        first = not self._copies
+        for key, pages in message.pages.items():
+            self._copies.setdefault(key, pages)
+        for where, drawn in message.drawn.items():
+            self._drawn.setdefault(where, drawn)
+        if first:
+            self.redraw()
 
     def redraw(self) -> None:
-        """Lay the pages out again for the current toggles and show the current page."""
+        """Show the current page of the copy the toggles ask for (laid out now if the worker
+        has not done it yet)."""
         if self.preview is None:
             return
-        options = preview_options(
-            self.preview, official=self.official, weighted=self.weighted, issued_on=date.today()
-        )
-        self.pages = layout(self.preview.transcript, options)
+        key = (self.official, self.weighted, date.today())
+        pages = self._copies.get(key)
+        if pages is None:
+            options = preview_options(
+                self.preview, official=key[0], weighted=key[1], issued_on=key[2]
+            )
+            pages = self._copies[key] = layout(self.preview.transcript, options)
+        self.pages = pages
+        self._key = key
         self.page_index = min(self.page_index, len(self.pages) - 1)
         self._show_page()
 
     def _show_page(self) -> None:
-        page = self.pages[self.page_index]
         # The page frame has a fixed size (every page is PAGE_LINES x WIDTH), so a new page
         # repaints without a relayout of the screen.
         if privacy_on(self) and self.preview is not None:
-            page = _masked(page, self.preview.transcript.student.birth_date)
-        self.query_one("#transcript-page", Static).update(page_rich(page), layout=False)
+            page = _masked(self.pages[self.page_index], self.preview.transcript.student.birth_date)
+            drawn = _drawn_page(page)
+        else:
+            found = self._drawn.get((self._key, self.page_index))
+            if found is None:
+                found = self._drawn[(self._key, self.page_index)] = _drawn_page(
+                    self.pages[self.page_index]
+                )
+            drawn = found
+        self.query_one("#transcript-page", PageView).show(drawn)
         self.query_one("#transcript-scroll", VerticalScroll).scroll_home(animate=False)
-        self.query_one("#transcript-status", Static).update(self._status())
+        status = self._status()
+        lines = len(status.plain.splitlines())
+        # The status is one line unless an official copy's hold is named: relayout only then.
+        self.query_one("#transcript-status", Static).update(
+            status, layout=lines != self._status_lines
+        )
+        self._status_lines = lines
 
     def _status(self) -> Text:
         assert self.preview is not None
@@ -253,6 +340,21 @@ class TranscriptScreen(DeskScreen):
             title="Transcript released",
             markup=False,
         )
+
+
+def _draw_copies(
+    preview: Preview, keys: list[CopyKey], *, pages: int | None = None
+) -> tuple[dict[CopyKey, tuple[Page, ...]], dict[tuple[CopyKey, int], DrawnPage]]:
+    """Lay out each copy and draw its first `pages` pages (all by default): plain data, safe
+    in a worker."""
+    laid: dict[CopyKey, tuple[Page, ...]] = {}
+    drawn: dict[tuple[CopyKey, int], DrawnPage] = {}
+    for key in keys:
+        options = preview_options(preview, official=key[0], weighted=key[1], issued_on=key[2])
+        laid[key] = layout(preview.transcript, options)
+        for index, page in enumerate(laid[key][:pages]):
+            drawn[(key, index)] = _drawn_page(page)
+    return laid, drawn
 
 
 def _masked(page: Page, birth_date: date | None) -> Page:
