@@ -159,6 +159,10 @@ class ReportsScreen(DeskScreen):
         self.query_one("#report-about", Static).update(
             f"{spec.summary}.\nFilters: {', '.join(filters) or 'none'}.{default}"
         )
+        # A filter the report has no use for is greyed out rather than silently ignored.
+        self.query_one("#report-term", Input).disabled = not spec.takes_term
+        self.query_one("#report-program", Input).disabled = not spec.takes_program
+        self.query_one("#report-directory", Checkbox).disabled = not spec.lists_people
 
     @on(OptionList.OptionHighlighted, "#report-list")
     def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
