@@ -266,8 +266,9 @@ async def test_an_offered_seat_shows_on_the_record_and_is_accepted(
     engine: Engine, office: Office
 ) -> None:
     with session_scope(engine) as session:
-        mine(session, office, office.full_open, status="waitlisted", waitlist_position=1,
-             seat_offered_at=utcnow())  # fmt: skip
+        for section_id in (office.full_open, office.art_open):
+            mine(session, office, section_id, status="waitlisted", waitlist_position=1,
+                 seat_offered_at=utcnow())  # fmt: skip
     app = make_app(engine, username="clerk1")
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press(*"Angstrom")
@@ -287,5 +288,16 @@ async def test_an_offered_seat_shows_on_the_record_and_is_accepted(
         screen.query_one("#reg-lines").focus()
         await pilot.press("a")
         await settle(pilot)
-        assert rows(screen, "#reg-lines")[0][4] == "registered"
+        lines = rows(screen, "#reg-lines")
+        assert [(r[0], r[4]) for r in lines] == [
+            ("ART 120", "registered"),
+            ("BIO 150", "seat offered"),
+        ]
         assert "Seat accepted" in plain(screen.query_one("#reg-result", Static))
+        await pilot.press("down", "x")  # decline the other offer: asked first
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("y")
+        await settle(pilot)
+        assert [r[0] for r in rows(screen, "#reg-lines")] == ["ART 120"]
+        assert "Seat in BIO 150 01 declined." in plain(screen.query_one("#reg-result", Static))
