@@ -118,6 +118,6 @@ async def test_a_clerk_is_told_no(engine: Engine) -> None:
         await settle(pilot)
         errors = [n.message for n in app._notifications if n.severity == "error"]
         assert any("needs the registrar role" in m for m in errors)
-        await pilot.press("ctrl+d")  # the screen is usable again after the refusal
+        await pilot.press("ctrl+t")  # the screen is usable again after the refusal
         await settle(pilot)
         assert students(engine) == 0

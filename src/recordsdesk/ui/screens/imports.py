@@ -55,13 +55,13 @@ class ImportsScreen(DeskScreen):
     PURPOSE = (
         "Bring records in from other systems: new and changed students from a CSV, a legacy "
         "system's academic history, or a OneRoster CSV set. Choose the kind, type the path and "
-        "press Enter for a dry run: it lists what would change and every line at fault, and "
-        "writes nothing. After a clean dry run, Ctrl+S applies the same file, all of it or "
-        "none of it; running it again changes nothing. Needs the registrar role."
+        "press Enter (or Ctrl+T) for a dry run: it lists what would change and every line at "
+        "fault, and writes nothing. After a clean dry run, Ctrl+S applies the same file, all "
+        "of it or none of it; running it again changes nothing. Needs the registrar role."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.switch_mode('lookup')", "Lookup"),
-        Binding("ctrl+d", "dry_run", "Dry run"),
+        Binding("ctrl+t", "dry_run", "Dry run"),  # ctrl+d is the input's delete-right
         Binding("ctrl+s", "apply", "Apply"),
     ]
 
@@ -181,6 +181,7 @@ class ImportsScreen(DeskScreen):
     @on(ImportRefused)
     def _refused(self, message: ImportRefused) -> None:
         self.previewed = None
+        self.query_one("#import-progress", ProgressBar).update(total=1, progress=0)
         table = self.query_one("#import-lines", DataTable)
         for problem in message.problems:
             where = f"{problem.file}:{problem.line}" if problem.line else problem.file
