@@ -180,3 +180,33 @@ def test_faults_name_file_line_and_column(engine: Engine, system: Actor) -> None
 def test_not_a_oneroster_folder(engine: Engine, system: Actor, tmp_path: Path) -> None:
     with pytest.raises(ImportFailed, match="no manifest.csv"):
         run_import(engine, actor=system, kind="oneroster", path=tmp_path)
+
+
+def test_bulk_and_tobedeleted_enrollments_drop(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    """The second set (made in tmp_path from the first) lists one student's enrollment as
+    tobedeleted and leaves the other out of its bulk file: both are dropped, nothing deleted."""
+    source = oneroster_fixtures() / "Test_minimal_data_set"
+    run_import(engine, actor=system, kind="oneroster", path=source)
+    second = tmp_path / "second"
+    second.mkdir()
+    for path in source.iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "enrollments.csv":
+            lines = text.splitlines()
+            lines = [
+                line.replace("enr-s-222-12345-987654,,", "enr-s-222-12345-987654,tobedeleted,")
+                for line in lines
+                if not line.startswith("enr-s-222-12345-987655,")
+            ]
+            text = "\n".join(lines) + "\n"
+        (second / path.name).write_text(text, encoding="utf-8")
+    report = run_import(engine, actor=system, kind="oneroster", path=second)
+    assert report.count("enrollment").updated == 2 and report.total_changes == 2
+    with session_scope(engine) as session:
+        statuses = sorted(e.status for e in session.exec(select(Enrollment)))
+    assert statuses == ["dropped", "dropped", "registered", "registered"]
+    assert _counts(engine)[:5] == EXPECTED["Test_minimal_data_set"][:5]
+    again = run_import(engine, actor=system, kind="oneroster", path=second)
+    assert again.total_changes == 0
