@@ -10,6 +10,7 @@ they are someone else; that confirmation is audited.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, fields
 from datetime import date
 
@@ -21,7 +22,6 @@ from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.admission import ApplicationView, open_application
 from recordsdesk.services.errors import RecordsError, ValidationFailed
-from recordsdesk.services.lookup import fold
 from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.student import (
     StudentCreate,
@@ -133,6 +133,12 @@ def intake_choices(session: Session, *, actor: Actor) -> IntakeChoices:
 def _minor_age(session: Session) -> int:
     institution = session.exec(select(Institution).order_by(col(Institution.id))).first()
     return institution.minor_age_years if institution else 18
+
+
+def fold(text: str) -> str:
+    """Case- and accent-insensitive form of a name ("Núñez" -> "nunez"), as the lookup folds."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def age_on(birth: date, day: date) -> int:
