@@ -35,7 +35,11 @@ from textual.widgets import (
 from recordsdesk.services.note import add_note
 from recordsdesk.services.records import StudentRecord, get_student_record
 from recordsdesk.ui.privacy import mask, privacy_on
+from recordsdesk.ui.screens.admission import AdmissionScreen
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.departure import DepartureScreen
+from recordsdesk.ui.screens.hold import HoldsScreen
+from recordsdesk.ui.screens.profile_edit import ProfileEditScreen
 from recordsdesk.ui.screens.registration import RegistrationScreen
 from recordsdesk.ui.screens.transcript import TranscriptScreen
 from recordsdesk.ui.widgets.cells import CONFIDENTIAL_STYLE, HOLD_STYLE, cell, meeting, words
@@ -113,8 +117,9 @@ class StudentScreen(DeskScreen):
         "below hold the details (Academic history has term and cumulative GPAs and a "
         "sparkline of term GPAs; Audit is shown to registrars and admins). Press 1 to 7 to "
         "jump to a tab, n to add a contact note (type it, Enter saves), r to register the "
-        "student for a term (a waitlist seat offered shows on the Registration tab), Ctrl+R "
-        "to refresh, "
+        "student for a term (a waitlist seat offered shows on the Registration tab), e to "
+        "edit the profile, h for holds, a for the admission checklist and decision, d to "
+        "record a departure or leave, Ctrl+R to refresh, "
         "F9 to hide birth date and contact details while the student is at the counter, and "
         "Esc to go back to the lookup, where your search is kept."
     )
@@ -124,6 +129,10 @@ class StudentScreen(DeskScreen):
         Binding("t", "transcript", "Transcript"),
         Binding("n", "add_note", "Add note"),
         Binding("r", "registration", "Register"),
+        Binding("e", "edit_record", "Edit"),
+        Binding("h", "holds", "Holds"),
+        Binding("d", "departure", "Leave/depart"),
+        Binding("a", "admission", "Admission"),
         *(
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
@@ -249,6 +258,29 @@ class StudentScreen(DeskScreen):
 
         self.app.push_screen(RegistrationScreen(self.student_id, title=name), back)
 
+    def _push_and_reload(self, screen: DeskScreen) -> None:
+        """Open an editing screen; the record is read again when it closes."""
+
+        def back(_: None) -> None:
+            self._load()
+
+        self.app.push_screen(screen, back)
+
+    def action_edit_record(self) -> None:
+        name = self.record.profile.legal_name if self.record else self._title_hint
+        self._push_and_reload(ProfileEditScreen(self.student_id, title=name))
+
+    def action_holds(self) -> None:
+        name = self.record.profile.legal_name if self.record else self._title_hint
+        self._push_and_reload(HoldsScreen(self.student_id, title=name))
+
+    def action_departure(self) -> None:
+        name = self.record.profile.legal_name if self.record else self._title_hint
+        self._push_and_reload(DepartureScreen(self.student_id, title=name))
+
+    def action_admission(self) -> None:
+        self._push_and_reload(AdmissionScreen(self.student_id))
+
     def action_show_tab(self, pane: str) -> None:
         self.query_one("#record-tabs", TabbedContent).active = pane
         self.query_one(f"#{pane}-table", DataTable).focus()
@@ -331,6 +363,9 @@ def _profile_rows(record: StudentRecord, hidden: bool) -> list[tuple[Text, ...]]
         ("Degree conferred", p.degree_conferred),
         ("Conferral date", p.conferral_date),
         ("Honours", p.honours),
+        ("Leave started", p.leave_start),
+        ("Expected return", p.leave_expected_return),
+        ("Leave reason", p.leave_reason),
         ("Credits earned", record.credits_earned),
         ("Confidential", p.confidential),
         ("Record created", p.created_at),
