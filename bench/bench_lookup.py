@@ -5,15 +5,18 @@
     python bench/bench_lookup.py --database /tmp/me/m.db --write-docs
 
 Measures, for 20 realistic queries (one letter, prefixes, full names, two words, accented,
-misspelt, number, email, birth date, filters):
+misspelt, number, email, birth date):
 
-- the service: `search()` in an open session, median and p95 of --repeat runs;
+- the service as the desk's database thread runs it, on its long-lived LookupReader: the rows
+  (`search(count_cap=0)`, what the table draws) and, when the page is full, the count that
+  follows (`count`, what the summary line shows), median and p95 of --repeat runs;
 - raw sqlite3 running exactly the statements the service ran (recorded from the service), on
-  its own connection to the same file, in the same run: the ratio is the service's overhead;
+  its own connection to the same file, interleaved run by run with the service: the ratio is
+  the service's overhead;
 - keystroke-to-drawn, headless with the Pilot: from just before the key is sent to the first
   render of the results table holding that query's rows (a patched `render_line`), for every
-  keystroke of typing each query; for the desk's worker design and, for comparison, a thread
-  worker started per keystroke;
+  keystroke of typing each query; with --compare also for a thread worker and a session
+  started per keystroke;
 - the process's peak RSS.
 """
 
@@ -34,7 +37,6 @@ from pathlib import Path
 from typing import Any
 
 from textual import work
-from textual.widgets import DataTable
 
 from recordsdesk.db import (
     current_revision,
@@ -43,17 +45,19 @@ from recordsdesk.db import (
     open_database,
     session_scope,
 )
-from recordsdesk.services import lookup, lookup_sqlite
+from recordsdesk.services import lookup, lookup_query, lookup_sqlite
 from recordsdesk.services.actor import system_actor
 from recordsdesk.services.lookup import LookupResult, search
+from recordsdesk.services.lookup_reader import LookupReader
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens import lookup as lookup_screen_module
 from recordsdesk.ui.screens.lookup import RESULT_LIMIT, LookupScreen
+from recordsdesk.ui.screens.lookup_table import LookupTable
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 START, END = "<!-- bench_lookup:start -->", "<!-- bench_lookup:end -->"
 NOTES = (
-    "Read p95s against the load average above: on a shared 2-core machine they mostly measure "
+    "Read p95s against the load average above: on a shared 2-core machine they largely measure "
     "waiting for a core (the raw sqlite3 ones too); medians and ratios are the informative part."
 )
 
@@ -112,62 +116,94 @@ def realistic_queries(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     ]
 
 
+def _recording(recorded: list[tuple[str, dict[str, Any]]]) -> Callable[..., list[Any]]:
+    def recording(db: Any, sql: str, params: dict[str, Any]) -> list[Any]:
+        recorded.append((sql, dict(params)))
+        return ORIGINAL_RUN(db, sql, params)
+
+    return recording
+
+
+ORIGINAL_RUN = lookup_query.run
+RUN_MODULES = (lookup, lookup_query, lookup_sqlite)
+
+
+def record(call: Callable[[], Any]) -> tuple[Any, list[tuple[str, dict[str, Any]]]]:
+    """Run `call` with every lookup statement recorded (SQL text and parameters)."""
+    recorded: list[tuple[str, dict[str, Any]]] = []
+    for module in RUN_MODULES:
+        module.run = _recording(recorded)  # type: ignore[attr-defined]
+    try:
+        return call(), recorded
+    finally:
+        for module in RUN_MODULES:
+            module.run = ORIGINAL_RUN  # type: ignore[attr-defined]
+
+
+def timed(call: Callable[[], Any], repeat: int) -> list[float]:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - start)
+    return times
+
+
 def bench_service(url: str, queries: list[tuple[str, str]], repeat: int) -> list[dict[str, Any]]:
+    """What the desk's database thread runs per keystroke, on its long-lived reader: the rows
+    (`search(count_cap=0)`), then, when the page is full, the count (`count`); each against
+    the same statements on a plain sqlite3 connection, interleaved run by run so both see the
+    same machine."""
     engine = open_database(url)
     raw = sqlite3.connect(url.removeprefix("sqlite:///"))
     with session_scope(engine) as session:
         actor = system_actor(session)
+    reader = LookupReader(engine)
     results = []
-    original_run = lookup.run
+
+    def rows_call(query: str) -> LookupResult:
+        return reader.search(actor=actor, query=query, limit=RESULT_LIMIT, count_cap=0)
+
     for kind, query in queries:
-        recorded: list[tuple[str, dict[str, Any]]] = []
+        rows_call(query)  # warm: vocabulary, statement caches
+        result, rows_sql = record(lambda query=query: rows_call(query))
+        count_sql: list[tuple[str, dict[str, Any]]] = []
+        total = result.total
+        if result.capped:
 
-        def recording(
-            connection: Any,
-            sql: str,
-            params: dict[str, Any],
-            recorded: list[tuple[str, dict[str, Any]]] = recorded,
-        ) -> list[Any]:
-            recorded.append((sql, dict(params)))
-            return original_run(connection, sql, params)
+            def count_call(query: str = query, rank: int = result.count_rank) -> int:
+                return reader.count(actor=actor, query=query, rank=rank)
 
-        with session_scope(engine) as session:
-            search(session, actor=actor, query=query)  # warm: vocabulary, caches
-        lookup.run = lookup_sqlite.run = recording
-        with session_scope(engine) as session:
-            result = search(session, actor=actor, query=query)
-        lookup.run = lookup_sqlite.run = original_run
-        service: list[float] = []
-        desk_call: list[float] = []
-        with session_scope(engine) as session:
-            for _ in range(repeat):
-                start = time.perf_counter()
-                search(session, actor=actor, query=query)
-                service.append(time.perf_counter() - start)
-        for _ in range(max(5, repeat // 5)):
-            start = time.perf_counter()
-            with session_scope(engine) as session:  # what the screen's thread does
-                search(session, actor=actor, query=query)
-            desk_call.append(time.perf_counter() - start)
-        sql_times: list[float] = []
-        for _ in range(repeat):
-            start = time.perf_counter()
-            for sql, params in recorded:
+            total, count_sql = record(count_call)
+
+        def raw_run(statements: list[tuple[str, dict[str, Any]]]) -> None:
+            for sql, params in statements:
                 raw.execute(sql, params).fetchall()
-            sql_times.append(time.perf_counter() - start)
+
+        service: list[float] = []
+        raw_times: list[float] = []
+        count: list[float] = []
+        raw_count: list[float] = []
+        for _ in range(repeat):  # interleaved: service and raw share the machine's moments
+            service += timed(lambda query=query: rows_call(query), 1)
+            raw_times += timed(lambda sql=rows_sql: raw_run(sql), 1)
+            if count_sql:
+                count += timed(count_call, 1)
+                raw_count += timed(lambda sql=count_sql: raw_run(sql), 1)
+        capped = total >= lookup.COUNT_CAP
         results.append(
             {
                 "kind": kind,
                 "query": query,
-                "total": f"{result.total:,}{'+' if result.capped else ''}",
-                "statements": len(recorded),
-                "service_p50": statistics.median(service) * 1000,
-                "service_p95": pct(service, 0.95) * 1000,
-                "raw_p50": statistics.median(sql_times) * 1000,
-                "raw_p95": pct(sql_times, 0.95) * 1000,
-                "desk_call_p50": statistics.median(desk_call) * 1000,
+                "total": f"{total:,}{'+' if capped else ''}",
+                "statements": len(rows_sql),
+                "service": service,
+                "raw": raw_times,
+                "count": count,
+                "raw_count": raw_count,
             }
         )
+    reader.close()
     raw.close()
     engine.dispose()
     return results
@@ -181,7 +217,7 @@ class ThreadPerKeystrokeLookup(LookupScreen):
 
     @work(thread=True, exclusive=True, group="lookup", exit_on_error=False)
     def _search(self, query: str, serial: int) -> None:  # type: ignore[override]
-        result = self.desk.call(search, query=query, limit=RESULT_LIMIT)
+        result = self.desk.call(search, query=query, limit=RESULT_LIMIT)  # count included
         self.app.call_from_thread(self._deliver, query, serial, result)
 
     def _deliver(self, query: str, serial: int, result: LookupResult) -> None:
@@ -202,7 +238,7 @@ async def bench_keystrokes(
         async with app.run_test(size=(120, 40)) as pilot:
             screen = app.screen
             assert isinstance(screen, LookupScreen)
-            table = screen.query_one("#lookup-results", DataTable)
+            table = screen.query_one("#lookup-results", LookupTable)
             drawn: dict[str, float] = {}
             render_line: Callable[[int], Any] = table.render_line
 
@@ -238,14 +274,62 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def ms(values: list[float], q: float | None = None) -> float:
+    """Median (q None) or percentile q of `values` (seconds), in milliseconds."""
+    return (statistics.median(values) if q is None else pct(values, q)) * 1000
+
+
+def service_table(service: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "| kind | query | matches | stmts | rows p50 | rows p95 | raw p50 | raw p95 "
+        "| ratio p50 | ratio p95 | count p50 | count p95 | raw count p50 |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in service:
+        svc, raw = r["service"], r["raw"]
+        count = (
+            f"{ms(r['count']):.2f} ms | {ms(r['count'], 0.95):.2f} ms | {ms(r['raw_count']):.2f} ms"
+            if r["count"]
+            else "– | – | –"
+        )
+        lines.append(
+            f"| {r['kind']} | `{r['query']}` | {r['total']} | {r['statements']} "
+            f"| {ms(svc):.2f} ms | {ms(svc, 0.95):.2f} ms | {ms(raw):.2f} ms "
+            f"| {ms(raw, 0.95):.2f} ms | {ms(svc) / ms(raw):.2f}x "
+            f"| {ms(svc, 0.95) / ms(raw, 0.95):.2f}x | {count} |"
+        )
+    p95s = [ms(r["service"], 0.95) for r in service]
+    ratios = [ms(r["service"]) / ms(r["raw"]) for r in service]
+    counts = [ms(r["count"], 0.95) for r in service if r["count"]]
+    lines += [
+        "",
+        f"Rows: worst p95 {max(p95s):.2f} ms, median of the p95s {statistics.median(p95s):.2f} "
+        f"ms, {sum(p <= 3 for p in p95s)} of {len(p95s)} queries at or under 3 ms; "
+        f"service/raw median ratio {min(ratios):.2f}x-{max(ratios):.2f}x "
+        f"(median {statistics.median(ratios):.2f}x). "
+        + (f"Count (full page only): worst p95 {max(counts):.2f} ms." if counts else ""),
+    ]
+    return lines
+
+
+def keys_table(keys: dict[str, list[float]]) -> list[str]:
+    lines = ["| design | keystrokes | median | p95 | max |", "|---|---:|---:|---:|---:|"]
+    for name, values in keys.items():
+        if values:
+            lines.append(
+                f"| {name} | {len(values)} | {statistics.median(values):.1f} ms "
+                f"| {pct(values, 0.95):.1f} ms | {max(values):.1f} ms |"
+            )
+    return lines
+
+
 def render(
-    url: str,
     students: int,
-    upgrade_seconds: float | None,
     service: list[dict[str, Any]],
     keys: dict[str, list[float]],
     rss: float,
     command: str,
+    load: tuple[tuple[float, float, float], tuple[float, float, float]],
 ) -> str:
     lines = [
         START,
@@ -253,55 +337,21 @@ def render(
         "",
         f"Command: `{command}`",
         "",
-        f"Machine: {time.strftime('%Y-%m-%d')}, 2 cores shared with three other helpers' builds "
-        f"and tests (load average at the end {os.getloadavg()[0]:.1f}), "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}. "
-        f"Database: demo, {students:,} students.",
+        f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, Python "
+        f"{platform.python_version()}, SQLite {sqlite3.sqlite_version}, {students:,} students; "
+        f"load average at the start {load[0][0]:.2f} / {load[0][1]:.2f} / {load[0][2]:.2f}, "
+        f"at the end {load[1][0]:.2f} / {load[1][1]:.2f} / {load[1][2]:.2f}.",
         "",
+        *service_table(service),
+        "",
+        *keys_table(keys),
+        "",
+        f"Peak RSS of the benchmark process (service + desk): {rss:.0f} MiB.",
+        "",
+        NOTES,
+        "",
+        END,
     ]
-    if upgrade_seconds is not None:
-        lines += [
-            f"Upgrading the database from 0001 to 0002 (building the FTS5 index and the name "
-            f"dictionary for every student) took {upgrade_seconds:.1f} s, once.",
-            "",
-        ]
-    lines += [
-        "Service: `search()` in an open session (median / p95 of the runs); raw: the same "
-        "statements (recorded from the service) on a plain `sqlite3` connection in the same "
-        "run; desk call: with the session opened and committed, as the screen's thread does.",
-        "",
-        "| kind | query | matches | stmts | service p50 | service p95 | raw p50 | raw p95 "
-        "| p95 ratio | desk call p50 |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
-    ]
-    for r in service:
-        ratio = r["service_p95"] / r["raw_p95"] if r["raw_p95"] else float("nan")
-        lines.append(
-            f"| {r['kind']} | `{r['query']}` | {r['total']} | {r['statements']} "
-            f"| {r['service_p50']:.2f} ms | {r['service_p95']:.2f} ms | {r['raw_p50']:.2f} ms "
-            f"| {r['raw_p95']:.2f} ms | {ratio:.2f}x | {r['desk_call_p50']:.2f} ms |"
-        )
-    service_p95 = [r["service_p95"] for r in service]
-    lines += [
-        "",
-        f"Worst service p95 over the 20 queries: {max(service_p95):.2f} ms; "
-        f"median of the p95s: {statistics.median(service_p95):.2f} ms.",
-        "",
-        "Keystroke-to-drawn (Pilot, headless): from just before the key is sent to the first "
-        "render of the results table holding that keystroke's rows, every keystroke of typing "
-        "the 20 queries.",
-        "",
-        "| design | keystrokes | median | p95 | max |",
-        "|---|---:|---:|---:|---:|",
-    ]
-    for name, values in keys.items():
-        if values:
-            lines.append(
-                f"| {name} | {len(values)} | {statistics.median(values):.1f} ms "
-                f"| {pct(values, 0.95):.1f} ms | {max(values):.1f} ms |"
-            )
-    lines += ["", f"Peak RSS of the benchmark process (service + desk): {rss:.0f} MiB.", ""]
-    lines += [NOTES, "", END]
     return "\n".join(lines)
 
 
@@ -322,40 +372,37 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database", required=True, help="a COPY of a demo SQLite file")
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--no-keys", action="store_true", help="skip the Pilot measurement")
+    parser.add_argument(
+        "--compare", action="store_true", help="also time a thread worker per keystroke"
+    )
     parser.add_argument("--write-docs", action="store_true")
     args = parser.parse_args(argv)
+    load_start = os.getloadavg()
     url = f"sqlite:///{Path(args.database).resolve()}"
-    upgrade_seconds = None
     probe = make_engine(url)
     if current_revision(probe) != head_revision():
-        start = time.perf_counter()
         open_database(url).dispose()
-        upgrade_seconds = time.perf_counter() - start
     probe.dispose()
     conn = sqlite3.connect(Path(args.database).resolve())
     students = conn.execute("SELECT max(id) FROM student").fetchone()[0]
     queries = realistic_queries(conn)
     conn.close()
     service = bench_service(url, queries, args.repeat)
-    for r in service:
-        print(
-            f"{r['kind']:11} {r['query']!r:28} {r['total']:>8} service p50 {r['service_p50']:.2f} "
-            f"p95 {r['service_p95']:.2f}  raw p50 {r['raw_p50']:.2f} p95 {r['raw_p95']:.2f} ms"
-        )
+    print("\n".join(service_table(service)), flush=True)
     keys: dict[str, list[float]] = {}
     if not args.no_keys:
-        keys["desk: async worker, one long-lived database thread"] = asyncio.run(
+        keys["desk: async worker, one database thread and reader"] = asyncio.run(
             bench_keystrokes(url, queries, LookupScreen)
         )
-        keys["comparison: thread worker per key"] = asyncio.run(
-            bench_keystrokes(url, queries, ThreadPerKeystrokeLookup)
-        )
-        for name, values in keys.items():
-            print(f"{name}: median {statistics.median(values):.1f} p95 {pct(values, 0.95):.1f} ms")
+        if args.compare:
+            keys["comparison: thread worker and session per key"] = asyncio.run(
+                bench_keystrokes(url, queries, ThreadPerKeystrokeLookup)
+            )
+        print("\n".join(keys_table(keys)), flush=True)
     rss = peak_rss_mib()
     print(f"peak RSS {rss:.0f} MiB")
     command = "python bench/bench_lookup.py " + " ".join(sys.argv[1:] if argv is None else argv)
-    section = render(url, students, upgrade_seconds, service, keys, rss, command)
+    section = render(students, service, keys, rss, command, (load_start, os.getloadavg()))
     if args.write_docs:
         write_docs(section)
     else:

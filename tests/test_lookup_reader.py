@@ -106,3 +106,13 @@ def test_the_reader_sees_what_is_committed_after_it_opened(
     assert [r.legal_first_name for r in reader.search(actor=system, query="zebedee").rows] == [
         "Zebedee"
     ]
+
+
+def test_rows_are_whole_student_rows(reader: LookupReader, system: Actor) -> None:
+    """The rows are built field by field without __init__: each must be exactly the row
+    __init__ would build (every field set, no stray ones)."""
+    from recordsdesk.services.lookup import StudentRow
+
+    for row in reader.search(actor=system, query="kim").rows:
+        assert StudentRow(**vars(row)) == row
+        assert isinstance(row.has_hold, bool) and isinstance(row.confidential, bool)

@@ -29,21 +29,29 @@ both engines return the same rows.
 from __future__ import annotations
 
 import functools
-import re
 import sqlite3
-import unicodedata
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol
 
-from sqlalchemy import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
-from recordsdesk.models import StudentStatus
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.lookup_query import (
+    Backend,
+    Db,
+    EmailMatch,
+    FilterProblem,
+    NameMatch,
+    NumberMatch,
+    TextMatch,
+    fold,
+    parse,
+    run,
+    words_of,
+)
 from recordsdesk.services.lookup_vocabulary import (
     edit_distance,
     forget_vocabularies,
@@ -51,16 +59,24 @@ from recordsdesk.services.lookup_vocabulary import (
 )
 from recordsdesk.services.permissions import Action, authorize
 
+# Re-exported: callers and tests import the lookup's names from here.
+__all__ = [
+    "Db",
+    "LookupResult",
+    "StudentRow",
+    "edit_distance",
+    "fold",
+    "forget_vocabularies",
+    "run",
+    "search",
+    "words_of",
+]
+
 DEFAULT_LIMIT = 50
 COUNT_CAP = 10_000
 # Filters are checked row by row, so their counts stop sooner.
 FILTERED_COUNT_CAP = 1_000
 EXACT, PREFIX, SIMILAR = 0, 1, 2
-_WORD = re.compile(r"[^\W_]+")
-_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
-_WRITTEN_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
-_FILTER = re.compile(r"(status|program|term|hold):(\S*)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -121,109 +137,6 @@ class LookupResult:
     count_rank: int = 0
 
 
-# --- what was typed -----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class NameMatch:
-    """Every group must match; a group is one typed word with its alternatives:
-    (folded word, is_prefix)."""
-
-    groups: tuple[tuple[tuple[str, bool], ...], ...]
-
-
-@dataclass(frozen=True)
-class NumberMatch:
-    number: str
-    prefix: bool
-
-
-@dataclass(frozen=True)
-class EmailMatch:
-    email: str
-    prefix: bool
-
-
-@dataclass(frozen=True)
-class BirthMatch:
-    dates: tuple[date, ...] = ()
-    month: tuple[int, int] | None = None  # (year, month)
-
-
-@dataclass(frozen=True)
-class AnyStudent:
-    """Only filters were typed."""
-
-
-TextMatch = NameMatch | NumberMatch | EmailMatch | BirthMatch | AnyStudent
-
-
-@dataclass(frozen=True)
-class Filters:
-    """SQL conditions on `s` (the student table), standard enough for both engines."""
-
-    conditions: tuple[str, ...] = ()
-    params: dict[str, Any] = field(default_factory=dict)
-
-    def sql(self) -> str:
-        return " AND ".join(self.conditions)
-
-
-class Db:
-    """The DBAPI connection one search runs on, with what the lookup needs to know about it.
-
-    The lookup's statements are fixed text run on the driver's own cursor: per keystroke the
-    SQLAlchemy layer would only add overhead (about 0.1 ms a statement). A `Db` wraps either a
-    session's connection (`search`) or a reader's long-lived one (services/lookup_reader.py).
-    """
-
-    __slots__ = ("driver", "dialect", "key", "errors")
-
-    def __init__(self, driver: Any, dialect: str, key: str, errors: type[Exception]) -> None:
-        self.driver = driver
-        self.dialect = dialect
-        #: Which database this is (the engine's URL without password): the vocabulary's key.
-        self.key = key
-        #: The driver's base exception class, wrapped into SQLAlchemy's on the way out so the
-        #: desk describes a lost database the same way whichever path failed.
-        self.errors = errors
-
-    @classmethod
-    def of(cls, connection: Connection) -> Db:
-        driver = connection.connection.driver_connection
-        assert driver is not None
-        dialect = connection.dialect
-        return cls(
-            driver,
-            dialect.name,
-            connection.engine.url.render_as_string(hide_password=True),
-            dialect.loaded_dbapi.Error,
-        )
-
-    @property
-    def sqlite(self) -> bool:
-        return self.dialect == "sqlite"
-
-
-class Backend(Protocol):
-    """The SQL one engine needs; lookup_sqlite and lookup_postgres implement it."""
-
-    def fold_words(self, db: Db, text: str) -> list[str]:
-        """The words of `text` as the engine's name index folds and splits them."""
-
-    def terms_after(self, db: Db, last_id: int) -> list[tuple[int, str]]:
-        """New name values since `last_id`, folded like the index: (id, folded text)."""
-
-    def ids(self, db: Db, match: TextMatch, filters: Filters, limit: int) -> list[int]:
-        """Ids of matching students in the match's order (newest first for names)."""
-
-    def count(self, db: Db, match: TextMatch, filters: Filters, cap: int) -> int:
-        """How many students match, counting no further than `cap`."""
-
-
-__all__ = ["Db", "edit_distance", "forget_vocabularies", "search"]
-
-
 def backend_for(db: Db) -> Backend:
     if db.sqlite:
         from recordsdesk.services import lookup_sqlite
@@ -232,119 +145,6 @@ def backend_for(db: Db) -> Backend:
     from recordsdesk.services import lookup_postgres
 
     return lookup_postgres.BACKEND
-
-
-def fold(text: str) -> str:
-    """Lower-case `text` and strip accents ("García" -> "garcia"); other scripts pass through."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c))
-
-
-def words_of(text: str) -> list[str]:
-    """Accent-folded, lower-case words, split where unicode61 splits (non letters/digits)."""
-    decomposed = unicodedata.normalize("NFD", text.lower())
-    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _WORD.findall(unicodedata.normalize("NFC", plain))
-
-
-# --- parsing ------------------------------------------------------------------------------------
-
-
-class FilterProblem(Exception):
-    """A filter names something that does not exist; the message says what exists."""
-
-
-def _birth_match(text: str) -> BirthMatch | None:
-    if m := _ISO_DATE.fullmatch(text):
-        day = _date(int(m[1]), int(m[2]), int(m[3]))
-        return BirthMatch(dates=(day,) if day else ())
-    if m := _ISO_MONTH.fullmatch(text):
-        month = int(m[2])
-        return BirthMatch(month=(int(m[1]), month)) if 1 <= month <= 12 else BirthMatch()
-    if m := _WRITTEN_DATE.fullmatch(text):
-        first, second, year = int(m[1]), int(m[2]), int(m[3])
-        readings = {_date(year, second, first), _date(year, first, second)}  # D/M/Y, M/D/Y
-        return BirthMatch(dates=tuple(sorted(d for d in readings if d is not None)))
-    return None
-
-
-def _date(year: int, month: int, day: int) -> date | None:
-    try:
-        return date(year, month, day)
-    except ValueError:
-        return None
-
-
-def _filters(db: Db, typed: list[tuple[str, str]]) -> Filters:
-    conditions: list[str] = []
-    params: dict[str, Any] = {}
-    for n, (name, raw) in enumerate(typed):
-        value = raw.strip().lower()
-        if not value:
-            continue  # still being typed
-        if name == "status":
-            statuses = [
-                s.value for s in StudentStatus if s.value.startswith(value.replace(" ", "_"))
-            ]
-            if not statuses:
-                known = ", ".join(s.value for s in StudentStatus)
-                raise FilterProblem(f"No status starts with {raw!r}. Statuses: {known}.")
-            marks = ", ".join(f":st{n}_{i}" for i in range(len(statuses)))
-            conditions.append(f"s.status IN ({marks})")
-            params |= {f"st{n}_{i}": s for i, s in enumerate(statuses)}
-        elif name == "program":
-            ids = _program_ids(db, value)
-            if not ids:
-                raise FilterProblem(f"No program code or name starts with {raw!r}.")
-            conditions.append(f"s.program_id IN ({', '.join(str(i) for i in ids)})")
-        elif name == "term":
-            found = run(db, "SELECT id FROM term WHERE lower(code) = :code", {"code": value})
-            term_id = found[0][0] if found else None
-            if term_id is None:
-                raise FilterProblem(f"There is no term {raw!r} (terms look like 2026FA).")
-            # Per student (a handful of enrollments each): a term holds far too many
-            # enrollments to collect them all for every keystroke.
-            conditions.append(
-                "EXISTS (SELECT 1 FROM enrollment e JOIN section x ON x.id = e.section_id "
-                f"WHERE e.student_id = s.id AND x.term_id = :term{n} AND e.status <> 'dropped')"
-            )
-            params[f"term{n}"] = int(term_id)
-        elif name == "hold":
-            if value not in ("yes", "no", "y", "n"):
-                raise FilterProblem("hold: takes yes or no.")
-            held = "s.id IN (SELECT h.student_id FROM hold h WHERE h.released_at IS NULL)"
-            conditions.append(held if value.startswith("y") else f"NOT {held}")
-    return Filters(tuple(conditions), params)
-
-
-def _program_ids(db: Db, value: str) -> list[int]:
-    """Programs whose code, a dash-separated part of it, or whose name starts with `value`."""
-    programs = run(db, "SELECT id, code, name FROM program", {})
-    folded = fold(value)
-    found = []
-    for program_id, code, name in programs:
-        parts = [code.lower(), *code.lower().split("-"), *words_of(name)]
-        if any(p.startswith(folded) for p in parts) or fold(name).startswith(folded):
-            found.append(int(program_id))
-    return found
-
-
-def parse(db: Db, backend: Backend, query: str) -> tuple[TextMatch | None, Filters]:
-    """What to look for; None when nothing searchable was typed."""
-    filters = _filters(db, [(m[1].lower(), m[2]) for m in _FILTER.finditer(query)])
-    rest = " ".join(_FILTER.sub(" ", query).split())
-    if not rest:
-        return (AnyStudent() if filters.conditions else None), filters
-    if (birth := _birth_match(rest)) is not None:
-        return birth, filters
-    if rest.isdigit():
-        return NumberMatch(rest, prefix=True), filters
-    if "@" in rest or (" " not in rest and "." in rest.strip(".")):
-        return EmailMatch(rest.lower(), prefix=True), filters
-    words = backend.fold_words(db, rest)
-    if not words:
-        return None, filters
-    return NameMatch(tuple(((w, True),) for w in words)), filters
 
 
 # --- the search ---------------------------------------------------------------------------------
@@ -515,67 +315,49 @@ WHERE s.id IN ({marks})
 
 
 @functools.lru_cache(maxsize=64)
-def _rows_sql(slots: int) -> str:
-    """The rows statement for `slots` ids: one text per page size, so the driver's statement
-    cache (sqlite3) or server-side preparation (psycopg) reuses it from keystroke to keystroke."""
-    return _ROWS_SQL.format(marks=", ".join(f":i{n}" for n in range(slots)))
-
-
-def run(db: Db, sql: str, params: dict[str, Any]) -> list[Any]:
-    """Execute on the driver's own cursor; driver errors leave as SQLAlchemy's, as they would
-    through a session."""
-    cursor = db.driver.cursor()
-    try:
-        cursor.execute(sql if db.sqlite else _pyformat(sql), params)
-        return list(cursor.fetchall())
-    except db.errors as error:
-        raise DBAPIError.instance(sql, params, error, db.errors) from error
-    finally:
-        cursor.close()
-
-
-@functools.lru_cache(maxsize=256)
-def _pyformat(sql: str) -> str:
-    """`:name` parameters in psycopg's `%(name)s` style, converted once per statement text."""
-    return _NAMED.sub(r"%(\1)s", sql)
-
-
-_NAMED = re.compile(r"(?<![:\w]):(\w+)")
-_FIELDS = tuple(f.name for f in fields(StudentRow))
+def _rows_sql(slots: int) -> tuple[str, tuple[str, ...]]:
+    """The rows statement for `slots` ids and its parameter names: one text per page size, so
+    the driver's statement cache (sqlite3) or server-side preparation (psycopg) reuses it from
+    keystroke to keystroke."""
+    names = tuple(f"i{n}" for n in range(slots))
+    return _ROWS_SQL.format(marks=", ".join(f":{name}" for name in names)), names
 
 
 def load_rows(db: Db, ranked: dict[int, int], slots: int) -> tuple[StudentRow, ...]:
-    """The listed students with program and active-hold flag, in rank then name order."""
-    params = {f"i{n}": 0 for n in range(max(slots, len(ranked)))}  # 0: no student has it
-    params.update((f"i{n}", int(i)) for n, i in enumerate(ranked))
-    rows = [
-        _student_row(
-            (
-                *r[:5],
-                date.fromisoformat(r[5]) if isinstance(r[5], str) else r[5],
-                r[6],
-                r[7] or "",
-                r[8] or "",
-                r[9],
-                r[10],
-                r[11],
-                bool(r[12]),
-                bool(r[13]),
-                ranked[r[0]],
-            )
+    """The listed students with program and active-hold flag, in rank then name order.
+
+    Rows are built without the frozen dataclass's __init__ (one object.__setattr__ per field,
+    the largest Python cost of a search at 50 rows); the SQL gives every field.
+    """
+    sql, names = _rows_sql(max(slots, len(ranked)))
+    ids = [*ranked, *(0 for _ in range(len(names) - len(ranked)))]  # 0: no student has it
+    new, iso = object.__new__, date.fromisoformat
+    rows = []
+    for r in run(db, sql, dict(zip(names, ids, strict=True))):
+        row = new(StudentRow)
+        birth = r[5]
+        row.__dict__.update(
+            {
+                "id": r[0],
+                "student_number": r[1],
+                "legal_first_name": r[2],
+                "legal_last_name": r[3],
+                "preferred_name": r[4],
+                "birth_date": iso(birth) if isinstance(birth, str) else birth,
+                "email": r[6],
+                "program_code": r[7] or "",
+                "program_name": r[8] or "",
+                "grade_level": r[9],
+                "class_year": r[10],
+                "status": r[11],
+                "has_hold": bool(r[12]),
+                "confidential": bool(r[13]),
+                "rank": ranked[r[0]],
+            }
         )
-        for r in run(db, _rows_sql(len(params)), params)
-    ]
+        rows.append(row)
     rows.sort(key=_display_order)
     return tuple(rows)
-
-
-def _student_row(values: tuple[Any, ...]) -> StudentRow:
-    """A StudentRow without the frozen dataclass's per-field object.__setattr__ (a fifth of the
-    service's Python time at 50 rows a keystroke); the values are in field order."""
-    row = object.__new__(StudentRow)
-    row.__dict__.update(zip(_FIELDS, values, strict=True))
-    return row
 
 
 def _display_order(row: StudentRow) -> tuple[int, str, str, str]:

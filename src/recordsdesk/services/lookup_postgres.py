@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from recordsdesk.services.lookup import (
+from recordsdesk.services.lookup_query import (
     AnyStudent,
     BirthMatch,
     Db,

@@ -12,7 +12,7 @@ import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from recordsdesk.services.lookup import Backend, Db
+    from recordsdesk.services.lookup_query import Backend, Db
 
 MAX_ALTERNATES = 20
 _WORD = re.compile(r"[^\W_]+")

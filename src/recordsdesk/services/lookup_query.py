@@ -1,0 +1,262 @@
+"""What the clerk typed, as the lookup understands it, and the connection it runs on.
+
+Parsing is engine-neutral: names become folded words (each a prefix), digits a student number,
+an "@" or a dotted word an email, dates a birth date, and ``status:``/``program:``/``term:``/
+``hold:`` filters SQL conditions standard enough for both engines. `Db` and `run` carry the
+lookup's fixed statements to the driver. The search itself is in lookup.py.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Protocol
+
+from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
+
+from recordsdesk.models import StudentStatus
+
+_WORD = re.compile(r"[^\W_]+")
+_ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+_WRITTEN_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
+_FILTER = re.compile(r"(status|program|term|hold):(\S*)", re.IGNORECASE)
+
+
+# --- what was typed -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """Every group must match; a group is one typed word with its alternatives:
+    (folded word, is_prefix)."""
+
+    groups: tuple[tuple[tuple[str, bool], ...], ...]
+
+
+@dataclass(frozen=True)
+class NumberMatch:
+    number: str
+    prefix: bool
+
+
+@dataclass(frozen=True)
+class EmailMatch:
+    email: str
+    prefix: bool
+
+
+@dataclass(frozen=True)
+class BirthMatch:
+    dates: tuple[date, ...] = ()
+    month: tuple[int, int] | None = None  # (year, month)
+
+
+@dataclass(frozen=True)
+class AnyStudent:
+    """Only filters were typed."""
+
+
+TextMatch = NameMatch | NumberMatch | EmailMatch | BirthMatch | AnyStudent
+
+
+@dataclass(frozen=True)
+class Filters:
+    """SQL conditions on `s` (the student table), standard enough for both engines."""
+
+    conditions: tuple[str, ...] = ()
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def sql(self) -> str:
+        return " AND ".join(self.conditions)
+
+
+class Db:
+    """The DBAPI connection one search runs on, with what the lookup needs to know about it.
+
+    The lookup's statements are fixed text run on the driver's own cursor: per keystroke the
+    SQLAlchemy layer would only add overhead (about 0.1 ms a statement). A `Db` wraps either a
+    session's connection (`search`) or a reader's long-lived one (services/lookup_reader.py).
+    """
+
+    __slots__ = ("driver", "dialect", "key", "errors")
+
+    def __init__(self, driver: Any, dialect: str, key: str, errors: type[Exception]) -> None:
+        self.driver = driver
+        self.dialect = dialect
+        #: Which database this is (the engine's URL without password): the vocabulary's key.
+        self.key = key
+        #: The driver's base exception class, wrapped into SQLAlchemy's on the way out so the
+        #: desk describes a lost database the same way whichever path failed.
+        self.errors = errors
+
+    @classmethod
+    def of(cls, connection: Connection) -> Db:
+        driver = connection.connection.driver_connection
+        assert driver is not None
+        dialect = connection.dialect
+        return cls(
+            driver,
+            dialect.name,
+            connection.engine.url.render_as_string(hide_password=True),
+            dialect.loaded_dbapi.Error,
+        )
+
+    @property
+    def sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+
+class Backend(Protocol):
+    """The SQL one engine needs; lookup_sqlite and lookup_postgres implement it."""
+
+    def fold_words(self, db: Db, text: str) -> list[str]:
+        """The words of `text` as the engine's name index folds and splits them."""
+
+    def terms_after(self, db: Db, last_id: int) -> list[tuple[int, str]]:
+        """New name values since `last_id`, folded like the index: (id, folded text)."""
+
+    def ids(self, db: Db, match: TextMatch, filters: Filters, limit: int) -> list[int]:
+        """Ids of matching students in the match's order (newest first for names)."""
+
+    def count(self, db: Db, match: TextMatch, filters: Filters, cap: int) -> int:
+        """How many students match, counting no further than `cap`."""
+
+
+def fold(text: str) -> str:
+    """Lower-case `text` and strip accents ("García" -> "garcia"); other scripts pass through."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+def words_of(text: str) -> list[str]:
+    """Accent-folded, lower-case words, split where unicode61 splits (non letters/digits)."""
+    decomposed = unicodedata.normalize("NFD", text.lower())
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return _WORD.findall(unicodedata.normalize("NFC", plain))
+
+
+# --- parsing ------------------------------------------------------------------------------------
+
+
+class FilterProblem(Exception):
+    """A filter names something that does not exist; the message says what exists."""
+
+
+def _birth_match(text: str) -> BirthMatch | None:
+    if m := _ISO_DATE.fullmatch(text):
+        day = _date(int(m[1]), int(m[2]), int(m[3]))
+        return BirthMatch(dates=(day,) if day else ())
+    if m := _ISO_MONTH.fullmatch(text):
+        month = int(m[2])
+        return BirthMatch(month=(int(m[1]), month)) if 1 <= month <= 12 else BirthMatch()
+    if m := _WRITTEN_DATE.fullmatch(text):
+        first, second, year = int(m[1]), int(m[2]), int(m[3])
+        readings = {_date(year, second, first), _date(year, first, second)}  # D/M/Y, M/D/Y
+        return BirthMatch(dates=tuple(sorted(d for d in readings if d is not None)))
+    return None
+
+
+def _date(year: int, month: int, day: int) -> date | None:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _filters(db: Db, typed: list[tuple[str, str]]) -> Filters:
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
+    for n, (name, raw) in enumerate(typed):
+        value = raw.strip().lower()
+        if not value:
+            continue  # still being typed
+        if name == "status":
+            statuses = [
+                s.value for s in StudentStatus if s.value.startswith(value.replace(" ", "_"))
+            ]
+            if not statuses:
+                known = ", ".join(s.value for s in StudentStatus)
+                raise FilterProblem(f"No status starts with {raw!r}. Statuses: {known}.")
+            marks = ", ".join(f":st{n}_{i}" for i in range(len(statuses)))
+            conditions.append(f"s.status IN ({marks})")
+            params |= {f"st{n}_{i}": s for i, s in enumerate(statuses)}
+        elif name == "program":
+            ids = _program_ids(db, value)
+            if not ids:
+                raise FilterProblem(f"No program code or name starts with {raw!r}.")
+            conditions.append(f"s.program_id IN ({', '.join(str(i) for i in ids)})")
+        elif name == "term":
+            found = run(db, "SELECT id FROM term WHERE lower(code) = :code", {"code": value})
+            term_id = found[0][0] if found else None
+            if term_id is None:
+                raise FilterProblem(f"There is no term {raw!r} (terms look like 2026FA).")
+            # Per student (a handful of enrollments each): a term holds far too many
+            # enrollments to collect them all for every keystroke.
+            conditions.append(
+                "EXISTS (SELECT 1 FROM enrollment e JOIN section x ON x.id = e.section_id "
+                f"WHERE e.student_id = s.id AND x.term_id = :term{n} AND e.status <> 'dropped')"
+            )
+            params[f"term{n}"] = int(term_id)
+        elif name == "hold":
+            if value not in ("yes", "no", "y", "n"):
+                raise FilterProblem("hold: takes yes or no.")
+            held = "s.id IN (SELECT h.student_id FROM hold h WHERE h.released_at IS NULL)"
+            conditions.append(held if value.startswith("y") else f"NOT {held}")
+    return Filters(tuple(conditions), params)
+
+
+def _program_ids(db: Db, value: str) -> list[int]:
+    """Programs whose code, a dash-separated part of it, or whose name starts with `value`."""
+    programs = run(db, "SELECT id, code, name FROM program", {})
+    folded = fold(value)
+    found = []
+    for program_id, code, name in programs:
+        parts = [code.lower(), *code.lower().split("-"), *words_of(name)]
+        if any(p.startswith(folded) for p in parts) or fold(name).startswith(folded):
+            found.append(int(program_id))
+    return found
+
+
+def parse(db: Db, backend: Backend, query: str) -> tuple[TextMatch | None, Filters]:
+    """What to look for; None when nothing searchable was typed."""
+    filters = _filters(db, [(m[1].lower(), m[2]) for m in _FILTER.finditer(query)])
+    rest = " ".join(_FILTER.sub(" ", query).split())
+    if not rest:
+        return (AnyStudent() if filters.conditions else None), filters
+    if (birth := _birth_match(rest)) is not None:
+        return birth, filters
+    if rest.isdigit():
+        return NumberMatch(rest, prefix=True), filters
+    if "@" in rest or (" " not in rest and "." in rest.strip(".")):
+        return EmailMatch(rest.lower(), prefix=True), filters
+    words = backend.fold_words(db, rest)
+    if not words:
+        return None, filters
+    return NameMatch(tuple(((w, True),) for w in words)), filters
+
+
+def run(db: Db, sql: str, params: dict[str, Any]) -> list[Any]:
+    """Execute on the driver's own cursor; driver errors leave as SQLAlchemy's, as they would
+    through a session."""
+    cursor = db.driver.cursor()
+    try:
+        cursor.execute(sql if db.sqlite else _pyformat(sql), params)
+        return list(cursor.fetchall())
+    except db.errors as error:
+        raise DBAPIError.instance(sql, params, error, db.errors) from error
+    finally:
+        cursor.close()
+
+
+@functools.lru_cache(maxsize=256)
+def _pyformat(sql: str) -> str:
+    """`:name` parameters in psycopg's `%(name)s` style, converted once per statement text."""
+    return _NAMED.sub(r"%(\1)s", sql)
+
+
+_NAMED = re.compile(r"(?<![:\w]):(\w+)")
