@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.transcript import add_user_option, cli_actor
@@ -58,7 +58,6 @@ def progress_bar(enabled: bool) -> Iterator[ProgressCallback]:
         TextColumn("{task.description:<24}"),
         BarColumn(),
         MofNCompleteColumn(),
-        TimeElapsedColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("starting", total=1)
@@ -85,6 +84,7 @@ def _import(args: argparse.Namespace) -> int:
     try:
         with session_scope(engine) as session:
             actor = cli_actor(session, args)
+        failed: ImportFailed | None = None
         with progress_bar(sys.stderr.isatty()) as progress:
             try:
                 report = run_import(
@@ -95,11 +95,13 @@ def _import(args: argparse.Namespace) -> int:
                     dry_run=args.dry_run,
                     progress=progress,
                 )
-            except ImportFailed as failed:
-                for problem in failed.problems:
-                    print(f"ERROR {problem}", file=sys.stderr)
-                print(f"Nothing was imported: {len(failed.problems)} problems.", file=sys.stderr)
-                return EXIT_REFUSED
+            except ImportFailed as refused:
+                failed = refused
+        if failed is not None:  # printed once the progress bar has left the terminal
+            for problem in failed.problems:
+                print(f"ERROR {problem}", file=sys.stderr)
+            print(f"Nothing was imported: {len(failed.problems)} problems.", file=sys.stderr)
+            return EXIT_REFUSED
     finally:
         engine.dispose()
     print_report(report)

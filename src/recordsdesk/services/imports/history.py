@@ -11,6 +11,7 @@ corrected if it differs), so running the file again changes nothing.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -71,6 +72,7 @@ SEASONS = {
 }
 #: Marks that mean the course is not over: history holds only finished courses.
 UNFINISHED = {"I", "IP"}
+_CHUNK = 1000
 _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 
 
@@ -216,6 +218,10 @@ def import_history(
     return report
 
 
+def _new_line(row: _Row) -> Callable[[], str]:
+    return lambda: f"line {row.line}: {row.number} {row.term} {row.course} {row.mark}"
+
+
 class _HistoryWriter:
     def __init__(
         self, session: Session, actor: Actor, report: ImportReport, problems: Problems
@@ -230,6 +236,7 @@ class _HistoryWriter:
         self.terms: dict[str, Term] = {}
         self.students: dict[str, Student] = {}
         self.sections: dict[tuple[int, int], Section] = {}
+        self.created: list[tuple[Enrollment, _Row]] = []
 
     def _scale_rules(self, scale_id: int) -> grading.MarkRules:
         if scale_id not in self.rules:
@@ -374,26 +381,42 @@ class _HistoryWriter:
         return section
 
     def write(self, rows: list[_Row], progress: Progress) -> None:
+        """Rows in chunks: the chunk's students' enrollments read in one query, its new
+        enrollments inserted in one flush, then audited."""
         total = len(rows)
-        for index, row in enumerate(rows):
-            if index % 500 == 0:
-                progress("writing history", index, total)
-            term, course, student = self._term(row), self._course(row), self._student(row)
-            existing = self.session.exec(
-                select(Enrollment)
-                .join(Section, col(Section.id) == col(Enrollment.section_id))
-                .where(
-                    Enrollment.student_id == student.id,
-                    Section.term_id == term.id,
-                    Section.course_id == course.id,
-                )
-                .order_by(col(Enrollment.id))
-            ).first()
-            self._enrollment(row, student, existing, term, course)
-            if len(self.batch.pending) >= 5000:
-                self.batch.flush()
-        self.batch.flush()
+        for start in range(0, total, _CHUNK):
+            progress("writing history", start, total)
+            chunk = rows[start : start + _CHUNK]
+            resolved = [
+                (row, self._term(row), self._course(row), self._student(row)) for row in chunk
+            ]
+            taken = self._enrolled({student.id for _r, _t, _c, student in resolved})
+            for row, term, course, student in resolved:
+                existing = taken.get((student.id, term.id, course.id))
+                self._enrollment(row, student, existing, term, course)
+            self.session.add_all([enrollment for enrollment, _row in self.created])
+            self.session.flush()
+            for enrollment, row in self.created:
+                self._audit_new("enrollment", enrollment, enrollment.student_id)
+                self.report.note("enrollment", "new", _new_line(row))
+            self.created = []
+            self.batch.flush()
         progress("writing history", total, total)
+
+    def _enrolled(self, student_ids: set[int | None]) -> dict[tuple[Any, Any, Any], Enrollment]:
+        """(student, term, course) -> the student's first enrollment there, for these students."""
+        found: dict[tuple[Any, Any, Any], Enrollment] = {}
+        ids = sorted(i for i in student_ids if i is not None)
+        for start in range(0, len(ids), 1000):
+            query = (
+                select(Enrollment, Section.term_id, Section.course_id)
+                .join(Section, col(Section.id) == col(Enrollment.section_id))
+                .where(col(Enrollment.student_id).in_(ids[start : start + 1000]))
+                .order_by(col(Enrollment.id))
+            )
+            for enrollment, term_id, course_id in self.session.exec(query):
+                found.setdefault((enrollment.student_id, term_id, course_id), enrollment)
+        return found
 
     def _enrollment(
         self, row: _Row, student: Student, existing: Enrollment | None, term: Term, course: Course
@@ -422,14 +445,7 @@ class _HistoryWriter:
                 posted_by_id=self.actor.id,
                 **wanted,
             )
-            self.session.add(enrollment)
-            self.session.flush()
-            self._audit_new("enrollment", enrollment, student.id)
-            self.report.note(
-                "enrollment",
-                "new",
-                lambda: f"line {row.line}: {row.number} {row.term} {row.course} {row.mark}",
-            )
+            self.created.append((enrollment, row))
             return
         current = {k: getattr(existing, k) for k in wanted}
         changed = {k: v for k, v in wanted.items() if current[k] != v}
