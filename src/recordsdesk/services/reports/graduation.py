@@ -67,8 +67,8 @@ def _chunked(session: Session, sql: str, ids: list[int]) -> list[Any]:
     return found
 
 
-def _sums(session: Session, sql: str, ids: list[int]) -> dict[int, Decimal]:
-    return {int(sid): decimal(value) for sid, value in _chunked(session, sql, ids)}
+def _by_student(session: Session, sql: str, params: dict[str, Any]) -> dict[int, Decimal]:
+    return {int(sid): decimal(value) for sid, value in rows(session, sql, params)}
 
 
 def _fmt(value: Decimal) -> Decimal:
@@ -95,30 +95,31 @@ def graduation_candidates(
     figures = student_figures(
         session, scope=scope, params=params, repeat_policy=policy.repeat_policy
     )
-    everyone = [int(r[0]) for r in rows(session, scope, params)]
-    transfer = _sums(
+    # Whole-scope figures by one query each (a scan beats 50,000 index look-ups).
+    transfer = _by_student(
         session,
-        "SELECT student_id, SUM(credits) FROM transfer_credit WHERE student_id IN :ids "
-        "GROUP BY student_id",
-        everyone,
+        "SELECT student_id, SUM(credits) FROM transfer_credit "
+        f"WHERE student_id IN ({scope}) GROUP BY student_id",
+        params,
     )
-    in_progress = _sums(
+    in_progress = _by_student(
         session,
         "SELECT e.student_id, SUM(COALESCE(e.credits, c.credits)) FROM enrollment e "
         "JOIN section sec ON sec.id = e.section_id JOIN course c ON c.id = sec.course_id "
         "WHERE e.status = 'registered' AND e.grade_status <> 'posted' "
-        "AND e.student_id IN :ids GROUP BY e.student_id",
-        everyone,
+        f"AND e.student_id IN ({scope}) GROUP BY e.student_id",
+        params,
     )
     programs = {
         int(r[0]): (r[1], decimal(r[2]), None if r[3] is None else decimal(r[3], "0.01"))
-        for r in _chunked(
+        for r in rows(
             session,
             "SELECT s.id, p.code, p.required_credits, p.min_gpa FROM student s "
-            "JOIN program p ON p.id = s.program_id WHERE s.id IN :ids",
-            everyone,
+            f"JOIN program p ON p.id = s.program_id WHERE s.id IN ({scope})",
+            params,
         )
     }
+    everyone = sorted(programs)
     zero = Decimal(0)
     candidates: list[int] = []
     earned: dict[int, Decimal] = {}

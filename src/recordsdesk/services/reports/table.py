@@ -93,6 +93,8 @@ def rows(session: Session, sql: str, params: dict[str, Any] | None = None) -> li
 def decimal(value: Any, places: str = "0.0001") -> Decimal:
     """A NUMERIC figure as Decimal. PostgreSQL returns Decimal; SQLite a float whose error sits
     far below the four places that credits x points ever need, so quantizing restores it."""
+    if type(value) is float:  # SQLite's sums: the common case first
+        return _from_float(value, places)
     if value is None:
         return Decimal(0)
     if isinstance(value, Decimal):
