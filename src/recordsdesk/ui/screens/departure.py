@@ -112,6 +112,7 @@ class DepartureScreen(DeskScreen):
         Binding("l", "kind('leave')", "Leave"),
         Binding("b", "kind('return')", "Back from leave"),
         Binding("ctrl+s", "save", "Save"),
+        Binding("enter", "next_field", "Next field", show=False, priority=True),
     ]
 
     def __init__(self, student_id: int, *, title: str = "") -> None:
@@ -200,9 +201,10 @@ class DepartureScreen(DeskScreen):
     def _changed(self, event: Input.Changed) -> None:
         clear_error(self, [(event.input.id or "").removeprefix("f-")])
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.focus_next()
+    def action_next_field(self) -> None:
+        """Enter moves to the next field at once (keys typed after it land there)."""
+        if isinstance(self.focused, Input):
+            self.focus_next()
 
     def action_save(self) -> None:
         if not self.kind or self.profile is None:

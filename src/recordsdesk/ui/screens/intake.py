@@ -185,6 +185,7 @@ class IntakeScreen(DeskScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "next_field", "Next field", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -248,16 +249,19 @@ class IntakeScreen(DeskScreen):
             more = f" (+{len(found) - MAX_MATCHES})" if len(found) > MAX_MATCHES else ""
             row.show(shown + more, error=False)
 
-    @on(Input.Submitted)
-    def _next_field(self, event: Input.Submitted) -> None:
+    def action_next_field(self) -> None:
         """Enter moves on like Tab, completing a filtered field from its single match; on the
-        last field it saves."""
-        name = (event.input.id or "").removeprefix("f-")
+        last field it saves. A binding, not the Submitted message, so keys typed right after
+        Enter (a fast typist, a paste) land in the next field, not this one."""
+        field = self.focused
+        if not isinstance(field, Input):
+            return
+        name = (field.id or "").removeprefix("f-")
         if name in FILTERED and self.choices is not None:
             pool = self.choices.programs if name == "program" else self.choices.terms
-            found = matches(pool, event.value)
-            if len(found) == 1 or (found and found[0].code.casefold() == event.value.casefold()):
-                event.input.value = found[0].code
+            found = matches(pool, field.value)
+            if len(found) == 1 or (found and found[0].code.casefold() == field.value.casefold()):
+                field.value = found[0].code
         if name == FORM_FIELDS[-1]:
             self.action_save()
         else:
@@ -291,7 +295,12 @@ class IntakeScreen(DeskScreen):
         stray = show_errors(self, message.errors)
         count = len(message.errors)
         self.notify(
-            stray or f"{count} field{'s' if count > 1 else ''} to correct: see beside each.",
+            stray
+            or (
+                f"{count} fields to correct: see the message beside each."
+                if count > 1
+                else "One field to correct: see the message beside it."
+            ),
             title="Not saved",
             severity="warning",
             markup=False,
@@ -324,9 +333,10 @@ class IntakeScreen(DeskScreen):
     def _open_record(self, student_id: int, *, admission: bool) -> None:
         """Replace the form with the record (Esc from it goes back where Ctrl+N was pressed),
         with the admission checklist on top for a new applicant."""
-        self.app.switch_screen(StudentScreen(student_id))
+        record = StudentScreen(student_id)
+        self.app.switch_screen(record)
         if admission:
-            self.app.push_screen(AdmissionScreen(student_id))
+            self.app.push_screen(AdmissionScreen(student_id), lambda _: record.action_reload())
 
     def action_cancel(self) -> None:
         self.dismiss()

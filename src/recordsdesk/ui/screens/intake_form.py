@@ -26,11 +26,11 @@ class FieldRow(Horizontal):
     """A label, the input, and the field's message (an error, or a hint) beside it."""
 
     DEFAULT_CSS = """
-    FieldRow { height: 1; margin: 0 0 1 0; }
-    FieldRow > Label { width: 26; padding: 0 1 0 0; text-align: right; }
-    FieldRow > Input { width: 40; border: none; height: 1; padding: 0 1; }
-    FieldRow > Input:focus { background: $accent 30%; }
-    FieldRow > .field-message { width: 1fr; padding: 0 0 0 2; }
+    FieldRow { height: auto; margin: 0 0 1 0; }
+    FieldRow > Label { width: 22; padding: 0 1 0 0; text-align: right; }
+    FieldRow > Input { width: 38; border: none; height: 1; padding: 0 1; background: $boost; }
+    FieldRow > Input:focus { border: none; background: $accent 30%; }
+    FieldRow > .field-message { width: 1fr; height: auto; padding: 0 0 0 2; }
     """
 
     def __init__(

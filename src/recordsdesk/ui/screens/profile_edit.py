@@ -153,6 +153,7 @@ class ProfileEditScreen(DeskScreen):
     )
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
+        Binding("enter", "next_field", "Next field", show=False, priority=True),
         Binding("escape", "back", "Back"),
     ]
 
@@ -200,9 +201,10 @@ class ProfileEditScreen(DeskScreen):
         if event.input.has_focus:  # typed by the clerk, not filled in by the screen
             clear_error(self, [(event.input.id or "").removeprefix("f-")])
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.focus_next()
+    def action_next_field(self) -> None:
+        """Enter moves to the next field at once (keys typed after it land there)."""
+        if isinstance(self.focused, Input):
+            self.focus_next()
 
     def action_back(self) -> None:
         self.dismiss()
