@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -44,6 +45,10 @@ from recordsdesk.ui.widgets.cells import cell, flags, words
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 RESULT_LIMIT = 50
+#: Paint each answer as soon as it is drawn (see LookupScreen._paint_now); the benchmark
+#: turns it off to measure what the frame timer costs.
+PAINT_ANSWERS_NOW = True
+SWITCH_INTERVAL = 0.001
 HINT = (
     "Type a name (any order), a student number, an email or a birth date; "
     "filters: status: program: term: hold:"
@@ -95,6 +100,10 @@ class LookupScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
+        # The database thread's Python (parsing, building rows) shares the GIL with the event
+        # loop drawing the key's echo; at the default 5 ms switch interval it could wait that
+        # long for its turn. 1 ms keeps the hand-over short; the cost is a few more switches.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self.query_one("#lookup-results", LookupTable).add_columns(*COLUMNS)
         self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self.query_one("#lookup-query", Input).focus()
@@ -116,21 +125,29 @@ class LookupScreen(DeskScreen):
             self.workers.cancel_group(self, "lookup")
             self._show(event.value, LookupResult(rows=(), total=0))
             return
-        self._search(event.value, serial)
+        # Queued for the database thread here, so the query starts while the event loop is
+        # still echoing the key; the worker waits for it and draws. Nothing here blocks.
+        rows = asyncio.get_running_loop().run_in_executor(
+            self._database, self._find, serial, event.value
+        )
+        rows.add_done_callback(_retrieved)
+        self._search(event.value, serial, rows)
 
     def _superseded(self, serial: int) -> bool:
         return serial != self._latest
 
     @work(exclusive=True, group="lookup", exit_on_error=False)
-    async def _search(self, query: str, serial: int) -> None:
-        """Run `query` on the database thread and draw it if it is still the newest; when the
-        page is full, have the thread count the matches and update the summary."""
-        loop = asyncio.get_running_loop()
-        result = await loop.run_in_executor(self._database, self._find, serial, query)
+    async def _search(
+        self, query: str, serial: int, rows: asyncio.Future[LookupResult | None]
+    ) -> None:
+        """Wait for `query`'s rows from the database thread and draw them if it is still the
+        newest; when the page is full, have the thread count the matches for the summary."""
+        result = await rows
         if result is None or self._superseded(serial) or query != self.query_text:
             return
         self._show(query, result)
         if result.capped:
+            loop = asyncio.get_running_loop()
             total = await loop.run_in_executor(self._database, self._count, serial, query, result)
             if total is not None and not self._superseded(serial):
                 self._result = replace(
@@ -194,6 +211,22 @@ class LookupScreen(DeskScreen):
         self.query_one("#lookup-summary", Static).update(_summary(query, result), layout=False)
         self.drawn_query = (query, self.typed_at)
         self._mark_confidential()
+        if PAINT_ANSWERS_NOW and result.rows:
+            self._paint_now()
+
+    def _paint_now(self) -> None:
+        """Paint the new rows now rather than at the screen's next frame tick.
+
+        Textual repaints a screen on a 60 Hz timer, resumed when the screen goes idle; the key's
+        own echo has usually just used a tick, so an answer arriving a few milliseconds later
+        waited up to a whole frame (16.7 ms, the largest share of keystroke-to-drawn once the
+        query is fast). Textual has no public call for "repaint now"; the screen's timer
+        callback is that call (the Pilot uses it too), so it is looked up defensively and
+        skipped if a Textual version lacks it (tests/test_ui_lookup.py notices).
+        """
+        update = getattr(self, "_on_timer_update", None)
+        if callable(update):
+            update()
 
     def _privacy_changed(self, hidden: bool) -> None:
         """Mask or show the birth dates of the rows on screen, in place (cursor kept)."""
@@ -234,6 +267,14 @@ class LookupScreen(DeskScreen):
     def highlighted_row(self) -> StudentRow | None:
         key = self.query_one("#lookup-results", LookupTable).cursor_key
         return None if key is None else self._rows.get(key)
+
+
+def _retrieved(future: asyncio.Future[LookupResult | None]) -> None:
+    """Collect the outcome of a query whose worker was cancelled (a newer keystroke) before it
+    waited for it, so an error there is not logged as never retrieved; the newest query's
+    worker reports its own errors."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _cells(row: StudentRow, hidden: bool) -> tuple[Text, ...]:
