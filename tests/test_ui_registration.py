@@ -167,20 +167,26 @@ async def test_refusals_about_the_course(engine: Engine, office: Office) -> None
 async def test_register_from_the_record_then_waitlist_a_full_section(
     engine: Engine, office: Office
 ) -> None:
+    with session_scope(engine) as session:  # just admitted: the first registration activates
+        session.get_one(Student, office.student_id).status = "admitted"
     app = make_app(engine, username="clerk1")
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_registration(pilot, "Angstrom")
         band = plain(screen.query_one("#reg-band", Static))
         assert band.startswith("Zoë Ångström  ·  ")
+        assert "  ·  admitted\n" in band
         assert "0.0 of 18.0 credits" in band
         await pilot.press(*"calc")
         await settle(pilot)
         assert [r[0] for r in rows(screen, "#reg-sections")] == ["CALC 101", "CALC 102"]
         await pilot.press("down", "enter")  # the second: CALC 102
         await settle(pilot)
-        assert plain(screen.query_one("#reg-result", Static)) == "Registered in CALC 102 01."
+        assert plain(screen.query_one("#reg-result", Static)) == (
+            "Registered in CALC 102 01. The student is now active."
+        )
         assert [r[0] for r in rows(screen, "#reg-lines")] == ["CALC 102"]
-        assert "4.0 of 18.0 credits" in plain(screen.query_one("#reg-band", Static))
+        band = plain(screen.query_one("#reg-band", Static))
+        assert "  ·  active\n" in band and "4.0 of 18.0 credits" in band
 
         await add_course(pilot, screen, "BIO")
         assert isinstance(app.screen, WaitlistModal)  # full: the waitlist is offered
