@@ -150,7 +150,8 @@ def test_waitlist_promotion(engine: Engine, office: Office) -> None:
     assert state(engine, second)[:3] == ("waitlisted", 1, True)  # moved up, offered
 
     with session_scope(engine) as session:
-        accept_seat(session, actor=office.clerk, enrollment_id=second, today=TODAY)
+        accepted = accept_seat(session, actor=office.clerk, enrollment_id=second, today=TODAY)
+    assert accepted.enrollment_id == second and accepted.overridden == ()
     assert state(engine, second)[:3] == ("registered", None, False)
     with session_scope(engine) as session:
         actions = session.exec(
@@ -203,9 +204,10 @@ def test_accepting_runs_the_rules_again(engine: Engine, office: Office) -> None:
         accept_seat(session, actor=office.clerk, enrollment_id=first, today=TODAY)
     assert refused.value.codes == ("time_conflict",)
     with session_scope(engine) as session:
-        accept_seat(
+        accepted = accept_seat(
             session, actor=office.registrar, enrollment_id=first, override="ok", today=TODAY
         )
+    assert (accepted.overridden, accepted.activated) == (("time_conflict",), False)
     assert state(engine, first)[0] == "registered"
 
 

@@ -10,6 +10,7 @@ audited in the caller's transaction under the section's lock.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, update
@@ -37,6 +38,15 @@ from recordsdesk.services.registration_data import (
 from recordsdesk.services.registration_rules import Check, run_checks
 
 SNAPSHOT = ["status", "waitlist_position", "seat_offered_at", "version"]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """An offered seat taken: what was overridden, and whether the student became active."""
+
+    enrollment_id: int
+    overridden: tuple[str, ...]
+    activated: bool
 
 
 def next_position(session: Session, section_id: int) -> int:
@@ -121,8 +131,8 @@ def accept_seat(
     enrollment_id: int,
     override: str | None = None,
     today: date | None = None,
-) -> int:
-    """Register the student in the seat offered to them; their enrollment id.
+) -> Accepted:
+    """Register the student in the seat offered to them.
 
     The registration rules run again (the student's term may have changed since they joined the
     line) except capacity; RegistrationRefused lists what stands in the way, and a registrar may
@@ -168,8 +178,8 @@ def accept_seat(
         after=after,
         reason=reason or "",
     )
-    activate_if_admitted(session, actor, student)
-    return enrollment_id
+    activated = activate_if_admitted(session, actor, student)
+    return Accepted(enrollment_id, tuple(f.check.value for f in failures), activated)
 
 
 def decline_seat(session: Session, *, actor: Actor, enrollment_id: int) -> tuple[int, ...]:

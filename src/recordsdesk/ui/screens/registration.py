@@ -292,8 +292,9 @@ class RegistrationScreen(DeskScreen):
             if left.seat_offered_to:
                 text += " The freed seat was offered to the first student on the waitlist."
             return text
-        self.desk.call(accept_seat, enrollment_id=attempt.target, override=override)
-        return f"Seat accepted: registered in {attempt.label}{overridden}."
+        accepted = self.desk.call(accept_seat, enrollment_id=attempt.target, override=override)
+        text = f"Seat accepted: registered in {attempt.label}{overridden}."
+        return text + (" The student is now active." if accepted.activated else "")
 
     @on(Done)
     def _done(self, message: Done) -> None:
