@@ -277,3 +277,68 @@ def test_cli_import_previews_and_applies(
     assert main([*base, str(good), "--database", database_url]) == 0
     assert "Imported 2 marks." in capsys.readouterr().out
     assert _enrollment(engine, graded.enrollment_ids["Zeller"]).mark == "A-"
+
+
+def test_marks_saved_through_plain_sql_keep_the_audit_chain_and_types(
+    engine: Engine, graded: GradedSection, registrar: Actor
+) -> None:
+    """The save path writes with plain statements (services/rawsql.py): the rows read back
+    through the ORM with the same types, and the hash chain verifies across those events, the
+    ORM-written post events and a grade change."""
+    from recordsdesk.services.audit_verify import verify_chain
+
+    store = DbRosterStore(engine, registrar)
+    expiry = date.today() + timedelta(days=40)
+    store.save(graded.enrollment_ids["Zeller"], 1, "a-")
+    store.save(graded.enrollment_ids["Okafor"], 1, "I", expiry)
+    with session_scope(engine) as session:
+        grading.post_section(session, actor=registrar, section_id=graded.section_id)
+    chen = _enrollment(engine, graded.enrollment_ids["Chen"])
+    store.save(chen.id or 0, chen.version, "B")  # after posting: still unposted, enterable
+    zeller = _enrollment(engine, graded.enrollment_ids["Zeller"])
+    with session_scope(engine) as session:
+        grading.change_grade(
+            session,
+            actor=registrar,
+            enrollment_id=zeller.id or 0,
+            expected_version=zeller.version,
+            mark="B+",
+            reason="Recounted",
+        )
+    okafor = _enrollment(engine, graded.enrollment_ids["Okafor"])
+    assert okafor.incomplete_expires == expiry and okafor.mark == "I"
+    changed = _enrollment(engine, graded.enrollment_ids["Zeller"])
+    assert changed.override_reason == "Recounted" and changed.mark == "B+"
+    assert changed.mark_entered_at is not None and changed.mark_entered_at.tzinfo is not None
+    admin = Actor(registrar.id, registrar.username, StaffRole.ADMIN)
+    with session_scope(engine) as session:
+        report = verify_chain(session, actor=admin)
+    assert report.intact, report.describe()
+    assert report.checked >= 7  # 3 saves, 3 posts (2 students + section), 1 change
+    [event] = _audit(engine, "grade.change")
+    assert event.occurred_at.tzinfo is not None and event.entry_hash and event.prev_hash
+
+
+def test_scale_rules_follow_an_edited_scale(engine: Engine, registrar: Actor) -> None:
+    """Rules are cached per scale but rebuilt when the scale's rows change."""
+    from decimal import Decimal
+
+    from recordsdesk.models import GradeMark
+    from tests.factories import scale_id
+
+    with session_scope(engine) as session:
+        graded = make_graded_section(session, scale="PCT-SEC")
+        pct = scale_id(session, "PCT-SEC")
+        before = grading.rules_for_scale(session, pct)
+    assert grading.normalize_mark(before, "84.5") == "B"
+    with session_scope(engine) as session:
+        marks = session.exec(select(GradeMark).where(GradeMark.scale_id == pct)).all()
+        band = {m.mark: m for m in marks}
+        band["A"].min_percent = Decimal("84.00")
+        band["B"].max_percent = Decimal("83.99")
+        session.add_all([band["A"], band["B"]])
+    with session_scope(engine) as session:
+        after = grading.rules_for_scale(session, pct)
+    assert after is not before and grading.normalize_mark(after, "84.5") == "A"
+    saved = DbRosterStore(engine, registrar).save(graded.enrollment_ids["Chen"], 1, "84.5")
+    assert saved.mark == "A"

@@ -1,0 +1,65 @@
+"""The PDF renderer's speed-ups keep the page: joined runs stay on the layout's columns, and a
+character outside the lean cut of DejaVu Sans Mono still prints (from the whole font)."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from recordsdesk.db import session_scope
+from recordsdesk.render.transcript_layout import Line, RenderOptions, Span
+from recordsdesk.render.transcript_pdf import _families_needed, _runs, render_pdf
+from recordsdesk.services.actor import Actor
+from recordsdesk.services.transcript import build_transcript
+from tests.transcript_data import seed_transcript
+
+
+def test_runs_join_one_style_on_the_grid_only() -> None:
+    line = Line(
+        spans=(
+            Span(2, "MATH101", ""),
+            Span(15, "Calculus — I", ""),
+            Span(52, "3.00", ""),
+            Span(65, "B+", "bold"),
+            Span(74, "9.90", ""),
+            Span(80, "Zoë 李", ""),
+            Span(88, "end", ""),
+        )
+    )
+    runs = _runs(line)
+    assert runs[0] == (2, "MATH101      Calculus — I" + " " * 25 + "3.00", "")
+    assert runs[1] == (65, "B+", "bold")
+    # "李" is drawn by a fallback font whose width is not one cell: its run stands alone, at
+    # its own column, and nothing joins after it.
+    assert runs[2:] == [(74, "9.90", ""), (80, "Zoë 李", ""), (88, "end", "")]
+    title = Line(spans=(Span(0, "2024FA", "title"), Span(8, "Fall", "title")))
+    assert len(_runs(title)) == 2  # titles are underlined to their own end
+
+
+def test_characters_beyond_the_lean_font_use_the_whole_font() -> None:
+    assert _families_needed(["Zoë Ødegård — O'Brien-Smith Thị"]) == []
+    assert _families_needed(["Ἀθηνᾶ"]) == ["monofull"]
+    assert _families_needed(["Ἀθηνᾶ 李"])[0] == "monofull"
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_pdf_text_of_a_name_in_polytonic_greek(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        data = seed_transcript(session, name=("Ἀθηνᾶ", "Ødegård"))
+    with session_scope(engine) as session:
+        transcript = build_transcript(session, actor=system, student_id=data.student_id)
+    options = RenderOptions(official=False, issued_on=date(2026, 11, 25), verification_code="X")
+    pdf = tmp_path / "t.pdf"
+    pdf.write_bytes(render_pdf(transcript, options))
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Ἀθηνᾶ Ødegård" in text
+    assert "UNOFFICIAL" in text and "MATH101" in text
