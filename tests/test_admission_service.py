@@ -14,15 +14,17 @@ from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import AuditEvent, Student
 from recordsdesk.services.actor import Actor, actor_for
 from recordsdesk.services.admission import (
-    DEFAULT_CHECKLIST,
     ApplicationView,
     activate_on_first_registration,
-    add_requirement,
     current_application,
     decide,
-    list_requirements,
     mark_received,
     open_application,
+)
+from recordsdesk.services.admission_checklist import (
+    DEFAULT_CHECKLIST,
+    add_requirement,
+    list_requirements,
     remove_requirement,
 )
 from recordsdesk.services.errors import (

@@ -176,7 +176,7 @@ async def test_the_duplicate_guard_asks_before_creating_another(
         assert isinstance(modal, DuplicateModal)
         row = modal.query_one(DataTable).get_row_at(0)
         assert row[0].plain == "2020000007"
-        assert row[5].plain == "same name and birth date"
+        assert row[2].plain == "same name and birth date"
         await pilot.press("escape")  # back to the form: nothing created
         await settle(pilot)
         assert isinstance(pilot.app.screen, IntakeScreen)

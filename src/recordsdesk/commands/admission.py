@@ -13,7 +13,7 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.transcript import add_user_option, cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.admission import (
+from recordsdesk.services.admission_checklist import (
     RequirementView,
     add_requirement,
     list_requirements,

@@ -33,7 +33,7 @@ from recordsdesk.services.actor import Actor
 from recordsdesk.services.audit_view import AuditFilter, query_audit
 from recordsdesk.services.errors import NotFound
 from recordsdesk.services.permissions import Action, allowed, authorize
-from recordsdesk.services.student import StudentProfile, profile_of
+from recordsdesk.services.student_profile import StudentProfile, profile_of
 from recordsdesk.services.transcript import build_transcript
 
 ZERO = Decimal("0")

@@ -12,7 +12,7 @@ from sqlmodel import Session, select
 from recordsdesk.models import GradeMark, GradingScale, Institution, StaffRole, StaffUser
 from recordsdesk.resources import load_json
 from recordsdesk.services.actor import SYSTEM_USERNAME
-from recordsdesk.services.admission import seed_default_checklist
+from recordsdesk.services.admission_checklist import seed_default_checklist
 
 GRADING_SCALES_FILE = "grading_scales.json"
 

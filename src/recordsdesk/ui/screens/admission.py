@@ -31,6 +31,7 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.intake_form import ReasonModal
 from recordsdesk.ui.widgets.cells import HOLD_STYLE, cell
 
+COLUMNS = ("Document", "Needed", "Received", "By", "Note")
 DECISION_WORDS = {"admit": "admitted", "deny": "denied", "waitlist": "waitlisted"}
 
 
@@ -78,9 +79,7 @@ class AdmissionScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#checklist-table", DataTable)
-        table.add_columns("Document", "Needed", "Received", "By", "Note")
-        table.focus()
+        self.query_one("#checklist-table", DataTable).focus()
         self._load()
 
     @work(thread=True, exclusive=True, group="admission", exit_on_error=False)
@@ -104,7 +103,8 @@ class AdmissionScreen(DeskScreen):
         band.append("\n")
         table = self.query_one("#checklist-table", DataTable)
         row = table.cursor_row
-        table.clear()
+        table.clear(columns=True)  # columns again, so their widths fit the new rows
+        table.add_columns(*COLUMNS)
         if application is None:
             band.append("No admission application yet: press o to open one.")
         else:

@@ -27,6 +27,8 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.intake_form import FieldRow, ReasonModal, show_errors
 from recordsdesk.ui.widgets.cells import HOLD_STYLE, cell
 
+COLUMNS = ("Type", "Blocks", "Reason", "Placed by", "Placed", "Released", "By", "Why released")
+
 
 @dataclass
 class HoldsLoaded(Message):
@@ -159,11 +161,7 @@ class HoldsScreen(DeskScreen):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#holds-list", DataTable)
-        table.add_columns(
-            "Type", "Blocks", "Reason", "Placed by", "Placed", "Released", "By", "Why released"
-        )
-        table.focus()
+        self.query_one("#holds-list", DataTable).focus()
         self._load()
 
     @work(thread=True, exclusive=True, group="holds", exit_on_error=False)
@@ -175,7 +173,8 @@ class HoldsScreen(DeskScreen):
     def _loaded(self, message: HoldsLoaded) -> None:
         self.holds = sorted(message.holds, key=lambda h: (not h.active, -h.id))
         table = self.query_one("#holds-list", DataTable)
-        table.clear()
+        table.clear(columns=True)  # columns again, so their widths fit the new rows
+        table.add_columns(*COLUMNS)
         for h in self.holds:
             table.add_row(
                 cell(h.hold_type.upper(), style=HOLD_STYLE if h.active else "dim"),

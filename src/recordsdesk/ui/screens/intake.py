@@ -149,15 +149,15 @@ class DuplicateModal(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
-        table.add_columns("Number", "Name", "Birth date", "Email", "Status", "Why")
+        table.add_columns("Number", "Name", "Why", "Birth date", "Status", "Email")
         for c in self.candidates:
             table.add_row(
                 cell(c.student_number),
                 cell(c.name),
-                cell(c.birth_date),
-                cell(c.email),
-                words(c.status),
                 cell(c.why),
+                cell(c.birth_date),
+                words(c.status),
+                cell(c.email),
             )
         table.focus()
 
