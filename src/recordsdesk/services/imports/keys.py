@@ -9,6 +9,7 @@ re-importing our own export into the same database therefore finds every record 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -22,6 +23,8 @@ from recordsdesk.services.imports.audit_batch import AuditBatch
 from recordsdesk.services.imports.common import ImportReport
 
 RowT = TypeVar("RowT", bound=SQLModel)
+#: New rows held back by `upsert(defer=True)` before one flush writes them all.
+DEFERRED_ROWS = 2_000
 
 
 def fit(text: str, limit: int) -> str:
@@ -42,6 +45,10 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _text(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
 class KeyedWriter:
     """Creates, updates and links records for one import, counting and auditing each."""
 
@@ -54,18 +61,23 @@ class KeyedWriter:
             for k in session.exec(select(ExternalKey).where(ExternalKey.system == system))
         }
         self.linked = 0
+        self.pending: list[tuple[str, str, SQLModel, str]] = []
 
     def local_id(self, entity: str, source_id: str) -> int | None:
         return self.keys.get((entity, source_id))
 
-    def source_id_for(self, entity: str, local_id: int) -> str | None:
-        for (key_entity, source_id), found in self.keys.items():
-            if key_entity == entity and found == local_id:
-                return source_id
-        return None
-
     def remember(self, entity: str, source_id: str, local_id: int) -> None:
-        if self.keys.get((entity, source_id)) == local_id:
+        known = self.keys.get((entity, source_id))
+        if known == local_id:
+            return
+        if known is None:  # every key of the system was read at the start: no row to update
+            self.session.add(
+                ExternalKey(
+                    system=self.system, entity=entity, source_id=source_id, local_id=local_id
+                )
+            )
+            self.keys[(entity, source_id)] = local_id
+            self.linked += 1
             return
         existing = self.session.exec(
             select(ExternalKey).where(
@@ -94,9 +106,11 @@ class KeyedWriter:
         natural: Any,
         create_only: dict[str, Any] | None = None,
         label: str = "",
+        defer: bool = False,
     ) -> RowT:
         """The row for `source_id`, created from `values` (+ `create_only`) or brought to
-        `values`; every change counted under the table's name and audited."""
+        `values`; every change counted under the table's name and audited. With `defer`, a new
+        row is only added to the session: `flush_new` writes such rows together (no id before)."""
         entity = str(model.__tablename__)
         local = self.local_id(entity, source_id)
         row = self.session.get(model, local) if local is not None else None
@@ -106,16 +120,10 @@ class KeyedWriter:
         if row is None:
             row = model(**values, **(create_only or {}))
             self.session.add(row)
-            self.session.flush()
-            row_id = getattr(row, "id")  # noqa: B009 - every table here has an id
-            self.batch.add(
-                action="create",
-                entity=entity,
-                entity_id=row_id,
-                student_id=self._student_id(row),
-                after=snapshot(row),
-            )
-            self.report.note(entity, "new", lambda: f"new {entity} {label or source_id}")
+            self.pending.append((entity, source_id, row, label))
+            if not defer or len(self.pending) >= DEFERRED_ROWS:
+                self.flush_new()
+            return row
         else:
             changed = {k: v for k, v in values.items() if getattr(row, k) != v}
             if changed:
@@ -145,6 +153,24 @@ class KeyedWriter:
                 self.report.note(entity, "unchanged")
         self.remember(entity, source_id, getattr(row, "id"))  # noqa: B009
         return row
+
+    def flush_new(self) -> None:
+        """Insert the rows `upsert` created, then audit them and remember their keys."""
+        if not self.pending:
+            return
+        self.session.flush()
+        for entity, source_id, row, label in self.pending:
+            row_id = getattr(row, "id")  # noqa: B009 - every table here has an id
+            self.batch.add(
+                action="create",
+                entity=entity,
+                entity_id=row_id,
+                student_id=self._student_id(row),
+                after=snapshot(row),
+            )
+            self.report.note(entity, "new", _text(f"new {entity} {label or source_id}"))
+            self.remember(entity, source_id, row_id)
+        self.pending = []
 
     @staticmethod
     def _student_id(row: SQLModel) -> int | None:

@@ -89,6 +89,18 @@ def import_oneroster(
     return report
 
 
+def _keeps_relationship(current: Student, values: dict[str, Any]) -> bool:
+    """OneRoster only says parent, guardian or relative: a record that names the same guardian
+    more precisely (mother, grandfather...) keeps its word."""
+    word = current.guardian_relationship
+    return (
+        "guardian_relationship" in values
+        and bool(word)
+        and word.lower() not in GUARDIAN_ROLES
+        and current.guardian_name == values.get("guardian_name")
+    )
+
+
 class _Writer:
     def __init__(
         self, session: Session, actor: Actor, report: ImportReport, plan: RosterPlan
@@ -106,6 +118,7 @@ class _Writer:
         self.courses: dict[str, int] = {}
         self.sections: dict[str, int] = {}
         self.students: dict[str, int] = {}
+        self.listed_by: dict[str, Record] | None = None
 
     def write(self, progress: Progress) -> None:
         steps = (
@@ -203,6 +216,12 @@ class _Writer:
 
     def _sections(self) -> None:
         used: set[tuple[int, int, str]] = set()
+        term_ids = sorted(set(self.terms.values()))
+        known = {
+            (row.term_id, row.course_id, row.section_code): row
+            for row in self.session.exec(select(Section).where(col(Section.term_id).in_(term_ids)))
+        }
+        made: dict[str, Section] = {}
         for record in self.plan.classes:
             term_id = self.terms.get(self.plan.term_of[record.source_id])
             course_id = self.courses.get(record.get("courseSourcedId"))
@@ -212,22 +231,19 @@ class _Writer:
                 code = fit(record.source_id, 10)
             used.add((term_id, course_id, code))
             teachers = ", ".join(self.plan.teachers.get(record.source_id, []))
-            row = self.keys.upsert(
+            made[record.source_id] = self.keys.upsert(
                 Section,
                 record.source_id,
                 {"instructor": teachers, "room": record.get("location")},
-                natural=(
-                    select(Section).where(
-                        Section.term_id == term_id,
-                        Section.course_id == course_id,
-                        Section.section_code == code,
-                    )
-                ),
+                natural=known.get((term_id, course_id, code)),
                 create_only={"term_id": term_id, "course_id": course_id, "section_code": code},
                 label=f"{record.get('title')} ({code})",
+                defer=True,
             )
+        self.keys.flush_new()
+        for source_id, row in made.items():
             assert row.id is not None
-            self.sections[record.source_id] = row.id
+            self.sections[source_id] = row.id
 
     def _guardian(self, student: Record) -> Record | None:
         plan = self.plan
@@ -238,14 +254,13 @@ class _Writer:
         for agent in student.many("agentSourcedIds"):
             if agent in plan.users and is_guardian(agent) and not plan.users[agent].deleted:
                 return plan.users[agent]
-        for sid, user in plan.users.items():
-            if (
-                is_guardian(sid)
-                and not user.deleted
-                and student.source_id in user.many("agentSourcedIds")
-            ):
-                return user
-        return None
+        if self.listed_by is None:  # who lists each user as their agent, built once
+            self.listed_by = {}
+            for sid, user in plan.users.items():
+                if is_guardian(sid) and not user.deleted:
+                    for agent in user.many("agentSourcedIds"):
+                        self.listed_by.setdefault(agent, user)
+        return self.listed_by.get(student.source_id)
 
     def _student_values(self, user: Record) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -290,9 +305,35 @@ class _Writer:
             return ""
         return email
 
+    def _known_students(self, numbers: list[str]) -> tuple[dict[str, Student], dict[int, Student]]:
+        """The students the set may name, by number and by id (by key), in a few queries."""
+        by_number: dict[str, Student] = {}
+        for start in range(0, len(numbers), 1000):
+            query = select(Student).where(
+                col(Student.student_number).in_(numbers[start : start + 1000])
+            )
+            by_number.update((row.student_number, row) for row in self.session.exec(query))
+        by_id = {row.id: row for row in by_number.values() if row.id is not None}
+        keyed = sorted(
+            local
+            for (entity, _sid), local in self.keys.keys.items()
+            if entity == "student" and local not in by_id
+        )
+        for start in range(0, len(keyed), 1000):
+            query = select(Student).where(col(Student.id).in_(keyed[start : start + 1000]))
+            by_id.update((row.id, row) for row in self.session.exec(query) if row.id is not None)
+        return by_number, by_id
+
     def _students(self) -> None:
-        for sid in sorted(self.plan.students):
-            user = self.plan.users.get(sid)
+        users = {sid: self.plan.users.get(sid) for sid in sorted(self.plan.students)}
+        numbers = {
+            sid: fit(user.get("identifier") or sid, 20)
+            for sid, user in users.items()
+            if user is not None
+        }
+        by_number, by_id = self._known_students(sorted(set(numbers.values())))
+        made: dict[str, Student] = {}
+        for sid, user in users.items():
             if user is None:
                 local = self.keys.local_id("student", sid)
                 if local is None:
@@ -308,13 +349,18 @@ class _Writer:
                     user.line, "a student needs a family name.", "familyName", user.file
                 )
                 continue
-            number = fit(user.get("identifier") or sid, 20)
+            number = numbers[sid]
+            local = self.keys.local_id("student", sid)
+            current = (by_id.get(local) if local is not None else None) or by_number.get(number)
+            values = self._student_values(user)
+            if current is not None and _keeps_relationship(current, values):
+                values["guardian_relationship"] = current.guardian_relationship
             now = utcnow()
-            row = self.keys.upsert(
+            made[sid] = by_number[number] = self.keys.upsert(
                 Student,
                 sid,
-                self._student_values(user),
-                natural=(select(Student).where(Student.student_number == number)),
+                values,
+                natural=by_number.get(number),
                 create_only={
                     "student_number": number,
                     "status": StudentStatus.ACTIVE.value,
@@ -322,12 +368,25 @@ class _Writer:
                     "updated_at": now,
                 },
                 label=f"{number} {full_name(user)}",
+                defer=True,
             )
+        self.plan.problems.raise_if_any()
+        self.keys.flush_new()
+        for sid, row in made.items():
             assert row.id is not None
             self.students[sid] = row.id
-        self.plan.problems.raise_if_any()
 
     def _enrollments(self) -> None:
+        # Every enrollment of the set's sections in one pass (the rows stay in the session, so
+        # finding each again by its key costs no query).
+        section_ids = sorted(set(self.sections.values()))
+        enrolled: dict[tuple[int, int], Enrollment] = {}
+        for start in range(0, len(section_ids), 1000):
+            query = select(Enrollment).where(
+                col(Enrollment.section_id).in_(section_ids[start : start + 1000])
+            )
+            for row in self.session.exec(query):
+                enrolled.setdefault((row.student_id, row.section_id), row)
         for record in self.plan.student_enrollments:
             student_id = self.students.get(record.get("userSourcedId"))
             section_id = self.sections.get(record.get("classSourcedId")) or self.keys.local_id(
@@ -339,11 +398,7 @@ class _Writer:
                     "(its student or class is not imported)."
                 )
                 continue
-            existing = self._one(
-                select(Enrollment).where(
-                    Enrollment.student_id == student_id, Enrollment.section_id == section_id
-                )
-            )
+            existing = enrolled.get((student_id, section_id))
             if record.deleted:
                 self._drop(record, existing)
                 continue
@@ -351,7 +406,7 @@ class _Writer:
             if existing is not None and existing.status == EnrollmentStatus.DROPPED.value:
                 values = {"status": EnrollmentStatus.REGISTERED.value}
             now = utcnow()
-            self.keys.upsert(
+            enrolled[(student_id, section_id)] = self.keys.upsert(
                 Enrollment,
                 record.source_id,
                 values,
@@ -363,7 +418,9 @@ class _Writer:
                     "registered_at": now,
                 },
                 label=record.source_id,
+                defer=True,
             )
+        self.keys.flush_new()
         self._drop_missing()
 
     def _drop_missing(self) -> None:
