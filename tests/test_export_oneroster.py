@@ -72,3 +72,25 @@ def test_command_line(
     assert main(["export", "oneroster", str(out), "--database", database_url]) == 0
     assert "2 students" in capsys.readouterr().out
     assert (out / "manifest.csv").read_text().startswith("propertyName,value")
+
+
+def test_export_then_reimport_changes_nothing(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    """Native records (never imported) round-trip through their own codes; a guardian recorded
+    as 'mother' stays 'mother' although OneRoster can only say 'parent'."""
+    source = tmp_path / "students.csv"
+    source.write_text(
+        "student_number,last_name,first_name,preferred_name,guardian_name,"
+        "guardian_relationship,guardian_email,birth_date\n"
+        "N1,Ngata,Aroha,Ro,Mere Ngata,mother,mere@example.org,2010-05-06\n"
+        "N2,Lee,Sam,,,,,\n",
+        encoding="utf-8",
+    )
+    run_import(engine, actor=system, kind="students", path=source)
+    with session_scope(engine) as session:
+        export_oneroster(session, actor=system, folder=tmp_path / "set")
+    users = _users(tmp_path / "set")
+    assert users["N1"]["preferredGivenName"] == "Ro" and users["N1"]["agentSourcedIds"]
+    report = run_import(engine, actor=system, kind="oneroster", path=tmp_path / "set")
+    assert report.total_changes == 0 and report.count("student").unchanged == 2
