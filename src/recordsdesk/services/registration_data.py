@@ -7,12 +7,11 @@ turns an admitted student active on their first registration.
 
 from __future__ import annotations
 
-import importlib
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CursorResult, func, update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from recordsdesk.models import (
@@ -27,11 +26,10 @@ from recordsdesk.models import (
     StudentStatus,
     Term,
     TransferCredit,
-    utcnow,
 )
-from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import NotFound, StaleRecord, ValidationFailed
+from recordsdesk.services.admission import activate_on_first_registration
+from recordsdesk.services.errors import NotFound, ValidationFailed
 from recordsdesk.services.hold import blocking_holds
 from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.registration_rules import (
@@ -239,40 +237,11 @@ def situation(
 
 
 def activate_if_admitted(session: Session, actor: Actor, student: Student) -> bool:
-    """An admitted student's first registration makes them active. The admission service owns
-    that change when it offers `activate_on_first_registration`; until then it is written here,
-    guarded by the record's version and audited like any other status change."""
+    """An admitted student's first registration makes them active; the admission service owns
+    that change (version-guarded, audited as `activate`). True when the status changed."""
     if student.status != StudentStatus.ADMITTED.value:
         return False
     assert student.id is not None
-    try:  # the admission service is built in parallel; it owns the change once it offers it
-        admission = importlib.import_module("recordsdesk.services.admission")
-    except ImportError:
-        admission = None
-    activate = getattr(admission, "activate_on_first_registration", None)
-    if activate is not None:
-        changed = bool(activate(session, student.id, actor))
-        session.refresh(student)
-        return changed
-    version = student.version
-    result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
-        update(Student)
-        .where(col(Student.id) == student.id, col(Student.version) == version)
-        .values(status=StudentStatus.ACTIVE.value, version=version + 1, updated_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        raise StaleRecord(f"Student {student.student_number}", ["status"])
+    changed = activate_on_first_registration(session, student.id, actor)
     session.refresh(student)
-    audit.record(
-        session,
-        actor,
-        action="update",
-        entity="student",
-        entity_id=student.id,
-        student_id=student.id,
-        before={"status": StudentStatus.ADMITTED.value, "version": version},
-        after={"status": student.status, "version": student.version},
-        reason="first registration",
-    )
-    return True
+    return changed
