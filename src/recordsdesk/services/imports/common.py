@@ -133,17 +133,24 @@ class Problems:
     def __init__(self, file: str) -> None:
         self.file = file
         self.items: list[ImportProblem] = []
+        self.unlisted = 0
 
     def add(self, line: int, message: str, column: str = "", file: str | None = None) -> None:
         if len(self.items) < MAX_PROBLEMS:
             self.items.append(ImportProblem(file or self.file, line, message, column))
+        else:
+            self.unlisted += 1
 
     def __bool__(self) -> bool:
         return bool(self.items)
 
     def raise_if_any(self) -> None:
         if self.items:
-            raise ImportFailed(sorted(self.items, key=lambda p: (p.file, p.line)))
+            listed = sorted(self.items, key=lambda p: (p.file, p.line))
+            if self.unlisted:
+                note = f"and {self.unlisted} more problems, not listed: fix these and run again."
+                listed.append(ImportProblem(self.file, 0, note))
+            raise ImportFailed(listed)
 
 
 @dataclass(frozen=True)
