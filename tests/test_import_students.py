@@ -177,3 +177,20 @@ def test_large_import_keeps_the_lookup_index(
                 .all()
             )
             assert found == [_students(engine)["L6"].id]
+
+
+def test_bom_crlf_and_quoted_cells(engine: Engine, system: Actor, tmp_path: Path) -> None:
+    """A spreadsheet's CSV: a BOM, CRLF line ends, quoted commas, a blank line; a line break
+    inside a quoted name is refused (it names the record's first line)."""
+    path = tmp_path / "excel.csv"
+    path.write_bytes(
+        b'\xef\xbb\xbfStudent_Number,Last_Name,First_Name\r\nC1,"Smith, Jr.",Ann\r\n\r\n'
+        b'C2,Lee,"Bo\r\nBo"\r\nC3,Ray,Cy\r\n'
+    )
+    with pytest.raises(ImportFailed) as failed:
+        run_import(engine, actor=system, kind="students", path=path)
+    assert [(p.line, p.column) for p in failed.value.problems] == [(4, "first_name")]
+    path.write_bytes(path.read_bytes().replace(b'"Bo\r\nBo"', b"Bo"))
+    report = run_import(engine, actor=system, kind="students", path=path)
+    assert report.count("student").new == 3
+    assert _students(engine)["C1"].legal_last_name == "Smith, Jr."

@@ -100,7 +100,9 @@ def _import(args: argparse.Namespace) -> int:
         if failed is not None:  # printed once the progress bar has left the terminal
             for problem in failed.problems:
                 print(f"ERROR {problem}", file=sys.stderr)
-            print(f"Nothing was imported: {len(failed.problems)} problems.", file=sys.stderr)
+            count = len(failed.problems)
+            noun = "problem" if count == 1 else "problems"
+            print(f"Nothing was imported: {count} {noun}.", file=sys.stderr)
             return EXIT_REFUSED
     finally:
         engine.dispose()

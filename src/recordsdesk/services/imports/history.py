@@ -121,6 +121,9 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[_Row]:
             problems.add(line, "must be 1 to 20 characters.", "student_number")
         if not last:
             problems.add(line, "the last name is required.", "last_name")
+        for column in ("last_name", "first_name", "course_title"):
+            if "\n" in cells.get(column) or "\r" in cells.get(column):
+                problems.add(line, "contains a line break.", column)
         birth = start = None
         for column in ("birth_date", "term_start"):
             try:

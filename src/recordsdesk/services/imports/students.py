@@ -142,6 +142,8 @@ def _parse_rows(
 
 
 def _clean_cell(field: str, raw: str, programs: dict[str, int | None]) -> Any:
+    if "\n" in raw or "\r" in raw:  # a quoted cell may hold one; no field of the record does
+        raise ValidationFailed(field, "contains a line break.")
     if field == "program_id":
         if not raw:
             return None
