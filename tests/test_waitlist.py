@@ -12,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import col, select
 
 from recordsdesk.db import session_scope
-from recordsdesk.models import AuditEvent, Course, Enrollment, Term
+from recordsdesk.models import AuditEvent, Course, Enrollment, Section, Term
 from recordsdesk.services.errors import PermissionDenied, ValidationFailed
 from recordsdesk.services.records import get_student_record
 from recordsdesk.services.registration import leave_section, register
@@ -217,3 +217,21 @@ def test_leaving_the_waitlist_closes_up(engine: Engine, office: Office) -> None:
     left = leave(engine, office, first, today=AFTER_WITHDRAW)  # a place in line: always a drop
     assert left.kind == "drop" and left.seat_offered_to == ()  # type: ignore[attr-defined]
     assert state(engine, second)[:3] == ("waitlisted", 1, False)
+
+
+def test_a_free_seat_is_owed_to_the_line_before_a_newcomer(engine: Engine, office: Office) -> None:
+    """A seat freed other than by a drop (here: the capacity raised) is not for a newcomer while
+    a student waits in line without an offer; the next change to the line offers it to them."""
+    first = enroll(engine, office, office.full_open, office.student_id, waitlist=True)
+    with session_scope(engine) as session:
+        section = session.get_one(Section, office.full_open)
+        section.capacity = 3
+        session.add(section)
+    newcomer = new_student(engine)
+    with pytest.raises(RegistrationRefused) as refused:
+        enroll(engine, office, office.full_open, newcomer)
+    assert refused.value.codes == ("capacity",)
+    assert "is full (2 of 3, 1 held for the waitlist)" in str(refused.value)
+    second = enroll(engine, office, office.full_open, newcomer, waitlist=True)
+    assert state(engine, first)[:3] == ("waitlisted", 1, True)  # offered when the line moved
+    assert state(engine, second)[:3] == ("waitlisted", 2, False)

@@ -160,6 +160,8 @@ def register(
         after=after,
         reason=reason or "",
     )
+    if joining:  # seats owed to those ahead in line (see `situation`) are offered now
+        waitlist_service.offer_free_seats(session, actor, section)
     activated = not joining and activate_if_admitted(session, actor, student)
     return Registered(
         enrollment_id=enrollment.id,

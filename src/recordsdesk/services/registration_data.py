@@ -210,6 +210,10 @@ def situation(
     max_load = institution.max_credit_load if institution else Decimal("18")
     holds = blocking_holds(session, actor=actor, student_id=student.id, blocks="registration")
     registered, offered, waitlisted = seat_counts(session, section.id)
+    # Free seats go to the line first: each student waiting without an offer yet has a claim
+    # on one (a seat freed another way than a drop, such as a raised capacity).
+    free = max(0, section.capacity - registered - offered)
+    held = offered + min(free, waitlisted - offered)
     return Situation(
         student_name=student_name(student),
         student_status=student.status,
@@ -224,7 +228,8 @@ def situation(
         repeat_limit=course.repeat_limit,
         section_code=section.section_code,
         capacity=section.capacity,
-        seats_taken=registered + offered,
+        seats_taken=registered + held,
+        seats_held=held,
         waitlisted=waitlisted,
         waitlist_capacity=section.waitlist_capacity,
         meeting=meeting_of(section),

@@ -163,7 +163,8 @@ class Situation:
     repeat_limit: int
     section_code: str
     capacity: int
-    seats_taken: int  # registered plus seats held for a waitlist offer
+    seats_taken: int  # registered plus seats held for the waitlist
+    seats_held: int  # seats offered to (or owed to) students waiting in line
     waitlisted: int
     waitlist_capacity: int
     meeting: Meeting
@@ -304,7 +305,9 @@ def check_repeat_limit(s: Situation) -> Failure | None:
 def check_capacity(s: Situation) -> Failure | None:
     if not s.full:
         return None
-    seats = f"Section {s.course_code} {s.section_code} is full ({s.seats_taken} of {s.capacity})"
+    held = f", {s.seats_held} held for the waitlist" if s.seats_held else ""
+    taken = s.seats_taken - s.seats_held
+    seats = f"Section {s.course_code} {s.section_code} is full ({taken} of {s.capacity}{held})"
     if s.waitlist_has_room:
         return Failure(
             Check.CAPACITY,

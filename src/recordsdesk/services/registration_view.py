@@ -110,7 +110,9 @@ class SectionChoice:
 
     @property
     def seats_left(self) -> int:
-        return max(0, self.capacity - self.registered - self.held)
+        """Seats a newcomer can take: free ones not owed to a student waiting in line."""
+        free = max(0, self.capacity - self.registered - self.held)
+        return max(0, free - (self.waitlisted - self.held))
 
 
 def _choice(term: Term) -> TermChoice:
@@ -241,6 +243,7 @@ def _provisional(
         section_code="",
         capacity=0,
         seats_taken=0,
+        seats_held=0,
         waitlisted=0,
         waitlist_capacity=0,
         meeting=Meeting("", None, None),
