@@ -97,6 +97,8 @@ def test_every_fault_is_named_and_nothing_is_written(engine: Engine, system: Act
         (9, "status"),
         (10, "student_number"),
         (11, "departure_date"),
+        (12, "class_year"),
+        (13, "confidential"),
     }
     assert "not UTF-8" in found[(7, "")] and "line 4" in found[(5, "student_number")]
     assert all(p.file == "students_faults.csv" for p in failed.value.problems)
@@ -126,7 +128,7 @@ def test_command_line(database_url: str, capsys: pytest.CaptureFixture[str]) -> 
     faults = str(DATA / "students_faults.csv")
     assert main(["import", "students", faults, "--database", database_url]) == 1
     err = capsys.readouterr().err
-    assert "ERROR students_faults.csv:3: last_name:" in err and "10 problems" in err
+    assert "ERROR students_faults.csv:3: last_name:" in err and "12 problems" in err
     good = str(DATA / "students_good.csv")
     assert main(["import", "students", good, "--dry-run", "--database", database_url]) == 0
     out = capsys.readouterr().out

@@ -83,12 +83,12 @@ async def test_every_fault_is_listed(engine: Engine, system: Actor) -> None:
         await pilot.press("enter")
         await settle(pilot)
         shown = lines(app)
-        assert len(shown) == 10 and all(kind == "error" for kind, _, _ in shown)
+        assert len(shown) == 12 and all(kind == "error" for kind, _, _ in shown)
         assert shown[0][1:] == (
             "students_faults.csv:2 birth_date",
             "'2001-02-30' is not a date (YYYY-MM-DD).",
         )
-        assert "Nothing was imported: 10 problems" in status(app)
+        assert "Nothing was imported: 12 problems" in status(app)
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert students(engine) == 0
