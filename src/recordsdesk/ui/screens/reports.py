@@ -139,6 +139,7 @@ class ReportsScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self.query_one("#report-list", OptionList).focus()
+        self.query_one("#report-chart", BarChart).display = False  # until a report has a chart
         self._describe(self.chosen)
         if not allowed(self.desk.actor, Action.REPORT_RUN):
             self._say(
