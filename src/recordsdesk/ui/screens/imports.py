@@ -89,6 +89,7 @@ class ImportsScreen(DeskScreen):
 
     def on_mount(self) -> None:
         self.query_one("#import-lines", DataTable).add_columns("", "Where", "What")
+        self.query_one("#import-progress", ProgressBar).update(total=1, progress=0)
         self.query_one("#import-path", Input).focus()
 
     def _choice(self) -> tuple[str, str]:
