@@ -70,12 +70,14 @@ def grade_distribution(
     if program is not None:
         where = "AND e.student_id IN (SELECT id FROM student WHERE program_id = :pid) "
         params["pid"] = program.id
+    # Counted per course id, then named: grouping on the text columns sorted every row.
     found = rows(
         session,
-        "SELECT c.code, c.title, e.mark, COUNT(*) FROM enrollment e "
-        "JOIN section sec ON sec.id = e.section_id JOIN course c ON c.id = sec.course_id "
+        "SELECT c.code, c.title, x.mark, x.n FROM (SELECT sec.course_id AS course_id, "
+        "e.mark AS mark, COUNT(*) AS n FROM enrollment e "
+        "JOIN section sec ON sec.id = e.section_id "
         "WHERE sec.term_id = :tid AND e.grade_status = 'posted' AND e.mark IS NOT NULL "
-        f"{where}GROUP BY c.code, c.title, e.mark",
+        f"{where}GROUP BY sec.course_id, e.mark) x JOIN course c ON c.id = x.course_id",
         params,
     )
     ranks = mark_order(session)
