@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static
 from textual.worker import get_current_worker
@@ -47,6 +48,8 @@ from recordsdesk.ui.widgets.grade_dialogs import (
 
 MAX_CHOICES = 200
 BAR_WIDTH = 24
+#: A saved mark's ✓ waits at most this long for the next keystroke's repaint to ride on.
+RESULT_DELAY = 0.25
 
 
 class LiveLine(Widget):
@@ -287,6 +290,8 @@ class RosterScreen(DeskScreen):
         self._undo: list[SaveRequest] = []
         self._requests: queue.SimpleQueue[SaveRequest | str | None] = queue.SimpleQueue()
         self._versions: dict[int, int] = {}  # owned by the saver thread
+        self._dirty_rows: set[int] = set()  # saved rows whose ✓ is not drawn yet
+        self._flush_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -366,6 +371,7 @@ class RosterScreen(DeskScreen):
         self.roster = message.roster
         self.rows = list(message.roster.rows)
         self.results.clear()
+        self._dirty_rows.clear()
         table = self.query_one("#roster-table", DataTable)
         row_at = table.cursor_row
         table.clear()
@@ -518,6 +524,8 @@ class RosterScreen(DeskScreen):
             self._undo.append(request)
         self.rows[index] = replace(row, mark=mark, incomplete_expires=expires)
         self.results[row.enrollment_id] = Text("saving…", style="dim")
+        self._dirty_rows.discard(index)
+        self._flush_rows()  # earlier rows' ✓, drawn in this keystroke's repaint
         self._show_row(index)
         self._requests.put(request)
         self._refresh_stats()
@@ -581,7 +589,24 @@ class RosterScreen(DeskScreen):
             self.notify(
                 f"{row.name}: {message.error}", title="Not saved", severity="error", markup=False
             )
-        self._show_row(index)
+        # A ✓ is drawn with the next keystroke (or after RESULT_DELAY): repainting the table for
+        # every result as well as every key doubled the drawing while keying. Anything else
+        # (a conflict, an error) is shown at once.
+        self._dirty_rows.add(index)
+        if message.saved is None:
+            self._flush_rows()
+        elif self._flush_timer is None:
+            self._flush_timer = self.set_timer(RESULT_DELAY, self._flush_rows)
+
+    def _flush_rows(self) -> None:
+        if self._flush_timer is not None:
+            self._flush_timer.stop()
+            self._flush_timer = None
+        if not self._dirty_rows:
+            return
+        for index in sorted(self._dirty_rows):
+            self._show_row(index)
+        self._dirty_rows.clear()
         self._refresh_stats()
 
     # -- posting and importing --
