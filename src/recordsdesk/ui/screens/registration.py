@@ -36,6 +36,7 @@ from recordsdesk.services.registration_view import (
 )
 from recordsdesk.services.waitlist import accept_seat, decline_seat
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.registration_cells import band, line_cells, section_cells
 from recordsdesk.ui.screens.registration_dialogs import (
     ConfirmModal,
     OverrideModal,
@@ -43,7 +44,6 @@ from recordsdesk.ui.screens.registration_dialogs import (
     WaitlistModal,
     failure_lines,
 )
-from recordsdesk.ui.widgets.cells import HOLD_STYLE, cell, meeting
 
 LINE_COLUMNS = ("Course", "Title", "Sec", "Credits", "Status", "Meets", "Note")
 SECTION_COLUMNS = (
@@ -138,6 +138,8 @@ class RegistrationScreen(DeskScreen):
         self.sheet: RegistrationSheet | None = None
         self.term_id: int | None = None
         self.sections: dict[str, SectionChoice] = {}
+        #: The course code the section list was found for (None until the first list).
+        self.listed_for: str | None = None
         self.lines: dict[str, RegistrationLine] = {}
 
     def compose(self) -> ComposeResult:
@@ -196,7 +198,7 @@ class RegistrationScreen(DeskScreen):
     @on(SheetLoaded)
     def _sheet_loaded(self, message: SheetLoaded) -> None:
         sheet = self.sheet = message.sheet
-        self.query_one("#reg-band", Static).update(_band(sheet))
+        self.query_one("#reg-band", Static).update(band(sheet))
         table = self.query_one("#reg-lines", DataTable)
         row = table.cursor_row
         table.clear()
@@ -204,7 +206,7 @@ class RegistrationScreen(DeskScreen):
         for line in sheet.lines:
             key = str(line.enrollment_id)
             self.lines[key] = line
-            table.add_row(*_line_cells(line), key=key)
+            table.add_row(*line_cells(line), key=key)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1))
 
@@ -225,10 +227,11 @@ class RegistrationScreen(DeskScreen):
         table = self.query_one("#reg-sections", DataTable)
         table.clear()
         self.sections = {}
+        self.listed_for = message.typed
         for choice in message.sections:
             key = str(choice.section_id)
             self.sections[key] = choice
-            table.add_row(*_section_cells(choice), key=key)
+            table.add_row(*section_cells(choice), key=key)
 
     # -- registering -----------------------------------------------------------------------
 
@@ -244,10 +247,13 @@ class RegistrationScreen(DeskScreen):
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
     @on(Input.Submitted, "#reg-course")
-    def _register_highlighted(self) -> None:
+    def _register_highlighted(self, event: Input.Submitted) -> None:
+        if self.listed_for != event.value:  # Enter before the list for what was typed arrived
+            self._result(Text(f"Still finding sections for {event.value!r}: Enter again."))
+            return
         choice = self.sections.get(self._highlighted("#reg-sections") or "")
         if choice is None:
-            self._result(Text("No section picked: type a course code first."))
+            self._result(Text(f"No section this term matches {event.value!r}."))
             return
         label = f"{choice.course_code} {choice.section_code}"
         self._run(Attempt("register", choice.section_id, label))
@@ -429,67 +435,3 @@ def _verb(attempt: Attempt) -> str:
         "leave": "withdraw from",
         "accept": "accept the seat in",
     }[attempt.kind]
-
-
-def _band(sheet: RegistrationSheet) -> Text:
-    band = Text()
-    band.append(sheet.student_name, style="bold")
-    band.append(f"  ·  {sheet.student_number}  ·  {sheet.student_status.replace('_', ' ')}")
-    term = sheet.term
-    band.append(f"\n{term.code} {term.name} ({term.status.replace('_', ' ')})")
-    deadlines = [
-        f"add/drop by {term.add_drop_deadline.isoformat()}" if term.add_drop_deadline else "",
-        f"withdraw by {term.withdraw_deadline.isoformat()}" if term.withdraw_deadline else "",
-    ]
-    band.append("".join(f"  ·  {d}" for d in deadlines if d))
-    load = f"  ·  {cell(sheet.credits).plain} of {cell(sheet.max_credit_load).plain} credits"
-    over = sheet.credits > sheet.max_credit_load
-    band.append(load, style="bold red" if over else "bold")
-    for hold in sheet.holds:
-        band.append("\n")
-        band.append(f"HOLD blocks registration: {hold}", style=HOLD_STYLE)
-    return band
-
-
-def _line_cells(line: RegistrationLine) -> tuple[Text, ...]:
-    if line.seat_offered_at is not None:
-        status = Text("seat offered", style="bold reverse")
-    elif line.status == "waitlisted":
-        status = Text(f"waitlisted #{line.waitlist_position}")
-    else:
-        status = Text(line.status)
-    notes = []
-    if line.provisional:
-        notes.append(f"⚑ provisional: {'; '.join(line.provisional)}")
-    if line.override_reason:
-        notes.append(f"override: {line.override_reason}")
-    if line.status == "registered" and line.exit == "withdraw":
-        notes.append("leaving now gives W")
-    return (
-        cell(line.course_code),
-        _clip(line.course_title, 30),
-        cell(line.section_code),
-        cell(line.credits),
-        status,
-        meeting(line.meeting_days, line.start_time, line.end_time),
-        Text("  ".join(notes), style="yellow" if line.provisional else ""),
-    )
-
-
-def _section_cells(choice: SectionChoice) -> tuple[Text, ...]:
-    seats = choice.seats_left
-    return (
-        cell(choice.course_code),
-        cell(choice.section_code),
-        Text(f"{seats} of {choice.capacity}") if seats else Text("FULL", style="bold red"),
-        Text(f"{choice.waitlisted} of {choice.waitlist_capacity}"),
-        cell(choice.credits),
-        meeting(choice.meeting_days, choice.start_time, choice.end_time),
-        _clip(choice.course_title, 34),
-        _clip(choice.instructor, 22),
-    )
-
-
-def _clip(value: str, width: int) -> Text:
-    """A long title or name cut to the column with an ellipsis (the row stays one line)."""
-    return Text(value if len(value) <= width else value[: width - 1] + "…")
