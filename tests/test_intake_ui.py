@@ -192,3 +192,25 @@ async def test_the_duplicate_guard_asks_before_creating_another(
             select(AuditEvent).where(AuditEvent.action == "duplicate_confirmed")
         ).one()
         assert "2020000007" in event.reason and event.actor_username == "clerk1"
+
+
+async def test_leaving_a_field_shows_its_problem_at_once(
+    app: RecordsDeskApp, engine: Engine
+) -> None:
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_form(pilot)
+        await pilot.press("enter")  # past the first name, left empty
+        await settle(pilot)
+        assert "required" in message(screen, "legal_first_name")
+        assert message(screen, "legal_last_name") == ""  # not reached yet: not wrong yet
+        await fill(pilot, birth_date="2099-01-01")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert message(screen, "birth_date") == "2099-01-01 is in the future."
+        assert message(screen, "email") == ""  # waits until the phone was passed too
+        await fill(pilot, legal_first_name="Ana")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert message(screen, "legal_first_name") == ""
+    with session_scope(engine) as session:
+        assert session.exec(select(Student)).all() == []

@@ -33,6 +33,7 @@ from recordsdesk.services.intake import (
     IntakeResult,
     enroll_applicant,
     intake_choices,
+    validate_intake,
 )
 from recordsdesk.ui.screens.admission import AdmissionScreen
 from recordsdesk.ui.screens.base import DeskScreen
@@ -99,6 +100,13 @@ class IntakeRefused(Message):
 @dataclass
 class DuplicatesFound(Message):
     candidates: list[DuplicateCandidate]
+
+
+@dataclass
+class FieldsChecked(Message):
+    """The whole form checked after a field was left: the problems, by field."""
+
+    errors: dict[str, str]
 
 
 @dataclass
@@ -192,6 +200,7 @@ class IntakeScreen(DeskScreen):
         super().__init__()
         self.choices: IntakeChoices | None = None
         self.confirmed: frozenset[int] = frozenset()
+        self.visited: set[str] = set()
         self.saving = False
 
     def compose(self) -> ComposeResult:
@@ -224,6 +233,35 @@ class IntakeScreen(DeskScreen):
         )
         guardian = self.query_one("#row-guardian_name", FieldRow)
         guardian.show(f"needed if under {message.choices.minor_age_years}", error=False)
+
+    @on(Input.Blurred)
+    def _left_field(self, event: Input.Blurred) -> None:
+        """Check the form when a field is left, so its problem shows beside it at once."""
+        self.visited.add((event.input.id or "").removeprefix("f-"))
+        if not self.saving:
+            self._check_fields(self.form())
+
+    @work(thread=True, exclusive=True, group="intake-check", exit_on_error=False)
+    def _check_fields(self, form: IntakeForm) -> None:
+        try:
+            self.desk.call(validate_intake, form=form)
+        except IntakeInvalid as invalid:
+            self.post_message(FieldsChecked(invalid.errors))
+        else:
+            self.post_message(FieldsChecked({}))
+
+    @on(FieldsChecked)
+    def _fields_checked(self, message: FieldsChecked) -> None:
+        """Show the problems of the fields already visited (a field not reached yet is not
+        wrong yet; "email or phone" waits until both were passed)."""
+        for name in self.visited:
+            if name == "email" and "phone" not in self.visited:
+                continue
+            row = self.query_one(f"#row-{name}", FieldRow)
+            if name in message.errors:
+                row.show(message.errors[name])
+            elif name in FILTERED or "invalid" in row.classes:
+                row.show("")
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
