@@ -133,8 +133,10 @@ class LookupTable(ScrollView, can_focus=False):
         """Column widths from the cells' plain text, the scrollable size, a full redraw.
 
         Widths only grow (as DataTable's do): the columns do not jump about while the clerk
-        types, and the scrollable size, whose change costs a layout of the whole screen,
-        changes only with the number of rows.
+        types. The scrollable size is a reactive that costs a layout of the whole screen when it
+        changes, so its height stays the table's own height while the rows fit (no scrollbar
+        either way) and is the row count only for a page that scrolls: typing on rarely
+        changes it.
         """
         widths = self._widths
         widths.extend(label.cell_len for label in self._labels[len(widths) :])
@@ -144,10 +146,17 @@ class LookupTable(ScrollView, can_focus=False):
                     widths[n] = width
         self._lines.clear()
         self._header = None
-        size = Size(sum(widths) + 2 * PAD * len(widths), len(self._cells) + 1)
+        self._resize_virtual()
+        self.refresh()
+
+    def _resize_virtual(self) -> None:
+        width = sum(self._widths) + 2 * PAD * len(self._widths)
+        size = Size(width, max(len(self._cells) + 1, self.scrollable_content_region.height))
         if size != self.virtual_size:
             self.virtual_size = size
-        self.refresh()
+
+    def on_resize(self) -> None:
+        self._resize_virtual()
 
     @property
     def row_count(self) -> int:
