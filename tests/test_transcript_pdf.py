@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine
 
 from recordsdesk.db import session_scope
+from recordsdesk.render import transcript_pdf
 from recordsdesk.render.transcript_layout import Line, RenderOptions, Span
 from recordsdesk.render.transcript_pdf import _families_needed, _runs, render_pdf
 from recordsdesk.services.actor import Actor
@@ -49,8 +50,13 @@ def test_characters_beyond_the_lean_font_use_the_whole_font() -> None:
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
 def test_pdf_text_of_a_name_in_polytonic_greek(
-    engine: Engine, system: Actor, tmp_path: Path
+    engine: Engine,
+    system: Actor,
+    tmp_path: Path,
+    isolated_data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(transcript_pdf, "_LEAN_FILES", {})  # as in a fresh process
     with session_scope(engine) as session:
         data = seed_transcript(session, name=("Ἀθηνᾶ", "Ødegård"))
     with session_scope(engine) as session:
@@ -63,3 +69,7 @@ def test_pdf_text_of_a_name_in_polytonic_greek(
     ).stdout
     assert "Ἀθηνᾶ Ødegård" in text
     assert "UNOFFICIAL" in text and "MATH101" in text
+    lean = list((isolated_data_dir / "cache" / "fonts").glob("DejaVuSansMono-lean-*.ttf"))
+    assert lean, "the lean font is kept in the data folder's cache"
+    shutil.rmtree(isolated_data_dir / "cache")  # a cleared cache is made again
+    assert render_pdf(transcript, options).startswith(b"%PDF")

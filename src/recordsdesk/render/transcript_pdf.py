@@ -81,16 +81,23 @@ def _in_lean(code: int) -> bool:
     return any(low <= code <= high for low, high in LEAN_RANGES)
 
 
-@cache
+_LEAN_FILES: dict[str, Path] = {}
+
+
 def _font_file(family: str, name: str) -> str:
     """The font file fpdf2 loads: the shipped one, or for "mono" its lean cut (see
-    LEAN_RANGES), made once and kept in the desk's cache folder under the source's hash."""
+    LEAN_RANGES), made once and kept in the desk's cache folder under the source's hash (and
+    made again if the cache was cleared meanwhile)."""
     source = data_path(f"fonts/{name}")
     if family != "mono":
         return str(source)
+    known = _LEAN_FILES.get(name)
+    if known is not None and known.is_file():
+        return str(known)
     data = source.read_bytes()
     digest = hashlib.sha256(data + repr(LEAN_RANGES).encode()).hexdigest()[:16]
     target = _cache_dir() / f"{source.stem}-lean-{digest}.ttf"
+    _LEAN_FILES[name] = target
     if not target.is_file():
         font = TTFont(io.BytesIO(data), recalcTimestamp=False)
         options = subset.Options(
