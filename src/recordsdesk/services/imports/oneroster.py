@@ -417,7 +417,7 @@ class _Writer:
                     "status": EnrollmentStatus.REGISTERED.value,
                     "registered_at": now,
                 },
-                label=record.source_id,
+                label=f"{record.get('userSourcedId')} in class {record.get('classSourcedId')}",
                 defer=True,
             )
         self.keys.flush_new()
