@@ -48,7 +48,7 @@ RESULT_LIMIT = 50
 #: Paint each answer as soon as it is drawn (see LookupScreen._paint_now); False leaves it to
 #: the screen's next frame tick (for measuring what that costs).
 PAINT_ANSWERS_NOW = True
-#: The interpreter's GIL switch interval while the lookup is open (see on_mount).
+#: The GIL switch interval, set process-wide when the lookup mounts (see on_mount).
 SWITCH_INTERVAL = 0.001
 HINT = (
     "Type a name (any order), a student number, an email or a birth date; "
