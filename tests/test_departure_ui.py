@@ -63,7 +63,7 @@ async def test_leave_then_return(engine: Engine, student_id: int) -> None:
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_departure(pilot, student_id)
         await pilot.press("l")
-        assert screen.query_one("#f-leave_start", Input).value == TODAY.isoformat()
+        assert screen.query_one("#f-leave_start", Input).value == date.today().isoformat()
         assert not screen.query_one("#row-reason").display  # withdrawal's field is hidden
         await pilot.press("ctrl+s")  # no reason
         await settle(pilot)
@@ -85,7 +85,11 @@ async def test_leave_then_return(engine: Engine, student_id: int) -> None:
         assert isinstance(record, StudentScreen)
         assert "on leave" in str(record.query_one("#record-band", Static).render())
         row = stored(engine, student_id)
-        assert (row.status, row.leave_start, row.leave_reason) == ("on_leave", TODAY, "Medical")
+        assert (row.status, row.leave_start, row.leave_reason) == (
+            "on_leave",
+            date.today(),
+            "Medical",
+        )
 
         await pilot.press("d")
         await settle(pilot)
