@@ -396,15 +396,6 @@ async def test_a_failed_query_is_reported_and_the_next_one_works(
         assert len(results(app)) == 3
 
 
-def test_the_screen_can_paint_an_answer_at_once() -> None:
-    """LookupScreen._paint_now relies on the screen's frame-timer callback (Textual has no
-    public "repaint now"); if a Textual upgrade renames it, answers wait for the next frame
-    again: this says so instead of the benchmark alone."""
-    from textual.screen import Screen
-
-    assert callable(getattr(Screen, "_on_timer_update", None))
-
-
 async def settle_on(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
     """Pause until `condition` holds (answers come from the database thread), at most ~5 s of
     pauses; the caller asserts what it expected."""

@@ -45,9 +45,6 @@ from recordsdesk.ui.widgets.cells import cell, flags, words
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 RESULT_LIMIT = 50
-#: Paint each answer as soon as it is drawn (see LookupScreen._paint_now); False leaves it to
-#: the screen's next frame tick (for measuring what that costs).
-PAINT_ANSWERS_NOW = True
 #: The GIL switch interval, set process-wide when the lookup mounts (see on_mount).
 SWITCH_INTERVAL = 0.001
 HINT = (
@@ -212,22 +209,6 @@ class LookupScreen(DeskScreen):
         self.query_one("#lookup-summary", Static).update(_summary(query, result), layout=False)
         self.drawn_query = (query, self.typed_at)
         self._mark_confidential()
-        if PAINT_ANSWERS_NOW and result.rows:
-            self._paint_now()
-
-    def _paint_now(self) -> None:
-        """Paint the new rows now rather than at the screen's next frame tick.
-
-        Textual repaints a screen on a 60 Hz timer, resumed when the screen goes idle; the key's
-        own echo has usually just used a tick, so an answer arriving a few milliseconds later
-        waited up to a whole frame (16.7 ms, the largest share of keystroke-to-drawn once the
-        query is fast). Textual has no public call for "repaint now"; the screen's timer
-        callback is that call (the Pilot uses it too), so it is looked up defensively and
-        skipped if a Textual version lacks it (tests/test_ui_lookup.py notices).
-        """
-        update = getattr(self, "_on_timer_update", None)
-        if callable(update):
-            update()
 
     def _privacy_changed(self, hidden: bool) -> None:
         """Mask or show the birth dates of the rows on screen, in place (cursor kept)."""
