@@ -99,7 +99,8 @@ LIFECYCLE_FIELDS = frozenset(
 MAX_LENGTHS = {"grade_level": 20, "student_number": 20}
 EARLIEST_PLAUSIBLE = date(1900, 1, 1)
 MAX_NUMBER_ATTEMPTS = 10_000
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
+# Shared with the imports, so a file and the form accept the same addresses.
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -187,7 +188,7 @@ def _clean(field: str, value: object) -> Any:
         limit = MAX_LENGTHS.get(field)
         if limit is not None and len(text) > limit:
             raise ValidationFailed(field, f"must be at most {limit} characters.")
-        if field in ("email", "guardian_email") and text and not _EMAIL.fullmatch(text):
+        if field in ("email", "guardian_email") and text and not EMAIL.fullmatch(text):
             raise ValidationFailed(field, f"{text!r} is not an email address (name@example.org).")
         return text
     if field in DATE_FIELDS:

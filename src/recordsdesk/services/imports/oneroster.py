@@ -22,7 +22,6 @@ How OneRoster maps here (README, "Imports and exports", says the same for users)
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -55,11 +54,11 @@ from recordsdesk.services.imports.oneroster_read import (
     read_set,
 )
 from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.student import EMAIL
 
 NOT_PROGRAMS = ("district", "state", "national", "local")
 GUARDIAN_ROLES = ("parent", "guardian", "relative")
 DEFAULT_CREDITS = Decimal("1")
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 _LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 
 
@@ -298,7 +297,7 @@ class _Writer:
 
     def _email(self, user: Record, column: str) -> str:
         email = user.get(column)
-        if email and not _EMAIL.fullmatch(email):
+        if email and not EMAIL.fullmatch(email):
             self.report.warnings.append(
                 f"{user.file}:{user.line}: {email!r} is not an email address; left empty."
             )
