@@ -24,6 +24,7 @@ from recordsdesk.services.lookup import (
     words_of,
 )
 from tests.factories import (
+    institution,
     make_course,
     make_enrollment,
     make_hold,
@@ -208,6 +209,27 @@ def test_student_number_email_and_birth_date(counter: Engine, system: Actor) -> 
     ]
     assert _numbers(_search(counter, system, "4.5.2004")) == ["2026000104", "2026000103"]
     assert sorted(_numbers(_search(counter, system, "2004-05"))) == ["2026000103"]
+
+
+def test_student_numbers_with_letters_follow_the_institutions_pattern(
+    engine: Engine, system: Actor
+) -> None:
+    with session_scope(engine) as session:
+        settings = institution(session)
+        settings.student_number_pattern = "S{year}-{seq:03d}"
+        session.add(settings)
+        for number in ("S2024-001", "S2024-002", "S2024-010", "S2025-001"):
+            make_student(session, student_number=number, legal_last_name="Okafor")
+        make_student(session, student_number="2024001", legal_last_name="Digits")
+    exact = _search(engine, system, "s2024-001")  # any letter case
+    assert (_numbers(exact), [r.rank for r in exact.rows]) == (["S2024-001"], [EXACT])
+    assert sorted(_numbers(_search(engine, system, "S2024-00"))) == ["S2024-001", "S2024-002"]
+    assert _search(engine, system, "S2024").total == 3
+    assert _search(engine, system, "s2").total == 4
+    assert _search(engine, system, "s2024-001 status:active").total == 1
+    # What the pattern cannot make stays a name search (nothing here); digits stay a number.
+    assert _search(engine, system, "S2024x").rows == ()
+    assert _numbers(_search(engine, system, "2024")) == ["2024001"]
 
 
 def test_like_wildcards_and_markup_are_literal(counter: Engine, system: Actor) -> None:

@@ -1,7 +1,8 @@
 """What the clerk typed, as the lookup understands it, and the connection it runs on.
 
-Parsing is engine-neutral: names become folded words (each a prefix), digits a student number,
-an "@" or a dotted word an email, dates a birth date, and ``status:``/``program:``/``term:``/
+Parsing is engine-neutral: names become folded words (each a prefix), digits (or the start of a
+number the institution's pattern makes, such as ``S2024-0``) a student number, an "@" or a dotted
+word an email, dates a birth date, and ``status:``/``program:``/``term:``/
 ``hold:`` filters SQL conditions standard enough for both engines. `Db` and `run` carry the
 lookup's fixed statements to the driver. The search itself is in lookup.py.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
+import string
 import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
@@ -222,16 +224,67 @@ def _program_ids(db: Db, value: str) -> list[int]:
     return found
 
 
+def _number_shape(pattern: str) -> tuple[re.Pattern[str], str] | None:
+    """For a student number pattern such as ``S{year}-{seq:03d}``: a regex that fully matches
+    what starts such a number ("s2024-0" too: letters in any case), and the pattern's own
+    letters in order. None for a pattern that does not describe numbers this way."""
+    parts: list[tuple[str, str]] = []  # (what it matches in full, what a started one matches)
+    letters = ""
+    for literal, name, spec, _conversion in string.Formatter().parse(pattern):
+        if literal:
+            started = (re.escape(literal[:n]) for n in range(1, len(literal)))
+            parts.append((re.escape(literal), "|".join(("", *started))))
+            letters += "".join(c for c in literal if c.isalpha())
+        width = re.fullmatch(r"0?(\d*)d?", spec or "")
+        if name == "year" and width is not None:
+            parts.append((r"\d{4}", r"\d{0,3}"))
+        elif name == "seq" and width is not None:
+            digits = max(int(width[1] or 1), 1)  # at least this many: zero-padded to it
+            parts.append((rf"\d{{{digits},}}", rf"\d{{0,{digits - 1}}}"))
+        elif name is not None:
+            return None  # another field or format: not a pattern for numbers
+    # A typed text starts a number when it is a started first part, or the first part in full
+    # followed by a start of the rest, and so on.
+    regex = ""
+    for full, started in reversed(parts):
+        regex = f"(?:{started}|{full}{regex})" if regex else f"(?:{started}|{full})"
+    return re.compile(regex, re.IGNORECASE), letters
+
+
+_number_shapes = functools.lru_cache(maxsize=8)(_number_shape)
+
+
+def _patterned_number(db: Db, text: str) -> str | None:
+    """`text` as the start of a student number written with letters (``s2024-0``), spelt with
+    the pattern's letter case so it compares equal to the stored numbers; None when the
+    institution's pattern does not make numbers that start like this."""
+    found = run(db, "SELECT student_number_pattern FROM institution ORDER BY id LIMIT 1", {})
+    shape = _number_shapes(found[0][0]) if found and found[0][0] else None
+    if shape is None or shape[0].fullmatch(text) is None:
+        return None
+    # Letters in a number come only from the pattern's text, in order: spell them as it does.
+    letters = iter(shape[1])
+    return "".join(next(letters, c) if c.isalpha() else c for c in text)
+
+
 def parse(db: Db, backend: Backend, query: str) -> tuple[TextMatch | None, Filters]:
     """What to look for; None when nothing searchable was typed."""
     filters = _filters(db, [(m[1].lower(), m[2]) for m in _FILTER.finditer(query)])
     rest = " ".join(_FILTER.sub(" ", query).split())
     if not rest:
         return (AnyStudent() if filters.conditions else None), filters
-    if (birth := _birth_match(rest)) is not None:
+    birth = _birth_match(rest)
+    if birth is not None and (birth.dates or birth.month is not None):
         return birth, filters
     if rest.isdigit():
         return NumberMatch(rest, prefix=True), filters
+    # Digits with letters or marks in one word: a number if the institution's pattern makes
+    # such numbers (the pattern is read only then: names rarely hold digits).
+    if " " not in rest and any(c.isdigit() for c in rest):
+        if (number := _patterned_number(db, rest)) is not None:
+            return NumberMatch(number, prefix=True), filters
+    if birth is not None:
+        return birth, filters  # a date that does not exist (2004-02-30): nothing
     if "@" in rest or (" " not in rest and "." in rest.strip(".")):
         return EmailMatch(rest.lower(), prefix=True), filters
     words = backend.fold_words(db, rest)
