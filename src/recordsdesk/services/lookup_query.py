@@ -232,8 +232,8 @@ def _number_shape(pattern: str) -> tuple[re.Pattern[str], str] | None:
     letters = ""
     for literal, name, spec, _conversion in string.Formatter().parse(pattern):
         if literal:
-            started = (re.escape(literal[:n]) for n in range(1, len(literal)))
-            parts.append((re.escape(literal), "|".join(("", *started))))
+            begun = (re.escape(literal[:n]) for n in range(1, len(literal)))
+            parts.append((re.escape(literal), "|".join(("", *begun))))
             letters += "".join(c for c in literal if c.isalpha())
         width = re.fullmatch(r"0?(\d*)d?", spec or "")
         if name == "year" and width is not None:
