@@ -9,12 +9,14 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from sqlalchemy import Engine
 
 from recordsdesk.db import session_scope
-from recordsdesk.render import transcript_pdf
+from recordsdesk.render import font_cut, transcript_pdf
 from recordsdesk.render.transcript_layout import Line, RenderOptions, Span
 from recordsdesk.render.transcript_pdf import _families_needed, _runs, render_pdf
+from recordsdesk.resources import data_path
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.transcript import build_transcript
 from tests.transcript_data import seed_transcript
@@ -73,3 +75,25 @@ def test_pdf_text_of_a_name_in_polytonic_greek(
     assert lean, "the lean font is kept in the data folder's cache"
     shutil.rmtree(isolated_data_dir / "cache")  # a cleared cache is made again
     assert render_pdf(transcript, options).startswith(b"%PDF")
+
+
+def test_a_cut_font_keeps_the_glyphs_it_is_asked_for_and_follows_its_file(
+    tmp_path: Path,
+) -> None:
+    source = tmp_path / "mono.ttf"
+    shutil.copyfile(data_path("fonts/DejaVuSansMono.ttf"), source)
+    wanted = {ord(c) for c in "Aé 李"}  # é is drawn from two glyphs; DejaVu has no 李
+    cut = tmp_path / "cut.ttf"
+    font_cut.cut_font(str(source), wanted, cut)
+    whole, small = TTFont(str(source)), TTFont(str(cut))
+    assert set(small.getBestCmap()) == {ord(c) for c in "Aé "}
+    for char in "Aé":
+        name, small_name = whole.getBestCmap()[ord(char)], small.getBestCmap()[ord(char)]
+        ours, theirs = small["glyf"][small_name], whole["glyf"][name]
+        assert ours.getCoordinates(small["glyf"])[0] == theirs.getCoordinates(whole["glyf"])[0]
+        assert small["hmtx"][small_name] == whole["hmtx"][name]
+    assert small["head"].unitsPerEm == whole["head"].unitsPerEm
+    # The parsed source is kept for the process until its file changes.
+    shutil.copyfile(data_path("fonts/DejaVuSans.ttf"), source)
+    font_cut.cut_font(str(source), wanted, cut)
+    assert "Sans Mono" not in TTFont(str(cut))["name"].getBestFullName()

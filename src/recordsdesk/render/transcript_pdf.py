@@ -9,14 +9,17 @@ An unofficial copy carries a large grey UNOFFICIAL across every page.
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import importlib.util
 import io
+import itertools
 import os
+import shutil
 import tempfile
 import unicodedata
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 from fontTools import subset  # type: ignore[import-untyped]
@@ -24,6 +27,7 @@ from fontTools.ttLib import TTFont  # type: ignore[import-untyped]
 from fpdf import FPDF
 
 from recordsdesk.config import data_dir
+from recordsdesk.render import font_cut
 from recordsdesk.render.transcript_layout import (
     PAGE_LINES,
     WIDTH,
@@ -66,6 +70,9 @@ LEAN_RANGES = (
     (0x2500, 0x257F),
 )
 GREY = {"dim": 90, "warn": 0}
+# Drawn besides the layout's text (the watermark); printable ASCII is kept in every cut too, so
+# a label added to the page later cannot come out as empty boxes.
+ALWAYS_DRAWN = ("UNOFFICIAL", "".join(map(chr, range(0x20, 0x7F))))
 
 
 @cache
@@ -147,22 +154,59 @@ def _families_needed(texts: Iterable[str]) -> list[str]:
     return needed
 
 
-def _pdf(texts: Iterable[str]) -> FPDF:
+def _pdf(texts: list[str], cuts: list[Path]) -> FPDF:
+    """A new document with the fonts its texts need, each cut to the characters they use (see
+    font_cut); the cut files are appended to `cuts` for the caller to remove once written."""
     pdf = FPDF(unit="pt", format="letter")
     pdf.set_auto_page_break(False)
     pdf.set_margins(0, 0, 0)
     fallbacks = _families_needed(texts)
+    shaping = "deva" in fallbacks and _shaping_available()
+    codes = {ord(ch) for text in (*texts, *ALWAYS_DRAWN) for ch in text}
     for family in ("mono", *fallbacks):
-        regular, bold = FONTS[family]
-        pdf.add_font(family, "", _font_file(family, regular))
-        if bold:
-            pdf.add_font(family, "B", _font_file(family, bold))
+        for style, name in zip(("", "B"), FONTS[family], strict=True):
+            if name is None:
+                continue
+            path = _font_file(family, name)
+            if not (shaping and font_cut.has_layout_tables(path)):
+                cut = _scratch_dir() / f"{next(_CUT_NUMBERS)}-{family}{style}.ttf"
+                cuts.append(cut)
+                font_cut.cut_font(path, codes, cut)
+                path = str(cut)
+            pdf.add_font(family, style, path)
+    _keep_glyph_bounds(pdf)
     if fallbacks:
         pdf.set_fallback_fonts(fallbacks, exact_match=False)
-    if "deva" in fallbacks and _shaping_available():
+    if shaping:
         pdf.set_text_shaping(True)
     pdf.set_creator("recordsdesk")
     return pdf
+
+
+_SCRATCH: list[Path] = []
+_CUT_NUMBERS = itertools.count()
+
+
+def _scratch_dir() -> Path:
+    """This process's private folder for cut fonts, removed at exit. Each file has a new name
+    and is removed after its document: on ext4, writing over a file costs ~4 ms (its blocks are
+    flushed on truncation) where a new file costs ~0.1 ms, and so does a folder per document."""
+    if not _SCRATCH or not _SCRATCH[0].is_dir():
+        folder = Path(tempfile.mkdtemp(prefix=f"recordsdesk-fonts-{os.getpid()}-"))
+        atexit.register(shutil.rmtree, folder, True)
+        _SCRATCH[:] = [folder]
+    return _SCRATCH[0]
+
+
+def _keep_glyph_bounds(pdf: FPDF) -> None:
+    """Have fontTools write the embedded subset's glyphs as stored. By default it decodes and
+    re-encodes every glyph the document uses to recompute bounding boxes that are already in
+    the font (about a third of the PDF's time); pyftsubset itself does not by default.
+    `FPDF.fonts` and `TTFFont.ttfont` are fpdf2 2.8 attributes: without them, nothing changes."""
+    for font in getattr(pdf, "fonts", {}).values():
+        ttfont = getattr(font, "ttfont", None)
+        if ttfont is not None and hasattr(ttfont, "recalcBBoxes"):
+            ttfont.recalcBBoxes = False
 
 
 def _watermark(pdf: FPDF) -> None:
@@ -193,6 +237,7 @@ def _runs(line: Line) -> list[tuple[int, str, str]]:
     return runs
 
 
+@lru_cache(maxsize=4096)  # rules, headings and labels repeat on every page and transcript
 def _on_grid(text: str) -> bool:
     """Every character is drawn by "mono" one cell wide (no combining mark, no fallback font)."""
     if text.isascii():
@@ -205,15 +250,17 @@ def _draw(pdf: FPDF, page: Page, options: RenderOptions) -> None:
     pdf.add_page()
     if not options.official:
         _watermark(pdf)
-    grey = -1
+    grey, font_style = -1, None
     # Where cell() puts its text: after the cell margin, on the baseline of a centred line.
     inset = pdf.c_margin
     baseline = 0.5 * LEADING + 0.3 * FONT_SIZE
     for row, line in enumerate(page.lines):
         y = TOP + row * LEADING
         for col, text, style in _runs(line):
-            bold = style in ("bold", "title", "warn")
-            pdf.set_font("mono", "B" if bold else "", FONT_SIZE)  # a no-op when unchanged
+            wanted_style = "B" if style in ("bold", "title", "warn") else ""
+            if wanted_style != font_style:  # set_font costs a little even when unchanged
+                pdf.set_font("mono", wanted_style, FONT_SIZE)
+                font_style = wanted_style
             wanted = GREY.get(style, 0)
             if wanted != grey:
                 pdf.set_text_color(wanted)
@@ -226,6 +273,7 @@ def _draw(pdf: FPDF, page: Page, options: RenderOptions) -> None:
                 continue
             pdf.set_xy(x, y)
             pdf.cell(text=text, h=LEADING)
+            font_style = None  # a fallback font may be the current one now: set it again
             if style == "title":
                 end = pdf.get_x()
                 pdf.set_draw_color(0)
@@ -235,9 +283,21 @@ def _draw(pdf: FPDF, page: Page, options: RenderOptions) -> None:
 def render_pdf(transcript: Transcript, options: RenderOptions) -> bytes:
     """The PDF's bytes: one PDF page per layout page, fonts embedded."""
     pages = layout(transcript, options)
-    pdf = _pdf(span.text for page in pages for line in page.lines for span in line.spans)
-    kind = "Official" if options.official else "Unofficial"
-    pdf.set_title(f"{kind} transcript: {transcript.student.name}")
-    for page in pages:
-        _draw(pdf, page, options)
-    return bytes(pdf.output())
+    texts = [span.text for page in pages for line in page.lines for span in line.spans]
+    cuts: list[Path] = []
+    try:
+        pdf = _pdf(texts, cuts)
+        try:
+            kind = "Official" if options.official else "Unofficial"
+            pdf.set_title(f"{kind} transcript: {transcript.student.name}")
+            for page in pages:
+                _draw(pdf, page, options)
+            return bytes(pdf.output())
+        finally:
+            for font in pdf.fonts.values():
+                close = getattr(font, "close", None)  # fpdf2's TTFFont.close: its file handle
+                if close is not None:
+                    close()
+    finally:
+        for cut in cuts:
+            cut.unlink(missing_ok=True)
