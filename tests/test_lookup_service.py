@@ -190,6 +190,29 @@ def test_misspellings_match_after_exact_and_prefix(counter: Engine, system: Acto
     assert _search(counter, system, "zzyzx").rows == ()
 
 
+def test_words_the_misspelling_dictionary_has_not_seen_are_still_found(
+    counter: Engine, system: Actor
+) -> None:
+    """A two-word query with a word the dictionary does not know skips its exact and prefix
+    statements only when the engine confirms no name starts with it."""
+    assert _numbers(_search(counter, system, "Jon Smyth")) == ["2026000106"]  # dictionary loaded
+    with session_scope(counter) as session:  # names the loaded dictionary has not seen
+        make_student(
+            session,
+            student_number="2026000201",
+            legal_first_name="Zanzibar",
+            legal_last_name="Quixote",
+        )
+        make_student(
+            session, student_number="2026000202", legal_first_name="Søren", legal_last_name="Ørsted"
+        )
+    assert _numbers(_search(counter, system, "søren ørst")) == ["2026000202"]
+    found = _search(counter, system, "quix zanz")
+    assert (_numbers(found), [r.rank for r in found.rows]) == (["2026000201"], [PREFIX])
+    assert _numbers(_search(counter, system, "quixote zanzibar"))[:1] == ["2026000201"]
+    assert _numbers(_search(counter, system, "quixotte zanzibar")) == ["2026000201"]  # misspelt
+
+
 def test_student_number_email_and_birth_date(counter: Engine, system: Actor) -> None:
     assert _numbers(_search(counter, system, "2026000103")) == ["2026000103"]
     assert _search(counter, system, "20260001").total == 8

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain, repeat
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -55,6 +56,7 @@ from recordsdesk.services.lookup_query import (
 from recordsdesk.services.lookup_vocabulary import (
     edit_distance,
     forget_vocabularies,
+    unknown_prefixes,
     vocabulary_for,
 )
 from recordsdesk.services.permissions import Action, authorize
@@ -137,14 +139,19 @@ class LookupResult:
     count_rank: int = 0
 
 
+_BACKENDS: dict[str, Backend] = {}
+
+
 def backend_for(db: Db) -> Backend:
-    if db.sqlite:
-        from recordsdesk.services import lookup_sqlite
-
-        return lookup_sqlite.BACKEND
-    from recordsdesk.services import lookup_postgres
-
-    return lookup_postgres.BACKEND
+    """The engine's SQL (imported on first use: an engine's module loads only when used)."""
+    found = _BACKENDS.get(db.dialect)
+    if found is None:
+        if db.sqlite:
+            from recordsdesk.services import lookup_sqlite as engine_sql
+        else:
+            from recordsdesk.services import lookup_postgres as engine_sql  # type: ignore[no-redef]
+        found = _BACKENDS[db.dialect] = engine_sql.BACKEND
+    return found
 
 
 # --- the search ---------------------------------------------------------------------------------
@@ -253,11 +260,14 @@ def find(db: Db, query: str, limit: int, count_cap: int) -> LookupResult:
     ranked: dict[int, int] = {}
     counted_rank = EXACT
     tiers = _tiers(match)
+    # A misspelt word in a name: no exact or prefix match, only misspellings can be listed.
+    misspelt = _no_name_starts(db, backend, match)
     for rank, tier in enumerate(tiers):
         counted_rank = rank
         if len(ranked) >= limit:
             break  # the page is full before this rank: its matches are counted, not listed
-        _add(ranked, backend.ids(db, tier, filters, limit + len(ranked)), rank, limit)
+        if not misspelt:
+            _add(ranked, backend.ids(db, tier, filters, limit + len(ranked)), rank, limit)
     else:
         # Few exact and prefix matches: misspellings fill the page (and are counted).
         if len(ranked) < limit and (similar := _similar_tier(db, backend, match)) is not None:
@@ -276,6 +286,18 @@ def find(db: Db, query: str, limit: int, count_cap: int) -> LookupResult:
     else:
         total, capped = len(rows), True  # at least a page: count_matches finishes the count
     return LookupResult(rows=rows, total=total, capped=capped, count_rank=counted_rank)
+
+
+def _no_name_starts(db: Db, backend: Backend, match: TextMatch) -> bool:
+    """Whether a word of a name match surely starts no name: then neither its exact nor its
+    prefix tier can match, and their statements are saved (SQLite: see starts_a_name).
+
+    Only words the misspelling dictionary does not know are checked (usually none; the
+    dictionary may be stale, so the engine has the last word)."""
+    if not isinstance(match, NameMatch) or len(match.groups) < 2:
+        return False  # one word: its own statements are as cheap as the check
+    words = [group[0][0] for group in match.groups]
+    return any(not backend.starts_a_name(db, w) for w in unknown_prefixes(db, words))
 
 
 def _add(ranked: dict[int, int], ids: list[int], rank: int, limit: int) -> None:
@@ -326,52 +348,71 @@ def _rows_sql(slots: int) -> tuple[str, tuple[str, ...]]:
 def load_rows(db: Db, ranked: dict[int, int], slots: int) -> tuple[StudentRow, ...]:
     """The listed students with program and active-hold flag, in rank then name order.
 
-    Rows are built without the frozen dataclass's __init__ (one object.__setattr__ per field,
-    the largest Python cost of a search at 50 rows); the SQL gives every field.
+    This is most of a search's Python time at 50 rows, so it is written for speed: rows are
+    built without the frozen dataclass's __init__ (one object.__setattr__ per field), each
+    one's instance dict set whole, and the sort key's folded names cached per name pair.
+    The SQL gives every field (tests/test_lookup_reader.py checks the rows are whole).
     """
     sql, names = _rows_sql(max(slots, len(ranked)))
-    ids = [*ranked, *(0 for _ in range(len(names) - len(ranked)))]  # 0: no student has it
-    new, iso = object.__new__, date.fromisoformat
-    rows = []
-    for r in run(db, sql, dict(zip(names, ids, strict=True))):
+    # The ids, then 0 (no student has it) for the unused slots.
+    params = dict(zip(names, chain(ranked, repeat(0)), strict=False))
+    new, set_dict, iso, name_key = object.__new__, object.__setattr__, date.fromisoformat, _name_key
+    keyed: list[tuple[_SortKey, StudentRow]] = []
+    for (
+        id_,
+        number,
+        first,
+        last,
+        preferred,
+        birth,
+        email,
+        program_code,
+        program_name,
+        grade_level,
+        class_year,
+        status,
+        has_hold,
+        confidential,
+    ) in run(db, sql, params):
         row = new(StudentRow)
-        birth = r[5]
-        row.__dict__.update(
+        rank = ranked[id_]
+        set_dict(
+            row,
+            "__dict__",
             {
-                "id": r[0],
-                "student_number": r[1],
-                "legal_first_name": r[2],
-                "legal_last_name": r[3],
-                "preferred_name": r[4],
-                "birth_date": iso(birth) if isinstance(birth, str) else birth,
-                "email": r[6],
-                "program_code": r[7] or "",
-                "program_name": r[8] or "",
-                "grade_level": r[9],
-                "class_year": r[10],
-                "status": r[11],
-                "has_hold": bool(r[12]),
-                "confidential": bool(r[13]),
-                "rank": ranked[r[0]],
-            }
+                "id": id_,
+                "student_number": number,
+                "legal_first_name": first,
+                "legal_last_name": last,
+                "preferred_name": preferred,
+                "birth_date": iso(birth) if birth.__class__ is str else birth,
+                "email": email,
+                "program_code": program_code or "",
+                "program_name": program_name or "",
+                "grade_level": grade_level,
+                "class_year": class_year,
+                "status": status,
+                "has_hold": bool(has_hold),
+                "confidential": bool(confidential),
+                "rank": rank,
+            },
         )
-        rows.append(row)
-    rows.sort(key=_display_order)
-    return tuple(rows)
+        keyed.append(((rank, name_key(last, first), number), row))
+    keyed.sort(key=_first)
+    return tuple(row for _, row in keyed)
 
 
-def _display_order(row: StudentRow) -> tuple[int, str, str, str]:
-    return (
-        row.rank,
-        _sort_key(row.legal_last_name),
-        _sort_key(row.legal_first_name),
-        row.student_number,
-    )
+_SortKey = tuple[int, tuple[str, str], str]
+
+
+def _first(pair: tuple[_SortKey, StudentRow]) -> _SortKey:
+    return pair[0]
 
 
 @functools.lru_cache(maxsize=20_000)
-def _sort_key(name: str) -> str:
-    return fold(name)
+def _name_key(last: str, first: str) -> tuple[str, str]:
+    """Display order within a rank: last name, then first name, accents and case folded."""
+    return fold(last), fold(first)
 
 
 def find_student_ids(

@@ -77,6 +77,9 @@ class Filters:
         return " AND ".join(self.conditions)
 
 
+_NO_FILTERS = Filters()
+
+
 class Db:
     """The DBAPI connection one search runs on, with what the lookup needs to know about it.
 
@@ -121,6 +124,10 @@ class Backend(Protocol):
 
     def terms_after(self, db: Db, last_id: int) -> list[tuple[int, str]]:
         """New name values since `last_id`, folded like the index: (id, folded text)."""
+
+    def starts_a_name(self, db: Db, word: str) -> bool:
+        """Whether some student's name has a word starting with `word` (True when the engine
+        cannot tell cheaply: only a cheap False saves anything)."""
 
     def ids(self, db: Db, match: TextMatch, filters: Filters, limit: int) -> list[int]:
         """Ids of matching students in the match's order (newest first for names)."""
@@ -269,11 +276,14 @@ def _patterned_number(db: Db, text: str) -> str | None:
 
 def parse(db: Db, backend: Backend, query: str) -> tuple[TextMatch | None, Filters]:
     """What to look for; None when nothing searchable was typed."""
-    filters = _filters(db, [(m[1].lower(), m[2]) for m in _FILTER.finditer(query)])
-    rest = " ".join(_FILTER.sub(" ", query).split())
+    if ":" in query:
+        filters = _filters(db, [(m[1].lower(), m[2]) for m in _FILTER.finditer(query)])
+        rest = " ".join(_FILTER.sub(" ", query).split())
+    else:  # no filter can be typed without a colon
+        filters, rest = _NO_FILTERS, " ".join(query.split())
     if not rest:
         return (AnyStudent() if filters.conditions else None), filters
-    birth = _birth_match(rest)
+    birth = _birth_match(rest) if rest[0].isdigit() else None  # every date form starts so
     if birth is not None and (birth.dates or birth.month is not None):
         return birth, filters
     if rest.isdigit():
@@ -296,14 +306,18 @@ def parse(db: Db, backend: Backend, query: str) -> tuple[TextMatch | None, Filte
 def run(db: Db, sql: str, params: dict[str, Any]) -> list[Any]:
     """Execute on the driver's own cursor; driver errors leave as SQLAlchemy's, as they would
     through a session."""
-    cursor = db.driver.cursor()
     try:
-        cursor.execute(sql if db.sqlite else _pyformat(sql), params)
-        return list(cursor.fetchall())
+        if db.sqlite:  # sqlite3's shortcut: a cursor made, run and fetched in C
+            rows: list[Any] = db.driver.execute(sql, params).fetchall()
+            return rows
+        cursor = db.driver.cursor()
+        try:
+            cursor.execute(_pyformat(sql), params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
     except db.errors as error:
         raise DBAPIError.instance(sql, params, error, db.errors) from error
-    finally:
-        cursor.close()
 
 
 @functools.lru_cache(maxsize=256)

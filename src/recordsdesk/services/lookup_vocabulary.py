@@ -57,6 +57,10 @@ class Vocabulary:
             cached = self._similar[word] = self._find_similar(word)
         return cached
 
+    def starts_a_word(self, prefix: str) -> bool:
+        """Whether some word of the dictionary starts with `prefix` (two letters or more)."""
+        return any(w.startswith(prefix) for w in self._by_key.get(f"1{prefix[0]}", ()))
+
     def _find_similar(self, word: str) -> list[str]:
         allowed = 1 if len(word) <= 5 else 2
         found: list[tuple[int, str]] = []
@@ -110,6 +114,18 @@ def vocabulary_for(db: Db, backend: Backend) -> Vocabulary:
     with vocabulary.lock:
         vocabulary.refresh(db, backend)
     return vocabulary
+
+
+def unknown_prefixes(db: Db, words: list[str]) -> list[str]:
+    """The words that start no word of the database's dictionary as last loaded (it is not
+    refreshed here: a hint for the caller to check, never an answer); none before it is loaded.
+    """
+    with _vocabularies_lock:
+        vocabulary = _vocabularies.get(db.key)
+    if vocabulary is None or vocabulary.last_id == 0:
+        return []
+    with vocabulary.lock:
+        return [w for w in words if len(w) >= 2 and not vocabulary.starts_a_word(w)]
 
 
 def forget_vocabularies() -> None:
