@@ -289,8 +289,8 @@ def parse(db: Db, backend: Backend, query: str) -> tuple[TextMatch | None, Filte
     if rest.isdigit():
         return NumberMatch(rest, prefix=True), filters
     # Digits with letters or marks in one word: a number if the institution's pattern makes
-    # such numbers (the pattern is read only then: names rarely hold digits).
-    if " " not in rest and any(c.isdigit() for c in rest):
+    # such numbers (the pattern is read only then: names rarely hold digits, emails have "@").
+    if " " not in rest and "@" not in rest and any(c.isdigit() for c in rest):
         if (number := _patterned_number(db, rest)) is not None:
             return NumberMatch(number, prefix=True), filters
     if birth is not None:

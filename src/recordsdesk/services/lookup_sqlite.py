@@ -122,7 +122,7 @@ class SQLiteLookup:
         source, params, order = self._select(match, filters)
         params["limit"] = limit
         sql = f"{source} ORDER BY {order} LIMIT :limit"
-        return [int(r[0]) for r in run(db, sql, params)]
+        return [id_ for (id_,) in run(db, sql, params)]  # rowids: already ints
 
     def count(self, db: Db, match: TextMatch, filters: Filters, cap: int) -> int:
         source, params, _ = self._select(match, filters)

@@ -7,6 +7,7 @@ engines find the same alternatives for the same words.
 
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from typing import TYPE_CHECKING
@@ -28,6 +29,9 @@ class Vocabulary:
     def __init__(self) -> None:
         self.last_id = 0
         self.words: set[str] = set()
+        #: The words in order, for "does a word start so?" by bisection; None after an add
+        #: until it is asked again (a refresh adds words in batches).
+        self._ordered: list[str] | None = None
         self._by_key: dict[str, set[str]] = {}
         self._similar: dict[str, list[str]] = {}
         self.lock = threading.Lock()
@@ -36,6 +40,7 @@ class Vocabulary:
         if word in self.words or len(word) < 2:
             return
         self.words.add(word)
+        self._ordered = None
         self._similar.clear()
         for key in _keys(word):
             self._by_key.setdefault(key, set()).add(word)
@@ -59,7 +64,10 @@ class Vocabulary:
 
     def starts_a_word(self, prefix: str) -> bool:
         """Whether some word of the dictionary starts with `prefix` (two letters or more)."""
-        return any(w.startswith(prefix) for w in self._by_key.get(f"1{prefix[0]}", ()))
+        if self._ordered is None:
+            self._ordered = sorted(self.words)
+        at = bisect.bisect_left(self._ordered, prefix)
+        return at < len(self._ordered) and self._ordered[at].startswith(prefix)
 
     def _find_similar(self, word: str) -> list[str]:
         allowed = 1 if len(word) <= 5 else 2
