@@ -112,7 +112,8 @@ def rebuild_index(connection: Any, suspended: SuspendedIndex) -> None:
 
     The result holds what the triggers would have written row by row: the full-text index of
     every student's names (SQLite) and each distinct non-empty name value in `name_term` (its
-    ids follow a different order, which the lookup does not depend on).
+    ids follow a different order, which the lookup does not depend on), the SQLite index merged
+    into one segment.
     """
     columns = ", ".join(NAME_COLUMNS)
     if suspended.sqlite:
@@ -128,6 +129,10 @@ def rebuild_index(connection: Any, suspended: SuspendedIndex) -> None:
                 f"INSERT INTO {SQLITE_FTS_TABLE}(rowid, {columns}) "
                 f"SELECT id, {columns} FROM {STUDENT_TABLE}",
             )
+        # One b-tree per term instead of one per segment the rebuild wrote (eleven at a million
+        # students): every name search then reads each term once. Measured at 1M: 1.3-4x
+        # faster name statements (the misspelling tier's 2.0 -> 1.5 ms), 8 s more to build.
+        _rows(connection, f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('optimize')")
         _rows(connection, f"INSERT OR IGNORE INTO {NAME_TERM_TABLE}(value) {_distinct_names()}")
         for sql in suspended.dropped:
             _rows(connection, sql)
