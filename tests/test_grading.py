@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -13,8 +14,9 @@ from sqlmodel import select
 
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
-from recordsdesk.models import AuditEvent, Enrollment, Section, StaffRole
+from recordsdesk.models import AuditEvent, Enrollment, Section, StaffRole, Student
 from recordsdesk.services import grading
+from recordsdesk.services import roster as roster_service
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import PermissionDenied, ValidationFailed
 from recordsdesk.services.grade_import import apply_import, preview_import
@@ -95,6 +97,63 @@ def test_roster_sorted_by_last_name_with_previous_mark(
     assert roster.incomplete_default == date.today() + timedelta(days=120)
     assert graded.term_id in [t.id for t in terms]
     assert [s.progress for s in sections] == ["0/5 entered"]
+
+
+def test_previous_marks_are_the_same_whichever_way_they_are_found(
+    engine: Engine, graded: GradedSection, registrar: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The earlier attempts come from the course's sections (few of them) or from the students'
+    own enrollments (many): the same marks either way, the latest attempt winning, and an
+    edited Incomplete policy is seen by the very next load."""
+    from recordsdesk.models import Course
+    from tests.factories import institution, make_enrollment, make_section, make_term
+
+    with session_scope(engine) as session:
+        section = session.get(Section, graded.section_id)
+        assert section is not None
+        course = session.get(Course, section.course_id)
+        student = session.get(Student, graded.student_ids["Okafor"])
+        assert course is not None and student is not None
+        no_deadlines: dict[str, Any] = {"add_drop_deadline": None, "withdraw_deadline": None}
+        later = make_term(
+            session, start_date=date(2026, 1, 12), end_date=date(2026, 5, 1), **no_deadlines
+        )
+        make_enrollment(
+            session,
+            student,
+            make_section(session, course, later),
+            status="completed",
+            mark="D",
+            grade_status="posted",
+        )
+        older = make_term(
+            session, start_date=date(2024, 1, 8), end_date=date(2024, 5, 1), **no_deadlines
+        )
+        make_enrollment(
+            session,
+            student,
+            make_section(session, course, older),
+            status="completed",
+            mark="F",
+            grade_status="posted",
+        )
+        institution(session).incomplete_days = 30
+    with session_scope(engine) as session:
+        by_section = load_roster(session, actor=registrar, section_id=graded.section_id)
+    monkeypatch.setattr(roster_service, "_FEW_EARLIER", 1)
+    with session_scope(engine) as session:
+        by_student = load_roster(session, actor=registrar, section_id=graded.section_id)
+    assert by_student == by_section
+    previous = {r.last_name: r.previous_mark for r in by_section.rows}
+    assert previous == {
+        "[b]Bob": None,
+        "Álvarez": None,
+        "Chen": "F",
+        "Moreau": None,
+        "Okafor": "D",
+        "Zeller": None,
+    }
+    assert by_section.incomplete_default == date.today() + timedelta(days=30)
 
 
 def test_save_mark_is_versioned_and_audited(

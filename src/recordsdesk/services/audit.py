@@ -128,16 +128,28 @@ def record(
 # --- the same append without ORM objects, for hot paths ----------------------------------------
 
 _TABLE = AuditEvent.__table__  # type: ignore[attr-defined]
+_LAST_HASH = Statement("SELECT entry_hash FROM audit_event ORDER BY id DESC LIMIT 1")
 _INSERT = Statement(
     "INSERT INTO audit_event (occurred_at, actor_id, actor_username, action, entity, entity_id, "
     'student_id, "before", "after", reason, prev_hash, entry_hash) VALUES (:occurred_at, '
     ":actor_id, :actor_username, :action, :entity, :entity_id, :student_id, :before, :after, "
-    ":reason, '', '') RETURNING id",
+    ":reason, :prev_hash, :entry_hash)",
     binds={"occurred_at": _TABLE.c.occurred_at},
 )
-_PREVIOUS = Statement("SELECT entry_hash FROM audit_event WHERE id < :id ORDER BY id DESC LIMIT 1")
-_LINK = Statement("UPDATE audit_event SET prev_hash = :prev, entry_hash = :hash WHERE id = :id")
 _PG_LOCK = Statement("SELECT pg_advisory_xact_lock(:key)")
+_SQLITE_WRITE_LOCK = Statement("BEGIN IMMEDIATE")
+
+
+def _hold_chain_lock(session: Session) -> None:
+    """Make this transaction the only one that may append until it ends, before the chain's
+    last hash is read. PostgreSQL: the advisory lock. SQLite: the database write lock, which a
+    transaction holds from its first write on (a grade save has already written its mark); the
+    driver opens a transaction only at a write, so one with none yet begins IMMEDIATE."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        _PG_LOCK.rows(session, {"key": AUDIT_CHAIN_LOCK})
+    elif not connection.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+        _SQLITE_WRITE_LOCK.execute(session)
 
 
 def append(
@@ -151,38 +163,20 @@ def append(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     reason: str = "",
-) -> int:
+) -> None:
     """`record` for the grade-entry hot path: the same row, the same hash and the same chain
-    guarantees (advisory lock on PostgreSQL; on SQLite the INSERT takes the write lock before
-    the predecessor is read), through three plain statements instead of two ORM flushes.
-    Returns the new event's id."""
+    guarantees, in two plain statements instead of two ORM flushes. With the chain's lock held
+    (`_hold_chain_lock`) the last hash cannot change before this transaction ends, so the event
+    is written once, complete, instead of inserted and then linked as `record` does."""
     if session.new or session.dirty or session.deleted:
         session.flush()  # ORM changes pending in this session go first, as `record` would
     occurred_at = utcnow()
     before_text = json.dumps(before, ensure_ascii=False, sort_keys=True) if before else None
     after_text = json.dumps(after, ensure_ascii=False, sort_keys=True) if after else None
-    if session.connection().dialect.name == "postgresql":
-        _PG_LOCK.rows(session, {"key": AUDIT_CHAIN_LOCK})
     entity_text = str(entity_id)
-    event_id = int(
-        _INSERT.rows(
-            session,
-            {
-                "occurred_at": occurred_at,
-                "actor_id": actor.id,
-                "actor_username": actor.username,
-                "action": action,
-                "entity": entity,
-                "entity_id": entity_text,
-                "student_id": student_id,
-                "before": before_text,
-                "after": after_text,
-                "reason": reason,
-            },
-        )[0][0]
-    )
-    previous = _PREVIOUS.first(session, {"id": event_id})
-    prev_hash = previous[0] if previous else ""
+    _hold_chain_lock(session)
+    last = _LAST_HASH.first(session)
+    prev_hash = last[0] if last else ""
     digest = _hash_fields(
         prev_hash,
         occurred_at.isoformat(),
@@ -195,5 +189,20 @@ def append(
         after_text,
         reason,
     )
-    _LINK.execute(session, {"prev": prev_hash, "hash": digest, "id": event_id})
-    return event_id
+    _INSERT.execute(
+        session,
+        {
+            "occurred_at": occurred_at,
+            "actor_id": actor.id,
+            "actor_username": actor.username,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_text,
+            "student_id": student_id,
+            "before": before_text,
+            "after": after_text,
+            "reason": reason,
+            "prev_hash": prev_hash,
+            "entry_hash": digest,
+        },
+    )

@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 from weakref import WeakKeyDictionary
 
@@ -62,6 +62,12 @@ class MarkRules:
     @property
     def valid(self) -> tuple[str, ...]:
         return self.marks + tuple(m for m in self.extra_marks if m not in self.marks)
+
+    @cached_property
+    def by_upper(self) -> dict[str, str]:
+        """Each valid mark under its upper-case spelling; built once per rules object (rules are
+        cached per scale, and every keyed mark is looked up here)."""
+        return {m.upper(): m for m in self.valid}
 
     def describe(self) -> str:
         text = ", ".join(self.valid)
@@ -114,8 +120,7 @@ def normalize_mark(rules: MarkRules, typed: str) -> str:
     text = typed.strip()
     if not text:
         raise ValidationFailed("mark", f"type a mark: {rules.describe()}.")
-    by_upper = {m.upper(): m for m in rules.valid}
-    found = by_upper.get(text.upper())
+    found = rules.by_upper.get(text.upper())
     if found is not None:
         return found
     if rules.bands:
@@ -184,9 +189,15 @@ def incomplete_days(session: Session) -> int:
     return 120 if found is None or found[0] is None else int(found[0])
 
 
+def incomplete_expiry(days: int | None, today: date | None = None) -> date:
+    """Today plus the policy's `incomplete_days` (120 when unset), for a caller that read the
+    policy along with other data (the roster load)."""
+    return (today or date.today()) + timedelta(days=120 if days is None else int(days))
+
+
 def default_incomplete_expiry(session: Session, today: date | None = None) -> date:
     """Today plus the institution's `incomplete_days`: when an Incomplete lapses to its grade."""
-    return (today or date.today()) + timedelta(days=incomplete_days(session))
+    return incomplete_expiry(incomplete_days(session), today)
 
 
 # --- saving ------------------------------------------------------------------------------------

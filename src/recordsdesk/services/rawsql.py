@@ -95,6 +95,21 @@ class Statement:
             out.append(tuple(values))
         return out
 
+    def driver_rows(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
+        """Every row exactly as the driver returns it, no `results` processors applied: for a
+        hot loop over many rows that converts its few typed values itself (see `processor`)."""
+        cursor = self._run(session, params)
+        try:
+            return cursor.fetchall()  # type: ignore[no-any-return]
+        finally:
+            cursor.close()
+
+    def processor(self, session: Session, index: int) -> Processor | None:
+        """The result processor `rows` applies to column `index` on this session's database
+        (None when the driver's value is already the Python value)."""
+        processors = self._prepare(session.connection().dialect)[2]
+        return processors[index] if index < len(processors) else None
+
     def first(self, session: Session, params: Mapping[str, Any] | None = None) -> Any:
         found = self.rows(session, params)
         return found[0] if found else None
