@@ -35,7 +35,7 @@ from recordsdesk.services.transcript import build_transcript
 
 RAW_JOIN = """
 SELECT e.id, e.status, e.grade_status, e.mark, COALESCE(e.credits, c.credits), c.id, c.code,
-       c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name, t.start_date
+       c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name
 FROM enrollment e JOIN section s ON s.id = e.section_id JOIN term t ON t.id = s.term_id
 JOIN course c ON c.id = s.course_id
 WHERE e.student_id = ? AND e.status IN ('completed', 'withdrawn', 'registered')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import fields, replace
 from datetime import date
 from decimal import Decimal as D
 
@@ -11,7 +12,7 @@ from sqlalchemy import Engine
 from sqlmodel import select
 
 from recordsdesk.db import session_scope
-from recordsdesk.models import AuditEvent, Institution
+from recordsdesk.models import AuditEvent, Course, Enrollment, GradeMark, Institution, Section
 from recordsdesk.models.contact import TranscriptRequest
 from recordsdesk.render.transcript_json import render_json, transcript_dict, verification_code
 from recordsdesk.render.transcript_layout import BODY_LINES, PAGE_LINES, RenderOptions, layout
@@ -22,7 +23,7 @@ from recordsdesk.services.records import get_student_record
 from recordsdesk.services.settings import set_setting, show_settings
 from recordsdesk.services.transcript import DEANS_LIST, PROBATION, build_transcript
 from recordsdesk.services.transcript_release import TranscriptHeld, release_transcript
-from tests.factories import make_hold, make_staff
+from tests.factories import make_hold, make_staff, scale_id
 from tests.transcript_data import TranscriptData, seed_transcript
 
 
@@ -237,3 +238,42 @@ def test_settings_validate_and_audit(
     with session_scope(engine) as session:
         event = session.exec(select(AuditEvent).where(AuditEvent.action == "settings.set")).one()
         assert json.loads(event.after or "{}") == {"default_grading_scale": "US-LETTER"}
+
+
+def test_a_new_mark_is_read_by_the_next_transcript(
+    engine: Engine, data: TranscriptData, system: Actor
+) -> None:
+    """The mark rules are cached per database; a mark added to a scale changes their
+    fingerprint (read with the student), so the next transcript uses it."""
+    before = build(engine, system)
+    with session_scope(engine) as session:
+        session.add(
+            GradeMark(
+                scale_id=scale_id(session), mark="X", description="Excellent", points=D("3.50")
+            )
+        )
+        engl = session.exec(
+            select(Enrollment)
+            .join(Section, Section.id == Enrollment.section_id)  # type: ignore[arg-type]
+            .join(Course, Course.id == Section.course_id)  # type: ignore[arg-type]
+            .where(Enrollment.student_id == data.student_id, Course.code == "ENGL101")
+        ).one()
+        engl.mark = "X"
+        session.add(engl)
+    after = build(engine, system)
+    line = next(c for c in after.terms[0].courses if c.course_code == "ENGL101")
+    assert (line.mark_description, line.quality_points) == ("Excellent", D("10.50"))
+    assert after.terms[0].gpa == D("3.50") != before.terms[0].gpa
+
+
+def test_values_built_without_their_init_equal_the_dataclasses(
+    engine: Engine, data: TranscriptData, system: Actor
+) -> None:
+    """The builder makes course lines, terms and totals with gpa.make_frozen: every field set,
+    equal (and hashing equal) to what the dataclass's own constructor makes."""
+    t = build(engine, system)
+    values = [t.cumulative, *(v for term in t.terms for v in (term, term.totals, *term.courses))]
+    for value in values:
+        copy = type(value)(**{f.name: getattr(value, f.name) for f in fields(value)})
+        assert copy == value and repr(copy) == repr(value)
+    assert hash(t.terms[0].courses[0]) == hash(replace(t.terms[0].courses[0]))

@@ -23,11 +23,25 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
-from typing import NamedTuple
+from operator import attrgetter
+from typing import Any, NamedTuple, TypeVar
 
 from recordsdesk.models import RepeatPolicy, RoundingPolicy
 
+T = TypeVar("T")
+
 ZERO = Decimal("0")
+_new = object.__new__
+
+
+def make_frozen(cls: type[T], **fields: Any) -> T:
+    """`cls(**fields)` for a frozen dataclass without fields that compute defaults, at a third
+    of the cost: its generated __init__ sets each field through object.__setattr__, and a
+    transcript makes a few hundred of these. Every field must be given (tests compare the
+    result with the dataclass's own constructor)."""
+    instance = _new(cls)
+    instance.__dict__.update(fields)
+    return instance
 
 
 @dataclass(frozen=True)
@@ -79,12 +93,13 @@ class Totals:
     weighted_points: Decimal = ZERO
 
     def __add__(self, other: Totals) -> Totals:
-        return Totals(
-            self.credits_attempted + other.credits_attempted,
-            self.credits_earned + other.credits_earned,
-            self.gpa_credits + other.gpa_credits,
-            self.quality_points + other.quality_points,
-            self.weighted_points + other.weighted_points,
+        return make_frozen(
+            Totals,
+            credits_attempted=self.credits_attempted + other.credits_attempted,
+            credits_earned=self.credits_earned + other.credits_earned,
+            gpa_credits=self.gpa_credits + other.gpa_credits,
+            quality_points=self.quality_points + other.quality_points,
+            weighted_points=self.weighted_points + other.weighted_points,
         )
 
     def gpa(self, rounding: str, decimals: int, *, weighted: bool = False) -> Decimal | None:
@@ -115,16 +130,25 @@ def _rank(attempt: Attempt) -> tuple[Decimal, int, int]:
     return (points, 1 if attempt.rule.is_passing else 0, attempt.order)
 
 
-def included_attempts(attempts: Sequence[Attempt], policy: str) -> dict[int, bool]:
-    """key -> whether the attempt counts, after the repeat policy."""
-    chosen = RepeatPolicy(policy)
+def _graded_by_course(attempts: Iterable[Attempt]) -> dict[int, list[Attempt]]:
+    """course -> its attempts with a mark of its own scale (the ones repeats are about)."""
     by_course: dict[int, list[Attempt]] = {}
     for attempt in attempts:
         if attempt.rule.graded:
-            by_course.setdefault(attempt.course, []).append(attempt)
-    included = {a.key: True for a in attempts}
+            group = by_course.get(attempt.course)
+            if group is None:
+                by_course[attempt.course] = [attempt]
+            else:
+                group.append(attempt)
+    return by_course
+
+
+def _excluded(by_course: dict[int, list[Attempt]], policy: str) -> set[int]:
+    """Keys of the attempts the repeat policy leaves out."""
+    chosen = RepeatPolicy(policy)
+    excluded: set[int] = set()
     if chosen is RepeatPolicy.ALL:
-        return included
+        return excluded
     for group in by_course.values():
         if len(group) < 2:
             continue
@@ -132,45 +156,50 @@ def included_attempts(attempts: Sequence[Attempt], policy: str) -> dict[int, boo
             keep = max(group, key=lambda a: (a.order, a.key))
         else:
             keep = max(group, key=lambda a: (*_rank(a), a.key))
-        for attempt in group:
-            included[attempt.key] = attempt.key == keep.key
-    return included
+        excluded.update(attempt.key for attempt in group if attempt.key != keep.key)
+    return excluded
+
+
+def included_attempts(attempts: Sequence[Attempt], policy: str) -> dict[int, bool]:
+    """key -> whether the attempt counts, after the repeat policy."""
+    excluded = _excluded(_graded_by_course(attempts), policy)
+    return {a.key: a.key not in excluded for a in attempts}
+
+
+_IN_TIME = attrgetter("order", "key")
 
 
 def outcomes(attempts: Sequence[Attempt], policy: str) -> dict[int, Outcome]:
     """key -> what each attempt adds, in a way that does not depend on the input's order."""
-    included = included_attempts(attempts, policy)
-    graded_counts: dict[int, int] = {}
-    for attempt in attempts:
-        if attempt.rule.graded:
-            graded_counts[attempt.course] = graded_counts.get(attempt.course, 0) + 1
+    by_course = _graded_by_course(attempts)
+    excluded = _excluded(by_course, policy)
+    repeated_courses = {course for course, group in by_course.items() if len(group) > 1}
     earned_courses: set[int] = set()
     results: dict[int, Outcome] = {}
-    for attempt in sorted(attempts, key=lambda a: (a.order, a.key)):
-        rule = attempt.rule
-        repeated = rule.graded and graded_counts.get(attempt.course, 0) > 1
-        if not included[attempt.key]:
-            results[attempt.key] = Outcome(False, repeated, ZERO, ZERO, ZERO, ZERO, ZERO)
+    for key, course, _order, hours, rule, weight in sorted(attempts, key=_IN_TIME):
+        repeated = rule.graded and course in repeated_courses
+        if key in excluded:
+            results[key] = Outcome(False, repeated, ZERO, ZERO, ZERO, ZERO, ZERO)
             continue
         earned = ZERO
-        if rule.earns_credit and rule.is_passing and attempt.course not in earned_courses:
-            earned = attempt.credits
+        if rule.earns_credit and rule.is_passing and course not in earned_courses:
+            earned = hours
             if rule.graded:
-                earned_courses.add(attempt.course)
+                earned_courses.add(course)
         gpa_credits = quality = weighted = ZERO
         if rule.counts_in_gpa and rule.points is not None:
-            gpa_credits = attempt.credits
-            quality = attempt.credits * rule.points
-            bonus = attempt.weight if rule.is_passing else ZERO
-            weighted = attempt.credits * (rule.points + bonus)
-        results[attempt.key] = Outcome(
-            included=True,
-            repeated=repeated,
-            attempted=attempt.credits if rule.counts_attempted else ZERO,
-            earned=earned,
-            gpa_credits=gpa_credits,
-            quality_points=quality,
-            weighted_points=weighted,
+            gpa_credits = hours
+            quality = hours * rule.points
+            bonus = weight if rule.is_passing else ZERO
+            weighted = hours * (rule.points + bonus)
+        results[key] = Outcome(  # positional: a named tuple's keywords cost more
+            True,  # included
+            repeated,
+            hours if rule.counts_attempted else ZERO,  # attempted
+            earned,
+            gpa_credits,
+            quality,  # quality_points
+            weighted,  # weighted_points
         )
     return results
 
@@ -184,7 +213,14 @@ def total(items: Iterable[Outcome]) -> Totals:
             gpa_credits += o.gpa_credits
             quality += o.quality_points
             weighted += o.weighted_points
-    return Totals(attempted, earned, gpa_credits, quality, weighted)
+    return make_frozen(
+        Totals,
+        credits_attempted=attempted,
+        credits_earned=earned,
+        gpa_credits=gpa_credits,
+        quality_points=quality,
+        weighted_points=weighted,
+    )
 
 
 def cumulative_gpa(

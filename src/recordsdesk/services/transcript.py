@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 from sqlmodel import Session
 
 from recordsdesk.models import (
@@ -26,7 +26,7 @@ from recordsdesk.models import (
 from recordsdesk.services import gpa
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import NotFound
-from recordsdesk.services.gpa import Totals
+from recordsdesk.services.gpa import Totals, make_frozen
 from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.rawsql import Statement
 
@@ -151,22 +151,26 @@ MARKS_SQL = (
     "m.counts_attempted, m.is_passing, m.description "
     "FROM grade_mark m JOIN grading_scale s ON s.id = m.scale_id"
 )
+# The student, their program, the institution's header and policies, the grading marks'
+# fingerprint (see _cached_rules) and whether there is transfer credit to read, in one
+# statement: each statement costs more in the driver and the session than SQLite spends on
+# these lookups.
 _STUDENT = (
     "SELECT s.id, s.student_number, s.legal_first_name, s.legal_middle_name, s.legal_last_name, "
     "s.birth_date, s.status, s.admission_date, s.degree_conferred, s.conferral_date, s.honours, "
-    "p.code, p.name, p.level, p.required_credits "
+    "p.code, p.name, p.level, p.required_credits, "
+    "i.name, i.short_name, i.address, i.phone, i.email, i.website, i.registrar_name, "
+    "i.repeat_policy, i.gpa_rounding, i.gpa_decimals, i.deans_list_min_gpa, "
+    "i.probation_below_gpa, (SELECT count(*) FROM grade_mark), (SELECT max(id) FROM grade_mark), "
+    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id) "
     "FROM student s LEFT JOIN program p ON p.id = s.program_id "
+    "LEFT JOIN (SELECT * FROM institution ORDER BY id LIMIT 1) i ON 1 = 1 "
 )
 STUDENT_BY_ID_SQL = _STUDENT + "WHERE s.id = :key"
 STUDENT_BY_NUMBER_SQL = _STUDENT + "WHERE s.student_number = :key"
-INSTITUTION_SQL = (
-    "SELECT name, short_name, address, phone, email, website, registrar_name, repeat_policy, "
-    "gpa_rounding, gpa_decimals, deans_list_min_gpa, probation_below_gpa "
-    "FROM institution ORDER BY id LIMIT 1"
-)
 ENROLLMENTS_SQL = (
     "SELECT e.id, e.status, e.grade_status, e.mark, COALESCE(e.credits, c.credits), c.id, "
-    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name, t.start_date "
+    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name "
     "FROM enrollment e JOIN section s ON s.id = e.section_id "
     "JOIN term t ON t.id = s.term_id JOIN course c ON c.id = s.course_id "
     "WHERE e.student_id = :sid AND e.status IN ('completed', 'withdrawn', 'registered') "
@@ -188,12 +192,16 @@ RulesByMark = tuple[dict[tuple[int, str], gpa.MarkRule], dict[int, str]]
 _STATEMENTS: dict[str, Statement] = {}
 
 
-def _rows(session: Session, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+def _rows(
+    session: Session | Connection, sql: str, params: dict[str, Any] | None = None
+) -> list[Any]:
     """Run plain SQL on the session's own connection (and transaction) through the driver,
     each statement's driver text prepared once per database kind."""
     statement = _STATEMENTS.get(sql)
     if statement is None:
         statement = _STATEMENTS[sql] = Statement(sql)
+    if isinstance(session, Connection):
+        return statement.rows_on(session, params)
     return statement.rows(session, params)
 
 
@@ -248,19 +256,24 @@ _RULES_CACHE: WeakKeyDictionary[Engine, tuple[tuple[Any, ...], RulesByMark]] = W
 MARKS_FINGERPRINT_SQL = "SELECT count(*), max(id) FROM grade_mark"
 
 
-def _cached_rules(session: Session) -> RulesByMark:
-    key = session.connection().engine
-    fingerprint = tuple(_rows(session, MARKS_FINGERPRINT_SQL)[0])
-    cached = _RULES_CACHE.get(key)
+def _cached_rules(
+    session: Session | Connection, fingerprint: tuple[Any, ...] | None = None
+) -> RulesByMark:
+    """The mark rules; `fingerprint` when the caller read it already (the builder does, with
+    the student)."""
+    connection = session if isinstance(session, Connection) else session.connection()
+    if fingerprint is None:
+        fingerprint = tuple(_rows(connection, MARKS_FINGERPRINT_SQL)[0])
+    cached = _RULES_CACHE.get(connection.engine)
     if cached is None or cached[0] != fingerprint:
-        cached = (fingerprint, _mark_rules(session))
-        _RULES_CACHE[key] = cached
+        cached = (fingerprint, _mark_rules(connection))
+        _RULES_CACHE[connection.engine] = cached
     return cached[1]
 
 
-def _mark_rules(session: Session) -> RulesByMark:
+def _mark_rules(connection: Connection) -> RulesByMark:
     """(scale id, mark) -> rule, and scale id -> kind. The NON-GRADE scale is stored under -1."""
-    rows = _rows(session, MARKS_SQL)
+    rows = _rows(connection, MARKS_SQL)
     rules: dict[tuple[int, str], gpa.MarkRule] = {}
     kinds: dict[int, str] = {}
     for scale_id, code, kind, mark, points, in_gpa, earns, attempted, passing, desc in rows:
@@ -294,10 +307,11 @@ def build_transcript(
 ) -> Transcript:
     """The student's transcript under current policy. Raises NotFound for an unknown student."""
     authorize(actor, Action.TRANSCRIPT_UNOFFICIAL)
+    connection = session.connection()
     if student_id is not None:
-        matches = _rows(session, STUDENT_BY_ID_SQL, {"key": student_id})
+        matches = _rows(connection, STUDENT_BY_ID_SQL, {"key": student_id})
     else:
-        matches = _rows(session, STUDENT_BY_NUMBER_SQL, {"key": student_number})
+        matches = _rows(connection, STUDENT_BY_NUMBER_SQL, {"key": student_number})
     found = matches[0] if matches else None
     if found is None:
         who = student_number if student_id is None else f"id {student_id}"
@@ -305,8 +319,8 @@ def build_transcript(
     (sid, number, first, middle, last, birth, status, admitted, degree, conferred, honours) = found[
         :11
     ]
-    program_code, program_name, program_level, required_credits = found[11:]
-    inst = _rows(session, INSTITUTION_SQL)[0]
+    program_code, program_name, program_level, required_credits = found[11:15]
+    inst = found[15:27]
     policy = Policy(
         repeat_policy=inst[7],
         rounding=inst[8],
@@ -315,16 +329,19 @@ def build_transcript(
         probation_below_gpa=_decimal(inst[11]),
     )
     header = InstitutionHeader(*inst[:7])
-    rules, kinds = _cached_rules(session)
-    enrollments = _rows(session, ENROLLMENTS_SQL, {"sid": sid})
+    rules, kinds = _cached_rules(connection, tuple(found[27:29]))
+    has_transfer = bool(found[29])
+    enrollments = _rows(connection, ENROLLMENTS_SQL, {"sid": sid})
 
-    term_order: dict[int, int] = {}
-    term_names: dict[int, tuple[str, str]] = {}
+    # Rows come in term order, each term's together: a term's courses are gathered as they come.
+    by_term: dict[int, list[tuple[gpa.Attempt, str, str, str]]] = {}  # (attempt, code, title, mark)
+    term_info: dict[int, tuple[int, str, str]] = {}  # id -> (order, code, name)
     attempts: list[gpa.Attempt] = []
-    lines: dict[int, tuple[int, str, str, str]] = {}  # key -> (term id, code, title, mark)
     in_progress: list[InProgressLine] = []
     scale_kinds_seen: set[str] = set()
     any_weight = False
+    term_lines: list[tuple[gpa.Attempt, str, str, str]] = []
+    current_term = order = -1
     for (
         eid,
         e_status,
@@ -336,25 +353,30 @@ def build_transcript(
         title,
         weight,
         scale_id,
-        *t,
+        term_id,
+        term_code,
+        term_name,
     ) in enrollments:
-        term_id, term_code, term_name, _start = t
         credits_value = _decimal(raw_credits)
         if grade_status != _POSTED or mark is None:
             if e_status == _REGISTERED:
                 in_progress.append(InProgressLine(term_code, code, title, credits_value))
             continue
-        term_order.setdefault(term_id, len(term_order))
-        term_names[term_id] = (term_code, term_name)
+        if term_id != current_term:
+            current_term = term_id
+            if term_id not in by_term:
+                by_term[term_id] = []
+                term_info[term_id] = (len(term_info), term_code, term_name)
+            term_lines = by_term[term_id]
+            order = term_info[term_id][0]
         rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or _unknown(mark)
         if rule.graded:
             scale_kinds_seen.add(kinds.get(scale_id, ""))
         weight = _decimal(weight)
         any_weight = any_weight or weight > 0
-        attempts.append(
-            gpa.Attempt(eid, course_id, term_order[term_id], credits_value, rule, weight)
-        )
-        lines[eid] = (term_id, code, title, mark)
+        attempt = gpa.Attempt(eid, course_id, order, credits_value, rule, weight)
+        attempts.append(attempt)
+        term_lines.append((attempt, code, title, mark))
 
     progress_only = program_level == ProgramLevel.ELEMENTARY.value or (
         bool(scale_kinds_seen) and scale_kinds_seen == {ScaleKind.STANDARDS.value}
@@ -369,33 +391,33 @@ def build_transcript(
             return None
         return totals.gpa(policy.rounding, policy.decimals, weighted=weighted)
 
-    transfer_rows = _rows(session, TRANSFER_SQL, {"sid": sid})
+    transfer_rows = _rows(connection, TRANSFER_SQL, {"sid": sid}) if has_transfer else []
     transfer = tuple(
         TransferLine(src, scode or "", stitle or "", equiv or "", _decimal(cr), m, _day(awarded))
         for src, scode, stitle, equiv, cr, m, awarded in transfer_rows
     )
     transfer_credits = sum((t.credits for t in transfer), gpa.ZERO)
 
-    by_term: dict[int, list[gpa.Attempt]] = {}
-    for attempt in attempts:
-        by_term.setdefault(lines[attempt.key][0], []).append(attempt)
     running = gpa.Totals(credits_earned=transfer_credits)
     terms: list[TermRecord] = []
-    for term_id in sorted(by_term, key=lambda t: term_order[t]):
+    for term_id, term_lines in by_term.items():
         courses = []
-        for attempt in by_term[term_id]:
+        term_outcomes = []
+        for attempt, code, title, mark in term_lines:
             outcome = results[attempt.key]
-            _, code, title, mark = lines[attempt.key]
-            counts = outcome.included and attempt.rule.counts_in_gpa
+            term_outcomes.append(outcome)
+            rule = attempt.rule
+            counts = outcome.included and rule.counts_in_gpa
             courses.append(
-                CourseLine(
+                make_frozen(  # CourseLine(...), a few times cheaper (see make_frozen)
+                    CourseLine,
                     course_code=code,
                     title=title,
                     credits=attempt.credits,
                     credits_attempted=outcome.attempted,
                     credits_earned=outcome.earned,
                     mark=mark,
-                    mark_description=attempt.rule.description,
+                    mark_description=rule.description,
                     quality_points=outcome.quality_points if counts else None,
                     weighted_points=outcome.weighted_points if counts else None,
                     weight=attempt.weight,
@@ -403,12 +425,13 @@ def build_transcript(
                     repeat="included" if outcome.included else "excluded",
                 )
             )
-        term_totals = gpa.total(results[a.key] for a in by_term[term_id])
+        term_totals = gpa.total(term_outcomes)
         running = running + term_totals
         term_gpa, cum_gpa = figure(term_totals), figure(running)
-        code, name = term_names[term_id]
+        _, code, name = term_info[term_id]
         terms.append(
-            TermRecord(
+            make_frozen(
+                TermRecord,
                 code=code,
                 name=name,
                 courses=tuple(courses),
