@@ -312,6 +312,21 @@ def test_rows_carry_program_flags_and_names(counter: Engine, system: Actor) -> N
     assert not ana.has_hold  # a released hold no longer blocks anything
 
 
+def test_rows_in_name_order_within_a_rank(engine: Engine, system: Actor) -> None:
+    """Last name, then first name, accents and case aside; a name before its longer ones."""
+    with session_scope(engine) as session:
+        for number, first, last in (
+            ("1", "Ann", "Leeds"),
+            ("2", "Zed", "lee"),
+            ("3", "Bob", "Lée"),
+            ("4", "Amy", "Lee Park"),
+        ):
+            make_student(
+                session, student_number=number, legal_first_name=first, legal_last_name=last
+            )
+    assert _numbers(_search(engine, system, "le")) == ["3", "2", "4", "1"]
+
+
 def test_total_counts_beyond_the_limit(engine: Engine, system: Actor) -> None:
     with session_scope(engine) as session:
         for n in range(7):

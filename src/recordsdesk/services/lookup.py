@@ -35,6 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from itertools import chain, repeat
+from operator import itemgetter
 
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
@@ -350,14 +351,15 @@ def load_rows(db: Db, ranked: dict[int, int], slots: int) -> tuple[StudentRow, .
 
     This is most of a search's Python time at 50 rows, so it is written for speed: rows are
     built without the frozen dataclass's __init__ (one object.__setattr__ per field), each
-    one's instance dict set whole, and the sort key's folded names cached per name pair.
+    one's instance dict set whole, and sorted by one string per row (rank, folded names
+    cached per name pair, number).
     The SQL gives every field (tests/test_lookup_reader.py checks the rows are whole).
     """
     sql, names = _rows_sql(max(slots, len(ranked)))
     # The ids, then 0 (no student has it) for the unused slots.
     params = dict(zip(names, chain(ranked, repeat(0)), strict=False))
     new, set_dict, iso, name_key = object.__new__, object.__setattr__, date.fromisoformat, _name_key
-    keyed: list[tuple[_SortKey, StudentRow]] = []
+    keyed: list[tuple[str, StudentRow]] = []
     for (
         id_,
         number,
@@ -397,22 +399,20 @@ def load_rows(db: Db, ranked: dict[int, int], slots: int) -> tuple[StudentRow, .
                 "rank": rank,
             },
         )
-        keyed.append(((rank, name_key(last, first), number), row))
-    keyed.sort(key=_first)
-    return tuple(row for _, row in keyed)
+        keyed.append((f"{rank}{name_key(last, first)}{number}", row))
+    keyed.sort(key=_KEY)
+    return tuple(map(_ROW, keyed))
 
 
-_SortKey = tuple[int, tuple[str, str], str]
-
-
-def _first(pair: tuple[_SortKey, StudentRow]) -> _SortKey:
-    return pair[0]
+_KEY, _ROW = itemgetter(0), itemgetter(1)
 
 
 @functools.lru_cache(maxsize=20_000)
-def _name_key(last: str, first: str) -> tuple[str, str]:
-    """Display order within a rank: last name, then first name, accents and case folded."""
-    return fold(last), fold(first)
+def _name_key(last: str, first: str) -> str:
+    """Display order within a rank: last name, then first name, accents and case folded, as
+    one string (compared in C, twice as fast to sort by as a tuple of them). Each name ends in
+    NUL, which sorts before any letter, so "Lee" still comes before "Leeds"."""
+    return f"{fold(last)}\0{fold(first)}\0"
 
 
 def find_student_ids(
