@@ -1,6 +1,7 @@
 """Grade entry at scale: roster load and one mark save on a large demo database, each against raw
-sqlite3 on the same data, and a Pilot run keying 300 marks through the database store against
-the same run through the in-memory store.
+sqlite3 on the same data; roster loads of the demo's own largest recent sections (courses with
+years of history); and a Pilot run keying 300 marks through the database store against the same
+run through the in-memory store.
 
 The source database is never modified: it is copied (with its WAL) to --workdir first, and a
 300-student section is built in the copy. Prints one JSON object.
@@ -133,6 +134,47 @@ def raw_save(con: sqlite3.Connection, actor: Actor, number: int, row: tuple[Any,
         (datetime.now(UTC).isoformat(sep=" "), actor.id, str(eid), student),
     )
     con.execute("COMMIT")
+
+
+def real_sections(path: Path, count: int = 5) -> list[int]:
+    """The largest sections of the newest term the demo filled: real courses with years of
+    earlier sections, so a roster load also looks up earlier attempts (the bench section's
+    course is new and has none)."""
+    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    term = con.execute(
+        "SELECT t.id FROM term t WHERE EXISTS (SELECT 1 FROM section s JOIN course c"
+        " ON c.id = s.course_id WHERE s.term_id = t.id AND c.code <> ?)"
+        " ORDER BY t.start_date DESC LIMIT 1",
+        (BENCH_COURSE,),
+    ).fetchone()[0]
+    found = con.execute(
+        "SELECT e.section_id FROM enrollment e JOIN section s ON s.id = e.section_id"
+        " WHERE s.term_id = ? GROUP BY e.section_id ORDER BY count(*) DESC, e.section_id"
+        " LIMIT ?",
+        (term, count),
+    ).fetchall()
+    con.close()
+    return [int(r[0]) for r in found]
+
+
+def bench_real_rosters(path: Path, actor: Actor, sections: list[int]) -> dict[str, Any]:
+    """Roster loads of real demo sections, 20 each, after one warm-up load of each."""
+    engine = open_database(f"sqlite:///{path}", migrate=False)
+    store = DbRosterStore(engine, actor)
+    sizes = [len(store.roster(section).rows) for section in sections]
+    load, load_cpu = [], []
+    for _ in range(20):
+        for section in sections:
+            start, cpu = time.perf_counter(), time.process_time()
+            store.roster(section)
+            load.append(time.perf_counter() - start)
+            load_cpu.append(time.process_time() - cpu)
+    engine.dispose()
+    return {
+        "real_sections": dict(zip(map(str, sections), sizes, strict=True)),
+        "roster_load_real_sections": quantiles(load),
+        "roster_load_real_sections_cpu": quantiles(load_cpu),
+    }
 
 
 def bench_service(path: Path, section: int, actor: Actor) -> dict[str, Any]:
@@ -277,6 +319,7 @@ def main() -> int:
         "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     result |= bench_service(copy, section, actor)
+    result |= bench_real_rosters(copy, actor, real_sections(copy))
     if args.rounds:
         result |= bench_pilot(copy, section, actor, args.rounds)
     print(json.dumps(result))

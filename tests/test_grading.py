@@ -3,7 +3,9 @@ enrollment's version, posted, changed with a reason, imported all or nothing; al
 
 from __future__ import annotations
 
+import dataclasses
 import json
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from recordsdesk.services.grade_import import apply_import, preview_import
 from recordsdesk.services.grading import MarkConflict
 from recordsdesk.services.roster import (
     DbRosterStore,
+    RosterRow,
     list_grading_sections,
     list_grading_terms,
     load_roster,
@@ -144,6 +147,8 @@ def test_previous_marks_are_the_same_whichever_way_they_are_found(
     with session_scope(engine) as session:
         by_student = load_roster(session, actor=registrar, section_id=graded.section_id)
     assert by_student == by_section
+    every_field = {f.name for f in dataclasses.fields(RosterRow)}
+    assert all(vars(r).keys() == every_field and replace(r) == r for r in by_section.rows)
     previous = {r.last_name: r.previous_mark for r in by_section.rows}
     assert previous == {
         "[b]Bob": None,
