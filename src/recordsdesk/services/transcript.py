@@ -168,8 +168,14 @@ _STUDENT = (
 )
 STUDENT_BY_ID_SQL = _STUDENT + "WHERE s.id = :key"
 STUDENT_BY_NUMBER_SQL = _STUDENT + "WHERE s.student_number = :key"
+# Each enrollment's kind: 1 a posted mark, 2 registered (in progress), 0 neither (a small number
+# where two status strings would be made for every row).
+POSTED_ROW, IN_PROGRESS_ROW = 1, 2
 ENROLLMENTS_SQL = (
-    "SELECT e.id, e.status, e.grade_status, e.mark, COALESCE(e.credits, c.credits), c.id, "
+    f"SELECT e.id, CASE WHEN e.grade_status = '{GradeStatus.POSTED.value}' "
+    f"AND e.mark IS NOT NULL THEN {POSTED_ROW} "
+    f"WHEN e.status = '{EnrollmentStatus.REGISTERED.value}' THEN {IN_PROGRESS_ROW} ELSE 0 END, "
+    "e.mark, COALESCE(e.credits, c.credits), c.id, "
     "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name "
     "FROM enrollment e JOIN section s ON s.id = e.section_id "
     "JOIN term t ON t.id = s.term_id JOIN course c ON c.id = s.course_id "
@@ -184,8 +190,6 @@ TRANSFER_SQL = (
 )
 
 
-_POSTED = GradeStatus.POSTED.value
-_REGISTERED = EnrollmentStatus.REGISTERED.value
 RulesByMark = tuple[dict[tuple[int, str], gpa.MarkRule], dict[int, str]]
 
 
@@ -344,8 +348,7 @@ def build_transcript(
     current_term = order = -1
     for (
         eid,
-        e_status,
-        grade_status,
+        kind,
         mark,
         raw_credits,
         course_id,
@@ -358,8 +361,8 @@ def build_transcript(
         term_name,
     ) in enrollments:
         credits_value = _decimal(raw_credits)
-        if grade_status != _POSTED or mark is None:
-            if e_status == _REGISTERED:
+        if kind != POSTED_ROW:
+            if kind == IN_PROGRESS_ROW:
                 in_progress.append(InProgressLine(term_code, code, title, credits_value))
             continue
         if term_id != current_term:
