@@ -22,7 +22,7 @@ from recordsdesk.services.actor import Actor
 from recordsdesk.services.lookup import LookupResult
 from recordsdesk.services.lookup_reader import LookupReader
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.lookup import LookupScreen, _summary
+from recordsdesk.ui.screens.lookup import ECHO_WAIT, LookupScreen, _summary
 from recordsdesk.ui.screens.lookup_table import LookupTable
 from recordsdesk.ui.screens.student import StudentScreen
 from tests.desk_data import DeskData, seed_desk
@@ -283,7 +283,7 @@ async def test_a_slow_stale_query_is_never_drawn(
 ) -> None:
     """The first keystroke's query is held on the database thread until the clerk has typed
     on: its answer, and the middle keystroke's (skipped before it starts), never reach the
-    table; the newest does."""
+    table; the newest does. Meanwhile the screen is not held back waiting for the rows."""
     started, release = threading.Event(), threading.Event()
     ran: list[str] = []
     original = LookupReader.search
@@ -312,6 +312,11 @@ async def test_a_slow_stale_query_is_never_drawn(
         await pilot.press("i", "m")
         await pilot.pause()
         assert drawn == []  # the handler drew nothing: it does not query
+        for _ in range(50):  # the echo waits for the rows ECHO_WAIT at most, then paints
+            if screen._frame_hold is None:
+                break
+            await pilot.pause(ECHO_WAIT)
+        assert screen._frame_hold is None  # painting again while "k" still holds the thread
         release.set()
         await settle_on(pilot, lambda: drawn == ["kim"])
         assert drawn == ["kim"]

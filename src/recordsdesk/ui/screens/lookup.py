@@ -14,7 +14,10 @@ delays the next one. The rows come first; when the page is full the thread then 
 matches and the summary line follows.
 
 The results are drawn by LookupTable (lookup_table.py): replacing 50 rows costs one pass over
-their text, and only visible lines are built.
+their text, and only visible lines are built. Typing never asks for a layout of the screen
+(SearchField, LookupTable's scrollable size), and the key's echo waits for its rows, briefly,
+so both are painted in one frame instead of the rows waiting for the next one
+(_hold_frame).
 
 The privacy key (F9) masks the birth date column from the rows already loaded (no new query);
 the confidential banner follows the highlighted row.
@@ -27,12 +30,16 @@ import itertools
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from dataclasses import replace
 
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Size
+from textual.reactive import Reactive
+from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
 from recordsdesk.services.lookup import COUNT_CAP, LookupCancelled, LookupResult, StudentRow
@@ -45,6 +52,9 @@ from recordsdesk.ui.widgets.cells import cell, flags, words
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 RESULT_LIMIT = 50
+#: How long the echo of a key may wait for that key's rows, so both reach the screen in one frame
+#: (seconds; see _hold_frame). Past it the echo is drawn alone and the rows follow.
+ECHO_WAIT = 0.02
 #: The GIL switch interval, set process-wide when the lookup mounts (see on_mount).
 SWITCH_INTERVAL = 0.001
 HINT = (
@@ -53,6 +63,20 @@ HINT = (
 )
 COLUMNS = ("Number", "Name", "Birth date", "Program", "Level/Year", "Status", "Flags")
 SIMILAR_STYLE = "italic"
+
+
+class SearchField(Input):
+    """The lookup's search box: an Input whose typing never asks for a layout of the screen.
+
+    Textual's Input (8.2.8) sets its scrollable width to the text's width on every change of
+    its value, and that reactive asks for a layout of the whole screen: 4-20 ms of the event
+    loop per keystroke here, spent before the rows can be drawn. The box's own size is fixed
+    (width 100%, height 3), so nothing else can move; its horizontal scrolling reads the
+    scrollable width directly, and a repaint is all it needs. A plain attribute override: if
+    Textual stops setting it, this is simply unused.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
 
 class LookupScreen(DeskScreen):
@@ -88,11 +112,15 @@ class LookupScreen(DeskScreen):
         self.drawn_query: tuple[str, float] | None = None
         self.typed_at = 0.0
         self._result = LookupResult(rows=(), total=0)
+        #: Paints held back while a key's rows are on their way (see _hold_frame).
+        self._frame_hold: ExitStack | None = None
+        self._frame_hold_timer: Timer | None = None
+        self._no_hold_until = 0.0
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield ConfidentialBanner(id="lookup-confidential")
-        yield Input(placeholder=HINT, id="lookup-query")
+        yield SearchField(placeholder=HINT, id="lookup-query")
         yield Static(HINT, id="lookup-summary", markup=False)
         yield LookupTable(id="lookup-results")
         yield Footer()
@@ -106,8 +134,12 @@ class LookupScreen(DeskScreen):
         self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self.query_one("#lookup-query", Input).focus()
 
+    def on_screen_suspend(self) -> None:
+        self._release_frame()  # a record opened (Enter) or another area: paint it now
+
     def on_unmount(self) -> None:
         self._latest = -1  # anything still running stops at its next check
+        self._release_frame()
         self._database.submit(self._close_reader)
         self._database.shutdown(wait=False)
 
@@ -122,7 +154,9 @@ class LookupScreen(DeskScreen):
         if not event.value.strip():
             self.workers.cancel_group(self, "lookup")
             self._show(event.value, LookupResult(rows=(), total=0))
+            self._release_frame()
             return
+        self._hold_frame()
         # Queued for the database thread here, so the query starts while the event loop is
         # still echoing the key; the worker waits for it and draws. Nothing here blocks.
         rows = asyncio.get_running_loop().run_in_executor(
@@ -140,10 +174,14 @@ class LookupScreen(DeskScreen):
     ) -> None:
         """Wait for `query`'s rows from the database thread and draw them if it is still the
         newest; when the page is full, have the thread count the matches for the summary."""
-        result = await rows
-        if result is None or self._superseded(serial) or query != self.query_text:
-            return
-        self._show(query, result)
+        try:
+            result = await rows
+            if result is None or self._superseded(serial) or query != self.query_text:
+                return
+            self._show(query, result)
+        finally:
+            if not self._superseded(serial):  # the newest key's rows (or its error) are in
+                self._release_frame()
         if result.capped:
             loop = asyncio.get_running_loop()
             total = await loop.run_in_executor(self._database, self._count, serial, query, result)
@@ -154,6 +192,38 @@ class LookupScreen(DeskScreen):
                 self.query_one("#lookup-summary", Static).update(
                     _summary(query, self._result), layout=False
                 )
+
+    # --- one frame for the echo and its rows ---------------------------------------------------
+
+    def _hold_frame(self) -> None:
+        """Hold the screen's paints until this key's rows are drawn, ECHO_WAIT at most.
+
+        Textual paints on a frame timer (60 Hz). The key's echo asks for a frame at once; the
+        rows, a few milliseconds later, then wait for the next one, and that timer (8.2.8)
+        sleeps one to two periods after a frame that followed a pause: 17-33 ms. Holding the
+        echo for the rows (App.batch_update) puts both in the same frame: the rows appear that
+        much sooner, the echo only as late as the query (a few ms). A key typed during a hold
+        keeps the first key's deadline, and after a hold that ran out (slow queries) none is
+        taken for ECHO_WAIT, so keys repeating faster than the queries never starve the screen.
+        """
+        if self._frame_hold is not None or time.monotonic() < self._no_hold_until:
+            return
+        self._frame_hold = ExitStack()
+        self._frame_hold.enter_context(self.app.batch_update())
+        self._frame_hold_timer = self.set_timer(ECHO_WAIT, self._frame_hold_ran_out)
+
+    def _frame_hold_ran_out(self) -> None:
+        self._no_hold_until = time.monotonic() + ECHO_WAIT
+        self._release_frame()
+
+    def _release_frame(self) -> None:
+        """Let the screen paint again (idempotent)."""
+        hold, self._frame_hold = self._frame_hold, None
+        timer, self._frame_hold_timer = self._frame_hold_timer, None
+        if timer is not None:
+            timer.stop()
+        if hold is not None:
+            hold.close()
 
     # --- on the database thread -----------------------------------------------------------------
 

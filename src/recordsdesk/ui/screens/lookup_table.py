@@ -23,6 +23,7 @@ from rich.text import Text
 from textual import events
 from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -43,6 +44,7 @@ class LookupTable(ScrollView, can_focus=False):
         background: $surface;
         color: $foreground;
         height: 1fr;
+        overflow-y: scroll;
         & > .lookup-table--header {
             text-style: bold;
             background: $panel;
@@ -87,6 +89,10 @@ class LookupTable(ScrollView, can_focus=False):
         @property
         def control(self) -> LookupTable:
             return self.table
+
+    #: Repaint only: a new page's height moves nothing but the table's own scrollbar, kept in
+    #: step by _resize_virtual (see there); Textual's default asks for a layout of the screen.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002 - Textual's name
         super().__init__(id=id)
@@ -133,10 +139,8 @@ class LookupTable(ScrollView, can_focus=False):
         """Column widths from the cells' plain text, the scrollable size, a full redraw.
 
         Widths only grow (as DataTable's do): the columns do not jump about while the clerk
-        types. The scrollable size is a reactive that costs a layout of the whole screen when it
-        changes, so its height stays the table's own height while the rows fit (no scrollbar
-        either way) and is the row count only for a page that scrolls: typing on rarely
-        changes it.
+        types. The scrollable height is the table's own height while the rows fit and the row
+        count for a page that scrolls.
         """
         widths = self._widths
         widths.extend(label.cell_len for label in self._labels[len(widths) :])
@@ -150,10 +154,27 @@ class LookupTable(ScrollView, can_focus=False):
         self.refresh()
 
     def _resize_virtual(self) -> None:
+        """Set the scrollable size without a layout of the screen when only its height changes.
+
+        A layout (the compositor placing every widget again, then a full repaint) cost 10-15 ms
+        of the event loop per keystroke whenever a page went from fitting to scrolling or back
+        (bench/bench_lookup.py). The vertical scrollbar is always shown (overflow-y: scroll),
+        so a new height only changes its thumb, set here as Textual's own layout would. Wider
+        columns may bring the horizontal scrollbar, which only a layout can place: those
+        (widths only grow, so rarely) take the ordinary path.
+        """
         width = sum(self._widths) + 2 * PAD * len(self._widths)
         size = Size(width, max(len(self._cells) + 1, self.scrollable_content_region.height))
-        if size != self.virtual_size:
-            self.virtual_size = size
+        previous = self.virtual_size
+        if size == previous:
+            return
+        self.virtual_size = size
+        if size.width != previous.width:
+            self.refresh(layout=True)
+        elif self.show_vertical_scrollbar:
+            bar = self.vertical_scrollbar
+            bar.window_virtual_size = size.height
+            bar.window_size = self.container_size.height - self.scrollbar_size_horizontal
 
     def on_resize(self) -> None:
         self._resize_virtual()
