@@ -134,10 +134,11 @@ def _graded_by_course(attempts: Iterable[Attempt]) -> dict[int, list[Attempt]]:
     """course -> its attempts with a mark of its own scale (the ones repeats are about)."""
     by_course: dict[int, list[Attempt]] = {}
     for attempt in attempts:
-        if attempt.rule.graded:
-            group = by_course.get(attempt.course)
+        _key, course, _order, _hours, rule, _weight = attempt
+        if rule.graded:
+            group = by_course.get(course)
             if group is None:
-                by_course[attempt.course] = [attempt]
+                by_course[course] = [attempt]
             else:
                 group.append(attempt)
     return by_course

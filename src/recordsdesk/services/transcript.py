@@ -217,11 +217,11 @@ _DECIMALS: dict[tuple[type, Any], Decimal] = {}
 def _decimal(value: Any) -> Decimal:
     """A NUMERIC column as Decimal: PostgreSQL returns Decimal, SQLite a float or int whose
     shortest repr is the stored two-decimal value."""
-    if isinstance(value, Decimal):
-        return value
     key = (value.__class__, value)
     found = _DECIMALS.get(key)
     if found is None:
+        if isinstance(value, Decimal):
+            return value
         found = Decimal(str(value))
         if len(_DECIMALS) < 10_000:
             _DECIMALS[key] = found
