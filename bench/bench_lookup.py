@@ -353,7 +353,7 @@ def render(
         f"load average at the start {load[0][0]:.2f} / {load[0][1]:.2f} / {load[0][2]:.2f}, "
         f"at the end {load[1][0]:.2f} / {load[1][1]:.2f} / {load[1][2]:.2f}.",
         "",
-        *service_table(service),
+        *(service_table(service) if service else ["(service not measured: --keys-only)"]),
         "",
         *keys_table(keys),
         "",
@@ -384,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=50)
     parser.add_argument("--no-keys", action="store_true", help="skip the Pilot measurement")
     parser.add_argument(
+        "--keys-only", action="store_true", help="only the Pilot measurement (no service table)"
+    )
+    parser.add_argument(
         "--compare", action="store_true", help="also time a thread worker per keystroke"
     )
     parser.add_argument("--write-docs", action="store_true")
@@ -409,8 +412,9 @@ def main(argv: list[str] | None = None) -> int:
     students = conn.execute("SELECT max(id) FROM student").fetchone()[0]
     queries = realistic_queries(conn)
     conn.close()
-    service = bench_service(url, queries, args.repeat)
-    print("\n".join(service_table(service)), flush=True)
+    service = [] if args.keys_only else bench_service(url, queries, args.repeat)
+    if service:
+        print("\n".join(service_table(service)), flush=True)
     keys: dict[str, list[float]] = {}
     if not args.no_keys:
         keys["desk: async worker, one database thread and reader"] = asyncio.run(
