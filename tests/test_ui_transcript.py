@@ -209,3 +209,38 @@ async def test_privacy_key_masks_the_birth_date_and_a_confidential_record_keeps_
         await pilot.press("f9")
         await settle(pilot)
         assert birth in shown(screen)
+
+
+async def test_preview_screen_is_reused_for_the_next_record_and_made_anew_while_in_use(
+    engine: Engine, data: TranscriptData
+) -> None:
+    """The installed preview shows the next student afresh (page 1, unofficial, nothing of the
+    last one); while it is open in one area, t in another area gets a screen of its own,
+    which lets go of the app when closed."""
+    with session_scope(engine) as session:
+        child = session.exec(
+            select(Student).where(Student.student_number == data.elementary_number)
+        ).one()
+        assert child.id is not None
+        child_id = child.id
+    app: RecordsDeskApp = make_app(engine, username="reg")
+    async with app.run_test(size=SIZE) as pilot:
+        first = await open_preview(pilot, data.student_id)
+        await pilot.press("o", "pagedown")
+        await settle(pilot)
+        assert first.official
+        await pilot.press("escape", "escape")
+        second = await open_preview(pilot, child_id)
+        assert second is first
+        assert "小龍" in shown(second) and "Ødegård" not in all_pages(second)
+        assert not second.official and second.page_index == 0 and "UNOFFICIAL" in shown(second)
+        assert all("小龍" in text.plain for text, _ in second._drawn.values())
+
+        app.switch_mode("catalog")  # the preview stays open in the lookup area
+        await settle(pilot)
+        third = await open_preview(pilot, data.student_id)
+        assert third is not second and "Ødegård" in shown(third)
+        await pilot.press("escape")
+        await settle(pilot)
+        watchers = getattr(app, "__watchers", {}).get("privacy", [])
+        assert all(node is not third for node, _ in watchers)

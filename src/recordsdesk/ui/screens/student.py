@@ -41,7 +41,7 @@ from recordsdesk.ui.screens.departure import DepartureScreen
 from recordsdesk.ui.screens.hold import HoldsScreen
 from recordsdesk.ui.screens.profile_edit import ProfileEditScreen
 from recordsdesk.ui.screens.registration import RegistrationScreen
-from recordsdesk.ui.screens.transcript import TranscriptScreen
+from recordsdesk.ui.screens.transcript import open_transcript, preview_screen_ahead
 from recordsdesk.ui.widgets.cells import CONFIDENTIAL_STYLE, HOLD_STYLE, cell, meeting, words
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
@@ -195,6 +195,8 @@ class StudentScreen(DeskScreen):
         sparkline.data = gpas
         sparkline.display = len(gpas) > 1
         self.query_one("#gpa-summary", Static).update(_gpa_summary(record))
+        # Once the record is drawn: the preview screen composed ahead, so t only fills it in.
+        self.call_after_refresh(preview_screen_ahead, self.app)
 
     def _privacy_changed(self, hidden: bool) -> None:
         """Redraw the profile from the record already loaded, masked or not."""
@@ -245,9 +247,7 @@ class StudentScreen(DeskScreen):
 
     def action_transcript(self) -> None:
         confidential = self.record.profile.confidential if self.record else False
-        self.app.push_screen(
-            TranscriptScreen(self.student_id, title=self._title_hint, confidential=confidential)
-        )
+        open_transcript(self, self.student_id, confidential=confidential)
 
     def action_registration(self) -> None:
         """Register the student for a term; the record is read again on the way back."""

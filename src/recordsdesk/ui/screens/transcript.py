@@ -3,6 +3,12 @@
 The pages come from the same layout as the PDF and the text copy, so what the clerk reads is
 what prints. Toggling official/unofficial or weighted/unweighted redraws from the transcript
 already loaded (no database call); printing and exporting release a logged copy in a worker.
+
+Opening it (`open_transcript`) reads the transcript and draws its first page in a worker while
+the record stays on screen, then pushes the screen with that page in it: its first frame is the
+page, not a "Loading" line (a new screen's mount and first frame cost most of the time, and the
+worker's message used to wait behind them). The other pages and copies are drawn after that
+frame.
 """
 
 from __future__ import annotations
@@ -10,18 +16,21 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
+from rich.style import Style
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
+from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widget import Widget
-from textual.widgets import Footer, Header, Input, Label, Static
+from textual.widgets import Header, Input, Label, Static
+from textual.worker import get_current_worker
 
 from recordsdesk.config import data_dir
 from recordsdesk.render.transcript_layout import WIDTH, Line, Page, Span, layout
@@ -35,6 +44,7 @@ from recordsdesk.services.transcript_release import (
     print_transcript,
     release_transcript,
 )
+from recordsdesk.ui.context import DeskContext
 from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
@@ -44,15 +54,94 @@ CopyKey = tuple[bool, bool, date]
 DrawnPage = tuple[Text, list[Strip]]
 
 
-@dataclass
-class PreviewLoaded(Message):
+@dataclass(frozen=True)
+class FirstCopy:
+    """What the preview opens on: the transcript, the copy shown first laid out (every page,
+    for "page 1 of N") and its first page drawn."""
+
     preview: Preview
+    key: CopyKey
+    pages: tuple[Page, ...]
+    first_page: DrawnPage
+
+
+def prepare_preview(desk: DeskContext, student_id: int) -> FirstCopy:
+    """Read the transcript and draw the first page of the unofficial, unweighted copy (what the
+    preview opens on). Runs SQL: call it off the event loop."""
+    preview = desk.call(preview_transcript, student_id=student_id)
+    key: CopyKey = (False, False, date.today())
+    laid, drawn = _draw_copies(preview, [key], pages=1)
+    return FirstCopy(preview, key, laid[key], drawn[(key, 0)])
+
+
+#: The name the app's one preview screen is installed under (see `preview_screen_ahead`).
+PREVIEW_SCREEN = "transcript-preview"
+
+
+def open_transcript(screen: DeskScreen, student_id: int, *, confidential: bool = False) -> None:
+    """Open the preview of `student_id` over `screen` once its first page is drawn.
+
+    The transcript is read in a worker of `screen` (its failure is reported there like any
+    other worker's); the preview is pushed only if `screen` is still the one in front, so a
+    clerk who has moved on is not taken back. The app's installed preview screen is reused
+    when it is free; a new one is made when it is open elsewhere (in another area's stack)."""
+
+    def prepare() -> None:
+        first = prepare_preview(screen.desk, student_id)
+        if not get_current_worker().is_cancelled:
+            screen.app.call_from_thread(show, first)
+
+    def show(first: FirstCopy) -> None:
+        if not screen.is_current:
+            return
+        preview = _free_preview_screen(screen.app) or TranscriptScreen()
+        preview.show_copy(student_id, first, confidential=confidential)
+        screen.app.push_screen(preview)
+
+    screen.run_worker(
+        prepare, thread=True, group="transcript-open", exclusive=True, exit_on_error=False
+    )
+
+
+def preview_screen_ahead(app: App[Any]) -> None:
+    """Install the app's preview screen and compose it now, while the clerk reads a record, so
+    that `t` only fills it in and shows it: a new screen's stylesheet (the first time, the whole
+    app's styles again), widgets and mount cost several times the 50 ms a key may take."""
+    try:
+        app.get_screen(PREVIEW_SCREEN)
+    except KeyError:
+        screen = TranscriptScreen()
+        app.install_screen(screen, PREVIEW_SCREEN)
+        _mount_off_screen(app, screen)
+
+
+def _free_preview_screen(app: App[Any]) -> TranscriptScreen | None:
+    try:
+        screen = app.get_screen(PREVIEW_SCREEN)
+    except KeyError:
+        return None
+    return screen if isinstance(screen, TranscriptScreen) and not screen.in_use else None
+
+
+def _mount_off_screen(app: App[Any], screen: Screen[Any]) -> None:
+    """Load `screen`'s CSS and compose and mount it without showing it, as Textual does for an
+    installed screen on its first push.
+
+    Leans on Textual internals (8.2: `App._load_screen_css`, `App._get_screen`), because
+    Textual has no public call that mounts a screen off the stack. Without them (another
+    Textual), the screen is mounted on its first push instead: slower, the same result."""
+    load_css = getattr(app, "_load_screen_css", None)
+    get_screen = getattr(app, "_get_screen", None)
+    if callable(load_css) and callable(get_screen):
+        load_css(screen)
+        get_screen(screen)
 
 
 @dataclass
 class CopiesDrawn(Message):
     """Pages laid out and drawn in the worker, for keys to show without redrawing."""
 
+    shown: int
     pages: dict[CopyKey, tuple[Page, ...]]
     drawn: dict[tuple[CopyKey, int], DrawnPage]
 
@@ -63,15 +152,34 @@ class CopyReleased(Message):
     where: str
 
 
+class KeyBar(Static):
+    """The screen's keys on one line, as Textual's Footer lists them (key, then what it does;
+    dimmed when refused), without Footer's widget per key: its ~18 key widgets, restyled, laid
+    out and drawn on every push and rebuilt after it, were two thirds of the cost of showing
+    the preview. The keys are not clickable."""
+
+    COMPONENT_CLASSES = {"key-bar--key", "key-bar--description"}
+
+    def show_keys(self) -> None:
+        key_style = self.get_component_rich_style("key-bar--key")
+        description_style = self.get_component_rich_style("key-bar--description")
+        line = Text(no_wrap=True, overflow="ellipsis")
+        for _, binding, enabled, _ in self.screen.active_bindings.values():
+            if binding.show:
+                dim = "" if enabled else "dim"
+                line.append(f" {self.app.get_key_display(binding)}", key_style + Style.parse(dim))
+                line.append(f" {binding.description} ", description_style + Style.parse(dim))
+        self.update(line, layout=False)
+
+
 class PageView(Widget):
     """One printed page, drawn line by line from strips made once per page (Textual's line
     API): turning a page or toggling a copy repaints without converting the page's Rich Text
     again, which as a Static cost most of the frame."""
 
-    def __init__(self, *, id: str) -> None:  # noqa: A002 - Textual's own keyword
+    def __init__(self, drawn: DrawnPage, *, id: str) -> None:  # noqa: A002 - Textual's keyword
         super().__init__(id=id)
-        self.text = Text("")
-        self._strips: list[Strip] = []
+        self.text, self._strips = drawn
 
     def show(self, drawn: DrawnPage) -> None:
         self.text, self._strips = drawn
@@ -134,74 +242,99 @@ class TranscriptScreen(DeskScreen):
         Binding("x", "export('text')", "Export text"),
     ]
 
-    def __init__(self, student_id: int, *, title: str = "", confidential: bool = False) -> None:
+    #: The transcript shown (set by `show_copy` before the screen is pushed).
+    preview: Preview
+
+    def __init__(self) -> None:
         super().__init__()
-        self.student_id = student_id
-        self._title_hint = title
-        self.confidential = confidential
-        self.preview: Preview | None = None
-        self.official = False
-        self.weighted = False
+        self.student_id = 0
+        self.confidential = False
+        self.official = self.weighted = False
         self.pages: tuple[Page, ...] = ()
         self.page_index = 0
-        self._status_lines = 1  # the "Loading…" line
         self._key: CopyKey = (False, False, date.today())
         self._copies: dict[CopyKey, tuple[Page, ...]] = {}
         self._drawn: dict[tuple[CopyKey, int], DrawnPage] = {}
+        self._status_lines = 1
+        #: Counts the transcripts shown, so a worker's drawings for an earlier one are dropped.
+        self._shown = 0
+        #: On a screen stack (shown, or under another screen): not free to show another.
+        self.in_use = False
+
+    def show_copy(self, student_id: int, first: FirstCopy, *, confidential: bool) -> None:
+        """Show `first` (before the screen is pushed): the copy it opens on, page 1, with the
+        banner of a confidential record; drawings of the transcript shown before are dropped."""
+        self.student_id = student_id
+        self.confidential = confidential
+        self.preview = first.preview
+        self.official, self.weighted = first.key[0], first.key[1]
+        self.pages = first.pages
+        self.page_index = 0
+        self._key = first.key
+        self._copies = {first.key: first.pages}
+        self._drawn = {(first.key, 0): first.first_page}
+        self._shown += 1
+        self.in_use = True
+        if self.is_mounted:
+            self.query_one(ConfidentialBanner).show_for(confidential)
+            self._show_page()
 
     def compose(self) -> ComposeResult:
+        # A screen made for one transcript draws it in its first frame (no update after mount
+        # restyles or relayouts it before it is drawn); the installed one is composed empty.
         yield Header()
-        yield ConfidentialBanner(id="confidential-banner")
-        yield Static(Text(f"Loading the transcript of {self._title_hint}…"), id="transcript-status")
+        yield ConfidentialBanner(
+            id="confidential-banner", classes="-shown" if self.confidential else ""
+        )
+        status = self._status() if self.pages else Text("")
+        self._status_lines = len(status.plain.splitlines()) or 1
+        yield Static(status, id="transcript-status")
+        drawn = self._page_drawn() if self.pages else (Text(""), [])
         with VerticalScroll(id="transcript-scroll"):
-            yield PageView(id="transcript-page")
-        yield Footer()
+            yield PageView(drawn, id="transcript-page")
+        yield KeyBar(id="transcript-keys")
 
     def on_mount(self) -> None:
-        self.query_one(ConfidentialBanner).show_for(self.confidential)
         self.watch(self.app, "privacy", self._privacy_changed, init=False)
-        self._load()
+
+    def on_screen_resume(self) -> None:
+        self.query_one(KeyBar).show_keys()
+        # The other pages are drawn once this one is on screen, not while its frame is made.
+        if self.pages and (self._key, 1) not in self._drawn:
+            self.call_after_refresh(self._draw_rest, self._shown, self.preview, self._key)
+
+    def on_unmount(self) -> None:
+        _stop_watching_privacy(self)
 
     def _privacy_changed(self, _hidden: bool) -> None:
         if self.pages:
             self._show_page()
 
     @work(thread=True, exclusive=True, group="transcript", exit_on_error=False)
-    def _load(self) -> None:
-        preview = self.desk.call(preview_transcript, student_id=self.student_id)
-        # The copy shown first, laid out and drawn here rather than on the key's frame; then
-        # its other pages and the first page of each copy one toggle away, so o, w and PgDn
-        # only swap a page in. Anything further is drawn when asked for (a few ms).
-        first = (self.official, self.weighted, date.today())
-        self.post_message(PreviewLoaded(preview))
-        self.post_message(CopiesDrawn(*_draw_copies(preview, [first], pages=1)))
-        self.post_message(CopiesDrawn(*_draw_copies(preview, [first])))
+    def _draw_rest(self, shown: int, preview: Preview, first: CopyKey) -> None:
+        # The other pages of the copy shown, then the first page of each copy one toggle
+        # away, so o, w and PgDn only swap a page in. Anything further is drawn when asked
+        # for (a few ms).
+        self.post_message(CopiesDrawn(shown, *_draw_copies(preview, [first])))
         nearby = []
         if preview.may_release_official:
             nearby.append((not first[0], first[1], first[2]))
         if preview.transcript.weighted_available:
             nearby.append((first[0], not first[1], first[2]))
-        self.post_message(CopiesDrawn(*_draw_copies(preview, nearby, pages=1)))
-
-    @on(PreviewLoaded)
-    def _loaded(self, message: PreviewLoaded) -> None:
-        self.preview = message.preview
+        self.post_message(CopiesDrawn(shown, *_draw_copies(preview, nearby, pages=1)))
 
     @on(CopiesDrawn)
     def _copies_drawn(self, message: CopiesDrawn) -> None:
-        first = not self._copies
+        if message.shown != self._shown:
+            return  # drawn for the transcript shown before this one
         for key, pages in message.pages.items():
             self._copies.setdefault(key, pages)
         for where, drawn in message.drawn.items():
             self._drawn.setdefault(where, drawn)
-        if first:
-            self.redraw()
 
     def redraw(self) -> None:
         """Show the current page of the copy the toggles ask for (laid out now if the worker
         has not done it yet)."""
-        if self.preview is None:
-            return
         key = (self.official, self.weighted, date.today())
         pages = self._copies.get(key)
         if pages is None:
@@ -214,20 +347,23 @@ class TranscriptScreen(DeskScreen):
         self.page_index = min(self.page_index, len(self.pages) - 1)
         self._show_page()
 
+    def _page_drawn(self) -> DrawnPage:
+        """The current page drawn: from the worker's drawings, drawn now if it has not got
+        there, or masked (never kept) while the privacy key is on."""
+        if privacy_on(self):
+            birth_date = self.preview.transcript.student.birth_date
+            return _drawn_page(_masked(self.pages[self.page_index], birth_date))
+        found = self._drawn.get((self._key, self.page_index))
+        if found is None:
+            found = self._drawn[(self._key, self.page_index)] = _drawn_page(
+                self.pages[self.page_index]
+            )
+        return found
+
     def _show_page(self) -> None:
         # The page frame has a fixed size (every page is PAGE_LINES x WIDTH), so a new page
         # repaints without a relayout of the screen.
-        if privacy_on(self) and self.preview is not None:
-            page = _masked(self.pages[self.page_index], self.preview.transcript.student.birth_date)
-            drawn = _drawn_page(page)
-        else:
-            found = self._drawn.get((self._key, self.page_index))
-            if found is None:
-                found = self._drawn[(self._key, self.page_index)] = _drawn_page(
-                    self.pages[self.page_index]
-                )
-            drawn = found
-        self.query_one("#transcript-page", PageView).show(drawn)
+        self.query_one("#transcript-page", PageView).show(self._page_drawn())
         self.query_one("#transcript-scroll", VerticalScroll).scroll_home(animate=False)
         status = self._status()
         lines = len(status.plain.splitlines())
@@ -238,7 +374,6 @@ class TranscriptScreen(DeskScreen):
         self._status_lines = lines
 
     def _status(self) -> Text:
-        assert self.preview is not None
         t = self.preview.transcript
         status = Text()
         status.append(f"{t.student.name} · {t.student.student_number}", style="bold")
@@ -252,19 +387,16 @@ class TranscriptScreen(DeskScreen):
         return status
 
     def action_back(self) -> None:
+        self.in_use = False
         self.dismiss()
 
     def action_page(self, step: int) -> None:
-        if not self.pages:
-            return
         index = max(0, min(len(self.pages) - 1, self.page_index + step))
         if index != self.page_index:
             self.page_index = index
             self._show_page()
 
     def action_toggle_official(self) -> None:
-        if self.preview is None:
-            return
         if not self.official and not self.preview.may_release_official:
             self.notify(
                 "Official copies need the registrar role.", severity="warning", markup=False
@@ -274,8 +406,6 @@ class TranscriptScreen(DeskScreen):
         self.redraw()
 
     def action_toggle_weighted(self) -> None:
-        if self.preview is None:
-            return
         if not self.preview.transcript.weighted_available:
             self.notify("This record has no weighted GPA.", markup=False)
             return
@@ -283,7 +413,6 @@ class TranscriptScreen(DeskScreen):
         self.redraw()
 
     def _default_path(self, fmt: str) -> str:
-        assert self.preview is not None
         number = self.preview.transcript.student.student_number
         kind = "official" if self.official else "unofficial"
         suffix = "pdf" if fmt == "pdf" else "txt"
@@ -291,8 +420,6 @@ class TranscriptScreen(DeskScreen):
         return str(data_dir() / "exports" / name)
 
     def action_export(self, fmt: str) -> None:
-        if self.preview is None:
-            return
         label = "PDF" if fmt == "pdf" else "text"
 
         def chosen(path: str | None) -> None:
@@ -318,8 +445,7 @@ class TranscriptScreen(DeskScreen):
         self.post_message(CopyReleased(copy, str(target)))
 
     def action_print(self) -> None:
-        if self.preview is not None:
-            self._print()
+        self._print()
 
     @work(thread=True, exclusive=True, group="transcript-release", exit_on_error=False)
     def _print(self) -> None:
@@ -373,3 +499,16 @@ def _masked(page: Page, birth_date: date | None) -> Page:
         for line in page.lines
     )
     return replace(page, lines=lines)
+
+
+def _stop_watching_privacy(screen: TranscriptScreen) -> None:
+    """Drop the screen's watch on the app's privacy flag when it closes.
+
+    Textual (8.2) keeps a watcher created with `watch(self.app, ...)` in the app's private
+    `__watchers` table until the flag next changes, and with it the closed screen, its pages
+    and strips: tens of thousands of objects per preview opened, which every full garbage
+    collection then walks (hundreds of ms after a few dozen previews). Without that table
+    (another Textual) there is nothing to drop."""
+    watchers = getattr(screen.app, "__watchers", {}).get("privacy")
+    if isinstance(watchers, list):
+        watchers[:] = [entry for entry in watchers if entry[0] is not screen]
