@@ -302,11 +302,18 @@ def _no_name_starts(db: Db, backend: Backend, match: TextMatch) -> bool:
 
 
 def _add(ranked: dict[int, int], ids: list[int], rank: int, limit: int) -> None:
-    """Ids not listed yet join the page at `rank`, until it holds `limit`."""
+    """Ids not listed yet join the page at `rank`, until it holds `limit` (a statement's ids
+    are distinct)."""
+    if not ranked:
+        ranked.update(dict.fromkeys(ids[:limit], rank))  # the first rank with matches
+        return
+    room = limit - len(ranked)
     for student_id in ids:
-        if len(ranked) >= limit:
+        if room <= 0:
             return
-        ranked.setdefault(student_id, rank)
+        if student_id not in ranked:
+            ranked[student_id] = rank
+            room -= 1
 
 
 def count_matches(db: Db, query: str, rank: int, cap: int) -> int:
