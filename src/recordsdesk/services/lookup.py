@@ -248,9 +248,10 @@ def search(
 
 def find(db: Db, query: str, limit: int, count_cap: int) -> LookupResult:
     """The search itself (the caller has authorized): one statement per rank tried, newest
-    `limit` ids each, one for the rows shown, and the count when the page is full and
-    `count_cap` asks for it. With `count_cap=0` a full page comes back `capped` at its own size:
-    `count_matches` finishes the count (the desk draws the rows first)."""
+    `limit` ids each (exact and prefix skipped when a misspelt word surely matches no name),
+    one for the rows shown, and the count when the page is full and `count_cap` asks for it.
+    With `count_cap=0` a full page comes back `capped` at its own size: `count_matches`
+    finishes the count (the desk draws the rows first)."""
     backend = backend_for(db)
     try:
         match, filters = parse(db, backend, query)
