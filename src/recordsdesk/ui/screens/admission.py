@@ -147,7 +147,7 @@ class AdmissionScreen(DeskScreen):
         item = application.items[self.query_one("#checklist-table", DataTable).cursor_row]
         self._mark(item.id, item.received_on is None)
 
-    @work(thread=True, exclusive=True, group="admission", exit_on_error=False)
+    @work(thread=True, group="admission-write", exit_on_error=False)
     def _mark(self, item_id: int, received: bool) -> None:
         application = self.desk.call(mark_received, item_id=item_id, received=received)
         self.post_message(Decided(application))
@@ -185,7 +185,7 @@ class AdmissionScreen(DeskScreen):
             return
         self._decide(application.id, application.version, decision, "")
 
-    @work(thread=True, exclusive=True, group="admission", exit_on_error=False)
+    @work(thread=True, group="admission-write", exit_on_error=False)
     def _decide(self, application_id: int, version: int, decision: str, reason: str) -> None:
         application = self.desk.call(
             decide,
@@ -208,7 +208,7 @@ class AdmissionScreen(DeskScreen):
             return
         self._open(self.profile.program_id, self.profile.entry_term_id)
 
-    @work(thread=True, exclusive=True, group="admission", exit_on_error=False)
+    @work(thread=True, group="admission-write", exit_on_error=False)
     def _open(self, program_id: int, entry_term_id: int | None) -> None:
         application = self.desk.call(
             open_application,

@@ -217,7 +217,7 @@ class DepartureScreen(DeskScreen):
             return
         self._save(self.kind, parsed, self.profile.version)
 
-    @work(thread=True, exclusive=True, group="departure", exit_on_error=False)
+    @work(thread=True, group="departure-write", exit_on_error=False)
     def _save(self, kind: str, v: dict[str, Any], version: int) -> None:
         common = {"student_id": self.student_id, "expected_version": version}
         try:

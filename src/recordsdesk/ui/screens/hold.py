@@ -231,7 +231,7 @@ class HoldsScreen(DeskScreen):
             ReasonModal(f"Release the {hold.hold_type} hold ({hold.reason})? Why:"), release
         )
 
-    @work(thread=True, exclusive=True, group="holds", exit_on_error=False)
+    @work(thread=True, group="holds-write", exit_on_error=False)
     def _release(self, hold_id: int, reason: str) -> None:
         self.desk.call(release_hold, hold_id=hold_id, reason=reason)
         holds = self.desk.call(list_holds, student_id=self.student_id, include_released=True)

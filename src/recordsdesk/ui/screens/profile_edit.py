@@ -218,7 +218,7 @@ class ProfileEditScreen(DeskScreen):
             return
         self._save(self.seen, changes)
 
-    @work(thread=True, exclusive=True, group="profile-edit", exit_on_error=False)
+    @work(thread=True, group="profile-edit-write", exit_on_error=False)
     def _save(self, seen: StudentProfile, changes: dict[str, object]) -> None:
         try:
             profile = self.desk.call(
