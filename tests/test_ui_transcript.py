@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
+from rich.segment import Segment
 from sqlalchemy import Engine
 from sqlmodel import select
 from textual.pilot import Pilot
@@ -234,7 +235,8 @@ async def test_preview_screen_is_reused_for_the_next_record_and_made_anew_while_
         assert second is first
         assert "小龍" in shown(second) and "Ødegård" not in all_pages(second)
         assert not second.official and second.page_index == 0 and "UNOFFICIAL" in shown(second)
-        assert all("小龍" in text.plain for text, _ in second._drawn.values())
+        drawn_pages = [page for page, _ in second._drawn.values()]
+        assert all("小龍" in "".join(ln.text for ln in p.lines) for p in drawn_pages)
 
         app.switch_mode("catalog")  # the preview stays open in the lookup area
         await settle(pilot)
@@ -244,3 +246,44 @@ async def test_preview_screen_is_reused_for_the_next_record_and_made_anew_while_
         await settle(pilot)
         watchers = getattr(app, "__watchers", {}).get("privacy", [])
         assert all(node is not third for node, _ in watchers)
+
+
+def test_page_strips_are_what_rich_draws_of_the_page(
+    engine: Engine, data: TranscriptData, system: Actor
+) -> None:
+    """The preview's strips, made straight from the layout, hold cell for cell what Rich
+    draws of the page's Text (the text renderer's page), on both seeded records."""
+    from datetime import date
+
+    from rich.console import Console
+    from rich.style import Style
+
+    from recordsdesk.render.transcript_layout import RenderOptions, layout
+    from recordsdesk.render.transcript_rich import page_rich
+    from recordsdesk.services.transcript import build_transcript
+    from recordsdesk.ui.screens.transcript import _drawn_page
+
+    def cells(segments: list[Segment]) -> list[tuple[str, Style]]:
+        out = [(ch, seg.style or Style.null()) for seg in segments for ch in seg.text]
+        while out and out[-1][0] == " " and not out[-1][1]:
+            out.pop()  # an unstyled blank at the end of a line draws nothing
+        return out
+
+    console = Console(width=120, color_system="truecolor")
+    with session_scope(engine) as session:
+        numbers = (data.student_number, data.elementary_number)
+        students = session.exec(select(Student).where(Student.student_number.in_(numbers)))
+        transcripts = [
+            build_transcript(session, actor=system, student_id=s.id or 0) for s in students
+        ]
+    for transcript in transcripts:
+        for official in (False, True):
+            options = RenderOptions(
+                official=official, issued_on=date.today(), verification_code="X"
+            )
+            for page in layout(transcript, options):
+                rich_lines = console.render_lines(page_rich(page), console.options, pad=False)
+                _, strips = _drawn_page(page)
+                assert len(strips) == len(rich_lines)
+                for strip, line in zip(strips, rich_lines, strict=True):
+                    assert cells(list(strip)) == cells(line)

@@ -18,7 +18,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from rich.console import Console
+from rich.cells import cell_len
+from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
@@ -33,8 +34,8 @@ from textual.widgets import Header, Input, Label, Static
 from textual.worker import get_current_worker
 
 from recordsdesk.config import data_dir
-from recordsdesk.render.transcript_layout import WIDTH, Line, Page, Span, layout
-from recordsdesk.render.transcript_rich import page_rich
+from recordsdesk.render.transcript_layout import Line, Page, Span, layout
+from recordsdesk.render.transcript_rich import STYLES, page_rich
 from recordsdesk.services.printing import PrintJob
 from recordsdesk.services.transcript_release import (
     Preview,
@@ -51,7 +52,7 @@ from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 #: (official, weighted, issued on): one laid-out copy of the transcript.
 CopyKey = tuple[bool, bool, date]
-DrawnPage = tuple[Text, list[Strip]]
+DrawnPage = tuple[Page, list[Strip]]
 
 
 @dataclass(frozen=True)
@@ -174,29 +175,51 @@ class KeyBar(Static):
 
 class PageView(Widget):
     """One printed page, drawn line by line from strips made once per page (Textual's line
-    API): turning a page or toggling a copy repaints without converting the page's Rich Text
-    again, which as a Static cost most of the frame."""
+    API): turning a page or toggling a copy repaints without converting the page again, which
+    as a Static of Rich Text cost most of the frame."""
 
-    def __init__(self, drawn: DrawnPage, *, id: str) -> None:  # noqa: A002 - Textual's keyword
+    def __init__(self, drawn: DrawnPage | None, *, id: str) -> None:  # noqa: A002 - Textual's
         super().__init__(id=id)
-        self.text, self._strips = drawn
+        self._page: Page | None = drawn[0] if drawn else None
+        self._strips: list[Strip] = drawn[1] if drawn else []
+        self._text: Text | None = None
 
     def show(self, drawn: DrawnPage) -> None:
-        self.text, self._strips = drawn
+        self._page, self._strips = drawn
+        self._text = None
         self.refresh()
+
+    @property
+    def text(self) -> Text:
+        """The page shown as Rich Text (the text renderer's characters, with styles)."""
+        if self._text is None:
+            self._text = page_rich(self._page) if self._page else Text("")
+        return self._text
 
     def render_line(self, y: int) -> Strip:
         return self._strips[y] if y < len(self._strips) else Strip.blank(0)
 
 
+_STYLES = {name: Style.parse(style) if style else None for name, style in STYLES.items()}
+
+
 def _drawn_page(page: Page) -> DrawnPage:
-    """A page as Rich Text and as strips (segments with their styles) for the line API; plain
-    data, so a worker can make it. A console of its own per call: Rich consoles are not
-    shared between threads."""
-    text = page_rich(page)
-    console = Console(width=WIDTH + 8, color_system="truecolor", legacy_windows=False)
-    lines = console.render_lines(text, console.options, pad=False)
-    return text, [Strip(line) for line in lines]
+    """A page as strips (segments with their styles) for the line API, cell for cell what
+    Rich draws of `page_rich(page)`, made straight from the layout's spans: Rich's wrapping
+    and cropping of the page's Text cost four times as much, on the way to the first frame.
+    Plain data, so a worker can make it."""
+    strips = []
+    for line in page.lines:
+        segments = []
+        used = 0
+        for span in line.spans:
+            pad = max(span.col - used, 1 if used else 0)  # as page_rich places spans
+            if pad:
+                segments.append(Segment(" " * pad))
+            segments.append(Segment(span.text, _STYLES.get(span.style)))
+            used += pad + cell_len(span.text)
+        strips.append(Strip(segments, used))
+    return page, strips
 
 
 class ExportPathModal(ModalScreen[str | None]):
@@ -289,7 +312,7 @@ class TranscriptScreen(DeskScreen):
         status = self._status() if self.pages else Text("")
         self._status_lines = len(status.plain.splitlines()) or 1
         yield Static(status, id="transcript-status")
-        drawn = self._page_drawn() if self.pages else (Text(""), [])
+        drawn = self._page_drawn() if self.pages else None
         with VerticalScroll(id="transcript-scroll"):
             yield PageView(drawn, id="transcript-page")
         yield KeyBar(id="transcript-keys")
