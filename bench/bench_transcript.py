@@ -172,6 +172,8 @@ async def preview_frames(engine_url: str, student_ids: list[int]) -> dict[str, l
                 preview screen is reused: its earlier student's page must not count)."""
                 if not isinstance(shown, TranscriptScreen) or shown.student_id != sid:
                     return False
+                if not shown.pages:  # a "Loading" frame is not the page
+                    return False
                 page = shown.query_one(PageView)
                 drawn = page.text.plain.splitlines()
                 return page.region.height > 0 and drawn == [ln.text for ln in shown.pages[0].lines]
