@@ -322,7 +322,8 @@ class DbRosterStore:
             return list_grading_sections(session, actor=self.actor, term_id=term_id)
 
     def roster(self, section_id: int) -> Roster:
-        with session_scope(self.engine) as session:
+        # A read: closing the session ends its transaction, with nothing to commit.
+        with Session(self.engine) as session:
             return load_roster(session, actor=self.actor, section_id=section_id)
 
     def save(
