@@ -3,6 +3,7 @@ exports logged, official copies refused under a hold."""
 
 from __future__ import annotations
 
+import gc
 import json
 import re
 from pathlib import Path
@@ -233,6 +234,7 @@ async def test_preview_screen_is_reused_for_the_next_record_and_made_anew_while_
         await pilot.press("escape", "escape")
         second = await open_preview(pilot, child_id)
         assert second is first
+        assert gc.isenabled()  # held while the page was drawn, collecting again after
         assert "小龍" in shown(second) and "Ødegård" not in all_pages(second)
         assert not second.official and second.page_index == 0 and "UNOFFICIAL" in shown(second)
         drawn_pages = [page for page, _ in second._drawn.values()]
@@ -261,7 +263,7 @@ def test_page_strips_are_what_rich_draws_of_the_page(
     from recordsdesk.render.transcript_layout import RenderOptions, layout
     from recordsdesk.render.transcript_rich import page_rich
     from recordsdesk.services.transcript import build_transcript
-    from recordsdesk.ui.screens.transcript import _drawn_page
+    from recordsdesk.ui.screens.transcript_page import drawn_page
 
     def cells(segments: list[Segment]) -> list[tuple[str, Style]]:
         out = [(ch, seg.style or Style.null()) for seg in segments for ch in seg.text]
@@ -283,7 +285,7 @@ def test_page_strips_are_what_rich_draws_of_the_page(
             )
             for page in layout(transcript, options):
                 rich_lines = console.render_lines(page_rich(page), console.options, pad=False)
-                _, strips = _drawn_page(page)
+                _, strips = drawn_page(page)
                 assert len(strips) == len(rich_lines)
                 for strip, line in zip(strips, rich_lines, strict=True):
                     assert cells(list(strip)) == cells(line)

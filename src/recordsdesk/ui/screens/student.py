@@ -41,7 +41,7 @@ from recordsdesk.ui.screens.departure import DepartureScreen
 from recordsdesk.ui.screens.hold import HoldsScreen
 from recordsdesk.ui.screens.profile_edit import ProfileEditScreen
 from recordsdesk.ui.screens.registration import RegistrationScreen
-from recordsdesk.ui.screens.transcript import open_transcript, preview_screen_ahead
+from recordsdesk.ui.screens.transcript_open import open_transcript, preview_screen_ahead
 from recordsdesk.ui.widgets.cells import CONFIDENTIAL_STYLE, HOLD_STYLE, cell, meeting, words
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 

@@ -4,138 +4,49 @@ The pages come from the same layout as the PDF and the text copy, so what the cl
 what prints. Toggling official/unofficial or weighted/unweighted redraws from the transcript
 already loaded (no database call); printing and exporting release a logged copy in a worker.
 
-Opening it (`open_transcript`) reads the transcript and draws its first page in a worker while
-the record stays on screen, then pushes the screen with that page in it: its first frame is the
-page, not a "Loading" line (a new screen's mount and first frame cost most of the time, and the
-worker's message used to wait behind them). The other pages and copies are drawn after that
-frame.
+It is opened by `transcript_open.open_transcript` with its first page drawn; the other pages
+and the copies one toggle away are drawn in a worker after that page's frame.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from rich.cells import cell_len
-from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual import on, work
-from textual.app import App, ComposeResult
+from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
-from textual.strip import Strip
-from textual.widget import Widget
+from textual.screen import ModalScreen
 from textual.widgets import Header, Input, Label, Static
-from textual.worker import get_current_worker
 
 from recordsdesk.config import data_dir
-from recordsdesk.render.transcript_layout import Line, Page, Span, layout
-from recordsdesk.render.transcript_rich import STYLES, page_rich
+from recordsdesk.render.transcript_layout import Page, layout
 from recordsdesk.services.printing import PrintJob
 from recordsdesk.services.transcript_release import (
     Preview,
     ReleasedCopy,
     preview_options,
-    preview_transcript,
     print_transcript,
     release_transcript,
 )
-from recordsdesk.ui.context import DeskContext
-from recordsdesk.ui.privacy import mask, privacy_on
+from recordsdesk.ui.privacy import privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.transcript_page import (
+    CopyKey,
+    DrawnPage,
+    FirstCopy,
+    PageView,
+    draw_copies,
+    drawn_page,
+    masked,
+)
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
-
-#: (official, weighted, issued on): one laid-out copy of the transcript.
-CopyKey = tuple[bool, bool, date]
-DrawnPage = tuple[Page, list[Strip]]
-
-
-@dataclass(frozen=True)
-class FirstCopy:
-    """What the preview opens on: the transcript, the copy shown first laid out (every page,
-    for "page 1 of N") and its first page drawn."""
-
-    preview: Preview
-    key: CopyKey
-    pages: tuple[Page, ...]
-    first_page: DrawnPage
-
-
-def prepare_preview(desk: DeskContext, student_id: int) -> FirstCopy:
-    """Read the transcript and draw the first page of the unofficial, unweighted copy (what the
-    preview opens on). Runs SQL: call it off the event loop."""
-    preview = desk.call(preview_transcript, student_id=student_id)
-    key: CopyKey = (False, False, date.today())
-    laid, drawn = _draw_copies(preview, [key], pages=1)
-    return FirstCopy(preview, key, laid[key], drawn[(key, 0)])
-
-
-#: The name the app's one preview screen is installed under (see `preview_screen_ahead`).
-PREVIEW_SCREEN = "transcript-preview"
-
-
-def open_transcript(screen: DeskScreen, student_id: int, *, confidential: bool = False) -> None:
-    """Open the preview of `student_id` over `screen` once its first page is drawn.
-
-    The transcript is read in a worker of `screen` (its failure is reported there like any
-    other worker's); the preview is pushed only if `screen` is still the one in front, so a
-    clerk who has moved on is not taken back. The app's installed preview screen is reused
-    when it is free; a new one is made when it is open elsewhere (in another area's stack)."""
-
-    def prepare() -> None:
-        first = prepare_preview(screen.desk, student_id)
-        if not get_current_worker().is_cancelled:
-            screen.app.call_from_thread(show, first)
-
-    def show(first: FirstCopy) -> None:
-        if not screen.is_current:
-            return
-        preview = _free_preview_screen(screen.app) or TranscriptScreen()
-        preview.show_copy(student_id, first, confidential=confidential)
-        screen.app.push_screen(preview)
-
-    screen.run_worker(
-        prepare, thread=True, group="transcript-open", exclusive=True, exit_on_error=False
-    )
-
-
-def preview_screen_ahead(app: App[Any]) -> None:
-    """Install the app's preview screen and compose it now, while the clerk reads a record, so
-    that `t` only fills it in and shows it: a new screen's stylesheet (the first time, the whole
-    app's styles again), widgets and mount cost several times the 50 ms a key may take."""
-    try:
-        app.get_screen(PREVIEW_SCREEN)
-    except KeyError:
-        screen = TranscriptScreen()
-        app.install_screen(screen, PREVIEW_SCREEN)
-        _mount_off_screen(app, screen)
-
-
-def _free_preview_screen(app: App[Any]) -> TranscriptScreen | None:
-    try:
-        screen = app.get_screen(PREVIEW_SCREEN)
-    except KeyError:
-        return None
-    return screen if isinstance(screen, TranscriptScreen) and not screen.in_use else None
-
-
-def _mount_off_screen(app: App[Any], screen: Screen[Any]) -> None:
-    """Load `screen`'s CSS and compose and mount it without showing it, as Textual does for an
-    installed screen on its first push.
-
-    Leans on Textual internals (8.2: `App._load_screen_css`, `App._get_screen`), because
-    Textual has no public call that mounts a screen off the stack. Without them (another
-    Textual), the screen is mounted on its first push instead: slower, the same result."""
-    load_css = getattr(app, "_load_screen_css", None)
-    get_screen = getattr(app, "_get_screen", None)
-    if callable(load_css) and callable(get_screen):
-        load_css(screen)
-        get_screen(screen)
 
 
 @dataclass
@@ -171,55 +82,6 @@ class KeyBar(Static):
                 line.append(f" {self.app.get_key_display(binding)}", key_style + Style.parse(dim))
                 line.append(f" {binding.description} ", description_style + Style.parse(dim))
         self.update(line, layout=False)
-
-
-class PageView(Widget):
-    """One printed page, drawn line by line from strips made once per page (Textual's line
-    API): turning a page or toggling a copy repaints without converting the page again, which
-    as a Static of Rich Text cost most of the frame."""
-
-    def __init__(self, drawn: DrawnPage | None, *, id: str) -> None:  # noqa: A002 - Textual's
-        super().__init__(id=id)
-        self._page: Page | None = drawn[0] if drawn else None
-        self._strips: list[Strip] = drawn[1] if drawn else []
-        self._text: Text | None = None
-
-    def show(self, drawn: DrawnPage) -> None:
-        self._page, self._strips = drawn
-        self._text = None
-        self.refresh()
-
-    @property
-    def text(self) -> Text:
-        """The page shown as Rich Text (the text renderer's characters, with styles)."""
-        if self._text is None:
-            self._text = page_rich(self._page) if self._page else Text("")
-        return self._text
-
-    def render_line(self, y: int) -> Strip:
-        return self._strips[y] if y < len(self._strips) else Strip.blank(0)
-
-
-_STYLES = {name: Style.parse(style) if style else None for name, style in STYLES.items()}
-
-
-def _drawn_page(page: Page) -> DrawnPage:
-    """A page as strips (segments with their styles) for the line API, cell for cell what
-    Rich draws of `page_rich(page)`, made straight from the layout's spans: Rich's wrapping
-    and cropping of the page's Text cost four times as much, on the way to the first frame.
-    Plain data, so a worker can make it."""
-    strips = []
-    for line in page.lines:
-        segments = []
-        used = 0
-        for span in line.spans:
-            pad = max(span.col - used, 1 if used else 0)  # as page_rich places spans
-            if pad:
-                segments.append(Segment(" " * pad))
-            segments.append(Segment(span.text, _STYLES.get(span.style)))
-            used += pad + cell_len(span.text)
-        strips.append(Strip(segments, used))
-    return page, strips
 
 
 class ExportPathModal(ModalScreen[str | None]):
@@ -283,10 +145,20 @@ class TranscriptScreen(DeskScreen):
         self._shown = 0
         #: On a screen stack (shown, or under another screen): not free to show another.
         self.in_use = False
+        self._on_drawn: Callable[[], None] | None = None
 
-    def show_copy(self, student_id: int, first: FirstCopy, *, confidential: bool) -> None:
+    def show_copy(
+        self,
+        student_id: int,
+        first: FirstCopy,
+        *,
+        confidential: bool,
+        drawn: Callable[[], None] | None = None,
+    ) -> None:
         """Show `first` (before the screen is pushed): the copy it opens on, page 1, with the
-        banner of a confidential record; drawings of the transcript shown before are dropped."""
+        banner of a confidential record; drawings of the transcript shown before are dropped.
+        `drawn` is called once the screen's next frame is drawn."""
+        self._on_drawn = drawn
         self.student_id = student_id
         self.confidential = confidential
         self.preview = first.preview
@@ -322,9 +194,15 @@ class TranscriptScreen(DeskScreen):
 
     def on_screen_resume(self) -> None:
         self.query_one(KeyBar).show_keys()
+        self.call_after_refresh(self._frame_drawn)
+
+    def _frame_drawn(self) -> None:
+        if self._on_drawn is not None:
+            self._on_drawn()
+            self._on_drawn = None
         # The other pages are drawn once this one is on screen, not while its frame is made.
         if self.pages and (self._key, 1) not in self._drawn:
-            self.call_after_refresh(self._draw_rest, self._shown, self.preview, self._key)
+            self._draw_rest(self._shown, self.preview, self._key)
 
     def on_unmount(self) -> None:
         _stop_watching_privacy(self)
@@ -338,13 +216,13 @@ class TranscriptScreen(DeskScreen):
         # The other pages of the copy shown, then the first page of each copy one toggle
         # away, so o, w and PgDn only swap a page in. Anything further is drawn when asked
         # for (a few ms).
-        self.post_message(CopiesDrawn(shown, *_draw_copies(preview, [first])))
+        self.post_message(CopiesDrawn(shown, *draw_copies(preview, [first])))
         nearby = []
         if preview.may_release_official:
             nearby.append((not first[0], first[1], first[2]))
         if preview.transcript.weighted_available:
             nearby.append((first[0], not first[1], first[2]))
-        self.post_message(CopiesDrawn(shown, *_draw_copies(preview, nearby, pages=1)))
+        self.post_message(CopiesDrawn(shown, *draw_copies(preview, nearby, pages=1)))
 
     @on(CopiesDrawn)
     def _copies_drawn(self, message: CopiesDrawn) -> None:
@@ -375,10 +253,10 @@ class TranscriptScreen(DeskScreen):
         there, or masked (never kept) while the privacy key is on."""
         if privacy_on(self):
             birth_date = self.preview.transcript.student.birth_date
-            return _drawn_page(_masked(self.pages[self.page_index], birth_date))
+            return drawn_page(masked(self.pages[self.page_index], birth_date))
         found = self._drawn.get((self._key, self.page_index))
         if found is None:
-            found = self._drawn[(self._key, self.page_index)] = _drawn_page(
+            found = self._drawn[(self._key, self.page_index)] = drawn_page(
                 self.pages[self.page_index]
             )
         return found
@@ -489,39 +367,6 @@ class TranscriptScreen(DeskScreen):
             title="Transcript released",
             markup=False,
         )
-
-
-def _draw_copies(
-    preview: Preview, keys: list[CopyKey], *, pages: int | None = None
-) -> tuple[dict[CopyKey, tuple[Page, ...]], dict[tuple[CopyKey, int], DrawnPage]]:
-    """Lay out each copy and draw its first `pages` pages (all by default): plain data, safe
-    in a worker."""
-    laid: dict[CopyKey, tuple[Page, ...]] = {}
-    drawn: dict[tuple[CopyKey, int], DrawnPage] = {}
-    for key in keys:
-        options = preview_options(preview, official=key[0], weighted=key[1], issued_on=key[2])
-        laid[key] = layout(preview.transcript, options)
-        for index, page in enumerate(laid[key][:pages]):
-            drawn[(key, index)] = _drawn_page(page)
-    return laid, drawn
-
-
-def _masked(page: Page, birth_date: date | None) -> Page:
-    """The page as the privacy key shows it: the birth date masked on screen only (what prints
-    and exports is untouched)."""
-    if birth_date is None:
-        return page
-    secret = birth_date.isoformat()
-    lines = tuple(
-        Line(
-            spans=tuple(
-                Span(span.col, mask(span.text, True), span.style) if span.text == secret else span
-                for span in line.spans
-            )
-        )
-        for line in page.lines
-    )
-    return replace(page, lines=lines)
 
 
 def _stop_watching_privacy(screen: TranscriptScreen) -> None:
