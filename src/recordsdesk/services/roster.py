@@ -192,7 +192,8 @@ _EARLIER_BY_STUDENT = Statement(
     "AND e.mark IS NOT NULL",
     binds={"start": _TERM.c.start_date},
 )
-# Driver values as they come: the row loop converts its one typed column (a date) itself.
+# Read with `driver_rows` (values as the driver gives them): the row loop converts its one
+# typed column, the date, itself with the processor `results` names for it.
 _ROWS = Statement(
     "SELECT e.id, e.student_id, st.student_number, st.legal_last_name, st.legal_first_name, "
     "e.status, e.mark, e.grade_status, e.incomplete_expires, e.version, st.confidential "
@@ -208,9 +209,9 @@ def _roster_rows(
     rows: list[Any], previous: dict[int, tuple[Any, str]], to_date: Any
 ) -> tuple[tuple[RosterRow, ...], int, int]:
     """The frozen RosterRows of the sorted driver rows, and how many are gradable and how many
-    of those have a mark. Each row's __dict__ is set whole, which is what the frozen dataclass's
-    __init__ builds one object.__setattr__ per field: 300 rows in a third of the time, the same
-    objects (equal, hashable, `dataclasses.replace` works)."""
+    of those have a mark. Each row's __dict__ is set in one go, where the frozen dataclass's
+    __init__ fills it one object.__setattr__ per field: 300 rows in a third of the time, the
+    same objects (equal, hashable, `dataclasses.replace` works; tested)."""
     make, fill, gradable_statuses = object.__new__, object.__setattr__, grading.GRADABLE
     built = []
     gradable = entered = 0
