@@ -206,6 +206,9 @@ class TranscriptScreen(DeskScreen):
 
     def on_unmount(self) -> None:
         _stop_watching_privacy(self)
+        if self._on_drawn is not None:  # closed (the app quitting) before its frame was drawn
+            self._on_drawn()
+            self._on_drawn = None
 
     def _privacy_changed(self, _hidden: bool) -> None:
         if self.pages:

@@ -35,9 +35,15 @@ def open_transcript(screen: DeskScreen, student_id: int, *, confidential: bool =
     collect_again = _collections_deferred(screen.app)
 
     def prepare() -> None:
-        first = prepare_preview(screen.desk, student_id)
-        if not get_current_worker().is_cancelled:
-            screen.app.call_from_thread(show, first)
+        try:
+            first = prepare_preview(screen.desk, student_id)
+            if get_current_worker().is_cancelled:
+                collect_again()
+            else:
+                screen.app.call_from_thread(show, first)
+        except BaseException:
+            collect_again()  # not left to the timer: the app may be closing
+            raise
 
     def show(first: FirstCopy) -> None:
         if not screen.is_current:
