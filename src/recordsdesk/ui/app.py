@@ -31,6 +31,10 @@ from recordsdesk.ui.screens.sign_in import SignInScreen
 from recordsdesk.ui.screens.terms import TermsScreen
 from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
 
+#: Collections of the middle generation between full ones (Python's default is 10); process-wide,
+#: set when the desk is ready (see RecordsDeskApp.on_ready).
+FULL_GC_AFTER = 100
+
 
 class RecordsDeskApp(SecureDeskApp):
     CSS_PATH = "base.tcss"
@@ -70,8 +74,17 @@ class RecordsDeskApp(SecureDeskApp):
         """Move what start-up built (modules, SQLAlchemy metadata, CSS: ~240,000 objects) out
         of the garbage collector's reach: full collections then scan only what the session
         creates, instead of pausing a keystroke for tens of milliseconds (up to 0.6 s measured
-        under load on the transcript preview)."""
+        under load on the transcript preview).
+
+        Full collections are also made rarer (FULL_GC_AFTER): each still scans what the
+        session keeps (15-30 ms with the 1M lookup open), and at Python's default (after every
+        10 collections of the middle generation) one fell on about one keystroke in twenty
+        while typing in the lookup, right in its p95 (bench/bench_lookup.py: 9 full
+        collections per benchmark run, 1 after). Cyclic garbage that reached the oldest
+        generation waits longer; the younger generations are collected as before."""
         gc.freeze()
+        young, middle, _ = gc.get_threshold()
+        gc.set_threshold(young, middle, FULL_GC_AFTER)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """No switching areas from under a dialog (help, command palette): it would stay open
