@@ -126,10 +126,14 @@ async def test_markup_in_a_name_is_shown_literally(app: RecordsDeskApp) -> None:
 
 async def test_escape_returns_to_the_lookup(app: RecordsDeskApp) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await open_record(pilot, "garner")
+        record = await open_record(pilot, "garner")
         await pilot.press("escape")
         await pilot.pause()
         assert isinstance(app.screen, LookupScreen)
+        # The closed record lets go of the app: its privacy watch (Textual keeps watchers in
+        # the app until the flag changes) would otherwise keep every record opened alive.
+        watchers = getattr(app, "__watchers", {}).get("privacy", [])
+        assert watchers and all(node is not record for node, _ in watchers)
 
 
 async def test_add_a_note_in_two_keys(app: RecordsDeskApp) -> None:

@@ -4,7 +4,9 @@ A screen that shows them re-renders when the app's `privacy` flag flips:
 
     self.watch(self.app, "privacy", self._privacy_changed, init=False)
 
-and renders each sensitive value as `mask(value, hidden=privacy_on(self))`.
+and renders each sensitive value as `mask(value, hidden=privacy_on(self))`. A screen that is
+closed while the desk runs on (a record, a transcript preview) calls `stop_watching_privacy(self)`
+when it unmounts, or the watch keeps it alive.
 """
 
 from __future__ import annotations
@@ -26,3 +28,16 @@ def mask(value: object, hidden: bool) -> str:
 def privacy_on(node: Any) -> bool:
     """Whether the app `node` belongs to has privacy on (False for apps without the key)."""
     return bool(getattr(node.app, "privacy", False))
+
+
+def stop_watching_privacy(screen: Any) -> None:
+    """Drop `screen`'s watch on the app's privacy flag when it closes.
+
+    Textual (8.2) keeps a watcher made with `watch(self.app, ...)` in the app's private
+    `__watchers` table until the flag next changes, and with it the closed screen and all it
+    drew: tens of thousands of objects per record or preview opened, which every full garbage
+    collection then walks (hundreds of ms a key after a few dozen records). Without that table
+    (another Textual) there is nothing to drop."""
+    watchers = getattr(screen.app, "__watchers", {}).get("privacy")
+    if isinstance(watchers, list):
+        watchers[:] = [entry for entry in watchers if entry[0] is not screen]

@@ -34,7 +34,7 @@ from textual.widgets import (
 
 from recordsdesk.services.note import add_note
 from recordsdesk.services.records import StudentRecord, get_student_record
-from recordsdesk.ui.privacy import mask, privacy_on
+from recordsdesk.ui.privacy import mask, privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.admission import AdmissionScreen
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.departure import DepartureScreen
@@ -163,6 +163,9 @@ class StudentScreen(DeskScreen):
             self.query_one(f"#{pane}-table", DataTable).add_columns(*columns)
         self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self._load()
+
+    def on_unmount(self) -> None:
+        stop_watching_privacy(self)
 
     @work(thread=True, exclusive=True, group="record", exit_on_error=False)
     def _load(self) -> None:

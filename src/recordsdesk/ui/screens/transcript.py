@@ -35,7 +35,7 @@ from recordsdesk.services.transcript_release import (
     print_transcript,
     release_transcript,
 )
-from recordsdesk.ui.privacy import privacy_on
+from recordsdesk.ui.privacy import privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.transcript_page import (
     CopyKey,
@@ -205,7 +205,7 @@ class TranscriptScreen(DeskScreen):
             self._draw_rest(self._shown, self.preview, self._key)
 
     def on_unmount(self) -> None:
-        _stop_watching_privacy(self)
+        stop_watching_privacy(self)
         if self._on_drawn is not None:  # closed (the app quitting) before its frame was drawn
             self._on_drawn()
             self._on_drawn = None
@@ -370,16 +370,3 @@ class TranscriptScreen(DeskScreen):
             title="Transcript released",
             markup=False,
         )
-
-
-def _stop_watching_privacy(screen: TranscriptScreen) -> None:
-    """Drop the screen's watch on the app's privacy flag when it closes.
-
-    Textual (8.2) keeps a watcher created with `watch(self.app, ...)` in the app's private
-    `__watchers` table until the flag next changes, and with it the closed screen, its pages
-    and strips: tens of thousands of objects per preview opened, which every full garbage
-    collection then walks (hundreds of ms after a few dozen previews). Without that table
-    (another Textual) there is nothing to drop."""
-    watchers = getattr(screen.app, "__watchers", {}).get("privacy")
-    if isinstance(watchers, list):
-        watchers[:] = [entry for entry in watchers if entry[0] is not screen]
