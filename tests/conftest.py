@@ -139,7 +139,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 @pytest.fixture
 def engine(database_url: str) -> Iterator[Engine]:
-    engine = open_database(database_url)
+    # database_url is a copy (SQLite) or clone (PostgreSQL) of a migrated, seeded template:
+    # checking the migrations again would cost ~0.1 s a test for nothing.
+    engine = open_database(database_url, migrate=False)
     yield engine
     engine.dispose()
 
