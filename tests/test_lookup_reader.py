@@ -109,10 +109,18 @@ def test_the_reader_sees_what_is_committed_after_it_opened(
 
 
 def test_rows_are_whole_student_rows(reader: LookupReader, system: Actor) -> None:
-    """The rows are built field by field without __init__: each must be exactly the row
-    __init__ would build (every field set, no stray ones)."""
+    """The rows are made straight from the driver's values: each must be exactly the row
+    the constructor would build, every field of its own type (dates as dates, flags as bools,
+    no None where text is expected)."""
+    from datetime import date
+
     from recordsdesk.services.lookup import StudentRow
 
-    for row in reader.search(actor=system, query="kim").rows:
-        assert StudentRow(**vars(row)) == row
+    rows = reader.search(actor=system, query="kim").rows
+    assert rows
+    for row in rows:
+        assert type(row) is StudentRow and len(row) == len(StudentRow._fields)
+        assert StudentRow(**row._asdict()) == row
         assert isinstance(row.has_hold, bool) and isinstance(row.confidential, bool)
+        assert row.birth_date is None or isinstance(row.birth_date, date)
+        assert isinstance(row.program_code, str) and isinstance(row.program_name, str)
