@@ -118,28 +118,19 @@ def test_previous_marks_are_the_same_whichever_way_they_are_found(
         student = session.get(Student, graded.student_ids["Okafor"])
         assert course is not None and student is not None
         no_deadlines: dict[str, Any] = {"add_drop_deadline": None, "withdraw_deadline": None}
-        later = make_term(
-            session, start_date=date(2026, 1, 12), end_date=date(2026, 5, 1), **no_deadlines
-        )
-        make_enrollment(
-            session,
-            student,
-            make_section(session, course, later),
-            status="completed",
-            mark="D",
-            grade_status="posted",
-        )
-        older = make_term(
-            session, start_date=date(2024, 1, 8), end_date=date(2024, 5, 1), **no_deadlines
-        )
-        make_enrollment(
-            session,
-            student,
-            make_section(session, course, older),
-            status="completed",
-            mark="F",
-            grade_status="posted",
-        )
+        for start, end, mark in (
+            (date(2026, 1, 12), date(2026, 5, 1), "D"),  # the later attempt: its mark shows
+            (date(2024, 1, 8), date(2024, 5, 1), "F"),
+        ):
+            term = make_term(session, start_date=start, end_date=end, **no_deadlines)
+            make_enrollment(
+                session,
+                student,
+                make_section(session, course, term),
+                status="completed",
+                mark=mark,
+                grade_status="posted",
+            )
         institution(session).incomplete_days = 30
     with session_scope(engine) as session:
         by_section = load_roster(session, actor=registrar, section_id=graded.section_id)

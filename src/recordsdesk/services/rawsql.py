@@ -66,7 +66,9 @@ class Statement:
         return found
 
     def _run(self, session: Session, params: Mapping[str, Any] | None) -> Any:
-        connection = session.connection()
+        return self._execute(session.connection(), params)
+
+    def _execute(self, connection: Connection, params: Mapping[str, Any] | None) -> Any:
         text, binds, _ = self._prepare(connection.dialect)
         values = dict(params or {})
         for name, processor in binds.items():
@@ -78,38 +80,18 @@ class Statement:
 
     def rows(self, session: Session, params: Mapping[str, Any] | None = None) -> list[Any]:
         """Every row as a tuple, result processors applied to the columns named in `results`."""
-        cursor = self._run(session, params)
-        try:
-            fetched = cursor.fetchall()
-        finally:
-            cursor.close()
-        processors = self._prepare(session.connection().dialect)[2]
-        pairs = [(i, p) for i, p in enumerate(processors) if p is not None]
-        if not pairs:
-            return fetched  # type: ignore[no-any-return]
-        out = []
-        for row in fetched:
-            values = list(row)
-            for index, processor in pairs:
-                values[index] = processor(values[index])
-            out.append(tuple(values))
-        return out
+        return self.rows_on(session.connection(), params)
 
     def rows_on(self, connection: Connection, params: Mapping[str, Any] | None = None) -> list[Any]:
         """As `rows`, on the connection a caller already took from its session
         (`session.connection()`): a builder running several statements asks the session once,
         which costs more than SQLite's own work for a short statement."""
-        text, binds, processors = self._prepare(connection.dialect)
-        bound = dict(params or {})
-        for name, processor in binds.items():
-            if name in bound:
-                bound[name] = processor(bound[name])
-        cursor = connection.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        cursor = self._execute(connection, params)
         try:
-            cursor.execute(text, bound)
             fetched = cursor.fetchall()
         finally:
             cursor.close()
+        processors = self._prepare(connection.dialect)[2]
         pairs = [(i, p) for i, p in enumerate(processors) if p is not None]
         if not pairs:
             return fetched  # type: ignore[no-any-return]
