@@ -269,7 +269,7 @@ def test_a_new_mark_is_read_by_the_next_transcript(
 def test_values_built_without_their_init_equal_the_dataclasses(
     engine: Engine, data: TranscriptData, system: Actor
 ) -> None:
-    """The builder makes course lines, terms and totals with gpa.make_frozen: every field set,
+    """The builder makes course lines, terms and totals with make_frozen: every field set,
     equal (and hashing equal) to what the dataclass's own constructor makes."""
     t = build(engine, system)
     values = [t.cumulative, *(v for term in t.terms for v in (term, term.totals, *term.courses))]

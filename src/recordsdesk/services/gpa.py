@@ -24,24 +24,12 @@ from dataclasses import dataclass
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from functools import cache
 from operator import attrgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import NamedTuple
 
 from recordsdesk.models import RepeatPolicy, RoundingPolicy
-
-T = TypeVar("T")
+from recordsdesk.services.frozen import make_frozen
 
 ZERO = Decimal("0")
-_new = object.__new__
-
-
-def make_frozen(cls: type[T], **fields: Any) -> T:
-    """`cls(**fields)` for a frozen dataclass without fields that compute defaults, at a third
-    of the cost: its generated __init__ sets each field through object.__setattr__, and a
-    transcript makes a few hundred of these. Every field must be given (tests compare the
-    result with the dataclass's own constructor)."""
-    instance = _new(cls)
-    instance.__dict__.update(fields)
-    return instance
 
 
 @dataclass(frozen=True)

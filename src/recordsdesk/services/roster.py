@@ -21,6 +21,7 @@ from recordsdesk.models import Course, Enrollment, GradeStatus, Section, Term
 from recordsdesk.services import grading
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import NotFound, ValidationFailed
+from recordsdesk.services.frozen import make_frozen
 from recordsdesk.services.grading import MarkConflict, MarkRules, MarkSaved
 from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.rawsql import Statement
@@ -210,11 +211,10 @@ _ROWS = Statement(
 def _roster_rows(
     rows: list[Any], previous: dict[int, tuple[Any, str]], to_date: Any
 ) -> tuple[tuple[RosterRow, ...], int, int]:
-    """The frozen RosterRows of the sorted driver rows, and how many are gradable and how many
-    of those have a mark. Each row's __dict__ is set in one go, where the frozen dataclass's
-    __init__ fills it one object.__setattr__ per field: 300 rows in a third of the time, the
-    same objects (equal, hashable, `dataclasses.replace` works; tested)."""
-    make, fill, gradable_statuses = object.__new__, object.__setattr__, grading.GRADABLE
+    """The RosterRows of the sorted driver rows (made with `make_frozen`: 300 rows in a third
+    of the time of RosterRow's own __init__), and how many are gradable and how many of those
+    have a mark."""
+    gradable_statuses = grading.GRADABLE
     built = []
     gradable = entered = 0
     for r in rows:
@@ -222,26 +222,23 @@ def _roster_rows(
         if expires is not None and to_date is not None:
             expires = to_date(expires)
         earlier = previous.get(r[1])
-        row = make(RosterRow)
-        fill(
-            row,
-            "__dict__",
-            {
-                "enrollment_id": r[0],
-                "student_id": r[1],
-                "student_number": r[2],
-                "last_name": r[3],
-                "first_name": r[4],
-                "status": r[5],
-                "mark": r[6],
-                "grade_status": r[7],
-                "incomplete_expires": expires,
-                "previous_mark": None if earlier is None else earlier[1],
-                "version": r[9],
-                "confidential": bool(r[10]),
-            },
+        built.append(
+            make_frozen(
+                RosterRow,
+                enrollment_id=r[0],
+                student_id=r[1],
+                student_number=r[2],
+                last_name=r[3],
+                first_name=r[4],
+                status=r[5],
+                mark=r[6],
+                grade_status=r[7],
+                incomplete_expires=expires,
+                previous_mark=None if earlier is None else earlier[1],
+                version=r[9],
+                confidential=bool(r[10]),
+            )
         )
-        built.append(row)
         if r[5] in gradable_statuses:
             gradable += 1
             entered += r[6] is not None

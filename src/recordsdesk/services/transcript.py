@@ -26,7 +26,8 @@ from recordsdesk.models import (
 from recordsdesk.services import gpa
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import NotFound
-from recordsdesk.services.gpa import Totals, make_frozen
+from recordsdesk.services.frozen import make_frozen
+from recordsdesk.services.gpa import Totals
 from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.rawsql import Statement
 
