@@ -309,6 +309,11 @@ def _programs(catalog: Catalog) -> None:
             )
 
 
+def repeat_limit(course: CourseInfo) -> int:
+    """How many times the course may be repeated: letter-graded ones twice, the rest once."""
+    return 2 if course.scale in ("US-PM", "US-PM-67", "US-LETTER") else 1
+
+
 def build_catalog(
     scale_ids: dict[str, int], mark_points: dict[str, dict[str, float]], today: date
 ) -> Catalog:
@@ -325,7 +330,7 @@ def build_catalog(
     for c in catalog.courses.values():
         catalog.rows["course"].append(
             (c.id, c.code, c.title, c.credits, c.department, c.level, scale_ids[c.scale],
-             c.weight, "", 2 if c.scale in ("US-PM", "US-PM-67", "US-LETTER") else 1, 1)
+             c.weight, "", repeat_limit(c), 1)
         )  # fmt: skip
     _programs(catalog)
     catalog.terms = make_terms(today)

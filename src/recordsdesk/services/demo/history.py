@@ -15,11 +15,11 @@ from itertools import accumulate
 from typing import Any
 
 from recordsdesk.models import ProgramLevel, TermStatus
-from recordsdesk.services.demo.catalog import Catalog, CourseInfo, TermInfo
+from recordsdesk.services.demo.catalog import Catalog, CourseInfo, TermInfo, repeat_limit
 from recordsdesk.services.demo.marks import LETTER_SCALES, MarkTable
 from recordsdesk.services.demo.names import NamePicker
 from recordsdesk.services.demo.people import PeopleFactory, iso_day, stamp
-from recordsdesk.services.demo.sections import SectionPool
+from recordsdesk.services.demo.sections import Meeting, SectionPool
 from recordsdesk.services.demo.students import (
     StudentPlan,
     academic_year,
@@ -38,6 +38,7 @@ _UNIVERSITY = (ProgramLevel.UNDERGRADUATE.value, ProgramLevel.GRADUATE.value)
 _SCHOOL = (ProgramLevel.ELEMENTARY.value, ProgramLevel.SECONDARY.value)
 _UNDERGRAD_LOADS = (3, 4, 4, 4, 5)
 _GRAD_LOADS = (2, 3, 3)
+MAX_CREDIT_LOAD = 18.0  # the institution's default maximum load, which the demo keeps
 TIMES = tuple(f" {m // 60:02d}:{m % 60:02d}:00.000000" for m in range(24 * 60))
 
 TABLES = (
@@ -84,7 +85,7 @@ def term_days(term: TermInfo, today: date, last_term_id: int, incomplete_days: i
         closed=closed,
         recent=closed and term.id >= last_term_id - 5,
         registration=_days(reg_lo, reg_hi),
-        drop=_days(reg_lo, max(term.add_drop, reg_hi)),
+        drop=_days(reg_lo, max(min(term.add_drop, today), reg_hi)),
         withdraw=_days(term.add_drop + timedelta(days=1), max(term.withdraw, term.add_drop)),
         entered=_days(term.end, term.end + timedelta(days=4)),
         posted=stamp(term.grades_due, 1020),
@@ -99,6 +100,9 @@ class Progress:
 
     best: dict[int, float] = field(default_factory=dict)  # passed course -> best points
     retake: list[int] = field(default_factory=list)
+    taking: set[int] = field(default_factory=set)  # courses held without a mark yet
+    last_registered: str = ""  # the latest registration still running, as stored
+    attempts: dict[int, int] = field(default_factory=dict)  # course -> attempts so far
     quality_points: float = 0.0
     gpa_credits: float = 0.0
     completed_terms: int = 0
@@ -141,6 +145,8 @@ class HistoryGenerator:
         self.graders = (catalog.staff["registrar"], catalog.staff["asst-registrar"])
         self.clerks = (catalog.staff["clerk"], catalog.staff["clerk2"], catalog.staff["clerk3"])
         self.credits = {cid: float(c.credits) for cid, c in catalog.courses.items()}
+        self.repeat_limits = {cid: repeat_limit(c) for cid, c in catalog.courses.items()}
+        self.max_load = MAX_CREDIT_LOAD
         self.prereqs = {cid: c.prereqs for cid, c in catalog.courses.items()}
         self.school_base: dict[tuple[int, str], list[CourseInfo]] = {}
         self.school_alt: dict[tuple[int, str], dict[str, list[CourseInfo]]] = {}
@@ -189,7 +195,7 @@ class HistoryGenerator:
             )
         self.out["student"].append(student_row(self, rng, sid, plan, progress))
         app_rows(self, rng, sid, plan)
-        extras_rows(self, rng, sid, plan)
+        extras_rows(self, rng, sid, plan, progress.last_registered)
 
     def _transfer_credit(self, sid: int, plan: StudentPlan, progress: Progress) -> None:
         rng = self.rng
@@ -235,13 +241,16 @@ class HistoryGenerator:
         else:
             load = _UNDERGRAD_LOADS[int(rand() * 5)]
         best = progress.best
+        taking = progress.taking
         prereqs = self.prereqs
-        picked: list[int] = progress.retake[:load]
+        limits = self.repeat_limits
+        attempts = progress.attempts
+        picked = [cid for cid in progress.retake if attempts.get(cid, 0) <= limits[cid]][:load]
         progress.retake = []
         for cid in program.requirements:
             if len(picked) >= load:
                 break
-            if cid in best or cid in picked:
+            if cid in best or cid in picked or cid in taking:
                 continue
             needs = prereqs[cid]
             if not needs or all(best.get(req, -1.0) >= need for req, need in needs):
@@ -252,13 +261,21 @@ class HistoryGenerator:
         while len(picked) < load and tries < 10 and count:
             tries += 1
             cid = electives[int(rand() * count)]
-            if cid in best or cid in picked:
+            if cid in best or cid in picked or cid in taking:
                 continue
             needs = prereqs[cid]
             if not needs or all(best.get(req, -1.0) >= need for req, need in needs):
                 picked.append(cid)
         thesis = program.thesis
-        if thesis is not None and position >= 2 and term.season != "SU" and thesis not in picked:
+        if (
+            thesis is not None
+            and position >= 2
+            and term.season != "SU"
+            and thesis not in picked
+            and thesis not in taking
+            and thesis not in best
+            and attempts.get(thesis, 0) <= limits[thesis]
+        ):
             picked.append(thesis)
         return [courses[cid] for cid in picked]
 
@@ -278,10 +295,20 @@ class HistoryGenerator:
         drop_days = days.drop
         graded_any = False
         ids = self.ids
+        busy: list[Meeting] = []
+        credit_load = 0.0
         for course in self._choose_courses(plan, progress, term, position):
+            course_credits = self.credits[course.id]
+            if credit_load + course_credits > self.max_load:
+                continue
+            placed = self.sections.place(term, course, status == OPEN, busy)
+            if placed is None:
+                continue  # no free time for it this term: the student takes it another time
+            section_id, waitlist = placed
+            if not waitlist:
+                credit_load += course_credits
             reg_index = int(rand() * reg_count)
             registered_at = reg_days[reg_index] + TIMES[480 + int(rand() * 600)]
-            section_id, waitlist = self.sections.place(term, course, status == OPEN)
             changed = mark = None
             grade_status = "none"
             entered_at = entered_by = posted_at = posted_by = expires = None
@@ -293,7 +320,7 @@ class HistoryGenerator:
                 state, mark, grade_status = "withdrawn", "W", "posted"
                 changed = stamp(plan.departed_on or term.withdraw, 600)
                 posted_at, posted_by = changed, graders[0]
-            elif roll < 0.012 and university:
+            elif roll < 0.012 and university and self.sections.release(term, course, section_id):
                 state = "dropped"
                 drop_index = min(reg_index + 1 + int(rand() * 8), len(drop_days) - 1)
                 changed = drop_days[drop_index] + TIMES[660]
@@ -335,6 +362,11 @@ class HistoryGenerator:
                 else:
                     grade_status = "entered"
                 graded_any = True
+            if state in ("registered", "withdrawn", "completed"):
+                progress.attempts[course.id] = progress.attempts.get(course.id, 0) + 1
+            if state in ("registered", "waitlisted") and mark is None:
+                progress.taking.add(course.id)
+                progress.last_registered = max(progress.last_registered, registered_at)
             enrollment_id = ids["enrollment"]
             ids["enrollment"] = enrollment_id + 1
             enrollments.append(

@@ -1,5 +1,6 @@
 """Sections opened on demand while students register, so every section holds at most its
-capacity and the number of sections follows the number of students."""
+capacity, the number of sections follows the number of students, and no student is seated in
+two sections that meet at the same time (the desk refuses such a registration)."""
 
 from __future__ import annotations
 
@@ -31,8 +32,26 @@ _SCHOOL_PATTERNS: tuple[Pattern, ...] = (("MTWRF", 50, (480, 540, 600, 660, 780,
 _ELEMENTARY_PATTERNS: tuple[Pattern, ...] = (("MTWRF", 55, (510, 570, 630, 750, 810)),)
 
 
+#: A meeting as (weekday bits, first minute, last minute + 1): cheap to compare per student.
+Meeting = tuple[int, int, int]
+_DAY_BITS = {day: 1 << index for index, day in enumerate("MTWRFSU")}
+
+
 def _clock(minutes: int) -> str:
     return f"{minutes // 60:02d}:{minutes % 60:02d}:00.000000"
+
+
+def _meeting(days: str, begin: int, length: int) -> Meeting:
+    bits = 0
+    for day in days:
+        bits |= _DAY_BITS[day]
+    return bits, begin, begin + length
+
+
+def clashes(meeting: Meeting, busy: list[Meeting]) -> bool:
+    """True when `meeting` shares a day and a minute with any meeting in `busy`."""
+    bits, begin, end = meeting
+    return any(b & bits and begin < e and s < end for b, s, e in busy)
 
 
 class SectionPool:
@@ -53,27 +72,57 @@ class SectionPool:
         self._next_id = first_id
         self._registrar_id = registrar_id
         self._instructors: list[str] = catalog.spec["instructors"]
-        # (term id, course id) -> [section id, filled, capacity, waitlisted, number]
-        self._open: dict[tuple[int, int], list[int]] = {}
+        # (term id, course id) -> its sections with seats or a line, oldest first; each
+        # [section id, filled, capacity, waitlisted, number]; the meeting by section id.
+        self._open: dict[tuple[int, int], list[list[int]]] = {}
+        self._numbers: dict[tuple[int, int], int] = {}
+        self._meetings: dict[int, Meeting] = {}
         self.new_rows: list[tuple[Any, ...]] = []
 
     def take_rows(self) -> list[tuple[Any, ...]]:
         rows, self.new_rows = self.new_rows, []
         return rows
 
-    def place(self, term: TermInfo, course: CourseInfo, allow_waitlist: bool) -> tuple[int, int]:
-        """(section id, waitlist position or 0 when a seat was taken)."""
+    def place(
+        self, term: TermInfo, course: CourseInfo, allow_waitlist: bool, busy: list[Meeting]
+    ) -> tuple[int, int] | None:
+        """(section id, waitlist position or 0 when a seat was taken), in a section that does
+        not meet while the student is `busy`; None when no time in the course's patterns is
+        free for this student (the student does not take the course that term). The seat's
+        meeting is added to `busy`."""
         key = (term.id, course.id)
-        slot = self._open.get(key)
-        if slot is None:
-            slot = self._new_section(term, course, 1)
-        elif slot[1] >= slot[2]:
-            if allow_waitlist and slot[3] < WAITLIST_CAPACITY and self._rng.random() < 0.35:
-                slot[3] += 1
-                return slot[0], slot[3]
-            slot = self._new_section(term, course, slot[4] + 1)
-        slot[1] += 1
-        return slot[0], 0
+        sections = self._open.setdefault(key, [])
+        meetings = self._meetings
+        for slot in sections:
+            if slot[1] < slot[2] and not clashes(meetings[slot[0]], busy):
+                slot[1] += 1
+                busy.append(meetings[slot[0]])
+                return slot[0], 0
+        if sections and allow_waitlist and self._rng.random() < 0.35:
+            last = sections[-1]
+            if last[3] < WAITLIST_CAPACITY and not clashes(meetings[last[0]], busy):
+                last[3] += 1
+                return last[0], last[3]
+        opened = self._new_section(term, course, busy)
+        if opened is None:
+            return None
+        # Full sections without a line are done with; keep the rest (a line may still grow).
+        sections[:] = [s for s in sections if s[1] < s[2] or s[3]][-3:]
+        sections.append(opened)
+        opened[1] += 1
+        busy.append(meetings[opened[0]])
+        return opened[0], 0
+
+    def release(self, term: TermInfo, course: CourseInfo, section_id: int) -> bool:
+        """Give back a seat (a drop) unless students wait for the section: the desk would
+        offer them that seat, so the demo keeps the seat taken instead. True when released."""
+        for slot in self._open.get((term.id, course.id), ()):
+            if slot[0] == section_id:
+                if slot[3]:
+                    return False
+                slot[1] -= 1
+                return True
+        return False
 
     def _capacity(self, course: CourseInfo) -> int:
         rng = self._rng
@@ -91,10 +140,10 @@ class SectionPool:
             return rng.choice((35, 40, 45))
         return rng.choice((24, 30))
 
-    def _new_section(self, term: TermInfo, course: CourseInfo, number: int) -> list[int]:
+    def _new_section(
+        self, term: TermInfo, course: CourseInfo, busy: list[Meeting]
+    ) -> list[int] | None:
         rng = self._rng
-        section_id = self._next_id
-        self._next_id += 1
         if course.level == ProgramLevel.ELEMENTARY.value:
             patterns = _ELEMENTARY_PATTERNS
         elif course.level == ProgramLevel.SECONDARY.value:
@@ -105,8 +154,27 @@ class SectionPool:
             patterns = _GRAD_PATTERNS
         else:
             patterns = _UNDERGRAD_PATTERNS
-        days, length, starts = rng.choice(patterns)
-        begin = rng.choice(starts)
+        first = rng.randrange(len(patterns))
+        chosen: tuple[str, int, int] | None = None
+        for shift in range(len(patterns)):
+            days, length, starts = patterns[(first + shift) % len(patterns)]
+            offset = rng.randrange(len(starts))
+            for k in range(len(starts)):
+                begin = starts[(offset + k) % len(starts)]
+                if not clashes(_meeting(days, begin, length), busy):
+                    chosen = (days, length, begin)
+                    break
+            if chosen is not None:
+                break
+        if chosen is None:
+            return None
+        days, length, begin = chosen
+        key = (term.id, course.id)
+        number = self._numbers.get(key, 0) + 1
+        self._numbers[key] = number
+        section_id = self._next_id
+        self._next_id += 1
+        self._meetings[section_id] = _meeting(days, begin, length)
         capacity = max(8, round(self._capacity(course) * self._scale))
         posted = term.status == TermStatus.CLOSED.value
         self.new_rows.append(
@@ -126,6 +194,4 @@ class SectionPool:
                 self._registrar_id if posted else None,
             )
         )
-        slot = [section_id, 0, capacity, 0, number]
-        self._open[(term.id, course.id)] = slot
-        return slot
+        return [section_id, 0, capacity, 0, number]

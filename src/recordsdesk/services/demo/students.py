@@ -178,6 +178,8 @@ def plan_student(gen: HistoryGenerator, rng: random.Random, program: ProgramInfo
         attended, register = _university_terms(gen, rng, level, status)
     if not attended and status not in (_APPLICANT, _ADMITTED):
         status = plan.status = _ADMITTED  # the window held no term for this history
+    if status == _ADMITTED and register is not None:
+        status = plan.status = _ACTIVE  # the first registration activates, as at the desk
     plan.attended = attended
     plan.register_next = register
     if attended:
@@ -335,8 +337,14 @@ def _day_between(rng: random.Random, start: date, end: date) -> date:
     return start + timedelta(days=rng.randint(0, max((end - start).days, 0)))
 
 
-def extras_rows(gen: HistoryGenerator, rng: random.Random, sid: int, plan: StudentPlan) -> None:
-    """Holds (some released), contact notes, transcript requests."""
+def extras_rows(
+    gen: HistoryGenerator, rng: random.Random, sid: int, plan: StudentPlan, registered: str
+) -> None:
+    """Holds (some released), contact notes, transcript requests.
+
+    Holds are placed by registrars (the role the desk requires); one that blocks registration
+    comes after the student's running registrations (`registered`, a stored timestamp), as the
+    desk would have refused them otherwise."""
     spec = gen.catalog.spec
     start = plan.applied_on
     end = min(plan.departed_on or gen.today, gen.today)
@@ -347,16 +355,22 @@ def extras_rows(gen: HistoryGenerator, rng: random.Random, sid: int, plan: Stude
         kind, blocks_reg, blocks_tx, reason, release_reason = (
             holds[-1] if status == _SUSPENDED else rng.choice(holds)
         )
-        placed = _day_between(rng, start, end)
-        released = status != _SUSPENDED and rng.random() < 0.35 and placed < gen.today
-        released_on = _day_between(rng, placed + timedelta(days=1), gen.today) if released else None
-        gen.out["hold"].append(
-            (gen.next_id("hold"), sid, kind, int(blocks_reg), int(blocks_tx), reason,
-             rng.choice((gen.graders[0], gen.clerks[0])), stamp(placed, rng.randint(480, 1019)),
-             gen.catalog.staff["admin"] if released_on else None,
-             stamp(released_on, rng.randint(480, 1019)) if released_on else None,
-             release_reason if released_on else "")
-        )  # fmt: skip
+        placed: date | None = _day_between(rng, start, end)
+        if blocks_reg and registered:
+            after = date.fromisoformat(registered[:10]) + timedelta(days=1)
+            placed = _day_between(rng, after, end) if after <= end else None
+        if placed is not None:
+            released = status != _SUSPENDED and rng.random() < 0.35 and placed < gen.today
+            released_on = (
+                _day_between(rng, placed + timedelta(days=1), gen.today) if released else None
+            )
+            gen.out["hold"].append(
+                (gen.next_id("hold"), sid, kind, int(blocks_reg), int(blocks_tx), reason,
+                 rng.choice(gen.graders), stamp(placed, rng.randint(480, 1019)),
+                 gen.catalog.staff["admin"] if released_on else None,
+                 stamp(released_on, rng.randint(480, 1019)) if released_on else None,
+                 release_reason if released_on else "")
+            )  # fmt: skip
     if rng.random() < 0.12:
         for _ in range(rng.randint(1, 3)):
             channel, body = rng.choice(spec["notes"])
@@ -368,7 +382,7 @@ def extras_rows(gen: HistoryGenerator, rng: random.Random, sid: int, plan: Stude
     chance = 0.4 if status == _GRADUATED else (0.04 if plan.attended else 0.0)
     if rng.random() < chance:
         for _ in range(rng.randint(1, 2)):
-            day = _day_between(rng, gen.terms[plan.attended[0]].end, gen.today)
+            day = _day_between(rng, min(gen.terms[plan.attended[0]].end, gen.today), gen.today)
             state = rng.choices(
                 ("released", "requested", "refused", "cancelled"), cum_weights=(80, 88, 94, 100)
             )[0]
