@@ -8,8 +8,10 @@ The registration rules are checked by the registration service's own `situation`
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +22,7 @@ from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import Enrollment, Section, StaffUser, Student
 from recordsdesk.services.actor import Actor, system_actor
 from recordsdesk.services.demo import build_demo_database
+from recordsdesk.services.lookup import search
 from recordsdesk.services.permissions import Action, allowed
 from recordsdesk.services.registration_data import situation
 from recordsdesk.services.registration_rules import Check, run_checks
@@ -35,7 +38,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("RECORDSDESK_DATA_DIR", str(folder / "data"))
         build_demo_database(
-            url, students=1200, seed=2026, rebuild=False, progress=lambda _: None, today=TODAY
+            url, students=2000, seed=2026, rebuild=False, progress=lambda _: None, today=TODAY
         )
         engine = open_database(url)
         yield engine
@@ -222,3 +225,41 @@ def test_nothing_happened_after_the_demo_was_built(demo: Engine, table: str, col
         0
     ][0]
     assert later == 0
+
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+#: Who the README's examples mean: the demo's example people come first.
+EXPECTED_FIRST = {
+    "gar jos": "García, José",
+    "José García": "García, José",
+    "Jon Smyth": "Smith, John",
+    "202600001": "García, José",
+    "jose.garcia@": "García, José",
+    "jose.gar": "García, José",
+    "2004-03-17": "García, José",
+    "17/03/2004": "García, José",
+    "03/17/2004": "García, José",
+}
+
+
+def readme_lookup_examples() -> list[str]:
+    """Every query the README's lookup table shows, in backticks in its first column."""
+    text_ = README.read_text(encoding="utf-8")
+    table = text_[text_.index("| type | finds |") :].split("\n\n", 1)[0]
+    examples = []
+    for line in table.splitlines()[2:]:
+        first_cell = line.split("|")[1]
+        examples += re.findall(r"`([^`]+)`", first_cell)
+    return examples
+
+
+def test_every_readme_lookup_example_finds_its_student_in_the_demo(demo: Engine) -> None:
+    examples = readme_lookup_examples()
+    assert len(examples) >= 15 and set(EXPECTED_FIRST) <= set(examples)
+    with session_scope(demo) as session:
+        actor = system_actor(session)
+        for query in examples:
+            result = search(session, actor=actor, query=query)
+            assert result.rows, f"README example {query!r} finds nobody in the demo"
+            if query in EXPECTED_FIRST:
+                assert result.rows[0].display_name == EXPECTED_FIRST[query], query

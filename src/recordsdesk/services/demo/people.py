@@ -42,6 +42,24 @@ class Identity:
     email_slug: str
 
 
+#: People the README's lookup examples name (first, last, birth date, email user), given to the
+#: first active adult undergraduates so that every example finds someone in any demo.
+SHOWCASE: tuple[tuple[str, str, str, str], ...] = (
+    ("José", "García", "2004-03-17", "jose.garcia"),
+    ("John", "Smith", "2003-10-02", "john.smith"),
+)
+
+
+def showcase_identity(
+    identity: Identity, person: tuple[str, str, str, str], domain: str
+) -> Identity:
+    """`identity` renamed as one of the README's example people (names, birth date, email)."""
+    first, last, birth, email = person
+    values = list(identity.values)
+    values[0:7] = [first, "", last, "", "", birth, f"{email}@{domain}"]
+    return Identity(values=tuple(values), email_slug=values[6])
+
+
 _RELATIONSHIPS = ("Mother", "Father", "Mother", "Father", "Grandmother", "Legal guardian", "Aunt")
 
 
@@ -52,6 +70,11 @@ class PeopleFactory:
         self._cities: list[list[str]] = spec["cities"]
         self._abroad: list[list[str]] = spec["abroad"]
         self._domain = email_domain
+        self.showcase = list(SHOWCASE)
+
+    @property
+    def domain(self) -> str:
+        return self._domain
 
     def birth_date(self, rng: random.Random, age_on: date, age: float) -> date:
         """A birth date making the person `age` (fractional years) on `age_on`."""

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from recordsdesk.models import ProgramLevel, StudentStatus, TermStatus
 from recordsdesk.services.demo.catalog import ProgramInfo, TermInfo
-from recordsdesk.services.demo.people import iso_day, stamp
+from recordsdesk.services.demo.people import iso_day, showcase_identity, stamp
 
 if TYPE_CHECKING:
     from recordsdesk.services.demo.history import HistoryGenerator, Progress
@@ -259,6 +259,15 @@ def student_row(
     identity = gen.people.identity(
         rng, sid, iso_day(birth), minor=minor, international=international
     )
+    people = gen.people
+    if (
+        people.showcase
+        and not minor
+        and level == ProgramLevel.UNDERGRADUATE.value
+        and plan.status == _ACTIVE
+        and plan.attended
+    ):
+        identity = showcase_identity(identity, people.showcase.pop(0), people.domain)
     status = plan.status
     if level in _SCHOOL:
         grade = min(plan.grade_now, 12)
