@@ -15,6 +15,7 @@ from textual.widgets import DataTable
 from recordsdesk.services.catalog_view import CourseRow, list_courses
 from recordsdesk.services.lookup import StudentRow
 from recordsdesk.services.lookup import search as lookup_search
+from recordsdesk.ui.privacy import mask, privacy_on
 
 if TYPE_CHECKING:
     from recordsdesk.ui.app import RecordsDeskApp
@@ -88,14 +89,15 @@ async def student_hits(app: RecordsDeskApp, query: str) -> Hits:
             Text(text),
             partial(open_student, app, row),
             text=text,
-            help=_student_help(row),
+            help=_student_help(row, hidden=privacy_on(app)),
         )
 
 
-def _student_help(row: StudentRow) -> str:
+def _student_help(row: StudentRow, *, hidden: bool) -> str:
+    """The hit's second line; the privacy key hides the birth date here as on every screen."""
     parts = ["Student", row.program_code, row.status.replace("_", " ")]
     if row.birth_date:
-        parts.append(f"born {row.birth_date.isoformat()}")
+        parts.append(f"born {mask(row.birth_date.isoformat(), hidden)}")
     if row.has_hold:
         parts.append("HOLD")
     if row.confidential:

@@ -14,6 +14,19 @@ from __future__ import annotations
 from typing import Any
 
 MASK = "••••••"
+#: Form fields holding what the key hides; their inputs show dots while it is on (typing still
+#: works, as in a password box), wherever the form is (intake, profile edit).
+PRIVATE_FIELDS = frozenset(
+    {
+        "birth_date",
+        "email",
+        "phone",
+        "address_line1",
+        "address_line2",
+        "guardian_phone",
+        "guardian_email",
+    }
+)
 
 
 def mask(value: object, hidden: bool) -> str:

@@ -19,6 +19,8 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
 
+from recordsdesk.ui.privacy import PRIVATE_FIELDS, privacy_on, stop_watching_privacy
+
 ERROR_STYLE = "bold red"
 
 
@@ -62,6 +64,18 @@ class FieldRow(Horizontal):
             max_length=self._max_length,
         )
         yield Static(id=f"e-{self.field_name}", classes="field-message")
+
+    def on_mount(self) -> None:
+        if self.field_name in PRIVATE_FIELDS:
+            self.watch(self.app, "privacy", self._privacy_changed, init=False)
+            self._privacy_changed(privacy_on(self))
+
+    def on_unmount(self) -> None:
+        stop_watching_privacy(self)
+
+    def _privacy_changed(self, hidden: bool) -> None:
+        """The privacy key hides what is typed here as it hides it everywhere else."""
+        self.query_one(Input).password = hidden
 
     @property
     def value(self) -> str:
