@@ -70,6 +70,25 @@ def test_no_student_meets_two_classes_at_once(demo: Engine) -> None:
     assert clashes == [], f"{len(clashes)} clashes, e.g. {clashes[:3]}"
 
 
+def test_no_course_is_taken_again_while_it_is_still_running(demo: Engine) -> None:
+    """A course held without a mark yet (in progress, or waiting for grades) is not registered
+    again in a later term: the student has not failed it."""
+    found = rows(
+        demo,
+        """
+        SELECT e1.student_id, s1.course_id FROM enrollment e1
+        JOIN section s1 ON s1.id = e1.section_id
+        JOIN term t1 ON t1.id = s1.term_id
+        JOIN enrollment e2 ON e2.student_id = e1.student_id AND e2.id <> e1.id
+        JOIN section s2 ON s2.id = e2.section_id AND s2.course_id = s1.course_id
+        JOIN term t2 ON t2.id = s2.term_id AND t2.start_date > t1.start_date
+        WHERE e1.status IN ('registered', 'waitlisted') AND e1.mark IS NULL
+          AND e2.status IN ('registered', 'waitlisted', 'completed')
+        """,
+    )
+    assert found == [], f"{len(found)} courses taken again while running, e.g. {found[:5]}"
+
+
 def test_every_current_registration_passes_the_registration_rules(demo: Engine) -> None:
     """Each seat held in the term in progress or the one taking registrations passes every
     check the desk runs, except the ones that depend on the day it was taken (the window) or
