@@ -22,6 +22,7 @@ from sqlmodel import Session
 
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.actor import Actor, system_actor
+from recordsdesk.services.passwords import ScryptCost, set_cost
 
 BACKEND = os.environ.get("RECORDSDESK_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("RECORDSDESK_TEST_POSTGRES_URL", "")
@@ -36,6 +37,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.db)
+
+
+TEST_SCRYPT_COST = ScryptCost(n=2**10, r=8, p=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash at a cheap scrypt cost: the suite creates hundreds of accounts and the production
+    cost (~0.2 s and 128 MiB a hash) would dominate it. tests/test_passwords.py checks the
+    production cost and the re-hash of weaker hashes."""
+    previous = set_cost(TEST_SCRYPT_COST)
+    yield
+    set_cost(previous)
 
 
 @pytest.fixture(autouse=True)
