@@ -24,6 +24,7 @@ from recordsdesk.commands.signin import (
     add_credential_options,
     add_user_option,
     authenticate,
+    needs_sign_in,
 )
 from recordsdesk.config import DATABASE_ENV, resolve_database_url
 from recordsdesk.db import DatabaseUnavailable, open_database
@@ -82,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = getattr(args, "handler", None)
         if handler is not None:
-            if getattr(args, "sign_in", False):
+            if needs_sign_in(args):
                 args.actor = authenticate(args)
             return int(handler(args))
         return open_desk(resolve_database_url(getattr(args, "database", None)), args.user)

@@ -40,6 +40,8 @@ NO_SIGN_IN = frozenset(
         "recordsdesk db grants",
     }
 )
+# Flags that make a command read nothing from the database (`report --list` names the reports).
+NO_SIGN_IN_WITH = {"recordsdesk report": "list"}
 # Commands whose handler calls no service that checks the role itself.
 REQUIRED_ACTION = {"recordsdesk backup": "backup.run", "recordsdesk restore": "backup.run"}
 # Commands that may run on a database no one can sign in to yet (the first administrator,
@@ -97,6 +99,14 @@ def cli_actor(_session: Session, args: argparse.Namespace) -> Actor:
 
 def _command(args: argparse.Namespace) -> str:
     return str(getattr(args, "command_name", ""))
+
+
+def needs_sign_in(args: argparse.Namespace) -> bool:
+    """True for a parsed command that must sign in before its handler runs."""
+    if not getattr(args, "sign_in", False):
+        return False
+    flag = NO_SIGN_IN_WITH.get(_command(args))
+    return not (flag and getattr(args, flag, False))
 
 
 def authenticate(args: argparse.Namespace) -> Actor | None:
