@@ -24,7 +24,7 @@ from recordsdesk.commands.signin import TOKEN_ENV
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import StaffRole, StaffUser
 from recordsdesk.services.actor import Actor, system_actor
-from recordsdesk.services.passwords import ScryptCost, set_cost
+from recordsdesk.services.passwords import ScryptCost, hash_password, set_cost
 from recordsdesk.services.tokens import create_token
 
 BACKEND = os.environ.get("RECORDSDESK_TEST_BACKEND", "sqlite")
@@ -177,6 +177,7 @@ def system(engine: Engine) -> Actor:
 
 
 CLI_ADMIN = "cli.admin"
+CLI_PASSWORD = "command line passphrase"
 
 
 @pytest.fixture
@@ -192,8 +193,10 @@ def cli_login(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..
                 user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
                 if user is None:
                     user = StaffUser(username=username, full_name="Command Line", role=role)
-                    session.add(user)
-                    session.flush()
+                if not user.password_hash:  # an account that can sign in, as in an office
+                    user.password_hash = hash_password(CLI_PASSWORD)
+                session.add(user)
+                session.flush()
                 assert user.id is not None
                 actor = Actor(user.id, user.username, StaffRole(user.role), user.full_name)
                 _info, secret = create_token(session, actor=actor, name="tests")
