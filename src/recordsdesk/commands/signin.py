@@ -173,7 +173,9 @@ def _sign_in(engine: Engine, args: argparse.Namespace) -> Actor:
     import getpass
 
     if not username:
-        username = input("Username: ").strip()
+        # The prompt goes to stderr: stdout may be the report or transcript being redirected.
+        print("Username: ", end="", file=sys.stderr, flush=True)
+        username = sys.stdin.readline().strip()
     args.sign_in_method = "password"
     return sign_in(engine, username, getpass.getpass(f"Password for {username}: "))
 
