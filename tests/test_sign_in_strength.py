@@ -127,6 +127,8 @@ def test_new_hashes_use_the_production_cost() -> None:
     finally:
         passwords.set_cost(previous)
     assert stored.startswith("scrypt$131072$8$1$")
+    # The stand-in for missing accounts is shipped at the same cost (no hashing on first use).
+    assert auth._dummy_hash_at(PRODUCTION_COST).split("$")[:4] == stored.split("$")[:4]
 
 
 def test_an_older_hash_is_replaced_at_the_next_sign_in(
