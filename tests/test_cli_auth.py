@@ -236,9 +236,14 @@ def _events(engine: Engine, action: str) -> list[AuditEvent]:
 
 
 def test_first_administrator_from_the_command_line_then_sign_in_needed(
-    database_url: str, engine: Engine, monkeypatch: pytest.MonkeyPatch
+    database_url: str,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     db = ["--database", database_url]
+    assert main(["backup", "office.backup", *db]) == 2  # nobody to act as yet
+    assert "recordsdesk user add NAME --role admin" in capsys.readouterr().err
     stdin(monkeypatch, "password1\n")
     assert main(["user", "add", "ana", "--role", "admin", "--new-password-stdin", *db]) == 2
     stdin(monkeypatch, "her long passphrase\n")

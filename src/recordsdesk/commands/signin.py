@@ -53,6 +53,11 @@ HOW = (
     f"`recordsdesk user token create` in ${TOKEN_ENV} (or --token-env VAR)."
 )
 
+NO_ACCOUNTS = (
+    "no one can sign in to this database yet: make the first administrator with "
+    "`recordsdesk user add NAME --role admin` (or open the desk)."
+)
+
 
 class SignInNeeded(Exception):
     """No way to sign in was given; the message says how (printed as one line, exit 2)."""
@@ -122,12 +127,14 @@ def authenticate(args: argparse.Namespace) -> Actor | None:
         return None
     engine = open_database(url)
     try:
-        if command in FIRST_START:
-            from recordsdesk.services.auth import needs_first_admin
+        from recordsdesk.services.auth import needs_first_admin
 
-            with session_scope(engine) as session:
-                if needs_first_admin(session):
-                    return None
+        with session_scope(engine) as session:
+            first_start = needs_first_admin(session)
+        if first_start and command in FIRST_START:
+            return None
+        if first_start:
+            raise SignInNeeded(NO_ACCOUNTS)
         actor = _sign_in(engine, args)
     finally:
         engine.dispose()
