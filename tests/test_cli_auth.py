@@ -211,6 +211,9 @@ def test_api_token_lifecycle(
     assert main(["user", "token", "list", "--token-env", "JOB_TOKEN", *db]) == 0
     listing = capsys.readouterr().out
     assert stored.prefix in listing and "nightly export" in listing and secret not in listing
+    # A token cannot make another (a leaked one would outlive its revocation).
+    assert main(["user", "token", "create", "more", "--token-env", "JOB_TOKEN", *db]) == 2
+    assert "needs your password" in capsys.readouterr().err
     # A token acts as its owner only: it cannot be passed off as someone else's.
     argv = ["report", "holds", "--token-env", "JOB_TOKEN", "--user", "admin", *db]
     assert main(argv) == 2

@@ -163,7 +163,7 @@ def _passwd(args: argparse.Namespace) -> int:
             actor=args.actor,
             username=args.username,
             new_password=password,
-            current_password_checked=args.sign_in_method == "password",
+            current_password_checked=getattr(args, "sign_in_method", "") == "password",
         )
     print(f"password set for {account.username}")
     return 0

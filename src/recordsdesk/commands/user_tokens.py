@@ -1,6 +1,7 @@
 """`recordsdesk user token create|list|revoke`: personal API tokens for unattended jobs.
 
-A token is made by the signed-in staff member for their own account and printed once; keep it
+A token is made by the staff member for their own account, signed in with their password (a
+token cannot mint another, so revoking a leaked one ends it), and printed once; keep it
 where the job reads it (`RECORDSDESK_TOKEN`, or the variable `--token-env` names) and nowhere
 else. An administrator can list and revoke anyone's tokens (a leaving clerk's, a leaked one).
 """
@@ -43,8 +44,13 @@ def register_tokens(
 def _create(args: argparse.Namespace) -> int:
     from recordsdesk.commands.user import engine_for
     from recordsdesk.db import session_scope
+    from recordsdesk.services.errors import ValidationFailed
     from recordsdesk.services.tokens import create_token
 
+    if (
+        getattr(args, "sign_in_method", "") != "password"
+    ):  # a leaked token must not outlive its revocation
+        raise ValidationFailed("token", "a new token needs your password: sign in with it.")
     with session_scope(engine_for(args)) as session:
         info, secret = create_token(session, actor=args.actor, name=args.name, days=args.days)
     print(secret)
