@@ -166,11 +166,11 @@ def main() -> None:
                 username="bench",
                 role="clerk",
                 full_name="",
-                password="bench-password",
+                password="counter lamp 42",
             )
         except Exception:  # noqa: BLE001 - already there from an earlier run
             pass
-    result["sign_in"] = summary(timed(lambda: sign_in(engine, "bench", "bench-password"), 10))
+    result["sign_in"] = summary(timed(lambda: sign_in(engine, "bench", "counter lamp 42"), 10))
     if args.backup_source:
         target = args.workdir / "backup-copy.db"
         result["backup"] = summary(

@@ -12,16 +12,20 @@ import itertools
 import os
 import shutil
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from recordsdesk.commands.signin import TOKEN_ENV
 from recordsdesk.db import open_database, session_scope
+from recordsdesk.models import StaffRole, StaffUser
 from recordsdesk.services.actor import Actor, system_actor
+from recordsdesk.services.passwords import ScryptCost, hash_password, set_cost
+from recordsdesk.services.tokens import create_token
 
 BACKEND = os.environ.get("RECORDSDESK_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("RECORDSDESK_TEST_POSTGRES_URL", "")
@@ -38,12 +42,26 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.db)
 
 
+TEST_SCRYPT_COST = ScryptCost(n=2**10, r=8, p=1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashing() -> Iterator[None]:
+    """Hash at a cheap scrypt cost: the suite creates hundreds of accounts and the production
+    cost (~0.2 s and 128 MiB a hash) would dominate it. tests/test_passwords.py checks the
+    production cost and the re-hash of weaker hashes."""
+    previous = set_cost(TEST_SCRYPT_COST)
+    yield
+    set_cost(previous)
+
+
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches the real user data directory or an inherited database setting."""
     data = tmp_path / "recordsdesk-data"
     monkeypatch.setenv("RECORDSDESK_DATA_DIR", str(data))
     monkeypatch.delenv("RECORDSDESK_DATABASE_URL", raising=False)
+    monkeypatch.delenv(TOKEN_ENV, raising=False)
     return data
 
 
@@ -156,3 +174,41 @@ def session(engine: Engine) -> Iterator[Session]:
 def system(engine: Engine) -> Actor:
     with session_scope(engine) as session:
         return system_actor(session)
+
+
+CLI_ADMIN = "cli.admin"
+CLI_PASSWORD = "command line passphrase"
+
+
+@pytest.fixture
+def cli_login(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., Actor]:
+    """Sign the command line in as `username` for the rest of the test: the account is made
+    (with `role`) when missing, and a fresh API token for it goes into $RECORDSDESK_TOKEN, as
+    an unattended job would do. Call it again to act as someone else."""
+
+    def login(username: str = CLI_ADMIN, role: str = "admin") -> Actor:
+        engine = open_database(database_url, migrate=False)
+        try:
+            with session_scope(engine) as session:
+                user = session.exec(select(StaffUser).where(StaffUser.username == username)).first()
+                if user is None:
+                    user = StaffUser(username=username, full_name="Command Line", role=role)
+                if not user.password_hash:  # an account that can sign in, as in an office
+                    user.password_hash = hash_password(CLI_PASSWORD)
+                session.add(user)
+                session.flush()
+                assert user.id is not None
+                actor = Actor(user.id, user.username, StaffRole(user.role), user.full_name)
+                _info, secret = create_token(session, actor=actor, name="tests")
+        finally:
+            engine.dispose()
+        monkeypatch.setenv(TOKEN_ENV, secret)
+        return actor
+
+    return login
+
+
+@pytest.fixture
+def cli_admin(cli_login: Callable[..., Actor]) -> Actor:
+    """The command line signed in as an administrator (see `cli_login`)."""
+    return cli_login()

@@ -3,6 +3,7 @@ the admitted -> active step registration takes. Runs on SQLite and PostgreSQL.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -331,12 +332,16 @@ def test_first_registration_makes_an_admitted_student_active(engine: Engine, cle
 
 
 def test_checklist_command_line(
-    database_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+    database_url: str,
+    engine: Engine,
+    cli_login: Callable[..., Actor],
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with session_scope(engine) as session:
         make_program(session, code="MED")
         make_staff(session, username="desk.registrar", role="registrar")
     db = ["--database", database_url]
+    cli_login()
     assert main(["admission", "checklist", "add", "Portfolio", "--optional", *db]) == 0
     assert main(["admission", "checklist", "add", "Police check", "--program", "MED", *db]) == 0
     assert main(["admission", "checklist", "remove", "Language proficiency", *db]) == 0
@@ -353,5 +358,6 @@ def test_checklist_command_line(
     ]
     assert shown[-1].endswith("required  program MED")
     user = ["--user", "desk.registrar"]
+    cli_login("desk.registrar")
     assert main(["admission", "checklist", "add", "X", *user, *db]) != 0  # admins only
     assert "needs the admin role" in capsys.readouterr().err

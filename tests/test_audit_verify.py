@@ -33,6 +33,7 @@ def ten_events(engine: Engine, system: Actor) -> list[int]:
 
 
 def test_intact_chain_verifies(
+    cli_admin: Actor,
     database_url: str,
     engine: Engine,
     system: Actor,
@@ -47,6 +48,7 @@ def test_intact_chain_verifies(
 
 
 def test_edited_row_is_named(
+    cli_admin: Actor,
     database_url: str,
     engine: Engine,
     system: Actor,
@@ -89,6 +91,7 @@ def test_edit_that_recomputes_its_own_hash_is_caught_at_the_next_row(
 
 
 def test_deleted_row_is_named_by_its_successor(
+    cli_admin: Actor,
     database_url: str,
     engine: Engine,
     system: Actor,

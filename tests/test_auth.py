@@ -10,7 +10,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
 from recordsdesk.cli import main
-from recordsdesk.db import session_scope
+from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import AuditEvent, StaffUser
 from recordsdesk.services import auth
 from recordsdesk.services.actor import Actor, actor_for
@@ -67,28 +67,32 @@ def test_wrong_password_and_unknown_user_read_the_same_and_are_audited(
 
 def test_lockout_grows_and_a_success_clears_it(engine: Engine, clerk: str) -> None:
     for _attempt in range(auth.LOCK_AFTER - 1):
-        with pytest.raises(auth.SignInRefused) as refused:
+        with pytest.raises(auth.SignInRefused, match="username or password is wrong"):
             auth.sign_in(engine, clerk, "wrong", now=T0)
-        assert refused.value.locked_until is None
+        assert account(engine, clerk).locked_until is None
     with pytest.raises(auth.SignInRefused) as locked:
         auth.sign_in(engine, clerk, "wrong", now=T0)
-    first_lock = locked.value.locked_until
-    assert first_lock == T0 + timedelta(seconds=auth.BASE_LOCK_SECONDS)
-    assert "locked" in str(locked.value)
+    first_lock = account(engine, clerk).locked_until
+    assert first_lock is not None
+    assert auth._aware(first_lock) == T0 + timedelta(seconds=auth.BASE_LOCK_SECONDS)
+    assert str(locked.value) == auth.REFUSED  # the same words as any other refusal
     # During the lock even the right password is refused, and not counted.
     with pytest.raises(auth.SignInRefused):
         auth.sign_in(engine, clerk, PASSWORD, now=T0 + timedelta(seconds=10))
     assert account(engine, clerk).failed_logins == auth.LOCK_AFTER
     # After the lock a further failure locks for twice as long.
-    later = first_lock + timedelta(seconds=1)
-    with pytest.raises(auth.SignInRefused) as again:
+    later = T0 + timedelta(seconds=auth.BASE_LOCK_SECONDS + 1)
+    with pytest.raises(auth.SignInRefused):
         auth.sign_in(engine, clerk, "wrong", now=later)
-    assert again.value.locked_until == later + timedelta(seconds=2 * auth.BASE_LOCK_SECONDS)
+    again = auth._aware(account(engine, clerk).locked_until)
+    assert again == later + timedelta(seconds=2 * auth.BASE_LOCK_SECONDS)
     assert auth.lock_seconds(50) == auth.MAX_LOCK_SECONDS
     # The right password after the lock signs in and clears the count.
     auth.sign_in(engine, clerk, PASSWORD, now=later + timedelta(hours=1))
     user = account(engine, clerk)
     assert (user.failed_logins, user.locked_until) == (0, None)
+    reasons = [e.reason for e in events(engine, "sign_in_failed")]
+    assert reasons.count("account locked") == 1 and reasons.count("wrong password") == 6
 
 
 def test_disabled_account_cannot_sign_in(engine: Engine, system: Actor, clerk: str) -> None:
@@ -102,14 +106,16 @@ def test_first_admin_only_on_an_empty_database(engine: Engine) -> None:
     with session_scope(engine) as session:
         assert auth.needs_first_admin(session)
         admin = auth.create_first_admin(
-            session, username="root.admin", full_name="Ana Åström", password="s3cret pass"
+            session, username="root.admin", full_name="Ana Åström", password="s3cret passphrase"
         )
     assert admin.role.value == "admin"
-    assert auth.sign_in(engine, "root.admin", "s3cret pass").role.value == "admin"
+    assert auth.sign_in(engine, "root.admin", "s3cret passphrase").role.value == "admin"
     with session_scope(engine) as session:
         assert not auth.needs_first_admin(session)
         with pytest.raises(PermissionDenied):
-            auth.create_first_admin(session, username="x", full_name="", password="s3cret pass")
+            auth.create_first_admin(
+                session, username="x", full_name="", password="s3cret passphrase"
+            )
 
 
 def test_account_rules_and_password_changes(engine: Engine, system: Actor, clerk: str) -> None:
@@ -155,10 +161,13 @@ def test_account_rules_and_password_changes(engine: Engine, system: Actor, clerk
 
 
 def test_user_commands(
-    database_url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    database_url: str,
+    cli_admin: Actor,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("a long password\n"))
-    args = ["--database", database_url, "--password-stdin"]
+    args = ["--database", database_url, "--new-password-stdin"]
     assert (
         main(["user", "add", "mlopez", "--role", "registrar", "--name", "María López", *args]) == 0
     )
@@ -171,5 +180,6 @@ def test_user_commands(
     assert "password: must be at least 8" in out.err
     monkeypatch.setattr("sys.stdin", io.StringIO("changed password\n"))
     assert main(["user", "passwd", "mlopez", *args]) == 0
+    assert auth.sign_in(open_database(database_url), "mlopez", "changed password")
     assert main(["user", "disable", "mlopez", "--database", database_url]) == 0
     assert "disabled" in capsys.readouterr().out

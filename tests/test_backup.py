@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from recordsdesk.cli import main
 from recordsdesk.db import is_sqlite, open_database, session_scope
 from recordsdesk.services import backup
+from recordsdesk.services.actor import Actor
 from tests.factories import make_student
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -47,7 +48,7 @@ def add_student(database_url: str, surname: str) -> None:
 
 
 def test_backup_and_restore_round_trip(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, cli_admin: Actor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     add_student(database_url, "Ångström")
     file = tmp_path / "copies" / "office.backup"
@@ -71,7 +72,7 @@ def test_backup_and_restore_round_trip(
 
 
 def test_damaged_backup_is_refused_and_nothing_replaced(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    database_url: str, cli_admin: Actor, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     add_student(database_url, "Kept")
     file = tmp_path / "good.backup"

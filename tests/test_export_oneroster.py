@@ -62,7 +62,7 @@ def test_refuses_a_folder_with_files(engine: Engine, system: Actor, tmp_path: Pa
 
 
 def test_command_line(
-    database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli_admin: Actor, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert (
         main(["import", "students", str(DATA / "students_good.csv"), "--database", database_url])

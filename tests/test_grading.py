@@ -314,6 +314,7 @@ def test_percentages_on_a_banded_scale(engine: Engine, registrar: Actor) -> None
 
 
 def test_cli_import_previews_and_applies(
+    cli_admin: Actor,
     engine: Engine,
     database_url: str,
     graded: GradedSection,

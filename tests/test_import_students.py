@@ -124,7 +124,9 @@ def test_a_clerk_may_not_import(engine: Engine) -> None:
         run_import(engine, actor=actor, kind="students", path=DATA / "students_good.csv")
 
 
-def test_command_line(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_line(
+    database_url: str, cli_admin: Actor, capsys: pytest.CaptureFixture[str]
+) -> None:
     faults = str(DATA / "students_faults.csv")
     assert main(["import", "students", faults, "--database", database_url]) == 1
     err = capsys.readouterr().err

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,7 @@ def test_list_names_every_report(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_table_and_csv(
+    cli_login: Callable[..., Actor],
     database_url: str,
     engine: Engine,
     desk: DeskData,
@@ -43,6 +45,7 @@ def test_table_and_csv(
     tmp_path: Path,
 ) -> None:
     base = ["--database", database_url, "--user", "reg"]
+    cli_login("reg")
     assert main(["report", "holds", *base]) == 0
     out = capsys.readouterr().out
     assert out.startswith("Students with holds\n1 active hold on 1 student")
@@ -102,12 +105,14 @@ def test_table_and_csv(
     ],
 )
 def test_refusals_are_one_plain_line(
+    cli_login: Callable[..., Actor],
     database_url: str,
     desk: DeskData,
     capsys: pytest.CaptureFixture[str],
     arguments: list[str],
     message: str,
 ) -> None:
+    cli_login(*arguments[arguments.index("--user") + 1 :] if "--user" in arguments else ())
     assert main([*arguments, "--database", database_url]) != 0
     captured = capsys.readouterr()
     assert message in captured.err and "Traceback" not in captured.err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from recordsdesk.cli import main
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import Institution, Student
 from recordsdesk.models.contact import TranscriptRequest
+from recordsdesk.services.actor import Actor
 from tests.factories import make_hold, make_staff, make_student
 from tests.transcript_data import seed_transcript
 
@@ -42,7 +44,9 @@ def seeded(engine: Engine) -> None:
         )
 
 
-def test_json_output(database_url: str, seeded: None, capsys: pytest.CaptureFixture[str]) -> None:
+def test_json_output(
+    cli_admin: Actor, database_url: str, seeded: None, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["transcript", "T0001", "--format", "json", "--database", database_url]) == 0
     document = json.loads(capsys.readouterr().out)
     assert [t["gpa"] for t in document["terms"]] == ["3.70", "3.65"]
@@ -64,10 +68,15 @@ def test_json_output(database_url: str, seeded: None, capsys: pytest.CaptureFixt
 
 
 def test_unknown_student_and_wrong_role(
-    database_url: str, seeded: None, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., Actor],
+    cli_admin: Actor,
+    database_url: str,
+    seeded: None,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["transcript", "NOPE", "--database", database_url]) == 2
     assert "no student NOPE" in capsys.readouterr().err
+    cli_login("clk")
     assert (
         main(["transcript", "T0001", "--official", "--user", "clk", "--database", database_url])
         == 2
@@ -76,7 +85,11 @@ def test_unknown_student_and_wrong_role(
 
 
 def test_official_refused_under_hold(
-    engine: Engine, database_url: str, seeded: None, capsys: pytest.CaptureFixture[str]
+    cli_login: Callable[..., Actor],
+    engine: Engine,
+    database_url: str,
+    seeded: None,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     with session_scope(engine) as session:
         student = session.exec(select(Student).where(Student.student_number == "T0001")).one()
@@ -88,6 +101,7 @@ def test_official_refused_under_hold(
             blocks_transcript=True,
             reason="Tuition balance due",
         )
+    cli_login("reg")
     code = main(["transcript", "T0001", "--official", "--user", "reg", "--database", database_url])
     assert code == 2
     assert "financial hold" in capsys.readouterr().err
@@ -95,7 +109,9 @@ def test_official_refused_under_hold(
         assert session.exec(select(TranscriptRequest)).all() == []
 
 
-def test_settings_commands(database_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+def test_settings_commands(
+    cli_admin: Actor, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert main(["settings", "show", "--json", "--database", database_url]) == 0
     assert json.loads(capsys.readouterr().out)["gpa_decimals"] == "2"
     assert main(["settings", "set", "gpa_decimals", "3", "--database", database_url]) == 0
@@ -108,8 +124,9 @@ def test_settings_commands(database_url: str, capsys: pytest.CaptureFixture[str]
     shutil.which("pdftoppm") is None, reason="needs poppler-utils (.ci/run installs it)"
 )
 def test_pdf_renders_every_name(
-    engine: Engine, database_url: str, seeded: None, tmp_path: Path
+    cli_login: Callable[..., Actor], engine: Engine, database_url: str, seeded: None, tmp_path: Path
 ) -> None:
+    cli_login("reg")
     for number, name in zip(["T0001", "N0002", "N0003", "N0004"], NAMES, strict=True):
         pdf = tmp_path / f"{number}.pdf"
         args = ["transcript", number, "--format", "pdf", "-o", str(pdf), "--official"]
@@ -152,7 +169,7 @@ def test_pdf_renders_every_name(
 
 
 def test_html_escapes_names(
-    database_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
+    cli_admin: Actor, database_url: str, engine: Engine, capsys: pytest.CaptureFixture[str]
 ) -> None:
     with session_scope(engine) as session:
         make_student(session, student_number="H1", legal_first_name="<script>", legal_last_name="X")
@@ -162,7 +179,7 @@ def test_html_escapes_names(
 
 
 def test_idle_lock_minutes_is_a_setting(
-    database_url: str, capsys: pytest.CaptureFixture[str]
+    cli_admin: Actor, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["settings", "set", "idle_lock_minutes", "12", "--database", database_url]) == 0
     capsys.readouterr()

@@ -67,7 +67,11 @@ def gpa_lines(text: str) -> list[tuple[str, str]]:
 
 
 async def test_preview_agrees_with_cli_json(
-    engine: Engine, database_url: str, data: TranscriptData, capsys: pytest.CaptureFixture[str]
+    cli_admin: Actor,
+    engine: Engine,
+    database_url: str,
+    data: TranscriptData,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["transcript", "T0001", "--format", "json", "--database", database_url]) == 0
     document = json.loads(capsys.readouterr().out)

@@ -1,7 +1,10 @@
 """The `recordsdesk` command: the desk (TUI) by default, sub-commands for the rest.
 
-Every sub-command accepts `--database URL`. Errors the user can act on (a database that cannot be
-opened, bad arguments) print one plain line and exit 2; nothing prints a traceback at them.
+Every sub-command accepts `--database URL` and, but for the few in `signin.NO_SIGN_IN`, signs in
+before it runs (`commands.signin`: a password, a token or a terminal prompt), so each acts as an
+authenticated staff member and is audited as them. The desk itself opens on its sign-in screen;
+`--user` only pre-fills it. Errors the user can act on (a database that cannot be opened, bad
+arguments, a refused sign-in) print one plain line and exit 2; nothing prints a traceback.
 """
 
 from __future__ import annotations
@@ -15,6 +18,14 @@ from sqlalchemy import Engine
 
 from recordsdesk import __version__
 from recordsdesk.commands import register_all
+from recordsdesk.commands.signin import (
+    NO_SIGN_IN,
+    SignInNeeded,
+    add_credential_options,
+    add_user_option,
+    authenticate,
+    needs_sign_in,
+)
 from recordsdesk.config import DATABASE_ENV, resolve_database_url
 from recordsdesk.db import DatabaseUnavailable, open_database
 from recordsdesk.services.backup import auto_backup
@@ -24,6 +35,16 @@ EXIT_USAGE = 2
 
 
 def _database_option(parser: argparse.ArgumentParser, *, help_text: str | None = None) -> None:
+    """`--database` and, as every sub-command's parser passes through here, how it signs in."""
+    _add_database(parser, help_text)
+    parser.set_defaults(command_name=parser.prog)
+    if parser.prog == "recordsdesk demo":
+        add_user_option(parser, "pre-fill the demo desk's sign-in with this username")
+    elif parser.prog not in NO_SIGN_IN:
+        add_credential_options(parser)
+
+
+def _add_database(parser: argparse.ArgumentParser, help_text: str | None) -> None:
     parser.add_argument(
         "--database",
         metavar="URL",
@@ -40,15 +61,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="The desk an academic records office works from.",
     )
     parser.add_argument("--version", action="version", version=f"recordsdesk {__version__}")
-    _database_option(parser)
+    _add_database(parser, None)
     parser.add_argument(
-        "--user", metavar="USERNAME", help="pre-fill the sign-in form with this staff username"
+        "--user",
+        metavar="USERNAME",
+        help="pre-fill the desk's sign-in with this username; a command signs in as it",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     open_cmd = commands.add_parser("open", help="open the desk (the default)")
-    _database_option(open_cmd)
-    open_cmd.add_argument("--user", metavar="USERNAME", default=argparse.SUPPRESS)
+    _add_database(open_cmd, None)
+    add_user_option(open_cmd, "pre-fill the sign-in with this username (the password is asked)")
 
     register_all(commands, _database_option)
     return parser
@@ -60,12 +83,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         handler = getattr(args, "handler", None)
         if handler is not None:
+            if needs_sign_in(args):
+                args.actor = authenticate(args)
             return int(handler(args))
         return open_desk(resolve_database_url(getattr(args, "database", None)), args.user)
     except DatabaseUnavailable as exc:
         print(f"recordsdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except RecordsError as exc:
+    except (RecordsError, SignInNeeded) as exc:
         print(f"recordsdesk: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:

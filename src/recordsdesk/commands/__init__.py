@@ -2,7 +2,9 @@
 
 Each module has `register(commands, database_option)`: it adds its parsers to the sub-parser
 collection and sets `handler=` (a function taking the parsed arguments and returning an exit
-code) on each. Adding an area is one line in COMMAND_MODULES.
+code) on each. Adding an area is one line in COMMAND_MODULES. Every leaf parser passes through
+`database_option`, which also gives it the sign-in options (commands.signin): the handler runs
+only after `cli.main` has signed the command in, and finds the Actor as `args.actor`.
 """
 
 from __future__ import annotations

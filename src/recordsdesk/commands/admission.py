@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.admission_checklist import (
@@ -30,7 +30,6 @@ def register(
     actions = checklist.add_subparsers(dest="checklist_command", metavar="ACTION", required=True)
     show = actions.add_parser("show", help="list the checklist (for one program with --program)")
     show.add_argument("--program", metavar="CODE", help="what an application to CODE copies")
-    add_user_option(show)
     database_option(show)
     show.set_defaults(handler=_show)
     add = actions.add_parser("add", help="add a document (admin)")
@@ -39,13 +38,11 @@ def register(
     add.add_argument(
         "--optional", action="store_true", help="listed, but admission does not wait for it"
     )
-    add_user_option(add)
     database_option(add)
     add.set_defaults(handler=_add)
     remove = actions.add_parser("remove", help="remove a document (admin)")
     remove.add_argument("item", metavar="DOCUMENT")
     remove.add_argument("--program", metavar="CODE", help="the program's own row")
-    add_user_option(remove)
     database_option(remove)
     remove.set_defaults(handler=_remove)
 

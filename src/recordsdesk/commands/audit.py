@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from recordsdesk.commands import DatabaseOption
+from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.actor import system_actor
 from recordsdesk.services.audit_verify import verify_chain
 
 EXIT_BROKEN = 1
@@ -28,6 +28,6 @@ def register(
 def _verify(args: argparse.Namespace) -> int:
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     with session_scope(engine) as session:
-        report = verify_chain(session, actor=system_actor(session))
+        report = verify_chain(session, actor=cli_actor(session, args))
     print(report.describe())
     return 0 if report.intact else EXIT_BROKEN

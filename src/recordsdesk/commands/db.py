@@ -1,4 +1,5 @@
-"""`recordsdesk db upgrade|current`: schema maintenance."""
+"""`recordsdesk db upgrade|current|grants`: schema maintenance, and the PostgreSQL grants a
+desk's own login role needs (docs/security.md)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,15 @@ def register(
     current = actions.add_parser("current", help="show the schema version")
     database_option(current)
     current.set_defaults(handler=_current)
+    grants = actions.add_parser(
+        "grants", help="print the SQL giving a desk's PostgreSQL role only what the desk needs"
+    )
+    grants.add_argument(
+        "--role", default="recordsdesk_desk", metavar="NAME", help="default recordsdesk_desk"
+    )
+    grants.add_argument("--schema", default="public", metavar="NAME", help="default public")
+    database_option(grants)
+    grants.set_defaults(handler=_grants)
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -33,4 +43,23 @@ def _current(args: argparse.Namespace) -> int:
     revision = current_revision(engine)
     state = "up to date" if revision == head_revision() else f"newest is {head_revision()}"
     print(f"schema at {revision or 'none (empty database)'}; {state}")
+    return 0
+
+
+def _grants(args: argparse.Namespace) -> int:
+    """Print the grants; it connects to nothing (the owner runs the SQL, e.g. with psql)."""
+    from sqlalchemy.engine import make_url
+
+    from recordsdesk.db import is_sqlite
+    from recordsdesk.services.errors import ValidationFailed
+    from recordsdesk.services.grants import desk_grants_sql
+
+    url = resolve_database_url(getattr(args, "database", None))
+    if is_sqlite(url):
+        raise ValidationFailed(
+            "--database",
+            "SQLite has no roles: whoever can write the file can change anything, so keep it "
+            "0600 and owned by the desk's account (docs/security.md). Give a PostgreSQL URL.",
+        )
+    print(desk_grants_sql(make_url(url).database or "", args.role, args.schema), end="")
     return 0

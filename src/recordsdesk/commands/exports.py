@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.exports.oneroster import export_oneroster
@@ -29,7 +29,6 @@ def register(
         help="include students with a directory opt-out (left out by default; audited)",
     )
     database_option(oneroster)
-    add_user_option(oneroster)
     oneroster.set_defaults(handler=_export_oneroster)
 
 

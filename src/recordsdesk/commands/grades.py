@@ -14,7 +14,7 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import Course, Section, Term
@@ -37,7 +37,6 @@ def register(
     imp.add_argument("file", type=Path, metavar="FILE.csv")
     imp.add_argument("--dry-run", action="store_true", help="preview only; change nothing")
     database_option(imp)
-    add_user_option(imp)
     imp.set_defaults(handler=_import)
 
 

@@ -17,7 +17,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.imports.common import ImportFailed, ImportReport
@@ -44,7 +44,6 @@ def register(
             "--dry-run", action="store_true", help="show what would change; write nothing"
         )
         database_option(sub)
-        add_user_option(sub)
         sub.set_defaults(handler=_import, kind=kind)
 
 

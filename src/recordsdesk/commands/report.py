@@ -11,7 +11,7 @@ import argparse
 import sys
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.errors import ValidationFailed
@@ -42,7 +42,6 @@ def register(
     )
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
-    add_user_option(parser)
     database_option(parser)
     parser.set_defaults(handler=_report)
 

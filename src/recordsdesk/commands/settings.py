@@ -6,7 +6,7 @@ import argparse
 import json
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.settings import SETTINGS, set_setting, show_settings
@@ -19,14 +19,12 @@ def register(
     actions = parser.add_subparsers(dest="settings_command", metavar="ACTION", required=True)
     show = actions.add_parser("show", help="list every setting")
     show.add_argument("--json", action="store_true", help="as a JSON object")
-    add_user_option(show)
     database_option(show)
     show.set_defaults(handler=_show)
     keys = "; ".join(f"{key}: {help_text}" for key, (_c, _p, help_text) in SETTINGS.items())
     change = actions.add_parser("set", help="change one setting (admin)", description=keys)
     change.add_argument("key", metavar="KEY", choices=list(SETTINGS))
     change.add_argument("value", metavar="VALUE")
-    add_user_option(change)
     database_option(change)
     change.set_defaults(handler=_set)
 

@@ -1,8 +1,7 @@
 """`recordsdesk transcript STUDENT_NUMBER`: release a copy to a file or standard output.
 
-Every copy is logged as a transcript request like one released at the desk. The command acts as
-`--user USERNAME` (default: the built-in system account); `cli_actor` is the one place that
-resolves who is acting, so sign-in can replace it.
+Every copy is logged as a transcript request like one released at the desk, released by the
+staff member the command signed in as (commands.signin).
 """
 
 from __future__ import annotations
@@ -11,30 +10,14 @@ import argparse
 import sys
 from pathlib import Path
 
-from sqlmodel import Session
-
 from recordsdesk.commands import DatabaseOption
+from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.actor import SYSTEM_USERNAME, Actor, actor_for
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.transcript_release import release_transcript
 
 CLI_FORMATS = ("text", "json", "pdf", "html")
-
-
-def cli_actor(session: Session, args: argparse.Namespace) -> Actor:
-    """Who a command acts as: `--user`, else the system account."""
-    return actor_for(session, getattr(args, "user", None) or SYSTEM_USERNAME)
-
-
-def add_user_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--user",
-        metavar="USERNAME",
-        default=argparse.SUPPRESS,
-        help=f"staff account the command acts as (default: {SYSTEM_USERNAME})",
-    )
 
 
 def register(
@@ -49,7 +32,6 @@ def register(
     parser.add_argument("--official", action="store_true", help="an official copy (registrar)")
     parser.add_argument("--recipient", default="", help="who the copy is released to")
     parser.add_argument("--weighted", action="store_true", help="print the weighted GPA")
-    add_user_option(parser)
     database_option(parser)
     parser.set_defaults(handler=_transcript)
 

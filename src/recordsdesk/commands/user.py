@@ -1,8 +1,12 @@
-"""`recordsdesk user add|list|disable|passwd`: staff accounts from the command line.
+"""`recordsdesk user add|list|disable|passwd|token`: staff accounts from the command line.
 
-These act as the built-in `system` account: whoever can run them on this machine can already
-open the database directly. Passwords are read without echo (or from standard input with
-`--password-stdin`, for scripts) and never printed.
+Each acts as the staff member it signed in as (commands.signin) and the services check the
+role, exactly as at the desk: only an administrator manages accounts; anyone may change their
+own password and manage their own API tokens. On a database no one can sign in to yet, `user
+add NAME --role admin` creates the first administrator without signing in (as the desk's
+first start does). New passwords are asked twice without echo on a terminal, or read from
+`--new-password-stdin` (after the sign-in password when that comes from standard input too) or
+`--new-password-env VAR`; they are never printed. A token is printed once, at creation.
 """
 
 from __future__ import annotations
@@ -10,34 +14,41 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.config import resolve_database_url
-from recordsdesk.db import open_database, session_scope
-from recordsdesk.services import auth
-from recordsdesk.services.actor import system_actor
-from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.commands.signin import read_secret
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+
+def _new_password_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--new-password-stdin",
+        action="store_true",
+        help="read the new password from standard input (after the sign-in password)",
+    )
+    parser.add_argument(
+        "--new-password-env", metavar="VAR", help="read the new password from variable VAR"
+    )
 
 
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
-    user = commands.add_parser("user", help="staff accounts")
+    user = commands.add_parser("user", help="staff accounts and API tokens")
     actions = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
 
-    add = actions.add_parser("add", help="add a staff account")
+    add = actions.add_parser("add", help="add a staff account (administrator)")
     add.add_argument("username")
     add.add_argument("--role", required=True, choices=["clerk", "registrar", "admin"])
     add.add_argument("--name", default="", metavar="FULL_NAME", help="the person's full name")
-    add.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
-    )
+    _new_password_options(add)
     database_option(add)
     add.set_defaults(handler=_add)
 
-    listing = actions.add_parser("list", help="list staff accounts")
+    listing = actions.add_parser("list", help="list staff accounts (administrator)")
     database_option(listing)
     listing.set_defaults(handler=_list)
 
@@ -46,49 +57,75 @@ def register(
     database_option(disable)
     disable.set_defaults(handler=_disable)
 
-    passwd = actions.add_parser("passwd", help="set a staff account's password (clears a lock)")
-    passwd.add_argument("username")
-    passwd.add_argument(
-        "--password-stdin", action="store_true", help="read the password from standard input"
+    passwd = actions.add_parser(
+        "passwd", help="set a password: your own, or anyone's as an administrator (clears a lock)"
     )
+    passwd.add_argument("username")
+    _new_password_options(passwd)
     database_option(passwd)
     passwd.set_defaults(handler=_passwd)
 
+    from recordsdesk.commands.user_tokens import register_tokens
 
-def read_password(from_stdin: bool) -> str:
-    """One line from standard input, or a no-echo prompt asked twice."""
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first = getpass.getpass("Password: ")
-    if getpass.getpass("Password again: ") != first:
-        raise ValidationFailed("password", "the two passwords differ.")
+    register_tokens(actions, database_option)
+
+
+def new_password(args: argparse.Namespace) -> str:
+    """The new password from the options, else asked twice without echo on a terminal."""
+    from recordsdesk.services.errors import ValidationFailed
+
+    if args.new_password_stdin or args.new_password_env:
+        return read_secret(args, "new_password")
+    if not sys.stdin.isatty():
+        raise ValidationFailed(
+            "new password", "give it with --new-password-stdin or --new-password-env VAR."
+        )
+    first = getpass.getpass("New password: ")
+    if getpass.getpass("New password again: ") != first:
+        raise ValidationFailed("new password", "the two passwords differ.")
     return first
 
 
-def _engine(args: argparse.Namespace) -> Engine:
+def engine_for(args: argparse.Namespace) -> Engine:
+    from recordsdesk.config import resolve_database_url
+    from recordsdesk.db import open_database
+
     return open_database(resolve_database_url(getattr(args, "database", None)))
 
 
 def _add(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    password = read_password(args.password_stdin)
+    from recordsdesk.db import session_scope
+    from recordsdesk.services import auth
+    from recordsdesk.services.errors import ValidationFailed
+
+    engine = engine_for(args)
+    password = new_password(args)
     with session_scope(engine) as session:
-        account = auth.add_user(
-            session,
-            actor=system_actor(session),
-            username=args.username,
-            role=args.role,
-            full_name=args.name,
-            password=password,
-        )
+        if args.actor is None:  # the first administrator of a database no one can sign in to
+            if args.role != "admin":
+                raise ValidationFailed("--role", "the first account must be an admin.")
+            account = auth.create_first_admin(
+                session, username=args.username, full_name=args.name, password=password
+            )
+        else:
+            account = auth.add_user(
+                session,
+                actor=args.actor,
+                username=args.username,
+                role=args.role,
+                full_name=args.name,
+                password=password,
+            )
     print(f"added {account.username} ({account.role.value})")
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    with session_scope(engine) as session:
-        accounts = auth.list_users(session, actor=system_actor(session))
+    from recordsdesk.db import session_scope
+    from recordsdesk.services import auth
+
+    with session_scope(engine_for(args)) as session:
+        accounts = auth.list_users(session, actor=args.actor)
     for account in accounts:
         state = "active" if account.active else "disabled"
         if account.locked_until is not None:
@@ -104,19 +141,29 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    with session_scope(engine) as session:
-        account = auth.disable_user(session, actor=system_actor(session), username=args.username)
+    from recordsdesk.db import session_scope
+    from recordsdesk.services import auth
+
+    with session_scope(engine_for(args)) as session:
+        account = auth.disable_user(session, actor=args.actor, username=args.username)
     print(f"disabled {account.username}")
     return 0
 
 
 def _passwd(args: argparse.Namespace) -> int:
-    engine = _engine(args)
-    password = read_password(args.password_stdin)
+    from recordsdesk.db import session_scope
+    from recordsdesk.services import auth
+
+    engine = engine_for(args)
+    password = new_password(args)
     with session_scope(engine) as session:
+        # Signing in with the password proved it; a token alone may not change it.
         account = auth.set_password(
-            session, actor=system_actor(session), username=args.username, new_password=password
+            session,
+            actor=args.actor,
+            username=args.username,
+            new_password=password,
+            current_password_checked=getattr(args, "sign_in_method", "") == "password",
         )
     print(f"password set for {account.username}")
     return 0

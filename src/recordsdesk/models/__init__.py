@@ -26,12 +26,13 @@ from recordsdesk.models.external import ExternalKey
 from recordsdesk.models.grading import GradeMark, GradingScale
 from recordsdesk.models.hold import Hold
 from recordsdesk.models.institution import Institution
-from recordsdesk.models.staff import StaffUser
+from recordsdesk.models.staff import ApiToken, StaffUser
 from recordsdesk.models.student import Student
 from recordsdesk.models.term import Section, Term
 
 __all__ = [
     "AdmissionApplication",
+    "ApiToken",
     "ApplicationDecision",
     "AuditEvent",
     "ContactNote",

@@ -2,13 +2,20 @@
 
 Sign-in is the one service called before anyone is acting, so it takes the engine rather than a
 session: a failed attempt must be audited (and counted towards the lockout) even though the
-caller is refused, which means committing the failure before raising. Every answer to a wrong
-username or a wrong password reads the same, and an unknown username costs the same scrypt work
-as a known one, so the sign-in screen never tells a passer-by which usernames exist.
+caller is refused, which means committing the failure before raising.
 
-Lockout: after `LOCK_AFTER` consecutive failures an account is locked for `BASE_LOCK_SECONDS`,
-doubling with every further failure up to `MAX_LOCK_SECONDS`. A successful sign-in clears the
-count. Passwords are hashed by services.passwords (scrypt) and never logged or audited.
+One answer: a wrong password, an unknown username, a disabled account and a locked one all get
+the same words (REFUSED) after the same scrypt work (a dummy hash stands in for a missing or
+unusable one), so the sign-in never tells a passer-by which usernames exist or that a run of
+guesses has locked someone out. Only the audit log, for an administrator, says which it was.
+
+Lockout: every attempt on a usable account is counted *before* its password is checked, by one
+atomic `UPDATE ... SET failed_logins = failed_logins + 1 ... RETURNING` that also refuses while
+the account is locked. Parallel guessers therefore get exactly `LOCK_AFTER` checks before the
+lock on both engines (SQLite ignores `FOR UPDATE`; the UPDATE takes its write lock). The attempt
+that reaches `LOCK_AFTER` locks the account for `BASE_LOCK_SECONDS`, doubling with every further
+failure up to `MAX_LOCK_SECONDS`; a correct password clears count and lock. A hash made at an
+older scrypt cost is replaced at the next correct sign-in. Passwords are never logged or audited.
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Engine, func
+from sqlalchemy import Engine, func, or_, update
 from sqlmodel import Session, col, select
 
 from recordsdesk.db import session_scope
@@ -25,31 +32,52 @@ from recordsdesk.models import Institution, StaffRole, StaffUser, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import SYSTEM_USERNAME, Actor, system_actor
 from recordsdesk.services.errors import NotFound, PermissionDenied, RecordsError, ValidationFailed
-from recordsdesk.services.passwords import hash_password, verify_password
+from recordsdesk.services.password_policy import check_password, min_length
+from recordsdesk.services.passwords import (
+    PRODUCTION_COST,
+    ScryptCost,
+    current_cost,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from recordsdesk.services.permissions import Action, authorize
 
 ENTITY = "staff_user"
 LOCK_AFTER = 5
 BASE_LOCK_SECONDS = 30
 MAX_LOCK_SECONDS = 3600
-MIN_PASSWORD_LENGTH = 8
+MIN_PASSWORD_LENGTH = min_length(StaffRole.ADMIN)  # the first account is an administrator
 MAX_USERNAME_LENGTH = 64
-REFUSED = "The username or password is wrong."
+REFUSED = (
+    "Sign-in refused: the username or password is wrong, or the account is disabled or "
+    f"locked for a while after {LOCK_AFTER} failed sign-ins."
+)
+_STAFF = StaffUser.__table__  # type: ignore[attr-defined]
+
+
+# A hash of a random password nobody kept, at the production cost: made once, shipped, so even
+# the first refusal in a process (every command is one) costs one check, not a hash and a check.
+_PRODUCTION_DUMMY = (
+    "scrypt$131072$8$1$fMl0vfRYQDkjnizlLSOSpw==$NTgKuVShN5aKeyiCd3w01jkL6IJKiLlyAcIfKPxZfUE="
+)
 
 
 @cache
+def _dummy_hash_at(cost: ScryptCost) -> str:
+    if cost == PRODUCTION_COST:
+        return _PRODUCTION_DUMMY
+    return hash_password("recordsdesk-no-such-account")  # another cost: the test suite's
+
+
 def _dummy_hash() -> str:
-    """Verified against for unknown usernames so a miss costs the same time as a wrong
-    password (made on first use: hashing at import would slow every command)."""
-    return hash_password("recordsdesk-no-such-account")
+    """Verified against for unknown, disabled and locked accounts so a refusal costs the same
+    scrypt work as a wrong password."""
+    return _dummy_hash_at(current_cost())
 
 
 class SignInRefused(RecordsError):
-    """The sign-in did not succeed; the message never says whether the username exists."""
-
-    def __init__(self, message: str, locked_until: datetime | None = None) -> None:
-        super().__init__(message)
-        self.locked_until = locked_until
+    """The sign-in did not succeed; the message never says why (see REFUSED)."""
 
 
 @dataclass(frozen=True)
@@ -63,6 +91,15 @@ class StaffAccount:
     active: bool
     last_login_at: datetime | None
     locked_until: datetime | None
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """A counted attempt on a usable account, read back by the counting UPDATE."""
+
+    actor: Actor
+    password_hash: str
+    failures: int
 
 
 def lock_seconds(failures: int) -> int:
@@ -91,45 +128,106 @@ def _find(session: Session, username: str) -> StaffUser | None:
     return session.exec(query).first()
 
 
-def _refusal_text(locked_until: datetime, now: datetime) -> str:
-    seconds = max(1, int((locked_until - now).total_seconds()))
-    wait = f"{seconds} seconds" if seconds < 120 else f"{(seconds + 59) // 60} minutes"
-    return f"Too many failed sign-ins: this account is locked for {wait}."
+def account_locked(user: StaffUser, moment: datetime | None = None) -> bool:
+    """True while `user` is locked out (for the token sign-in, which shares the lockout)."""
+    locked_until = _aware(user.locked_until)
+    return locked_until is not None and locked_until > (moment or utcnow())
 
 
 def sign_in(engine: Engine, username: str, password: str, *, now: datetime | None = None) -> Actor:
-    """The Actor for a correct username and password; SignInRefused otherwise.
+    """The Actor for a correct username and password; SignInRefused (always REFUSED) otherwise.
 
     Success and failure are both audited (`sign_in` / `sign_in_failed`), committed before this
-    returns or raises. A locked account is refused without checking the password, so guessing
+    returns or raises. A locked account is refused without checking its password, so guessing
     during the lock gains nothing.
     """
     moment = now or utcnow()
     name = username.strip()[:MAX_USERNAME_LENGTH]
-    refused: SignInRefused | None = None
+    attempt = _count_attempt(engine, name, moment) if name else None
+    if attempt is None:
+        verify_password(password, _dummy_hash())  # same cost as a real check
+        _audit_refusal(engine, name, moment)
+        raise SignInRefused(REFUSED)
+    if not verify_password(password, attempt.password_hash):
+        with session_scope(engine) as session:
+            _audit_failure(session, attempt.actor, name, "wrong password", attempt.failures)
+        raise SignInRefused(REFUSED)
+    rehashed = hash_password(password) if needs_rehash(attempt.password_hash) else None
     with session_scope(engine) as session:
-        user = _find(session, name) if name else None
-        usable = user is not None and user.active and bool(user.password_hash)
-        if user is None or not usable:
-            verify_password(password, _dummy_hash())  # same cost as a real check
-            _audit_failure(session, user, name, "unknown or disabled account")
-            refused = SignInRefused(REFUSED)
+        values: dict[str, object] = {"failed_logins": 0, "locked_until": None}
+        values["last_login_at"] = moment
+        if rehashed is not None:
+            values["password_hash"] = rehashed
+        session.connection().execute(
+            update(_STAFF).where(_STAFF.c.id == attempt.actor.id).values(**values)
+        )
+        reason = "password re-hashed at the current cost" if rehashed else ""
+        audit.record(
+            session,
+            attempt.actor,
+            action="sign_in",
+            entity=ENTITY,
+            entity_id=attempt.actor.id,
+            reason=reason,
+        )
+    return attempt.actor
+
+
+def _count_attempt(engine: Engine, name: str, moment: datetime) -> _Attempt | None:
+    """Count one attempt on the active, password-holding, unlocked account `name` and return
+    it; None (nothing counted) when there is no such account or it is locked.
+
+    One UPDATE both checks the lock and counts, so no two attempts read the same count; the
+    attempt that reaches LOCK_AFTER sets the lock in the same transaction, before its password
+    is checked, so no parallel attempt slips in behind it.
+    """
+    counted = (
+        update(_STAFF)
+        .where(
+            _STAFF.c.username == name,
+            _STAFF.c.active.is_(True),
+            _STAFF.c.password_hash != "",
+            or_(_STAFF.c.locked_until.is_(None), _STAFF.c.locked_until <= moment),
+        )
+        .values(failed_logins=_STAFF.c.failed_logins + 1)
+        .returning(
+            _STAFF.c.id,
+            _STAFF.c.username,
+            _STAFF.c.role,
+            _STAFF.c.full_name,
+            _STAFF.c.password_hash,
+            _STAFF.c.failed_logins,
+        )
+    )
+    with session_scope(engine) as session:
+        connection = session.connection()
+        row = connection.execute(counted).first()
+        if row is None:
+            return None
+        seconds = lock_seconds(row.failed_logins)
+        if seconds:
+            connection.execute(
+                update(_STAFF)
+                .where(_STAFF.c.id == row.id)
+                .values(locked_until=moment + timedelta(seconds=seconds))
+            )
+    actor = Actor(
+        id=row.id, username=row.username, role=StaffRole(row.role), full_name=row.full_name
+    )
+    return _Attempt(actor=actor, password_hash=row.password_hash, failures=row.failed_logins)
+
+
+def _audit_refusal(engine: Engine, name: str, moment: datetime) -> None:
+    """Audit an attempt refused before any password check, saying why (for the administrator
+    only: the person at the desk was told REFUSED)."""
+    with session_scope(engine) as session:
+        user = session.exec(select(StaffUser).where(StaffUser.username == name)).first()
+        if user is None or user.id is None:
+            _audit_failure(session, None, name, "unknown account")
+        elif not user.active or not user.password_hash:
+            _audit_failure(session, _actor(user), name, "disabled account")
         else:
-            locked_until = _aware(user.locked_until)
-            if locked_until is not None and locked_until > moment:
-                _audit_failure(session, user, name, "account locked")
-                refused = SignInRefused(_refusal_text(locked_until, moment), locked_until)
-            elif not verify_password(password, user.password_hash):
-                refused = _count_failure(session, user, moment)
-            else:
-                user.failed_logins = 0
-                user.locked_until = None
-                user.last_login_at = moment
-                session.add(user)
-                actor = _actor(user)
-                audit.record(session, actor, action="sign_in", entity=ENTITY, entity_id=user.id)
-                return actor
-    raise refused
+            _audit_failure(session, _actor(user), name, "account locked")
 
 
 def confirm_password(engine: Engine, actor: Actor, password: str) -> Actor:
@@ -138,27 +236,15 @@ def confirm_password(engine: Engine, actor: Actor, password: str) -> Actor:
     return sign_in(engine, actor.username, password)
 
 
-def _count_failure(session: Session, user: StaffUser, moment: datetime) -> SignInRefused:
-    user.failed_logins += 1
-    seconds = lock_seconds(user.failed_logins)
-    user.locked_until = moment + timedelta(seconds=seconds) if seconds else None
-    session.add(user)
-    _audit_failure(session, user, user.username, "wrong password", user.failed_logins)
-    if user.locked_until is not None:
-        return SignInRefused(_refusal_text(user.locked_until, moment), user.locked_until)
-    return SignInRefused(REFUSED)
-
-
 def _audit_failure(
-    session: Session, user: StaffUser | None, name: str, why: str, failures: int | None = None
+    session: Session, actor: Actor | None, name: str, why: str, failures: int | None = None
 ) -> None:
     """A failed attempt, attributed to the account when it exists and to `system` otherwise;
     the attempted name is kept (an administrator needs it to see a guessing run)."""
-    actor = _actor(user) if user is not None else system_actor(session)
     after = {"failed_logins": failures} if failures is not None else None
     audit.record(
         session,
-        actor,
+        actor or system_actor(session),
         action="sign_in_failed",
         entity=ENTITY,
         entity_id=name,
@@ -183,14 +269,6 @@ def _check_username(session: Session, username: str) -> str:
     return name
 
 
-def check_password(password: str, field: str = "password") -> None:
-    """The desk's password rule: long enough to resist guessing at the counter."""
-    if len(password) < MIN_PASSWORD_LENGTH:
-        raise ValidationFailed(field, f"must be at least {MIN_PASSWORD_LENGTH} characters.")
-    if password.strip() != password:
-        raise ValidationFailed(field, "must not start or end with a space.")
-
-
 def _role(role: str) -> StaffRole:
     try:
         return StaffRole(role)
@@ -203,7 +281,7 @@ def _new_user(
     session: Session, actor: Actor, username: str, role: StaffRole, full_name: str, password: str
 ) -> StaffAccount:
     name = _check_username(session, username)
-    check_password(password)
+    check_password(password, role, name)
     user = StaffUser(
         username=name,
         full_name=full_name.strip(),
@@ -310,17 +388,19 @@ def set_password(
     username: str,
     new_password: str,
     current_password: str | None = None,
+    current_password_checked: bool = False,
 ) -> StaffAccount:
-    """Change a password: one's own with the current password, anyone's as an administrator.
-    Clears a lockout (an administrator resetting a locked account is the way back in)."""
+    """Change a password: one's own with the current password (or `current_password_checked`
+    when the caller has just signed in with it), anyone's as an administrator. Clears a lockout
+    (an administrator resetting a locked account is the way back in)."""
     user = _existing(session, username)
     own = user.id == actor.id
-    if own and not actor.at_least(StaffRole.ADMIN):
+    if own and not actor.at_least(StaffRole.ADMIN) and not current_password_checked:
         if current_password is None or not verify_password(current_password, user.password_hash):
             raise ValidationFailed("current_password", "is not your current password.")
     elif not own:
         authorize(actor, Action.STAFF_MANAGE)
-    check_password(new_password, "new_password")
+    check_password(new_password, StaffRole(user.role), user.username, "new_password")
     user.password_hash = hash_password(new_password)
     user.failed_logins = 0
     user.locked_until = None
