@@ -264,6 +264,16 @@ def _check_expiry(mark: str | None, expires: date | None, today: date) -> date |
     return expires
 
 
+def check_entry(
+    rules: MarkRules, typed: str, incomplete_expires: date | None, today: date | None = None
+) -> tuple[str, date | None]:
+    """The one set of rules every way a mark comes in goes through (keyed on the roster, a grade
+    change, a CSV import): the stored mark and, for an Incomplete, its expiry (required, after
+    today; dropped for any other mark). Raises ValidationFailed naming the field."""
+    mark = normalize_mark(rules, typed)
+    return mark, _check_expiry(mark, incomplete_expires, today or date.today())
+
+
 def _write_mark(
     session: Session,
     actor: Actor,
@@ -365,9 +375,8 @@ def save_mark(
         stored, status, expires = None, GradeStatus.NONE, None
     else:
         scale_rules = rules if rules is not None else rules_for_scale(session, target.scale_id)
-        stored = normalize_mark(scale_rules, mark)
+        stored, expires = check_entry(scale_rules, mark, incomplete_expires)
         status = GradeStatus.ENTERED
-        expires = _check_expiry(stored, incomplete_expires, date.today())
     return _write_mark(
         session,
         actor,
@@ -400,10 +409,11 @@ def change_grade(
     _gradable(target)
     if target.enrollment.grade_status != GradeStatus.POSTED:
         raise ValidationFailed("mark", "this mark is not posted yet; enter it on the roster.")
-    stored = normalize_mark(rules_for_scale(session, target.scale_id), mark)
-    if stored == target.enrollment.mark:
+    stored, expires = check_entry(
+        rules_for_scale(session, target.scale_id), mark, incomplete_expires
+    )
+    if stored == target.enrollment.mark and expires == target.enrollment.incomplete_expires:
         raise ValidationFailed("mark", f"the posted mark is already {stored}.")
-    expires = _check_expiry(stored, incomplete_expires, date.today())
     return _write_mark(
         session,
         actor,

@@ -16,7 +16,12 @@ from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static, TextArea
 
-from recordsdesk.services.grade_import import ImportPreview, apply_import, preview_import
+from recordsdesk.services.grade_import import (
+    ImportConflicts,
+    ImportPreview,
+    apply_import,
+    preview_import,
+)
 from recordsdesk.ui.context import DeskContext, DeskHost
 from recordsdesk.ui.errors import describe_error
 
@@ -197,9 +202,20 @@ class ImportModal(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="grade-import", exit_on_error=False)
     def _check(self, text: str, apply: bool) -> None:
-        service = apply_import if apply else preview_import
         try:
-            preview = self.desk.call(service, section_id=self.section_id, text=text)
+            if apply:
+                assert self._previewed is not None
+                preview = self.desk.call(
+                    apply_import,
+                    section_id=self.section_id,
+                    text=text,
+                    previewed=self._previewed[1],
+                )
+            else:
+                preview = self.desk.call(preview_import, section_id=self.section_id, text=text)
+        except ImportConflicts as conflicts:  # listed one per line, theirs vs the file's
+            self.post_message(ImportChecked(text, None, apply, _describe_conflicts(conflicts)))
+            return
         except Exception as exc:  # shown in the dialog, which stays open
             self.post_message(ImportChecked(text, None, apply, describe_error(exc)))
             return
@@ -217,6 +233,22 @@ class ImportModal(ModalScreen[bool]):
             return
         self._previewed = (message.text, message.preview)
         self._show(_describe(message.preview))
+
+
+def _describe_conflicts(error: ImportConflicts) -> str:
+    count = len(error.conflicts)
+    lines = [
+        f"{count} mark{'s' if count != 1 else ''} changed at another desk since the preview, "
+        "so the import was not applied (all or nothing). Preview again (F6) to see the marks "
+        "as they are now.",
+        "",
+    ]
+    lines.extend(
+        f"CONFLICT line {c.line}: {c.student_number} {c.name}: theirs {c.theirs or '-'} "
+        f"(was {c.previewed or '-'}), yours {c.yours or '-'}"
+        for c in error.conflicts
+    )
+    return "\n".join(lines)
 
 
 def _describe(preview: ImportPreview) -> str:
