@@ -14,7 +14,7 @@ from datetime import date
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header, Input, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from recordsdesk.services import grading
 from recordsdesk.services.directory import CONFIDENTIAL_SHORT
@@ -41,10 +41,12 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.cells import cell
 from recordsdesk.ui.widgets.grade_dialogs import (
     ConfirmPostModal,
+    GradeChange,
     GradeChangeModal,
     ImportModal,
     IncompleteModal,
 )
+from recordsdesk.ui.widgets.typeahead import KeyedInput, TypeAheadScreen, key_label, typeahead
 
 MAX_CHOICES = 200
 BAR_WIDTH = 24
@@ -75,7 +77,7 @@ class ChoicesLoaded(Message):
     term: GradingTerm | None = None
 
 
-class GradeEntryScreen(DeskScreen):
+class GradeEntryScreen(TypeAheadScreen, DeskScreen):
     """The term, then the section, each from a list filtered as you type."""
 
     CSS_PATH = "grade_entry.tcss"
@@ -97,6 +99,7 @@ class GradeEntryScreen(DeskScreen):
         self._sections: tuple[GradingSection, ...] = ()
         self._term: GradingTerm | None = None
         self._shown: list[int] = []
+        self._filled_for: tuple[GradingTerm | None, str] | None = None
 
     @property
     def store(self) -> RosterStore:
@@ -107,14 +110,25 @@ class GradeEntryScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading terms…", id="choice-title", markup=False)
-        yield Input(placeholder="Type to filter, Enter to open", id="choice-filter")
+        choice = KeyedInput(placeholder="Type to filter, Enter to open", id="choice-filter")
+        choice.submit_now = self._choose
+        yield choice
         yield DataTable(id="choice-table", cursor_type="row", zebra_stripes=True)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#choice-table", DataTable).can_focus = False
-        self.query_one("#choice-filter", Input).focus()
+        typeahead(self.app).hold(self)  # a term typed at once waits for the list of terms
+        self.query_one("#choice-filter", KeyedInput).focus()
         self._load_terms()
+
+    def on_unmount(self) -> None:
+        typeahead(self.app).release(self, self.app)
+
+    @on(Worker.StateChanged)
+    def _load_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:  # reported by DeskScreen; keys go on to the filter
+            typeahead(self.app).release(self, self.app)
 
     def on_screen_resume(self) -> None:
         if self._term is not None:  # back from a roster: progress has moved
@@ -135,6 +149,7 @@ class GradeEntryScreen(DeskScreen):
         else:
             self._sections, self._term = message.sections, message.term
         self._fill()
+        typeahead(self.app).release(self, self.app)
 
     def _rows(self) -> list[tuple[int, tuple[Text, ...]]]:
         if self._term is None:
@@ -179,6 +194,7 @@ class GradeEntryScreen(DeskScreen):
             for key, cells in self._rows()
             if all(any(w in c.plain.casefold() for c in cells) for w in wanted)
         ]
+        self._filled_for = (self._term, self.query_one("#choice-filter", Input).value)
         self._shown = [key for key, _ in matches[:MAX_CHOICES]]
         for key, cells in matches[:MAX_CHOICES]:
             table.add_row(*cells, key=str(key))
@@ -203,14 +219,18 @@ class GradeEntryScreen(DeskScreen):
         else:
             self.app.switch_mode("lookup")
 
-    @on(Input.Submitted, "#choice-filter")
-    def _choose(self) -> None:
+    def _choose(self, typed: str) -> None:
+        """Enter, handled the moment it is typed: open what the filter typed before it picks
+        (the list is refreshed first if the filter's own update has not run yet)."""
+        if self._filled_for != (self._term, typed):
+            self._fill()
         table = self.query_one("#choice-table", DataTable)
         if not self._shown:
             return
         key = self._shown[min(table.cursor_row, len(self._shown) - 1)]
         self.query_one("#choice-filter", Input).value = ""
         if self._term is None:
+            typeahead(self.app).hold(self)  # the section code typed at once waits for the list
             self._load_sections(next(t for t in self._terms if t.id == key))
         else:
             self.app.push_screen(RosterScreen(self.store, key))
@@ -260,7 +280,7 @@ ROSTER_COLUMNS = (
 )
 
 
-class RosterScreen(DeskScreen):
+class RosterScreen(TypeAheadScreen, DeskScreen):
     CSS_PATH = "grade_entry.tcss"
     SCREEN_NAME = "Grade entry"
     PURPOSE = (
@@ -292,6 +312,8 @@ class RosterScreen(DeskScreen):
         self._versions: dict[int, int] = {}  # owned by the saver thread
         self._dirty_rows: set[int] = set()  # saved rows whose ✓ is not drawn yet
         self._flush_timer: Timer | None = None
+        self._refused: tuple[str, str] = ("", "")
+        self._set_aside: list[str] = []
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -303,7 +325,10 @@ class RosterScreen(DeskScreen):
                 yield LiveLine(id="roster-chart")
         with Horizontal(id="mark-bar"):
             yield LiveLine(id="mark-label")
-            yield Input(id="mark-input", placeholder="type a mark, Enter")
+            box = KeyedInput(id="mark-input", placeholder="type a mark, Enter")
+            box.submit_now = self.submit_mark
+            box.on_set_aside = self._key_set_aside
+            yield box
         yield LiveLine(id="roster-message")
         yield Footer()
 
@@ -312,11 +337,13 @@ class RosterScreen(DeskScreen):
         table.can_focus = False
         for key, label in ROSTER_COLUMNS:
             table.add_column(label, key=key)
-        self.query_one("#mark-input", Input).focus()
+        typeahead(self.app).hold(self)  # marks typed while the roster loads wait for it
+        self.query_one("#mark-input", KeyedInput).focus()
         self._saver()
         self._requests.put(_RELOAD)
 
     def on_unmount(self) -> None:
+        typeahead(self.app).release(self, self.app)
         self._requests.put(None)
 
     # -- the saver thread: every store call of the roster, in the order asked --
@@ -387,6 +414,7 @@ class RosterScreen(DeskScreen):
         )
         self._goto(row_at if 0 < row_at < len(self.rows) else self._next_editable(-1, 1))
         self._refresh_stats()
+        typeahead(self.app).release(self, self.app)
 
     def _cells(self, index: int, row: RosterRow) -> tuple[Text, ...]:
         if not row.editable:
@@ -465,49 +493,85 @@ class RosterScreen(DeskScreen):
         return self.query_one("#roster-table", DataTable).cursor_row
 
     def action_move(self, step: int) -> None:
-        self.query_one("#mark-input", Input).value = ""
+        self._clear_box()
         self._goto(self._next_editable(self.cursor, step))
 
     # -- keying --
 
-    @on(Input.Submitted, "#mark-input")
-    def _submitted(self, event: Input.Submitted) -> None:
+    def submit_mark(self, typed_raw: str) -> None:
+        """Enter, handled the moment it is typed: close the mark typed before it, on the row it
+        was typed on. An empty Enter skips one student; a refused mark stays in the box with its
+        reason, and the keys typed behind it are set aside (counted on the message line)."""
         if self.roster is None or not self.rows:
             return
         index = self.cursor
         row = self.rows[index]
-        typed = event.value.strip()
+        typed = typed_raw.strip()
         if not typed:
             self.action_move(1)
             return
         if not row.editable:
-            self._message(f"{row.name} has withdrawn (W): read-only.", "yellow")
+            self._refuse(f"{row.name} has withdrawn (W): read-only.", typed)
             return
         try:
             mark = grading.normalize_mark(self.roster.rules, typed)
         except ValidationFailed as exc:
-            self._message(exc.message, "bold red")  # the typed text stays in the cell
+            self._refuse(exc.message, typed)  # the typed text stays in the box
             return
         if row.posted:
             if mark == row.mark:
-                self._message(f"{row.name}'s posted mark is already {mark}.")
+                self._refuse(f"{row.name}'s posted mark is already {mark}.", typed)
                 return
+            self._clear_box()
+            incomplete = self.roster.incomplete_default if mark == grading.INCOMPLETE else None
             self.app.push_screen(
-                GradeChangeModal(row.name, row.mark or "-", mark),
-                lambda reason: self._changed(index, mark, reason),
+                GradeChangeModal(
+                    row.name,
+                    row.mark or "-",
+                    mark,
+                    lambda change: self._changed(index, mark, change),
+                    incomplete_default=row.incomplete_expires or incomplete,
+                )
             )
             return
         if mark == grading.INCOMPLETE:
+            self._clear_box()
             self.app.push_screen(
-                IncompleteModal(row.name, row.incomplete_expires or self.roster.incomplete_default),
-                lambda expires: self._enter(index, mark, expires) if expires else None,
+                IncompleteModal(
+                    row.name,
+                    row.incomplete_expires or self.roster.incomplete_default,
+                    lambda expires: self._enter(index, mark, expires) if expires else None,
+                )
             )
             return
         self._enter(index, mark, None)
 
-    def _changed(self, index: int, mark: str, reason: str | None) -> None:
-        if reason:
-            self._enter(index, mark, None, reason=reason)
+    def _clear_box(self) -> None:
+        self.query_one("#mark-input", KeyedInput).value = ""
+
+    def _refuse(self, reason: str, typed: str) -> None:
+        """A refused mark: the reason on the message line and every key already typed behind
+        it set aside, so none of them lands on another student."""
+        self._refused = (reason, typed)
+        self._set_aside = []
+        self._message(reason, "bold red")
+        self.query_one("#mark-input", KeyedInput).set_aside_until_now()
+
+    def _key_set_aside(self, event: events.Key) -> None:
+        self._set_aside.append(key_label(event))
+        reason, typed = self._refused
+        count = len(self._set_aside)
+        keys = "".join(self._set_aside)
+        shown = keys if len(keys) <= 40 else keys[:39] + "…"
+        self._message(
+            f"{reason} {count} key{'s' if count != 1 else ''} typed after {typed!r} set aside, "
+            f"not entered: {shown}",
+            "bold red",
+        )
+
+    def _changed(self, index: int, mark: str, change: GradeChange | None) -> None:
+        if change is not None:
+            self._enter(index, mark, change.incomplete_expires, reason=change.reason)
 
     def _enter(
         self,
@@ -529,7 +593,7 @@ class RosterScreen(DeskScreen):
         self._show_row(index)
         self._requests.put(request)
         self._refresh_stats()
-        self.query_one("#mark-input", Input).value = ""
+        self._clear_box()
         shown = mark or "no mark"
         self._message(f"{row.name}: {shown}" + (f" (expires {expires})" if expires else ""))
         self._goto(index if undoing else self._next_editable(index, 1))
@@ -620,8 +684,12 @@ class RosterScreen(DeskScreen):
         to_post = sum(1 for r in self.rows if r.editable and r.mark and not r.posted)
         s = self.roster.section
         self.app.push_screen(
-            ConfirmPostModal(f"{s.course_code}-{s.section_code}", to_post, missing),
-            lambda yes: self._requests.put(_POST) if yes else None,
+            ConfirmPostModal(
+                f"{s.course_code}-{s.section_code}",
+                to_post,
+                missing,
+                lambda yes: self._requests.put(_POST) if yes else None,
+            )
         )
 
     def _post_now(self) -> None:
