@@ -73,4 +73,3 @@ async def burst(pilot: Pilot[object], *parts: str, settle: bool = True) -> None:
     if settle:
         await pilot.pause()
         await pilot.wait_for_scheduled_animations()
-

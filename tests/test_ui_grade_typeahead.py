@@ -10,9 +10,10 @@ import json
 from datetime import date, timedelta
 
 import pytest
-from textual.pilot import Pilot
 from sqlalchemy import Engine
 from sqlmodel import col, select
+from textual.pilot import Pilot
+from textual.widgets import Input
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Enrollment, Student
@@ -22,12 +23,17 @@ from recordsdesk.services.roster import DbRosterStore
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.grade_entry import LiveLine, RosterScreen
 from recordsdesk.ui.widgets.grade_dialogs import GradeChangeModal, ImportModal
-from textual.widgets import Input
-from tests.factories import make_course, make_enrollment, make_section, make_staff, make_student
-from tests.factories import make_term, scale_id
+from tests.factories import (
+    make_course,
+    make_enrollment,
+    make_section,
+    make_staff,
+    make_student,
+    make_term,
+    scale_id,
+)
 from tests.grading_data import GradedSection, make_graded_section
-from tests.keys import burst
-from tests.keys import keys_of
+from tests.keys import burst, keys_of
 from tests.test_ui_grade_entry import SIZE, marks, settle, wait_saved
 
 #: Roster order of tests/grading_data.py: Moreau (withdrawn) is skipped by the cursor.
@@ -144,9 +150,7 @@ async def test_keys_typed_while_grade_entry_opens_reach_the_roster(
     """F5 from the lookup, the term, the section and the marks, all in one burst: the list of
     terms, the sections and the roster each load while the keys for them wait."""
     async with app.run_test(size=SIZE) as pilot:
-        await burst(
-            pilot, "f5", "grading", "enter", "hist2", "enter", "A", "enter", "B", "enter"
-        )
+        await burst(pilot, "f5", "grading", "enter", "hist2", "enter", "A", "enter", "B", "enter")
         screen = await roster_ready(pilot)
         await wait_saved(pilot, screen)
     assert keyed(engine, graded) == dict.fromkeys(ORDER) | {"[b]Bob": "A", "Álvarez": "B"}
@@ -180,9 +184,7 @@ async def test_a_posted_mark_changes_to_an_incomplete_with_its_expiry(
         row = session.get(Enrollment, chen)
         assert row is not None
         assert (row.mark, row.grade_status, row.incomplete_expires) == ("I", "posted", expiry)
-        [event] = session.exec(
-            select(AuditEvent).where(AuditEvent.action == "grade.change")
-        ).all()
+        [event] = session.exec(select(AuditEvent).where(AuditEvent.action == "grade.change")).all()
     assert event.reason == "Illness before the final"
     assert json.loads(event.after or "{}")["incomplete_expires"] == expiry.isoformat()
 
