@@ -170,11 +170,11 @@ async def test_a_posted_mark_changes_to_an_incomplete_with_its_expiry(
     expiry = date.today() + timedelta(days=30)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_roster(pilot)
-        await burst(pilot, "down", "down", "I", "enter")
+        await pilot.press("down", "down", "I", "enter")  # typed slowly: Chen's posted C
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, GradeChangeModal)
-        await burst(pilot, "Illness before the final", "enter")
+        await pilot.press(*"Illness before the final", "enter")
         field = dialog.query_one("#change-reason", Input)
         assert field.value == screen.roster.incomplete_default.isoformat()  # type: ignore[union-attr]
         await burst(pilot, expiry.isoformat(), "enter")
