@@ -563,9 +563,9 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         count = len(self._set_aside)
         keys = "".join(self._set_aside)
         shown = keys if len(keys) <= 40 else keys[:39] + "…"
-        self._message(
-            f"{reason} {count} key{'s' if count != 1 else ''} typed after {typed!r} set aside, "
-            f"not entered: {shown}",
+        self._message(  # the count first: at 80 columns the reason may not fit after it
+            f"{count} key{'s' if count != 1 else ''} typed after {typed!r} set aside, not "
+            f"entered: {shown} · {reason}",
             "bold red",
         )
 
