@@ -22,6 +22,7 @@ from recordsdesk.services.actor import Actor, actor_for
 from recordsdesk.services.roster import DbRosterStore
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.grade_entry import LiveLine, RosterScreen
+from recordsdesk.ui.screens.help import HelpModal
 from recordsdesk.ui.widgets.grade_dialogs import GradeChangeModal, ImportModal
 from tests.factories import (
     make_course,
@@ -142,6 +143,22 @@ async def test_an_incomplete_mid_burst_takes_the_keys_typed_for_its_dialog(
         bob = session.get(Enrollment, graded.enrollment_ids["[b]Bob"])
         assert bob is not None
         assert bob.incomplete_expires == grading.default_incomplete_expiry(session)
+
+
+async def test_help_opened_mid_burst_takes_its_own_keys(
+    app: RecordsDeskApp, engine: Engine, graded: GradedSection
+) -> None:
+    """F1 opens the help, which takes no type-ahead: the keys behind F1 are set aside and
+    counted on the roster, none lands on a student."""
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_roster(pilot)
+        await burst(pilot, "A", "enter", "f1", "escape", "B", "enter")
+        await wait_saved(pilot, screen)
+        assert isinstance(app.screen, HelpModal)
+        await pilot.press("escape")  # typed after the help was on screen: closes it
+        assert app.screen is screen
+        assert message(screen).startswith("3 keys typed after F1 set aside, not entered: Esc")
+    assert keyed(engine, graded) == dict.fromkeys(ORDER) | {"[b]Bob": "A"}
 
 
 async def test_keys_typed_while_grade_entry_opens_reach_the_roster(

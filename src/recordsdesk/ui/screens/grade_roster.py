@@ -139,8 +139,8 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         self._versions: dict[int, int] = {}  # owned by the saver thread
         self._dirty_rows: set[int] = set()  # saved rows whose ✓ is not drawn yet
         self._flush_timer: Timer | None = None
-        self._refused: tuple[str, str] = ("", "")
-        self._set_aside: list[str] = []
+        self._refusal = ""
+        self._set_aside: tuple[str, list[str]] = ("", [])
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -384,20 +384,24 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
     def _refuse(self, reason: str, typed: str) -> None:
         """A refused mark: the reason on the message line and every key already typed behind
         it set aside, so none of them lands on another student."""
-        self._refused = (reason, typed)
-        self._set_aside = []
+        self._refusal = reason
         self._message(reason, "bold red")
-        self.query_one("#mark-input", KeyedInput).set_aside_until_now()
+        self.query_one("#mark-input", KeyedInput).set_aside_until_now(repr(typed))
 
-    def _key_set_aside(self, event: events.Key) -> None:
-        self._set_aside.append(key_label(event))
-        reason, typed = self._refused
-        count = len(self._set_aside)
-        keys = "".join(self._set_aside)
+    def _key_set_aside(self, cause: str, event: events.Key) -> None:
+        if self._set_aside[0] != cause:  # a new refusal (or F1): count afresh
+            self._set_aside = (cause, [])
+            if not cause.startswith("'"):
+                self._refusal = ""
+        keys_list = self._set_aside[1]
+        keys_list.append(key_label(event))
+        count = len(keys_list)
+        keys = "".join(keys_list)
         shown = keys if len(keys) <= 40 else keys[:39] + "…"
+        reason = f" · {self._refusal}" if self._refusal else ""
         self._message(  # the count first: at 80 columns the reason may not fit after it
-            f"{count} key{'s' if count != 1 else ''} typed after {typed!r} set aside, not "
-            f"entered: {shown} · {reason}",
+            f"{count} key{'s' if count != 1 else ''} typed after {cause} set aside, not "
+            f"entered: {shown}{reason}",
             "bold red",
         )
 

@@ -14,8 +14,9 @@ queued behind it were inserted (`A Enter B+ Enter` submits 'AB+' twice). So:
   (a list or roster loading) holds them meanwhile (`hold` / `release`).
 - `TypeAheadScreen` catches the keys Textual forwards to a screen before any of its widgets has
   focus, and lets a dialog without a text field (a confirmation) take its keys as bindings.
-- A screen may set aside the keys typed before it could show a refusal (`set_aside_until`):
-  they are counted and reported through `on_set_aside`, never silently dropped.
+- A screen may set aside the keys typed before it could show a refusal (`set_aside_until_now`),
+  and a key that opens a place taking no type-ahead (help, the command palette) sets aside the
+  keys behind it: they are reported through `on_set_aside`, never silently dropped.
 """
 
 from __future__ import annotations
@@ -39,7 +40,11 @@ def key_label(event: events.Key) -> str:
     """A key as the desk lists it when it was set aside: its character, or a short name."""
     if event.is_printable and event.character:
         return event.character
-    return _SHOWN.get(event.key, f"<{event.key}>")
+    if event.key in _SHOWN:
+        return _SHOWN[event.key]
+    if event.key[:1] == "f" and event.key[1:].isdigit():
+        return event.key.upper()
+    return f"<{event.key}>"
 
 
 class TypeAhead:
@@ -93,21 +98,23 @@ class KeyedInput(Input):
 
     `submit_now`, when set, receives the value the moment Enter is handled (instead of an
     `Input.Submitted` message that would arrive after the keys behind it). `on_set_aside`
-    receives each key set aside after `set_aside_until`."""
+    receives each key set aside by `set_aside_until_now`, with its cause."""
 
     def __init__(self, value: str | None = None, **options: Any) -> None:
         super().__init__(value, **options)
         self.submit_now: Callable[[str], None] | None = None
-        self.on_set_aside: Callable[[events.Key], None] | None = None
+        self.on_set_aside: Callable[[str, events.Key], None] | None = None
         self._set_aside_before = float("-inf")
+        self._set_aside_cause = ""
         self._handing_on = False
 
     # -- what the owning screen calls --
 
-    def set_aside_until_now(self) -> None:
+    def set_aside_until_now(self, cause: str) -> None:
         """Set aside every key typed up to now that is not handled yet (they were typed before
-        the registrar could see what the key being handled caused)."""
+        the registrar could see what `cause`, the key or text being handled, led to)."""
         self._set_aside_before = get_time()
+        self._set_aside_cause = cause
         pending = typeahead(self.app).pending
         kept = [e for e in pending if e.time > self._set_aside_before]
         for event in pending:
@@ -176,13 +183,18 @@ class KeyedInput(Input):
         for node, bindings in chain:
             for binding in bindings.key_to_bindings.get(event.key, ()):
                 if not binding.priority and await self.app.run_action(binding.action, node):
-                    if self.app.screen is not screen or screen.focused is not self:
+                    moved_to = self.app.screen
+                    if moved_to is not screen and not isinstance(moved_to, TypeAheadScreen):
+                        # A place that takes no type-ahead (help, the command palette): Textual
+                        # would hand it keys out of order, so the rest of the burst is set aside.
+                        self.set_aside_until_now(key_label(event))
+                    elif moved_to is not screen or screen.focused is not self:
                         self._handing_on = True  # the rest of the burst is for the new place
                     return
 
     def _report_set_aside(self, event: events.Key) -> None:
         if self.on_set_aside is not None:
-            self.on_set_aside(event)
+            self.on_set_aside(self._set_aside_cause, event)
 
     async def action_submit(self) -> None:
         if self.submit_now is None:
