@@ -120,7 +120,7 @@ class GradeChangeModal(TypeAheadScreen, ModalScreen[GradeChange | None]):
             self.reason = typed.strip()
             if self.incomplete_default is not None:  # an Incomplete: now its expiry
                 self.query_one("#change-prompt", Static).update(
-                    "The Incomplete expires on (YYYY-MM-DD; Enter takes the policy's date):"
+                    Text(f"Reason: {self.reason}\nI expires on (YYYY-MM-DD, Enter: policy date):")
                 )
                 field = self.query_one("#change-reason", KeyedInput)
                 field.value = self.incomplete_default.isoformat()
