@@ -145,6 +145,19 @@ async def test_an_incomplete_mid_burst_takes_the_keys_typed_for_its_dialog(
         assert bob.incomplete_expires == grading.default_incomplete_expiry(session)
 
 
+async def test_back_to_the_sections_and_into_another_roster_in_one_burst(
+    app: RecordsDeskApp, engine: Engine, graded: GradedSection
+) -> None:
+    """Esc from the roster, the section typed again and a mark: the keys behind Esc wait for the
+    section list, those behind the section's Enter for the roster."""
+    async with app.run_test(size=SIZE) as pilot:
+        await open_roster(pilot)
+        await burst(pilot, "escape", "hist2", "enter", "C", "enter")
+        screen = await roster_ready(pilot)
+        await wait_saved(pilot, screen)
+    assert keyed(engine, graded) == dict.fromkeys(ORDER) | {"[b]Bob": "C"}
+
+
 async def test_help_opened_mid_burst_takes_its_own_keys(
     app: RecordsDeskApp, engine: Engine, graded: GradedSection
 ) -> None:

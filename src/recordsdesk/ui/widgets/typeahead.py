@@ -76,6 +76,7 @@ _TYPEAHEAD: WeakKeyDictionary[App[Any], TypeAhead] = WeakKeyDictionary()
 
 
 def typeahead(app: App[Any]) -> TypeAhead:
+    """The app's one type-ahead (kept beside the app, so the app class needs no change)."""
     found = _TYPEAHEAD.get(app)
     if found is None:
         found = _TYPEAHEAD[app] = TypeAhead()
