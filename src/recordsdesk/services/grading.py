@@ -252,16 +252,20 @@ def _target(session: Session, enrollment_id: int) -> _Target:
     return _Target(_EnrollmentState(*row[:7]), row[7], row[8])
 
 
-def _check_expiry(mark: str | None, expires: date | None, today: date) -> date | None:
-    if mark != INCOMPLETE:
-        return None
+def check_incomplete_expiry(expires: date | None, today: date | None = None) -> date:
+    """An Incomplete's expiry as every way in accepts it: given, and after today. Raises
+    ValidationFailed("incomplete_expires", ...)."""
     if expires is None:
         raise ValidationFailed("incomplete_expires", "an Incomplete needs an expiry date.")
-    if expires <= today:
+    if expires <= (today or date.today()):
         raise ValidationFailed(
             "incomplete_expires", f"{expires.isoformat()} is not after today; pick a later date."
         )
     return expires
+
+
+def _check_expiry(mark: str | None, expires: date | None, today: date) -> date | None:
+    return check_incomplete_expiry(expires, today) if mark == INCOMPLETE else None
 
 
 def check_entry(

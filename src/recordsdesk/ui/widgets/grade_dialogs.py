@@ -18,6 +18,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 from textual.widgets.input import Selection
 
+from recordsdesk.services import grading
+from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.grade_import import (
     ImportConflicts,
     ImportPreview,
@@ -30,14 +32,15 @@ from recordsdesk.ui.widgets.typeahead import KeyedInput, TypeAheadScreen
 
 
 def parse_expiry(typed: str) -> date | str:
-    """The expiry date typed in a dialog, or why it is not one (a date after today)."""
+    """The expiry date typed in a dialog, or why it is not one (the service's own rule)."""
     try:
         chosen = date.fromisoformat(typed.strip())
     except ValueError:
         return f"{typed.strip()!r} is not a date; type YYYY-MM-DD."
-    if chosen <= date.today():
-        return "Pick a date after today."
-    return chosen
+    try:
+        return grading.check_incomplete_expiry(chosen)
+    except ValidationFailed as exc:
+        return exc.message
 
 
 class IncompleteModal(TypeAheadScreen, ModalScreen[date | None]):
