@@ -21,7 +21,7 @@ from recordsdesk.services import grading
 from recordsdesk.services import roster as roster_service
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import PermissionDenied, ValidationFailed
-from recordsdesk.services.grade_import import apply_import, preview_import
+from recordsdesk.services.grade_import import ImportConflicts, apply_import, preview_import
 from recordsdesk.services.grading import MarkConflict
 from recordsdesk.services.roster import (
     DbRosterStore,
@@ -290,12 +290,18 @@ def test_import_previews_every_line_then_applies_all_or_nothing(
     assert "withdrawn" in lines[1][1] and "not on this section" in lines[2][1]
     assert "line 2" in lines[3][1] and "found 1" in lines[5][1]
     with session_scope(engine) as session, pytest.raises(ValidationFailed) as caught:
-        apply_import(session, actor=registrar, section_id=graded.section_id, text=bad)
+        apply_import(
+            session, actor=registrar, section_id=graded.section_id, text=bad, previewed=preview
+        )
     assert caught.value.field == "line 3"
     assert _enrollment(engine, graded.enrollment_ids["Zeller"]).mark is None
     fixed = good.replace(",91", ",B")
     with session_scope(engine) as session:
-        applied = apply_import(session, actor=registrar, section_id=graded.section_id, text=fixed)
+        seen = preview_import(session, actor=registrar, section_id=graded.section_id, text=fixed)
+    with session_scope(engine) as session:
+        applied = apply_import(
+            session, actor=registrar, section_id=graded.section_id, text=fixed, previewed=seen
+        )
     assert len(applied.changes) == 3
     assert _enrollment(engine, graded.enrollment_ids["Chen"]).mark == "B"
     okafor = _enrollment(engine, graded.enrollment_ids["Okafor"])
@@ -304,6 +310,107 @@ def test_import_previews_every_line_then_applies_all_or_nothing(
     with session_scope(engine) as session:
         again = preview_import(session, actor=registrar, section_id=graded.section_id, text=fixed)
     assert (again.changes, again.unchanged) == ((), 3)
+
+
+def test_import_refuses_rows_changed_at_another_desk_since_the_preview(
+    engine: Engine, graded: GradedSection, registrar: Actor, system: Actor
+) -> None:
+    """Issue 13 item 6: a mark saved elsewhere between preview and apply is a conflict (theirs
+    vs the file's), never overwritten; the import stays all or nothing."""
+    n, ids = graded.student_numbers, graded.enrollment_ids
+    text = f"{n['Chen']},D\n{n['Zeller']},B\n{n['Okafor']},A\n"
+    store = DbRosterStore(engine, registrar)
+    store.save(ids["Okafor"], 1, "A")  # the file's own mark: previewed as unchanged
+    with session_scope(engine) as session:
+        preview = preview_import(session, actor=registrar, section_id=graded.section_id, text=text)
+    assert [c.student_number for c in preview.changes] == [n["Chen"], n["Zeller"]]
+    other_desk = DbRosterStore(engine, system)
+    other_desk.save(ids["Chen"], 1, "C")  # saved at another desk after the preview
+    other_desk.save(ids["Okafor"], 2, "B")  # and one the preview thought needed nothing
+    with session_scope(engine) as session, pytest.raises(ImportConflicts) as caught:
+        apply_import(
+            session, actor=registrar, section_id=graded.section_id, text=text, previewed=preview
+        )
+    found = [(c.line, c.student_number, c.theirs, c.yours) for c in caught.value.conflicts]
+    assert found == [(1, n["Chen"], "C", "D"), (3, n["Okafor"], "B", "A")]
+    assert "another desk saved C" in str(caught.value)
+    assert _enrollment(engine, ids["Chen"]).mark == "C"
+    assert _enrollment(engine, ids["Zeller"]).mark is None  # all or nothing
+    assert _enrollment(engine, ids["Okafor"]).mark == "B"
+    assert [e.actor_id for e in _audit(engine, "grade.enter")] == [
+        registrar.id,
+        system.id,
+        system.id,
+    ]
+    with session_scope(engine) as session:  # previewed again, it applies as now seen
+        again = preview_import(session, actor=registrar, section_id=graded.section_id, text=text)
+        apply_import(
+            session, actor=registrar, section_id=graded.section_id, text=text, previewed=again
+        )
+    assert _enrollment(engine, ids["Chen"]).mark == "D"
+
+
+def test_cli_import_reports_conflicts_and_writes_nothing(
+    engine: Engine,
+    database_url: str,
+    graded: GradedSection,
+    system: Actor,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The command previews in one transaction and applies in another: a mark saved in
+    between is reported by student (theirs vs the file's) and the import is refused."""
+    from recordsdesk.commands import grades as grades_command
+
+    n, ids = graded.student_numbers, graded.enrollment_ids
+    csv_file = tmp_path / "marks.csv"
+    csv_file.write_text(f"{n['Chen']},D\n{n['Zeller']},B\n", encoding="utf-8")
+    real_preview = grades_command.preview_import
+
+    def preview_then_other_desk(*args: Any, **kwargs: Any) -> Any:
+        preview = real_preview(*args, **kwargs)
+        DbRosterStore(engine, system).save(ids["Chen"], 1, "C")
+        return preview
+
+    monkeypatch.setattr(grades_command, "preview_import", preview_then_other_desk)
+    code = main(
+        ["grades", "import", str(graded.section_id), str(csv_file), "--database", database_url]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert f"CONFLICT line 1: {n['Chen']} Chen, Li: theirs C (was -), yours D" in err
+    assert _enrollment(engine, ids["Chen"]).mark == "C"
+    assert _enrollment(engine, ids["Zeller"]).mark is None
+
+
+def test_a_posted_mark_changes_to_an_incomplete_with_its_expiry(
+    engine: Engine, graded: GradedSection, registrar: Actor
+) -> None:
+    """Issue 13 item 7: I on a posted row needs its expiry; with it, the change is made and
+    audited with the reason and the date."""
+    eid = graded.enrollment_ids["Chen"]
+    DbRosterStore(engine, registrar).save(eid, 1, "C")
+    with session_scope(engine) as session:
+        grading.post_section(session, actor=registrar, section_id=graded.section_id)
+    version = _enrollment(engine, eid).version
+    expiry = date.today() + timedelta(days=60)
+    with session_scope(engine) as session, pytest.raises(ValidationFailed) as caught:
+        grading.change_grade(
+            session, actor=registrar, enrollment_id=eid, expected_version=version,
+            mark="I", reason="Illness before the final",
+        )  # fmt: skip
+    assert caught.value.field == "incomplete_expires"
+    with session_scope(engine) as session:
+        grading.change_grade(
+            session, actor=registrar, enrollment_id=eid, expected_version=version,
+            mark="i", reason="Illness before the final", incomplete_expires=expiry,
+        )  # fmt: skip
+    row = _enrollment(engine, eid)
+    assert (row.mark, row.grade_status, row.incomplete_expires) == ("I", "posted", expiry)
+    [event] = _audit(engine, "grade.change")
+    assert event.reason == "Illness before the final"
+    assert json.loads(event.after or "{}")["incomplete_expires"] == expiry.isoformat()
 
 
 def test_percentages_on_a_banded_scale(engine: Engine, registrar: Actor) -> None:

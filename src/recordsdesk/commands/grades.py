@@ -1,7 +1,9 @@
 """`recordsdesk grades import SECTION FILE.csv [--dry-run]`: an instructor's marks from a CSV.
 
 The preview (every change, every bad line with its number) is printed first; without
-`--dry-run` the marks are then applied in one transaction, or not at all if any line is wrong.
+`--dry-run` the marks are then applied in one transaction, or not at all if any line is wrong
+or any row was changed at another desk after the preview read it (each such conflict is
+printed: the student, their mark, the file's).
 SECTION is a section id or TERM/COURSE/SECTION (e.g. 2026SP/BIO101/01).
 """
 
@@ -19,7 +21,12 @@ from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import Course, Section, Term
 from recordsdesk.services.errors import NotFound, ValidationFailed
-from recordsdesk.services.grade_import import ImportPreview, apply_import, preview_import
+from recordsdesk.services.grade_import import (
+    ImportConflicts,
+    ImportPreview,
+    apply_import,
+    preview_import,
+)
 
 EXIT_REFUSED = 1
 
@@ -95,9 +102,26 @@ def _import(args: argparse.Namespace) -> int:
         if args.dry_run:
             print("Dry run: nothing was changed.")
             return 0
-        with session_scope(engine) as session:
-            actor = cli_actor(session, args)
-            applied = apply_import(session, actor=actor, section_id=section_id, text=text)
+        try:
+            with session_scope(engine) as session:
+                actor = cli_actor(session, args)
+                applied = apply_import(
+                    session, actor=actor, section_id=section_id, text=text, previewed=preview
+                )
+        except ImportConflicts as conflicts:
+            for conflict in conflicts.conflicts:
+                print(
+                    f"CONFLICT line {conflict.line}: {conflict.student_number} {conflict.name}: "
+                    f"theirs {conflict.theirs or '-'} (was {conflict.previewed or '-'}), "
+                    f"yours {conflict.yours or '-'}",
+                    file=sys.stderr,
+                )
+            print(
+                f"Nothing was imported: {len(conflicts.conflicts)} marks changed at another "
+                "desk since the preview; run the import again to see them as they are now.",
+                file=sys.stderr,
+            )
+            return EXIT_REFUSED
         print(f"Imported {len(applied.changes)} marks.")
     finally:
         engine.dispose()

@@ -1,8 +1,11 @@
 """Marks from an instructor's CSV (student number, mark[, incomplete expiry]): a preview of every
 change and every bad line first, then all of it applied in one transaction or none of it.
 
-The same text is checked again inside the applying transaction, so a roster that moved between
-preview and apply is refused rather than half imported.
+The preview keeps the version of every row the file names. Applying checks the same text again
+inside its transaction and compares each of those rows with the version the preview read: a row
+another desk changed since (a mark saved, cleared, posted) is a conflict, reported by student
+with their mark and the file's, and then nothing at all is written (the import stays
+all-or-nothing), so a mark saved elsewhere is never overwritten by a file previewed before it.
 """
 
 from __future__ import annotations
@@ -17,9 +20,9 @@ from sqlmodel import Session
 from recordsdesk.models import GradeStatus
 from recordsdesk.services import grading
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.errors import StaleRecord, ValidationFailed
 from recordsdesk.services.permissions import Action, authorize
-from recordsdesk.services.roster import RosterRow, load_roster
+from recordsdesk.services.roster import Roster, RosterRow, load_roster
 
 MAX_LINES = 20_000
 
@@ -46,15 +49,60 @@ class ImportProblem:
 
 
 @dataclass(frozen=True)
+class ReadRow:
+    enrollment_id: int
+    version: int
+    line: int
+    mark: str | None
+
+
+@dataclass(frozen=True)
 class ImportPreview:
     section_id: int
     changes: tuple[ImportChange, ...]
     problems: tuple[ImportProblem, ...]
     unchanged: int
+    #: Every roster row a line of the file names, as the preview read it.
+    read_rows: tuple[ReadRow, ...] = ()
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+@dataclass(frozen=True)
+class ImportConflict:
+    """A row another desk changed after the preview read it: `theirs` is the mark there now,
+    `yours` the file's (None when the file's line no longer checks out at all)."""
+
+    line: int
+    student_number: str
+    name: str
+    previewed: str | None
+    theirs: str | None
+    yours: str | None
+
+    def __str__(self) -> str:
+        return (
+            f"line {self.line}: {self.student_number} {self.name}: another desk saved "
+            f"{self.theirs or 'no mark'} (was {self.previewed or 'no mark'} in the preview); "
+            f"the file's {self.yours or '-'} was not applied"
+        )
+
+
+class ImportConflicts(StaleRecord):
+    """Rows changed at another desk between preview and apply; nothing of the import was
+    written. Preview again to see the marks as they are now."""
+
+    def __init__(self, conflicts: tuple[ImportConflict, ...]) -> None:
+        super().__init__("The section's roster", ["mark"])
+        self.conflicts = conflicts
+        count = len(conflicts)
+        self.args = (
+            f"{count} mark{'s' if count != 1 else ''} changed at another desk since the "
+            "preview; nothing was imported (preview again): "
+            + "; ".join(str(c) for c in conflicts),
+        )
 
 
 def _looks_like_header(fields: list[str], numbers: dict[str, RosterRow]) -> bool:
@@ -84,19 +132,15 @@ def _check_line(
     seen[number] = line
     if not row.editable:
         return ImportProblem(line, f"student {number} ({row.name}) has withdrawn; no mark.")
+    raw = fields[2].strip() if len(fields) == 3 else ""
     try:
-        mark = grading.normalize_mark(rules, typed)
+        given = date.fromisoformat(raw) if raw else None
+    except ValueError:
+        return ImportProblem(line, f"{raw!r} is not an expiry date (YYYY-MM-DD).")
+    try:  # the roster's own rules; an Incomplete without a date takes the policy's default
+        mark, expires = grading.check_entry(rules, typed, given or default_expiry)
     except ValidationFailed as exc:
         return ImportProblem(line, exc.message)
-    expires: date | None = None
-    if mark == grading.INCOMPLETE:
-        raw = fields[2].strip() if len(fields) == 3 else ""
-        try:
-            expires = date.fromisoformat(raw) if raw else default_expiry
-        except ValueError:
-            return ImportProblem(line, f"{raw!r} is not an expiry date (YYYY-MM-DD).")
-        if expires <= date.today():
-            return ImportProblem(line, f"the expiry {expires.isoformat()} is not after today.")
     if row.mark == mark and row.incomplete_expires == expires:
         return None
     if row.grade_status == GradeStatus.POSTED.value:
@@ -110,6 +154,12 @@ def _check_line(
 
 def preview_import(session: Session, *, actor: Actor, section_id: int, text: str) -> ImportPreview:
     """Every change the CSV text would make and every line that is wrong, changing nothing."""
+    return _preview(session, actor=actor, section_id=section_id, text=text)[0]
+
+
+def _preview(
+    session: Session, *, actor: Actor, section_id: int, text: str
+) -> tuple[ImportPreview, Roster]:
     authorize(actor, Action.IMPORT_RUN)
     authorize(actor, Action.GRADE_ENTER)
     roster = load_roster(session, actor=actor, section_id=section_id)
@@ -143,13 +193,49 @@ def preview_import(session: Session, *, actor: Actor, section_id: int, text: str
         problems.append(ImportProblem(reader.line_num, f"not readable as CSV ({exc})."))
     if not changes and not problems and not unchanged:
         problems.append(ImportProblem(1, "the file has no marks."))
-    return ImportPreview(section_id, tuple(changes), tuple(problems), unchanged)
+    read = tuple(
+        ReadRow(numbers[n].enrollment_id, numbers[n].version, line, numbers[n].mark)
+        for n, line in seen.items()
+    )
+    preview = ImportPreview(section_id, tuple(changes), tuple(problems), unchanged, read)
+    return preview, roster
 
 
-def apply_import(session: Session, *, actor: Actor, section_id: int, text: str) -> ImportPreview:
-    """Apply every change of the CSV text in the caller's transaction, each mark audited; any bad
-    line raises ValidationFailed naming it and nothing is written."""
-    preview = preview_import(session, actor=actor, section_id=section_id, text=text)
+def _conflicts(
+    previewed: ImportPreview, now: ImportPreview, roster: Roster
+) -> list[ImportConflict]:
+    """Rows the preview read that are at another version now, in file order."""
+    rows = {r.enrollment_id: r for r in roster.rows}
+    yours = {c.enrollment_id: c.new_mark for c in (*previewed.changes, *now.changes)}
+    found = []
+    for read in previewed.read_rows:
+        row = rows.get(read.enrollment_id)
+        if row is None or row.version == read.version:
+            continue
+        found.append(
+            ImportConflict(
+                line=read.line,
+                student_number=row.student_number,
+                name=row.name,
+                previewed=read.mark,
+                theirs=row.mark,
+                yours=yours.get(read.enrollment_id, read.mark),
+            )
+        )
+    return found
+
+
+def apply_import(
+    session: Session, *, actor: Actor, section_id: int, text: str, previewed: ImportPreview
+) -> ImportPreview:
+    """Apply every change of the CSV text in the caller's transaction, each mark audited, as
+    `previewed` showed it: any bad line raises ValidationFailed naming it, and any row changed
+    at another desk since the preview read it raises ImportConflicts; either way nothing is
+    written."""
+    preview, roster = _preview(session, actor=actor, section_id=section_id, text=text)
+    conflicts = _conflicts(previewed, preview, roster)
+    if conflicts:
+        raise ImportConflicts(tuple(conflicts))
     if preview.problems:
         first = preview.problems[0]
         more = len(preview.problems) - 1

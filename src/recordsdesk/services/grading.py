@@ -252,16 +252,30 @@ def _target(session: Session, enrollment_id: int) -> _Target:
     return _Target(_EnrollmentState(*row[:7]), row[7], row[8])
 
 
-def _check_expiry(mark: str | None, expires: date | None, today: date) -> date | None:
-    if mark != INCOMPLETE:
-        return None
+def check_incomplete_expiry(expires: date | None, today: date | None = None) -> date:
+    """An Incomplete's expiry as every way in accepts it: given, and after today. Raises
+    ValidationFailed("incomplete_expires", ...)."""
     if expires is None:
         raise ValidationFailed("incomplete_expires", "an Incomplete needs an expiry date.")
-    if expires <= today:
+    if expires <= (today or date.today()):
         raise ValidationFailed(
             "incomplete_expires", f"{expires.isoformat()} is not after today; pick a later date."
         )
     return expires
+
+
+def _check_expiry(mark: str | None, expires: date | None, today: date) -> date | None:
+    return check_incomplete_expiry(expires, today) if mark == INCOMPLETE else None
+
+
+def check_entry(
+    rules: MarkRules, typed: str, incomplete_expires: date | None, today: date | None = None
+) -> tuple[str, date | None]:
+    """The one set of rules every way a mark comes in goes through (keyed on the roster, a grade
+    change, a CSV import): the stored mark and, for an Incomplete, its expiry (required, after
+    today; dropped for any other mark). Raises ValidationFailed naming the field."""
+    mark = normalize_mark(rules, typed)
+    return mark, _check_expiry(mark, incomplete_expires, today or date.today())
 
 
 def _write_mark(
@@ -365,9 +379,8 @@ def save_mark(
         stored, status, expires = None, GradeStatus.NONE, None
     else:
         scale_rules = rules if rules is not None else rules_for_scale(session, target.scale_id)
-        stored = normalize_mark(scale_rules, mark)
+        stored, expires = check_entry(scale_rules, mark, incomplete_expires)
         status = GradeStatus.ENTERED
-        expires = _check_expiry(stored, incomplete_expires, date.today())
     return _write_mark(
         session,
         actor,
@@ -400,10 +413,11 @@ def change_grade(
     _gradable(target)
     if target.enrollment.grade_status != GradeStatus.POSTED:
         raise ValidationFailed("mark", "this mark is not posted yet; enter it on the roster.")
-    stored = normalize_mark(rules_for_scale(session, target.scale_id), mark)
-    if stored == target.enrollment.mark:
+    stored, expires = check_entry(
+        rules_for_scale(session, target.scale_id), mark, incomplete_expires
+    )
+    if stored == target.enrollment.mark and expires == target.enrollment.incomplete_expires:
         raise ValidationFailed("mark", f"the posted mark is already {stored}.")
-    expires = _check_expiry(stored, incomplete_expires, date.today())
     return _write_mark(
         session,
         actor,

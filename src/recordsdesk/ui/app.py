@@ -55,7 +55,7 @@ class RecordsDeskApp(SecureDeskApp):
         Binding("f3", "switch_mode('catalog')", "Catalog"),
         Binding("f4", "switch_mode('terms')", "Terms"),
         Binding("f6", "switch_mode('audit')", "Audit"),
-        Binding("f5", "switch_mode('grades')", "Grades"),
+        Binding("f5", "switch_mode('grades')", "Grades", priority=True),
         Binding("f8", "switch_mode('reports')", "Reports"),
         Binding("f10", "switch_mode('imports')", "Imports"),
         Binding("ctrl+n", "new_student", "New student"),

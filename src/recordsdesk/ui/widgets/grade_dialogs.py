@@ -3,6 +3,7 @@ confirmation, and the CSV import with its preview. Each is a ModalScreen returni
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -14,85 +15,157 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static, TextArea
+from textual.widgets import Static, TextArea
+from textual.widgets.input import Selection
 
-from recordsdesk.services.grade_import import ImportPreview, apply_import, preview_import
+from recordsdesk.services import grading
+from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.grade_import import (
+    ImportConflicts,
+    ImportPreview,
+    apply_import,
+    preview_import,
+)
 from recordsdesk.ui.context import DeskContext, DeskHost
 from recordsdesk.ui.errors import describe_error
+from recordsdesk.ui.widgets.typeahead import KeyedInput, TypeAheadScreen
 
 
-class IncompleteModal(ModalScreen[date | None]):
-    """Asks when an Incomplete expires; Enter accepts the policy's default date."""
+def parse_expiry(typed: str) -> date | str:
+    """The expiry date typed in a dialog, or why it is not one (the service's own rule)."""
+    try:
+        chosen = date.fromisoformat(typed.strip())
+    except ValueError:
+        return f"{typed.strip()!r} is not a date; type YYYY-MM-DD."
+    try:
+        return grading.check_incomplete_expiry(chosen)
+    except ValidationFailed as exc:
+        return exc.message
+
+
+class IncompleteModal(TypeAheadScreen, ModalScreen[date | None]):
+    """Asks when an Incomplete expires; Enter accepts the policy's default date. The answer goes
+    to `answer` the moment Enter is handled, before any key typed after it."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, student: str, default: date) -> None:
+    def __init__(self, student: str, default: date, answer: Callable[[date | None], None]) -> None:
         super().__init__(classes="grade-dialog")
         self.student = student
         self.default = default
+        self.answer = answer
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(Text(f"Incomplete for {self.student}: expires on (YYYY-MM-DD)"))
-            yield Input(self.default.isoformat(), id="incomplete-date")
+            field = KeyedInput(self.default.isoformat(), id="incomplete-date")
+            field.submit_now = self._accept
+            yield field
             yield Static("", id="incomplete-message", markup=False)
 
-    @on(Input.Submitted)
-    def _accept(self, event: Input.Submitted) -> None:
-        try:
-            chosen = date.fromisoformat(event.value.strip())
-        except ValueError:
-            self.query_one("#incomplete-message", Static).update(
-                f"{event.value!r} is not a date; type YYYY-MM-DD."
-            )
+    def _accept(self, typed: str) -> None:
+        chosen = parse_expiry(typed)
+        if isinstance(chosen, str):
+            self.query_one("#incomplete-message", Static).update(chosen)
             return
-        if chosen <= date.today():
-            self.query_one("#incomplete-message", Static).update("Pick a date after today.")
-            return
+        self.answer(chosen)
         self.dismiss(chosen)
 
     def action_cancel(self) -> None:
+        self.answer(None)
         self.dismiss(None)
 
 
-class GradeChangeModal(ModalScreen[str | None]):
-    """A posted mark changes only with a reason, which goes into the audit."""
+@dataclass(frozen=True)
+class GradeChange:
+    reason: str
+    incomplete_expires: date | None = None
+
+
+class GradeChangeModal(TypeAheadScreen, ModalScreen[GradeChange | None]):
+    """A posted mark changes only with a reason, which goes into the audit; a change to an
+    Incomplete then asks its expiry date (the policy's default offered), in the same field so
+    keys typed ahead land in order. The answer goes to `answer` when the last Enter is handled."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, student: str, before: str, after: str) -> None:
+    def __init__(
+        self,
+        student: str,
+        before: str,
+        after: str,
+        answer: Callable[[GradeChange | None], None],
+        incomplete_default: date | None = None,
+    ) -> None:
         super().__init__(classes="grade-dialog")
         self.summary = f"Grade change for {student}: posted {before} -> {after}"
+        self.answer = answer
+        self.incomplete_default = incomplete_default
+        self.reason: str | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog-box"):
             yield Static(Text(self.summary))
-            yield Input(
+            yield Static("Reason (required):", id="change-prompt")
+            field = KeyedInput(
                 placeholder="Reason (required), Enter to change, Esc to cancel", id="change-reason"
             )
+            field.submit_now = self._accept
+            yield field
             yield Static("", id="change-message", markup=False)
 
-    @on(Input.Submitted)
-    def _accept(self, event: Input.Submitted) -> None:
-        if not event.value.strip():
-            self.query_one("#change-message", Static).update("A grade change needs a reason.")
+    def _accept(self, typed: str) -> None:
+        message = self.query_one("#change-message", Static)
+        if self.reason is None:
+            if not typed.strip():
+                message.update("A grade change needs a reason.")
+                return
+            self.reason = typed.strip()
+            if self.incomplete_default is not None:  # an Incomplete: now its expiry
+                self.query_one("#change-prompt", Static).update(
+                    Text(f"Reason: {self.reason}\nI expires on (YYYY-MM-DD, Enter: policy date):")
+                )
+                field = self.query_one("#change-reason", KeyedInput)
+                field.value = self.incomplete_default.isoformat()
+                field.selection = Selection(0, len(field.value))
+                message.update("")
+                return
+            self._done(GradeChange(self.reason))
             return
-        self.dismiss(event.value.strip())
+        chosen = parse_expiry(typed)
+        if isinstance(chosen, str):
+            message.update(chosen)
+            return
+        self._done(GradeChange(self.reason, chosen))
+
+    def _done(self, change: GradeChange) -> None:
+        self.answer(change)
+        self.dismiss(change)
 
     def action_cancel(self) -> None:
+        self.answer(None)
         self.dismiss(None)
 
 
-class ConfirmPostModal(ModalScreen[bool]):
+class ConfirmPostModal(TypeAheadScreen, ModalScreen[bool]):
     """Posting makes marks final: the clerk sees who still has no mark before saying yes."""
+
+    KEYS_AS_BINDINGS = True
 
     BINDINGS = [
         Binding("y,enter", "post", "Post"),
         Binding("n,escape", "cancel", "Cancel"),
     ]
 
-    def __init__(self, section: str, to_post: int, without_mark: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        section: str,
+        to_post: int,
+        without_mark: tuple[str, ...],
+        answer: Callable[[bool], None],
+    ) -> None:
         super().__init__(classes="grade-dialog")
+        self.answer = answer
         self.section = section
         self.to_post = to_post
         self.without_mark = without_mark
@@ -114,9 +187,11 @@ class ConfirmPostModal(ModalScreen[bool]):
             yield Static("y / Enter: post    n / Esc: cancel", classes="dialog-keys")
 
     def action_post(self) -> None:
+        self.answer(True)
         self.dismiss(True)
 
     def action_cancel(self) -> None:
+        self.answer(False)
         self.dismiss(False)
 
 
@@ -197,9 +272,20 @@ class ImportModal(ModalScreen[bool]):
 
     @work(thread=True, exclusive=True, group="grade-import", exit_on_error=False)
     def _check(self, text: str, apply: bool) -> None:
-        service = apply_import if apply else preview_import
         try:
-            preview = self.desk.call(service, section_id=self.section_id, text=text)
+            if apply:
+                assert self._previewed is not None
+                preview = self.desk.call(
+                    apply_import,
+                    section_id=self.section_id,
+                    text=text,
+                    previewed=self._previewed[1],
+                )
+            else:
+                preview = self.desk.call(preview_import, section_id=self.section_id, text=text)
+        except ImportConflicts as conflicts:  # listed one per line, theirs vs the file's
+            self.post_message(ImportChecked(text, None, apply, _describe_conflicts(conflicts)))
+            return
         except Exception as exc:  # shown in the dialog, which stays open
             self.post_message(ImportChecked(text, None, apply, describe_error(exc)))
             return
@@ -217,6 +303,22 @@ class ImportModal(ModalScreen[bool]):
             return
         self._previewed = (message.text, message.preview)
         self._show(_describe(message.preview))
+
+
+def _describe_conflicts(error: ImportConflicts) -> str:
+    count = len(error.conflicts)
+    lines = [
+        f"{count} mark{'s' if count != 1 else ''} changed at another desk since the preview, "
+        "so the import was not applied (all or nothing). Preview again (F6) to see the marks "
+        "as they are now.",
+        "",
+    ]
+    lines.extend(
+        f"CONFLICT line {c.line}: {c.student_number} {c.name}: theirs {c.theirs or '-'} "
+        f"(was {c.previewed or '-'}), yours {c.yours or '-'}"
+        for c in error.conflicts
+    )
+    return "\n".join(lines)
 
 
 def _describe(preview: ImportPreview) -> str:
