@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
@@ -358,11 +359,13 @@ def test_cli_import_reports_conflicts_and_writes_nothing(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
+    cli_login: Callable[..., Actor],
 ) -> None:
     """The command previews in one transaction and applies in another: a mark saved in
     between is reported by student (theirs vs the file's) and the import is refused."""
     from recordsdesk.commands import grades as grades_command
 
+    cli_login("registrar", "registrar")
     n, ids = graded.student_numbers, graded.enrollment_ids
     csv_file = tmp_path / "marks.csv"
     csv_file.write_text(f"{n['Chen']},D\n{n['Zeller']},B\n", encoding="utf-8")
