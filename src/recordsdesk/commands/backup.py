@@ -8,7 +8,8 @@ from pathlib import Path
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import safe_url
-from recordsdesk.services.backup import backup_database, restore_database
+from recordsdesk.services.backup import backup_database
+from recordsdesk.services.restore import restore_database
 
 
 def register(
