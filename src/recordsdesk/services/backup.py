@@ -29,6 +29,7 @@ from sqlalchemy.engine import URL, make_url
 
 from recordsdesk.config import data_dir
 from recordsdesk.db import MIGRATIONS_DIR, is_sqlite
+from recordsdesk.services.audit_anchor import write_anchor
 from recordsdesk.services.errors import RecordsError
 from recordsdesk.services.schema_check import (
     NotOurDatabase,
@@ -123,9 +124,7 @@ def pg_env(url: URL) -> dict[str, str]:
 
 
 def _run(arguments: list[str], url: URL, what: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        arguments, env=pg_env(url), capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(arguments, env=pg_env(url), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise BackupFailed(f"{what} failed: {detail}")
@@ -287,7 +286,10 @@ def auto_backup(
 ) -> Path | None:
     """At desk start: back the database up when the newest automatic backup is older than the
     interval (default a day), keeping the newest `keep` (default 7; `RECORDSDESK_BACKUP_KEEP=0`
-    turns this off). Demo databases are skipped. Returns the new file, or None."""
+    turns this off). Demo databases are skipped. Returns the new file, or None.
+
+    The audit chain's head is anchored outside the database first, at every desk start."""
+    write_anchor(engine, "desk opened", now=now)
     keep = _int_setting(KEEP_ENV, DEFAULT_KEEP) if keep is None else keep
     hours = (
         _int_setting(INTERVAL_ENV, DEFAULT_INTERVAL_HOURS)
@@ -308,6 +310,7 @@ def auto_backup(
         return None
     suffix = "db" if url.get_backend_name() == "sqlite" else "dump"
     written = backup_database(database_url, folder / f"{stem}-auto-{stamp(moment)}.{suffix}")
+    write_anchor(engine, f"backup {written.name}", now=now)
     for old in auto_backups(stem, folder)[:-keep]:
         old.unlink(missing_ok=True)
     return written

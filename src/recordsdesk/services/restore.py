@@ -33,6 +33,7 @@ from sqlalchemy.engine import URL, make_url
 
 from recordsdesk.db import DatabaseUnavailable, is_sqlite, make_engine, open_database
 from recordsdesk.services.audit import AUDIT_CHAIN_LOCK
+from recordsdesk.services.audit_anchor import RESTORE, write_anchor
 from recordsdesk.services.backup import (
     BackupFailed,
     backup_database,
@@ -88,6 +89,11 @@ def restore_database(
         _restore_sqlite(database_url, source, aside)
     else:
         _restore_postgresql(database_url, source, aside)
+    engine = make_engine(database_url)
+    try:  # the anchors so far describe the database set aside; the restored head starts anew
+        write_anchor(engine, RESTORE)
+    finally:
+        engine.dispose()
     return RestoreResult(revision=check.revision, kept_aside=aside)
 
 

@@ -2,10 +2,8 @@
 but hashed in Python and inserted many at a time.
 
 `audit.record` flushes and reads the previous hash once per event, which is most of the time a
-100,000-row import would take. The chain is the same: each event's `prev_hash` is the hash of the
-event before it by id. The chain lock is taken first (PostgreSQL's advisory lock; on SQLite the
-import's earlier writes already hold the database write lock), the newest hash is read once, and
-the events are inserted in order, so ids follow the chain.
+100,000-row import would take. The chain is the same: `audit.open_chain` takes the chain's lock
+and reads its end once, and each event gets the next id and its keyed link from it, in order.
 """
 
 from __future__ import annotations
@@ -16,8 +14,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from recordsdesk.models import AuditEvent, utcnow
 from recordsdesk.services import audit
@@ -43,11 +40,14 @@ class _Event:
     before: str | None
     after: str | None
     reason: str
+    id: int | None = None
+    key_id: str = ""
     prev_hash: str = ""
     entry_hash: str = ""
 
 
 _COLUMNS = (
+    "id",
     "occurred_at",
     "actor_id",
     "actor_username",
@@ -58,6 +58,7 @@ _COLUMNS = (
     "before",
     "after",
     "reason",
+    "key_id",
     "prev_hash",
     "entry_hash",
 )
@@ -118,19 +119,10 @@ class AuditBatch:
         if not self.pending:
             return 0
         session = self.session
-        if session.connection().dialect.name == "postgresql":
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": audit.AUDIT_CHAIN_LOCK}
-            )
-        previous = session.exec(
-            select(AuditEvent.entry_hash).order_by(col(AuditEvent.id).desc()).limit(1)
-        ).first()
-        prev_hash = previous or ""
+        end = audit.open_chain(session, self.actor)
         rows: list[tuple[Any, ...]] = []
         for event in self.pending:
-            event.prev_hash = prev_hash
-            event.entry_hash = audit.entry_hash(prev_hash, cast(AuditEvent, event))
-            prev_hash = event.entry_hash
+            end.seal(cast(AuditEvent, event))  # the same attributes, without an ORM object
             rows.append(tuple(getattr(event, name) for name in _COLUMNS))
         table = AuditEvent.__table__  # type: ignore[attr-defined]
         for start in range(0, len(rows), CHUNK):
