@@ -31,8 +31,9 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 POSTGRES_LOCK_TIMEOUT_MS = 10_000
 #: What the person at the desk reads when that wait ran out; the action was not done.
 DESK_BUSY = "Another desk is writing; try again in a moment."
-#: PostgreSQL's SQLSTATE for a lock wait cut short by lock_timeout.
-_PG_LOCK_NOT_AVAILABLE = "55P03"
+#: PostgreSQL SQLSTATEs of a wait for another session cut short: lock_timeout, a deadlock
+#: victim, a statement cancelled (a restore turns waiting desks away so).
+_PG_WAIT_CUT_SHORT = frozenset({"55P03", "40P01", "57014"})
 
 
 class DatabaseUnavailable(Exception):
@@ -95,13 +96,15 @@ def make_engine(url: str) -> Engine:
 
 
 def is_lock_timeout(error: BaseException) -> bool:
-    """Whether `error` (or what it wraps) is a wait for another desk's write lock that ran out:
-    SQLite's "database is locked" after the busy timeout, PostgreSQL's lock_timeout."""
+    """Whether `error` (or what it wraps) is a wait for another desk's write lock that ran out
+    or was cut short: SQLite's "database is locked" after the busy timeout; on PostgreSQL a
+    lock timeout, a deadlock victim or a cancelled statement. Each time the transaction was
+    rolled back whole, so trying again is safe."""
     seen: set[int] = set()
     current: BaseException | None = error
     while current is not None and id(current) not in seen:
         seen.add(id(current))
-        if getattr(current, "sqlstate", None) == _PG_LOCK_NOT_AVAILABLE:
+        if getattr(current, "sqlstate", None) in _PG_WAIT_CUT_SHORT:
             return True
         if type(current).__name__ == "OperationalError":
             message = str(current).lower()

@@ -45,6 +45,8 @@ DEFAULT_KEEP = 7
 DEFAULT_INTERVAL_HOURS = 24
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
+#: The application name the PostgreSQL tools run under, so a restore knows its own sessions.
+TOOL_APPLICATION_NAME = "recordsdesk-maintenance"
 _AUTO = re.compile(r"-auto-(\d{8}T\d{6}Z)\.(db|dump)$")
 
 
@@ -120,6 +122,7 @@ def pg_env(url: URL) -> dict[str, str]:
     ):
         if value:
             env[key] = str(value)
+    env["PGAPPNAME"] = TOOL_APPLICATION_NAME
     return env
 
 

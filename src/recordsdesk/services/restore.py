@@ -22,19 +22,21 @@ import os
 import sqlite3
 import subprocess
 import tempfile
+import threading
 import time
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 
 from recordsdesk.db import DatabaseUnavailable, is_sqlite, make_engine, open_database
 from recordsdesk.services.audit import AUDIT_CHAIN_LOCK
 from recordsdesk.services.audit_anchor import RESTORE, write_anchor
 from recordsdesk.services.backup import (
+    TOOL_APPLICATION_NAME,
     BackupFailed,
     backup_database,
     backups_dir,
@@ -50,6 +52,8 @@ from recordsdesk.services.backup import (
 RESTORE_LOCK_WAIT = 60.0
 #: Pages copied per step of the SQLite backup API into the live file.
 _PAGES_PER_STEP = 1024
+#: How often a PostgreSQL restore turns away desks that queue behind it (seconds).
+_CANCEL_EVERY = 0.1
 
 
 @dataclass(frozen=True)
@@ -171,15 +175,20 @@ def _replace_live(database_url: str, target: Path, staged: Path, aside: Path) ->
 def _restore_postgresql(database_url: str, source: Path, aside: Path) -> None:
     url = make_url(database_url)
     engine = make_engine(database_url)
+    stop = threading.Event()
     try:
         with engine.connect() as hold:
             hold.exec_driver_sql("SET lock_timeout = 0")  # the restore waits for desks
             hold.execute(text("SELECT pg_advisory_lock(:key)"), {"key": AUDIT_CHAIN_LOCK})
             hold.commit()
+            canceller = threading.Thread(target=_turn_desks_away, args=(engine, stop))
+            canceller.start()
             try:
                 backup_database(database_url, aside)
                 _pg_restore(url, source, aside)
             finally:
+                stop.set()
+                canceller.join()
                 hold.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": AUDIT_CHAIN_LOCK})
                 hold.commit()
     finally:
@@ -191,6 +200,23 @@ def _restore_postgresql(database_url: str, source: Path, aside: Path) -> None:
             f"The backup was restored but could not be brought to the current schema ({exc}); "
             f"the database as it was before the restore is kept at {aside}."
         ) from exc
+
+
+_WAITING_DESKS = text(
+    "SELECT pg_cancel_backend(pid) FROM pg_stat_activity WHERE datname = current_database() "
+    "AND pid <> pg_backend_pid() AND wait_event_type = 'Lock' AND application_name <> :tool"
+)
+
+
+def _turn_desks_away(engine: Engine, stop: threading.Event) -> None:
+    """While the restore runs, cancel the statement of any desk waiting for a lock: a desk
+    that wrote before reaching the chain's lock would otherwise hold the replay up until its
+    lock timeout, or deadlock with it. The desk is told another desk is writing; its save was
+    not made and it tries again after the restore."""
+    with engine.connect() as connection:
+        while not stop.wait(_CANCEL_EVERY):
+            connection.execute(_WAITING_DESKS, {"tool": TOOL_APPLICATION_NAME})
+            connection.commit()
 
 
 _EMPTY_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', '', false);"
@@ -247,7 +273,10 @@ def _pg_restore(url: URL, source: Path, aside: Path) -> None:
     except BrokenPipeError:
         pass  # psql stopped at an error; its message is read below
     finally:
-        replay.stdin.close()
+        try:
+            replay.stdin.close()
+        except BrokenPipeError:
+            pass
     failed = replay.wait() != 0 or script.wait() != 0
     replay_log.seek(0)
     script_log.seek(0)
