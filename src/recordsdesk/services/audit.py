@@ -80,9 +80,17 @@ def legacy_hash(prev_hash: str, event: AuditEvent) -> str:
 
 
 def keyed_hash(secret: bytes, prev_hash: str, *fields: object) -> str:
-    """The keyed rule over every field of an event, in `_FIELDS` order after `prev_hash`."""
+    """The keyed rule over every field of an event, in `fields_of` order after `prev_hash`."""
     payload = json.dumps([prev_hash, *fields], ensure_ascii=False, separators=(",", ":"))
     return hmac.new(secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def hash_tail(*fields_after_id: object) -> str:
+    """The part of `keyed_hash`'s payload after the id, serialised ahead of time: a bulk
+    writer prepares it before it holds the chain's lock (`ChainEnd.seal_tail`)."""
+    return ",".join(
+        json.dumps(value, ensure_ascii=False, separators=(",", ":")) for value in fields_after_id
+    )
 
 
 def fields_of(event: AuditEvent) -> tuple[object, ...]:
@@ -168,6 +176,15 @@ class ChainEnd:
         event.entry_hash = keyed_hash(self.key.secret, self.prev_hash, *fields_of(event))
         self.next_id += 1
         self.prev_hash = event.entry_hash
+
+    def seal_tail(self, tail: str) -> tuple[int, str, str]:
+        """(id, prev_hash, entry_hash) of the next event, whose fields after the id are
+        `tail` (`hash_tail`); the same hash `seal` gives."""
+        event_id, prev_hash = self.next_id, self.prev_hash
+        payload = f'["{prev_hash}",{event_id},{tail}]'
+        digest = hmac.new(self.key.secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+        self.next_id, self.prev_hash = event_id + 1, digest
+        return event_id, prev_hash, digest
 
 
 def open_chain(session: Session, actor: Actor) -> ChainEnd:

@@ -19,6 +19,7 @@ from sqlmodel import Session
 from recordsdesk.models import AuditEvent, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.audit_key import load_key
 from recordsdesk.services.imports.bulk import insert_rows
 
 #: Rows per INSERT statement: large enough to amortise the round trip, small enough for memory.
@@ -40,8 +41,9 @@ class _Event:
     before: str | None
     after: str | None
     reason: str
+    key_id: str
+    tail: str = ""  # the hashed fields after the id, serialised (audit.hash_tail)
     id: int | None = None
-    key_id: str = ""
     prev_hash: str = ""
     entry_hash: str = ""
 
@@ -88,6 +90,9 @@ class AuditBatch:
         self.reason = reason
         self.pending: list[_Event] = []
         self.written = 0
+        key = load_key()
+        assert key is not None
+        self.key_id = key.key_id
 
     def add(
         self,
@@ -99,20 +104,22 @@ class AuditBatch:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        self.pending.append(
-            _Event(
-                utcnow(),
-                self.actor.id,
-                self.actor.username,
-                action,
-                entity,
-                str(entity_id),
-                student_id,
-                _dump(before),
-                _dump(after),
-                self.reason,
-            )
+        """Gather one event, serialised for its hash now, before the chain's lock is held."""
+        event = _Event(
+            utcnow(),
+            self.actor.id,
+            self.actor.username,
+            action,
+            entity,
+            str(entity_id),
+            student_id,
+            _dump(before),
+            _dump(after),
+            self.reason,
+            self.key_id,
         )
+        event.tail = audit.hash_tail(*audit.fields_of(cast(AuditEvent, event))[1:])
+        self.pending.append(event)
 
     def flush(self) -> int:
         """Write every pending event, chained after the newest one in the log; return how many."""
@@ -121,8 +128,10 @@ class AuditBatch:
         session = self.session
         end = audit.open_chain(session, self.actor)
         rows: list[tuple[Any, ...]] = []
+        if end.key.key_id != self.key_id:  # pragma: no cover - one key per desk process
+            raise AssertionError("the audit key changed during an import")
         for event in self.pending:
-            end.seal(cast(AuditEvent, event))  # the same attributes, without an ORM object
+            event.id, event.prev_hash, event.entry_hash = end.seal_tail(event.tail)
             rows.append(tuple(getattr(event, name) for name in _COLUMNS))
         table = AuditEvent.__table__  # type: ignore[attr-defined]
         for start in range(0, len(rows), CHUNK):
