@@ -19,7 +19,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from sqlmodel import Session, SQLModel
 
@@ -82,7 +82,7 @@ def legacy_hash(prev_hash: str, event: AuditEvent) -> str:
 def keyed_hash(secret: bytes, prev_hash: str, *fields: object) -> str:
     """The keyed rule over every field of an event, in `fields_of` order after `prev_hash`."""
     payload = json.dumps([prev_hash, *fields], ensure_ascii=False, separators=(",", ":"))
-    return hmac.new(secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.digest(secret, payload.encode("utf-8"), "sha256").hex()
 
 
 def hash_tail(*fields_after_id: object) -> str:
@@ -182,7 +182,7 @@ class ChainEnd:
         `tail` (`hash_tail`); the same hash `seal` gives."""
         event_id, prev_hash = self.next_id, self.prev_hash
         payload = f'["{prev_hash}",{event_id},{tail}]'
-        digest = hmac.new(self.key.secret, payload.encode("utf-8"), hashlib.sha256).hexdigest()
+        digest = hmac.digest(self.key.secret, payload.encode("utf-8"), "sha256").hex()
         self.next_id, self.prev_hash = event_id + 1, digest
         return event_id, prev_hash, digest
 
@@ -239,6 +239,27 @@ def _insert(session: Session, event: AuditEvent) -> None:
     )
 
 
+@dataclass(slots=True)
+class _Draft:
+    """An event's fields as plain attributes (an ORM object costs more to build than the rest
+    of a mark save); `seal` and `_insert` take either."""
+
+    occurred_at: datetime
+    actor_id: int | None
+    actor_username: str
+    action: str
+    entity: str
+    entity_id: str
+    student_id: int | None
+    before: str | None
+    after: str | None
+    reason: str
+    id: int | None = None
+    key_id: str = ""
+    prev_hash: str = ""
+    entry_hash: str = ""
+
+
 def _event(
     actor: Actor,
     action: str,
@@ -248,8 +269,8 @@ def _event(
     before: dict[str, Any] | None,
     after: dict[str, Any] | None,
     reason: str,
-) -> AuditEvent:
-    return AuditEvent(
+) -> _Draft:
+    return _Draft(
         occurred_at=utcnow(),
         actor_id=actor.id,
         actor_username=actor.username,
@@ -261,6 +282,13 @@ def _event(
         after=json.dumps(after, ensure_ascii=False, sort_keys=True) if after else None,
         reason=reason,
     )
+
+
+def _append(session: Session, actor: Actor, draft: _Draft) -> None:
+    if session.new or session.dirty or session.deleted:
+        session.flush()  # the change goes first, as it happened first
+    open_chain(session, actor).seal(cast(AuditEvent, draft))
+    _insert(session, cast(AuditEvent, draft))
 
 
 def record(
@@ -277,12 +305,9 @@ def record(
 ) -> AuditEvent:
     """Append an audit event to the session's transaction (written, not committed); returned
     as a detached copy of the row."""
-    if session.new or session.dirty or session.deleted:
-        session.flush()  # the change goes first, as it happened first
-    event = _event(actor, action, entity, entity_id, student_id, before, after, reason)
-    open_chain(session, actor).seal(event)
-    _insert(session, event)
-    return event
+    draft = _event(actor, action, entity, entity_id, student_id, before, after, reason)
+    _append(session, actor, draft)
+    return AuditEvent(**{name: getattr(draft, name) for name in _Draft.__slots__})
 
 
 def append(
@@ -297,16 +322,10 @@ def append(
     after: dict[str, Any] | None = None,
     reason: str = "",
 ) -> None:
-    """`record` for the grade-entry hot path (the same row and the same chain guarantees:
-    one query for the chain's end, one INSERT)."""
-    record(
+    """`record` for the grade-entry hot path: the same row and the same chain guarantees (one
+    query for the chain's end, one INSERT), without building an ORM object."""
+    _append(
         session,
         actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        student_id=student_id,
-        before=before,
-        after=after,
-        reason=reason,
+        _event(actor, action, entity, entity_id, student_id, before, after, reason),
     )

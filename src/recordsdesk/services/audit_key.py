@@ -17,13 +17,14 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from recordsdesk.config import data_dir
+from recordsdesk.config import DATA_DIR_ENV, data_dir
 from recordsdesk.services.errors import RecordsError
 
 KEY_FILE_ENV = "RECORDSDESK_AUDIT_KEY_FILE"
 _KEY_BYTES = 32
 _lock = threading.Lock()
 _loaded: dict[Path, AuditKey] = {}
+_by_env: dict[tuple[str | None, str | None], AuditKey] = {}
 
 
 class AuditKeyProblem(RecordsError):
@@ -50,10 +51,17 @@ def key_id_of(secret: bytes) -> str:
 def load_key(*, create: bool = True) -> AuditKey | None:
     """The desk's key, created (0600 in a 0700 folder) when missing and `create` is set;
     None when missing and not `create`. Raises AuditKeyProblem for an unreadable key."""
+    # Asked at every audited save: the environment that names the file is the cache's key,
+    # so the hot path builds no path and touches no file.
+    token = (os.environ.get(KEY_FILE_ENV), os.environ.get(DATA_DIR_ENV))
+    found = _by_env.get(token)
+    if found is not None:
+        return found
     path = key_path()
     with _lock:
         found = _loaded.get(path)
-        if found is not None and path.exists():
+        if found is not None:
+            _by_env[token] = found
             return found
         if not path.exists():
             if not create:
@@ -67,7 +75,7 @@ def load_key(*, create: bool = True) -> AuditKey | None:
         if len(secret) != _KEY_BYTES:
             raise AuditKeyProblem(f"The audit key at {path} is not a recordsdesk key.")
         key = AuditKey(secret, key_id_of(secret), path)
-        _loaded[path] = key
+        _loaded[path] = _by_env[token] = key
         return key
 
 
@@ -94,3 +102,4 @@ def forget_loaded_keys() -> None:
     """Drop the cached keys (tests that switch key files)."""
     with _lock:
         _loaded.clear()
+        _by_env.clear()
