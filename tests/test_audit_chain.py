@@ -16,7 +16,7 @@ from sqlmodel import Session, col, select
 
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
-from recordsdesk.models import AuditEvent
+from recordsdesk.models import AuditEvent, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.audit_anchor import anchor_file, write_anchor
@@ -148,7 +148,15 @@ def legacy_events(engine: Engine, system: Actor, count: int) -> list[int]:
         next_id = (last.id or 0) + 1 if last else 1
         ids = []
         for n in range(count):
-            event = audit._event(system, "update", "student", n, None, None, {"n": n}, "")
+            event = AuditEvent(
+                occurred_at=utcnow(),
+                actor_id=system.id,
+                actor_username=system.username,
+                action="update",
+                entity="student",
+                entity_id=str(n),
+                after=json.dumps({"n": n}),
+            )
             event.id, event.prev_hash = next_id + n, previous
             event.entry_hash = audit.legacy_hash(previous, event)
             previous = event.entry_hash
