@@ -15,17 +15,13 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from recordsdesk.cli import main
+from recordsdesk.config import data_dir
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.audit_anchor import anchor_file, write_anchor
-from recordsdesk.services.audit_key import (
-    KEY_FILE_ENV,
-    AuditKeyProblem,
-    forget_loaded_keys,
-    key_path,
-)
+from recordsdesk.services.audit_key import KEY_FILE_ENV, AuditKeyProblem, load_key
 from recordsdesk.services.audit_verify import ChainReport, verify_chain
 from recordsdesk.services.backup import backup_database, is_sqlite
 from recordsdesk.services.restore import restore_database
@@ -183,22 +179,28 @@ def test_an_unkeyed_chain_goes_on_keyed_after_a_switch_over(engine: Engine, syst
     assert report.broken is not None and "unkeyed event after" in report.broken.problem
 
 
-def test_the_key_file_is_private_and_another_key_is_refused(
+def test_the_key_file_is_made_private_at_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_FILE_ENV)
+    key = load_key()
+    assert key is not None and key.path == data_dir() / "keys" / "audit.key"
+    assert mode(key.path) == 0o600 and mode(key.path.parent) == 0o700
+    assert load_key() == key  # the same key, not a new one
+
+
+def test_a_desk_with_another_key_is_refused(
     engine: Engine,
     system: Actor,
     events: list[int],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    key = key_path()
-    assert key.exists() and mode(key) == 0o600 and mode(key.parent) == 0o700
+    office_key = os.environ[KEY_FILE_ENV]
     monkeypatch.setenv(KEY_FILE_ENV, str(tmp_path / "other-desk" / "audit.key"))
-    forget_loaded_keys()
     with session_scope(engine) as session, pytest.raises(AuditKeyProblem, match="copy it to"):
         audit.record(session, system, action="update", entity="student", entity_id=1)
     report = verify(engine, system)
     assert report.broken is not None and "verify with the office's key" in report.broken.problem
-    monkeypatch.delenv(KEY_FILE_ENV)
+    monkeypatch.setenv(KEY_FILE_ENV, office_key)
     assert verify(engine, system).intact
     assert len(stored(engine)) == len(events)  # the refused event was not written
 
