@@ -4,22 +4,26 @@ wait limits are shortened here so the tests take a fraction of a second."""
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, text
 from textual.widgets import DataTable
 
 from recordsdesk import db
-from recordsdesk.db import DESK_BUSY, is_lock_timeout, make_engine, session_scope
+from recordsdesk.db import DESK_BUSY, is_lock_timeout, is_sqlite, make_engine, session_scope
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.audit import AUDIT_CHAIN_LOCK
 from recordsdesk.services.grading import save_mark
+from recordsdesk.services.imports.runner import run_import
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.errors import describe_error
 from tests.factories import make_staff
 from tests.grading_data import GradedSection, make_graded_section
+from tests.test_faults import history_csv
 from tests.test_ui_grade_entry import SIZE, marks, open_roster, plain, type_mark, wait_saved
 
 
@@ -93,3 +97,32 @@ async def test_grade_entry_shows_a_busy_desk_plainly(
         await type_mark(pilot, "B")  # the same keys again once the other desk is done
         await wait_saved(pilot, screen)
         assert marks(engine)[bob][0] == "B"
+
+
+def test_other_desks_write_while_an_import_checks_its_file(
+    engine: Engine, database_url: str, system: Actor, tmp_path: Path
+) -> None:
+    """The import decides every row with reads only: half-way through deciding the file,
+    another desk can still write at once (no wait at all). Before, the import held the write
+    lock from its first row on."""
+    if not is_sqlite(database_url):
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    rows = 3000
+    csv = history_csv(tmp_path / "history.csv", rows)
+    probes: list[tuple[str, int, bool]] = []
+    other = sqlite3.connect(database_url.removeprefix("sqlite:///"), timeout=0)
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if 0 < done < total and stage not in ("checking", "committing"):
+            try:
+                other.execute("BEGIN IMMEDIATE")
+                other.execute("ROLLBACK")
+                probes.append((stage, done, True))
+            except sqlite3.OperationalError:
+                probes.append((stage, done, False))
+
+    try:
+        run_import(engine, actor=system, kind="history", path=csv, progress=progress)
+    finally:
+        other.close()
+    assert any(ok and done >= rows // 2 for _stage, done, ok in probes), probes

@@ -147,7 +147,7 @@ _PG_LOCK = Statement("SELECT pg_advisory_xact_lock(:key)")
 _SQLITE_WRITE_LOCK = Statement("BEGIN IMMEDIATE")
 
 
-def _hold_chain_lock(session: Session) -> None:
+def hold_chain_lock(session: Session) -> None:
     """Make this transaction the only one that may append until it ends, before the chain's
     head is read. PostgreSQL: the advisory lock. SQLite: the database write lock, which a
     transaction holds from its first write on (a grade save has already written its mark); the
@@ -190,7 +190,7 @@ class ChainEnd:
 def open_chain(session: Session, actor: Actor) -> ChainEnd:
     """Take the chain's lock and read its end (one query). A chain begun without a key gets
     its switch-over event first; a chain keyed with another key refuses (AuditKeyProblem)."""
-    _hold_chain_lock(session)
+    hold_chain_lock(session)
     key = load_key()
     assert key is not None
     head = _HEAD.first(session)

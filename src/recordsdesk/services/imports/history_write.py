@@ -34,7 +34,7 @@ from recordsdesk.models import (
     TermStatus,
     utcnow,
 )
-from recordsdesk.services import grading
+from recordsdesk.services import audit, grading
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.audit import snapshot
 from recordsdesk.services.errors import RecordsError, ValidationFailed
@@ -98,6 +98,11 @@ class HistoryWriter:
         self.students: dict[str, Student] = {}
         self.sections: dict[tuple[str, str], Section] = {}
         self.plan_: _Plan = _Plan()
+        self.batch = AuditBatch(session, actor, reason=f"import {report.source}")
+        self.rows: list[tuple[Any, ...]] = []
+        self.first_ids: dict[str, int] = {}
+        self.now = utcnow()
+        self._noted = False
 
     def _scale_rules(self, scale_id: int) -> grading.MarkRules:
         if scale_id not in self.rules:
@@ -132,7 +137,7 @@ class HistoryWriter:
         planned: dict[int, dict[str, Any]] = {}
         total = len(rows)
         for index, row in enumerate(rows):
-            if index % 5000 == 0:
+            if index % 1000 == 0:
                 progress("planning", index, total)
             term, course, student = self._term(row), self._course(row), self._student(row)
             existing = taken.get((student.id, term.id, course.id)) if student.id else None
@@ -141,6 +146,7 @@ class HistoryWriter:
                 self.plan_.enrollments.append(row)
                 continue
             self._update(row, existing, planned)
+        self._prepare()
         progress("planning", total, total)
 
     def _load_existing(self, rows: list[_Row]) -> None:
@@ -312,41 +318,48 @@ class HistoryWriter:
     # -- the write: one short burst --------------------------------------------------------------
 
     def write(self, progress: Progress) -> None:
-        """Write the plan into the caller's transaction."""
+        """Write the plan into the caller's transaction: only inserts and updates, everything
+        else was prepared before the first write."""
         plan, session = self.plan_, self.session
-        batch = AuditBatch(session, self.actor, reason=f"import {self.report.source}")
+        if session.connection().dialect.name == "sqlite":
+            audit.hold_chain_lock(session)  # the write lock, before the ids are checked
+            if self._next_ids() != self.first_ids:  # another desk inserted since: redo
+                self._prepare()
         total = len(plan.enrollments) + len(plan.updates)
         progress("writing history", 0, total)
+        creates = AuditBatch(session, self.actor, reason=self.batch.reason)
         made: list[tuple[str, Any]] = [
             *(("term", t) for t in plan.new_terms),
             *(("course", c) for c in plan.new_courses),
-            *(("student", s) for s in plan.new_students),
         ]
         session.add_all([row for _entity, row in made])
         session.flush()
-        now = utcnow()
         for (term_code, course_code), section in plan.new_sections.items():
             term_id, course_id = self.terms[term_code].id, self.courses[course_code].id
             assert term_id is not None and course_id is not None
-            section.term_id, section.course_id, section.grades_posted_at = term_id, course_id, now
-            made.append(("section", section))
-        session.add_all(list(plan.new_sections.values()))
+            section.term_id, section.course_id = term_id, course_id
+        made += [("student", s) for s in plan.new_students]
+        made += [("section", s) for s in plan.new_sections.values()]
+        session.add_all([*plan.new_students, *plan.new_sections.values()])
         session.flush()
         for entity, row in made:
-            student_id = row.id if entity == "student" else None
-            batch.add(
+            creates.add(
                 action="create",
                 entity=entity,
                 entity_id=row.id,
-                student_id=student_id,
+                student_id=row.id if entity == "student" else None,
                 after=snapshot(row),
             )
         for n, change in enumerate(plan.updates):
-            self._write_update(change, batch, now)
+            self._write_update(change, creates, self.now)
             if n % 1000 == 0:
                 progress("writing history", n, total)
-        self._insert_enrollments(batch, now, progress, len(plan.updates), total)
-        batch.flush()
+        creates.flush()
+        columns = [c.name for c in _ENROLLMENT.columns]
+        for start in range(0, len(self.rows), _CHUNK):
+            insert_rows(session, _ENROLLMENT, columns, self.rows[start : start + _CHUNK])
+            progress("writing history", len(plan.updates) + start, total)
+        self.batch.flush()
         progress("writing history", total, total)
 
     def _write_update(self, update_: _Update, batch: AuditBatch, now: Any) -> None:
@@ -381,58 +394,88 @@ class HistoryWriter:
             after=update_.after | {"version": update_.version + 1},
         )
 
-    def _reserve_ids(self, count: int) -> list[int]:
-        """Ids for `count` new enrollments: SQLite's next ones (this transaction holds the write
-        lock, so no other desk inserts meanwhile); PostgreSQL's from the table's sequence."""
-        if not count:
-            return []
-        if self.session.connection().dialect.name == "postgresql":
-            result = self.session.execute(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('enrollment', 'id')) "
-                    "FROM generate_series(1, :n)"
-                ),
-                {"n": count},
-            )
-            return [int(r[0]) for r in result]
-        last = self.session.execute(text("SELECT coalesce(max(id), 0) FROM enrollment")).scalar()
-        return list(range(int(last or 0) + 1, int(last or 0) + 1 + count))
+    # -- ids and rows, prepared before the first write ----------------------------------------
 
-    def _insert_enrollments(
-        self, batch: AuditBatch, now: Any, progress: Progress, done: int, total: int
-    ) -> None:
-        rows = self.plan_.enrollments
-        ids = self._reserve_ids(len(rows))
+    def _next_ids(self) -> dict[str, int]:
+        """SQLite: the next id of each table new rows go into, as it stands now."""
+        return {
+            table: int(
+                self.session.execute(text(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")).scalar()
+                or 1
+            )
+            for table in ("student", "section", "enrollment")
+        }
+
+    def _ids(self) -> dict[str, list[int]]:
+        """Ids for the new students, sections and enrollments. PostgreSQL draws them from the
+        sequences (no other desk can take them); SQLite takes the next ones as they stand,
+        and `write` checks them again once it holds the write lock."""
+        plan = self.plan_
+        counts = {
+            "student": len(plan.new_students),
+            "section": len(plan.new_sections),
+            "enrollment": len(plan.enrollments),
+        }
+        if self.session.connection().dialect.name == "postgresql":
+            self.first_ids = {}
+            return {
+                table: [
+                    int(r[0])
+                    for r in self.session.execute(
+                        text(
+                            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
+                            "FROM generate_series(1, :n)"
+                        ),
+                        {"n": count},
+                    )
+                ]
+                if count
+                else []
+                for table, count in counts.items()
+            }
+        self.first_ids = self._next_ids()
+        return {
+            table: list(range(self.first_ids[table], self.first_ids[table] + count))
+            for table, count in counts.items()
+        }
+
+    def _prepare(self) -> None:
+        """Give the new rows their ids and build every new enrollment's row and audit event."""
+        plan = self.plan_
+        ids = self._ids()
+        self.now = now = utcnow()
+        for student, student_id in zip(plan.new_students, ids["student"], strict=True):
+            student.id = student_id
+        for section, section_id in zip(plan.new_sections.values(), ids["section"], strict=True):
+            section.id, section.grades_posted_at = section_id, now
+        self.batch = AuditBatch(self.session, self.actor, reason=f"import {self.report.source}")
         columns = [c.name for c in _ENROLLMENT.columns]
         template = Enrollment(student_id=0, section_id=0).model_dump()
-        for start in range(0, len(rows), _CHUNK):
-            values: list[tuple[Any, ...]] = []
-            for row, enrollment_id in zip(
-                rows[start : start + _CHUNK], ids[start : start + _CHUNK], strict=True
-            ):
-                student_id = self.students[row.number].id
-                section_id = self.sections[(row.term, row.course)].id
-                data = dict(template)
-                data.update(
-                    self._wanted(row),
-                    id=enrollment_id,
-                    student_id=student_id,
-                    section_id=section_id,
-                    registered_at=now,
-                    status_changed_at=now,
-                    mark_entered_at=now,
-                    mark_entered_by_id=self.actor.id,
-                    posted_at=now,
-                    posted_by_id=self.actor.id,
-                )
-                values.append(tuple(data[c] for c in columns))
-                batch.add(
-                    action="create",
-                    entity="enrollment",
-                    entity_id=enrollment_id,
-                    student_id=student_id,
-                    after=data,
-                )
+        self.rows = []
+        for row, enrollment_id in zip(plan.enrollments, ids["enrollment"], strict=True):
+            owner = self.students[row.number].id
+            data = dict(template)
+            data.update(
+                self._wanted(row),
+                id=enrollment_id,
+                student_id=owner,
+                section_id=self.sections[(row.term, row.course)].id,
+                registered_at=now,
+                status_changed_at=now,
+                mark_entered_at=now,
+                mark_entered_by_id=self.actor.id,
+                posted_at=now,
+                posted_by_id=self.actor.id,
+            )
+            self.rows.append(tuple(data[c] for c in columns))
+            self.batch.add(
+                action="create",
+                entity="enrollment",
+                entity_id=enrollment_id,
+                student_id=owner,
+                after=data,
+            )
+        if not self._noted:  # a redo after another desk took the ids is not counted twice
+            self._noted = True
+            for row in plan.enrollments:
                 self.report.note("enrollment", "new", _new_line(row))
-            insert_rows(self.session, _ENROLLMENT, columns, values)
-            progress("writing history", done + start + len(values), total)
