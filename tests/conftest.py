@@ -55,6 +55,17 @@ def cheap_password_hashing() -> Iterator[None]:
     set_cost(previous)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def suite_audit_key(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One audit key for the whole run, as one office has one (never the user's): databases
+    shared between tests (a module's demo, say) are keyed by whichever test wrote first.
+    Session-wide, so it is in place before any module's fixtures write."""
+    key = tmp_path_factory.mktemp("audit-key") / "audit.key"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RECORDSDESK_AUDIT_KEY_FILE", str(key))
+        yield key
+
+
 @pytest.fixture(autouse=True)
 def isolated_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """No test touches the real user data directory or an inherited database setting."""

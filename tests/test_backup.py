@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from recordsdesk.cli import main
 from recordsdesk.db import is_sqlite, open_database, session_scope
-from recordsdesk.services import backup
+from recordsdesk.services import backup, restore
 from recordsdesk.services.actor import Actor
 from tests.factories import make_student
 
@@ -85,7 +85,7 @@ def test_damaged_backup_is_refused_and_nothing_replaced(
     junk = tmp_path / "junk.backup"
     junk.write_text("not a backup")
     with pytest.raises(backup.BackupFailed, match="neither"):
-        backup.restore_database(database_url, junk)
+        restore.restore_database(database_url, junk)
     assert surnames(database_url) == ["Kept"]
     assert not list((backup.backups_dir()).glob("before-restore-*"))
 
@@ -97,7 +97,7 @@ def test_backup_from_a_newer_schema_is_refused(tmp_path: Path) -> None:
     with sqlite3.connect(file) as connection:
         connection.execute("UPDATE alembic_version SET version_num = '9999_future'")
     with pytest.raises(backup.BackupFailed, match="9999_future"):
-        backup.restore_database(url, file)
+        restore.restore_database(url, file)
 
 
 def test_backup_of_the_other_kind_is_refused(database_url: str, tmp_path: Path) -> None:
@@ -107,7 +107,7 @@ def test_backup_of_the_other_kind_is_refused(database_url: str, tmp_path: Path) 
     open_database(other).dispose()
     file = backup.backup_database(other, tmp_path / "other-copy.db")
     with pytest.raises(backup.BackupFailed, match="sqlite backup; the database is postgresql"):
-        backup.restore_database(database_url, file)
+        restore.restore_database(database_url, file)
 
 
 def test_automatic_backups_once_a_day_keep_the_newest(engine: Engine, tmp_path: Path) -> None:

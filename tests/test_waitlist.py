@@ -235,3 +235,61 @@ def test_a_free_seat_is_owed_to_the_line_before_a_newcomer(engine: Engine, offic
     second = enroll(engine, office, office.full_open, newcomer, waitlist=True)
     assert state(engine, first)[:3] == ("waitlisted", 1, True)  # offered when the line moved
     assert state(engine, second)[:3] == ("waitlisted", 2, False)
+
+
+def test_a_student_who_dropped_a_full_section_can_join_its_waitlist(
+    engine: Engine, office: Office
+) -> None:
+    """Dropping a seat and joining the line again reuses the dropped row; its position must be
+    set before its status says waitlisted, or a query in between flushes a half-set row."""
+    with session_scope(engine) as session:
+        seated = session.exec(
+            select(Enrollment).where(
+                Enrollment.section_id == office.full_open, Enrollment.status == "registered"
+            )
+        ).first()
+        assert seated is not None and seated.id is not None
+        seated_id, seated_student = seated.id, seated.student_id
+    waiting = enroll(engine, office, office.full_open, new_student(engine), waitlist=True)
+    leave(engine, office, seated_id)  # the seat goes to the first in line
+    again = enroll(engine, office, office.full_open, seated_student, waitlist=True)
+    assert again == seated_id  # the dropped row is reused
+    assert state(engine, again)[:3] == ("waitlisted", 2, False)
+    assert state(engine, waiting)[:3] == ("waitlisted", 1, True)
+
+
+def test_drop_and_rejoin_churn_keeps_the_line_whole(engine: Engine, office: Office) -> None:
+    """A reduced churn: students take seats, drop, and rejoin the line over and over; every
+    step succeeds and the line stays numbered 1..n without gaps."""
+    with session_scope(engine) as session:
+        section = session.get_one(Section, office.full_open)
+        section.waitlist_capacity = 10
+        session.add(section)
+    students = [new_student(engine) for _ in range(3)]
+    for round_ in range(4):
+        for student_id in students:
+            with session_scope(engine) as session:
+                row = session.exec(
+                    select(Enrollment).where(
+                        Enrollment.section_id == office.full_open,
+                        Enrollment.student_id == student_id,
+                    )
+                ).first()
+                current = row.status if row is not None else None
+                row_id = row.id if row is not None else None
+            if current in ("registered", "waitlisted") and row_id is not None:
+                leave(engine, office, row_id)
+            else:
+                enroll(engine, office, office.full_open, student_id, waitlist=True)
+        with session_scope(engine) as session:
+            positions = sorted(
+                p
+                for p in session.exec(
+                    select(Enrollment.waitlist_position).where(
+                        Enrollment.section_id == office.full_open,
+                        Enrollment.status == "waitlisted",
+                    )
+                ).all()
+                if p is not None
+            )
+        assert positions == list(range(1, len(positions) + 1)), round_

@@ -25,7 +25,15 @@ from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+#: How long a desk waits for another desk's write before giving up (SQLite's busy timeout,
+#: PostgreSQL's lock_timeout): long enough for any single save or an import's short write phase.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+POSTGRES_LOCK_TIMEOUT_MS = 10_000
+#: What the person at the desk reads when that wait ran out; the action was not done.
+DESK_BUSY = "Another desk is writing; try again in a moment."
+#: PostgreSQL SQLSTATEs of a wait for another session cut short: lock_timeout, a deadlock
+#: victim, a statement cancelled (a restore turns waiting desks away so).
+_PG_WAIT_CUT_SHORT = frozenset({"55P03", "40P01", "57014"})
 
 
 class DatabaseUnavailable(Exception):
@@ -70,7 +78,14 @@ def make_engine(url: str) -> Engine:
             engine = create_engine(url, connect_args={"check_same_thread": False})
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
-            engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+            engine = create_engine(
+                url,
+                pool_pre_ping=True,
+                pool_size=5,
+                max_overflow=5,
+                # Without a limit a desk waits forever behind another desk's long write.
+                connect_args={"options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"},
+            )
     except (ArgumentError, NoSuchModuleError, ValueError) as exc:
         raise DatabaseUnavailable(
             f"The database address {safe_url(url)!r} is not valid: {exc}"
@@ -78,6 +93,25 @@ def make_engine(url: str) -> Engine:
     except OSError as exc:
         raise DatabaseUnavailable(f"Cannot create the database file for {url}: {exc}") from exc
     return engine
+
+
+def is_lock_timeout(error: BaseException) -> bool:
+    """Whether `error` (or what it wraps) is a wait for another desk's write lock that ran out
+    or was cut short: SQLite's "database is locked" after the busy timeout; on PostgreSQL a
+    lock timeout, a deadlock victim or a cancelled statement. Each time the transaction was
+    rolled back whole, so trying again is safe."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if getattr(current, "sqlstate", None) in _PG_WAIT_CUT_SHORT:
+            return True
+        if type(current).__name__ == "OperationalError":
+            message = str(current).lower()
+            if "database is locked" in message or "database table is locked" in message:
+                return True
+        current = getattr(current, "orig", None) or current.__cause__ or current.__context__
+    return False
 
 
 def migration_config(engine: Engine) -> Config:

@@ -1,4 +1,4 @@
-"""`recordsdesk audit verify`: check the audit log's hash chain."""
+"""`recordsdesk audit verify` checks the audit log's chain; `audit anchor` records its head."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.audit_anchor import anchor_file, write_anchor
 from recordsdesk.services.audit_verify import verify_chain
 
 EXIT_BROKEN = 1
@@ -23,6 +24,13 @@ def register(
     )
     database_option(verify)
     verify.set_defaults(handler=_verify)
+    anchor = actions.add_parser(
+        "anchor",
+        help="write the chain's newest event to the anchor file beside the backups "
+        "(desks do at every start and backup; run it daily from cron on a desk left open)",
+    )
+    database_option(anchor)
+    anchor.set_defaults(handler=_anchor)
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -31,3 +39,14 @@ def _verify(args: argparse.Namespace) -> int:
         report = verify_chain(session, actor=cli_actor(session, args))
     print(report.describe())
     return 0 if report.intact else EXIT_BROKEN
+
+
+def _anchor(args: argparse.Namespace) -> int:
+    engine = open_database(resolve_database_url(getattr(args, "database", None)))
+    try:
+        anchor = write_anchor(engine, "audit anchor")
+    finally:
+        engine.dispose()
+    newest = f"event {anchor.event_id}" if anchor.event_id is not None else "an empty log"
+    print(f"anchored {newest} in {anchor_file(engine.url)}")
+    return 0

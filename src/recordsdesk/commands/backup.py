@@ -7,8 +7,10 @@ from pathlib import Path
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
-from recordsdesk.db import safe_url
-from recordsdesk.services.backup import backup_database, restore_database
+from recordsdesk.db import open_database, safe_url
+from recordsdesk.services.audit_anchor import write_anchor
+from recordsdesk.services.backup import backup_database
+from recordsdesk.services.restore import restore_database
 
 
 def register(
@@ -33,6 +35,11 @@ def register(
 def _backup(args: argparse.Namespace) -> int:
     url = resolve_database_url(getattr(args, "database", None))
     written = backup_database(url, args.file)
+    engine = open_database(url, migrate=False)
+    try:
+        write_anchor(engine, f"backup {written.name}")
+    finally:
+        engine.dispose()
     print(f"backed up {safe_url(url)} to {written}")
     return 0
 

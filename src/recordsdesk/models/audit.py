@@ -31,5 +31,7 @@ class AuditEvent(SQLModel, table=True):
     before: str | None = Field(default=None, sa_type=Text)
     after: str | None = Field(default=None, sa_type=Text)
     reason: str = ""
+    #: Which audit key the hash is keyed with ("" for events from before the chain was keyed).
+    key_id: str = Field(default="", max_length=16)
     prev_hash: str = ""
     entry_hash: str = ""

@@ -2,10 +2,10 @@
 
 SQLite is copied with its online backup API (a consistent copy while desks keep working);
 PostgreSQL with `pg_dump --format=custom`, restored with `pg_restore --single-transaction`.
-A restore checks the file first (SQLite `integrity_check`; a full `pg_restore` read of a dump)
-and its schema version (a revision these migrations know, never a newer one), then keeps the
-current database aside as a backup of its own before replacing anything. Every file written
-here is readable by its owner only (0600), in a 0700 folder.
+Before a restore (`services.restore`) the file is checked here: SQLite `integrity_check` or a
+full `pg_restore` read of a dump, its schema version (a revision these migrations know, never a
+newer one), and its tables and columns against that revision's (`schema_check`). Every file
+written here is readable by its owner only (0600), in a 0700 folder.
 
 These are maintenance operations run from the command line as the `system` account, like the
 migrations; they work on files and URLs, not sessions, because they replace the database itself.
@@ -18,7 +18,6 @@ import re
 import shutil
 import sqlite3
 import subprocess
-import tempfile
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -29,8 +28,16 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import URL, make_url
 
 from recordsdesk.config import data_dir
-from recordsdesk.db import MIGRATIONS_DIR, is_sqlite, open_database
+from recordsdesk.db import MIGRATIONS_DIR, is_sqlite
+from recordsdesk.services.audit_anchor import write_anchor
 from recordsdesk.services.errors import RecordsError
+from recordsdesk.services.schema_check import (
+    NotOurDatabase,
+    Schema,
+    check_schema,
+    pg_schema,
+    sqlite_schema,
+)
 
 KEEP_ENV = "RECORDSDESK_BACKUP_KEEP"
 INTERVAL_ENV = "RECORDSDESK_BACKUP_HOURS"
@@ -38,6 +45,8 @@ DEFAULT_KEEP = 7
 DEFAULT_INTERVAL_HOURS = 24
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"
+#: The application name the PostgreSQL tools run under, so a restore knows its own sessions.
+TOOL_APPLICATION_NAME = "recordsdesk-maintenance"
 _AUTO = re.compile(r"-auto-(\d{8}T\d{6}Z)\.(db|dump)$")
 
 
@@ -53,12 +62,6 @@ class BackupCheck:
     revision: str
 
 
-@dataclass(frozen=True)
-class RestoreResult:
-    revision: str
-    kept_aside: Path
-
-
 # --- files --------------------------------------------------------------------------------------
 
 
@@ -67,7 +70,7 @@ def private_dir(path: Path) -> Path:
     return path
 
 
-def _private_file(path: Path) -> None:
+def private_file(path: Path) -> None:
     """Create (or truncate) `path` as an owner-only file before anything is written into it."""
     fd = os.open(path, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
     os.close(fd)
@@ -78,11 +81,11 @@ def backups_dir() -> Path:
     return private_dir(data_dir() / "backups")
 
 
-def _stamp(moment: datetime) -> str:
+def stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def _sqlite_path(url: URL) -> Path:
+def sqlite_path(url: URL) -> Path:
     if not url.database or url.database == ":memory:":
         raise BackupFailed("An in-memory database has nothing to back up.")
     return Path(url.database)
@@ -106,7 +109,7 @@ def pg_tool(name: str) -> str:
     return found
 
 
-def _pg_env(url: URL) -> dict[str, str]:
+def pg_env(url: URL) -> dict[str, str]:
     """Connection settings for the PostgreSQL tools through the environment, so the password
     never appears on a command line (visible to every user in `ps`)."""
     env = dict(os.environ)
@@ -119,13 +122,12 @@ def _pg_env(url: URL) -> dict[str, str]:
     ):
         if value:
             env[key] = str(value)
+    env["PGAPPNAME"] = TOOL_APPLICATION_NAME
     return env
 
 
 def _run(arguments: list[str], url: URL, what: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        arguments, env=_pg_env(url), capture_output=True, text=True, check=False
-    )
+    result = subprocess.run(arguments, env=pg_env(url), capture_output=True, text=True, check=False)
     if result.returncode != 0:
         detail = (result.stderr.strip().splitlines() or ["(no message)"])[-1]
         raise BackupFailed(f"{what} failed: {detail}")
@@ -141,10 +143,10 @@ def backup_database(database_url: str, target: Path) -> Path:
     target = target.expanduser().resolve()
     private_dir(target.parent)
     partial = target.with_name(f".{target.name}.partial")
-    _private_file(partial)
+    private_file(partial)
     try:
         if is_sqlite(database_url):
-            source_path = _sqlite_path(url)
+            source_path = sqlite_path(url)
             if not source_path.exists():
                 raise BackupFailed(f"There is no database file at {source_path}.")
             with (
@@ -192,7 +194,21 @@ def check_backup(source: Path) -> BackupCheck:
             f"{source} has schema version {check.revision}, which this recordsdesk does not know "
             f"(made by a newer version?); upgrade recordsdesk before restoring it."
         )
+    found = sqlite_schema(source) if check.kind == "sqlite" else _pgdump_schema(source)
+    try:
+        check_schema(found, check.revision, source)
+    except NotOurDatabase as exc:
+        raise BackupFailed(str(exc)) from exc
     return check
+
+
+def _pgdump_schema(source: Path) -> Schema:
+    script = _run(
+        [pg_tool("pg_restore"), "--schema-only", "--file", "-", str(source)],
+        make_url("postgresql://"),
+        "Reading the dump's tables",
+    ).stdout
+    return pg_schema(script)
 
 
 def _sqlite_revision(source: Path) -> str:
@@ -230,132 +246,6 @@ def _pgdump_revision(source: Path) -> str:
     raise BackupFailed(f"{source} is not a recordsdesk database dump (no schema version).")
 
 
-# --- restore ------------------------------------------------------------------------------------
-
-
-def _unused(folder: Path, stem: str, suffix: str) -> Path:
-    """A name in `folder` that no file has yet: never overwrite a kept-aside database (it may
-    be the very file being restored)."""
-    candidate = folder / f"{stem}.{suffix}"
-    number = 1
-    while candidate.exists():
-        number += 1
-        candidate = folder / f"{stem}-{number}.{suffix}"
-    return candidate
-
-
-def restore_database(
-    database_url: str, source: Path, *, now: datetime | None = None
-) -> RestoreResult:
-    """Replace the database at `database_url` with the backup at `source`.
-
-    Order matters: the backup is checked completely first, then the current database is copied
-    aside (`before-restore-…` in the backups folder), and only then replaced. An older backup is
-    brought to the newest schema afterwards, as any database the desk opens.
-    """
-    source = source.expanduser().resolve()
-    check = check_backup(source)
-    kind = "sqlite" if is_sqlite(database_url) else "postgresql"
-    if check.kind != kind:
-        raise BackupFailed(f"{source} is a {check.kind} backup; the database is {kind}.")
-    moment = now or datetime.now(UTC)
-    suffix = "db" if kind == "sqlite" else "dump"
-    aside = _unused(backups_dir(), f"before-restore-{_stamp(moment)}", suffix)
-    url = _url(database_url)
-    if kind == "sqlite":
-        target = _sqlite_path(url)
-        if target.exists():
-            backup_database(database_url, aside)
-        else:
-            aside.touch(mode=0o600)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            _private_file(target)
-        try:
-            with (
-                closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as backup,
-                closing(sqlite3.connect(target)) as live,
-            ):
-                backup.backup(live)
-        except sqlite3.Error as exc:
-            raise BackupFailed(
-                f"Restoring into {target} failed ({exc}); the previous database is at {aside}."
-            ) from exc
-        os.chmod(target, 0o600)
-    else:
-        backup_database(database_url, aside)
-        _pg_restore(url, source, aside)
-    open_database(database_url).dispose()  # migrate an older backup to the newest schema
-    return RestoreResult(revision=check.revision, kept_aside=aside)
-
-
-_EMPTY_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', '', false);"
-_OWN_SEARCH_PATH = "SELECT pg_catalog.set_config('search_path', 'public', false);"
-
-
-def _pg_restore(url: URL, source: Path, aside: Path) -> None:
-    """Replay the dump through psql in one transaction (all or nothing).
-
-    pg_restore's script empties `search_path` for safety, but the desk's index functions call
-    each other unqualified (rd_name_search -> rd_fold), so their indexes could not be rebuilt;
-    the script is streamed through with the database's own schema on the path instead.
-    """
-    # stderr goes to files: a pipe nobody reads while the script streams could fill and stall.
-    script_log, replay_log = tempfile.TemporaryFile(), tempfile.TemporaryFile()
-    script = subprocess.Popen(
-        [
-            pg_tool("pg_restore"),
-            "--clean",
-            "--if-exists",
-            "--no-owner",
-            "--no-privileges",
-            "--file",
-            "-",
-            str(source),
-        ],
-        env=_pg_env(url),
-        stdout=subprocess.PIPE,
-        stderr=script_log,
-        text=True,
-    )
-    replay = subprocess.Popen(
-        [
-            pg_tool("psql"),
-            "--quiet",
-            "--no-psqlrc",
-            "--single-transaction",
-            "--set",
-            "ON_ERROR_STOP=1",
-            "--output",
-            os.devnull,
-        ],
-        env=_pg_env(url),
-        stdin=subprocess.PIPE,
-        stderr=replay_log,
-        text=True,
-    )
-    assert script.stdout is not None and replay.stdin is not None
-    try:
-        for line in script.stdout:
-            if line.strip() == _EMPTY_SEARCH_PATH:
-                line = _OWN_SEARCH_PATH + "\n"
-            replay.stdin.write(line)
-    except BrokenPipeError:
-        pass  # psql stopped at an error; its message is read below
-    finally:
-        replay.stdin.close()
-    failed = replay.wait() != 0 or script.wait() != 0
-    replay_log.seek(0)
-    script_log.seek(0)
-    replay_err, script_err = replay_log.read().decode(), script_log.read().decode()
-    if failed:
-        lines = (replay_err or script_err).strip().splitlines() or ["(no message)"]
-        detail = next((line for line in lines if "ERROR" in line or "error" in line), lines[-1])
-        raise BackupFailed(
-            f"The restore failed and was rolled back ({detail}); "
-            f"the database is unchanged, and also kept at {aside}."
-        )
-
-
 # --- automatic backups --------------------------------------------------------------------------
 
 
@@ -369,7 +259,7 @@ def _int_setting(name: str, default: int) -> int:
 
 def _auto_stem(url: URL) -> str:
     if url.get_backend_name() == "sqlite":
-        return _sqlite_path(url).stem
+        return sqlite_path(url).stem
     return f"pg-{url.host or 'local'}-{url.database}"
 
 
@@ -399,7 +289,10 @@ def auto_backup(
 ) -> Path | None:
     """At desk start: back the database up when the newest automatic backup is older than the
     interval (default a day), keeping the newest `keep` (default 7; `RECORDSDESK_BACKUP_KEEP=0`
-    turns this off). Demo databases are skipped. Returns the new file, or None."""
+    turns this off). Demo databases are skipped. Returns the new file, or None.
+
+    The audit chain's head is anchored outside the database first, at every desk start."""
+    write_anchor(engine, "desk opened", now=now)
     keep = _int_setting(KEEP_ENV, DEFAULT_KEEP) if keep is None else keep
     hours = (
         _int_setting(INTERVAL_ENV, DEFAULT_INTERVAL_HOURS)
@@ -419,7 +312,8 @@ def auto_backup(
     if existing and moment - _taken_at(existing[-1]) < timedelta(hours=hours):
         return None
     suffix = "db" if url.get_backend_name() == "sqlite" else "dump"
-    written = backup_database(database_url, folder / f"{stem}-auto-{_stamp(moment)}.{suffix}")
+    written = backup_database(database_url, folder / f"{stem}-auto-{stamp(moment)}.{suffix}")
+    write_anchor(engine, f"backup {written.name}", now=now)
     for old in auto_backups(stem, folder)[:-keep]:
         old.unlink(missing_ok=True)
     return written

@@ -120,12 +120,13 @@ def register(
             (Failure(Check.DUPLICATE, f"Already {existing.status} in this section."),)
         )
     before = audit.snapshot(existing, SNAPSHOT) if existing is not None else None
+    # The place in line is read before the row changes: the query autoflushes, and a reused
+    # dropped row flushed as waitlisted without a position breaks ck_enrollment_waitlist_positioned.
+    position = waitlist_service.next_position(session, section_id) if joining else None
     enrollment = existing or Enrollment(student_id=student_id, section_id=section_id)
     now = utcnow()
+    enrollment.waitlist_position = position
     enrollment.status = WAITLISTED if joining else REGISTERED
-    enrollment.waitlist_position = (
-        waitlist_service.next_position(session, section_id) if joining else None
-    )
     enrollment.seat_offered_at = None
     enrollment.registered_at = now
     enrollment.status_changed_at = now if existing is not None else None

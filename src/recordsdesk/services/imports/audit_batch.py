@@ -2,10 +2,8 @@
 but hashed in Python and inserted many at a time.
 
 `audit.record` flushes and reads the previous hash once per event, which is most of the time a
-100,000-row import would take. The chain is the same: each event's `prev_hash` is the hash of the
-event before it by id. The chain lock is taken first (PostgreSQL's advisory lock; on SQLite the
-import's earlier writes already hold the database write lock), the newest hash is read once, and
-the events are inserted in order, so ids follow the chain.
+100,000-row import would take. The chain is the same: `audit.open_chain` takes the chain's lock
+and reads its end once, and each event gets the next id and its keyed link from it, in order.
 """
 
 from __future__ import annotations
@@ -16,12 +14,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, cast
 
-from sqlalchemy import text
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from recordsdesk.models import AuditEvent, utcnow
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.audit_key import load_key
 from recordsdesk.services.imports.bulk import insert_rows
 
 #: Rows per INSERT statement: large enough to amortise the round trip, small enough for memory.
@@ -43,11 +41,15 @@ class _Event:
     before: str | None
     after: str | None
     reason: str
+    key_id: str
+    tail: str = ""  # the hashed fields after the id, serialised (audit.hash_tail)
+    id: int | None = None
     prev_hash: str = ""
     entry_hash: str = ""
 
 
 _COLUMNS = (
+    "id",
     "occurred_at",
     "actor_id",
     "actor_username",
@@ -58,6 +60,7 @@ _COLUMNS = (
     "before",
     "after",
     "reason",
+    "key_id",
     "prev_hash",
     "entry_hash",
 )
@@ -87,6 +90,9 @@ class AuditBatch:
         self.reason = reason
         self.pending: list[_Event] = []
         self.written = 0
+        key = load_key()
+        assert key is not None
+        self.key_id = key.key_id
 
     def add(
         self,
@@ -98,39 +104,34 @@ class AuditBatch:
         before: dict[str, Any] | None = None,
         after: dict[str, Any] | None = None,
     ) -> None:
-        self.pending.append(
-            _Event(
-                utcnow(),
-                self.actor.id,
-                self.actor.username,
-                action,
-                entity,
-                str(entity_id),
-                student_id,
-                _dump(before),
-                _dump(after),
-                self.reason,
-            )
+        """Gather one event, serialised for its hash now, before the chain's lock is held."""
+        event = _Event(
+            utcnow(),
+            self.actor.id,
+            self.actor.username,
+            action,
+            entity,
+            str(entity_id),
+            student_id,
+            _dump(before),
+            _dump(after),
+            self.reason,
+            self.key_id,
         )
+        event.tail = audit.hash_tail(*audit.fields_of(cast(AuditEvent, event))[1:])
+        self.pending.append(event)
 
     def flush(self) -> int:
         """Write every pending event, chained after the newest one in the log; return how many."""
         if not self.pending:
             return 0
         session = self.session
-        if session.connection().dialect.name == "postgresql":
-            session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": audit.AUDIT_CHAIN_LOCK}
-            )
-        previous = session.exec(
-            select(AuditEvent.entry_hash).order_by(col(AuditEvent.id).desc()).limit(1)
-        ).first()
-        prev_hash = previous or ""
+        end = audit.open_chain(session, self.actor)
         rows: list[tuple[Any, ...]] = []
+        if end.key.key_id != self.key_id:  # pragma: no cover - one key per desk process
+            raise AssertionError("the audit key changed during an import")
         for event in self.pending:
-            event.prev_hash = prev_hash
-            event.entry_hash = audit.entry_hash(prev_hash, cast(AuditEvent, event))
-            prev_hash = event.entry_hash
+            event.id, event.prev_hash, event.entry_hash = end.seal_tail(event.tail)
             rows.append(tuple(getattr(event, name) for name in _COLUMNS))
         table = AuditEvent.__table__  # type: ignore[attr-defined]
         for start in range(0, len(rows), CHUNK):

@@ -11,34 +11,16 @@ corrected if it differs), so running the file again changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
-from recordsdesk.models import (
-    Course,
-    Enrollment,
-    EnrollmentStatus,
-    GradeStatus,
-    Institution,
-    Section,
-    Student,
-    StudentStatus,
-    Term,
-    TermStatus,
-    utcnow,
-)
-from recordsdesk.services import grading
 from recordsdesk.services import student as student_service
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.audit import snapshot
 from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.imports.audit_batch import AuditBatch
 from recordsdesk.services.imports.common import (
     ImportReport,
     Problems,
@@ -47,6 +29,7 @@ from recordsdesk.services.imports.common import (
     read_csv,
     read_file,
 )
+from recordsdesk.services.imports.history_write import HistoryWriter
 from recordsdesk.services.permissions import Action, authorize
 
 REQUIRED = (
@@ -61,7 +44,6 @@ REQUIRED = (
     "mark",
 )
 KNOWN = (*REQUIRED, "term_start")
-HISTORY_SECTION = "HIST"
 TERM_CODE = re.compile(r"(\d{4})(WI|SP|SU|FA)")
 #: season -> (name, default start (month, day), default end (month, day)); WI < SP < SU < FA.
 SEASONS = {
@@ -213,271 +195,10 @@ def import_history(
     report = report or ImportReport("history", path.name)
     problems = Problems(path.name)
     rows = _parse(path, problems, progress)
-    writer = _HistoryWriter(session, actor, report, problems)
+    writer = HistoryWriter(session, actor, report, problems)
     writer.check_marks(rows)
     problems.raise_if_any()
-    writer.write(rows, progress)
+    writer.plan(rows, progress)  # reads only: other desks keep saving meanwhile
+    writer.write(progress)  # one short burst holding the write lock
     report.rows += len(rows)
     return report
-
-
-def _new_line(row: _Row) -> Callable[[], str]:
-    return lambda: f"line {row.line}: {row.number} {row.term} {row.course} {row.mark}"
-
-
-class _HistoryWriter:
-    def __init__(
-        self, session: Session, actor: Actor, report: ImportReport, problems: Problems
-    ) -> None:
-        self.session, self.actor, self.report, self.problems = session, actor, report, problems
-        self.batch = AuditBatch(session, actor, reason=f"import {report.source}")
-        institution = session.exec(select(Institution).order_by(col(Institution.id))).first()
-        assert institution is not None
-        self.institution = institution
-        self.rules: dict[int, grading.MarkRules] = {}
-        self.courses: dict[str, Course] = {}
-        self.terms: dict[str, Term] = {}
-        self.students: dict[str, Student] = {}
-        self.sections: dict[tuple[int, int], Section] = {}
-        self.created: list[tuple[Enrollment, _Row]] = []
-
-    def _scale_rules(self, scale_id: int) -> grading.MarkRules:
-        if scale_id not in self.rules:
-            self.rules[scale_id] = grading.rules_for_scale(self.session, scale_id)
-        return self.rules[scale_id]
-
-    def check_marks(self, rows: list[_Row]) -> None:
-        """Each mark against its course's scale (the default scale for a course to be made)."""
-        codes = sorted({r.course for r in rows})
-        for start in range(0, len(codes), 1000):
-            for course in self.session.exec(
-                select(Course).where(col(Course.code).in_(codes[start : start + 1000]))
-            ):
-                self.courses[course.code.upper()] = course
-        default = self.institution.default_grading_scale_id
-        for row in rows:
-            known = self.courses.get(row.course)
-            scale_id = known.grading_scale_id if known is not None else default
-            if scale_id is None:
-                self.problems.add(row.line, "the institution has no default grading scale.", "mark")
-                continue
-            try:
-                row.mark = grading.normalize_mark(self._scale_rules(scale_id), row.mark)
-            except ValidationFailed as exc:
-                self.problems.add(row.line, exc.message, "mark")
-
-    def _audit_new(self, entity: str, row: Any, student_id: int | None = None) -> None:
-        self.batch.add(
-            action="create",
-            entity=entity,
-            entity_id=row.id,
-            student_id=student_id,
-            after=snapshot(row),
-        )
-
-    def _term(self, row: _Row) -> Term:
-        term = self.terms.get(row.term)
-        if term is None:
-            term = self.session.exec(select(Term).where(Term.code == row.term)).first()
-            if term is None:
-                name, start, end = term_dates(row.term, row.term_start)
-                term = Term(
-                    code=row.term,
-                    name=name,
-                    start_date=start,
-                    end_date=end,
-                    status=TermStatus.CLOSED.value,
-                )
-                self.session.add(term)
-                self.session.flush()
-                self._audit_new("term", term)
-                self.report.note("term", "new", lambda: f"new term {row.term}")
-            else:
-                if row.term_start is not None and row.term_start != term.start_date:
-                    self.report.warnings.append(
-                        f"line {row.line}: term {row.term} already starts on "
-                        f"{term.start_date}; term_start {row.term_start} was not applied."
-                    )
-                self.report.note("term", "unchanged")
-            self.terms[row.term] = term
-        return term
-
-    def _course(self, row: _Row) -> Course:
-        course = self.courses.get(row.course)
-        if course is None:
-            level = _COURSE_LEVEL.get(self.institution.level, "undergraduate")
-            scale_id = self.institution.default_grading_scale_id
-            assert scale_id is not None
-            course = Course(
-                code=row.course,
-                title=row.title,
-                credits=row.credits,
-                level=level,
-                grading_scale_id=scale_id,
-            )
-            self.session.add(course)
-            self.session.flush()
-            self._audit_new("course", course)
-            self.report.note("course", "new", lambda: f"new course {row.course} {row.title}")
-            self.courses[row.course] = course
-        return course
-
-    def _student(self, row: _Row) -> Student:
-        found = self.students.get(row.number)
-        if found is not None:
-            return found
-        found = self.session.exec(
-            select(Student).where(Student.student_number == row.number)
-        ).first()
-        if found is None:
-            now = utcnow()
-            found = Student(
-                student_number=row.number,
-                legal_last_name=row.last,
-                legal_first_name=row.first,
-                birth_date=row.birth,
-                status=StudentStatus.ACTIVE.value,
-                created_at=now,
-                updated_at=now,
-            )
-            self.session.add(found)
-            self.session.flush()
-            self._audit_new("student", found, found.id)
-            self.report.note("student", "new", lambda: f"line {row.line}: new student {row.number}")
-        else:
-            if found.legal_last_name.casefold() != row.last.casefold():
-                self.report.warnings.append(
-                    f"line {row.line}: student {row.number} is {found.legal_last_name} in the "
-                    f"records, {row.last} in the file; the record was kept."
-                )
-            self.report.note("student", "unchanged")
-        self.students[row.number] = found
-        return found
-
-    def _section(self, term: Term, course: Course) -> Section:
-        assert term.id is not None and course.id is not None
-        key = (term.id, course.id)
-        section = self.sections.get(key)
-        if section is None:
-            section = self.session.exec(
-                select(Section).where(
-                    Section.term_id == term.id,
-                    Section.course_id == course.id,
-                    Section.section_code == HISTORY_SECTION,
-                )
-            ).first()
-            if section is None:
-                section = Section(
-                    term_id=term.id,
-                    course_id=course.id,
-                    section_code=HISTORY_SECTION,
-                    capacity=0,
-                    waitlist_capacity=0,
-                    grades_posted_at=utcnow(),
-                    grades_posted_by_id=self.actor.id,
-                )
-                self.session.add(section)
-                self.session.flush()
-                self._audit_new("section", section)
-                self.report.note("section", "new")
-            self.sections[key] = section
-        return section
-
-    def write(self, rows: list[_Row], progress: Progress) -> None:
-        """Rows in chunks: the chunk's students' enrollments read in one query, its new
-        enrollments inserted in one flush, then audited."""
-        total = len(rows)
-        for start in range(0, total, _CHUNK):
-            progress("writing history", start, total)
-            chunk = rows[start : start + _CHUNK]
-            resolved = [
-                (row, self._term(row), self._course(row), self._student(row)) for row in chunk
-            ]
-            taken = self._enrolled({student.id for _r, _t, _c, student in resolved})
-            for row, term, course, student in resolved:
-                existing = taken.get((student.id, term.id, course.id))
-                self._enrollment(row, student, existing, term, course)
-            self.session.add_all([enrollment for enrollment, _row in self.created])
-            self.session.flush()
-            for enrollment, row in self.created:
-                self._audit_new("enrollment", enrollment, enrollment.student_id)
-                self.report.note("enrollment", "new", _new_line(row))
-            self.created = []
-            self.batch.flush()
-        progress("writing history", total, total)
-
-    def _enrolled(self, student_ids: set[int | None]) -> dict[tuple[Any, Any, Any], Enrollment]:
-        """(student, term, course) -> the student's first enrollment there, for these students."""
-        found: dict[tuple[Any, Any, Any], Enrollment] = {}
-        ids = sorted(i for i in student_ids if i is not None)
-        for start in range(0, len(ids), 1000):
-            query = (
-                select(Enrollment, Section.term_id, Section.course_id)
-                .join(Section, col(Section.id) == col(Enrollment.section_id))
-                .where(col(Enrollment.student_id).in_(ids[start : start + 1000]))
-                .order_by(col(Enrollment.id))
-            )
-            for enrollment, term_id, course_id in self.session.exec(query):
-                found.setdefault((enrollment.student_id, term_id, course_id), enrollment)
-        return found
-
-    def _enrollment(
-        self, row: _Row, student: Student, existing: Enrollment | None, term: Term, course: Course
-    ) -> None:
-        now = utcnow()
-        status = (
-            EnrollmentStatus.WITHDRAWN if row.mark == "W" else EnrollmentStatus.COMPLETED
-        ).value
-        wanted: dict[str, Any] = {
-            "status": status,
-            "mark": row.mark,
-            "credits": row.credits,
-            "grade_status": GradeStatus.POSTED.value,
-        }
-        if existing is None:
-            section = self._section(term, course)
-            assert section.id is not None and student.id is not None
-            enrollment = Enrollment(
-                student_id=student.id,
-                section_id=section.id,
-                registered_at=now,
-                status_changed_at=now,
-                mark_entered_at=now,
-                mark_entered_by_id=self.actor.id,
-                posted_at=now,
-                posted_by_id=self.actor.id,
-                **wanted,
-            )
-            self.created.append((enrollment, row))
-            return
-        current = {k: getattr(existing, k) for k in wanted}
-        changed = {k: v for k, v in wanted.items() if current[k] != v}
-        if not changed:
-            self.report.note("enrollment", "unchanged")
-            return
-        before = {
-            k: str(current[k]) if isinstance(current[k], Decimal) else current[k] for k in changed
-        } | {"version": existing.version}
-        for key, value in changed.items():
-            setattr(existing, key, value)
-        existing.version += 1
-        existing.posted_at, existing.posted_by_id = now, self.actor.id
-        existing.mark_entered_at, existing.mark_entered_by_id = now, self.actor.id
-        self.session.flush()
-        after = {k: str(v) if isinstance(v, Decimal) else v for k, v in changed.items()}
-        self.batch.add(
-            action="update",
-            entity="enrollment",
-            entity_id=existing.id,
-            student_id=student.id,
-            before=before,
-            after=after | {"version": existing.version},
-        )
-        self.report.note(
-            "enrollment",
-            "updated",
-            lambda: (
-                f"line {row.line}: {row.number} {row.term} {row.course} "
-                f"{current['mark'] or '-'} -> {row.mark}"
-            ),
-        )
