@@ -2,6 +2,10 @@
 
 Every sub-command accepts `--database URL`. Errors the user can act on (a database that cannot be
 opened, bad arguments) print one plain line and exit 2; nothing prints a traceback at them.
+
+Start-up time matters here (`--help` should answer at once): this module and the command modules
+import only what building the parser needs; the database layer, the services and Textual are
+imported by the handler that uses them (tests/test_startup.py checks what `--help` loads).
 """
 
 from __future__ import annotations
@@ -10,15 +14,16 @@ import argparse
 import sys
 import threading
 from collections.abc import Sequence
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from recordsdesk import __version__
 from recordsdesk.commands import register_all
 from recordsdesk.config import DATABASE_ENV, resolve_database_url
-from recordsdesk.db import DatabaseUnavailable, open_database
-from recordsdesk.services.backup import auto_backup
+from recordsdesk.db import DatabaseUnavailable
 from recordsdesk.services.errors import RecordsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 EXIT_USAGE = 2
 
@@ -76,6 +81,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def open_desk(url: str, username: str | None) -> int:
     """Open the desk on its sign-in screen (`username` only pre-fills the form), taking the
     day's automatic backup in the background meanwhile."""
+    from recordsdesk.db import open_database
+
     engine = open_database(url)
     from recordsdesk.ui.app import make_app  # Textual is imported only when the desk opens
 
@@ -89,6 +96,7 @@ def open_desk(url: str, username: str | None) -> int:
 def start_auto_backup(engine: Engine) -> threading.Thread:
     """The automatic rotating backup (services.backup.auto_backup) in a thread, so a large
     database never delays the sign-in screen; a failure is reported after the desk closes."""
+    from recordsdesk.services.backup import auto_backup
 
     def run() -> None:
         try:

@@ -7,8 +7,6 @@ import argparse
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.actor import system_actor
-from recordsdesk.services.audit_verify import verify_chain
 
 EXIT_BROKEN = 1
 
@@ -26,6 +24,9 @@ def register(
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from recordsdesk.services.actor import system_actor
+    from recordsdesk.services.audit_verify import verify_chain
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     with session_scope(engine) as session:
         report = verify_chain(session, actor=system_actor(session))

@@ -8,7 +8,6 @@ from pathlib import Path
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import safe_url
-from recordsdesk.services.backup import backup_database, restore_database
 
 
 def register(
@@ -31,6 +30,8 @@ def register(
 
 
 def _backup(args: argparse.Namespace) -> int:
+    from recordsdesk.services.backup import backup_database
+
     url = resolve_database_url(getattr(args, "database", None))
     written = backup_database(url, args.file)
     print(f"backed up {safe_url(url)} to {written}")
@@ -38,6 +39,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
+    from recordsdesk.services.backup import restore_database
+
     url = resolve_database_url(getattr(args, "database", None))
     result = restore_database(url, args.file)
     print(f"restored {safe_url(url)} from {args.file} (schema {result.revision})")

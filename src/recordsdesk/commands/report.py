@@ -11,12 +11,11 @@ import argparse
 import sys
 
 from recordsdesk.commands import DatabaseOption
+from recordsdesk.commands.help_text import describe_when_shown
 from recordsdesk.commands.transcript import add_user_option, cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.reports import REPORTS, export_csv, run_report, to_csv, to_text
-from recordsdesk.services.reports.output import record_export
 
 FORMATS = ("table", "csv")
 
@@ -24,13 +23,12 @@ FORMATS = ("table", "csv")
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
-    names = "\n".join(f"  {spec.name:<20} {spec.summary}" for spec in REPORTS)
     parser = commands.add_parser(
         "report",
         help="run a registrar report (enrollment, dean's list, probation, ...); --list names them",
-        description=f"Run a registrar report.\n\nReports:\n{names}",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    describe_when_shown(parser, _description)
     parser.add_argument("name", metavar="NAME", nargs="?", help="the report (see --list)")
     parser.add_argument("--list", action="store_true", help="name the reports and what they show")
     parser.add_argument("--term", metavar="CODE", help="term code, e.g. 2026FA")
@@ -47,7 +45,16 @@ def register(
     parser.set_defaults(handler=_report)
 
 
+def _description() -> str:
+    from recordsdesk.services.reports import REPORTS
+
+    names = "\n".join(f"  {spec.name:<20} {spec.summary}" for spec in REPORTS)
+    return f"Run a registrar report.\n\nReports:\n{names}"
+
+
 def _list() -> int:
+    from recordsdesk.services.reports import REPORTS
+
     for spec in REPORTS:
         filters = [
             f for f, on in (("--term", spec.takes_term), ("--program", spec.takes_program)) if on
@@ -60,6 +67,9 @@ def _list() -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from recordsdesk.services.reports import export_csv, run_report, to_csv, to_text
+    from recordsdesk.services.reports.output import record_export
+
     if args.list:
         return _list()
     if not args.name:

@@ -6,10 +6,10 @@ import argparse
 import json
 
 from recordsdesk.commands import DatabaseOption
+from recordsdesk.commands.help_text import describe_when_shown
 from recordsdesk.commands.transcript import add_user_option, cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.settings import SETTINGS, set_setting, show_settings
 
 
 def register(
@@ -22,13 +22,19 @@ def register(
     add_user_option(show)
     database_option(show)
     show.set_defaults(handler=_show)
-    keys = "; ".join(f"{key}: {help_text}" for key, (_c, _p, help_text) in SETTINGS.items())
-    change = actions.add_parser("set", help="change one setting (admin)", description=keys)
-    change.add_argument("key", metavar="KEY", choices=list(SETTINGS))
+    change = actions.add_parser("set", help="change one setting (admin)")
+    describe_when_shown(change, _keys)
+    change.add_argument("key", metavar="KEY")  # set_setting names the settings for a wrong one
     change.add_argument("value", metavar="VALUE")
     add_user_option(change)
     database_option(change)
     change.set_defaults(handler=_set)
+
+
+def _keys() -> str:
+    from recordsdesk.services.settings import SETTINGS
+
+    return "; ".join(f"{key}: {help_text}" for key, (_c, _p, help_text) in SETTINGS.items())
 
 
 def _print(values: dict[str, str], as_json: bool) -> None:
@@ -41,6 +47,8 @@ def _print(values: dict[str, str], as_json: bool) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from recordsdesk.services.settings import show_settings
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
@@ -52,6 +60,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _set(args: argparse.Namespace) -> int:
+    from recordsdesk.services.settings import set_setting
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:

@@ -10,21 +10,26 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.actor import SYSTEM_USERNAME, Actor, actor_for
 from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.transcript_release import release_transcript
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from recordsdesk.services.actor import Actor
+
 
 CLI_FORMATS = ("text", "json", "pdf", "html")
 
 
 def cli_actor(session: Session, args: argparse.Namespace) -> Actor:
     """Who a command acts as: `--user`, else the system account."""
+    from recordsdesk.services.actor import SYSTEM_USERNAME, actor_for
+
     return actor_for(session, getattr(args, "user", None) or SYSTEM_USERNAME)
 
 
@@ -33,7 +38,7 @@ def add_user_option(parser: argparse.ArgumentParser) -> None:
         "--user",
         metavar="USERNAME",
         default=argparse.SUPPRESS,
-        help=f"staff account the command acts as (default: {SYSTEM_USERNAME})",
+        help="staff account the command acts as (default: the built-in system account)",
     )
 
 
@@ -55,6 +60,8 @@ def register(
 
 
 def _transcript(args: argparse.Namespace) -> int:
+    from recordsdesk.services.transcript_release import release_transcript
+
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
     engine = open_database(resolve_database_url(getattr(args, "database", None)))

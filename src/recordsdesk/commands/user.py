@@ -10,15 +10,15 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services import auth
-from recordsdesk.services.actor import system_actor
 from recordsdesk.services.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 def register(
@@ -70,6 +70,9 @@ def _engine(args: argparse.Namespace) -> Engine:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from recordsdesk.services import auth
+    from recordsdesk.services.actor import system_actor
+
     engine = _engine(args)
     password = read_password(args.password_stdin)
     with session_scope(engine) as session:
@@ -86,6 +89,9 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from recordsdesk.services import auth
+    from recordsdesk.services.actor import system_actor
+
     engine = _engine(args)
     with session_scope(engine) as session:
         accounts = auth.list_users(session, actor=system_actor(session))
@@ -104,6 +110,9 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _disable(args: argparse.Namespace) -> int:
+    from recordsdesk.services import auth
+    from recordsdesk.services.actor import system_actor
+
     engine = _engine(args)
     with session_scope(engine) as session:
         account = auth.disable_user(session, actor=system_actor(session), username=args.username)
@@ -112,6 +121,9 @@ def _disable(args: argparse.Namespace) -> int:
 
 
 def _passwd(args: argparse.Namespace) -> int:
+    from recordsdesk.services import auth
+    from recordsdesk.services.actor import system_actor
+
     engine = _engine(args)
     password = read_password(args.password_stdin)
     with session_scope(engine) as session:

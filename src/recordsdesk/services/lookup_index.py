@@ -126,6 +126,17 @@ def sqlite_indexed_text(columns: tuple[str, ...], prefix: str = "") -> str:
     return " || ' ' || ".join(_with_joined(f"coalesce({prefix}{c}, '')") for c in columns)
 
 
+def sqlite_index_rows(connection: sqlite3.Connection, after_id: int = 0) -> None:
+    """Add the students with an id above `after_id` to the SQLite full-text index, as the
+    triggers would (for a loader that suspended them; they must not be indexed already)."""
+    connection.execute(
+        f"INSERT INTO {SQLITE_FTS_TABLE}(rowid, main, other) SELECT id, "
+        f"{sqlite_indexed_text(MAIN_COLUMNS)}, {sqlite_indexed_text(OTHER_COLUMNS)} "
+        f"FROM {STUDENT_TABLE} WHERE id > ?",
+        (after_id,),
+    )
+
+
 def sqlite_index_segments(connection: sqlite3.Connection) -> int:
     """How many segments the SQLite full-text index is in (each search term is looked up in
     every one)."""
@@ -153,12 +164,7 @@ def rebuild_index(connection: Any, suspended: SuspendedIndex) -> None:
     """
     if suspended.sqlite:
         _rows(connection, f"DELETE FROM {SQLITE_FTS_TABLE}")
-        _rows(
-            connection,
-            f"INSERT INTO {SQLITE_FTS_TABLE}(rowid, main, other) SELECT id, "
-            f"{sqlite_indexed_text(MAIN_COLUMNS)}, {sqlite_indexed_text(OTHER_COLUMNS)} "
-            f"FROM {STUDENT_TABLE}",
-        )
+        sqlite_index_rows(connection)
         merge_sqlite_index(connection)
         _rows(connection, f"INSERT OR IGNORE INTO {NAME_TERM_TABLE}(value) {_distinct_names()}")
         for sql in suspended.dropped:
