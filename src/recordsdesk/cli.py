@@ -13,7 +13,8 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from recordsdesk import __version__
@@ -81,16 +82,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 def open_desk(url: str, username: str | None) -> int:
     """Open the desk on its sign-in screen (`username` only pre-fills the form), taking the
     day's automatic backup in the background meanwhile."""
-    from recordsdesk.db import open_database
+    with typing_ahead():
+        from recordsdesk.db import open_database
 
-    engine = open_database(url)
-    from recordsdesk.ui.app import make_app  # Textual is imported only when the desk opens
+        engine = open_database(url)
+        from recordsdesk.ui.app import make_app  # Textual is imported only when the desk opens
 
-    app = make_app(engine, sign_in=True, username_hint=username)
-    backup = start_auto_backup(engine)
-    app.run()
+        app = make_app(engine, sign_in=True, username_hint=username)
+        backup = start_auto_backup(engine)
+        app.run()
     backup.join()
     return app.return_code or 0
+
+
+@contextmanager
+def typing_ahead() -> Iterator[None]:
+    """Keep what the clerk types while the desk starts, as the desk will read it.
+
+    Until Textual takes the terminal, it is in line mode: a password typed ahead would be
+    echoed onto the screen (and left there after the desk closes), and Enter arrives as a line
+    feed (Ctrl+J to the desk), so "user Enter password Enter" typed ahead ended up as one
+    username. The terminal is switched to keys-as-typed without echo at once (typed-ahead input
+    is kept) and put back as it was when the desk closes."""
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+    except (ImportError, OSError, ValueError):  # not a terminal (or not POSIX): nothing to do
+        yield
+        return
+    quiet = termios.tcgetattr(fd)
+    quiet[0] &= ~termios.ICRNL  # input flags: Enter stays a carriage return
+    quiet[3] &= ~(termios.ECHO | termios.ICANON)  # local flags: no echo, no line buffering
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, before)
 
 
 def start_auto_backup(engine: Engine) -> threading.Thread:

@@ -12,6 +12,7 @@ import gc
 from typing import ClassVar
 
 from sqlalchemy import Engine
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.screen import ModalScreen
@@ -116,6 +117,21 @@ class SignInDeskApp(RecordsDeskApp):
         super().__init__(desk, **options)  # type: ignore[arg-type]
         self.add_mode("sign_in", lambda: SignInScreen(username_hint))
         self.sub_title = "sign in"
+
+    async def on_event(self, event: events.Event) -> None:
+        """The sign-in form types the keys a clerk types ahead itself, in order (SignInScreen.
+        hold_key), holding those that come before it is shown.
+
+        A line feed is Enter typed before the desk took the terminal (the terminal turns Enter
+        into a line feed, Ctrl+J, which the desk does not use otherwise)."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if event.key == "ctrl+j":
+                event = events.Key("enter", "\r")
+            screen = self.screen if self._screen_stacks.get(self.current_mode) else None
+            if event.key != "ctrl+q" and isinstance(screen, SignInScreen):
+                if screen.hold_key(event):
+                    return
+        await super().on_event(event)
 
 
 def make_app(
