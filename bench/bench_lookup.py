@@ -5,7 +5,7 @@
                                                           # and merges its name index
     python bench/bench_lookup.py --database /tmp/me/m.db --write-docs
 
-Measures, for 20 realistic queries (one letter, prefixes, full names, two words, accented,
+Measures, for 20 realistic queries and the four of issue 14 (one letter, prefixes, full names, two words, accented,
 misspelt, number, email, birth date):
 
 - the service as the desk's database thread runs it, on its long-lived LookupReader: the rows
@@ -70,7 +70,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def realistic_queries(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Twenty queries built from real rows of this database, so every one has answers."""
+    """Twenty queries built from real rows of this database, so every one has answers, and the
+    four of issue 14."""
 
     def one(sql: str, fallback: tuple[Any, ...] | None = None) -> tuple[Any, ...]:
         row = conn.execute(sql).fetchone()
@@ -115,6 +116,11 @@ def realistic_queries(conn: sqlite3.Connection) -> list[tuple[str, str]]:
         ("email", email),
         ("birth date", str(birth)),
         ("birth date", f"{day}/{month}/{year}"),
+        # Issue 14: an apostrophe, a common full name, misspellings near middle/former names.
+        ("apostrophe", "sof o'c"),
+        ("full name", "rocio ramirez"),
+        ("misspelt", "isha jozhi"),
+        ("misspelt", "shasma"),
     ]
 
 
