@@ -5,8 +5,8 @@
                                                           # and merges its name index
     python bench/bench_lookup.py --database /tmp/me/m.db --write-docs
 
-Measures, for 20 realistic queries and the four of issue 14 (one letter, prefixes, full names, two words, accented,
-misspelt, number, email, birth date):
+Measures, for 20 realistic queries (one letter, prefixes, full names, two words, accented,
+misspelt, number, email, birth date) and the four of issue 14:
 
 - the service as the desk's database thread runs it, on its long-lived LookupReader: the rows
   (`search(count_cap=0)`, what the table draws) and, when the page is full, the count that
