@@ -91,7 +91,7 @@ COUNT_CAP = 10_000
 FILTERED_COUNT_CAP = 1_000
 EXACT, PREFIX, OTHER_NAME, SIMILAR, SIMILAR_OTHER = 0, 1, 2, 3, 4
 # A rank with at most this many matches is put in name order whole; a bigger one lists its newest.
-SORT_LIMIT = 1_000
+SORT_LIMIT = 500
 
 
 class StudentRow(NamedTuple):
