@@ -11,7 +11,6 @@ import argparse
 import sys
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.help_text import describe_when_shown
 from recordsdesk.commands.transcript import add_user_option, cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
@@ -26,9 +25,11 @@ def register(
     parser = commands.add_parser(
         "report",
         help="run a registrar report (enrollment, dean's list, probation, ...); --list names them",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        # The reports are listed by --list, not here: naming them imports the services, and
+        # help must answer at once.
+        description="Run a registrar report; `recordsdesk report --list` names them and says "
+        "what each shows.",
     )
-    describe_when_shown(parser, _description)
     parser.add_argument("name", metavar="NAME", nargs="?", help="the report (see --list)")
     parser.add_argument("--list", action="store_true", help="name the reports and what they show")
     parser.add_argument("--term", metavar="CODE", help="term code, e.g. 2026FA")
@@ -43,13 +44,6 @@ def register(
     add_user_option(parser)
     database_option(parser)
     parser.set_defaults(handler=_report)
-
-
-def _description() -> str:
-    from recordsdesk.services.reports import REPORTS
-
-    names = "\n".join(f"  {spec.name:<20} {spec.summary}" for spec in REPORTS)
-    return f"Run a registrar report.\n\nReports:\n{names}"
 
 
 def _list() -> int:

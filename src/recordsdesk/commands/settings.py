@@ -6,7 +6,6 @@ import argparse
 import json
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.help_text import describe_when_shown
 from recordsdesk.commands.transcript import add_user_option, cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
@@ -22,19 +21,17 @@ def register(
     add_user_option(show)
     database_option(show)
     show.set_defaults(handler=_show)
-    change = actions.add_parser("set", help="change one setting (admin)")
-    describe_when_shown(change, _keys)
+    change = actions.add_parser(
+        "set",
+        help="change one setting (admin)",
+        # Not listed here (that imports the services; help must answer at once).
+        description="Change one setting: `recordsdesk settings show` lists them and their values.",
+    )
     change.add_argument("key", metavar="KEY")  # set_setting names the settings for a wrong one
     change.add_argument("value", metavar="VALUE")
     add_user_option(change)
     database_option(change)
     change.set_defaults(handler=_set)
-
-
-def _keys() -> str:
-    from recordsdesk.services.settings import SETTINGS
-
-    return "; ".join(f"{key}: {help_text}" for key, (_c, _p, help_text) in SETTINGS.items())
 
 
 def _print(values: dict[str, str], as_json: bool) -> None:
