@@ -194,7 +194,7 @@ def main() -> int:
     section = "\n".join(
         [
             START,
-            "## Start-up (issue 14)",
+            "### Figures",
             "",
             f"Command: `{command}`",
             "",
