@@ -81,3 +81,18 @@ def test_import_kinds_agree_with_the_importers() -> None:
     assert set(HELP) == set(PATH_NAMES) == set(KINDS)
     for kind, (_importer, what) in KINDS.items():
         assert (PATH_NAMES[kind] == "FOLDER") == (what == "folder"), kind
+
+
+def test_typing_ahead_leaves_a_stdin_that_is_not_a_terminal_alone() -> None:
+    """The desk may be started with stdin from a file or /dev/null: nothing to switch."""
+    probe = "from recordsdesk.cli import typing_ahead\nwith typing_ahead():\n    print('inside')\n"
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+        env={"PYTHONPATH": SRC, "PATH": "/usr/bin:/bin"},
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "inside"), result.stderr

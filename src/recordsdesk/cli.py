@@ -106,10 +106,13 @@ def typing_ahead() -> Iterator[None]:
     is kept) and put back as it was when the desk closes."""
     try:
         import termios
-
+    except ImportError:  # not POSIX: nothing to do
+        yield
+        return
+    try:
         fd = sys.stdin.fileno()
         before = termios.tcgetattr(fd)
-    except (ImportError, OSError, ValueError):  # not a terminal (or not POSIX): nothing to do
+    except (termios.error, OSError, ValueError):  # not a terminal: nothing to do
         yield
         return
     quiet = termios.tcgetattr(fd)
