@@ -6,7 +6,7 @@
     python bench/bench_lookup.py --database /tmp/me/m.db --write-docs
 
 Measures, for 20 realistic queries (one letter, prefixes, full names, two words, accented,
-misspelt, number, email, birth date):
+misspelt, number, email, birth date) and the four of issue 14:
 
 - the service as the desk's database thread runs it, on its long-lived LookupReader: the rows
   (`search(count_cap=0)`, what the table draws) and, when the page is full, the count that
@@ -70,7 +70,8 @@ def pct(values: list[float], q: float) -> float:
 
 
 def realistic_queries(conn: sqlite3.Connection) -> list[tuple[str, str]]:
-    """Twenty queries built from real rows of this database, so every one has answers."""
+    """Twenty queries built from real rows of this database, so every one has answers, and the
+    four of issue 14."""
 
     def one(sql: str, fallback: tuple[Any, ...] | None = None) -> tuple[Any, ...]:
         row = conn.execute(sql).fetchone()
@@ -115,6 +116,11 @@ def realistic_queries(conn: sqlite3.Connection) -> list[tuple[str, str]]:
         ("email", email),
         ("birth date", str(birth)),
         ("birth date", f"{day}/{month}/{year}"),
+        # Issue 14: an apostrophe, a common full name, misspellings near middle/former names.
+        ("apostrophe", "sof o'c"),
+        ("full name", "rocio ramirez"),
+        ("misspelt", "isha jozhi"),
+        ("misspelt", "shasma"),
     ]
 
 

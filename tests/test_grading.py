@@ -363,7 +363,7 @@ def test_cli_import_reports_conflicts_and_writes_nothing(
 ) -> None:
     """The command previews in one transaction and applies in another: a mark saved in
     between is reported by student (theirs vs the file's) and the import is refused."""
-    from recordsdesk.commands import grades as grades_command
+    from recordsdesk.services import grade_import as grades_command
 
     cli_login("registrar", "registrar")
     n, ids = graded.student_numbers, graded.enrollment_ids

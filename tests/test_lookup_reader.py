@@ -13,7 +13,13 @@ from sqlalchemy.exc import DBAPIError
 
 from recordsdesk.db import session_scope
 from recordsdesk.services.actor import Actor
-from recordsdesk.services.lookup import PREFIX, SIMILAR, LookupResult, search
+from recordsdesk.services.lookup import (
+    OTHER_NAME,
+    SIMILAR,
+    SIMILAR_OTHER,
+    LookupResult,
+    search,
+)
 from recordsdesk.services.lookup_reader import LookupReader
 from tests.factories import make_student
 
@@ -57,7 +63,7 @@ def test_reader_answers_like_a_session(crowd: Engine, reader: LookupReader, syst
 def test_rows_first_then_the_count(reader: LookupReader, system: Actor) -> None:
     first = reader.search(actor=system, query="nguyen", limit=5, count_cap=0)
     assert (len(first.rows), first.total, first.capped) == (5, 5, True)  # "at least 5"
-    assert first.count_rank == PREFIX
+    assert first.count_rank == OTHER_NAME  # the page filled at the prefix rank
     assert reader.count(actor=system, query="nguyen", rank=first.count_rank) == 12
     assert reader.count(actor=system, query="nguyen", rank=first.count_rank, cap=7) == 7
     # A page that is not full needs no count: every match is in hand.
@@ -70,10 +76,10 @@ def test_misspellings_only_fill_a_page_that_exact_and_prefix_leave_short(
 ) -> None:
     full = reader.search(actor=system, query="nguyen", limit=5)
     assert all(row.rank < SIMILAR for row in full.rows)
-    assert (full.total, full.count_rank) == (12, PREFIX)  # Nyugen is not counted
+    assert (full.total, full.count_rank) == (12, OTHER_NAME)  # Nyugen is not counted
     short = reader.search(actor=system, query="nguyen", limit=50)
     assert [row.legal_last_name for row in short.rows if row.rank == SIMILAR] == ["Nyugen"]
-    assert (short.total, short.count_rank) == (13, SIMILAR)
+    assert (short.total, short.count_rank) == (13, SIMILAR_OTHER)
 
 
 def test_a_failed_statement_drops_the_connection_and_the_next_search_reopens(

@@ -26,6 +26,7 @@ from recordsdesk.ui.screens.lookup import ECHO_WAIT, LookupScreen, _summary
 from recordsdesk.ui.screens.lookup_table import LookupTable
 from recordsdesk.ui.screens.student import StudentScreen
 from tests.desk_data import DeskData, seed_desk
+from tests.factories import make_course, make_student
 
 SIZE = (120, 40)
 
@@ -409,3 +410,40 @@ async def settle_on(pilot: Pilot[int], condition: Callable[[], bool]) -> None:
         if condition():
             return
         await asyncio.to_thread(time.sleep, 0.05)  # let the database thread run
+
+
+async def test_a_count_stopped_at_the_filtered_cap_says_so(
+    engine: Engine, app: RecordsDeskApp, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A filtered query's count stops at its own (smaller) cap: the summary shows it with a
+    "+", not as the exact number."""
+    from recordsdesk.services import lookup
+    from recordsdesk.ui.screens.lookup import RESULT_LIMIT
+
+    with session_scope(engine) as session:
+        for n in range(RESULT_LIMIT + 10):
+            make_student(session, legal_first_name="Ann", legal_last_name=f"Capped{n}")
+    monkeypatch.setattr(lookup, "FILTERED_COUNT_CAP", RESULT_LIMIT + 5)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"capped status:active")
+        await settle_on(pilot, lambda: summary(app).startswith(f"{RESULT_LIMIT + 5}"))
+        assert summary(app).startswith(f"{RESULT_LIMIT + 5}+ matches")
+
+
+async def test_palette_lists_students_before_loosely_matching_courses(
+    engine: Engine, app: RecordsDeskApp, desk_data: DeskData
+) -> None:
+    from textual.command import CommandList
+
+    with session_scope(engine) as session:
+        for n in range(4):  # titles holding g-a-r-c-i-a in order, as fuzzy matching reads them
+            make_course(session, code=f"GAR{n}", title=f"Gardening Arc In Art {n}")
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"garcia")
+        hits = app.screen.query_one(CommandList)
+        await settle_on(pilot, lambda: hits.option_count >= 5)
+        prompts = [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
+        assert "García" in prompts[0], prompts
+        assert any("GAR0" in p for p in prompts[1:]), prompts

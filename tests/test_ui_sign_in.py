@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import Engine
+from textual import events
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
@@ -122,3 +123,38 @@ async def test_a_real_database_gives_no_demo_hint(engine: Engine, clerk: str) ->
         await settle(pilot)
         intro = str(app.screen.query_one("#sign-in-intro", Static).render())
         assert intro == "Sign in with your staff account."
+
+
+async def test_keys_typed_before_the_form_is_ready_land_in_it(
+    engine: Engine, clerk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A clerk types the username, Enter, the password and Enter while the desk is still
+    starting (the staff accounts not read yet): every key lands and the clerk is signed in."""
+    import threading
+
+    from recordsdesk.services import auth
+
+    ready = threading.Event()
+    needs_first_admin = auth.needs_first_admin
+
+    def held(session: object) -> bool:
+        ready.wait(timeout=10)  # the form appears only once the keys are typed
+        return needs_first_admin(session)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(auth, "needs_first_admin", held)
+    app = make_app(engine, sign_in=True)
+    async with app.run_test(size=SIZE) as pilot:
+        assert not any(f.display for f in app.screen.query(Input))  # no form drawn yet
+        # In one burst, as a terminal hands over what was typed ahead.
+        typed = [*clerk, "\r", *PASSWORD, "\r"]
+        for char in typed:
+            key = {"\r": "enter", "-": "minus"}.get(char, char)
+            app.post_message(events.Key(key, char))
+        await pilot.pause()
+        ready.set()
+        for _ in range(100):  # the accounts are read, the keys typed in, the sign-in checked
+            await pilot.pause(0.05)
+            if app.signed_in:
+                break
+        await pilot.pause(0.2)  # the sign-in screen leaves
+        assert app.signed_in and app.desk.actor.username == clerk

@@ -5,6 +5,10 @@ before it runs (`commands.signin`: a password, a token or a terminal prompt), so
 authenticated staff member and is audited as them. The desk itself opens on its sign-in screen;
 `--user` only pre-fills it. Errors the user can act on (a database that cannot be opened, bad
 arguments, a refused sign-in) print one plain line and exit 2; nothing prints a traceback.
+
+Start-up time matters here (`--help` should answer at once): this module and the command modules
+import only what building the parser needs; the database layer, the services and Textual are
+imported by the handler that uses them (tests/test_startup.py checks what `--help` loads).
 """
 
 from __future__ import annotations
@@ -12,9 +16,9 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
-from collections.abc import Sequence
-
-from sqlalchemy import Engine
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from recordsdesk import __version__
 from recordsdesk.commands import register_all
@@ -27,9 +31,11 @@ from recordsdesk.commands.signin import (
     needs_sign_in,
 )
 from recordsdesk.config import DATABASE_ENV, resolve_database_url
-from recordsdesk.db import DatabaseUnavailable, open_database
-from recordsdesk.services.backup import auto_backup
+from recordsdesk.db import DatabaseUnavailable
 from recordsdesk.services.errors import RecordsError
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 EXIT_USAGE = 2
 
@@ -101,19 +107,53 @@ def main(argv: Sequence[str] | None = None) -> int:
 def open_desk(url: str, username: str | None) -> int:
     """Open the desk on its sign-in screen (`username` only pre-fills the form), taking the
     day's automatic backup in the background meanwhile."""
-    engine = open_database(url)
-    from recordsdesk.ui.app import make_app  # Textual is imported only when the desk opens
+    with typing_ahead():
+        from recordsdesk.db import open_database
 
-    app = make_app(engine, sign_in=True, username_hint=username)
-    backup = start_auto_backup(engine)
-    app.run()
+        engine = open_database(url)
+        from recordsdesk.ui.app import make_app  # Textual is imported only when the desk opens
+
+        app = make_app(engine, sign_in=True, username_hint=username)
+        backup = start_auto_backup(engine)
+        app.run()
     backup.join()
     return app.return_code or 0
+
+
+@contextmanager
+def typing_ahead() -> Iterator[None]:
+    """Keep what the clerk types while the desk starts, as the desk will read it.
+
+    Until Textual takes the terminal, it is in line mode: a password typed ahead would be
+    echoed onto the screen (and left there after the desk closes), and Enter arrives as a line
+    feed (Ctrl+J to the desk), so "user Enter password Enter" typed ahead ended up as one
+    username. The terminal is switched to keys-as-typed without echo at once (typed-ahead input
+    is kept) and put back as it was when the desk closes."""
+    try:
+        import termios
+    except ImportError:  # not POSIX: nothing to do
+        yield
+        return
+    try:
+        fd = sys.stdin.fileno()
+        before = termios.tcgetattr(fd)
+    except (termios.error, OSError, ValueError):  # not a terminal: nothing to do
+        yield
+        return
+    quiet = termios.tcgetattr(fd)
+    quiet[0] &= ~termios.ICRNL  # input flags: Enter stays a carriage return
+    quiet[3] &= ~(termios.ECHO | termios.ICANON)  # local flags: no echo, no line buffering
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, before)
 
 
 def start_auto_backup(engine: Engine) -> threading.Thread:
     """The automatic rotating backup (services.backup.auto_backup) in a thread, so a large
     database never delays the sign-in screen; a failure is reported after the desk closes."""
+    from recordsdesk.services.backup import auto_backup
 
     def run() -> None:
         try:

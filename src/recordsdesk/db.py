@@ -3,6 +3,11 @@
 One engine per process, made by `open_database` and handed to whoever needs it (never created at
 import time). Every database the desk opens is brought to the newest schema first, so an old
 database upgrades in place and is never dropped.
+
+Importing this module costs nothing: SQLAlchemy, SQLModel and Alembic are imported where they
+are used, so a command that only prints its help never loads them, and Alembic loads only when
+the schema is behind (a current one is recognised by reading `alembic_version` against
+HEAD_REVISION; tests/test_migrations.py checks the constant names the newest migration).
 """
 
 from __future__ import annotations
@@ -12,17 +17,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, inspect
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.exc import DatabaseError as SADatabaseError
-from sqlmodel import Session
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from sqlalchemy import Engine
+    from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 #: How long a desk waits for another desk's write before giving up (SQLite's busy timeout,
@@ -34,6 +34,8 @@ DESK_BUSY = "Another desk is writing; try again in a moment."
 #: PostgreSQL SQLSTATEs of a wait for another session cut short: lock_timeout, a deadlock
 #: victim, a statement cancelled (a restore turns waiting desks away so).
 _PG_WAIT_CUT_SHORT = frozenset({"55P03", "40P01", "57014"})
+#: The newest migration's revision: a database stamped with it needs no upgrade.
+HEAD_REVISION = "0006"
 
 
 class DatabaseUnavailable(Exception):
@@ -60,6 +62,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _prepare_sqlite_file(url: str) -> None:
     """Create the folder and an owner-only (0600) file before SQLite creates it world-readable."""
+    from sqlalchemy.engine import make_url
+
     database = make_url(url).database
     if not database or database == ":memory:" or database.startswith("file:"):
         return
@@ -72,6 +76,9 @@ def _prepare_sqlite_file(url: str) -> None:
 
 def make_engine(url: str) -> Engine:
     """An engine for `url` with the desk's connection settings; does not connect yet."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
     try:
         if is_sqlite(url):
             _prepare_sqlite_file(url)
@@ -115,6 +122,8 @@ def is_lock_timeout(error: BaseException) -> bool:
 
 
 def migration_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -122,18 +131,25 @@ def migration_config(engine: Engine) -> Config:
 
 
 def head_revision() -> str:
+    """The head as Alembic reads it from the migrations folder (HEAD_REVISION is its copy)."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(_bare_config()).get_current_head()
     assert head is not None, "the migrations folder has no revisions"
     return head
 
 
 def _bare_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
 def current_revision(engine: Engine) -> str | None:
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()
 
@@ -141,6 +157,9 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Bring the schema to `revision`; a database with tables but no Alembic stamp is refused
     rather than guessed at."""
+    from alembic import command
+    from sqlalchemy import inspect
+
     with engine.connect() as connection:
         tables = set(inspect(connection).get_table_names())
     if tables and "alembic_version" not in tables:
@@ -156,12 +175,15 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
 
     Raises DatabaseUnavailable with a plain message for anything the user can act on.
     """
+    from sqlalchemy.exc import DatabaseError as SADatabaseError
+    from sqlalchemy.exc import OperationalError
+
     engine = make_engine(url)
     try:
-        with engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-        if migrate:
+        current = _stamped_with_head(engine)
+        if migrate and not current:
             upgrade(engine)
+        if migrate:
             from recordsdesk.services.reference import ensure_reference_data
 
             with session_scope(engine) as session:
@@ -178,8 +200,27 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
     return engine
 
 
+def _stamped_with_head(engine: Engine) -> bool:
+    """Whether the database answers and is stamped with HEAD_REVISION: one cheap read in place
+    of Alembic's machinery (a database without the stamp table is simply not current). A
+    database that does not answer raises SQLAlchemy's error, as connecting would."""
+    from sqlalchemy.exc import DBAPIError
+
+    with engine.connect() as connection:
+        connection.exec_driver_sql("SELECT 1")
+        try:
+            rows = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        except DBAPIError:
+            connection.rollback()
+            return False
+    return [row[0] for row in rows] == [HEAD_REVISION]
+
+
 def safe_url(url: str) -> str:
     """The URL with any password hidden, for messages and logs."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError):  # unparsable, but may still carry a password
@@ -189,6 +230,8 @@ def safe_url(url: str) -> str:
 @contextmanager
 def session_scope(engine: Engine) -> Iterator[Session]:
     """A short session that commits on success and rolls back on any error."""
+    from sqlmodel import Session
+
     session = Session(engine, expire_on_commit=False)
     try:
         yield session

@@ -8,17 +8,17 @@ applications already opened keep the checklist they were opened with.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.admission_checklist import (
-    RequirementView,
-    add_requirement,
-    list_requirements,
-    remove_requirement,
-)
+
+if TYPE_CHECKING:
+    from recordsdesk.services.admission_checklist import (
+        RequirementView,
+    )
 
 
 def register(
@@ -59,6 +59,8 @@ def _print(rows: list[RequirementView]) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from recordsdesk.services.admission_checklist import list_requirements
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
@@ -72,6 +74,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
+    from recordsdesk.services.admission_checklist import add_requirement
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
@@ -89,6 +93,8 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
+    from recordsdesk.services.admission_checklist import remove_requirement
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:

@@ -8,8 +8,6 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.audit_anchor import anchor_file, write_anchor
-from recordsdesk.services.audit_verify import verify_chain
 
 EXIT_BROKEN = 1
 
@@ -34,6 +32,8 @@ def register(
 
 
 def _verify(args: argparse.Namespace) -> int:
+    from recordsdesk.services.audit_verify import verify_chain
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     with session_scope(engine) as session:
         report = verify_chain(session, actor=cli_actor(session, args))
@@ -42,6 +42,8 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _anchor(args: argparse.Namespace) -> int:
+    from recordsdesk.services.audit_anchor import anchor_file, write_anchor
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         anchor = write_anchor(engine, "audit anchor")

@@ -7,10 +7,7 @@ from pathlib import Path
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
-from recordsdesk.db import open_database, safe_url
-from recordsdesk.services.audit_anchor import write_anchor
-from recordsdesk.services.backup import backup_database
-from recordsdesk.services.restore import restore_database
+from recordsdesk.db import safe_url
 
 
 def register(
@@ -33,6 +30,10 @@ def register(
 
 
 def _backup(args: argparse.Namespace) -> int:
+    from recordsdesk.db import open_database
+    from recordsdesk.services.audit_anchor import write_anchor
+    from recordsdesk.services.backup import backup_database
+
     url = resolve_database_url(getattr(args, "database", None))
     written = backup_database(url, args.file)
     engine = open_database(url, migrate=False)
@@ -45,6 +46,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
+    from recordsdesk.services.restore import restore_database
+
     url = resolve_database_url(getattr(args, "database", None))
     result = restore_database(url, args.file)
     print(f"restored {safe_url(url)} from {args.file} (schema {result.revision})")

@@ -13,7 +13,6 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.exports.oneroster import export_oneroster
 
 
 def register(
@@ -33,6 +32,8 @@ def register(
 
 
 def _export_oneroster(args: argparse.Namespace) -> int:
+    from recordsdesk.services.exports.oneroster import export_oneroster
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:

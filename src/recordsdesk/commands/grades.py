@@ -12,21 +12,18 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
-from sqlmodel import Session, col, select
+from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.models import Course, Section, Term
 from recordsdesk.services.errors import NotFound, ValidationFailed
-from recordsdesk.services.grade_import import (
-    ImportConflicts,
-    ImportPreview,
-    apply_import,
-    preview_import,
-)
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from recordsdesk.services.grade_import import ImportPreview
 
 EXIT_REFUSED = 1
 
@@ -49,6 +46,10 @@ def register(
 
 def resolve_section(session: Session, spec: str) -> int:
     """A section id from `42` or `2026SP/BIO101/01`; NotFound naming the spec."""
+    from sqlmodel import col, select
+
+    from recordsdesk.models import Course, Section, Term
+
     if spec.isdigit():
         found = session.get(Section, int(spec))
         if found is None or found.id is None:
@@ -85,6 +86,8 @@ def _print_preview(preview: ImportPreview) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from recordsdesk.services.grade_import import ImportConflicts, apply_import, preview_import
+
     try:
         text = args.file.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:

@@ -12,17 +12,17 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.imports.common import ImportFailed, ImportReport
-from recordsdesk.services.imports.common import Progress as ProgressCallback
-from recordsdesk.services.imports.runner import KINDS, run_import
+
+if TYPE_CHECKING:
+    from recordsdesk.services.imports.common import ImportFailed, ImportReport
+    from recordsdesk.services.imports.common import Progress as ProgressCallback
+
 
 EXIT_REFUSED = 1
 HELP = {
@@ -30,6 +30,9 @@ HELP = {
     "history": "legacy academic history: one CSV row per course taken",
     "oneroster": "a OneRoster 1.1 CSV set (the folder holding manifest.csv)",
 }
+# What each kind's path names (services.imports.runner.KINDS says the same; it is not imported
+# to build the parser: tests/test_startup.py checks they agree).
+PATH_NAMES = {"students": "FILE.csv", "history": "FILE.csv", "oneroster": "FOLDER"}
 
 
 def register(
@@ -37,9 +40,9 @@ def register(
 ) -> None:
     parser = commands.add_parser("import", help="import students, history or a OneRoster set")
     kinds = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
-    for kind, (_importer, what) in KINDS.items():
-        sub = kinds.add_parser(kind, help=HELP[kind])
-        sub.add_argument("path", type=Path, metavar="FOLDER" if what == "folder" else "FILE.csv")
+    for kind, help_text in HELP.items():
+        sub = kinds.add_parser(kind, help=help_text)
+        sub.add_argument("path", type=Path, metavar=PATH_NAMES[kind])
         sub.add_argument(
             "--dry-run", action="store_true", help="show what would change; write nothing"
         )
@@ -50,6 +53,9 @@ def register(
 @contextmanager
 def progress_bar(enabled: bool) -> Iterator[ProgressCallback]:
     """A rich progress bar on stderr fed by the import's callback (a no-op when not a TTY)."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
     if not enabled:
         yield lambda _stage, _done, _total: None
         return
@@ -79,6 +85,9 @@ def print_report(report: ImportReport) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    from recordsdesk.services.imports.common import ImportFailed
+    from recordsdesk.services.imports.runner import run_import
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:

@@ -15,8 +15,6 @@ from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.reports import REPORTS, export_csv, run_report, to_csv, to_text
-from recordsdesk.services.reports.output import record_export
 
 FORMATS = ("table", "csv")
 
@@ -24,12 +22,13 @@ FORMATS = ("table", "csv")
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
-    names = "\n".join(f"  {spec.name:<20} {spec.summary}" for spec in REPORTS)
     parser = commands.add_parser(
         "report",
         help="run a registrar report (enrollment, dean's list, probation, ...); --list names them",
-        description=f"Run a registrar report.\n\nReports:\n{names}",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        # The reports are listed by --list, not here: naming them imports the services, and
+        # help must answer at once.
+        description="Run a registrar report; `recordsdesk report --list` names them and says "
+        "what each shows.",
     )
     parser.add_argument("name", metavar="NAME", nargs="?", help="the report (see --list)")
     parser.add_argument("--list", action="store_true", help="name the reports and what they show")
@@ -47,6 +46,8 @@ def register(
 
 
 def _list() -> int:
+    from recordsdesk.services.reports import REPORTS
+
     for spec in REPORTS:
         filters = [
             f for f, on in (("--term", spec.takes_term), ("--program", spec.takes_program)) if on
@@ -59,6 +60,9 @@ def _list() -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from recordsdesk.services.reports import export_csv, run_report, to_csv, to_text
+    from recordsdesk.services.reports.output import record_export
+
     if args.list:
         return _list()
     if not args.name:

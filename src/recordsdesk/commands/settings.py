@@ -9,7 +9,6 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.settings import SETTINGS, set_setting, show_settings
 
 
 def register(
@@ -21,9 +20,13 @@ def register(
     show.add_argument("--json", action="store_true", help="as a JSON object")
     database_option(show)
     show.set_defaults(handler=_show)
-    keys = "; ".join(f"{key}: {help_text}" for key, (_c, _p, help_text) in SETTINGS.items())
-    change = actions.add_parser("set", help="change one setting (admin)", description=keys)
-    change.add_argument("key", metavar="KEY", choices=list(SETTINGS))
+    change = actions.add_parser(
+        "set",
+        help="change one setting (admin)",
+        # Not listed here (that imports the services; help must answer at once).
+        description="Change one setting: `recordsdesk settings show` lists them and their values.",
+    )
+    change.add_argument("key", metavar="KEY")  # set_setting names the settings for a wrong one
     change.add_argument("value", metavar="VALUE")
     database_option(change)
     change.set_defaults(handler=_set)
@@ -39,6 +42,8 @@ def _print(values: dict[str, str], as_json: bool) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
+    from recordsdesk.services.settings import show_settings
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
@@ -50,6 +55,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _set(args: argparse.Namespace) -> int:
+    from recordsdesk.services.settings import set_setting
+
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:

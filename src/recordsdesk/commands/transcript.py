@@ -9,13 +9,17 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.transcript_release import release_transcript
+
+if TYPE_CHECKING:
+    pass
+
 
 CLI_FORMATS = ("text", "json", "pdf", "html")
 
@@ -37,6 +41,8 @@ def register(
 
 
 def _transcript(args: argparse.Namespace) -> int:
+    from recordsdesk.services.transcript_release import release_transcript
+
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
     engine = open_database(resolve_database_url(getattr(args, "database", None)))

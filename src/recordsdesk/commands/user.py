@@ -34,6 +34,10 @@ def _new_password_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:

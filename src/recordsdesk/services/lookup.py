@@ -12,23 +12,31 @@ What a query matches (one field, typed freely):
   show the birth date to tell them apart);
 - filters in the same field: ``status:active``, ``program:BIO``, ``term:2026FA``, ``hold:yes``.
 
-Ranking: exact matches, then prefix matches, then misspellings ("Jon Smyth", "Katherine" for
-"Catherine"): a query word of three letters or more also matches name words within one edit
-(two from six letters) of it or of their beginning. Within a rank the newest records come first
-(highest id: the students at a counter are mostly current ones); the rows shown are then sorted
-by name within each rank. Misspellings are searched only when exact and prefix matches do not fill
-the page. `total` counts the exact and prefix matches (and the misspelt ones when they are listed)
-up to a cap, by one more statement when the page is full; the desk leaves that count to
-`count_matches` after drawing the rows (lookup_reader.py).
+Ranking, by how the query matches each person: every word a whole legal or preferred first or
+last name word (EXACT), then every word the start of one (PREFIX), then matches that need a
+middle or former name (OTHER_NAME), then misspellings ("Jon Smyth", "Katherine" for
+"Catherine"; a query word of three letters or more also matches name words within one edit, two
+from six letters, of it or of their beginning), in first, last and preferred names (SIMILAR)
+before middle and former ones (SIMILAR_OTHER). Within a rank the rows are in last name, first
+name, student number order over all the rank's matches, so the first page holds the first
+`limit` of them in that order, however old the records; a rank with more than SORT_LIMIT
+matches (a letter or two typed) lists its newest instead (highest id: the students at a counter
+are mostly current ones), still shown in name order. Apostrophes and hyphens inside words are
+ignored ("o'c", "oc" and "o c" find O'Connor). Misspellings are searched only when the other
+ranks do not fill the page. `total` counts the matches up to a cap, by one more statement when
+the page is full; the desk leaves that count to `count_matches` after drawing the rows
+(lookup_reader.py).
 
-The index lives in the database (migration 0002) and the SQL differs per engine: lookup_sqlite
-(FTS5) and lookup_postgres (pg_trgm + unaccent) build it; everything else is shared here, so
-both engines return the same rows.
+The index lives in the database (migrations 0002 and 0004) and the SQL differs per engine:
+lookup_sqlite (FTS5) and lookup_postgres (pg_trgm + unaccent) build it; everything else is
+shared here, so both engines return the same rows.
 """
 
 from __future__ import annotations
 
 import functools
+import heapq
+import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -47,6 +55,7 @@ from recordsdesk.services.lookup_query import (
     Db,
     EmailMatch,
     FilterProblem,
+    Filters,
     NameMatch,
     NumberMatch,
     TextMatch,
@@ -80,7 +89,9 @@ DEFAULT_LIMIT = 50
 COUNT_CAP = 10_000
 # Filters are checked row by row, so their counts stop sooner.
 FILTERED_COUNT_CAP = 1_000
-EXACT, PREFIX, SIMILAR = 0, 1, 2
+EXACT, PREFIX, OTHER_NAME, SIMILAR, SIMILAR_OTHER = 0, 1, 2, 3, 4
+# A rank with at most this many matches is put in name order whole; a bigger one lists its newest.
+SORT_LIMIT = 500
 
 
 class StudentRow(NamedTuple):
@@ -139,9 +150,12 @@ class LookupResult:
 
     #: True when counting stopped at a cap: there are at least `total` matches.
     capped: bool = False
-    #: The rank whose matches `total` counts (PREFIX: exact and prefix ones; SIMILAR when
-    #: misspellings are listed too), for `count_matches` to finish a capped count.
+    #: The rank whose matches `total` counts (with every better rank's: a rank's match
+    #: contains theirs), for `count_matches` to finish a capped count.
     count_rank: int = 0
+    #: The most `count_matches` counts for this query (fewer with filters): a count that
+    #: reaches it is capped.
+    full_count_cap: int = COUNT_CAP
 
 
 _BACKENDS: dict[str, Backend] = {}
@@ -162,44 +176,50 @@ def backend_for(db: Db) -> Backend:
 # --- the search ---------------------------------------------------------------------------------
 
 
-def _tiers(match: TextMatch) -> list[TextMatch]:
-    """The same match at each rank it has before misspellings, loosest last (the loosest
-    contains the others)."""
+def _tiers(match: TextMatch) -> list[tuple[int, TextMatch]]:
+    """The match at each rank it has before misspellings, loosest last (each contains the ones
+    before it)."""
     if isinstance(match, NumberMatch):
-        return [NumberMatch(match.number, prefix=False), match]
+        return [(EXACT, NumberMatch(match.number, prefix=False)), (PREFIX, match)]
     if isinstance(match, EmailMatch):
-        return [EmailMatch(match.email, prefix=False), match]
+        return [(EXACT, EmailMatch(match.email, prefix=False)), (PREFIX, match)]
     if isinstance(match, NameMatch):
         words = [group[0][0] for group in match.groups]
-        return [NameMatch(tuple(((w, False),) for w in words)), match]
-    return [match]
+        return [
+            (EXACT, NameMatch(tuple(((w, False),) for w in words), main_only=True)),
+            (PREFIX, NameMatch(match.groups, main_only=True)),
+            (OTHER_NAME, match),
+        ]
+    return [(EXACT, match)]
 
 
-def _similar_tier(db: Db, backend: Backend, match: TextMatch) -> NameMatch | None:
-    """The name match widened by misspellings of its words (it contains the prefix match), or
-    None when no word has a near neighbour in the vocabulary."""
+def _similar_tiers(db: Db, backend: Backend, match: TextMatch) -> list[tuple[int, NameMatch]]:
+    """The name match widened by misspellings of its words, in first, last and preferred names
+    then in any (the loosest contains every other tier), or none when no word has a near
+    neighbour in the vocabulary."""
     if not isinstance(match, NameMatch):
-        return None
+        return []
     words = [group[0][0] for group in match.groups]
     vocabulary = vocabulary_for(db, backend)
     with vocabulary.lock:
         alternates = [tuple(vocabulary.similar(w)) for w in words]
     if not any(alternates):
-        return None
-    return NameMatch(
-        tuple(
-            ((w, True), *((a, False) for a in alts))
-            for w, alts in zip(words, alternates, strict=True)
-        )
+        return []
+    groups = tuple(
+        ((w, True), *((a, False) for a in alts)) for w, alts in zip(words, alternates, strict=True)
     )
+    return [(SIMILAR, NameMatch(groups, main_only=True)), (SIMILAR_OTHER, NameMatch(groups))]
 
 
 def _tier(db: Db, backend: Backend, match: TextMatch, rank: int) -> TextMatch | None:
-    """The match at `rank` (EXACT, PREFIX or SIMILAR); None when it has no such tier."""
-    if rank == SIMILAR:
-        return _similar_tier(db, backend, match)
-    tiers = _tiers(match)
-    return tiers[min(rank, len(tiers) - 1)]
+    """The match at `rank`; None when it has no such tier."""
+    if rank >= SIMILAR:
+        similar = _similar_tiers(db, backend, match)
+        return similar[-1][1] if similar else None
+    for tier_rank, tier in _tiers(match):
+        if tier_rank == rank:
+            return tier
+    return None
 
 
 class LookupCancelled(Exception):
@@ -263,35 +283,81 @@ def find(db: Db, query: str, limit: int, count_cap: int) -> LookupResult:
         return LookupResult(rows=(), total=0, notice=str(problem))
     if match is None or limit <= 0:
         return LookupResult(rows=(), total=0)
+    full_cap = min(COUNT_CAP, FILTERED_COUNT_CAP) if filters.conditions else COUNT_CAP
     ranked: dict[int, int] = {}
     counted_rank = EXACT
-    tiers = _tiers(match)
     # A misspelt word in a name: no exact or prefix match, only misspellings can be listed.
     misspelt = _no_name_starts(db, backend, match)
-    for rank, tier in enumerate(tiers):
+    for rank, tier in _tiers(match):
         counted_rank = rank
         if len(ranked) >= limit:
             break  # the page is full before this rank: its matches are counted, not listed
         if not misspelt:
-            _add(ranked, backend.ids(db, tier, filters, limit + len(ranked)), rank, limit)
+            _fill(db, backend, ranked, tier, filters, rank, limit)
     else:
-        # Few exact and prefix matches: misspellings fill the page (and are counted).
-        if len(ranked) < limit and (similar := _similar_tier(db, backend, match)) is not None:
-            counted_rank = SIMILAR
-            _add(ranked, backend.ids(db, similar, filters, limit + len(ranked)), SIMILAR, limit)
+        # Too few matches to fill the page: misspellings fill it (and are counted).
+        if len(ranked) < limit and (similar := _similar_tiers(db, backend, match)):
+            for rank, tier in similar:
+                if len(ranked) < limit:
+                    _fill(db, backend, ranked, tier, filters, rank, limit)
+            counted_rank = SIMILAR_OTHER
     if not ranked:
-        return LookupResult(rows=(), total=0)
+        return LookupResult(rows=(), total=0, full_count_cap=full_cap)
     rows = load_rows(db, ranked, limit)
     if len(ranked) < limit:
         total, capped = len(rows), False  # every match is already in hand
     elif count_cap > 0:
-        cap = min(count_cap, FILTERED_COUNT_CAP) if filters.conditions else count_cap
+        cap = min(count_cap, full_cap)
         counted = _tier(db, backend, match, counted_rank) or match
         total = max(backend.count(db, counted, filters, cap), len(rows))
         capped = total >= cap
     else:
         total, capped = len(rows), True  # at least a page: count_matches finishes the count
-    return LookupResult(rows=rows, total=total, capped=capped, count_rank=counted_rank)
+    return LookupResult(
+        rows=rows, total=total, capped=capped, count_rank=counted_rank, full_count_cap=full_cap
+    )
+
+
+def _fill(
+    db: Db,
+    backend: Backend,
+    ranked: dict[int, int],
+    tier: TextMatch,
+    filters: Filters,
+    rank: int,
+    limit: int,
+) -> None:
+    """Add `tier`'s matches not listed yet to the page at `rank`, until it holds `limit`: the
+    first in name order when the tier has at most SORT_LIMIT of them, else its newest (numbers
+    and emails: the first in their own order, as a partly typed one is read)."""
+    room = limit - len(ranked)
+    by_name = not isinstance(tier, NumberMatch | EmailMatch)
+    wanted = (SORT_LIMIT + 1 if by_name else room) + len(ranked)
+    found = backend.ids(db, tier, filters, wanted)
+    new = [i for i in found if i not in ranked] if ranked else found
+    if by_name and len(new) > room and len(found) < wanted:  # all in hand: the first by name
+        new = _first_by_name(db, new, room)
+    for student_id in new[:room]:
+        ranked[student_id] = rank
+
+
+_KEYS_SQL = {
+    True: "SELECT id, legal_last_name, legal_first_name, student_number FROM student "
+    "WHERE id IN (SELECT value FROM json_each(:ids))",
+    False: "SELECT id, legal_last_name, legal_first_name, student_number FROM student "
+    "WHERE id = ANY(:ids)",
+}
+
+
+def _first_by_name(db: Db, ids: list[int], count: int) -> list[int]:
+    """The `count` of `ids` that come first in last name, first name, number order."""
+    param: object = json.dumps(ids) if db.sqlite else ids
+    name_key = _name_key
+    keyed = [
+        (f"{name_key(last, first)}{number}", id_)
+        for id_, last, first, number in run(db, _KEYS_SQL[db.sqlite], {"ids": param})
+    ]
+    return [id_ for _key, id_ in heapq.nsmallest(count, keyed)]
 
 
 def _no_name_starts(db: Db, backend: Backend, match: TextMatch) -> bool:
@@ -304,21 +370,6 @@ def _no_name_starts(db: Db, backend: Backend, match: TextMatch) -> bool:
         return False  # one word: its own statements are as cheap as the check
     words = [group[0][0] for group in match.groups]
     return any(not backend.starts_a_name(db, w) for w in unknown_prefixes(db, words))
-
-
-def _add(ranked: dict[int, int], ids: list[int], rank: int, limit: int) -> None:
-    """Ids not listed yet join the page at `rank`, until it holds `limit` (a statement's ids
-    are distinct)."""
-    if not ranked:
-        ranked.update(dict.fromkeys(ids[:limit], rank))  # the first rank with matches
-        return
-    room = limit - len(ranked)
-    for student_id in ids:
-        if room <= 0:
-            return
-        if student_id not in ranked:
-            ranked[student_id] = rank
-            room -= 1
 
 
 def count_matches(db: Db, query: str, rank: int, cap: int) -> int:

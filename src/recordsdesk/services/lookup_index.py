@@ -1,11 +1,14 @@
-"""The counter lookup index of migration 0002, suspended for bulk loads and rebuilt in one pass.
+"""The counter lookup index (migrations 0002 and 0004), suspended for bulk loads and rebuilt in
+one pass.
 
 Migration 0002 keeps the index in step with `student` by per-row triggers: on SQLite an FTS5
 table plus `name_term`, on PostgreSQL a trigger that keeps `name_term`. Row by row that is the
 slowest part of loading a million students, so a bulk loader (the demo builder) drops or
 disables the triggers, loads, and rebuilds the index in one pass with the same contents the
 triggers would have written. This module is the one place outside the migration that knows the
-index's object names; tests/test_lookup_index.py checks they match what the migration makes.
+index's object names and the text its SQLite triggers index (0004: the first, last and preferred
+names in `main`, middle and former names in `other`, each name holding an apostrophe or hyphen
+also without it); tests/test_lookup_index.py checks they match what the migrations make.
 
 The functions take a DBAPI connection (sqlite3 or psycopg) because bulk loaders work below the
 ORM; they do not commit: the caller ends the transaction.
@@ -25,6 +28,10 @@ NAME_COLUMNS = (
     "preferred_name",
     "former_names",
 )
+MAIN_COLUMNS = ("legal_first_name", "legal_last_name", "preferred_name")
+OTHER_COLUMNS = ("legal_middle_name", "former_names")
+# Apostrophes (straight and typographic) and hyphens: "O'Connor" is also indexed as "OConnor".
+JOINING_MARKS = ("'", "\u2019", "-")
 NAME_TERM_TABLE = "name_term"
 SQLITE_FTS_TABLE = "student_name_fts"
 SQLITE_TRIGGERS = ("student_name_fts_ai", "student_name_fts_ad", "student_name_fts_au")
@@ -101,10 +108,33 @@ def _distinct_names() -> str:
     return f"SELECT v FROM ({parts}) AS names WHERE v <> ''"
 
 
-def _external_content(connection: Any) -> bool:
-    rows = _rows(connection, f"SELECT sql FROM sqlite_master WHERE name = '{SQLITE_FTS_TABLE}'")
-    sql = "".join(str(rows[0][0]).lower().split()) if rows else ""
-    return f"content='{STUDENT_TABLE}'" in sql or f'content="{STUDENT_TABLE}"' in sql
+def _quoted(mark: str) -> str:
+    return "'" + mark.replace("'", "''") + "'"
+
+
+def _with_joined(value: str) -> str:
+    """SQL: the name, then (when it holds a joining mark) the name without its marks."""
+    joined = value
+    for mark in JOINING_MARKS:
+        joined = f"replace({joined}, {_quoted(mark)}, '')"
+    holds = " OR ".join(f"instr({value}, {_quoted(m)}) > 0" for m in JOINING_MARKS)
+    return f"{value} || CASE WHEN {holds} THEN ' ' || {joined} ELSE '' END"
+
+
+def sqlite_indexed_text(columns: tuple[str, ...], prefix: str = "") -> str:
+    """SQL: the text one FTS column indexes for a student row (as migration 0004's triggers)."""
+    return " || ' ' || ".join(_with_joined(f"coalesce({prefix}{c}, '')") for c in columns)
+
+
+def sqlite_index_rows(connection: sqlite3.Connection, after_id: int = 0) -> None:
+    """Add the students with an id above `after_id` to the SQLite full-text index, as the
+    triggers would (for a loader that suspended them; they must not be indexed already)."""
+    connection.execute(
+        f"INSERT INTO {SQLITE_FTS_TABLE}(rowid, main, other) SELECT id, "
+        f"{sqlite_indexed_text(MAIN_COLUMNS)}, {sqlite_indexed_text(OTHER_COLUMNS)} "
+        f"FROM {STUDENT_TABLE} WHERE id > ?",
+        (after_id,),
+    )
 
 
 def sqlite_index_segments(connection: sqlite3.Connection) -> int:
@@ -132,20 +162,9 @@ def rebuild_index(connection: Any, suspended: SuspendedIndex) -> None:
     ids follow a different order, which the lookup does not depend on), the SQLite index merged
     into one segment.
     """
-    columns = ", ".join(NAME_COLUMNS)
     if suspended.sqlite:
-        if _external_content(connection):
-            # External content: the FTS table reads the names back from `student` itself.
-            _rows(
-                connection, f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('rebuild')"
-            )
-        else:
-            _rows(connection, f"DELETE FROM {SQLITE_FTS_TABLE}")
-            _rows(
-                connection,
-                f"INSERT INTO {SQLITE_FTS_TABLE}(rowid, {columns}) "
-                f"SELECT id, {columns} FROM {STUDENT_TABLE}",
-            )
+        _rows(connection, f"DELETE FROM {SQLITE_FTS_TABLE}")
+        sqlite_index_rows(connection)
         merge_sqlite_index(connection)
         _rows(connection, f"INSERT OR IGNORE INTO {NAME_TERM_TABLE}(value) {_distinct_names()}")
         for sql in suspended.dropped:

@@ -28,6 +28,10 @@ _NAME_EXPRESSION = (
     "rd_name_search(s.legal_first_name, s.legal_middle_name, s.legal_last_name, "
     "s.preferred_name, s.former_names)"
 )
+# First, last and preferred names only: checked on the rows the index finds (not indexed).
+_MAIN_EXPRESSION = (
+    "rd_name_search(s.legal_first_name, NULL, s.legal_last_name, s.preferred_name, NULL)"
+)
 
 
 def _like_prefix(text: str) -> str:
@@ -46,7 +50,9 @@ def condition(match: TextMatch) -> tuple[str, dict[str, Any], str]:
                 key = f"w{g}_{a}"
                 params[key] = f"% {word}%" if prefix else f"% {word} %"
                 alternatives.append(f"{_NAME_EXPRESSION} LIKE :{key}")
-            groups.append(f"({' OR '.join(alternatives)})")
+                if match.main_only:
+                    alternatives[-1] += f" AND {_MAIN_EXPRESSION} LIKE :{key}"
+            groups.append(f"({' OR '.join(f'({a})' for a in alternatives)})")
         return " AND ".join(groups), params, "s.id DESC"
     if isinstance(match, NumberMatch):
         if not match.prefix:
@@ -81,7 +87,8 @@ class PostgresLookup:
     def terms_after(self, db: Db, last_id: int) -> list[tuple[int, str]]:
         rows = run(
             db,
-            "SELECT id, rd_fold(value) FROM name_term WHERE id > :last ORDER BY id",
+            "SELECT id, rd_fold(value) || ' ' || rd_fold(regexp_replace(value, '[''\u2019-]', "
+            "'', 'g')) FROM name_term WHERE id > :last ORDER BY id",
             {"last": last_id},
         )
         return [(int(i), str(v)) for i, v in rows]

@@ -27,6 +27,8 @@ _ISO_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 _ISO_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 _WRITTEN_DATE = re.compile(r"(\d{1,2})[/.](\d{1,2})[/.](\d{4})")
 _FILTER = re.compile(r"(status|program|term|hold):(\S*)", re.IGNORECASE)
+# An apostrophe or hyphen inside a word: "O'Connor" is found as "oconnor" too (migration 0004).
+_JOINING_MARK = re.compile(r"(?<=[^\W_])['\u2019-]+(?=[^\W_])")
 
 
 # --- what was typed -----------------------------------------------------------------------------
@@ -35,9 +37,11 @@ _FILTER = re.compile(r"(status|program|term|hold):(\S*)", re.IGNORECASE)
 @dataclass(frozen=True)
 class NameMatch:
     """Every group must match; a group is one typed word with its alternatives:
-    (folded word, is_prefix)."""
+    (folded word, is_prefix). With `main_only`, only in a legal or preferred first or last
+    name (not a middle or former one)."""
 
     groups: tuple[tuple[tuple[str, bool], ...], ...]
+    main_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +151,21 @@ def words_of(text: str) -> list[str]:
     decomposed = unicodedata.normalize("NFD", text.lower())
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
     return _WORD.findall(unicodedata.normalize("NFC", plain))
+
+
+def join_marks(text: str) -> str:
+    """`text` with apostrophes and hyphens inside words removed: "o'c" is typed for O'Connor,
+    whose index also holds "oconnor"."""
+    return _JOINING_MARK.sub("", text)
+
+
+def name_words(value: str) -> list[str]:
+    """The words the index holds for a stored name: its own, and those of its joined form."""
+    words = words_of(value)
+    joined = join_marks(value)
+    if joined != value:
+        words += [w for w in words_of(joined) if w not in words]
+    return words
 
 
 # --- parsing ------------------------------------------------------------------------------------
@@ -297,7 +316,7 @@ def parse(db: Db, backend: Backend, query: str) -> tuple[TextMatch | None, Filte
         return birth, filters  # a date that does not exist (2004-02-30): nothing
     if "@" in rest or (" " not in rest and "." in rest.strip(".")):
         return EmailMatch(rest.lower(), prefix=True), filters
-    words = backend.fold_words(db, rest)
+    words = backend.fold_words(db, join_marks(rest))
     if not words:
         return None, filters
     return NameMatch(tuple(((w, True),) for w in words)), filters

@@ -1,4 +1,4 @@
-"""The lookup's SQL on SQLite: FTS5 for names (migration 0002), B-tree ranges for the rest.
+"""The lookup's SQL on SQLite: FTS5 for names (migrations 0002, 0004), B-trees for the rest.
 
 Name words become an FTS5 query such as ``("gar"* OR "garr") AND "jos"*``; FTS5 folds them with
 the same unicode61 tokenizer as the index. FTS5 hands rowids back in order, so "newest first"
@@ -22,19 +22,21 @@ from recordsdesk.services.lookup_query import (
     NameMatch,
     NumberMatch,
     TextMatch,
+    name_words,
     run,
     words_of,
 )
 
 
 def fts_query(match: NameMatch) -> str:
-    """The FTS5 MATCH expression: every group, each an OR of its words (quoted)."""
+    """The FTS5 MATCH expression: every group, each an OR of its words (quoted), in the `main`
+    column only (first, last and preferred names) for a `main_only` match."""
     groups = []
+    column = "main : " if match.main_only else ""
     for group in match.groups:
         alternatives = [f'"{word}"' + ("*" if prefix else "") for word, prefix in group]
-        groups.append(
-            alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})"
-        )
+        words = alternatives[0] if len(alternatives) == 1 else f"({' OR '.join(alternatives)})"
+        groups.append(column + words)
     return " AND ".join(groups)
 
 
@@ -90,7 +92,7 @@ class SQLiteLookup:
             "SELECT id, value FROM name_term WHERE id > :last ORDER BY id",
             {"last": last_id},
         )
-        return [(int(i), " ".join(words_of(v))) for i, v in rows]
+        return [(int(i), " ".join(name_words(v))) for i, v in rows]
 
     def starts_a_name(self, db: Db, word: str) -> bool:
         """One FTS5 prefix lookup (a few hundredths of a millisecond for a word no name

@@ -19,7 +19,6 @@ from recordsdesk.models.contact import TranscriptRequest
 from recordsdesk.render.transcript_html import render_html
 from recordsdesk.render.transcript_json import render_json, verification_code
 from recordsdesk.render.transcript_layout import RenderOptions
-from recordsdesk.render.transcript_pdf import render_pdf
 from recordsdesk.render.transcript_text import render_text
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
@@ -66,8 +65,11 @@ def render_options(
 
 
 def render_document(transcript: Transcript, options: RenderOptions, fmt: str) -> bytes:
-    """The copy's bytes in `fmt` (print sends the PDF)."""
+    """The copy's bytes in `fmt` (print sends the PDF). The PDF and font code is imported only
+    when a PDF is made: it is the slowest part of starting the transcript command."""
     if fmt in ("pdf", "print"):
+        from recordsdesk.render.transcript_pdf import render_pdf
+
         return render_pdf(transcript, options)
     if fmt == "json":
         return render_json(transcript, options).encode("utf-8")

@@ -9,26 +9,18 @@ Lookup stack, so Esc returns to the same search and selection.
 from __future__ import annotations
 
 import gc
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import Engine
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
-from textual.screen import ModalScreen
+from textual.command import Provider
+from textual.screen import ModalScreen, Screen
 
-from recordsdesk.ui.commands import DeskScreensProvider
 from recordsdesk.ui.context import DeskContext, open_desk_context
-from recordsdesk.ui.screens.audit import AuditScreen
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.screens.catalog import CatalogScreen
-from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
-from recordsdesk.ui.screens.help import HelpModal
-from recordsdesk.ui.screens.imports import ImportsScreen
-from recordsdesk.ui.screens.intake import IntakeScreen
-from recordsdesk.ui.screens.lookup import LookupScreen
-from recordsdesk.ui.screens.reports import ReportsScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
-from recordsdesk.ui.screens.terms import TermsScreen
 from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
 
 #: Collections of the middle generation between full ones (Python's default is 10); process-wide,
@@ -36,19 +28,71 @@ from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign
 FULL_GC_AFTER = 100
 
 
+# The areas' screens (and the palette's provider) are imported when first opened, not before the
+# sign-in screen is drawn: most of the desk's start-up time was importing them.
+
+
+def _lookup() -> Screen[Any]:
+    from recordsdesk.ui.screens.lookup import LookupScreen
+
+    return LookupScreen()
+
+
+def _catalog() -> Screen[Any]:
+    from recordsdesk.ui.screens.catalog import CatalogScreen
+
+    return CatalogScreen()
+
+
+def _terms() -> Screen[Any]:
+    from recordsdesk.ui.screens.terms import TermsScreen
+
+    return TermsScreen()
+
+
+def _audit() -> Screen[Any]:
+    from recordsdesk.ui.screens.audit import AuditScreen
+
+    return AuditScreen()
+
+
+def _grades() -> Screen[Any]:
+    from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
+
+    return GradeEntryScreen()
+
+
+def _imports() -> Screen[Any]:
+    from recordsdesk.ui.screens.imports import ImportsScreen
+
+    return ImportsScreen()
+
+
+def _reports() -> Screen[Any]:
+    from recordsdesk.ui.screens.reports import ReportsScreen
+
+    return ReportsScreen()
+
+
+def _desk_commands() -> type[Provider]:
+    from recordsdesk.ui.commands import DeskScreensProvider
+
+    return DeskScreensProvider
+
+
 class RecordsDeskApp(SecureDeskApp):
     CSS_PATH = "base.tcss"
     MODES = {
-        "lookup": LookupScreen,
-        "catalog": CatalogScreen,
-        "terms": TermsScreen,
-        "audit": AuditScreen,
-        "grades": GradeEntryScreen,
-        "imports": ImportsScreen,
-        "reports": ReportsScreen,
+        "lookup": _lookup,
+        "catalog": _catalog,
+        "terms": _terms,
+        "audit": _audit,
+        "grades": _grades,
+        "imports": _imports,
+        "reports": _reports,
     }
     DEFAULT_MODE = "lookup"
-    COMMANDS = App.COMMANDS | {DeskScreensProvider}
+    COMMANDS = App.COMMANDS | {_desk_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
         Binding("f2", "switch_mode('lookup')", "Lookup"),
@@ -96,12 +140,16 @@ class RecordsDeskApp(SecureDeskApp):
         )
 
     def action_help(self) -> None:
+        from recordsdesk.ui.screens.help import HelpModal
+
         screen = self.screen
         if isinstance(screen, DeskScreen):  # not over the help itself or the command palette
             self.push_screen(HelpModal(screen, title=screen.SCREEN_NAME, purpose=screen.PURPOSE))
 
     def action_new_student(self) -> None:
         """The intake form, on top of whatever area the clerk is in (Esc returns to it)."""
+        from recordsdesk.ui.screens.intake import IntakeScreen
+
         if not isinstance(self.screen, IntakeScreen):
             self.push_screen(IntakeScreen())
 
@@ -116,6 +164,21 @@ class SignInDeskApp(RecordsDeskApp):
         super().__init__(desk, **options)  # type: ignore[arg-type]
         self.add_mode("sign_in", lambda: SignInScreen(username_hint))
         self.sub_title = "sign in"
+
+    async def on_event(self, event: events.Event) -> None:
+        """The sign-in form types the keys a clerk types ahead itself, in order (SignInScreen.
+        hold_key), holding those that come before it is shown.
+
+        A line feed is Enter typed before the desk took the terminal (the terminal turns Enter
+        into a line feed, Ctrl+J, which the desk does not use otherwise)."""
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            if event.key == "ctrl+j":
+                event = events.Key("enter", "\r")
+            screen = self.screen if self._screen_stacks.get(self.current_mode) else None
+            if event.key != "ctrl+q" and isinstance(screen, SignInScreen):
+                if screen.hold_key(event):
+                    return
+        await super().on_event(event)
 
 
 def make_app(

@@ -67,13 +67,18 @@ class DeskScreensProvider(Provider):
             score = matcher.match(text)
             if score > 0:
                 yield Hit(score, matcher.highlight(text), command, text=text, help=help_text)
-        for course_hit in course_hits(self, self.desk_app, self._courses, query):
-            yield course_hit
-        async for student_hit in student_hits(self.desk_app, query):
+        courses = course_hits(self, self.desk_app, self._courses, query)
+        # Students the lookup finds come before courses that only loosely match the letters
+        # (the palette lists hits by score; a fuzzy course score has no upper bound).
+        floor = max((hit.score for hit in courses), default=0.0)
+        async for student_hit in student_hits(self.desk_app, query, floor):
             yield student_hit
+        for course_hit in courses:
+            yield course_hit
 
 
-async def student_hits(app: RecordsDeskApp, query: str) -> Hits:
+async def student_hits(app: RecordsDeskApp, query: str, floor: float = 0.0) -> Hits:
+    """The lookup's first students for `query`, in its order, scored above `floor`."""
     if len(query.strip()) < 2 or not app.desk.actor.username:
         return
     try:  # the database call runs off the event loop, like every screen's
@@ -85,7 +90,7 @@ async def student_hits(app: RecordsDeskApp, query: str) -> Hits:
     for position, row in enumerate(result.rows):
         text = f"{row.display_name}  {row.student_number}"
         yield Hit(
-            0.9 - 0.05 * position,
+            floor + 1.0 - 0.05 * position,
             Text(text),
             partial(open_student, app, row),
             text=text,

@@ -12,7 +12,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from alembic import command
 from sqlalchemy import Engine, MetaData, func, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import select
@@ -115,6 +114,8 @@ def _wipe(engine: Engine, url: str) -> None:
         return
     # The revisions' own downgrades remove what they made beyond tables (functions,
     # triggers, extensions' indexes); whatever is left, alembic_version included, goes after.
+    from alembic import command  # only to wipe: signing in imports this module too
+
     command.downgrade(migration_config(engine), "base")
     metadata = MetaData()
     metadata.reflect(engine)

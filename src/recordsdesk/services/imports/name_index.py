@@ -19,9 +19,9 @@ from sqlmodel import Session
 from recordsdesk.services.lookup_index import (
     NAME_COLUMNS,
     NAME_TERM_TABLE,
-    SQLITE_FTS_TABLE,
     STUDENT_TABLE,
     SuspendedIndex,
+    sqlite_index_rows,
     suspend_index,
 )
 
@@ -56,13 +56,7 @@ class DeferredNameIndex:
         connection, suspended = self.connection, self.suspended
         if connection is None or suspended is None:
             return
-        columns = ", ".join(NAME_COLUMNS)
-        _run(
-            connection,
-            f"INSERT INTO {SQLITE_FTS_TABLE}(rowid, {columns}) "
-            f"SELECT id, {columns} FROM {STUDENT_TABLE} WHERE id > ?",
-            (self.after_id,),
-        )
+        sqlite_index_rows(connection, self.after_id)
         names = " UNION ".join(
             f"SELECT {c} AS v FROM {STUDENT_TABLE} WHERE id > ?" for c in NAME_COLUMNS
         )

@@ -42,7 +42,12 @@ from textual.reactive import Reactive
 from textual.timer import Timer
 from textual.widgets import Footer, Header, Input, Static
 
-from recordsdesk.services.lookup import COUNT_CAP, LookupCancelled, LookupResult, StudentRow
+from recordsdesk.services.lookup import (
+    SIMILAR,
+    LookupCancelled,
+    LookupResult,
+    StudentRow,
+)
 from recordsdesk.services.lookup_reader import LookupReader
 from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
@@ -187,7 +192,9 @@ class LookupScreen(DeskScreen):
             total = await loop.run_in_executor(self._database, self._count, serial, query, result)
             if total is not None and not self._superseded(serial):
                 self._result = replace(
-                    result, total=max(total, len(result.rows)), capped=total >= COUNT_CAP
+                    result,
+                    total=max(total, len(result.rows)),
+                    capped=total >= result.full_count_cap,
                 )
                 self.query_one("#lookup-summary", Static).update(
                     _summary(query, self._result), layout=False
@@ -255,7 +262,7 @@ class LookupScreen(DeskScreen):
             return None
 
     def _count(self, serial: int, query: str, result: LookupResult) -> int | None:
-        """Every match of a full page's query (up to COUNT_CAP), or None if superseded."""
+        """Every match of a full page's query (up to the count cap), or None if superseded."""
         if self._superseded(serial):
             return None
         try:
@@ -330,7 +337,7 @@ def _retrieved(future: asyncio.Future[LookupResult | None]) -> None:
 
 
 def _cells(row: StudentRow, hidden: bool) -> tuple[Text, ...]:
-    similar = row.rank >= 2
+    similar = row.rank >= SIMILAR
     name = cell(row.display_name, style=SIMILAR_STYLE if similar else "")
     return (
         cell(row.student_number),

@@ -2,6 +2,10 @@
 
 Passwords go through `Input(password=True)` (never echoed) straight to the auth service in a
 worker; a refusal shows the service's words, which never tell whether the username exists.
+
+Keys typed while the desk starts (a clerk typing "username Enter password Enter" at once) are
+not lost: until a worker has read whether any staff account exists the form is hidden, so the
+desk holds the keys (`hold_key`) and they are typed into the form, in order, once it is shown.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Engine
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.message import Message
@@ -53,6 +57,16 @@ class SignInScreen(Screen[None]):
         super().__init__()
         self.username_hint = username_hint
         self.first_admin = False
+        #: Keys that arrived before the form was shown, in order; None once it is.
+        self._early_keys: list[events.Key] | None = []
+
+    def hold_key(self, event: events.Key) -> bool:
+        """Take `event` (True) if the form types it itself: held until the form is shown, then
+        typed in at once, in order (see `_type_key`)."""
+        if self._early_keys is not None:
+            self._early_keys.append(event)
+            return True
+        return self._type_key(event)
 
     @property
     def engine(self) -> Engine:
@@ -95,11 +109,41 @@ class SignInScreen(Screen[None]):
                 "First start: there is no staff account yet. Create the administrator "
                 f"(password at least {auth.MIN_PASSWORD_LENGTH} characters)."
             )
-            self.query_one("#username", Input).focus()
+            target = "#username"
         else:
             intro.update(self._sign_in_intro())
             target = "#password" if self.username_hint else "#username"
-            self.query_one(target, Input).focus()
+        # At once (not focus(), which lands later): keys typed ahead are typed in next.
+        self.set_focus(self.query_one(target, Input))
+        early, self._early_keys = self._early_keys or [], None
+        for key in early:
+            if not self._type_key(key):
+                self.app.post_message(events.Key(key.key, key.character))
+
+    def _type_key(self, key: events.Key) -> bool:
+        """Type `key` into the form now, as the focused field would (True), or leave it to
+        Textual (False): characters, Backspace, Tab and Enter, the keys a clerk types ahead.
+
+        Textual hands a key to the field through the field's own queue, so in a burst Enter
+        would run after the characters queued behind it ("user Enter password Enter" typed at
+        once ended up as one username); typed here, each key lands where it was meant to."""
+        field = self.focused
+        if not isinstance(field, Input) or field.disabled:
+            return False
+        fields = FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
+        if key.key == "enter":
+            if (target := self._next_or_submit_with(fields)) is not None:
+                self.set_focus(target)
+        elif key.key == "tab" and f"#{field.id}" in fields:
+            following = fields[(fields.index(f"#{field.id}") + 1) % len(fields)]
+            self.set_focus(self.query_one(following, Input))
+        elif key.key == "backspace":
+            field.action_delete_left()
+        elif key.is_printable and key.character:
+            field.insert_text_at_cursor(key.character)
+        else:
+            return False
+        return True
 
     def _sign_in_intro(self) -> str:
         """On a demo database, say how to get in: the build's printout has scrolled away."""
@@ -113,11 +157,15 @@ class SignInScreen(Screen[None]):
     @on(Input.Submitted)
     def _next_or_submit(self, event: Input.Submitted) -> None:
         fields = FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
+        if (field := self._next_or_submit_with(fields)) is not None:
+            field.focus()
+
+    def _next_or_submit_with(self, fields: tuple[str, ...]) -> Input | None:
+        """Enter: the first empty field (to move to), or None when the form is submitted."""
         values = {selector: self.query_one(selector, Input).value for selector in fields}
         for selector in fields:  # Enter moves to the first empty field, then submits
             if not values[selector]:
-                self.query_one(selector, Input).focus()
-                return
+                return self.query_one(selector, Input)
         self._set_busy(True)
         username = values["#username"]
         if self.first_admin:
@@ -126,6 +174,7 @@ class SignInScreen(Screen[None]):
             )
         else:
             self._sign_in(username, values["#password"])
+        return None
 
     def _set_busy(self, busy: bool) -> None:
         for field in self.query(Input):

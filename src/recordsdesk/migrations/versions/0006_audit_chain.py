@@ -1,7 +1,7 @@
 """The audit chain keyed: which key each event's hash is keyed with.
 
-Revision ID: 0004_audit_chain
-Revises: 0003
+Revision ID: 0006
+Revises: 0005
 
 - `audit_event.key_id`: the id of the audit key (a hash of it, not the key) whose HMAC the
   event carries; empty for every event written before, which keep the first, unkeyed rule up
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_audit_chain"
-down_revision: str | None = "0003"
+revision: str = "0006"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

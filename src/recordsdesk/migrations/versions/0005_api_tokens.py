@@ -1,7 +1,7 @@
 """Personal API tokens for unattended command-line jobs.
 
-Revision ID: 0004_api_tokens
-Revises: 0003
+Revision ID: 0005
+Revises: 0004
 
 `api_token` keeps, per token, its owner, a name, the first characters (to tell tokens apart in
 a listing), the SHA-256 of the whole token (never the token), when it expires, when it was last
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0004_api_tokens"
-down_revision: str | None = "0003"
+revision: str = "0005"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
