@@ -18,6 +18,7 @@ from recordsdesk.commands import register_all
 from recordsdesk.config import DATABASE_ENV, resolve_database_url
 from recordsdesk.db import DatabaseUnavailable, open_database
 from recordsdesk.services.backup import auto_backup
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import RecordsError
 
 EXIT_USAGE = 2
@@ -62,11 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if handler is not None:
             return int(handler(args))
         return open_desk(resolve_database_url(getattr(args, "database", None)), args.user)
-    except DatabaseUnavailable as exc:
-        print(f"recordsdesk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RecordsError as exc:
-        print(f"recordsdesk: {exc}", file=sys.stderr)
+    except (DatabaseUnavailable, RecordsError) as exc:
+        # Messages may quote stored values: escaped so a terminal never obeys them.
+        print(f"recordsdesk: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("recordsdesk: interrupted; nothing half-done was kept.", file=sys.stderr)

@@ -26,6 +26,7 @@ from sqlmodel import Session
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 class DatabaseUnavailable(Exception):
@@ -63,7 +64,19 @@ def _prepare_sqlite_file(url: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url` with the desk's connection settings; does not connect yet."""
+    """An engine for `url` with the desk's connection settings; does not connect yet. Only
+    SQLite and PostgreSQL are supported: any other URL is refused before a driver is loaded."""
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseUnavailable(
+            f"The database address {safe_url(url)!r} is not valid: {exc}"
+        ) from exc
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseUnavailable(
+            f"The database address {safe_url(url)!r} is a {backend} database; recordsdesk "
+            "works with SQLite (sqlite:///path.db) and PostgreSQL (postgresql://user@host/db)."
+        )
     try:
         if is_sqlite(url):
             _prepare_sqlite_file(url)
@@ -71,7 +84,7 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
         else:
             engine = create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise DatabaseUnavailable(
             f"The database address {safe_url(url)!r} is not valid: {exc}"
         ) from exc

@@ -11,10 +11,17 @@ import argparse
 import sys
 
 from recordsdesk.commands import DatabaseOption
-from recordsdesk.commands.transcript import add_user_option, cli_actor
+from recordsdesk.commands.transcript import (
+    add_force_option,
+    add_user_option,
+    cli_actor,
+    output_target,
+)
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.private_files import write_private
 from recordsdesk.services.reports import REPORTS, export_csv, run_report, to_csv, to_text
 from recordsdesk.services.reports.output import record_export
 
@@ -42,6 +49,7 @@ def register(
     )
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    add_force_option(parser)
     add_user_option(parser)
     database_option(parser)
     parser.set_defaults(handler=_report)
@@ -64,6 +72,7 @@ def _report(args: argparse.Namespace) -> int:
         return _list()
     if not args.name:
         raise ValidationFailed("NAME", "name a report, or use --list to see them.")
+    target = output_target(args)
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
@@ -76,24 +85,35 @@ def _report(args: argparse.Namespace) -> int:
                 program_code=args.program,
                 directory_only=args.directory,
             )
-            if args.format == "csv" and args.output:
-                path = export_csv(session, actor=actor, table=table, path=args.output)
-                print(f"Wrote {len(table.rows)} rows of {table.title} to {path}", file=sys.stderr)
+            if args.format == "csv" and target is not None:
+                path = export_csv(
+                    session,
+                    actor=actor,
+                    table=table,
+                    path=target,
+                    overwrite=args.force,
+                    create_folders=False,
+                    field="--output",
+                )
+                print(
+                    f"Wrote {len(table.rows)} rows of {printable(table.title)} to {path}",
+                    file=sys.stderr,
+                )
                 return 0
             content = to_csv(table) if args.format == "csv" else to_text(table)
             if args.format == "csv":
                 record_export(session, actor=actor, table=table, destination="standard output")
     finally:
         engine.dispose()
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(content)
-        except OSError as exc:
-            raise ValidationFailed(
-                "--output", f"cannot write {args.output}: {exc.strerror}."
-            ) from exc
-        print(f"Wrote {table.title} to {args.output}", file=sys.stderr)
+    if target is not None:
+        write_private(
+            target,
+            content.encode("utf-8"),
+            overwrite=args.force,
+            create_folders=False,
+            field="--output",
+        )
+        print(f"Wrote {printable(table.title)} to {target}", file=sys.stderr)
     else:
         sys.stdout.write(content)
         sys.stdout.flush()

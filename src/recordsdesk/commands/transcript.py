@@ -18,6 +18,7 @@ from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.actor import SYSTEM_USERNAME, Actor, actor_for
 from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.private_files import check_target, write_private
 from recordsdesk.services.transcript_release import release_transcript
 
 CLI_FORMATS = ("text", "json", "pdf", "html")
@@ -37,6 +38,24 @@ def add_user_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force", action="store_true", help="replace the output file when it exists already"
+    )
+
+
+def output_target(args: argparse.Namespace) -> Path | None:
+    """The `-o` file checked before any work is done (no copy is logged for a file that
+    cannot be written): not a folder, in a folder that exists, not an existing file unless
+    `--force`. Each refusal is one ValidationFailed line."""
+    if not getattr(args, "output", None):
+        return None
+    target = check_target(Path(args.output), overwrite=args.force, field="--output")
+    if not target.parent.is_dir():
+        raise ValidationFailed("--output", f"the folder {target.parent} does not exist.")
+    return target
+
+
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
@@ -46,6 +65,7 @@ def register(
     parser.add_argument("student_number", metavar="STUDENT_NUMBER")
     parser.add_argument("--format", choices=CLI_FORMATS, default="text")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    add_force_option(parser)
     parser.add_argument("--official", action="store_true", help="an official copy (registrar)")
     parser.add_argument("--recipient", default="", help="who the copy is released to")
     parser.add_argument("--weighted", action="store_true", help="print the weighted GPA")
@@ -57,6 +77,7 @@ def register(
 def _transcript(args: argparse.Namespace) -> int:
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
+    target = output_target(args)
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
@@ -69,8 +90,15 @@ def _transcript(args: argparse.Namespace) -> int:
                 recipient=args.recipient,
                 weighted=args.weighted,
             )
-            if args.output:
-                Path(args.output).write_bytes(copy.content)
+            if target is not None:
+                # Written inside the transaction: a file that cannot be written logs no copy.
+                write_private(
+                    target,
+                    copy.content,
+                    overwrite=args.force,
+                    create_folders=False,
+                    field="--output",
+                )
             else:
                 sys.stdout.buffer.write(copy.content)
                 sys.stdout.flush()

@@ -130,11 +130,25 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
     }
 
 
-def verification_code(t: Transcript, issued_on: date) -> str:
-    """A short code derived from the content and the issue date (SHA-256 of the canonical JSON):
-    anyone holding the same record can recompute it; any altered figure changes it."""
+def verification_code(
+    t: Transcript,
+    issued_on: date,
+    *,
+    official: bool = False,
+    weighted: bool = False,
+    fmt: str = "",
+    serial: int | None = None,
+) -> str:
+    """A short code derived from the content, the issue date and what this copy prints
+    (official or not, weighted GPA or not, its format) and its serial, the log entry's number
+    (SHA-256 of the canonical JSON): each released copy has its own code, and any altered
+    figure changes it."""
     canonical = json.dumps(
-        {"transcript": transcript_dict(t), "issued_on": issued_on.isoformat()},
+        {
+            "transcript": transcript_dict(t),
+            "issued_on": issued_on.isoformat(),
+            "copy": {"official": official, "weighted": weighted, "format": fmt, "serial": serial},
+        },
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from recordsdesk.models import GradeStatus
 from recordsdesk.services import grading
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.clean_text import character_name, first_control_character
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.roster import RosterRow, load_roster
@@ -62,6 +63,9 @@ def _looks_like_header(fields: list[str], numbers: dict[str, RosterRow]) -> bool
     return first not in numbers and any(w in first.lower() for w in ("student", "number", "id"))
 
 
+COLUMN_NAMES = ("student number", "mark", "expiry")
+
+
 def _check_line(
     line: int,
     fields: list[str],
@@ -75,6 +79,12 @@ def _check_line(
         return ImportProblem(
             line, f"expected 2 or 3 fields (student number, mark[, expiry]), found {len(fields)}."
         )
+    for index, (column, cell) in enumerate(zip(COLUMN_NAMES, fields, strict=False)):
+        if (found := first_control_character(cell.strip())) is not None:
+            char = character_name(cell.strip()[found])
+            return ImportProblem(
+                line, f"field {index + 1} ({column}) contains the control character {char}."
+            )
     number, typed = fields[0].strip(), fields[1].strip()
     row = numbers.get(number)
     if row is None:
