@@ -12,6 +12,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
@@ -35,6 +37,7 @@ from recordsdesk.services.errors import RecordsError, ValidationFailed
 from recordsdesk.services.hold import blocking_holds
 from recordsdesk.services.permissions import Action, allowed, authorize
 from recordsdesk.services.printing import PrintJob, print_pdf
+from recordsdesk.services.private_files import check_target, safe_file_name, write_private
 from recordsdesk.services.transcript import Transcript, build_transcript
 
 ENTITY = "transcript_request"
@@ -187,6 +190,37 @@ def release_transcript(
         content=content,
         transcript=transcript,
     )
+
+
+def release_to_file(
+    session: Session,
+    *,
+    actor: Actor,
+    path: Path,
+    overwrite: bool = False,
+    create_folders: bool = True,
+    field: str = "file",
+    **release: Any,
+) -> tuple[ReleasedCopy, Path]:
+    """Release a copy (`release` are `release_transcript`'s arguments) and write it to `path`
+    as an owner-only file. The target is checked before anything is logged, and the file is
+    written in the caller's transaction, so a copy that could not be written is not logged as
+    released. Raises OutputExists (the desk asks to overwrite) and the release's errors."""
+    target = check_target(path, overwrite=overwrite, field=field)
+    copy = release_transcript(session, actor=actor, **release)
+    written = write_private(
+        target, copy.content, overwrite=overwrite, create_folders=create_folders, field=field
+    )
+    return copy, written
+
+
+def suggested_file_name(copy_of: Transcript, *, official: bool, fmt: str, on: date) -> str:
+    """The file name the desk offers for a copy, built from the student number but reduced to
+    safe characters, so a number like `/../../x` cannot point outside the exports folder."""
+    kind = "official" if official else "unofficial"
+    suffix = {"pdf": "pdf", "json": "json", "html": "html"}.get(fmt, "txt")
+    number = safe_file_name(copy_of.student.student_number, fallback="student")
+    return f"transcript-{number}-{kind}-{on.isoformat()}.{suffix}"
 
 
 def print_transcript(

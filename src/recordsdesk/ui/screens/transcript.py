@@ -28,15 +28,19 @@ from textual.widgets import Header, Input, Label, Static
 from recordsdesk.config import data_dir
 from recordsdesk.render.transcript_layout import Page, layout
 from recordsdesk.services.printing import PrintJob
+from recordsdesk.services.private_files import OutputExists, confined
 from recordsdesk.services.transcript_release import (
+    MAX_RECIPIENT,
     Preview,
     ReleasedCopy,
     preview_options,
     print_transcript,
-    release_transcript,
+    release_to_file,
+    suggested_file_name,
 )
 from recordsdesk.ui.privacy import privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.registration_dialogs import ConfirmModal
 from recordsdesk.ui.screens.transcript_page import (
     CopyKey,
     DrawnPage,
@@ -56,6 +60,15 @@ class CopiesDrawn(Message):
     shown: int
     pages: dict[CopyKey, tuple[Page, ...]]
     drawn: dict[tuple[CopyKey, int], DrawnPage]
+
+
+@dataclass
+class ExportWouldOverwrite(Message):
+    """The export's file exists: the screen asks before replacing it."""
+
+    fmt: str
+    choice: ExportChoice
+    path: str
 
 
 @dataclass
@@ -84,8 +97,17 @@ class KeyBar(Static):
         self.update(line, layout=False)
 
 
-class ExportPathModal(ModalScreen[str | None]):
-    """Ask where to write an export; Enter accepts, Esc cancels."""
+@dataclass(frozen=True)
+class ExportChoice:
+    """Who the copy is released to (logged with it) and the file to write."""
+
+    recipient: str
+    path: str
+
+
+class ExportPathModal(ModalScreen[ExportChoice | None]):
+    """Ask whom the copy is for and where to write it: Tab between the two, Enter accepts
+    (a copy leaving the office needs a recipient), Esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -96,12 +118,26 @@ class ExportPathModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):
+            yield Label(Text("Released to (person or office receiving the copy):"))
+            yield Input(id="export-recipient", max_length=MAX_RECIPIENT)
             yield Label(Text(self.prompt))
             yield Input(value=self.default, id="export-path")
+            yield Static("", id="export-message", markup=False)
 
     @on(Input.Submitted)
     def _accept(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
+        recipient = self.query_one("#export-recipient", Input).value.strip()
+        path = self.query_one("#export-path", Input).value.strip()
+        message = self.query_one("#export-message", Static)
+        if not recipient:
+            message.update("Name the recipient: every copy released is logged with it.")
+            self.query_one("#export-recipient", Input).focus()
+            return
+        if not path:
+            message.update("Give the file to write the copy to.")
+            self.query_one("#export-path", Input).focus()
+            return
+        self.dismiss(ExportChoice(recipient, path))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -317,36 +353,48 @@ class TranscriptScreen(DeskScreen):
         self.redraw()
 
     def _default_path(self, fmt: str) -> str:
-        number = self.preview.transcript.student.student_number
-        kind = "official" if self.official else "unofficial"
-        suffix = "pdf" if fmt == "pdf" else "txt"
-        name = f"transcript-{number}-{kind}-{date.today().isoformat()}.{suffix}"
-        return str(data_dir() / "exports" / name)
+        name = suggested_file_name(
+            self.preview.transcript, official=self.official, fmt=fmt, on=date.today()
+        )
+        return str(confined(data_dir() / "exports", name))
 
     def action_export(self, fmt: str) -> None:
         label = "PDF" if fmt == "pdf" else "text"
 
-        def chosen(path: str | None) -> None:
-            if path:
-                self._export(fmt, path)
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self._export(fmt, choice, overwrite=False)
 
         self.app.push_screen(
             ExportPathModal(f"Export the {label} copy to:", self._default_path(fmt)), chosen
         )
 
     @work(thread=True, exclusive=True, group="transcript-release", exit_on_error=False)
-    def _export(self, fmt: str, path: str) -> None:
-        copy = self.desk.call(
-            release_transcript,
-            student_id=self.student_id,
-            fmt=fmt,
-            official=self.official,
-            weighted=self.weighted,
-        )
-        target = Path(path).expanduser()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(copy.content)
+    def _export(self, fmt: str, choice: ExportChoice, *, overwrite: bool) -> None:
+        try:
+            copy, target = self.desk.call(
+                release_to_file,
+                path=Path(choice.path),
+                overwrite=overwrite,
+                student_id=self.student_id,
+                fmt=fmt,
+                official=self.official,
+                weighted=self.weighted,
+                recipient=choice.recipient,
+            )
+        except OutputExists as exists:
+            self.post_message(ExportWouldOverwrite(fmt, choice, str(exists.path)))
+            return
         self.post_message(CopyReleased(copy, str(target)))
+
+    @on(ExportWouldOverwrite)
+    def _ask_overwrite(self, message: ExportWouldOverwrite) -> None:
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self._export(message.fmt, message.choice, overwrite=True)
+
+        question = f"{message.path} already exists. Replace it with this copy?"
+        self.app.push_screen(ConfirmModal(question), answered)
 
     def action_print(self) -> None:
         self._print()
