@@ -24,6 +24,9 @@ from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import DatabaseError as SADatabaseError
 from sqlmodel import Session
 
+# Registers the last gate against control characters on every session (before flush).
+from recordsdesk.services import clean_text  # noqa: F401
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")

@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import event, inspect
+from sqlalchemy.orm import Session
+
 from recordsdesk.services.errors import ValidationFailed
 
 # C0 controls, DEL and C1 controls. Tab and line breaks are allowed only in multi-line fields.
@@ -87,3 +90,45 @@ def restore_spreadsheet_text(text: str) -> str:
     if _NEUTRALISED.match(text):
         return text[1:]
     return text
+
+
+#: Stored text that may run over several lines (tab and line breaks allowed, nothing else).
+MULTI_LINE_FIELDS = frozenset(
+    {
+        "address",
+        "after",
+        "before",
+        "body",
+        "decision",
+        "departure_reason",
+        "description",
+        "leave_reason",
+        "note",
+        "notes",
+        "override_reason",
+        "reason",
+        "release_reason",
+    }
+)
+
+
+def refuse_on_flush(session: Session, _context: object, _instances: object) -> None:
+    """The last gate before the database: every text attribute of a new row, and every
+    changed one of an updated row, is checked with `refuse_control_characters`. SQLite would
+    store a NUL silently and PostgreSQL refuses it with a driver error; both now give the
+    same ValidationFailed naming the field. Values already stored and not changed are left
+    alone, so an old record can still be edited."""
+    for obj in (*session.new, *session.dirty):
+        state = inspect(obj)
+        for attr in state.mapper.column_attrs:
+            name = attr.key
+            value = getattr(obj, name, None)
+            if not isinstance(value, str):
+                continue
+            if obj not in session.new and not state.attrs[name].history.has_changes():
+                continue
+            refuse_control_characters(name, value, multiline=name in MULTI_LINE_FIELDS)
+
+
+if not event.contains(Session, "before_flush", refuse_on_flush):
+    event.listen(Session, "before_flush", refuse_on_flush)
