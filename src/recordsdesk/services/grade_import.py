@@ -80,8 +80,8 @@ def _check_line(
             line, f"expected 2 or 3 fields (student number, mark[, expiry]), found {len(fields)}."
         )
     for index, (column, cell) in enumerate(zip(COLUMN_NAMES, fields, strict=False)):
-        if (found := first_control_character(cell.strip())) is not None:
-            char = character_name(cell.strip()[found])
+        if (found := first_control_character(cell)) is not None:
+            char = character_name(cell[found])
             return ImportProblem(
                 line, f"field {index + 1} ({column}) contains the control character {char}."
             )
@@ -129,9 +129,10 @@ def preview_import(session: Session, *, actor: Actor, section_id: int, text: str
     unchanged = 0
     seen: dict[str, int] = {}
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    next_line = 1  # a quoted cell may span lines: a record is named by its first line
     try:
         for fields in reader:
-            line = reader.line_num
+            line, next_line = next_line, reader.line_num + 1
             if line > MAX_LINES:
                 problems.append(ImportProblem(line, f"the file has more than {MAX_LINES} lines."))
                 break

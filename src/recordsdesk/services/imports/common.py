@@ -263,12 +263,12 @@ def read_csv(
 
 
 def _clean(row: CsvRow, multiline: Sequence[str], problems: Problems, file: str) -> bool:
-    """False (with a problem naming line and column) when a cell holds a control character.
-    Surrounding white space is trimmed when cells are read, so only what is kept is checked."""
+    """False (with a problem naming line and column) when a cell holds a control character,
+    anywhere in it: a tab or an escape at either end is not trimmed away in silence."""
     clean = True
     for name, cell in row.cells.items():
         try:
-            refuse_control_characters(name, cell.strip(), multiline=name in multiline)
+            refuse_control_characters(name, cell, multiline=name in multiline)
         except ValidationFailed as exc:
             problems.add(row.line, exc.message, name, file)
             clean = False
