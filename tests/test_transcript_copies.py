@@ -160,3 +160,22 @@ async def test_suggested_path_stays_in_the_exports_folder(engine: Engine, tmp_pa
     assert suggested.parent == exports and suggested.name.endswith(".pdf")
     assert ".." not in suggested.parts
     assert not (tmp_path / "outside").exists()
+
+
+async def test_desk_print_asks_the_recipient_and_logs_it(
+    engine: Engine, data: TranscriptData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_transcript_print import fake_cups
+
+    spool = fake_cups(tmp_path, monkeypatch, printers="front-desk accepting\\n")
+    app = make_app(engine, username="reg")
+    async with app.run_test(size=(120, 40)) as pilot:
+        modal = await open_export(pilot, data.student_id, key="p")
+        assert not modal.query("#export-path")  # the printer needs no file name
+        await pilot.press(*"Parent at the counter", "enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    assert spool.read_bytes().startswith(b"%PDF")
+    with session_scope(engine) as session:
+        logged = session.exec(select(TranscriptRequest)).one()
+    assert (logged.recipient, logged.format) == ("Parent at the counter", "print")

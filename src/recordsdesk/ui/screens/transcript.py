@@ -20,17 +20,15 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Header, Input, Label, Static
+from textual.widgets import Header, Static
 
 from recordsdesk.config import data_dir
 from recordsdesk.render.transcript_layout import Page, layout
 from recordsdesk.services.printing import PrintJob
 from recordsdesk.services.private_files import OutputExists, confined
 from recordsdesk.services.transcript_release import (
-    MAX_RECIPIENT,
     Preview,
     ReleasedCopy,
     preview_options,
@@ -41,6 +39,7 @@ from recordsdesk.services.transcript_release import (
 from recordsdesk.ui.privacy import privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.registration_dialogs import ConfirmModal
+from recordsdesk.ui.screens.transcript_dialogs import ExportChoice, ExportPathModal
 from recordsdesk.ui.screens.transcript_page import (
     CopyKey,
     DrawnPage,
@@ -95,52 +94,6 @@ class KeyBar(Static):
                 line.append(f" {self.app.get_key_display(binding)}", key_style + Style.parse(dim))
                 line.append(f" {binding.description} ", description_style + Style.parse(dim))
         self.update(line, layout=False)
-
-
-@dataclass(frozen=True)
-class ExportChoice:
-    """Who the copy is released to (logged with it) and the file to write."""
-
-    recipient: str
-    path: str
-
-
-class ExportPathModal(ModalScreen[ExportChoice | None]):
-    """Ask whom the copy is for and where to write it: Tab between the two, Enter accepts
-    (a copy leaving the office needs a recipient), Esc cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, prompt: str, default: str) -> None:
-        super().__init__()
-        self.prompt = prompt
-        self.default = default
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="export-dialog"):
-            yield Label(Text("Released to (person or office receiving the copy):"))
-            yield Input(id="export-recipient", max_length=MAX_RECIPIENT)
-            yield Label(Text(self.prompt))
-            yield Input(value=self.default, id="export-path")
-            yield Static("", id="export-message", markup=False)
-
-    @on(Input.Submitted)
-    def _accept(self, event: Input.Submitted) -> None:
-        recipient = self.query_one("#export-recipient", Input).value.strip()
-        path = self.query_one("#export-path", Input).value.strip()
-        message = self.query_one("#export-message", Static)
-        if not recipient:
-            message.update("Name the recipient: every copy released is logged with it.")
-            self.query_one("#export-recipient", Input).focus()
-            return
-        if not path:
-            message.update("Give the file to write the copy to.")
-            self.query_one("#export-path", Input).focus()
-            return
-        self.dismiss(ExportChoice(recipient, path))
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class TranscriptScreen(DeskScreen):
@@ -397,15 +350,20 @@ class TranscriptScreen(DeskScreen):
         self.app.push_screen(ConfirmModal(question), answered)
 
     def action_print(self) -> None:
-        self._print()
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self._print(choice.recipient)
+
+        self.app.push_screen(ExportPathModal("", None), chosen)
 
     @work(thread=True, exclusive=True, group="transcript-release", exit_on_error=False)
-    def _print(self) -> None:
+    def _print(self, recipient: str) -> None:
         result: tuple[ReleasedCopy, PrintJob] = self.desk.call(
             print_transcript,
             student_id=self.student_id,
             official=self.official,
             weighted=self.weighted,
+            recipient=recipient,
         )
         copy, job = result
         self.post_message(CopyReleased(copy, f"printer {job.printer} (job {job.job})"))
