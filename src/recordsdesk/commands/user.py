@@ -18,6 +18,7 @@ from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services import auth
 from recordsdesk.services.actor import system_actor
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import ValidationFailed
 
 
@@ -95,8 +96,8 @@ def _list(args: argparse.Namespace) -> int:
             state += f", locked until {account.locked_until:%Y-%m-%d %H:%M} UTC"
         seen = f"{account.last_login_at:%Y-%m-%d %H:%M}" if account.last_login_at else "never"
         print(
-            f"{account.username:<20} {account.role.value:<10} {state:<10} last sign-in {seen}"
-            f"  {account.full_name}"
+            f"{printable(account.username):<20} {account.role.value:<10} {state:<10} "
+            f"last sign-in {seen}  {printable(account.full_name)}"
         )
     if not accounts:
         print("no staff accounts yet (the desk asks for the first administrator at start)")
