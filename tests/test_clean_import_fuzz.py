@@ -208,3 +208,26 @@ def test_grades_import(
         assert first_control_character(change.student_number) is None
     if first_control_character(mark) is not None:
         assert any(p.line == 1 and "mark" in p.message for p in preview.problems)
+
+
+@FUZZ
+@given(value=NASTY)
+def test_student_service_validation(engine: Engine, system: Actor, value: str) -> None:
+    """The path every form takes (intake, profile): refused naming the field, or stored as
+    typed (trimmed)."""
+    from recordsdesk.services.student import StudentCreate, create_student
+
+    try:
+        with session_scope(engine) as session:
+            profile = create_student(
+                session,
+                actor=system,
+                data=StudentCreate(legal_last_name="Kim", legal_first_name=value),
+            )
+            student_id = profile.id
+    except ValidationFailed as refused:
+        assert refused.field == "legal_first_name", refused
+        return
+    with session_scope(engine) as session:
+        stored = session.get(Student, student_id)
+        assert stored is not None and stored.legal_first_name == value.strip()
