@@ -54,22 +54,15 @@ def private_dir(path: Path, *, field: str = "folder") -> Path:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
         raise ValidationFailed(field, f"{probe} is a file, not a folder.")
-    try:
-        for folder in reversed(missing):
+    for folder in reversed(missing):
+        try:
             folder.mkdir(mode=FOLDER_MODE)
-            os.chmod(folder, FOLDER_MODE)
-    except FileExistsError:
-        pass
-    except OSError as exc:
-        raise ValidationFailed(field, f"cannot create the folder {path}: {_reason(exc)}.") from exc
-    return path
-
-
-def tighten_dir(path: Path) -> Path:
-    """Make the desk's own folder (data directory, backups) 0700 even if it was made wider."""
-    private_dir(path)
-    if path.stat().st_mode & 0o777 != FOLDER_MODE:
-        os.chmod(path, FOLDER_MODE)
+        except FileExistsError:  # made meanwhile by another desk: it is not ours to change
+            continue
+        except OSError as exc:
+            reason = _reason(exc)
+            raise ValidationFailed(field, f"cannot create the folder {path}: {reason}.") from exc
+        os.chmod(folder, FOLDER_MODE)
     return path
 
 
