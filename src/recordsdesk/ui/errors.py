@@ -5,13 +5,19 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from recordsdesk.db import DatabaseUnavailable
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import RecordsError
 from recordsdesk.ui.context import first_line
 
 
 def describe_error(error: BaseException) -> str:
     """A message without a traceback: the service's own words for refusals, a plain account
-    of what happened for anything else."""
+    of what happened for anything else. Messages may quote stored values: any control
+    character in them is shown, never sent to the terminal."""
+    return printable(_describe(error))
+
+
+def _describe(error: BaseException) -> str:
     if isinstance(error, RecordsError | DatabaseUnavailable):
         return str(error)
     if isinstance(error, OperationalError | InterfaceError) or (

@@ -26,6 +26,7 @@ from textual.widgets import Header, Static
 
 from recordsdesk.config import data_dir
 from recordsdesk.render.transcript_layout import Page, layout
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.printing import PrintJob
 from recordsdesk.services.private_files import OutputExists, confined
 from recordsdesk.services.transcript_release import (
@@ -269,14 +270,15 @@ class TranscriptScreen(DeskScreen):
     def _status(self) -> Text:
         t = self.preview.transcript
         status = Text()
-        status.append(f"{t.student.name} · {t.student.student_number}", style="bold")
+        who = f"{t.student.name} · {t.student.student_number}"
+        status.append(printable(who), style="bold")
         status.append(f"   page {self.page_index + 1} of {len(self.pages)}   ")
         status.append("OFFICIAL" if self.official else "unofficial", style="bold")
         if t.weighted_available:
             status.append(" · weighted GPA" if self.weighted else " · unweighted GPA")
         if self.official and self.preview.held:
             status.append("\n")
-            status.append(self.preview.held, style="bold red")
+            status.append(printable(self.preview.held), style="bold red")
         return status
 
     def action_back(self) -> None:
