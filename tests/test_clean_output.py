@@ -177,16 +177,33 @@ def test_orm_writes_refuse_control_characters_on_both_engines(engine: Engine, va
         assert session.get(Student, student_id).legal_last_name == "Lovelace"  # type: ignore[union-attr]
 
 
-def test_an_old_value_does_not_block_editing_another_field(engine: Engine) -> None:
+def test_an_old_value_can_be_kept_while_editing_and_then_corrected(
+    engine: Engine, system: Actor
+) -> None:
+    from recordsdesk.models import AuditEvent
+    from recordsdesk.services.student import update_student
+
     with session_scope(engine) as session:
         student_id = make_student(session).id
-    store_raw(engine, student_id, legal_last_name=HOSTILE)
+    store_raw(engine, student_id, legal_last_name="Eve\x1b[2J\x9b\x7f")
     with session_scope(engine) as session:
         student = session.get(Student, student_id)
         assert student is not None
         student.phone = "555 0100"
     with session_scope(engine) as session:
-        assert session.get(Student, student_id).phone == "555 0100"  # type: ignore[union-attr]
+        student = session.get(Student, student_id)
+        assert student is not None and student.phone == "555 0100"
+        update_student(
+            session,
+            actor=system,
+            student_id=student_id,
+            expected_version=student.version,
+            changes={"legal_last_name": "Eve"},
+        )
+    with session_scope(engine) as session:
+        assert session.get(Student, student_id).legal_last_name == "Eve"  # type: ignore[union-attr]
+        event = session.exec(select(AuditEvent).where(AuditEvent.action == "update")).one()
+        assert "\x9b" in (event.before or "")  # the bad value, recorded as it was
 
 
 async def test_lookup_list_shows_escapes_visibly(engine: Engine) -> None:

@@ -96,8 +96,6 @@ def restore_spreadsheet_text(text: str) -> str:
 MULTI_LINE_FIELDS = frozenset(
     {
         "address",
-        "after",
-        "before",
         "body",
         "decision",
         "departure_reason",
@@ -112,6 +110,11 @@ MULTI_LINE_FIELDS = frozenset(
 )
 
 
+#: The audit log's JSON documents of values before and after a change: correcting a bad value
+#: an old version stored must be able to record that value as it was.
+RECORDED_AS_IS = frozenset({"before", "after"})
+
+
 def refuse_on_flush(session: Session, _context: object, _instances: object) -> None:
     """The last gate before the database: every text attribute of a new row, and every
     changed one of an updated row, is checked with `refuse_control_characters`. SQLite would
@@ -123,7 +126,7 @@ def refuse_on_flush(session: Session, _context: object, _instances: object) -> N
         for attr in state.mapper.column_attrs:
             name = attr.key
             value = getattr(obj, name, None)
-            if not isinstance(value, str):
+            if not isinstance(value, str) or name in RECORDED_AS_IS:
                 continue
             if obj not in session.new and not state.attrs[name].history.has_changes():
                 continue
