@@ -131,7 +131,11 @@ async def test_desk_export_asks_the_recipient_and_before_overwriting(
         await pilot.pause()
         assert target.read_text() == "an earlier copy"
 
-        modal = await open_export(pilot, data.student_id)
+        assert isinstance(pilot.app.screen, TranscriptScreen)  # back on the preview
+        await pilot.press("x")
+        await pilot.pause()
+        modal = pilot.app.screen
+        assert isinstance(modal, ExportPathModal)
         modal.query_one("#export-path", Input).value = str(target)
         await pilot.press(*"Ridge College", "enter")
         await pilot.app.workers.wait_for_complete()
