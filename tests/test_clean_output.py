@@ -240,3 +240,18 @@ def test_umask_does_not_widen_cli_outputs(
     finally:
         os.umask(previous)
     assert mode(target) == 0o600
+
+
+def test_json_transcript_escapes_del_and_c1_and_keeps_the_value(
+    database_url: str, engine: Engine, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    import json
+
+    with session_scope(engine) as session:
+        data = seed_transcript(session)
+    store_raw(engine, data.student_id, legal_last_name="Eve\x9b2J\x7f\x1b[2J")
+    code = main(["transcript", data.student_number, "--format", "json", "--database", database_url])
+    assert code == 0
+    out = capsysbinary.readouterr().out.decode("utf-8")
+    assert not any(c in out for c in ("\x9b", "\x7f", "\x1b"))
+    assert json.loads(out)["student"]["name"].endswith("Eve\x9b2J\x7f\x1b[2J")

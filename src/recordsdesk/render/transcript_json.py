@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from recordsdesk.render.transcript_layout import RenderOptions, amount
 from recordsdesk.services.gpa import Totals
 from recordsdesk.services.transcript import Transcript
+
+_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 
 
 def _gpa(value: Decimal | None) -> str | None:
@@ -166,4 +169,7 @@ def render_json(t: Transcript, options: RenderOptions) -> str:
         "issued_on": _date(options.issued_on),
         "verification_code": options.verification_code or None,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    # json escapes C0 itself; DEL and C1 (which some terminals obey) become \u escapes too,
+    # so the copy read on a terminal is harmless and still decodes to the stored value.
+    return _RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
