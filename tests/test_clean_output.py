@@ -8,7 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import os
+import shutil
 import stat
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -255,3 +257,26 @@ def test_json_transcript_escapes_del_and_c1_and_keeps_the_value(
     out = capsysbinary.readouterr().out.decode("utf-8")
     assert not any(c in out for c in ("\x9b", "\x7f", "\x1b"))
     assert json.loads(out)["student"]["name"].endswith("Eve\x9b2J\x7f\x1b[2J")
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="needs poppler-utils")
+def test_pdf_spells_escapes_the_fonts_cannot_draw(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from recordsdesk.render.transcript_layout import RenderOptions
+    from recordsdesk.render.transcript_pdf import render_pdf
+    from recordsdesk.services.transcript import build_transcript
+
+    with session_scope(engine) as session:
+        data = seed_transcript(session)
+    store_raw(engine, data.student_id, legal_last_name=HOSTILE)
+    with session_scope(engine) as session:
+        transcript = build_transcript(session, actor=system, student_id=data.student_id)
+    pdf = tmp_path / "t.pdf"
+    pdf.write_bytes(render_pdf(transcript, RenderOptions(issued_on=date(2026, 12, 7))))
+    text = subprocess.run(
+        ["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "Eve\\x1b[2J\\x1b]8;;http://evil.example/\\x07click me" in text
