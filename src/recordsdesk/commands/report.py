@@ -115,6 +115,7 @@ def _report(args: argparse.Namespace) -> int:
         )
         print(f"Wrote {printable(table.title)} to {target}", file=sys.stderr)
     else:
-        sys.stdout.write(content)
+        # CSV piped to a file keeps every value; on a terminal nothing stored is obeyed.
+        sys.stdout.write(printable(content, keep_newlines=True) if sys.stdout.isatty() else content)
         sys.stdout.flush()
     return 0
