@@ -208,8 +208,22 @@ def test_official_copy_carries_signature_and_code(
     assert "UNOFFICIAL" not in text
     assert "Registrar: Ana Reyes" in text and "2026-01-05" in text
     assert copy.verification_code in text
-    assert copy.verification_code == verification_code(copy.transcript, date(2026, 1, 5))
-    assert copy.verification_code != verification_code(copy.transcript, date(2026, 1, 6))
+    assert copy.verification_code == verification_code(
+        copy.transcript,
+        date(2026, 1, 5),
+        official=True,
+        weighted=False,
+        fmt="text",
+        serial=copy.request_id,
+    )
+    assert copy.verification_code != verification_code(
+        copy.transcript,
+        date(2026, 1, 6),
+        official=True,
+        weighted=False,
+        fmt="text",
+        serial=copy.request_id,
+    )
 
 
 def test_settings_validate_and_audit(

@@ -14,6 +14,7 @@ from textual.widgets import DataTable, Input, OptionList, Static
 from recordsdesk.db import session_scope
 from recordsdesk.services.actor import Actor
 from recordsdesk.ui.app import RecordsDeskApp, make_app
+from recordsdesk.ui.screens.registration_dialogs import ConfirmModal
 from recordsdesk.ui.screens.reports import ExportModal, ReportsScreen
 from recordsdesk.ui.widgets.bar_chart import BarChart
 from tests.desk_data import DeskData, seed_desk
@@ -103,6 +104,17 @@ async def test_run_grade_distribution_chart_and_export(
             "Course,Title,Term,A-,P,Total"
         )
         assert any("Wrote 2 rows" in n.message for n in app._notifications)
+
+        target.write_text("kept", encoding="utf-8")  # a second export to the same file asks
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        app.screen.query_one("#export-path", Input).value = str(target)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmModal)
+        await pilot.press("n")
+        await pilot.pause()
+        assert target.read_text(encoding="utf-8") == "kept"
     with engine.connect() as connection:
         assert (
             connection.execute(

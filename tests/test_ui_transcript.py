@@ -140,12 +140,14 @@ async def test_pages_and_export_is_logged(
         path_input = modal.query_one("#export-path", Input)
         assert "exports" in path_input.value  # the data dir's exports folder by default
         path_input.value = str(tmp_path / "copy.txt")
+        modal.query_one("#export-recipient", Input).value = "Admissions, Ridge College"
         await pilot.press("enter")
         await settle(pilot)
         assert "Zoë Ødegård" in (tmp_path / "copy.txt").read_text(encoding="utf-8")
     with session_scope(engine) as session:
         request = session.exec(select(TranscriptRequest)).one()
         assert (request.format, request.official) == ("text", False)
+        assert request.recipient == "Admissions, Ridge College"
 
 
 async def test_official_export_refused_under_hold_names_it(
@@ -172,6 +174,7 @@ async def test_official_export_refused_under_hold_names_it(
         modal = pilot.app.screen
         assert isinstance(modal, ExportPathModal)
         modal.query_one("#export-path", Input).value = str(tmp_path / "x.pdf")
+        modal.query_one("#export-recipient", Input).value = "Ridge College"
         await pilot.press("enter")
         await settle(pilot)
         messages = [n.message for n in pilot.app._notifications]

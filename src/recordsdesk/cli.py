@@ -32,6 +32,7 @@ from recordsdesk.commands.signin import (
 )
 from recordsdesk.config import DATABASE_ENV, resolve_database_url
 from recordsdesk.db import DatabaseUnavailable
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import RecordsError
 
 if TYPE_CHECKING:
@@ -93,11 +94,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.actor = authenticate(args)
             return int(handler(args))
         return open_desk(resolve_database_url(getattr(args, "database", None)), args.user)
-    except DatabaseUnavailable as exc:
-        print(f"recordsdesk: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except (RecordsError, SignInNeeded) as exc:
-        print(f"recordsdesk: {exc}", file=sys.stderr)
+    except (DatabaseUnavailable, RecordsError, SignInNeeded) as exc:
+        # Messages may quote stored values: escaped so a terminal never obeys them.
+        print(f"recordsdesk: {printable(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("recordsdesk: interrupted; nothing half-done was kept.", file=sys.stderr)

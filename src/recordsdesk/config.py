@@ -16,13 +16,19 @@ from platformdirs import user_data_path
 APP_NAME = "recordsdesk"
 DATABASE_ENV = "RECORDSDESK_DATABASE_URL"
 DATA_DIR_ENV = "RECORDSDESK_DATA_DIR"
+PRIVATE_FOLDER_MODE = 0o700
 
 
 def data_dir() -> Path:
-    """The directory for the default databases; `RECORDSDESK_DATA_DIR` overrides platformdirs."""
+    """The directory for the default databases; `RECORDSDESK_DATA_DIR` overrides platformdirs.
+
+    It holds every record, backup and exported copy, so it is owner-only (0700) whatever the
+    umask, and an existing one made wider (0755 by older versions) is tightened."""
     override = os.environ.get(DATA_DIR_ENV)
     path = Path(override) if override else user_data_path(APP_NAME, appauthor=False)
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(parents=True, exist_ok=True, mode=PRIVATE_FOLDER_MODE)
+    if path.stat().st_mode & 0o777 != PRIVATE_FOLDER_MODE:
+        os.chmod(path, PRIVATE_FOLDER_MODE)
     return path
 
 

@@ -35,7 +35,8 @@ DESK_BUSY = "Another desk is writing; try again in a moment."
 #: victim, a statement cancelled (a restore turns waiting desks away so).
 _PG_WAIT_CUT_SHORT = frozenset({"55P03", "40P01", "57014"})
 #: The newest migration's revision: a database stamped with it needs no upgrade.
-HEAD_REVISION = "0006"
+HEAD_REVISION = "0007"
+SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 
 class DatabaseUnavailable(Exception):
@@ -75,10 +76,26 @@ def _prepare_sqlite_file(url: str) -> None:
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for `url` with the desk's connection settings; does not connect yet."""
+    """An engine for `url` with the desk's connection settings; does not connect yet. Only
+    SQLite and PostgreSQL are supported: any other URL is refused before a driver is loaded."""
     from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
+    from recordsdesk.services import clean_flush
+
+    clean_flush.install()
+    try:
+        backend = make_url(url).get_backend_name()
+    except (ArgumentError, ValueError) as exc:
+        raise DatabaseUnavailable(
+            f"The database address {safe_url(url)!r} is not valid: {exc}"
+        ) from exc
+    if backend not in SUPPORTED_BACKENDS:
+        raise DatabaseUnavailable(
+            f"The database address {safe_url(url)!r} is a {backend} database; recordsdesk "
+            "works with SQLite (sqlite:///path.db) and PostgreSQL (postgresql://user@host/db)."
+        )
     try:
         if is_sqlite(url):
             _prepare_sqlite_file(url)
@@ -93,7 +110,7 @@ def make_engine(url: str) -> Engine:
                 # Without a limit a desk waits forever behind another desk's long write.
                 connect_args={"options": f"-c lock_timeout={POSTGRES_LOCK_TIMEOUT_MS}"},
             )
-    except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+    except (ArgumentError, NoSuchModuleError, ImportError, ValueError) as exc:
         raise DatabaseUnavailable(
             f"The database address {safe_url(url)!r} is not valid: {exc}"
         ) from exc

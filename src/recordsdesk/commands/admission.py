@@ -14,6 +14,7 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.clean_text import printable
 
 if TYPE_CHECKING:
     from recordsdesk.services.admission_checklist import (
@@ -51,11 +52,11 @@ def _print(rows: list[RequirementView]) -> None:
     if not rows:
         print("The checklist is empty: applications are opened without documents to collect.")
         return
-    width = max(len(r.item) for r in rows)
+    width = max(len(printable(r.item)) for r in rows)
     for row in rows:
         need = "required" if row.required else "optional"
-        scope = f"program {row.program_code}" if row.program_code else "every program"
-        print(f"{row.item:<{width}}  {need:<8}  {scope}")
+        scope = f"program {printable(row.program_code)}" if row.program_code else "every program"
+        print(f"{printable(row.item):<{width}}  {need:<8}  {scope}")
 
 
 def _show(args: argparse.Namespace) -> int:

@@ -8,6 +8,8 @@ from pathlib import Path
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import safe_url
+from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.private_files import check_target
 
 
 def register(
@@ -17,6 +19,7 @@ def register(
         "backup", help="copy the database to FILE (SQLite backup API, or pg_dump)"
     )
     backup.add_argument("file", type=Path, metavar="FILE")
+    backup.add_argument("--force", action="store_true", help="replace FILE when it exists already")
     database_option(backup)
     backup.set_defaults(handler=_backup)
 
@@ -35,7 +38,12 @@ def _backup(args: argparse.Namespace) -> int:
     from recordsdesk.services.backup import backup_database
 
     url = resolve_database_url(getattr(args, "database", None))
-    written = backup_database(url, args.file)
+    target = check_target(args.file, overwrite=args.force, field="FILE")
+    try:
+        written = backup_database(url, target)
+    except OSError as exc:
+        reason = (exc.strerror or str(exc)).lower()
+        raise ValidationFailed("FILE", f"cannot write {target}: {reason}.") from exc
     engine = open_database(url, migrate=False)
     try:
         write_anchor(engine, f"backup {written.name}")

@@ -9,6 +9,9 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import demo_database_url, resolve_database_url
 
 DEMO_DESK_USER = "registrar"
+#: The benchmarks build a million students; ten times that is no demo any more, and a number
+#: past 64 bits would only fail deep inside the database writer.
+MAX_DEMO_STUDENTS = 10_000_000
 
 
 def register(
@@ -36,8 +39,11 @@ def run(args: argparse.Namespace) -> int:
     from recordsdesk.cli import EXIT_USAGE, open_desk
     from recordsdesk.services.demo import build_demo_database
 
-    if args.students < 0:
-        print("recordsdesk: --students must be 0 or more", file=sys.stderr)
+    if not 0 <= args.students <= MAX_DEMO_STUDENTS:
+        print(f"recordsdesk: --students must be 0 to {MAX_DEMO_STUDENTS:,}", file=sys.stderr)
+        return EXIT_USAGE
+    if not 0 <= args.seed < 2**63:
+        print("recordsdesk: --seed must be 0 or more and below 2**63", file=sys.stderr)
         return EXIT_USAGE
     url = resolve_database_url(getattr(args, "database", None) or demo_database_url())
     summary = build_demo_database(

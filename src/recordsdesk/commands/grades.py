@@ -18,6 +18,7 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import NotFound, ValidationFailed
 
 if TYPE_CHECKING:
@@ -74,11 +75,11 @@ def _print_preview(preview: ImportPreview) -> None:
     for change in preview.changes:
         expiry = f" (expires {change.incomplete_expires})" if change.incomplete_expires else ""
         print(
-            f"line {change.line}: {change.student_number} {change.name}: "
+            f"line {change.line}: {printable(change.student_number)} {printable(change.name)}: "
             f"{change.old_mark or '-'} -> {change.new_mark}{expiry}"
         )
     for problem in preview.problems:
-        print(f"ERROR {problem}", file=sys.stderr)
+        print(f"ERROR {printable(str(problem))}", file=sys.stderr)
     print(
         f"{len(preview.changes)} changes, {len(preview.problems)} lines with errors, "
         f"{preview.unchanged} unchanged."

@@ -18,6 +18,7 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.clean_text import printable
 
 if TYPE_CHECKING:
     from recordsdesk.services.imports.common import ImportFailed, ImportReport
@@ -75,13 +76,13 @@ def progress_bar(enabled: bool) -> Iterator[ProgressCallback]:
 
 def print_report(report: ImportReport) -> None:
     for change in report.changes:
-        print(f"  {change}")
+        print(f"  {printable(change)}")
     hidden = report.total_changes - len(report.changes)
     if hidden > 0:
         print(f"  ... and {hidden} more changes")
     for warning in report.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
-    print(report.summary())
+        print(f"warning: {printable(warning)}", file=sys.stderr)
+    print(printable(report.summary()))
 
 
 def _import(args: argparse.Namespace) -> int:
@@ -107,7 +108,7 @@ def _import(args: argparse.Namespace) -> int:
                 failed = refused
         if failed is not None:  # printed once the progress bar has left the terminal
             for problem in failed.problems:
-                print(f"ERROR {problem}", file=sys.stderr)
+                print(f"ERROR {printable(str(problem))}", file=sys.stderr)
             count = len(failed.problems)
             noun = "problem" if count == 1 else "problems"
             print(f"Nothing was imported: {count} {noun}.", file=sys.stderr)

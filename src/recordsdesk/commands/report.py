@@ -1,6 +1,6 @@
 """`recordsdesk report NAME`: run a registrar report and print it as a table or CSV.
 
-Reports need the registrar role: the command acts as `--user` (default: the system account).
+Reports need the registrar role: the command acts as the staff member it signed in as.
 Every CSV written, to a file or standard output, is recorded in the audit log, since a report
 usually lists students by name.
 """
@@ -12,9 +12,12 @@ import sys
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
+from recordsdesk.commands.transcript import add_force_option, output_target
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.private_files import write_private
 
 FORMATS = ("table", "csv")
 
@@ -41,6 +44,7 @@ def register(
     )
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    add_force_option(parser)
     database_option(parser)
     parser.set_defaults(handler=_report)
 
@@ -67,6 +71,7 @@ def _report(args: argparse.Namespace) -> int:
         return _list()
     if not args.name:
         raise ValidationFailed("NAME", "name a report, or use --list to see them.")
+    target = output_target(args)
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
@@ -79,25 +84,37 @@ def _report(args: argparse.Namespace) -> int:
                 program_code=args.program,
                 directory_only=args.directory,
             )
-            if args.format == "csv" and args.output:
-                path = export_csv(session, actor=actor, table=table, path=args.output)
-                print(f"Wrote {len(table.rows)} rows of {table.title} to {path}", file=sys.stderr)
+            if args.format == "csv" and target is not None:
+                path = export_csv(
+                    session,
+                    actor=actor,
+                    table=table,
+                    path=target,
+                    overwrite=args.force,
+                    create_folders=False,
+                    field="--output",
+                )
+                print(
+                    f"Wrote {len(table.rows)} rows of {printable(table.title)} to {path}",
+                    file=sys.stderr,
+                )
                 return 0
             content = to_csv(table) if args.format == "csv" else to_text(table)
             if args.format == "csv":
                 record_export(session, actor=actor, table=table, destination="standard output")
     finally:
         engine.dispose()
-    if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(content)
-        except OSError as exc:
-            raise ValidationFailed(
-                "--output", f"cannot write {args.output}: {exc.strerror}."
-            ) from exc
-        print(f"Wrote {table.title} to {args.output}", file=sys.stderr)
+    if target is not None:
+        write_private(
+            target,
+            content.encode("utf-8"),
+            overwrite=args.force,
+            create_folders=False,
+            field="--output",
+        )
+        print(f"Wrote {printable(table.title)} to {target}", file=sys.stderr)
     else:
-        sys.stdout.write(content)
+        # CSV piped to a file keeps every value; on a terminal nothing stored is obeyed.
+        sys.stdout.write(printable(content, keep_newlines=True) if sys.stdout.isatty() else content)
         sys.stdout.flush()
     return 0

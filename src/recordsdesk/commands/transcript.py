@@ -9,19 +9,33 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.errors import ValidationFailed
-
-if TYPE_CHECKING:
-    pass
-
+from recordsdesk.services.private_files import check_target, write_private
 
 CLI_FORMATS = ("text", "json", "pdf", "html")
+
+
+def add_force_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--force", action="store_true", help="replace the output file when it exists already"
+    )
+
+
+def output_target(args: argparse.Namespace) -> Path | None:
+    """The `-o` file checked before any work is done (no copy is logged for a file that
+    cannot be written): not a folder, in a folder that exists, not an existing file unless
+    `--force`. Each refusal is one ValidationFailed line."""
+    if not getattr(args, "output", None):
+        return None
+    target = check_target(Path(args.output), overwrite=args.force, field="--output")
+    if not target.parent.is_dir():
+        raise ValidationFailed("--output", f"the folder {target.parent} does not exist.")
+    return target
 
 
 def register(
@@ -33,6 +47,7 @@ def register(
     parser.add_argument("student_number", metavar="STUDENT_NUMBER")
     parser.add_argument("--format", choices=CLI_FORMATS, default="text")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    add_force_option(parser)
     parser.add_argument("--official", action="store_true", help="an official copy (registrar)")
     parser.add_argument("--recipient", default="", help="who the copy is released to")
     parser.add_argument("--weighted", action="store_true", help="print the weighted GPA")
@@ -45,6 +60,7 @@ def _transcript(args: argparse.Namespace) -> int:
 
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
+    target = output_target(args)
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
@@ -57,8 +73,15 @@ def _transcript(args: argparse.Namespace) -> int:
                 recipient=args.recipient,
                 weighted=args.weighted,
             )
-            if args.output:
-                Path(args.output).write_bytes(copy.content)
+            if target is not None:
+                # Written inside the transaction: a file that cannot be written logs no copy.
+                write_private(
+                    target,
+                    copy.content,
+                    overwrite=args.force,
+                    create_folders=False,
+                    field="--output",
+                )
             else:
                 sys.stdout.buffer.write(copy.content)
                 sys.stdout.flush()

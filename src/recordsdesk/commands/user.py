@@ -18,9 +18,7 @@ from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import read_secret
-
-if TYPE_CHECKING:
-    from sqlalchemy import Engine
+from recordsdesk.services.clean_text import printable
 
 
 def _new_password_options(parser: argparse.ArgumentParser) -> None:
@@ -136,8 +134,8 @@ def _list(args: argparse.Namespace) -> int:
             state += f", locked until {account.locked_until:%Y-%m-%d %H:%M} UTC"
         seen = f"{account.last_login_at:%Y-%m-%d %H:%M}" if account.last_login_at else "never"
         print(
-            f"{account.username:<20} {account.role.value:<10} {state:<10} last sign-in {seen}"
-            f"  {account.full_name}"
+            f"{printable(account.username):<20} {account.role.value:<10} {state:<10} "
+            f"last sign-in {seen}  {printable(account.full_name)}"
         )
     if not accounts:
         print("no staff accounts yet (the desk asks for the first administrator at start)")

@@ -42,4 +42,6 @@ class TranscriptRequest(SQLModel, table=True):
     released_at: datetime | None = None
     released_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
     verification_code: str = ""
+    # SHA-256 (hex) of the copy's bytes as released; empty for copies released before 0004.
+    content_digest: str = ""
     note: str = ""

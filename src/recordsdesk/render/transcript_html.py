@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 
 from recordsdesk.render.transcript_layout import Page, RenderOptions, layout
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.transcript import Transcript
 
 CSS = """
@@ -36,7 +37,7 @@ def _page(page: Page, official: bool) -> str:
 
 def render_html(transcript: Transcript, options: RenderOptions) -> str:
     kind = "Official" if options.official else "Unofficial"
-    title = escape(f"{kind} transcript: {transcript.student.name}")
+    title = escape(printable(f"{kind} transcript: {transcript.student.name}"))
     pages = "\n".join(_page(p, options.official) for p in layout(transcript, options))
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'

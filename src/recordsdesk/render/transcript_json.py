@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -16,6 +17,8 @@ from typing import Any
 from recordsdesk.render.transcript_layout import RenderOptions, amount
 from recordsdesk.services.gpa import Totals
 from recordsdesk.services.transcript import Transcript
+
+_RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 
 
 def _gpa(value: Decimal | None) -> str | None:
@@ -130,11 +133,25 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
     }
 
 
-def verification_code(t: Transcript, issued_on: date) -> str:
-    """A short code derived from the content and the issue date (SHA-256 of the canonical JSON):
-    anyone holding the same record can recompute it; any altered figure changes it."""
+def verification_code(
+    t: Transcript,
+    issued_on: date,
+    *,
+    official: bool = False,
+    weighted: bool = False,
+    fmt: str = "",
+    serial: int | None = None,
+) -> str:
+    """A short code derived from the content, the issue date and what this copy prints
+    (official or not, weighted GPA or not, its format) and its serial, the log entry's number
+    (SHA-256 of the canonical JSON): each released copy has its own code, and any altered
+    figure changes it."""
     canonical = json.dumps(
-        {"transcript": transcript_dict(t), "issued_on": issued_on.isoformat()},
+        {
+            "transcript": transcript_dict(t),
+            "issued_on": issued_on.isoformat(),
+            "copy": {"official": official, "weighted": weighted, "format": fmt, "serial": serial},
+        },
         ensure_ascii=False,
         sort_keys=True,
         separators=(",", ":"),
@@ -152,4 +169,7 @@ def render_json(t: Transcript, options: RenderOptions) -> str:
         "issued_on": _date(options.issued_on),
         "verification_code": options.verification_code or None,
     }
-    return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    text = json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    # json escapes C0 itself; DEL and C1 (which some terminals obey) become \u escapes too,
+    # so the copy read on a terminal is harmless and still decodes to the stored value.
+    return _RAW_CONTROLS.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

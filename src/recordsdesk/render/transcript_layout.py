@@ -16,6 +16,7 @@ from decimal import Decimal
 
 from rich.cells import cell_len, set_cell_size
 
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.transcript import CourseLine, TermRecord, Transcript
 
 WIDTH = 88
@@ -28,9 +29,16 @@ DASH = "—"
 
 @dataclass(frozen=True)
 class Span:
+    """Text placed at a column. Control characters in it (a name stored by an old version
+    with an escape sequence) are replaced by visible stand-ins here, the one place every
+    renderer's text passes, so no terminal or printer obeys them."""
+
     col: int
     text: str
     style: str = ""  # "", "bold", "title", "dim", "warn"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "text", printable(self.text))
 
 
 @dataclass(frozen=True)
@@ -79,7 +87,9 @@ def gpa_text(value: Decimal | None) -> str:
 
 
 def fit(text: str, width: int) -> str:
-    """Crop (with an ellipsis) or keep text so it takes at most `width` cells."""
+    """Crop (with an ellipsis) or keep text so it takes at most `width` cells (control
+    characters counted as the one-cell stand-ins they are drawn as)."""
+    text = printable(text)
     if cell_len(text) <= width:
         return text
     return set_cell_size(text, width - 1).rstrip() + "…"

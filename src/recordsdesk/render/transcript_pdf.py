@@ -37,6 +37,7 @@ from recordsdesk.render.transcript_layout import (
     layout,
 )
 from recordsdesk.resources import data_path
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.transcript import Transcript
 
 FONT_SIZE = 9.5
@@ -227,14 +228,26 @@ def _runs(line: Line) -> list[tuple[int, str, str]]:
     for span in line.spans:
         if not span.text:
             continue
+        drawn = pdf_text(span.text)
         if runs:
             col, text, style = runs[-1]
             gap = span.col - col - len(text)
-            if style == span.style != "title" and gap >= 0 and _on_grid(text + span.text):
-                runs[-1] = (col, text + " " * gap + span.text, style)
+            if style == span.style != "title" and gap >= 0 and _on_grid(text + drawn):
+                runs[-1] = (col, text + " " * gap + drawn, style)
                 continue
-        runs.append((span.col, span.text, span.style))
+        runs.append((span.col, drawn, span.style))
     return runs
+
+
+#: The shipped fonts have no control pictures (␛ for ESC): the PDF spells them `\x1b`.
+_PICTURES = str.maketrans(
+    {chr(0x2400 + code): f"\\x{code:02x}" for code in range(0x20)} | {"\u2421": "\\x7f"}
+)
+
+
+def pdf_text(text: str) -> str:
+    """A span's text as the PDF draws it: control pictures spelled as escapes."""
+    return text.translate(_PICTURES)
 
 
 @lru_cache(maxsize=4096)  # rules, headings and labels repeat on every page and transcript
@@ -283,13 +296,13 @@ def _draw(pdf: FPDF, page: Page, options: RenderOptions) -> None:
 def render_pdf(transcript: Transcript, options: RenderOptions) -> bytes:
     """The PDF's bytes: one PDF page per layout page, fonts embedded."""
     pages = layout(transcript, options)
-    texts = [span.text for page in pages for line in page.lines for span in line.spans]
+    texts = [pdf_text(s.text) for page in pages for line in page.lines for s in line.spans]
     cuts: list[Path] = []
     try:
         pdf = _pdf(texts, cuts)
         try:
             kind = "Official" if options.official else "Unofficial"
-            pdf.set_title(f"{kind} transcript: {transcript.student.name}")
+            pdf.set_title(printable(f"{kind} transcript: {transcript.student.name}"))
             for page in pages:
                 _draw(pdf, page, options)
             return bytes(pdf.output())

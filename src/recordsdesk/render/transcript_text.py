@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from recordsdesk.render.transcript_layout import Page, RenderOptions, layout
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.transcript import Transcript
 
 PAGE_BREAK = "\f"
 
 
 def page_text(page: Page) -> str:
-    """One page as text: exactly PAGE_LINES lines, trailing spaces trimmed."""
-    return "\n".join(line.text for line in page.lines)
+    """One page as text: exactly PAGE_LINES lines, trailing spaces trimmed. The text goes to
+    terminals and `lp`: any control character left in a line is shown, never sent."""
+    return "\n".join(printable(line.text) for line in page.lines)
 
 
 def render_text(transcript: Transcript, options: RenderOptions) -> str:

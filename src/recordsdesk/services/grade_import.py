@@ -20,6 +20,7 @@ from sqlmodel import Session
 from recordsdesk.models import GradeStatus
 from recordsdesk.services import grading
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.clean_text import character_name, first_control_character
 from recordsdesk.services.errors import StaleRecord, ValidationFailed
 from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.roster import Roster, RosterRow, load_roster
@@ -110,6 +111,9 @@ def _looks_like_header(fields: list[str], numbers: dict[str, RosterRow]) -> bool
     return first not in numbers and any(w in first.lower() for w in ("student", "number", "id"))
 
 
+COLUMN_NAMES = ("student number", "mark", "expiry")
+
+
 def _check_line(
     line: int,
     fields: list[str],
@@ -123,6 +127,12 @@ def _check_line(
         return ImportProblem(
             line, f"expected 2 or 3 fields (student number, mark[, expiry]), found {len(fields)}."
         )
+    for index, (column, cell) in enumerate(zip(COLUMN_NAMES, fields, strict=False)):
+        if (found := first_control_character(cell)) is not None:
+            char = character_name(cell[found])
+            return ImportProblem(
+                line, f"field {index + 1} ({column}) contains the control character {char}."
+            )
     number, typed = fields[0].strip(), fields[1].strip()
     row = numbers.get(number)
     if row is None:
@@ -169,9 +179,10 @@ def _preview(
     unchanged = 0
     seen: dict[str, int] = {}
     reader = csv.reader(io.StringIO(text.lstrip("\ufeff")))
+    next_line = 1  # a quoted cell may span lines: a record is named by its first line
     try:
         for fields in reader:
-            line = reader.line_num
+            line, next_line = next_line, reader.line_num + 1
             if line > MAX_LINES:
                 problems.append(ImportProblem(line, f"the file has more than {MAX_LINES} lines."))
                 break

@@ -9,12 +9,21 @@ transaction, so the student's record lists every copy released.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 from sqlmodel import Session, select
 
-from recordsdesk.models import Institution, TranscriptFormat, TranscriptRequestStatus, utcnow
+from recordsdesk.models import (
+    Institution,
+    Student,
+    TranscriptFormat,
+    TranscriptRequestStatus,
+    utcnow,
+)
 from recordsdesk.models.contact import TranscriptRequest
 from recordsdesk.render.transcript_html import render_html
 from recordsdesk.render.transcript_json import render_json, verification_code
@@ -22,10 +31,12 @@ from recordsdesk.render.transcript_layout import RenderOptions
 from recordsdesk.render.transcript_text import render_text
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.clean_text import printable, refuse_control_characters
 from recordsdesk.services.errors import RecordsError, ValidationFailed
 from recordsdesk.services.hold import blocking_holds
 from recordsdesk.services.permissions import Action, allowed, authorize
 from recordsdesk.services.printing import PrintJob, print_pdf
+from recordsdesk.services.private_files import check_target, safe_file_name, write_private
 from recordsdesk.services.transcript import Transcript, build_transcript
 
 ENTITY = "transcript_request"
@@ -51,15 +62,25 @@ class ReleasedCopy:
 
 
 def render_options(
-    session: Session, transcript: Transcript, *, official: bool, weighted: bool, issued_on: date
+    session: Session,
+    transcript: Transcript,
+    *,
+    official: bool,
+    weighted: bool,
+    issued_on: date,
+    fmt: str = "",
+    serial: int | None = None,
 ) -> RenderOptions:
-    """The options a released copy is drawn with (the preview uses the same, so it matches)."""
+    """The options a released copy is drawn with: its own verification code, covering what
+    it prints (official or not, which GPA, the format) and its serial in the log."""
     registrar = session.exec(select(Institution.registrar_name)).first() or ""
     return RenderOptions(
         official=official,
         weighted=weighted,
         issued_on=issued_on,
-        verification_code=verification_code(transcript, issued_on),
+        verification_code=verification_code(
+            transcript, issued_on, official=official, weighted=weighted, fmt=fmt, serial=serial
+        ),
         registrar_name=registrar,
     )
 
@@ -113,6 +134,7 @@ def release_transcript(
     recipient = recipient.strip()
     if len(recipient) > MAX_RECIPIENT:
         raise ValidationFailed("recipient", f"must be at most {MAX_RECIPIENT} characters.")
+    refuse_control_characters("recipient", recipient)
     transcript = build_transcript(
         session, actor=actor, student_number=student_number, student_id=student_id
     )
@@ -120,10 +142,6 @@ def release_transcript(
     if official:
         check_official_allowed(session, actor=actor, student_id=sid)
     issued = issued_on or date.today()
-    options = render_options(
-        session, transcript, official=official, weighted=weighted, issued_on=issued
-    )
-    content = render_document(transcript, options, fmt)
     now = utcnow()
     request = TranscriptRequest(
         student_id=sid,
@@ -135,12 +153,24 @@ def release_transcript(
         status=TranscriptRequestStatus.RELEASED.value,
         released_at=now,
         released_by_id=actor.id,
-        verification_code=options.verification_code,
         note="weighted GPA" if weighted and transcript.weighted_available else "",
     )
     session.add(request)
-    session.flush()
+    session.flush()  # the log entry's id is the copy's serial, part of its code
     assert request.id is not None
+    options = render_options(
+        session,
+        transcript,
+        official=official,
+        weighted=weighted,
+        issued_on=issued,
+        fmt=fmt,
+        serial=request.id,
+    )
+    content = render_document(transcript, options, fmt)
+    request.verification_code = options.verification_code
+    request.content_digest = hashlib.sha256(content).hexdigest()
+    session.add(request)
     audit.record(
         session,
         actor,
@@ -149,7 +179,8 @@ def release_transcript(
         entity_id=request.id,
         student_id=sid,
         after=audit.snapshot(
-            request, ["official", "recipient", "format", "status", "verification_code"]
+            request,
+            ["official", "recipient", "format", "status", "verification_code", "content_digest"],
         ),
     )
     return ReleasedCopy(
@@ -161,6 +192,37 @@ def release_transcript(
         content=content,
         transcript=transcript,
     )
+
+
+def release_to_file(
+    session: Session,
+    *,
+    actor: Actor,
+    path: Path,
+    overwrite: bool = False,
+    create_folders: bool = True,
+    field: str = "file",
+    **release: Any,
+) -> tuple[ReleasedCopy, Path]:
+    """Release a copy (`release` are `release_transcript`'s arguments) and write it to `path`
+    as an owner-only file. The target is checked before anything is logged, and the file is
+    written in the caller's transaction, so a copy that could not be written is not logged as
+    released. Raises OutputExists (the desk asks to overwrite) and the release's errors."""
+    target = check_target(path, overwrite=overwrite, field=field)
+    copy = release_transcript(session, actor=actor, **release)
+    written = write_private(
+        target, copy.content, overwrite=overwrite, create_folders=create_folders, field=field
+    )
+    return copy, written
+
+
+def suggested_file_name(copy_of: Transcript, *, official: bool, fmt: str, on: date) -> str:
+    """The file name the desk offers for a copy, built from the student number but reduced to
+    safe characters, so a number like `/../../x` cannot point outside the exports folder."""
+    kind = "official" if official else "unofficial"
+    suffix = {"pdf": "pdf", "json": "json", "html": "html"}.get(fmt, "txt")
+    number = safe_file_name(copy_of.student.student_number, fallback="student")
+    return f"transcript-{number}-{kind}-{on.isoformat()}.{suffix}"
 
 
 def print_transcript(
@@ -184,7 +246,7 @@ def print_transcript(
         weighted=weighted,
         recipient=recipient,
     )
-    title = f"Transcript {copy.transcript.student.student_number}"
+    title = printable(f"Transcript {copy.transcript.student.student_number}")
     return copy, print_pdf(copy.content, title=title, printer=printer)
 
 
@@ -216,14 +278,61 @@ def preview_transcript(session: Session, *, actor: Actor, student_id: int) -> Pr
     )
 
 
+#: What the preview prints where a released copy carries its code (given on release).
+PREVIEW_CODE = "given on release"
+
+
 def preview_options(
     preview: Preview, *, official: bool, weighted: bool, issued_on: date
 ) -> RenderOptions:
-    """The options a copy released today would carry, so the preview shows the same code."""
+    """The options a copy released today would carry. Each copy's code is made when it is
+    released (it covers the copy's serial), so the preview says so in its place."""
     return RenderOptions(
         official=official,
         weighted=weighted,
         issued_on=issued_on,
-        verification_code=verification_code(preview.transcript, issued_on),
+        verification_code=PREVIEW_CODE,
         registrar_name=preview.registrar_name,
+    )
+
+
+@dataclass(frozen=True)
+class CopyCheck:
+    """What the log says about a verification code: the copy released under it."""
+
+    found: bool
+    student_number: str = ""
+    official: bool = False
+    format: str = ""
+    released_on: date | None = None
+    recipient: str = ""
+    matches: bool | None = None  # None: no document given (or none recorded) to compare
+
+
+def check_copy(
+    session: Session, *, actor: Actor, code: str, content: bytes | None = None
+) -> CopyCheck:
+    """Is this document genuine? The copy released under `code`, and when `content` is given,
+    whether it is byte for byte the copy released (its digest is kept per copy)."""
+    authorize(actor, Action.TRANSCRIPT_UNOFFICIAL)
+    wanted = code.strip().upper()
+    request = session.exec(
+        select(TranscriptRequest).where(TranscriptRequest.verification_code == wanted)
+    ).first()
+    if request is None:
+        return CopyCheck(found=False)
+    number = session.exec(
+        select(Student.student_number).where(Student.id == request.student_id)
+    ).first()
+    matches = None
+    if content is not None and request.content_digest:
+        matches = hashlib.sha256(content).hexdigest() == request.content_digest
+    return CopyCheck(
+        found=True,
+        student_number=number or "",
+        official=request.official,
+        format=request.format,
+        released_on=request.released_at.date() if request.released_at else None,
+        recipient=request.recipient,
+        matches=matches,
     )

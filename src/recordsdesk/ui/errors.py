@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
 from recordsdesk.db import DESK_BUSY, DatabaseUnavailable, is_lock_timeout
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import RecordsError
 from recordsdesk.ui.context import first_line
 
@@ -12,9 +13,14 @@ from recordsdesk.ui.context import first_line
 def describe_error(error: BaseException) -> str:
     """A message without a traceback: the service's own words for refusals, a plain account
     of what happened for anything else (a wait for another desk's write that ran out is not
-    a fault: the action was simply not done)."""
+    a fault: the action was simply not done). Messages may quote stored values: any control
+    character in them is shown, never sent to the terminal."""
     if is_lock_timeout(error):
         return DESK_BUSY
+    return printable(_describe(error))
+
+
+def _describe(error: BaseException) -> str:
     if isinstance(error, RecordsError | DatabaseUnavailable):
         return str(error)
     if isinstance(error, OperationalError | InterfaceError) or (

@@ -404,5 +404,6 @@ def extras_rows(
                  stamp(day, 1079) if released else None,
                  gen.graders[0] if released else None,
                  f"{rng.getrandbits(40):010X}" if released and official else "",
+                 "",  # content_digest: no document was rendered for a made-up request
                  "Refused: a hold blocks official transcripts" if state == "refused" else "")
             )  # fmt: skip

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -32,10 +33,12 @@ from recordsdesk.models import (
 )
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.clean_text import spreadsheet_safe
 from recordsdesk.services.directory import directory_condition
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.imports.oneroster_read import SYSTEM
 from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.private_files import private_dir, write_private
 
 GUARDIAN_ROLES = ("parent", "guardian", "relative")
 EXPORTED_ENROLLMENTS = (
@@ -111,7 +114,7 @@ def export_oneroster(
     authorize(actor, Action.EXPORT_PERSONAL)
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ValidationFailed("DIR", f"{folder} is not an empty folder; choose a new one.")
-    folder.mkdir(parents=True, exist_ok=True)
+    private_dir(folder, field="DIR")
     stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
     ids = _Ids(session)
     result = ExportResult(folder)
@@ -340,7 +343,10 @@ def _write(folder: Path, rows: dict[str, list[list[str]]]) -> None:
 
 
 def _write_csv(path: Path, header: list[str], rows: Iterable[list[str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
+    """One file of the set, owner-only, every cell neutralised against formulas (the importer
+    undoes it, so the set still reads back to the same records)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([spreadsheet_safe(str(cell)) for cell in row] for row in rows)
+    write_private(path, buffer.getvalue().encode("utf-8"), create_folders=False, field="DIR")

@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from recordsdesk.services.errors import RecordsError
+from recordsdesk.services.clean_text import refuse_control_characters
+from recordsdesk.services.errors import RecordsError, ValidationFailed
 
 #: progress(stage, done, total): called from the importing thread, cheap to call often.
 Progress = Callable[[str, int, int], None]
@@ -209,10 +210,12 @@ def read_csv(
     *,
     required: Sequence[str] = (),
     known: Sequence[str] | None = None,
+    multiline: Sequence[str] = (),
 ) -> CsvTable:
     """Parse CSV bytes with a header row. Header names are matched case-insensitively; missing
     `required` columns and (when `known` is given) unknown ones are problems on line 1. Blank
-    records are skipped; a record with more cells than the header is a problem."""
+    records are skipped; a record with more cells than the header is a problem, and so is a
+    cell holding a control character (tab and line breaks only in `multiline` columns)."""
     text = decode(data, file, problems)
     records = _records(text)
     try:
@@ -251,10 +254,25 @@ def read_csv(
                     file=file,
                 )
                 continue
-            rows.append(CsvRow(line, {h: c for h, c in zip(header, cells, strict=False) if h}))
+            row = CsvRow(line, {h: c for h, c in zip(header, cells, strict=False) if h})
+            if _clean(row, multiline, problems, file):
+                rows.append(row)
     except csv.Error as exc:
         problems.add(0, f"not readable as CSV: {exc}.", file=file)
     return CsvTable(file, header, tuple(rows))
+
+
+def _clean(row: CsvRow, multiline: Sequence[str], problems: Problems, file: str) -> bool:
+    """False (with a problem naming line and column) when a cell holds a control character,
+    anywhere in it: a tab or an escape at either end is not trimmed away in silence."""
+    clean = True
+    for name, cell in row.cells.items():
+        try:
+            refuse_control_characters(name, cell, multiline=name in multiline)
+        except ValidationFailed as exc:
+            problems.add(row.line, exc.message, name, file)
+            clean = False
+    return clean
 
 
 def read_file(path: Path, problems: Problems) -> bytes:

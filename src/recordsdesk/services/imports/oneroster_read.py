@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from recordsdesk.services.clean_text import restore_spreadsheet_text
 from recordsdesk.services.imports.common import CsvRow, Problems, read_csv
 
 SYSTEM = "oneroster"
@@ -197,4 +198,6 @@ def _record(file: str, row: CsvRow, problems: Problems) -> Record | None:
     if status not in ("active", "tobedeleted", "inactive"):
         problems.add(row.line, f"status {status!r} is not active or tobedeleted.", "status", file)
         return None
-    return Record(file, row.line, source_id, status, row.cells)
+    # The desk's own export quotes cells a spreadsheet would take for formulas; undo that.
+    cells = {name: restore_spreadsheet_text(cell) for name, cell in row.cells.items()}
+    return Record(file, row.line, restore_spreadsheet_text(source_id), status, cells)

@@ -18,8 +18,10 @@ from sqlmodel import Session
 from recordsdesk.config import data_dir
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.clean_text import printable, spreadsheet_safe
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.private_files import write_private
 from recordsdesk.services.reports.table import Chart, ReportTable, Value
 
 MAX_CELL = 40  # widest text cell in the plain-text table; CSV keeps everything
@@ -38,14 +40,23 @@ def cell_text(value: Value) -> str:
     return str(value)
 
 
+def csv_cell(value: Value) -> str:
+    """One value as a CSV cell: text is neutralised so a spreadsheet never reads it as a
+    formula; numbers and dates are written as they are, since a Decimal such as -3.5 is a
+    figure the desk computed, never text someone typed, and must stay a number in Excel."""
+    if isinstance(value, str):
+        return spreadsheet_safe(value)
+    return cell_text(value)
+
+
 def to_csv(table: ReportTable) -> str:
     """The table as CSV: one header row, then the rows (titles and footnotes stay out, so a
     spreadsheet reads it as it is)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.columns)
+    writer.writerow([spreadsheet_safe(c) for c in table.columns])
     for row in table.rows:
-        writer.writerow([cell_text(v) for v in row])
+        writer.writerow([csv_cell(v) for v in row])
     return buffer.getvalue()
 
 
@@ -57,10 +68,11 @@ def chart_lines(chart: Chart, width: int = BAR_WIDTH) -> list[str]:
     """Horizontal bars, scaled to the largest count, with the count after each bar."""
     if not chart.bars:
         return []
-    label_width = max(cell_len(label) for label, _ in chart.bars)
-    top = max((n for _, n in chart.bars), default=0) or 1
-    lines = [chart.title]
-    for label, count in chart.bars:
+    bars = [(printable(label), count) for label, count in chart.bars]
+    label_width = max(cell_len(label) for label, _ in bars)
+    top = max((n for _, n in bars), default=0) or 1
+    lines = [printable(chart.title)]
+    for label, count in bars:
         length = round(count * width / top)
         bar = "█" * length if length or not count else "▏"
         pad = " " * (label_width - cell_len(label))
@@ -80,9 +92,9 @@ def _clip(text: str) -> str:
 def to_text(table: ReportTable) -> str:
     """The table for a terminal or a printout: title, subtitle, aligned columns, footnotes and
     the chart as text bars."""
-    cells = [[cell_text(v) for v in row] for row in table.rows]
+    cells = [[printable(cell_text(v)) for v in row] for row in table.rows]
     cells = [[_clip(c) for c in row] for row in cells]
-    widths = [cell_len(h) for h in table.columns]
+    widths = [cell_len(printable(h)) for h in table.columns]
     for row in cells:
         widths = [max(w, cell_len(c)) for w, c in zip(widths, row, strict=True)]
     right = [
@@ -98,7 +110,12 @@ def to_text(table: ReportTable) -> str:
         ]
         return "  ".join(parts).rstrip()
 
-    out = [table.title, table.subtitle, "", line(list(table.columns))]
+    out = [
+        printable(table.title),
+        printable(table.subtitle),
+        "",
+        line([printable(c) for c in table.columns]),
+    ]
     out.append("  ".join("-" * w for w in widths))
     out.extend(line(row) for row in cells)
     if not table.rows:
@@ -108,7 +125,7 @@ def to_text(table: ReportTable) -> str:
         out.extend(chart_lines(table.chart))
     if table.footnotes:
         out.append("")
-        out.extend(f"* {note}" for note in table.footnotes)
+        out.extend(f"* {printable(note)}" for note in table.footnotes)
     return "\n".join(out) + "\n"
 
 
@@ -119,21 +136,27 @@ def default_export_path(table: ReportTable, now: datetime | None = None) -> Path
     return data_dir() / "reports" / f"{table.name}-{stamp}.csv"
 
 
-def export_csv(session: Session, *, actor: Actor, table: ReportTable, path: str | Path) -> Path:
+def export_csv(
+    session: Session,
+    *,
+    actor: Actor,
+    table: ReportTable,
+    path: str | Path,
+    overwrite: bool = False,
+    create_folders: bool = True,
+    field: str = "path",
+) -> Path:
     """Write the report as CSV (UTF-8 with a byte-order mark, so spreadsheets read accented
-    names) and audit the export. Raises ValidationFailed naming `path` when it cannot be
+    names) as an owner-only file, and audit the export. Raises OutputExists when the file
+    exists and `overwrite` is not set, ValidationFailed naming `field` when it cannot be
     written; nothing is audited then."""
     authorize(actor, Action.REPORT_RUN)
-    target = Path(path).expanduser()
     if not str(path).strip():
-        raise ValidationFailed("path", "give a file to write the CSV to.")
-    if target.is_dir():
-        raise ValidationFailed("path", f"{target} is a folder; give a file name.")
-    try:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(to_csv(table), encoding="utf-8-sig", newline="")
-    except OSError as exc:
-        raise ValidationFailed("path", f"cannot write {target}: {exc.strerror or exc}.") from exc
+        raise ValidationFailed(field, "give a file to write the CSV to.")
+    content = to_csv(table).encode("utf-8-sig")
+    target = write_private(
+        Path(path), content, overwrite=overwrite, create_folders=create_folders, field=field
+    )
     record_export(session, actor=actor, table=table, destination=str(target))
     return target
 

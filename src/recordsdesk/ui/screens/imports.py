@@ -28,6 +28,7 @@ from recordsdesk.services.imports.common import (
 )
 from recordsdesk.services.imports.runner import KINDS, run_import
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.widgets.cells import cell
 
 KIND_LABELS = {
     "students": "Students (CSV keyed by student_number)",
@@ -164,12 +165,12 @@ class ImportsScreen(DeskScreen):
         outcome = message.outcome
         table = self.query_one("#import-lines", DataTable)
         for change in outcome.changes:
-            table.add_row(Text("change"), Text(""), Text(change))
+            table.add_row(Text("change"), Text(""), cell(change))
         hidden = outcome.total_changes - len(outcome.changes)
         if hidden > 0:
             table.add_row(Text(""), Text(""), Text(f"… and {hidden} more changes"))
         for warning in outcome.warnings:
-            table.add_row(Text("warning", style="yellow"), Text(""), Text(warning))
+            table.add_row(Text("warning", style="yellow"), Text(""), cell(warning))
         if outcome.dry_run:
             self.previewed = (outcome.kind, message.path)
             tail = " Ctrl+S applies it." if outcome.total_changes else " Nothing to apply."
@@ -188,7 +189,7 @@ class ImportsScreen(DeskScreen):
             where = f"{problem.file}:{problem.line}" if problem.line else problem.file
             if problem.column:
                 where += f" {problem.column}"
-            table.add_row(Text("error", style="bold red"), Text(where), Text(problem.message))
+            table.add_row(Text("error", style="bold red"), cell(where), cell(problem.message))
         count = len(message.problems)
         self._status(
             f"Nothing was imported: {count} problem{'s' if count != 1 else ''} in "

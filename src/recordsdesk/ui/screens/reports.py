@@ -23,9 +23,11 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, OptionLi
 from textual.widgets.option_list import Option
 
 from recordsdesk.services.permissions import Action, allowed
+from recordsdesk.services.private_files import OutputExists
 from recordsdesk.services.reports import REPORTS, ReportTable, export_csv, find_report, run_report
 from recordsdesk.services.reports.output import cell_text, default_export_path
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.registration_dialogs import ConfirmModal
 from recordsdesk.ui.widgets.bar_chart import BarChart
 
 MAX_ROWS = 2000  # rows drawn on screen; the CSV export always holds every row
@@ -34,6 +36,15 @@ MAX_ROWS = 2000  # rows drawn on screen; the CSV export always holds every row
 @dataclass
 class ReportReady(Message):
     table: ReportTable
+
+
+@dataclass
+class ReportWouldOverwrite(Message):
+    """The CSV's file exists: the screen asks before replacing it."""
+
+    table: ReportTable
+    path: str
+    shown: str
 
 
 @dataclass
@@ -245,14 +256,27 @@ class ReportsScreen(DeskScreen):
 
         def chosen(path: str | None) -> None:
             if path:
-                self._export(table, path)
+                self._export(table, path, overwrite=False)
 
         self.app.push_screen(ExportModal(table, default_export_path(table)), chosen)
 
     @work(thread=True, exclusive=True, group="report-export", exit_on_error=False)
-    def _export(self, table: ReportTable, path: str) -> None:
-        written = self.desk.call(export_csv, table=table, path=path)
+    def _export(self, table: ReportTable, path: str, *, overwrite: bool) -> None:
+        try:
+            written = self.desk.call(export_csv, table=table, path=path, overwrite=overwrite)
+        except OutputExists as exists:
+            self.post_message(ReportWouldOverwrite(table, path, str(exists.path)))
+            return
         self.post_message(ReportExported(written, len(table.rows)))
+
+    @on(ReportWouldOverwrite)
+    def _ask_overwrite(self, message: ReportWouldOverwrite) -> None:
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self._export(message.table, message.path, overwrite=True)
+
+        question = f"{message.shown} already exists. Replace it with this report?"
+        self.app.push_screen(ConfirmModal(question), answered)
 
     @on(ReportExported)
     def _exported(self, message: ReportExported) -> None:

@@ -20,23 +20,27 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical, VerticalScroll
+from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.screen import ModalScreen
-from textual.widgets import Header, Input, Label, Static
+from textual.widgets import Header, Static
 
 from recordsdesk.config import data_dir
 from recordsdesk.render.transcript_layout import Page, layout
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.printing import PrintJob
+from recordsdesk.services.private_files import OutputExists, confined
 from recordsdesk.services.transcript_release import (
     Preview,
     ReleasedCopy,
     preview_options,
     print_transcript,
-    release_transcript,
+    release_to_file,
+    suggested_file_name,
 )
 from recordsdesk.ui.privacy import privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.registration_dialogs import ConfirmModal
+from recordsdesk.ui.screens.transcript_dialogs import ExportChoice, ExportPathModal
 from recordsdesk.ui.screens.transcript_page import (
     CopyKey,
     DrawnPage,
@@ -56,6 +60,15 @@ class CopiesDrawn(Message):
     shown: int
     pages: dict[CopyKey, tuple[Page, ...]]
     drawn: dict[tuple[CopyKey, int], DrawnPage]
+
+
+@dataclass
+class ExportWouldOverwrite(Message):
+    """The export's file exists: the screen asks before replacing it."""
+
+    fmt: str
+    choice: ExportChoice
+    path: str
 
 
 @dataclass
@@ -82,29 +95,6 @@ class KeyBar(Static):
                 line.append(f" {self.app.get_key_display(binding)}", key_style + Style.parse(dim))
                 line.append(f" {binding.description} ", description_style + Style.parse(dim))
         self.update(line, layout=False)
-
-
-class ExportPathModal(ModalScreen[str | None]):
-    """Ask where to write an export; Enter accepts, Esc cancels."""
-
-    BINDINGS = [Binding("escape", "cancel", "Cancel")]
-
-    def __init__(self, prompt: str, default: str) -> None:
-        super().__init__()
-        self.prompt = prompt
-        self.default = default
-
-    def compose(self) -> ComposeResult:
-        with Vertical(id="export-dialog"):
-            yield Label(Text(self.prompt))
-            yield Input(value=self.default, id="export-path")
-
-    @on(Input.Submitted)
-    def _accept(self, event: Input.Submitted) -> None:
-        self.dismiss(event.value.strip() or None)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class TranscriptScreen(DeskScreen):
@@ -280,14 +270,15 @@ class TranscriptScreen(DeskScreen):
     def _status(self) -> Text:
         t = self.preview.transcript
         status = Text()
-        status.append(f"{t.student.name} · {t.student.student_number}", style="bold")
+        who = f"{t.student.name} · {t.student.student_number}"
+        status.append(printable(who), style="bold")
         status.append(f"   page {self.page_index + 1} of {len(self.pages)}   ")
         status.append("OFFICIAL" if self.official else "unofficial", style="bold")
         if t.weighted_available:
             status.append(" · weighted GPA" if self.weighted else " · unweighted GPA")
         if self.official and self.preview.held:
             status.append("\n")
-            status.append(self.preview.held, style="bold red")
+            status.append(printable(self.preview.held), style="bold red")
         return status
 
     def action_back(self) -> None:
@@ -317,47 +308,64 @@ class TranscriptScreen(DeskScreen):
         self.redraw()
 
     def _default_path(self, fmt: str) -> str:
-        number = self.preview.transcript.student.student_number
-        kind = "official" if self.official else "unofficial"
-        suffix = "pdf" if fmt == "pdf" else "txt"
-        name = f"transcript-{number}-{kind}-{date.today().isoformat()}.{suffix}"
-        return str(data_dir() / "exports" / name)
+        name = suggested_file_name(
+            self.preview.transcript, official=self.official, fmt=fmt, on=date.today()
+        )
+        return str(confined(data_dir() / "exports", name))
 
     def action_export(self, fmt: str) -> None:
         label = "PDF" if fmt == "pdf" else "text"
 
-        def chosen(path: str | None) -> None:
-            if path:
-                self._export(fmt, path)
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self._export(fmt, choice, overwrite=False)
 
         self.app.push_screen(
             ExportPathModal(f"Export the {label} copy to:", self._default_path(fmt)), chosen
         )
 
     @work(thread=True, exclusive=True, group="transcript-release", exit_on_error=False)
-    def _export(self, fmt: str, path: str) -> None:
-        copy = self.desk.call(
-            release_transcript,
-            student_id=self.student_id,
-            fmt=fmt,
-            official=self.official,
-            weighted=self.weighted,
-        )
-        target = Path(path).expanduser()
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(copy.content)
+    def _export(self, fmt: str, choice: ExportChoice, *, overwrite: bool) -> None:
+        try:
+            copy, target = self.desk.call(
+                release_to_file,
+                path=Path(choice.path),
+                overwrite=overwrite,
+                student_id=self.student_id,
+                fmt=fmt,
+                official=self.official,
+                weighted=self.weighted,
+                recipient=choice.recipient,
+            )
+        except OutputExists as exists:
+            self.post_message(ExportWouldOverwrite(fmt, choice, str(exists.path)))
+            return
         self.post_message(CopyReleased(copy, str(target)))
 
+    @on(ExportWouldOverwrite)
+    def _ask_overwrite(self, message: ExportWouldOverwrite) -> None:
+        def answered(replace: bool | None) -> None:
+            if replace:
+                self._export(message.fmt, message.choice, overwrite=True)
+
+        question = f"{message.path} already exists. Replace it with this copy?"
+        self.app.push_screen(ConfirmModal(question), answered)
+
     def action_print(self) -> None:
-        self._print()
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice is not None:
+                self._print(choice.recipient)
+
+        self.app.push_screen(ExportPathModal("", None), chosen)
 
     @work(thread=True, exclusive=True, group="transcript-release", exit_on_error=False)
-    def _print(self) -> None:
+    def _print(self, recipient: str) -> None:
         result: tuple[ReleasedCopy, PrintJob] = self.desk.call(
             print_transcript,
             student_id=self.student_id,
             official=self.official,
             weighted=self.weighted,
+            recipient=recipient,
         )
         copy, job = result
         self.post_message(CopyReleased(copy, f"printer {job.printer} (job {job.job})"))

@@ -1,5 +1,6 @@
 """Cells for tables and labels. Everything that came from the database is wrapped in Text, so
-a student named "[b]Bob" shows the brackets instead of turning bold."""
+a student named "[b]Bob" shows the brackets instead of turning bold, and its control
+characters are shown (ESC as ␛), so a name holding an escape sequence is never obeyed."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from datetime import date, datetime, time
 from decimal import Decimal
 
 from rich.text import Text
+
+from recordsdesk.services.clean_text import printable
 
 HOLD_STYLE = "bold red"
 CONFIDENTIAL_STYLE = "bold magenta"
@@ -26,7 +29,7 @@ def cell(value: object, style: str = "") -> Text:
         return Text(_decimal(value), style=style, justify="right")
     if isinstance(value, bool):
         return Text("yes" if value else "no", style=style)
-    return Text(str(value), style=style)
+    return Text(printable(str(value)), style=style)
 
 
 def _decimal(value: Decimal) -> str:
@@ -38,7 +41,7 @@ def _decimal(value: Decimal) -> str:
 
 def words(value: str) -> Text:
     """A stored status word for people: 'transferred_out' -> 'transferred out'."""
-    return Text(value.replace("_", " "))
+    return Text(printable(value.replace("_", " ")))
 
 
 def flags(*, hold: bool, confidential: bool) -> Text:
