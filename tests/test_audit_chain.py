@@ -58,6 +58,7 @@ def test_cutting_the_newest_events_is_seen_through_the_anchor(
     database_url: str,
     engine: Engine,
     system: Actor,
+    cli_admin: Actor,
     events: list[int],
     capsys: pytest.CaptureFixture[str],
 ) -> None:

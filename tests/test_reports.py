@@ -47,7 +47,7 @@ def demo_engine(
         else:
             url = f"sqlite:///{folder / 'demo.db'}"
         build_demo_database(
-            url, students=STUDENTS, seed=11, rebuild=False, progress=lambda _: None, today=TODAY
+            url, students=STUDENTS, seed=3, rebuild=False, progress=lambda _: None, today=TODAY
         )
         engine = open_database(url)
         yield engine
