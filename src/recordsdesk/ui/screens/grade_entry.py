@@ -39,6 +39,7 @@ from recordsdesk.services.roster import (
 from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.cells import cell
+from recordsdesk.ui.widgets.fit_table import FitTable
 from recordsdesk.ui.widgets.grade_dialogs import (
     ConfirmPostModal,
     GradeChangeModal,
@@ -108,7 +109,7 @@ class GradeEntryScreen(DeskScreen):
         yield Header()
         yield Static("Loading terms…", id="choice-title", markup=False)
         yield Input(placeholder="Type to filter, Enter to open", id="choice-filter")
-        yield DataTable(id="choice-table", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="choice-table", keep=("Section", "Term", "Progress", "Posted"))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -165,14 +166,13 @@ class GradeEntryScreen(DeskScreen):
         ]
 
     def _fill(self) -> None:
-        table = self.query_one("#choice-table", DataTable)
+        table = self.query_one("#choice-table", FitTable)
         wanted = self.query_one("#choice-filter", Input).value.casefold().split()
-        table.clear(columns=True)
         if self._term is None:
-            table.add_columns("Term", "Name", "Status", "Sections")
+            columns: tuple[str, ...] = ("Term", "Name", "Status", "Sections")
             title = "Choose a term"
         else:
-            table.add_columns("Section", "Course", "Instructor", "Progress", "Posted")
+            columns = ("Section", "Course", "Instructor", "Progress", "Posted")
             title = f"{self._term.code}: choose a section (Esc: back to terms)"
         matches = [
             (key, cells)
@@ -180,8 +180,8 @@ class GradeEntryScreen(DeskScreen):
             if all(any(w in c.plain.casefold() for c in cells) for w in wanted)
         ]
         self._shown = [key for key, _ in matches[:MAX_CHOICES]]
-        for key, cells in matches[:MAX_CHOICES]:
-            table.add_row(*cells, key=str(key))
+        shown = matches[:MAX_CHOICES]
+        table.fill(columns, [cells for _, cells in shown], [str(key) for key, _ in shown])
         more = len(matches) - len(self._shown)
         suffix = f" · {more} more, type to narrow" if more > 0 else ""
         self.query_one("#choice-title", Static).update(f"{title} · {len(matches)} shown{suffix}")
@@ -249,6 +249,7 @@ class Posted(Message):
 
 _RELOAD = "reload"
 _POST = "post"
+SAVED_WIDTH = len("not saved")  # the widest word the Saved column shows
 ROSTER_COLUMNS = (
     ("num", "#"),
     ("number", "Number"),
@@ -311,7 +312,8 @@ class RosterScreen(DeskScreen):
         table = self.query_one("#roster-table", DataTable)
         table.can_focus = False
         for key, label in ROSTER_COLUMNS:
-            table.add_column(label, key=key)
+            # Saved starts empty and is filled in place: sized for "not saved" from the start.
+            table.add_column(label, key=key, width=SAVED_WIDTH if key == "result" else None)
         self.query_one("#mark-input", Input).focus()
         self._saver()
         self._requests.put(_RELOAD)
@@ -412,7 +414,7 @@ class RosterScreen(DeskScreen):
         table = self.query_one("#roster-table", DataTable)
         key = str(row.enrollment_id)
         cells = self._cells(index + 1, row)
-        table.update_cell(key, "mark", cells[4])
+        table.update_cell(key, "mark", cells[4], update_width=True)
         table.update_cell(key, "result", cells[6])
 
     def _refresh_stats(self) -> None:

@@ -26,6 +26,7 @@ from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.intake_form import FieldRow, ReasonModal, show_errors
 from recordsdesk.ui.widgets.cells import HOLD_STYLE, cell
+from recordsdesk.ui.widgets.fit_table import FitTable
 
 COLUMNS = ("Type", "Blocks", "Reason", "Placed by", "Placed", "Released", "By", "Why released")
 
@@ -157,7 +158,7 @@ class HoldsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(self.student_name, style="bold"), id="holds-band")
-        yield DataTable(id="holds-list", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="holds-list", keep=("Type", "Blocks", "Placed", "Released"))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -172,20 +173,22 @@ class HoldsScreen(DeskScreen):
     @on(HoldsLoaded)
     def _loaded(self, message: HoldsLoaded) -> None:
         self.holds = sorted(message.holds, key=lambda h: (not h.active, -h.id))
-        table = self.query_one("#holds-list", DataTable)
-        table.clear(columns=True)  # columns again, so their widths fit the new rows
-        table.add_columns(*COLUMNS)
-        for h in self.holds:
-            table.add_row(
-                cell(h.hold_type.upper(), style=HOLD_STYLE if h.active else "dim"),
-                Text(h.blocks),
-                cell(h.reason),
-                cell(h.placed_by),
-                cell(h.placed_at),
-                cell(h.released_at) if h.released_at else Text("active", style=HOLD_STYLE),
-                cell(h.released_by),
-                cell(h.release_reason),
-            )
+        self.query_one("#holds-list", FitTable).fill(
+            COLUMNS,
+            [
+                (
+                    cell(h.hold_type.upper(), style=HOLD_STYLE if h.active else "dim"),
+                    Text(h.blocks),
+                    cell(h.reason),
+                    cell(h.placed_by),
+                    cell(h.placed_at),
+                    cell(h.released_at) if h.released_at else Text("active", style=HOLD_STYLE),
+                    cell(h.released_by),
+                    cell(h.release_reason),
+                )
+                for h in self.holds
+            ],
+        )
         active = sum(h.active for h in self.holds)
         band = Text(self.student_name, style="bold")
         band.append(f"   {active} active hold{'s' if active != 1 else ''}")

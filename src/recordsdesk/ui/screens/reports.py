@@ -27,8 +27,11 @@ from recordsdesk.services.reports import REPORTS, ReportTable, export_csv, find_
 from recordsdesk.services.reports.output import cell_text, default_export_path
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.bar_chart import BarChart
+from recordsdesk.ui.widgets.fit_table import FitTable
 
 MAX_ROWS = 2000  # rows drawn on screen; the CSV export always holds every row
+#: Report columns drawn whole (codes, numbers); names, titles and reasons give way to them.
+REPORT_KEEP = ("Student no.", "Term", "Course", "Section", "Program", "Level", "Status", "Flags")
 
 
 @dataclass
@@ -132,7 +135,7 @@ class ReportsScreen(DeskScreen):
                 yield Static("", id="report-title", markup=False)
                 yield Static("", id="report-subtitle", markup=False)
                 with Horizontal(id="report-view"):
-                    yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
+                    yield FitTable(id="report-table", keep=REPORT_KEEP)
                     yield BarChart(id="report-chart")
                 yield Static("", id="report-notes", markup=False)
         yield Footer()
@@ -210,10 +213,8 @@ class ReportsScreen(DeskScreen):
         self.table = table
         shown = table.rows[:MAX_ROWS]
         self._say(table.title, table.subtitle)
-        grid = self.query_one("#report-table", DataTable)
-        grid.clear(columns=True)
-        grid.add_columns(*table.columns)
-        grid.add_rows([tuple(table_cell(v) for v in row) for row in shown])
+        grid = self.query_one("#report-table", FitTable)
+        grid.fill(table.columns, [tuple(table_cell(v) for v in row) for row in shown])
         chart = self.query_one("#report-chart", BarChart)
         chart.show(table.chart)
         chart.display = table.chart is not None
