@@ -32,10 +32,7 @@ class DeskScreen(Screen[None]):
     PURPOSE: ClassVar[str] = ""
     #: A screen under 120 columns is "-narrow" (side panels give way to the tables), 120 and
     #: over "-wide"; each screen's .tcss says what changes.
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
-        (0, "-narrow"),
-        (120, "-wide"),
-    ]
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     @property
     def desk(self) -> DeskContext:
