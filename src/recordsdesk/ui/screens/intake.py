@@ -137,7 +137,7 @@ class DuplicateModal(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Back to the form"),
         Binding("enter", "open_existing", "Open this record", priority=True),
-        Binding("c", "create_anyway", "Create anyway: a different person"),
+        Binding("c", "create_anyway", "Create anyway"),  # the prompt says when
     ]
 
     def __init__(self, candidates: list[DuplicateCandidate]) -> None:

@@ -53,13 +53,22 @@ def ellipsized(value: Text) -> Text:
 class FitTable(DataTable[Text]):
     """A row-cursor table filled whole by `fill` with columns sized to the rows and the width."""
 
-    def __init__(self, *, keep: Collection[str] = (), id: str | None = None) -> None:  # noqa: A002
+    def __init__(
+        self,
+        *,
+        keep: Collection[str] = (),
+        drop: Sequence[str] = (),
+        id: str | None = None,  # noqa: A002 - Textual's name
+    ) -> None:
         super().__init__(id=id, cursor_type="row", zebra_stripes=True)
         #: Labels of text columns never cut (beside the right-aligned ones).
         self.keep = frozenset(keep)
+        #: Labels of columns left out, in this order, while the rest would not fit even cut
+        #: (a program's name beside its code): never a figure or a flag.
+        self.drop = tuple(drop)
         self._labels: tuple[str, ...] = ()
         self._rows: list[tuple[str | None, tuple[Text, ...]]] = []
-        self._fitted_room = -1
+        self._fitted_width = -1
 
     def fill(
         self,
@@ -72,13 +81,14 @@ class FitTable(DataTable[Text]):
         self._rows = [(None if keys is None else keys[n], tuple(row)) for n, row in enumerate(rows)]
         self._draw(cursor_row=0)
 
-    def _room(self) -> int:
-        """Cells available for the columns' text: the width less padding and a scrollbar."""
-        width = self.scrollable_content_region.width or self.app.size.width
-        return width - 2 * self.cell_padding * len(self._labels)
+    def _width(self) -> int:
+        """Cells across for the columns: the table's width less a vertical scrollbar (kept
+        free whether or not the rows need one, so a longer page does not cut a column)."""
+        width = self.size.width or self.app.size.width
+        return width - self.styles.scrollbar_size_vertical
 
     def column_widths(self) -> dict[str, int]:
-        """Each column's text width by label, as drawn."""
+        """Each shown column's text width by label, as drawn."""
         return {str(c.label): c.width for c in self.columns.values()}
 
     def _draw(self, cursor_row: int) -> None:
@@ -90,21 +100,32 @@ class FitTable(DataTable[Text]):
                 natural[n] = max(natural[n], value.cell_len)
                 if value.plain and value.justify != "right":
                     figures[n] = False
-        shrinkable = [
+        shrinkable = {
             n for n, label in enumerate(labels) if not figures[n] and label not in self.keep
-        ]
+        }
         narrowest = [max(NARROWEST, len(label)) for label in labels]
-        room = self._room()
-        self._fitted_room = room
-        widths = fit_widths(natural, room, shrinkable, narrowest=narrowest)
+        self._fitted_width = width = self._width()
+        shown = list(range(len(labels)))
+        while True:
+            room = width - 2 * self.cell_padding * len(shown)
+            widths = fit_widths(
+                [natural[n] for n in shown],
+                room,
+                [i for i, n in enumerate(shown) if n in shrinkable],
+                narrowest=[narrowest[n] for n in shown],
+            )
+            droppable = [n for n in shown if labels[n] in self.drop and not figures[n]]
+            if sum(widths) <= room or not droppable:
+                break
+            shown.remove(min(droppable, key=lambda n: self.drop.index(labels[n])))
         self.clear(columns=True)
-        for label, width in zip(labels, widths, strict=True):
-            self.add_column(label, width=width)
+        for n, width_of in zip(shown, widths, strict=True):
+            self.add_column(labels[n], width=width_of)
         for key, cells in self._rows:
-            self.add_row(*(ellipsized(value) for value in cells), key=key)
+            self.add_row(*(ellipsized(cells[n]) for n in shown), key=key)
         if self._rows:
             self.move_cursor(row=min(cursor_row, len(self._rows) - 1), animate=False)
 
     def on_resize(self, _event: events.Resize) -> None:
-        if self._labels and self._room() != self._fitted_room:
+        if self._labels and self._width() != self._fitted_width:
             self._draw(cursor_row=self.cursor_row)
