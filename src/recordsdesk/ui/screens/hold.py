@@ -6,6 +6,7 @@ while a transcript hold is)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from rich.text import Text
@@ -232,11 +233,11 @@ def _hold_cells(hold: HoldView) -> tuple[Text, ...]:
     """One hold's row: type, what it blocks, reason, placed (when, by whom), released (when,
     by whom, why) or 'active'."""
     blocks = "both" if hold.blocks_registration and hold.blocks_transcript else hold.blocks
-    placed = Text(f"{cell(hold.placed_at).plain} {hold.placed_by}")
+    placed = Text(f"{_day(hold.placed_at)} {hold.placed_by}")
     if hold.released_at is None:
         released = Text("active", style=HOLD_STYLE)
     else:
-        released = Text(f"{cell(hold.released_at).plain} {hold.released_by or ''}".rstrip())
+        released = Text(f"{_day(hold.released_at)} {hold.released_by or ''}".rstrip())
         if hold.release_reason:
             released.append(f": {hold.release_reason}")
     return (
@@ -246,3 +247,8 @@ def _hold_cells(hold: HoldView) -> tuple[Text, ...]:
         placed,
         released,
     )
+
+
+def _day(moment: datetime) -> str:
+    """The local day of a stored moment (the audit trail keeps the time)."""
+    return cell(moment).plain[:10]

@@ -50,6 +50,11 @@ def ellipsized(value: Text) -> Text:
     return drawn
 
 
+def _figure(plain: str) -> bool:
+    """A count or an amount: drawn whole, like a right-aligned cell."""
+    return plain.lstrip("-").replace(".", "", 1).isdigit()
+
+
 class FitTable(DataTable[Text]):
     """A row-cursor table filled whole by `fill` with columns sized to the rows and the width."""
 
@@ -94,12 +99,16 @@ class FitTable(DataTable[Text]):
     def _draw(self, cursor_row: int) -> None:
         labels = self._labels
         natural = [Text(label).cell_len for label in labels]
-        figures = [True] * len(labels)
+        texts: set[int] = set()  # columns with a cell that is not a figure
+        filled: set[int] = set()  # columns with any cell not blank
         for _, cells in self._rows:
             for n, value in enumerate(cells):
                 natural[n] = max(natural[n], value.cell_len)
-                if value.plain and value.justify != "right":
-                    figures[n] = False
+                if value.plain:
+                    filled.add(n)
+                    if value.justify != "right" and not _figure(value.plain):
+                        texts.add(n)
+        figures = [n in filled and n not in texts for n in range(len(labels))]
         shrinkable = {
             n for n, label in enumerate(labels) if not figures[n] and label not in self.keep
         }
