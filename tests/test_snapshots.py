@@ -24,6 +24,7 @@ from textual.widgets import Input
 from recordsdesk.db import session_scope
 from recordsdesk.models import Program
 from recordsdesk.services.actor import Actor
+from recordsdesk.services.admission import open_application
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.admission import AdmissionScreen
 from recordsdesk.ui.screens.grade_entry import RosterScreen
@@ -45,7 +46,7 @@ Steps = Callable[[Pilot[int]], Awaitable[None]]
 @dataclass(frozen=True)
 class Office:
     desk: DeskData
-    applicant_id: int  # applied to BSC-BIO, no documents received yet
+    applicant_id: int  # applied to BSC-BIO on 2026-02-16, no documents received yet
 
     @property
     def garcia_id(self) -> int:
@@ -71,6 +72,14 @@ def office(engine: Engine, system: Actor, monkeypatch: pytest.MonkeyPatch) -> Of
             email="amara@example.org",
             program_id=program.id,
             status="applicant",
+        )
+        assert applicant.id is not None and program.id is not None
+        open_application(
+            session,
+            actor=system,
+            student_id=applicant.id,
+            program_id=program.id,
+            applied_on=date(2026, 2, 16),
         )
     with engine.begin() as connection:
         for table in SQLModel.metadata.sorted_tables:
@@ -349,18 +358,17 @@ def test_duplicate_guard(snap_compare: SnapCompare, desk: RecordsDeskApp) -> Non
     assert snap(snap_compare, desk, steps)
 
 
-async def open_application(pilot: Pilot[int], student_id: int) -> AdmissionScreen:
+async def open_admission(pilot: Pilot[int], student_id: int) -> AdmissionScreen:
     await open_record(pilot, student_id)
     await press(pilot, "a")
     screen = pilot.app.screen
     assert isinstance(screen, AdmissionScreen)
-    await press(pilot, "o")
     return screen
 
 
 def test_admission(snap_compare: SnapCompare, desk: RecordsDeskApp, office: Office) -> None:
     async def steps(pilot: Pilot[int]) -> None:
-        await open_application(pilot, office.applicant_id)
+        await open_admission(pilot, office.applicant_id)
 
     assert snap(snap_compare, desk, steps)
 
@@ -369,7 +377,7 @@ def test_admit_anyway_prompt(
     snap_compare: SnapCompare, desk: RecordsDeskApp, office: Office
 ) -> None:
     async def steps(pilot: Pilot[int]) -> None:
-        await open_application(pilot, office.applicant_id)
+        await open_admission(pilot, office.applicant_id)
         await press(pilot, "a")
         assert isinstance(pilot.app.screen, ReasonModal)
 
