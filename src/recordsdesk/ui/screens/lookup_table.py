@@ -32,6 +32,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 PAD = 1  # blank cells before each column's text: one between columns, one at the left edge
+WIDE_PAD = 2  # the same when every column fits whole with room to spare
 
 
 class LookupTable(ScrollView, can_focus=False):
@@ -108,6 +109,7 @@ class LookupTable(ScrollView, can_focus=False):
         self._natural: list[int] = []  # each column's width for the current rows
         self._widths: list[int] = []  # the same fitted to the table's width
         self._shrink: tuple[tuple[int, int], ...] = ()
+        self._pad = PAD
         self._lines: dict[tuple[int, bool], Strip] = {}
         self._header: Strip | None = None
         self._styles_key: tuple[Style, ...] | None = None
@@ -167,7 +169,8 @@ class LookupTable(ScrollView, can_focus=False):
         """Narrow the shrinkable columns until the row fits the table's width, then redraw."""
         widths = list(self._natural)
         room = self.scrollable_content_region.width
-        excess = sum(widths) + PAD * len(widths) - room
+        self._pad = WIDE_PAD if sum(widths) + WIDE_PAD * len(widths) <= room else PAD
+        excess = sum(widths) + self._pad * len(widths) - room
         for column, narrowest in self._shrink:
             if excess <= 0 or column >= len(widths):
                 break
@@ -197,7 +200,8 @@ class LookupTable(ScrollView, can_focus=False):
         layout can place.
         """
         width = max(
-            sum(self._widths) + PAD * len(self._widths), self.scrollable_content_region.width
+            sum(self._widths) + self._pad * len(self._widths),
+            self.scrollable_content_region.width,
         )
         size = Size(width, max(len(self._cells) + 1, self.scrollable_content_region.height))
         previous = self.virtual_size
@@ -298,7 +302,7 @@ class LookupTable(ScrollView, can_focus=False):
         """One line: each cell padded to its column, the rest of the width blank."""
         segments: list[Segment] = []
         console = self.app.console
-        pad = " " * PAD
+        pad = " " * self._pad
         used = 0
         for value, column_width in zip(cells, self._widths, strict=False):
             segments.append(Segment(pad))
@@ -316,7 +320,7 @@ class LookupTable(ScrollView, can_focus=False):
                         Style.parse(cell_style) if isinstance(cell_style, str) else cell_style,
                     )
                 )
-            used += column_width + PAD
+            used += column_width + self._pad
         if used < width:
             segments.append(Segment(" " * (width - used)))
         return Strip(Segment.apply_style(segments, style), max(width, used))
