@@ -382,3 +382,69 @@ def test_admit_anyway_prompt(
         assert isinstance(pilot.app.screen, ReasonModal)
 
     assert snap(snap_compare, desk, steps)
+
+
+# --- more dialogs -------------------------------------------------------------------------------
+
+
+async def open_roster(pilot: Pilot[int]) -> RosterScreen:
+    await press(pilot, "f5")
+    await press(pilot, *"2026sp", "enter")
+    await press(pilot, *"chem", "enter")
+    screen = pilot.app.screen
+    assert isinstance(screen, RosterScreen)
+    for _ in range(200):
+        if screen.roster is not None:
+            break
+        await pilot.pause()
+    return screen
+
+
+def test_post_grades_dialog(snap_compare: SnapCompare, desk: RecordsDeskApp) -> None:
+    async def steps(pilot: Pilot[int]) -> None:
+        await open_roster(pilot)
+        await press(pilot, "f8")
+
+    assert snap(snap_compare, desk, steps)
+
+
+def test_import_marks_dialog(snap_compare: SnapCompare, desk: RecordsDeskApp) -> None:
+    async def steps(pilot: Pilot[int]) -> None:
+        await open_roster(pilot)
+        await press(pilot, "f7")
+
+    assert snap(snap_compare, desk, steps)
+
+
+def test_report_export_dialog(snap_compare: SnapCompare, desk: RecordsDeskApp) -> None:
+    async def steps(pilot: Pilot[int]) -> None:
+        await press(pilot, "f8")
+        await press(pilot, "enter")
+        await press(pilot, "ctrl+e")
+        path = pilot.app.screen.query_one(Input)  # the default names the day and the time
+        path.value = "reports/enrollment.csv"
+        path.cursor_position = len(path.value)
+
+    assert snap(snap_compare, desk, steps)
+
+
+def test_release_hold_prompt(
+    snap_compare: SnapCompare, desk: RecordsDeskApp, office: Office
+) -> None:
+    async def steps(pilot: Pilot[int]) -> None:
+        await open_record(pilot, office.garcia_id)
+        await press(pilot, "h")
+        await press(pilot, "r")
+        assert isinstance(pilot.app.screen, ReasonModal)
+
+    assert snap(snap_compare, desk, steps)
+
+
+def test_add_staff_dialog(snap_compare: SnapCompare, engine: Engine, office: Office) -> None:
+    app = make_app(engine, username="admin", clock=lambda: 0.0)
+
+    async def steps(pilot: Pilot[int]) -> None:
+        await press(pilot, "f7")
+        await press(pilot, "a")
+
+    assert snap(snap_compare, app, steps)
