@@ -151,6 +151,13 @@ def test_sign_in(snap_compare: SnapCompare, engine: Engine, office: Office) -> N
     assert snap(snap_compare, app, steps)
 
 
+def test_lookup_hint(snap_compare: SnapCompare, desk: RecordsDeskApp) -> None:
+    async def steps(pilot: Pilot[int]) -> None:
+        pass
+
+    assert snap(snap_compare, desk, steps)
+
+
 def test_lookup_results(snap_compare: SnapCompare, desk: RecordsDeskApp) -> None:
     async def steps(pilot: Pilot[int]) -> None:
         await press(pilot, *"ga")
