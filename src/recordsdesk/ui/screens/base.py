@@ -30,6 +30,9 @@ class DeskScreen(Screen[None]):
     SCREEN_NAME: ClassVar[str] = ""
     #: What the screen is for, shown first in its F1 help.
     PURPOSE: ClassVar[str] = ""
+    #: A screen under 120 columns is "-narrow" (side panels give way to the tables), 120 and
+    #: over "-wide"; each screen's .tcss says what changes.
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
 
     @property
     def desk(self) -> DeskContext:

@@ -15,9 +15,9 @@ from textual.worker import get_current_worker
 from recordsdesk.services.catalog_view import CourseRow, SectionRow, list_courses, list_sections
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.cells import cell, meeting, words
+from recordsdesk.ui.widgets.fit_table import FitTable
 
 COURSE_COLUMNS = ("Code", "Title", "Credits", "Dept", "Level", "Scale", "Sections")
-TITLE_WIDTH = 44
 LEVELS = {"elementary": "elem", "secondary": "sec", "undergraduate": "UG", "graduate": "grad"}
 SECTION_COLUMNS = ("Term", "Status", "Sec", "Instructor", "Meets", "Room", "Cap", "Reg", "Wait")
 
@@ -49,16 +49,12 @@ class CatalogScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading the catalog…", id="catalog-summary", markup=False)
-        yield DataTable(id="course-table", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="course-table", keep=("Code", "Level", "Scale"))
         yield Static("Sections", id="section-title", markup=False)
-        yield DataTable(id="section-table", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="section-table", keep=("Term", "Status", "Sec", "Meets"), drop=("Room",))
         yield Footer()
 
     def on_mount(self) -> None:
-        courses = self.query_one("#course-table", DataTable)
-        for heading in COURSE_COLUMNS:
-            courses.add_column(heading, width=TITLE_WIDTH if heading == "Title" else None)
-        self.query_one("#section-table", DataTable).add_columns(*SECTION_COLUMNS)
         self.query_one("#course-table", DataTable).focus()
         self._load_courses()
 
@@ -71,19 +67,22 @@ class CatalogScreen(DeskScreen):
 
     @on(CoursesLoaded)
     def _courses_loaded(self, message: CoursesLoaded) -> None:
-        table = self.query_one("#course-table", DataTable)
-        table.clear()
-        for c in message.courses:
-            table.add_row(
-                cell(c.code),
-                cell(c.title, style="" if c.active else "dim"),
-                cell(c.credits),
-                cell(c.department),
-                cell(LEVELS.get(c.level, c.level)),
-                cell(c.scale_code),
-                cell(c.section_count),
-                key=str(c.id),
-            )
+        self.query_one("#course-table", FitTable).fill(
+            COURSE_COLUMNS,
+            [
+                (
+                    cell(c.code),
+                    cell(c.title, style="" if c.active else "dim"),
+                    cell(c.credits),
+                    cell(c.department),
+                    cell(LEVELS.get(c.level, c.level)),
+                    cell(c.scale_code),
+                    cell(c.section_count),
+                )
+                for c in message.courses
+            ],
+            [str(c.id) for c in message.courses],
+        )
         noun = "course" if len(message.courses) == 1 else "courses"
         self.query_one("#catalog-summary", Static).update(f"{len(message.courses)} {noun}")
 
@@ -106,20 +105,23 @@ class CatalogScreen(DeskScreen):
         highlighted = courses.coordinate_to_cell_key(courses.cursor_coordinate).row_key.value
         if highlighted != str(message.course_id):  # the cursor has moved on
             return
-        table = self.query_one("#section-table", DataTable)
-        table.clear()
-        for s in message.sections:
-            table.add_row(
-                cell(s.term_code),
-                words(s.term_status),
-                cell(s.section_code),
-                cell(s.instructor),
-                meeting(s.meeting_days, s.start_time, s.end_time),
-                cell(s.room),
-                cell(s.capacity),
-                cell(s.registered),
-                cell(s.waitlisted),
-            )
+        self.query_one("#section-table", FitTable).fill(
+            SECTION_COLUMNS,
+            [
+                (
+                    cell(s.term_code),
+                    words(s.term_status),
+                    cell(s.section_code),
+                    cell(s.instructor),
+                    meeting(s.meeting_days, s.start_time, s.end_time),
+                    cell(s.room),
+                    cell(s.capacity),
+                    cell(s.registered),
+                    cell(s.waitlisted),
+                )
+                for s in message.sections
+            ],
+        )
         code = message.sections[0].course_code if message.sections else ""
         title = Text(f"Sections of {code}" if code else "No sections of this course yet")
         self.query_one("#section-title", Static).update(title)

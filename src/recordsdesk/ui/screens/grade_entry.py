@@ -27,6 +27,7 @@ from recordsdesk.services.roster import (
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.grade_roster import LiveLine, RosterScreen
 from recordsdesk.ui.widgets.cells import cell
+from recordsdesk.ui.widgets.fit_table import FitTable
 from recordsdesk.ui.widgets.typeahead import KeyedInput, TypeAheadScreen, typeahead
 
 MAX_CHOICES = 200
@@ -75,7 +76,7 @@ class GradeEntryScreen(TypeAheadScreen, DeskScreen):
         choice = KeyedInput(placeholder="Type to filter, Enter to open", id="choice-filter")
         choice.submit_now = self._choose
         yield choice
-        yield DataTable(id="choice-table", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="choice-table", keep=("Section", "Term", "Progress", "Posted"))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -142,14 +143,13 @@ class GradeEntryScreen(TypeAheadScreen, DeskScreen):
         ]
 
     def _fill(self) -> None:
-        table = self.query_one("#choice-table", DataTable)
+        table = self.query_one("#choice-table", FitTable)
         wanted = self.query_one("#choice-filter", Input).value.casefold().split()
-        table.clear(columns=True)
         if self._term is None:
-            table.add_columns("Term", "Name", "Status", "Sections")
+            columns: tuple[str, ...] = ("Term", "Name", "Status", "Sections")
             title = "Choose a term"
         else:
-            table.add_columns("Section", "Course", "Instructor", "Progress", "Posted")
+            columns = ("Section", "Course", "Instructor", "Progress", "Posted")
             title = f"{self._term.code}: choose a section (Esc: back to terms)"
         matches = [
             (key, cells)
@@ -158,8 +158,8 @@ class GradeEntryScreen(TypeAheadScreen, DeskScreen):
         ]
         self._filled_for = (self._term, self.query_one("#choice-filter", Input).value)
         self._shown = [key for key, _ in matches[:MAX_CHOICES]]
-        for key, cells in matches[:MAX_CHOICES]:
-            table.add_row(*cells, key=str(key))
+        shown = matches[:MAX_CHOICES]
+        table.fill(columns, [cells for _, cells in shown], [str(key) for key, _ in shown])
         more = len(matches) - len(self._shown)
         suffix = f" · {more} more, type to narrow" if more > 0 else ""
         self.query_one("#choice-title", Static).update(f"{title} · {len(matches)} shown{suffix}")

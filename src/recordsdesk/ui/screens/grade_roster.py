@@ -94,6 +94,7 @@ class Posted(Message):
 
 _RELOAD = "reload"
 _POST = "post"
+SAVED_WIDTH = len("not saved")  # the widest word the Saved column shows
 ROSTER_COLUMNS = (
     ("num", "#"),
     ("number", "Number"),
@@ -163,7 +164,8 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         table = self.query_one("#roster-table", DataTable)
         table.can_focus = False
         for key, label in ROSTER_COLUMNS:
-            table.add_column(label, key=key)
+            # Saved starts empty and is filled in place: sized for "not saved" from the start.
+            table.add_column(label, key=key, width=SAVED_WIDTH if key == "result" else None)
         typeahead(self.app).hold(self)  # marks typed while the roster loads wait for it
         self.query_one("#mark-input", KeyedInput).focus()
         self._saver()
@@ -272,7 +274,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         table = self.query_one("#roster-table", DataTable)
         key = str(row.enrollment_id)
         cells = self._cells(index + 1, row)
-        table.update_cell(key, "mark", cells[4])
+        table.update_cell(key, "mark", cells[4], update_width=True)
         table.update_cell(key, "result", cells[6])
 
     def _refresh_stats(self) -> None:

@@ -6,6 +6,7 @@ while a transcript hold is)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import cast
 
 from rich.text import Text
@@ -26,8 +27,11 @@ from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.intake_form import FieldRow, ReasonModal, show_errors
 from recordsdesk.ui.widgets.cells import HOLD_STYLE, cell
+from recordsdesk.ui.widgets.fit_table import FitTable
 
-COLUMNS = ("Type", "Blocks", "Reason", "Placed by", "Placed", "Released", "By", "Why released")
+#: Five columns so that a hold reads whole at 80 columns: who placed or released it goes with
+#: the date, and the release's reason with the release.
+COLUMNS = ("Type", "Blocks", "Reason", "Placed", "Released")
 
 
 @dataclass
@@ -157,7 +161,7 @@ class HoldsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(self.student_name, style="bold"), id="holds-band")
-        yield DataTable(id="holds-list", cursor_type="row", zebra_stripes=True)
+        yield FitTable(id="holds-list", keep=("Type", "Blocks"))
         yield Footer()
 
     def on_mount(self) -> None:
@@ -172,20 +176,7 @@ class HoldsScreen(DeskScreen):
     @on(HoldsLoaded)
     def _loaded(self, message: HoldsLoaded) -> None:
         self.holds = sorted(message.holds, key=lambda h: (not h.active, -h.id))
-        table = self.query_one("#holds-list", DataTable)
-        table.clear(columns=True)  # columns again, so their widths fit the new rows
-        table.add_columns(*COLUMNS)
-        for h in self.holds:
-            table.add_row(
-                cell(h.hold_type.upper(), style=HOLD_STYLE if h.active else "dim"),
-                Text(h.blocks),
-                cell(h.reason),
-                cell(h.placed_by),
-                cell(h.placed_at),
-                cell(h.released_at) if h.released_at else Text("active", style=HOLD_STYLE),
-                cell(h.released_by),
-                cell(h.release_reason),
-            )
+        self.query_one("#holds-list", FitTable).fill(COLUMNS, [_hold_cells(h) for h in self.holds])
         active = sum(h.active for h in self.holds)
         band = Text(self.student_name, style="bold")
         band.append(f"   {active} active hold{'s' if active != 1 else ''}")
@@ -236,3 +227,28 @@ class HoldsScreen(DeskScreen):
         self.desk.call(release_hold, hold_id=hold_id, reason=reason)
         holds = self.desk.call(list_holds, student_id=self.student_id, include_released=True)
         self.post_message(HoldsLoaded(holds))
+
+
+def _hold_cells(hold: HoldView) -> tuple[Text, ...]:
+    """One hold's row: type, what it blocks, reason, placed (when, by whom), released (when,
+    by whom, why) or 'active'."""
+    blocks = "both" if hold.blocks_registration and hold.blocks_transcript else hold.blocks
+    placed = Text(f"{_day(hold.placed_at)} {hold.placed_by}")
+    if hold.released_at is None:
+        released = Text("active", style=HOLD_STYLE)
+    else:
+        released = Text(f"{_day(hold.released_at)} {hold.released_by or ''}".rstrip())
+        if hold.release_reason:
+            released.append(f": {hold.release_reason}")
+    return (
+        cell(hold.hold_type.upper(), style=HOLD_STYLE if hold.active else "dim"),
+        Text(blocks),
+        cell(hold.reason),
+        placed,
+        released,
+    )
+
+
+def _day(moment: datetime) -> str:
+    """The local day of a stored moment (the audit trail keeps the time)."""
+    return cell(moment).plain[:10]

@@ -40,6 +40,7 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.intake_form import FieldRow, clear_error, show_errors, values
 from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.widgets.cells import cell, words
+from recordsdesk.ui.widgets.fit_table import FitTable
 
 # (field, label, placeholder, required)
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, bool], ...]], ...] = (
@@ -136,7 +137,7 @@ class DuplicateModal(ModalScreen[str | None]):
     BINDINGS = [
         Binding("escape", "cancel", "Back to the form"),
         Binding("enter", "open_existing", "Open this record", priority=True),
-        Binding("c", "create_anyway", "Create anyway: a different person"),
+        Binding("c", "create_anyway", "Create anyway"),  # the prompt says when
     ]
 
     def __init__(self, candidates: list[DuplicateCandidate]) -> None:
@@ -152,21 +153,25 @@ class DuplicateModal(ModalScreen[str | None]):
                     "audit trail). Esc goes back to the form.",
                 )
             )
-            yield DataTable(id="duplicate-table", cursor_type="row")
+            yield FitTable(id="duplicate-table", keep=("Number", "Birth date", "Status"))
             yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one(DataTable)
-        table.add_columns("Number", "Name", "Why", "Birth date", "Status", "Email")
-        for c in self.candidates:
-            table.add_row(
-                cell(c.student_number),
-                cell(c.name),
-                cell(c.why),
-                cell(c.birth_date),
-                words(c.status),
-                cell(c.email),
-            )
+        table = self.query_one(FitTable)
+        table.fill(
+            ("Number", "Name", "Why", "Birth date", "Status", "Email"),
+            [
+                (
+                    cell(c.student_number),
+                    cell(c.name),
+                    cell(c.why),
+                    cell(c.birth_date),
+                    words(c.status),
+                    cell(c.email),
+                )
+                for c in self.candidates
+            ],
+        )
         table.focus()
 
     def action_open_existing(self) -> None:

@@ -135,8 +135,10 @@ class ReasonModal(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ReasonModal { align: center middle; }
     ReasonModal > Vertical {
-        width: 84; height: auto; padding: 1 2; border: thick $accent; background: $surface;
+        width: 84; max-width: 100%; height: auto; max-height: 100%;
+        padding: 1 2; border: thick $accent; background: $surface;
     }
+    ReasonModal Label { width: 100%; }
     ReasonModal Input { margin-top: 1; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]

@@ -66,7 +66,11 @@ HINT = (
     "Type a name (any order), a student number, an email or a birth date; "
     "filters: status: program: term: hold:"
 )
-COLUMNS = ("Number", "Name", "Birth date", "Program", "Level/Year", "Status", "Flags")
+COLUMNS = ("Number", "Name", "Birth date", "Program", "Level", "Status", "Flags")
+#: Where the room comes from when a page of results is wider than the table, as (column,
+#: narrowest): the name to 16 cells, the status word, the program code, then the name to 12.
+#: The number, birth date, level and flags are always whole.
+SHRINK = ((1, 16), (5, 8), (3, 6), (1, 12))
 SIMILAR_STYLE = "italic"
 
 
@@ -135,7 +139,7 @@ class LookupScreen(DeskScreen):
         # loop drawing the key's echo; at the default 5 ms switch interval it could wait that
         # long for its turn. 1 ms keeps the hand-over short; the cost is a few more switches.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        self.query_one("#lookup-results", LookupTable).add_columns(*COLUMNS)
+        self.query_one("#lookup-results", LookupTable).add_columns(*COLUMNS, shrink=SHRINK)
         self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self.query_one("#lookup-query", Input).focus()
 

@@ -7,6 +7,10 @@ through Rich again; at 50 rows of 7 cells that was about 15 ms of the event loop
 column widths; a line is built from its cells' segments when first drawn and kept until the
 rows, the cursor or the width change. Only visible lines are ever built (Line API).
 
+Column widths are measured afresh for every answer and fitted to the table's width: columns
+named shrinkable (the name first) give up room, ellipsized, so that the flags, dates and
+figures at the right stay whole and on screen at 80 columns.
+
 The interface mirrors the part of DataTable the desk and its tests use (row_count, cursor_row,
 get_row_at, move_cursor, RowHighlighted / RowSelected), so the screen reads like any other.
 Cells are rich.text.Text: user data is never parsed as markup.
@@ -16,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.cells import set_cell_size
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -27,7 +31,8 @@ from textual.reactive import Reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-PAD = 1  # blank cells either side of a column's text, as DataTable draws them
+PAD = 1  # blank cells before each column's text: one between columns, one at the left edge
+WIDE_PAD = 2  # the same when every column fits whole with room to spare
 
 
 class LookupTable(ScrollView, can_focus=False):
@@ -45,6 +50,7 @@ class LookupTable(ScrollView, can_focus=False):
         color: $foreground;
         height: 1fr;
         overflow-y: scroll;
+        scrollbar-size-vertical: 1;
         & > .lookup-table--header {
             text-style: bold;
             background: $panel;
@@ -100,7 +106,10 @@ class LookupTable(ScrollView, can_focus=False):
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
         self._cells: list[list[Text]] = []
-        self._widths: list[int] = []
+        self._natural: list[int] = []  # each column's width for the current rows
+        self._widths: list[int] = []  # the same fitted to the table's width
+        self._shrink: tuple[tuple[int, int], ...] = ()
+        self._pad = PAD
         self._lines: dict[tuple[int, bool], Strip] = {}
         self._header: Strip | None = None
         self._styles_key: tuple[Style, ...] | None = None
@@ -108,10 +117,16 @@ class LookupTable(ScrollView, can_focus=False):
 
     # --- data ---------------------------------------------------------------------------------
 
-    def add_columns(self, *labels: str) -> list[int]:
-        """Column labels (plain text); returns the column indexes."""
+    def add_columns(self, *labels: str, shrink: Sequence[tuple[int, int]] = ()) -> list[int]:
+        """Column labels (plain text); returns the column indexes.
+
+        `shrink` names the columns that may be narrowed, as (column, narrowest width), in the
+        order they give up room when the rows are wider than the table; their cells are then
+        ellipsized. The other columns are always drawn whole.
+        """
         start = len(self._labels)
         self._labels.extend(Text(label) for label in labels)
+        self._shrink = (*self._shrink, *shrink)
         self._reshape()
         return list(range(start, len(self._labels)))
 
@@ -136,22 +151,42 @@ class LookupTable(ScrollView, can_focus=False):
         self.replace_rows(())
 
     def _reshape(self) -> None:
-        """Column widths from the cells' plain text, the scrollable size, a full redraw.
+        """Column widths from the current cells' plain text, fitted; the scrollable size; a
+        full redraw.
 
-        Widths only grow (as DataTable's do): the columns do not jump about while the clerk
-        types. The scrollable height is the table's own height while the rows fit and the row
-        count for a page that scrolls.
+        Widths follow each answer, growing and shrinking: one long name must not keep the name
+        column wide (and the flags off screen) for every later search.
         """
-        widths = self._widths
-        widths.extend(label.cell_len for label in self._labels[len(widths) :])
+        natural = [label.cell_len for label in self._labels]
         for cells in self._cells:
             for n, value in enumerate(cells):
-                if (width := value.cell_len) > widths[n]:
-                    widths[n] = width
+                if (width := value.cell_len) > natural[n]:
+                    natural[n] = width
+        self._natural = natural
+        self._fit()
+
+    def _fit(self) -> None:
+        """Narrow the shrinkable columns until the row fits the table's width, then redraw."""
+        widths = list(self._natural)
+        room = self.scrollable_content_region.width
+        self._pad = WIDE_PAD if sum(widths) + WIDE_PAD * len(widths) <= room else PAD
+        excess = sum(widths) + self._pad * len(widths) - room
+        for column, narrowest in self._shrink:
+            if excess <= 0 or column >= len(widths):
+                break
+            give = min(excess, max(0, widths[column] - narrowest))
+            widths[column] -= give
+            excess -= give
+        self._widths = widths
         self._lines.clear()
         self._header = None
         self._resize_virtual()
         self.refresh()
+
+    @property
+    def column_widths(self) -> list[int]:
+        """Each column's drawn width in cells (padding aside)."""
+        return list(self._widths)
 
     def _resize_virtual(self) -> None:
         """Set the scrollable size without a layout of the screen when only its height changes.
@@ -159,11 +194,15 @@ class LookupTable(ScrollView, can_focus=False):
         A layout (the compositor placing every widget again, then a full repaint) cost 10-15 ms
         of the event loop per keystroke whenever a page went from fitting to scrolling or back
         (bench/bench_lookup.py). The vertical scrollbar is always shown (overflow-y: scroll),
-        so a new height only changes its thumb, set here as Textual's own layout would. Wider
-        columns may bring the horizontal scrollbar, which only a layout can place: those
-        (widths only grow, so rarely) take the ordinary path.
+        so a new height only changes its thumb, set here as Textual's own layout would. The
+        scrollable width is at least the table's own, so answers that fit never change it;
+        only rows wider than every shrink allows bring the horizontal scrollbar, which only a
+        layout can place.
         """
-        width = sum(self._widths) + 2 * PAD * len(self._widths)
+        width = max(
+            sum(self._widths) + self._pad * len(self._widths),
+            self.scrollable_content_region.width,
+        )
         size = Size(width, max(len(self._cells) + 1, self.scrollable_content_region.height))
         previous = self.virtual_size
         if size == previous:
@@ -177,7 +216,7 @@ class LookupTable(ScrollView, can_focus=False):
             bar.window_size = self.container_size.height - self.scrollbar_size_horizontal
 
     def on_resize(self) -> None:
-        self._resize_virtual()
+        self._fit()
 
     @property
     def row_count(self) -> int:
@@ -263,23 +302,32 @@ class LookupTable(ScrollView, can_focus=False):
         """One line: each cell padded to its column, the rest of the width blank."""
         segments: list[Segment] = []
         console = self.app.console
-        pad = " " * PAD
+        pad = " " * self._pad
         used = 0
         for value, column_width in zip(cells, self._widths, strict=False):
             segments.append(Segment(pad))
             if value.spans:
+                if value.cell_len > column_width:
+                    value = value.copy()
+                    value.truncate(column_width, overflow="ellipsis")
                 segments.extend(value.render(console, end=""))
                 segments.append(Segment(" " * max(0, column_width - value.cell_len)))
             else:
                 cell_style = value.style
                 segments.append(
                     Segment(
-                        set_cell_size(value.plain, column_width),
+                        _ellipsized(value.plain, column_width),
                         Style.parse(cell_style) if isinstance(cell_style, str) else cell_style,
                     )
                 )
-            segments.append(Segment(pad))
-            used += column_width + 2 * PAD
+            used += column_width + self._pad
         if used < width:
             segments.append(Segment(" " * (width - used)))
         return Strip(Segment.apply_style(segments, style), max(width, used))
+
+
+def _ellipsized(plain: str, width: int) -> str:
+    """`plain` padded to `width` cells, or cut to it with an ellipsis as its last cell."""
+    if cell_len(plain) <= width:
+        return set_cell_size(plain, width)
+    return set_cell_size(plain, width - 1) + "…" if width > 0 else ""

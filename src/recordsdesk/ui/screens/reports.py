@@ -29,8 +29,13 @@ from recordsdesk.services.reports.output import cell_text, default_export_path
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.registration_dialogs import ConfirmModal
 from recordsdesk.ui.widgets.bar_chart import BarChart
+from recordsdesk.ui.widgets.fit_table import FitTable
 
 MAX_ROWS = 2000  # rows drawn on screen; the CSV export always holds every row
+#: Report columns drawn whole (codes, numbers); names, titles and reasons give way to them.
+REPORT_KEEP = ("Student no.", "Term", "Course", "Section", "Program", "Status", "Flags")
+#: Left out on a narrow screen rather than push a figure off it (the code stays beside it).
+REPORT_DROP = ("Program name",)
 
 
 @dataclass
@@ -143,14 +148,14 @@ class ReportsScreen(DeskScreen):
                 yield Static("", id="report-title", markup=False)
                 yield Static("", id="report-subtitle", markup=False)
                 with Horizontal(id="report-view"):
-                    yield DataTable(id="report-table", cursor_type="row", zebra_stripes=True)
+                    yield FitTable(id="report-table", keep=REPORT_KEEP, drop=REPORT_DROP)
                     yield BarChart(id="report-chart")
                 yield Static("", id="report-notes", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#report-list", OptionList).focus()
-        self.query_one("#report-chart", BarChart).display = False  # until a report has a chart
+        self.query_one("#report-chart", BarChart).add_class("-empty")  # until a report has one
         self._describe(self.chosen)
         if not allowed(self.desk.actor, Action.REPORT_RUN):
             self._say(
@@ -221,13 +226,11 @@ class ReportsScreen(DeskScreen):
         self.table = table
         shown = table.rows[:MAX_ROWS]
         self._say(table.title, table.subtitle)
-        grid = self.query_one("#report-table", DataTable)
-        grid.clear(columns=True)
-        grid.add_columns(*table.columns)
-        grid.add_rows([tuple(table_cell(v) for v in row) for row in shown])
+        grid = self.query_one("#report-table", FitTable)
+        grid.fill(table.columns, [tuple(table_cell(v) for v in row) for row in shown])
         chart = self.query_one("#report-chart", BarChart)
         chart.show(table.chart)
-        chart.display = table.chart is not None
+        chart.set_class(table.chart is None, "-empty")  # hidden by the CSS when empty
         notes = list(table.footnotes)
         if len(table.rows) > len(shown):
             notes.insert(

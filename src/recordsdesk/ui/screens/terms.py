@@ -8,11 +8,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
-from textual.widgets import DataTable, Footer, Header, Static
+from textual.widgets import Footer, Header, Static
 
 from recordsdesk.services.catalog_view import TermRow, list_terms
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.cells import cell, words
+from recordsdesk.ui.widgets.fit_table import FitTable
 
 COLUMNS = (
     "Code",
@@ -47,13 +48,13 @@ class TermsScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading the terms…", id="terms-summary", markup=False)
-        yield DataTable(id="term-table", cursor_type="row", zebra_stripes=True)
+        # Under 100 columns the name (the code says it), then the start and end give way to
+        # the deadlines a counter is asked about.
+        yield FitTable(id="term-table", keep=("Code",), drop=("Name", "Starts", "Ends"))
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#term-table", DataTable)
-        table.add_columns(*COLUMNS)
-        table.focus()
+        self.query_one("#term-table", FitTable).focus()
         self._load_terms()
 
     def action_reload(self) -> None:
@@ -65,20 +66,23 @@ class TermsScreen(DeskScreen):
 
     @on(TermsLoaded)
     def _terms_loaded(self, message: TermsLoaded) -> None:
-        table = self.query_one("#term-table", DataTable)
-        table.clear()
-        for t in message.terms:
-            table.add_row(
-                cell(t.code),
-                cell(t.name),
-                cell(t.start_date),
-                cell(t.end_date),
-                cell(t.add_drop_deadline),
-                cell(t.withdraw_deadline),
-                cell(t.grades_due),
-                words(t.status),
-                cell(t.section_count),
-                key=str(t.id),
-            )
+        self.query_one("#term-table", FitTable).fill(
+            COLUMNS,
+            [
+                (
+                    cell(t.code),
+                    cell(t.name),
+                    cell(t.start_date),
+                    cell(t.end_date),
+                    cell(t.add_drop_deadline),
+                    cell(t.withdraw_deadline),
+                    cell(t.grades_due),
+                    words(t.status),
+                    cell(t.section_count),
+                )
+                for t in message.terms
+            ],
+            [str(t.id) for t in message.terms],
+        )
         noun = "term" if len(message.terms) == 1 else "terms"
         self.query_one("#terms-summary", Static).update(f"{len(message.terms)} {noun}")
