@@ -30,13 +30,14 @@ from recordsdesk.ui.screens.reports import ReportsScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
 from recordsdesk.ui.screens.terms import TermsScreen
 from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
+from recordsdesk.ui.typeahead import TypeAheadApp
 
 #: Collections of the middle generation between full ones (Python's default is 10); process-wide,
 #: set when the desk is ready (see RecordsDeskApp.on_ready).
 FULL_GC_AFTER = 100
 
 
-class RecordsDeskApp(SecureDeskApp):
+class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
     CSS_PATH = "base.tcss"
     MODES = {
         "lookup": LookupScreen,

@@ -19,6 +19,8 @@ from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import Input, Label, Static
 
+from recordsdesk.ui.widgets.form_input import FormInput
+
 ERROR_STYLE = "bold red"
 
 
@@ -54,7 +56,7 @@ class FieldRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(Text(self._label))
-        yield Input(
+        yield FormInput(
             self._value,
             placeholder=self._placeholder,
             id=f"f-{self.field_name}",
