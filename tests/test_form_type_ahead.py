@@ -4,18 +4,31 @@ it was meant)."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
 from textual.widgets import Input
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Program, Student
-from recordsdesk.ui.app import RecordsDeskApp
+from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.intake import IntakeScreen
+from tests.factories import make_program, make_staff, make_term
 from tests.form_keys import burst
-from tests.test_intake_ui import app  # noqa: F401  (the intake fixture: programs, a term, a clerk)
 
 SIZE = (80, 24)
+
+
+@pytest.fixture
+def app(engine: Engine) -> RecordsDeskApp:
+    """The desk as a clerk, with two programs and an entry term to choose from."""
+    with session_scope(engine) as session:
+        make_program(session, code="BA-HIS", name="History")
+        make_program(session, code="BSC-BIO", name="Biology")
+        make_term(session, code="2027FA", add_drop_deadline=None, withdraw_deadline=None)
+        make_staff(session, username="clerk1", role="clerk")
+    return make_app(engine, username="clerk1")
+
 
 # One value per intake field, in form order; "" leaves the field empty (Enter passes it).
 INTAKE = (
