@@ -27,8 +27,8 @@ def registrar(engine: Engine) -> Actor:
         return actor_for(session, make_staff(session, role="registrar").username)
 
 
-def student_with(engine: Engine, credits: str, *, required_course_done: bool) -> int:
-    """An active student in a 120-credit program that requires HIS101, with `credits` of
+def student_with(engine: Engine, earned: str, *, required_course_done: bool) -> int:
+    """An active student in a 120-credit program that requires HIS101, with `earned` credits of
     transfer credit (HIS101 among them when `required_course_done`)."""
     with session_scope(engine) as session:
         program = make_program(session, code="BA-HIS", name="History", award="BA History")
@@ -42,7 +42,7 @@ def student_with(engine: Engine, credits: str, *, required_course_done: bool) ->
             TransferCredit(
                 student_id=row.id,
                 source_institution="Elsewhere",
-                credits=Decimal(credits),
+                credits=Decimal(earned),
                 equivalent_course_id=course.id if required_course_done else None,
                 awarded_on=TODAY,
             ),
