@@ -33,8 +33,7 @@ from recordsdesk.models import (
     TermStatus,
     utcnow,
 )
-from recordsdesk.services import grading
-from recordsdesk.services import student as student_service
+from recordsdesk.services import grading, validation
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.audit import snapshot
 from recordsdesk.services.errors import ValidationFailed
@@ -127,7 +126,7 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[_Row]:
         birth = start = None
         for column in ("birth_date", "term_start"):
             try:
-                value = student_service._clean_date(column, cells.get(column))
+                value = validation.clean_date(column, cells.get(column))
             except ValidationFailed as exc:
                 problems.add(line, exc.message, column)
                 continue
