@@ -7,14 +7,17 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import Engine
 from sqlmodel import select
-from textual.widgets import Input
+from textual.widgets import Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Program, Student
 from recordsdesk.ui.app import RecordsDeskApp, make_app
+from recordsdesk.ui.screens.departure import DepartureScreen
 from recordsdesk.ui.screens.intake import IntakeScreen
-from tests.factories import make_program, make_staff, make_term
-from tests.form_keys import burst
+from recordsdesk.ui.screens.intake_form import DecisionModal
+from recordsdesk.ui.screens.student import StudentScreen
+from tests.factories import make_program, make_staff, make_student, make_term
+from tests.form_keys import burst, settle
 
 SIZE = (80, 24)
 
@@ -113,3 +116,72 @@ async def test_keys_typed_while_the_form_opens_land_in_its_first_field(
         assert typed == {"f-legal_first_name": "Peter", "f-legal_middle_name": "Lyon"}
     with session_scope(engine) as session:
         assert session.exec(select(Student)).all() == []
+
+
+@pytest.fixture
+def registrar_desk(engine: Engine) -> tuple[RecordsDeskApp, int]:
+    """The desk as a registrar, and an active student in a program with no requirements."""
+    with session_scope(engine) as session:
+        make_staff(session, username="reg1", role="registrar")
+        program = make_program(session, code="BA-HIS", name="History", required_credits=0)
+        row = make_student(
+            session, legal_first_name="Peter", legal_last_name="Lyon", program_id=program.id
+        )
+        assert row.id is not None
+        student_id = row.id
+    return make_app(engine, username="reg1"), student_id
+
+
+def stored_student(engine: Engine, student_id: int) -> tuple[str, str]:
+    with session_scope(engine) as session:
+        row = session.get(Student, student_id)
+        assert row is not None
+        return row.status, row.departure_reason
+
+
+async def test_departure_typing_past_the_last_field_never_switches_kind_or_saves_unasked(
+    engine: Engine, registrar_desk: tuple[RecordsDeskApp, int]
+) -> None:
+    app, student_id = registrar_desk
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.push_screen(StudentScreen(student_id))
+        await settle(pilot)
+        # d opens the form, w withdraws; Enter past the date, the reason, Enter on the last
+        # field, then more text (with a t in it) and Ctrl+S, all as one burst.
+        await burst(pilot, "dw", "<enter>", "Moving", "<enter>", " to Lyon", "<ctrl+s>")
+        form = pilot.app.screen_stack[-2]
+        assert isinstance(form, DepartureScreen)
+        assert form.kind == "withdraw"  # the t of " to Lyon" did not make it a transfer
+        dialog = pilot.app.screen
+        assert isinstance(dialog, DecisionModal)
+        question = str(dialog.query_one("#decision-question", Static).render())
+        assert question.startswith("Withdraw Peter Lyon (")
+        assert "Status: active → withdrawn." in question
+        assert stored_student(engine, student_id) == ("active", "")  # nothing until confirmed
+        await burst(pilot, "<enter>")
+        assert isinstance(pilot.app.screen, StudentScreen)
+    assert stored_student(engine, student_id) == ("withdrawn", "Moving")
+
+
+async def test_a_transfer_needs_its_destination_and_esc_asks_before_discarding(
+    engine: Engine, registrar_desk: tuple[RecordsDeskApp, int]
+) -> None:
+    app, student_id = registrar_desk
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.push_screen(StudentScreen(student_id))
+        await settle(pilot)
+        await burst(pilot, "dt", "<enter>", "Moving", "<ctrl+s>")
+        form = pilot.app.screen
+        assert isinstance(form, DepartureScreen)  # refused beside the field, no dialog
+        error = str(form.query_one("#e-destination", Static).render())
+        assert error == "name the institution the student transfers to."
+        await burst(pilot, "<escape>")
+        assert isinstance(pilot.app.screen, DecisionModal)  # typed input: asked first
+        await burst(pilot, "<escape>")  # go back to the form, still filled
+        assert pilot.app.screen is form
+        assert form.query_one("#f-reason", Input).value == "Moving"
+        await burst(pilot, "<ctrl+o>", "<enter>")  # another kind: asked, then the choice
+        assert form.kind == ""
+        await burst(pilot, "g")  # the letters choose again
+        assert form.kind == "graduate"
+    assert stored_student(engine, student_id) == ("active", "")

@@ -34,6 +34,7 @@ from recordsdesk.services.reports.graduation import degree_audit
 from recordsdesk.services.student import StudentProfile, apply_changes
 
 MAX_REASON = 500
+DESTINATION_REQUIRED = "name the institution the student transfers to."
 #: Who may leave in each way: a graduate must have been studying; anyone not yet departed may
 #: withdraw or transfer out (an applicant who gives up withdraws).
 _MAY_GRADUATE = {StudentStatus.ACTIVE, StudentStatus.ON_LEAVE, StudentStatus.SUSPENDED}
@@ -282,13 +283,14 @@ def transfer_out(
     reason: str,
     destination: str = "",
 ) -> DepartureResult:
-    """Record that the student left for another institution (`destination`, when known)."""
+    """Record that the student left for another institution, named by `destination`."""
     authorize(actor, Action.STUDENT_DEPART)
     row = _student(session, student_id, _MAY_LEAVE, "transfer out")
     text = _reason(reason)
     _not_future(on, "departure_date")
-    if destination.strip():
-        text = f"{text} (to {destination.strip()})"[:MAX_REASON]
+    if not destination.strip():
+        raise ValidationFailed("destination", DESTINATION_REQUIRED)
+    text = f"{text} (to {destination.strip()})"[:MAX_REASON]
     changes: dict[str, object] = {
         "status": StudentStatus.TRANSFERRED_OUT.value,
         "departure_date": on,

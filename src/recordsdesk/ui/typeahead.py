@@ -120,11 +120,17 @@ class TypeAheadApp(App[int]):
         if not (isinstance(node, MessagePump) and node.call_later(self._follow, step, token)):
             self._follow(step, token)
 
-    async def on_key_handled(self, message: KeyHandled) -> None:
+    def on_key_handled(self, message: KeyHandled) -> None:
+        """The key is home; what its handling asked of the app (a focus change is a callback
+        queued on the app) goes first, then the next key."""
         if message.token == self._keys.in_flight:
-            self._keys.in_flight = None
             if self._keys.in_flight_limit is not None:
                 self._keys.in_flight_limit.stop()
+            self.call_later(self._key_done, message.token)
+
+    async def _key_done(self, token: int) -> None:
+        if token == self._keys.in_flight:
+            self._keys.in_flight = None
             await self._send_next_key()
 
     async def on_screen_opened(self, message: ScreenOpened) -> None:
