@@ -37,7 +37,13 @@ from recordsdesk.services.intake import (
 )
 from recordsdesk.ui.screens.admission import AdmissionScreen
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.screens.intake_form import FieldRow, clear_error, show_errors, values
+from recordsdesk.ui.screens.intake_form import (
+    DecisionModal,
+    FieldRow,
+    clear_error,
+    show_errors,
+    values,
+)
 from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.widgets.cells import cell, words
 from recordsdesk.ui.widgets.form_input import FormInput, fields_settled
@@ -373,5 +379,21 @@ class IntakeScreen(DeskScreen):
         if admission:
             self.app.push_screen(AdmissionScreen(student_id), lambda _: record.action_reload())
 
-    def action_cancel(self) -> None:
-        self.dismiss()
+    async def action_cancel(self) -> None:
+        """Esc leaves an empty form at once and asks before dropping what was typed."""
+        await fields_settled(self)
+        if not any(text.strip() for text in values(self).values()):
+            self.dismiss()
+            return
+        self.app.push_screen(
+            DecisionModal(
+                "Discard this new student?",
+                "Discard what you typed for the new student and go back?",
+                confirm="Discard",
+            ),
+            self._discard_if,
+        )
+
+    def _discard_if(self, discard: bool | None) -> None:
+        if discard:
+            self.dismiss()
