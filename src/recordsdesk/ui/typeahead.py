@@ -105,20 +105,23 @@ class TypeAheadApp(App[int]):
         token = next(self._keys.tokens)
         self._keys.in_flight = token
         await super().on_event(event)  # priority bindings, else on to the focused widget
-        self._follow(self.focused or self.screen, token)
+        self._follow(self.focused or self.screen, token, event)
         self._keys.in_flight_limit = self.set_timer(
             HOLD_LIMIT_SECONDS, lambda: self.post_message(KeyHandled(token))
         )
 
-    def _follow(self, node: DOMNode | None, token: int) -> None:
-        """Send the marker one step up the path the key bubbles along, behind the key."""
-        if node is None or node is self:
+    def _follow(self, node: DOMNode | None, token: int, event: TypedEvent) -> None:
+        """Send the marker one step up the path the key bubbles along, behind the key; once a
+        widget has stopped the key (an input took the letter), straight home."""
+        if node is None or node is self or event._stop_propagation or not event.is_forwarded:
             self.post_message(KeyHandled(token))
             return
         parent = node._parent
         step = parent if isinstance(parent, DOMNode) else None
-        if not (isinstance(node, MessagePump) and node.call_later(self._follow, step, token)):
-            self._follow(step, token)
+        if not (
+            isinstance(node, MessagePump) and node.call_later(self._follow, step, token, event)
+        ):
+            self._follow(step, token, event)
 
     def on_key_handled(self, message: KeyHandled) -> None:
         """The key is home; what its handling asked of the app (a focus change is a callback
