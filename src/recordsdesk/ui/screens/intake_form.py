@@ -123,7 +123,8 @@ class ReasonModal(ModalScreen[str | None]):
     DEFAULT_CSS = """
     ReasonModal { align: center middle; }
     ReasonModal > Vertical {
-        width: 84; height: auto; padding: 1 2; border: thick $accent; background: $surface;
+        width: 84; max-width: 100%; height: auto; padding: 1 2; border: thick $accent;
+        background: $surface;
     }
     ReasonModal Input { margin-top: 1; }
     """
@@ -137,7 +138,7 @@ class ReasonModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.prompt))
+            yield Static(Text(self.prompt))  # wraps: a prompt may name several things
             yield Input(self.value, placeholder=self.placeholder, id="reason-input")
 
     @on(Input.Submitted, "#reason-input")
@@ -157,7 +158,8 @@ class DecisionModal(ModalScreen[bool]):
     DEFAULT_CSS = """
     DecisionModal { align: center middle; }
     DecisionModal > Vertical {
-        width: 76; height: auto; padding: 1 2; border: thick $warning; background: $surface;
+        width: 76; max-width: 100%; height: auto; padding: 1 2; border: thick $warning;
+        background: $surface;
     }
     DecisionModal #decision-question { margin: 1 0; }
     DecisionModal Horizontal { height: auto; }
