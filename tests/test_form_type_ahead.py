@@ -15,6 +15,7 @@ from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.departure import DepartureScreen
 from recordsdesk.ui.screens.intake import IntakeScreen
 from recordsdesk.ui.screens.intake_form import DecisionModal
+from recordsdesk.ui.screens.profile_edit import ProfileEditScreen
 from recordsdesk.ui.screens.student import StudentScreen
 from tests.factories import make_program, make_staff, make_student, make_term
 from tests.form_keys import burst, settle
@@ -185,3 +186,26 @@ async def test_a_transfer_needs_its_destination_and_esc_asks_before_discarding(
         await burst(pilot, "g")  # the letters choose again
         assert form.kind == "graduate"
     assert stored_student(engine, student_id) == ("active", "")
+
+
+async def test_the_profile_edit_refuses_an_empty_legal_first_name_and_esc_asks_first(
+    engine: Engine, registrar_desk: tuple[RecordsDeskApp, int]
+) -> None:
+    app, student_id = registrar_desk
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.app.push_screen(StudentScreen(student_id))
+        await settle(pilot)
+        # e opens the editor on the legal first name; Ctrl+U clears it; Enter; Ctrl+S saves.
+        await burst(pilot, "e", "<ctrl+u>", "<enter>", "<ctrl+s>")
+        editor = pilot.app.screen
+        assert isinstance(editor, ProfileEditScreen)
+        error = str(editor.query_one("#e-legal_first_name", Static).render())
+        assert error == "the legal first name is required (for a single name, type '-' here)."
+        await burst(pilot, "<escape>")
+        assert isinstance(pilot.app.screen, DecisionModal)  # a change was typed: asked first
+        await burst(pilot, "<enter>")  # discard
+        assert isinstance(pilot.app.screen, StudentScreen)
+    with session_scope(engine) as session:
+        row = session.get(Student, student_id)
+        assert row is not None
+        assert (row.legal_first_name, row.version) == ("Peter", 1)
