@@ -16,6 +16,7 @@ from textual import events
 from textual.app import App
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
+from textual.worker import WorkerCancelled
 
 
 def key_event(app: App[object], key: str) -> events.Key:
@@ -49,7 +50,10 @@ async def settle(pilot: Pilot[object]) -> None:
     """Until the app has handled every key it received and its workers have finished."""
     app = pilot.app
     for _ in range(10_000):
-        await app.workers.wait_for_complete()
+        try:
+            await app.workers.wait_for_complete()
+        except WorkerCancelled:  # an exclusive worker replaced by the next key's: expected
+            continue
         await pilot.pause()
         if not getattr(app, "keys_pending", False):
             await pilot.pause()
