@@ -12,6 +12,7 @@ by giving a reason, which the audit trail keeps."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
 from functools import partial
@@ -70,6 +71,8 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "leave": ("Leave of absence", ("leave_start", "leave_expected_return", "leave_reason")),
     "return": ("Return from leave", ("return_date",)),
 }
+#: How long a Ctrl+S typed ahead of the record's load waits for it.
+PROFILE_WAIT_SECONDS = 5.0
 #: Text fields a kind cannot do without, and what the service says when one is empty.
 REQUIRED_TEXT = {
     "reason": "a reason is required.",
@@ -161,6 +164,7 @@ class DepartureScreen(DeskScreen):
         self.profile: StudentProfile | None = None
         self.kind = ""
         self.filled: dict[str, str] = {}  # the form as the kind opened it (typed: differs)
+        self.profile_ready = asyncio.Event()  # a Ctrl+S typed ahead of the load waits for it
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -195,6 +199,7 @@ class DepartureScreen(DeskScreen):
     @on(ProfileLoaded)
     def _loaded(self, message: ProfileLoaded) -> None:
         p = self.profile = message.profile
+        self.profile_ready.set()
         band = Text(p.legal_name, style="bold")
         band.append(f"  {p.student_number}  ·  {p.status.replace('_', ' ')}")
         if p.program_code:
@@ -283,8 +288,13 @@ class DepartureScreen(DeskScreen):
         clear_error(self, [(event.input.id or "").removeprefix("f-")])
 
     async def action_save(self) -> None:
-        if not self.kind or self.profile is None:
+        if not self.kind:
             self.notify("Choose what to record first (g, w, t, l or b).", markup=False)
+            return
+        try:
+            await asyncio.wait_for(self.profile_ready.wait(), PROFILE_WAIT_SECONDS)
+        except TimeoutError:
+            self.notify("The record has not loaded yet; try again.", markup=False)
             return
         await fields_settled(self)  # the keys typed before Ctrl+S are in their fields
         names = KINDS[self.kind][1]
@@ -295,6 +305,7 @@ class DepartureScreen(DeskScreen):
         if errors:
             show_errors(self, errors)
             return
+        assert self.profile is not None
         kind, version = self.kind, self.profile.version
         self.app.push_screen(
             DecisionModal(f"{KINDS[kind][0]}?", describe(kind, parsed, self.profile)),
