@@ -9,6 +9,7 @@ can check that both give the same result.
 
 from __future__ import annotations
 
+import asyncio
 import unicodedata
 from collections.abc import Iterable
 
@@ -16,6 +17,7 @@ from textual import events
 from textual.app import App
 from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
+from textual.screen import Screen
 from textual.worker import WorkerCancelled
 
 
@@ -46,6 +48,22 @@ def keys_of(*parts: str) -> list[str]:
     return keys
 
 
+async def _screens_idle(app: App[object]) -> None:
+    """Until every screen on the stack or installed ahead of use (the record's transcript
+    preview) has handled what is queued for it: a test that ends under a screen still mounting
+    tears its header down under a pending title update."""
+    loop = asyncio.get_running_loop()
+    screens = [*app.screen_stack, *getattr(app, "_installed_screens", {}).values()]
+    waiting: list[asyncio.Future[None]] = []
+    for screen in screens:
+        if isinstance(screen, Screen) and screen.is_running:
+            done: asyncio.Future[None] = loop.create_future()
+            if screen.call_later(done.set_result, None):
+                waiting.append(done)
+    if waiting:
+        await asyncio.wait(waiting, timeout=5.0)
+
+
 async def settle(pilot: Pilot[object]) -> None:
     """Until the app has handled every key it received and its workers have finished."""
     app = pilot.app
@@ -56,6 +74,7 @@ async def settle(pilot: Pilot[object]) -> None:
             continue
         await pilot.pause()
         if not getattr(app, "keys_pending", False):
+            await _screens_idle(app)
             await pilot.pause()
             return
     raise AssertionError("the app never finished handling the keys")
