@@ -44,7 +44,9 @@ def chain(engine: Engine, system: Actor) -> list[AuditEvent]:
     """Five events written in three transactions through the services and `audit.record`."""
     with session_scope(engine) as session:
         profile = create_student(
-            session, actor=system, data=StudentCreate(legal_last_name="Nguyễn", email="n@x.org")
+            session,
+            actor=system,
+            data=StudentCreate(legal_first_name="An", legal_last_name="Nguyễn", email="n@x.org"),
         )
     with session_scope(engine) as session:
         update_student(

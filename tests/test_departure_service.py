@@ -58,7 +58,9 @@ def _setup(engine: Engine) -> dict[str, int]:
     """An active student in a current term's course, registered in a term starting in 60 days
     and waitlisted in one starting in 200."""
     with session_scope(engine) as session:
-        program = make_program(session, code="BSC-BIO", name="Biology", award="BSc Biology")
+        program = make_program(
+            session, code="BSC-BIO", name="Biology", award="BSc Biology", required_credits=0
+        )
         row = make_student(
             session,
             legal_first_name="Zoë",

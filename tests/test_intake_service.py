@@ -191,7 +191,9 @@ def test_student_numbers_are_never_reused(engine: Engine, clerk: Actor) -> None:
         session.execute(delete(Student).where(Student.id == second.id))  # type: ignore[arg-type]
         make_student(session, student_number=f"{year}00003")  # imported with its own number
     with session_scope(engine) as session:
-        third = create_student(session, actor=clerk, data=StudentCreate(legal_last_name="Kim"))
+        third = create_student(
+            session, actor=clerk, data=StudentCreate(legal_first_name="Min", legal_last_name="Kim")
+        )
     assert third.student_number == f"{year}00004"  # not 00002 again, not the imported 00003
 
 

@@ -103,7 +103,7 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
     "student.create_student": (
         Action.STUDENT_CREATE,
         lambda s, a, ids: student.create_student(
-            s, actor=a, data=student.StudentCreate(legal_last_name="Matrix")
+            s, actor=a, data=student.StudentCreate(legal_first_name="M", legal_last_name="Matrix")
         ),
     ),
     "student.get_student_profile": (

@@ -30,9 +30,11 @@ from recordsdesk.services.errors import NotFound, ValidationFailed
 from recordsdesk.services.note import add_note
 from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.registration import leave_section
+from recordsdesk.services.reports.graduation import degree_audit
 from recordsdesk.services.student import StudentProfile, apply_changes
 
 MAX_REASON = 500
+DESTINATION_REQUIRED = "name the institution the student transfers to."
 #: Who may leave in each way: a graduate must have been studying; anyone not yet departed may
 #: withdraw or transfer out (an applicant who gives up withdraws).
 _MAY_GRADUATE = {StudentStatus.ACTIVE, StudentStatus.ON_LEAVE, StudentStatus.SUSPENDED}
@@ -44,6 +46,17 @@ _MAY_LEAVE = {
     StudentStatus.SUSPENDED,
 }
 _MAY_TAKE_LEAVE = {StudentStatus.ADMITTED, StudentStatus.ACTIVE}
+
+
+class RequirementsNotMet(ValidationFailed):
+    """The degree audit found gaps; `missing` names each. A registrar may confer anyway by
+    giving a reason (`graduate(..., override_reason=...)`), which the audit trail keeps."""
+
+    def __init__(self, student: str, program: str, missing: tuple[str, ...]) -> None:
+        super().__init__(
+            "program", f"{student} does not meet {program}'s requirements: {'; '.join(missing)}."
+        )
+        self.missing = missing
 
 
 @dataclass(frozen=True)
@@ -175,9 +188,14 @@ def graduate(
     conferral_date: date,
     program_code: str = "",
     honours: str = "",
+    override_reason: str = "",
 ) -> DepartureResult:
     """Confer the program's award: status graduated, departure and conferral on `conferral_date`,
-    degree named from the program (the student's own unless `program_code` names another)."""
+    degree named from the program (the student's own unless `program_code` names another).
+
+    The degree audit (services.reports.graduation) must find every requirement met; otherwise
+    RequirementsNotMet names what is missing, unless `override_reason` says why the registrar
+    confers anyway (kept with what was missing in the audit event)."""
     authorize(actor, Action.STUDENT_DEPART)
     row = _student(session, student_id, _MAY_GRADUATE, "graduate")
     _not_future(conferral_date, "conferral_date")
@@ -194,6 +212,16 @@ def graduate(
     if len(honours.strip()) > 120:
         raise ValidationFailed("honours", "must be at most 120 characters.")
     degree = program.award or program.name
+    reason = f"{degree} conferred {conferral_date.isoformat()}"
+    missing = _audit_gaps(session, row, program)
+    if missing:
+        override = override_reason.strip()
+        if not override:
+            name = " ".join(p for p in (row.legal_first_name, row.legal_last_name) if p)
+            raise RequirementsNotMet(name, program.code, missing)
+        if len(override) > MAX_REASON:
+            raise ValidationFailed("override_reason", f"must be at most {MAX_REASON} characters.")
+        reason += f"; requirements overridden ({'; '.join(missing)}): {override}"
     return _depart(
         session,
         actor,
@@ -209,8 +237,18 @@ def graduate(
             "honours": honours.strip(),
         },
         "graduate",
-        f"{degree} conferred {conferral_date.isoformat()}",
+        reason,
     )
+
+
+def _audit_gaps(session: Session, row: Student, program: Program) -> tuple[str, ...]:
+    """What the degree audit finds missing for `program` (the student's own program is the
+    one audited; conferring another is a gap in itself)."""
+    assert row.id is not None
+    if program.id != row.program_id:
+        return (f"the degree audit covers the student's own program, not {program.code}",)
+    audit = degree_audit(session, student_id=row.id)
+    return audit.missing if audit is not None else ("no program on record to audit",)
 
 
 def withdraw(
@@ -245,13 +283,14 @@ def transfer_out(
     reason: str,
     destination: str = "",
 ) -> DepartureResult:
-    """Record that the student left for another institution (`destination`, when known)."""
+    """Record that the student left for another institution, named by `destination`."""
     authorize(actor, Action.STUDENT_DEPART)
     row = _student(session, student_id, _MAY_LEAVE, "transfer out")
     text = _reason(reason)
     _not_future(on, "departure_date")
-    if destination.strip():
-        text = f"{text} (to {destination.strip()})"[:MAX_REASON]
+    if not destination.strip():
+        raise ValidationFailed("destination", DESTINATION_REQUIRED)
+    text = f"{text} (to {destination.strip()})"[:MAX_REASON]
     changes: dict[str, object] = {
         "status": StudentStatus.TRANSFERRED_OUT.value,
         "departure_date": on,

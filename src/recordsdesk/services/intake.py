@@ -26,9 +26,9 @@ from recordsdesk.services.permissions import Action, authorize
 from recordsdesk.services.student import (
     StudentCreate,
     StudentProfile,
-    clean_field,
     create_student,
 )
+from recordsdesk.services.validation import clean_text
 
 MAX_TEXT = 120
 MAX_CANDIDATES = 20
@@ -60,6 +60,12 @@ class IntakeForm:
 
 
 FORM_FIELDS = tuple(f.name for f in fields(IntakeForm))
+#: Form field -> the record's text field it fills (the others are a date and two choices).
+TEXT_ON_RECORD = {
+    name: "grade_level" if name == "level" else name
+    for name in FORM_FIELDS
+    if name not in ("birth_date", "program", "entry_term")
+}
 
 
 class IntakeInvalid(ValidationFailed):
@@ -160,12 +166,13 @@ def _check(session: Session, form: IntakeForm, today: date) -> _Clean:
     for name, value in text.items():
         if len(value) > MAX_TEXT:
             errors[name] = f"must be at most {MAX_TEXT} characters."
-    if not text["legal_last_name"]:
-        errors["legal_last_name"] = "the legal last name is required."
-    if not text["legal_first_name"]:
-        errors["legal_first_name"] = (
-            "the legal first name is required (for a single name, type '-' here)."
-        )
+    stored: dict[str, str] = {}
+    for name in TEXT_ON_RECORD:  # the record's own rules (services.validation), on every path
+        if name not in errors:
+            try:
+                stored[name] = clean_text(TEXT_ON_RECORD[name], text[name])
+            except ValidationFailed as refused:
+                errors[name] = refused.message
     birth: date | None = None
     if not text["birth_date"]:
         errors["birth_date"] = "the birth date is required (YYYY-MM-DD)."
@@ -209,10 +216,8 @@ def _check(session: Session, form: IntakeForm, today: date) -> _Clean:
             errors["entry_term"] = f"there is no term {text['entry_term']!r}."
         elif term.status == TermStatus.CLOSED:
             errors["entry_term"] = f"{term.code} is closed."
-    if len(text["level"]) > 20:
-        errors["level"] = "must be at most 20 characters."
     data = StudentCreate(
-        legal_first_name="" if text["legal_first_name"] == "-" else text["legal_first_name"],
+        legal_first_name=stored.get("legal_first_name", ""),
         legal_middle_name=text["legal_middle_name"],
         legal_last_name=text["legal_last_name"],
         preferred_name=text["preferred_name"],
@@ -232,12 +237,6 @@ def _check(session: Session, form: IntakeForm, today: date) -> _Clean:
         entry_term_id=term.id if term else None,
         grade_level=text["level"],
     )
-    for name in ("email", "guardian_email"):  # the student service's own format rule
-        if name not in errors and text[name]:
-            try:
-                clean_field(name, text[name])
-            except ValidationFailed as refused:
-                errors[name] = refused.message
     if errors:
         raise IntakeInvalid(errors)
     assert program is not None and term is not None

@@ -9,9 +9,8 @@ leaves it with nothing written by this module.
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from sqlalchemy import CursorResult, update
@@ -20,66 +19,33 @@ from sqlmodel import Session, col, select
 from recordsdesk.models import (
     AuditEvent,
     Institution,
-    Program,
     Student,
     StudentStatus,
-    Term,
     utcnow,
 )
 from recordsdesk.services import audit
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import NotFound, RecordsError, StaleRecord, ValidationFailed
 from recordsdesk.services.permissions import Action, authorize
-from recordsdesk.services.student_profile import DEPARTED_STATUSES, profile_of
 from recordsdesk.services.student_profile import StudentProfile as StudentProfile
+from recordsdesk.services.student_profile import profile_of
+from recordsdesk.services.validation import (
+    DATE_FIELDS as DATE_FIELDS,
+)
+from recordsdesk.services.validation import (
+    EDITABLE_FIELDS,
+    MAX_LENGTHS,
+    check_record,
+    clean_field,
+)
+from recordsdesk.services.validation import (
+    EMAIL as EMAIL,
+)
+from recordsdesk.services.validation import (
+    TEXT_FIELDS as TEXT_FIELDS,
+)
 
 ENTITY = "student"
-TEXT_FIELDS = frozenset(
-    {
-        "legal_first_name",
-        "legal_middle_name",
-        "legal_last_name",
-        "preferred_name",
-        "former_names",
-        "email",
-        "phone",
-        "address_line1",
-        "address_line2",
-        "city",
-        "region",
-        "postal_code",
-        "country",
-        "guardian_name",
-        "guardian_relationship",
-        "guardian_phone",
-        "guardian_email",
-        "grade_level",
-        "departure_reason",
-        "degree_conferred",
-        "honours",
-        "leave_reason",
-    }
-)
-DATE_FIELDS = frozenset(
-    {
-        "birth_date",
-        "admission_date",
-        "departure_date",
-        "conferral_date",
-        "leave_start",
-        "leave_expected_return",
-    }
-)
-REFERENCE_FIELDS: dict[str, type[Program] | type[Term]] = {
-    "program_id": Program,
-    "entry_term_id": Term,
-}
-EDITABLE_FIELDS = (
-    TEXT_FIELDS
-    | DATE_FIELDS
-    | frozenset(REFERENCE_FIELDS)
-    | {"class_year", "status", "confidential"}
-)
 #: Fields that say where the student is in their life at the institution: changed by admission
 #: decisions and departures, or by a registrar correcting the record.
 LIFECYCLE_FIELDS = frozenset(
@@ -96,11 +62,7 @@ LIFECYCLE_FIELDS = frozenset(
         "leave_reason",
     }
 )
-MAX_LENGTHS = {"grade_level": 20, "student_number": 20}
-EARLIEST_PLAUSIBLE = date(1900, 1, 1)
 MAX_NUMBER_ATTEMPTS = 10_000
-# Shared with the imports, so a file and the form accept the same addresses.
-EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]+")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -145,118 +107,6 @@ class StudentCreate:
     leave_reason: str = ""
     confidential: bool = False
     student_number: str | None = None
-
-
-# --- field validation ---------------------------------------------------------------------------
-
-
-def _clean_date(field: str, value: object) -> date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, datetime):
-        raise ValidationFailed(field, "must be a date without a time of day.")
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
-        try:
-            return date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValidationFailed(field, f"{value!r} is not a date (YYYY-MM-DD).") from None
-    raise ValidationFailed(field, "must be a date.")
-
-
-def _clean_int(field: str, value: object) -> int | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, bool):
-        raise ValidationFailed(field, "must be a whole number.")
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().isdigit():
-        return int(value.strip())
-    raise ValidationFailed(field, f"{value!r} is not a whole number.")
-
-
-def _clean(field: str, value: object) -> Any:
-    """One field's value in its stored form, or ValidationFailed naming the field."""
-    if field in TEXT_FIELDS:
-        if value is None:
-            return ""
-        if not isinstance(value, str):
-            raise ValidationFailed(field, "must be text.")
-        text = value.strip()
-        limit = MAX_LENGTHS.get(field)
-        if limit is not None and len(text) > limit:
-            raise ValidationFailed(field, f"must be at most {limit} characters.")
-        if field in ("email", "guardian_email") and text and not EMAIL.fullmatch(text):
-            raise ValidationFailed(field, f"{text!r} is not an email address (name@example.org).")
-        return text
-    if field in DATE_FIELDS:
-        return _clean_date(field, value)
-    if field in REFERENCE_FIELDS:
-        return _clean_int(field, value)
-    if field == "class_year":
-        year = _clean_int(field, value)
-        if year is not None and not 1900 <= year <= 2200:
-            raise ValidationFailed(field, f"{year} is not a plausible class year.")
-        return year
-    if field == "status":
-        try:
-            return StudentStatus(value if isinstance(value, str) else "").value
-        except ValueError:
-            allowed = ", ".join(s.value for s in StudentStatus)
-            raise ValidationFailed(field, f"{value!r} is not a status ({allowed}).") from None
-    if field == "confidential":
-        if not isinstance(value, bool):
-            raise ValidationFailed(field, "must be yes or no.")
-        return value
-    raise ValidationFailed(field, "is not a field of the student record.")
-
-
-def clean_field(field: str, value: object) -> Any:
-    """One field's value as create/update would store it; ValidationFailed when refused (the
-    intake form checks fields one by one with the same rules)."""
-    return _clean(field, value)
-
-
-def _validate_record(
-    session: Session, values: dict[str, Any], today: date, touched: frozenset[str] | set[str]
-) -> None:
-    """Rules across fields and against other records, on the record as it would be saved.
-
-    Single-field plausibility rules run only on `touched` fields, so a record imported with an
-    odd value (a birth date the desk would not accept today) can still have its phone changed.
-    """
-    if not values["legal_last_name"]:
-        raise ValidationFailed("legal_last_name", "the legal last name is required.")
-    birth = values["birth_date"] if "birth_date" in touched else None
-    if birth is not None and birth > today:
-        raise ValidationFailed("birth_date", f"{birth.isoformat()} is in the future.")
-    if birth is not None and birth < EARLIEST_PLAUSIBLE:
-        raise ValidationFailed("birth_date", f"{birth.isoformat()} is not a plausible birth date.")
-    status = values["status"]
-    if status in DEPARTED_STATUSES:
-        word = status.replace("_", " ")
-        if values["departure_date"] is None:
-            raise ValidationFailed("departure_date", f"a {word} student needs a departure date.")
-        if not values["departure_reason"]:
-            raise ValidationFailed("departure_reason", f"a {word} student needs a reason.")
-    if status == StudentStatus.ON_LEAVE:
-        if values["leave_start"] is None:
-            raise ValidationFailed("leave_start", "a student on leave needs the date it started.")
-        if not values["leave_reason"]:
-            raise ValidationFailed("leave_reason", "a student on leave needs a reason.")
-    start, back = values["leave_start"], values["leave_expected_return"]
-    if start is not None and back is not None and back <= start:
-        raise ValidationFailed("leave_expected_return", "must be after the start of the leave.")
-    admitted, departed = values["admission_date"], values["departure_date"]
-    if admitted is not None and departed is not None and departed < admitted:
-        raise ValidationFailed("departure_date", "is before the admission date.")
-    for field, model in REFERENCE_FIELDS.items():
-        ref = values[field]
-        if field in touched and ref is not None and session.get(model, ref) is None:
-            what = "program" if model is Program else "term"
-            raise ValidationFailed(field, f"there is no {what} with id {ref}.")
 
 
 def _reject_unknown(names: set[str] | list[str]) -> None:
@@ -322,8 +172,8 @@ def create_student(session: Session, *, actor: Actor, data: StudentCreate) -> St
     """
     authorize(actor, Action.STUDENT_CREATE)
     today = date.today()
-    values = {name: _clean(name, getattr(data, name)) for name in EDITABLE_FIELDS}
-    _validate_record(session, values, today, EDITABLE_FIELDS)
+    values = {name: clean_field(name, getattr(data, name)) for name in EDITABLE_FIELDS}
+    check_record(session, values, today, EDITABLE_FIELDS)
     if data.student_number is not None:
         number = data.student_number.strip()
         if not number:
@@ -409,9 +259,9 @@ def apply_changes(
     label = f"Student {row.student_number}"
     if row.version != expected_version:
         raise StaleRecord(label, changed_since(session, student_id, expected_version))
-    cleaned = {name: _clean(name, value) for name, value in changes.items()}
+    cleaned = {name: clean_field(name, value) for name, value in changes.items()}
     current = {name: getattr(row, name) for name in EDITABLE_FIELDS}
-    _validate_record(session, current | cleaned, date.today(), set(cleaned))
+    check_record(session, current | cleaned, date.today(), set(cleaned))
     changed = {name: value for name, value in cleaned.items() if current[name] != value}
     if not changed:
         return profile_of(session, row)

@@ -22,6 +22,7 @@ from recordsdesk.ui.context import DeskContext, open_desk_context
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
 from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
+from recordsdesk.ui.typeahead import TypeAheadApp
 
 #: Collections of the middle generation between full ones (Python's default is 10); process-wide,
 #: set when the desk is ready (see RecordsDeskApp.on_ready).
@@ -80,7 +81,7 @@ def _desk_commands() -> type[Provider]:
     return DeskScreensProvider
 
 
-class RecordsDeskApp(SecureDeskApp):
+class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
     CSS_PATH = "base.tcss"
     MODES = {
         "lookup": _lookup,

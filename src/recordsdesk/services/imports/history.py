@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from recordsdesk.services import student as student_service
+from recordsdesk.services import validation
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.imports.common import (
@@ -109,7 +109,7 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[_Row]:
         birth = start = None
         for column in ("birth_date", "term_start"):
             try:
-                value = student_service._clean_date(column, cells.get(column))
+                value = validation.clean_date(column, cells.get(column))
             except ValidationFailed as exc:
                 problems.add(line, exc.message, column)
                 continue

@@ -20,7 +20,7 @@ from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from recordsdesk.models import Program, Student, utcnow
-from recordsdesk.services import student as student_service
+from recordsdesk.services import validation
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.errors import StaleRecord, ValidationFailed
 from recordsdesk.services.imports.audit_batch import AuditBatch
@@ -162,7 +162,7 @@ def _clean_cell(field: str, raw: str, programs: dict[str, int | None]) -> Any:
         raise ValidationFailed(field, "is empty; leave the column out to keep each status.")
     if field == "class_year" and raw and not raw.isdigit():
         raise ValidationFailed(field, f"{raw!r} is not a year.")
-    return student_service._clean(field, raw)
+    return validation.clean_field(field, raw)
 
 
 def _existing(session: Session, numbers: list[str]) -> dict[str, dict[str, Any]]:
@@ -199,17 +199,20 @@ def import_students(
     fields = [COLUMNS[c] for c in columns]
     current = _existing(session, [r.number for r in rows])
     today = date.today()
-    editable = sorted(student_service.EDITABLE_FIELDS)
+    editable = sorted(validation.EDITABLE_FIELDS)
     defaults = {name: _model_default(name) for name in editable}
     creates: list[_Row] = []
     updates: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = []
     touched = {f for f in fields if f not in ("program_id",)}
     for row in rows:
         before = current.get(row.number)
+        if before is None and "legal_first_name" not in row.values:
+            problems.add(row.line, validation.REQUIRED["legal_first_name"], "first_name")
+            continue
         base = defaults if before is None else {name: before[name] for name in editable}
         merged = base | row.values
         try:
-            student_service._validate_record(session, merged, today, touched)
+            validation.check_record(session, merged, today, touched)
         except ValidationFailed as exc:
             column = next((c for c in columns if COLUMNS[c] == exc.field), exc.field)
             problems.add(row.line, exc.message, column)

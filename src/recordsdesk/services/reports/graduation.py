@@ -10,6 +10,7 @@ accepted as transfer credit), and the cumulative GPA at least `Program.min_gpa`.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -262,3 +263,79 @@ def _taking(session: Session, ids: list[int]) -> dict[int, set[str]]:
     ):
         found.setdefault(int(sid), set()).add(code)
     return found
+
+
+@dataclass(frozen=True)
+class DegreeAudit:
+    """One student's audit against their program, on the report's three rules."""
+
+    program_code: str
+    required_credits: Decimal
+    earned_credits: Decimal
+    gpa: Decimal | None
+    min_gpa: Decimal | None
+    missing_courses: tuple[str, ...]  # "HIS101 (C or better)"
+
+    @property
+    def credits_met(self) -> bool:
+        return self.earned_credits >= self.required_credits
+
+    @property
+    def gpa_met(self) -> bool:
+        return self.min_gpa is None or (self.gpa is not None and self.gpa >= self.min_gpa)
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """What stands between the student and the award, one phrase each (empty: all met)."""
+        gaps: list[str] = []
+        if not self.credits_met:
+            gaps.append(
+                f"credits: {_fmt(self.earned_credits)} of {_fmt(self.required_credits)} earned"
+            )
+        if not self.gpa_met:
+            shown = "none yet" if self.gpa is None else str(self.gpa)
+            gaps.append(f"GPA {shown}, below the program's minimum {self.min_gpa}")
+        gaps.extend(f"required course {c}" for c in self.missing_courses)
+        return tuple(gaps)
+
+
+def degree_audit(session: Session, *, student_id: int) -> DegreeAudit | None:
+    """The audit of one student against their own program, as the graduation report computes
+    it for candidates (earned credit after the repeat policy plus transfer credit; required
+    courses passed at their minimum mark or transferred; the cumulative GPA). None when the
+    student has no program."""
+    found = rows(
+        session,
+        "SELECT p.code, p.required_credits, p.min_gpa FROM student s "
+        "JOIN program p ON p.id = s.program_id WHERE s.id = :sid",
+        {"sid": student_id},
+    )
+    if not found:
+        return None
+    code, needed, min_gpa = found[0]
+    policy = gpa_policy(session)
+    scope, params = "SELECT :audit_sid", {"audit_sid": student_id}
+    figure = student_figures(
+        session, scope=scope, params=params, repeat_policy=policy.repeat_policy
+    ).get(student_id)
+    transfer = _by_student(
+        session,
+        "SELECT student_id, SUM(credits) FROM transfer_credit "
+        "WHERE student_id = :audit_sid GROUP BY student_id",
+        params,
+    )
+    zero = Decimal(0)
+    earned = (figure.through.credits_earned if figure else zero) + transfer.get(student_id, zero)
+    required = _requirements(session, [student_id]).get(student_id, {})
+    passed = _met(session, [student_id]).get(student_id, set())
+    unmet = tuple(
+        f"{c} ({m} or better)" if m else c for c, m in sorted(required.items()) if c not in passed
+    )
+    return DegreeAudit(
+        program_code=str(code),
+        required_credits=decimal(needed),
+        earned_credits=earned,
+        gpa=figure.through.gpa(policy.rounding, policy.decimals) if figure else None,
+        min_gpa=None if min_gpa is None else decimal(min_gpa, "0.01"),
+        missing_courses=unmet,
+    )

@@ -1,12 +1,21 @@
 """Leaving and coming back, for one student: graduate (g), withdraw (w), transfer out (t), leave
 of absence (l), back from leave (b). The key shows the fields that way of leaving needs; Ctrl+S
-records it. A refusal is shown beside its field; registrations in terms not yet started are
-dropped (with a contact note) and the screen says which."""
+(or Enter on Record) puts the decision in words naming the student, and Enter there records it.
+A refusal is shown beside its field; registrations in terms not yet started are dropped (with a
+contact note) and the screen says which.
+
+The letters choose only while no kind is chosen: once the form is open every key is text for
+its fields (Enter on the last field moves to Record, never out of the form), Ctrl+O chooses
+another kind and Esc leaves, each asking first when something was typed. A graduation the
+degree audit finds short is refused naming what is missing; the registrar may confer anyway
+by giving a reason, which the audit trail keeps."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Any
 
 from rich.text import Text
@@ -15,10 +24,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.message import Message
-from textual.widgets import Footer, Header, Input, Static
+from textual.widgets import Button, Footer, Header, Input, Static
 
 from recordsdesk.services.departure import (
+    DESTINATION_REQUIRED,
     DepartureResult,
+    RequirementsNotMet,
     graduate,
     return_from_leave,
     start_leave,
@@ -29,7 +40,15 @@ from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.permissions import Action, allowed
 from recordsdesk.services.student import StudentProfile, get_student_profile
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.screens.intake_form import FieldRow, clear_error, show_errors, values
+from recordsdesk.ui.screens.intake_form import (
+    DecisionModal,
+    FieldRow,
+    ReasonModal,
+    clear_error,
+    show_errors,
+    values,
+)
+from recordsdesk.ui.widgets.form_input import fields_settled
 
 # field -> (label, placeholder, required)
 FIELDS: dict[str, tuple[str, str, bool]] = {
@@ -38,7 +57,7 @@ FIELDS: dict[str, tuple[str, str, bool]] = {
     "honours": ("Honours", "e.g. Magna cum laude", False),
     "departure_date": ("Date", "YYYY-MM-DD", True),
     "reason": ("Reason", "", True),
-    "destination": ("Transferring to", "the other institution", False),
+    "destination": ("Transferring to", "the other institution", True),
     "leave_start": ("Leave starts", "YYYY-MM-DD", True),
     "leave_expected_return": ("Expected return", "YYYY-MM-DD (blank: not known)", False),
     "leave_reason": ("Reason for leave", "", True),
@@ -52,6 +71,15 @@ KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "leave": ("Leave of absence", ("leave_start", "leave_expected_return", "leave_reason")),
     "return": ("Return from leave", ("return_date",)),
 }
+#: How long a Ctrl+S typed ahead of the record's load waits for it.
+PROFILE_WAIT_SECONDS = 5.0
+#: Text fields a kind cannot do without, and what the service says when one is empty.
+REQUIRED_TEXT = {
+    "reason": "a reason is required.",
+    "leave_reason": "a reason is required.",
+    "destination": DESTINATION_REQUIRED,
+}
+CHOOSE = "Choose: g graduate · w withdraw · t transfer out · l leave · b back from leave"
 DATE_FIELDS = frozenset(
     {"conferral_date", "departure_date", "leave_start", "leave_expected_return", "return_date"}
 )
@@ -65,6 +93,16 @@ class ProfileLoaded(Message):
 @dataclass
 class DepartureRefused(Message):
     errors: dict[str, str]
+
+
+@dataclass
+class GraduationShort(Message):
+    """The degree audit found gaps: `message` names them."""
+
+    message: str
+    kind: str
+    parsed: dict[str, Any]
+    version: int
 
 
 @dataclass
@@ -96,13 +134,17 @@ def parse_dates(
 
 class DepartureScreen(DeskScreen):
     CSS_PATH = "departure.tcss"
+    AUTO_FOCUS = ""  # nothing to type into until a kind is chosen: the letters choose it
     SCREEN_NAME = "Departure and leave"
     PURPOSE = (
         "Record that the student leaves or comes back: g graduate (conferral date, program, "
         "honours), w withdraw from the institution, t transfer out, l leave of absence, b back "
-        "from leave. Fill in the fields and press Ctrl+S. Date and reason stay on the record, "
-        "registrations in terms not yet started are dropped with a contact note, and the record "
-        "stays searchable. Needs the registrar role. Esc goes back."
+        "from leave. Fill in the fields (Enter moves on; after the last field, Record) and press "
+        "Ctrl+S: the decision is shown in words, Enter records it. Graduation checks the "
+        "program's requirements; a registrar may confer anyway with a reason. Date and reason "
+        "stay on the record, registrations in terms not yet started are dropped with a contact "
+        "note, and the record stays searchable. Ctrl+O chooses another kind. Needs the "
+        "registrar role. Esc goes back."
     )
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -111,8 +153,8 @@ class DepartureScreen(DeskScreen):
         Binding("t", "kind('transfer')", "Transfer out"),
         Binding("l", "kind('leave')", "Leave"),
         Binding("b", "kind('return')", "Back from leave"),
+        Binding("ctrl+o", "other_kind", "Other kind"),
         Binding("ctrl+s", "save", "Save"),
-        Binding("enter", "next_field", "Next field", show=False, priority=True),
     ]
 
     def __init__(self, student_id: int, *, title: str = "") -> None:
@@ -121,28 +163,31 @@ class DepartureScreen(DeskScreen):
         self.student_name = title
         self.profile: StudentProfile | None = None
         self.kind = ""
+        self.filled: dict[str, str] = {}  # the form as the kind opened it (typed: differs)
+        self.profile_ready = asyncio.Event()  # a Ctrl+S typed ahead of the load waits for it
 
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(self.student_name, style="bold"), id="departure-band")
-        yield Static(
-            Text("Choose: g graduate · w withdraw · t transfer out · l leave · b back from leave"),
-            id="departure-kind",
-        )
+        yield Static(Text(CHOOSE), id="departure-kind")
         with VerticalScroll(id="departure-form"):
             for name, (label, placeholder, required) in FIELDS.items():
                 yield FieldRow(name, label, placeholder=placeholder, required=required)
+            yield Button("Record (Ctrl+S)", id="departure-save", variant="primary")
         yield Footer()
 
     def on_mount(self) -> None:
-        for row in self.query(FieldRow):
-            row.display = False
+        self.query_one("#departure-form").can_focus = False  # focus is in a field or nowhere
+        self._show_kind("")
         self._load()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Letter keys choose the kind only while no field has the cursor (they are text)."""
-        if action == "kind" and isinstance(self.focused, Input):
-            return False
+        """Letters choose the kind only while none is chosen: then no field is on screen, and
+        once one is every letter is text (Ctrl+O chooses another kind)."""
+        if action == "kind":
+            return not self.kind
+        if action == "other_kind":
+            return bool(self.kind)
         return True
 
     @work(thread=True, exclusive=True, group="departure", exit_on_error=False)
@@ -154,6 +199,7 @@ class DepartureScreen(DeskScreen):
     @on(ProfileLoaded)
     def _loaded(self, message: ProfileLoaded) -> None:
         p = self.profile = message.profile
+        self.profile_ready.set()
         band = Text(p.legal_name, style="bold")
         band.append(f"  {p.student_number}  ·  {p.status.replace('_', ' ')}")
         if p.program_code:
@@ -166,8 +212,35 @@ class DepartureScreen(DeskScreen):
             band.append(p.leave_reason)
         self.query_one("#departure-band", Static).update(band)
 
+    def _typed(self) -> bool:
+        return bool(self.kind) and values(self) != self.filled
+
+    def _ask_then(self, title: str, question: str, then: Any) -> None:
+        """Run `then` at once when nothing was typed, else after the clerk agrees."""
+        if not self._typed():
+            then()
+            return
+        self.app.push_screen(
+            DecisionModal(title, question, confirm="Discard"),
+            lambda yes: then() if yes else None,
+        )
+
     def action_back(self) -> None:
-        self.dismiss()
+        self._ask_then(
+            "Discard this form?",
+            f"Discard what you typed for {self._kind_title()} and go back?",
+            self.dismiss,
+        )
+
+    def action_other_kind(self) -> None:
+        self._ask_then(
+            "Choose another kind?",
+            f"Discard what you typed for {self._kind_title()} and choose again?",
+            lambda: self._show_kind(""),
+        )
+
+    def _kind_title(self) -> str:
+        return KINDS[self.kind][0].lower() if self.kind else ""
 
     def action_kind(self, kind: str) -> None:
         if not allowed(self.desk.actor, Action.STUDENT_DEPART):
@@ -175,11 +248,19 @@ class DepartureScreen(DeskScreen):
                 "Departures and leave need the registrar role.", severity="warning", markup=False
             )
             return
+        self._show_kind(kind)
+
+    def _show_kind(self, kind: str) -> None:
+        """The fields of `kind` (dates filled with today, the program with the student's own),
+        or, for "", the choice of kind with no field on screen."""
         self.kind = kind
-        title, names = KINDS[kind]
-        self.query_one("#departure-kind", Static).update(
-            Text(f"{title}: fill in and press Ctrl+S (Esc goes back)", style="bold")
-        )
+        names = KINDS[kind][1] if kind else ()
+        prompt = self.query_one("#departure-kind", Static)
+        if kind:
+            title = KINDS[kind][0]
+            prompt.update(Text(f"{title}: fill in and press Ctrl+S (Esc goes back)", style="bold"))
+        else:
+            prompt.update(Text(CHOOSE))
         today = date.today().isoformat()
         first = None
         for row in self.query(FieldRow):
@@ -187,38 +268,56 @@ class DepartureScreen(DeskScreen):
             row.display = shown
             row.show("")
             field = row.query_one(Input)
+            field.value = ""
             if shown and row.field_name in DATE_FIELDS and FIELDS[row.field_name][2]:
-                field.value = field.value or today
+                field.value = today
             if shown and first is None:
                 first = field
         if kind == "graduate" and self.profile is not None:
-            program = self.query_one("#f-program", Input)
-            program.value = program.value or self.profile.program_code
-        if first is not None:
-            first.focus()
+            self.query_one("#f-program", Input).value = self.profile.program_code
+        self.query_one("#departure-save", Button).display = bool(kind)
+        self.filled = values(self)
+        self.set_focus(first)  # now: the keys typed next are for this field
+
+    @on(Button.Pressed, "#departure-save")
+    async def _record_pressed(self) -> None:
+        await self.action_save()
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
         clear_error(self, [(event.input.id or "").removeprefix("f-")])
 
-    def action_next_field(self) -> None:
-        """Enter moves to the next field at once (keys typed after it land there)."""
-        if isinstance(self.focused, Input):
-            self.focus_next()
-
-    def action_save(self) -> None:
-        if not self.kind or self.profile is None:
+    async def action_save(self) -> None:
+        if not self.kind:
             self.notify("Choose what to record first (g, w, t, l or b).", markup=False)
             return
+        try:
+            await asyncio.wait_for(self.profile_ready.wait(), PROFILE_WAIT_SECONDS)
+        except TimeoutError:
+            self.notify("The record has not loaded yet; try again.", markup=False)
+            return
+        await fields_settled(self)  # the keys typed before Ctrl+S are in their fields
         names = KINDS[self.kind][1]
         parsed, errors = parse_dates(values(self), names)
+        for name in names:  # the service's own messages, before the decision is put to words
+            if name in REQUIRED_TEXT and not parsed[name]:
+                errors[name] = REQUIRED_TEXT[name]
         if errors:
             show_errors(self, errors)
             return
-        self._save(self.kind, parsed, self.profile.version)
+        assert self.profile is not None
+        kind, version = self.kind, self.profile.version
+        self.app.push_screen(
+            DecisionModal(f"{KINDS[kind][0]}?", describe(kind, parsed, self.profile)),
+            partial(self._decided, kind, parsed, version),
+        )
+
+    def _decided(self, kind: str, parsed: dict[str, Any], version: int, yes: bool | None) -> None:
+        if yes:
+            self._save(kind, parsed, version)
 
     @work(thread=True, group="departure-write", exit_on_error=False)
-    def _save(self, kind: str, v: dict[str, Any], version: int) -> None:
+    def _save(self, kind: str, v: dict[str, Any], version: int, override: str = "") -> None:
         common = {"student_id": self.student_id, "expected_version": version}
         try:
             if kind == "graduate":
@@ -227,6 +326,7 @@ class DepartureScreen(DeskScreen):
                     conferral_date=v["conferral_date"],
                     program_code=v["program"],
                     honours=v["honours"],
+                    override_reason=override,
                     **common,
                 )
             elif kind == "withdraw":
@@ -251,6 +351,8 @@ class DepartureScreen(DeskScreen):
                 )
             else:
                 result = self.desk.call(return_from_leave, on=v["return_date"], **common)
+        except RequirementsNotMet as short:
+            self.post_message(GraduationShort(short.message, kind, v, version))
         except ValidationFailed as refused:
             self.post_message(DepartureRefused({refused.field: refused.message}))
         else:
@@ -261,6 +363,22 @@ class DepartureScreen(DeskScreen):
         stray = show_errors(self, message.errors)
         if stray:
             self.notify(stray, title="Not recorded", severity="error", markup=False)
+
+    @on(GraduationShort)
+    def _short(self, message: GraduationShort) -> None:
+        """The audit's gaps, and the registrar's way to confer anyway: a reason, audited."""
+        prompt = (
+            f"{message.message} To confer anyway, type the reason (kept in the audit trail) "
+            "and press Enter; Esc does not graduate."
+        )
+
+        def given(reason: str | None) -> None:
+            if reason:
+                self._save(message.kind, message.parsed, message.version, reason)
+
+        self.app.push_screen(
+            ReasonModal(prompt, placeholder="why the registrar confers anyway"), given
+        )
 
     @on(DepartureDone)
     def _done(self, message: DepartureDone) -> None:
@@ -274,3 +392,35 @@ class DepartureScreen(DeskScreen):
             markup=False,
         )
         self.dismiss()
+
+
+def describe(kind: str, v: dict[str, Any], p: StudentProfile) -> str:
+    """The decision in words, naming the student and the change of status."""
+    who = f"{p.legal_name} ({p.student_number})"
+    was = p.status.replace("_", " ")
+    if kind == "graduate":
+        program = v["program"] or p.program_code
+        honours = f", {v['honours']}" if v["honours"] else ""
+        change = f"Graduate {who} in {program}{honours}, conferred {v['conferral_date']}."
+        after = "graduated"
+    elif kind == "withdraw":
+        change = f"Withdraw {who} from the institution on {v['departure_date']}: {v['reason']}."
+        after = "withdrawn"
+    elif kind == "transfer":
+        change = (
+            f"Transfer {who} out to {v['destination']} on {v['departure_date']}: {v['reason']}."
+        )
+        after = "transferred out"
+    elif kind == "leave":
+        back = v["leave_expected_return"] or "not known"
+        change = f"Put {who} on leave from {v['leave_start']} (back {back}): {v['leave_reason']}."
+        after = "on leave"
+    else:
+        change = f"{who} is back from leave on {v['return_date']}."
+        after = "active"
+    dropped = (
+        " Registrations in terms not yet started are dropped."
+        if kind in ("graduate", "withdraw", "transfer", "leave")
+        else ""
+    )
+    return f"{change} Status: {was} → {after}.{dropped}"

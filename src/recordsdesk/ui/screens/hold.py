@@ -16,7 +16,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Checkbox, DataTable, Footer, Header, Input, Label, Select, Static
+from textual.widgets import Checkbox, DataTable, Footer, Header, Label, Select, Static
 
 from recordsdesk.models import HoldType
 from recordsdesk.services.errors import ValidationFailed
@@ -28,6 +28,7 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.intake_form import FieldRow, ReasonModal, show_errors
 from recordsdesk.ui.widgets.cells import HOLD_STYLE, cell
 from recordsdesk.ui.widgets.fit_table import FitTable
+from recordsdesk.ui.widgets.form_input import FormInput, fields_settled
 
 #: Five columns so that a hold reads whole at 80 columns: who placed or released it goes with
 #: the date, and the release's reason with the release.
@@ -89,11 +90,12 @@ class PlaceHoldModal(ModalScreen[HoldView | None]):
     def _changed(self) -> None:
         self.query_one("#e-blocks", Static).update("")
 
-    @on(Input.Submitted)
-    def _submitted(self) -> None:
-        self.action_save()
+    @on(FormInput.Entered)
+    async def _entered(self) -> None:
+        await self.action_save()
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
+        await fields_settled(self)  # the reason as typed, up to the key that saves
         self._place(
             str(self.query_one("#hold-type", Select).value),
             self.query_one(FieldRow).value,

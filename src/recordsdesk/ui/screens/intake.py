@@ -37,10 +37,17 @@ from recordsdesk.services.intake import (
 )
 from recordsdesk.ui.screens.admission import AdmissionScreen
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.screens.intake_form import FieldRow, clear_error, show_errors, values
+from recordsdesk.ui.screens.intake_form import (
+    DecisionModal,
+    FieldRow,
+    clear_error,
+    show_errors,
+    values,
+)
 from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.widgets.cells import cell, words
 from recordsdesk.ui.widgets.fit_table import FitTable
+from recordsdesk.ui.widgets.form_input import FormInput, fields_settled
 
 # (field, label, placeholder, required)
 SECTIONS: tuple[tuple[str, tuple[tuple[str, str, str, bool], ...]], ...] = (
@@ -198,7 +205,6 @@ class IntakeScreen(DeskScreen):
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
         Binding("escape", "cancel", "Cancel"),
-        Binding("enter", "next_field", "Next field", show=False, priority=True),
     ]
 
     def __init__(self) -> None:
@@ -292,30 +298,27 @@ class IntakeScreen(DeskScreen):
             more = f" (+{len(found) - MAX_MATCHES})" if len(found) > MAX_MATCHES else ""
             row.show(shown + more, error=False)
 
-    def action_next_field(self) -> None:
-        """Enter moves on like Tab, completing a filtered field from its single match; on the
-        last field it saves. A binding, not the Submitted message, so keys typed right after
-        Enter (a fast typist, a paste) land in the next field, not this one."""
-        field = self.focused
-        if not isinstance(field, Input):
-            return
+    @on(FormInput.Entered)
+    async def _entered(self, event: FormInput.Entered) -> None:
+        """Enter moved on like Tab (FormInput did, at the key); here the field it left is
+        completed from its single match, and Enter on the last field saves."""
+        field = event.input
         name = (field.id or "").removeprefix("f-")
         if name in FILTERED and self.choices is not None:
             pool = self.choices.programs if name == "program" else self.choices.terms
-            found = matches(pool, field.value)
-            if len(found) == 1 or (found and found[0].code.casefold() == field.value.casefold()):
+            found = matches(pool, event.value)
+            if len(found) == 1 or (found and found[0].code.casefold() == event.value.casefold()):
                 field.value = found[0].code
         if name == FORM_FIELDS[-1]:
-            self.action_save()
-        else:
-            self.focus_next()
+            await self.action_save()
 
     def form(self) -> IntakeForm:
         return IntakeForm(**values(self))
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
         if not self.saving:
             self.saving = True
+            await fields_settled(self)  # keys typed before Ctrl+S are in their fields
             self._save(self.form(), self.confirmed)
 
     @work(thread=True, exclusive=True, group="intake-save", exit_on_error=False)
@@ -357,7 +360,7 @@ class IntakeScreen(DeskScreen):
         def chosen(answer: str | None) -> None:
             if answer == "create":
                 self.confirmed = ids
-                self.action_save()
+                self.call_later(self.action_save)
             elif answer and answer.startswith("open:"):
                 self._open_record(int(answer.removeprefix("open:")), admission=False)
 
@@ -381,5 +384,21 @@ class IntakeScreen(DeskScreen):
         if admission:
             self.app.push_screen(AdmissionScreen(student_id), lambda _: record.action_reload())
 
-    def action_cancel(self) -> None:
-        self.dismiss()
+    async def action_cancel(self) -> None:
+        """Esc leaves an empty form at once and asks before dropping what was typed."""
+        await fields_settled(self)
+        if not any(text.strip() for text in values(self).values()):
+            self.dismiss()
+            return
+        self.app.push_screen(
+            DecisionModal(
+                "Discard this new student?",
+                "Discard what you typed for the new student and go back?",
+                confirm="Discard",
+            ),
+            self._discard_if,
+        )
+
+    def _discard_if(self, discard: bool | None) -> None:
+        if discard:
+            self.dismiss()

@@ -17,9 +17,10 @@ from textual.containers import Horizontal, Vertical
 from textual.dom import DOMNode
 from textual.screen import ModalScreen
 from textual.suggester import Suggester
-from textual.widgets import Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from recordsdesk.ui.privacy import PRIVATE_FIELDS, privacy_on, stop_watching_privacy
+from recordsdesk.ui.widgets.form_input import FormInput
 
 ERROR_STYLE = "bold red"
 
@@ -56,7 +57,7 @@ class FieldRow(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(Text(self._label))
-        yield Input(
+        yield FormInput(
             self._value,
             placeholder=self._placeholder,
             id=f"f-{self.field_name}",
@@ -151,7 +152,7 @@ class ReasonModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(Text(self.prompt))
+            yield Static(Text(self.prompt))  # wraps: a prompt may name several things
             yield Input(self.value, placeholder=self.placeholder, id="reason-input")
 
     @on(Input.Submitted, "#reason-input")
@@ -161,3 +162,45 @@ class ReasonModal(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class DecisionModal(ModalScreen[bool]):
+    """A decision put in words before it is carried out (a change of a student's status,
+    discarding what was typed): Enter on the focused button answers, Tab moves between the
+    two, Esc goes back. Letters do nothing here: they may be typing that ran on past Ctrl+S."""
+
+    DEFAULT_CSS = """
+    DecisionModal { align: center middle; }
+    DecisionModal > Vertical {
+        width: 76; max-width: 100%; height: auto; padding: 1 2; border: thick $warning;
+        background: $surface;
+    }
+    DecisionModal #decision-question { margin: 1 0; }
+    DecisionModal Horizontal { height: auto; }
+    DecisionModal Button { margin: 0 2 0 0; }
+    """
+    BINDINGS = [Binding("escape", "answer(False)", "Go back")]
+
+    def __init__(self, title: str, question: str, *, confirm: str = "Record") -> None:
+        super().__init__()
+        self.title_text = title
+        self.question = question
+        self.confirm = confirm
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(Text(self.title_text, style="bold"))
+            yield Static(Text(self.question), id="decision-question")
+            with Horizontal():
+                yield Button(self.confirm, id="decision-yes", variant="warning")
+                yield Button("Go back", id="decision-no")
+
+    def on_mount(self) -> None:
+        self.query_one("#decision-yes", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "decision-yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)

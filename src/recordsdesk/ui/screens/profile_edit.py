@@ -30,8 +30,15 @@ from recordsdesk.services.student import (
     update_student,
 )
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.screens.intake_form import FieldRow, clear_error, show_errors, values
+from recordsdesk.ui.screens.intake_form import (
+    DecisionModal,
+    FieldRow,
+    clear_error,
+    show_errors,
+    values,
+)
 from recordsdesk.ui.widgets.cells import cell
+from recordsdesk.ui.widgets.form_input import fields_settled
 
 # field -> label
 FIELDS: dict[str, str] = {
@@ -153,7 +160,6 @@ class ProfileEditScreen(DeskScreen):
     )
     BINDINGS = [
         Binding("ctrl+s", "save", "Save"),
-        Binding("enter", "next_field", "Next field", show=False, priority=True),
         Binding("escape", "back", "Back"),
     ]
 
@@ -201,17 +207,29 @@ class ProfileEditScreen(DeskScreen):
         if event.input.has_focus:  # typed by the clerk, not filled in by the screen
             clear_error(self, [(event.input.id or "").removeprefix("f-")])
 
-    def action_next_field(self) -> None:
-        """Enter moves to the next field at once (keys typed after it land there)."""
-        if isinstance(self.focused, Input):
-            self.focus_next()
+    async def action_back(self) -> None:
+        """Esc leaves at once when nothing was changed, else asks before dropping the edits."""
+        await fields_settled(self)
+        if self.seen is None or not changes_from(self.seen, values(self)):
+            self.dismiss()
+            return
+        self.app.push_screen(
+            DecisionModal(
+                "Discard your changes?",
+                f"Discard what you changed in {self.seen.legal_name}'s record and go back?",
+                confirm="Discard",
+            ),
+            self._discard_if,
+        )
 
-    def action_back(self) -> None:
-        self.dismiss()
+    def _discard_if(self, discard: bool | None) -> None:
+        if discard:
+            self.dismiss()
 
-    def action_save(self) -> None:
+    async def action_save(self) -> None:
         if self.seen is None:
             return
+        await fields_settled(self)  # the keys typed before Ctrl+S are in their fields
         changes = changes_from(self.seen, values(self))
         if not changes:
             self.notify("Nothing was changed.", markup=False)
