@@ -14,9 +14,8 @@ queued behind it were inserted (`A Enter B+ Enter` submits 'AB+' twice). So:
   (a list or roster loading) holds them meanwhile (`hold` / `release`).
 - `TypeAheadScreen` catches the keys Textual forwards to a screen before any of its widgets has
   focus, and lets a dialog without a text field (a confirmation) take its keys as bindings.
-- A screen may set aside the keys typed before it could show a refusal (`set_aside_until_now`),
-  and a key that opens a place taking no type-ahead (help, the command palette) sets aside the
-  keys behind it: they are reported through `on_set_aside`, never silently dropped.
+- A screen may set aside the keys typed before it could show a refusal (`set_aside_until_now`):
+  they are reported through `on_set_aside`, never silently dropped.
 """
 
 from __future__ import annotations
@@ -185,12 +184,11 @@ class KeyedInput(Input):
             for binding in bindings.key_to_bindings.get(event.key, ()):
                 if not binding.priority and await self.app.run_action(binding.action, node):
                     moved_to = self.app.screen
-                    if moved_to is not screen and not isinstance(moved_to, TypeAheadScreen):
-                        # A place that takes no type-ahead (help, the command palette): Textual
-                        # would hand it keys out of order, so the rest of the burst is set aside.
-                        self.set_aside_until_now(key_label(event))
-                    elif moved_to is not screen or screen.focused is not self:
-                        self._handing_on = True  # the rest of the burst is for the new place
+                    if moved_to is not screen or screen.focused is not self:
+                        # The rest of the burst is for the new place (help and the command
+                        # palette too: the app hands each key on only once the one before it
+                        # was handled, ui.typeahead.TypeAheadApp).
+                        self._handing_on = True
                     return
 
     def _report_set_aside(self, event: events.Key) -> None:
