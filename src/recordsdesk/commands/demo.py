@@ -50,4 +50,4 @@ def run(args: argparse.Namespace) -> int:
     print(summary.describe())
     if args.no_open:
         return 0
-    return open_desk(url, DEMO_DESK_USER)
+    return open_desk(url, DEMO_DESK_USER, named=False)

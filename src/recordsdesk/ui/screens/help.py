@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -28,6 +29,20 @@ def key_bindings(node_type: type[object]) -> list[Binding]:
             seen.add(binding.key)
             found.append(binding)
     return found
+
+
+def usable(owner: object, bindings: list[Binding]) -> list[Binding]:
+    """The bindings the signed-in role may use: an owner with `role_allows(action, params)`
+    (the app, the record) hides the rest, as its footer does."""
+    role_allows = getattr(owner, "role_allows", None)
+    if role_allows is None:
+        return bindings
+    kept = []
+    for binding in bindings:
+        _, name, parameters = parse_action(binding.action)
+        if role_allows(name, parameters):
+            kept.append(binding)
+    return kept
 
 
 class HelpModal(ModalScreen[None]):
@@ -59,8 +74,10 @@ class HelpModal(ModalScreen[None]):
             )
 
     def on_mount(self) -> None:
-        self._fill("#help-screen-keys", key_bindings(type(self._for_screen)))
-        self._fill("#help-app-keys", key_bindings(type(self.app)))
+        self._fill(
+            "#help-screen-keys", usable(self._for_screen, key_bindings(type(self._for_screen)))
+        )
+        self._fill("#help-app-keys", usable(self.app, key_bindings(type(self.app))))
 
     def _fill(self, selector: str, bindings: list[Binding]) -> None:
         table = self.query_one(selector, DataTable)

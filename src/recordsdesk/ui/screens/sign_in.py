@@ -2,6 +2,12 @@
 
 Passwords go through `Input(password=True)` (never echoed) straight to the auth service in a
 worker; a refusal shows the service's words, which never tell whether the username exists.
+
+It is a form like any other: the username and password fields are there (and focused) from the
+first frame, so keys typed while the screen appears land in them; Tab and Shift+Tab move between
+the fields and the button; a pre-filled username is selected, so typing replaces it, and focus
+starts on the password only when the person was named on the command line (`--user`). Enter is
+taken when the key itself is handled, with the fields as typed up to it.
 """
 
 from __future__ import annotations
@@ -12,10 +18,11 @@ from typing import cast
 from sqlalchemy import Engine
 from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.services import auth
@@ -48,11 +55,22 @@ class SignedIn(Message):
 class SignInScreen(Screen[None]):
     CSS_PATH = "sign_in.tcss"
     SCREEN_NAME = "Sign in"
+    BINDINGS = [
+        Binding("enter", "submit", "Sign in", priority=True),
+        Binding("tab", "app.focus_next", "Next field"),
+        Binding("shift+tab", "app.focus_previous", "Previous field"),
+    ]
 
-    def __init__(self, username_hint: str = "") -> None:
+    def __init__(self, username_hint: str = "", *, named: bool = False) -> None:
+        """`username_hint` pre-fills the username; `named` says the person chose it (the
+        command line's --user), so the password is where they type first."""
         super().__init__()
         self.username_hint = username_hint
-        self.first_admin = False
+        self.named = named and bool(username_hint)
+        #: None until the accounts are checked: whether this is the first start.
+        self.first_admin: bool | None = None
+        self.busy = False
+        self._submit_when_ready = False
 
     @property
     def engine(self) -> Engine:
@@ -69,12 +87,14 @@ class SignInScreen(Screen[None]):
             yield Input(placeholder="full name", id="full-name")
             yield Input(password=True, placeholder="password", id="password")
             yield Input(password=True, placeholder="password again", id="password-again")
+            yield Button("Sign in", id="sign-in-button", variant="primary")
             yield Static("", id="sign-in-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        for field in self.query(Input):
-            field.display = False
+        for selector in FIRST_ADMIN_FIELDS:
+            self.query_one(selector, Input).display = selector in SIGN_IN_FIELDS
+        self.query_one("#password" if self.named else "#username", Input).focus()
         self._prepare()
 
     @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
@@ -85,21 +105,23 @@ class SignInScreen(Screen[None]):
 
     @on(FormReady)
     def _form_ready(self, message: FormReady) -> None:
+        """Show the first administrator's extra fields if needed; what was typed stays."""
         self.first_admin = message.first_admin
-        fields = FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
-        for selector in fields:
-            self.query_one(selector, Input).display = True
         intro = self.query_one("#sign-in-intro", Static)
         if self.first_admin:
+            for selector in FIRST_ADMIN_FIELDS:
+                self.query_one(selector, Input).display = True
+            self.query_one("#sign-in-button", Button).label = "Create administrator"
             intro.update(
                 "First start: there is no staff account yet. Create the administrator "
                 f"(password at least {auth.MIN_PASSWORD_LENGTH} characters)."
             )
-            self.query_one("#username", Input).focus()
+            self._submit_when_ready = False  # the form has grown: nothing to submit yet
         else:
             intro.update(self._sign_in_intro())
-            target = "#password" if self.username_hint else "#username"
-            self.query_one(target, Input).focus()
+            if self._submit_when_ready:
+                self._submit_when_ready = False
+                self.action_submit()
 
     def _sign_in_intro(self) -> str:
         """On a demo database, say how to get in: the build's printout has scrolled away."""
@@ -110,11 +132,20 @@ class SignInScreen(Screen[None]):
             f"the username after 'demo-' (e.g. {demo_password('registrar')})."
         )
 
-    @on(Input.Submitted)
-    def _next_or_submit(self, event: Input.Submitted) -> None:
+    @on(Button.Pressed, "#sign-in-button")
+    def _button(self) -> None:
+        self.action_submit()
+
+    def action_submit(self) -> None:
+        """Enter: on to the first empty field, else sign in (or create the administrator)."""
+        if self.busy:
+            return
+        if self.first_admin is None:  # typed ahead of the accounts check: submit once known
+            self._submit_when_ready = True
+            return
         fields = FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
         values = {selector: self.query_one(selector, Input).value for selector in fields}
-        for selector in fields:  # Enter moves to the first empty field, then submits
+        for selector in fields:
             if not values[selector]:
                 self.query_one(selector, Input).focus()
                 return
@@ -128,6 +159,7 @@ class SignInScreen(Screen[None]):
             self._sign_in(username, values["#password"])
 
     def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
         for field in self.query(Input):
             field.disabled = busy
 
@@ -169,6 +201,8 @@ class SignInScreen(Screen[None]):
     def _signed_in(self, message: SignedIn) -> None:
         app = self.app
         assert isinstance(app, SecureDeskApp)
+        if app.signed_in:  # already on the way to the desk
+            return
         app.complete_sign_in(message.actor)
         app.switch_mode(app.HOME_MODE)
         app.call_after_refresh(app.remove_mode, "sign_in")
