@@ -55,10 +55,12 @@ class SignedIn(Message):
 class SignInScreen(Screen[None]):
     CSS_PATH = "sign_in.tcss"
     SCREEN_NAME = "Sign in"
+    # Priority: handled as each key arrives, so in a burst (`clerk Tab secret Enter`) the keys
+    # after Tab reach the password, not the username queued ahead of the focus change.
     BINDINGS = [
-        Binding("enter", "submit", "Sign in", priority=True),
-        Binding("tab", "app.focus_next", "Next field"),
-        Binding("shift+tab", "app.focus_previous", "Previous field"),
+        Binding("enter", "enter", "Next field / sign in", priority=True),
+        Binding("tab", "app.focus_next", "Next field", priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", priority=True),
     ]
 
     def __init__(self, username_hint: str = "", *, named: bool = False) -> None:
@@ -136,14 +138,31 @@ class SignInScreen(Screen[None]):
     def _button(self) -> None:
         self.action_submit()
 
+    def _fields(self) -> tuple[str, ...]:
+        return FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
+
+    def action_enter(self) -> None:
+        """Enter, as the key arrives: in a field but the last, on to the next one at once (the
+        keys typed after it go there); in the last field or on the button, submit once the
+        keys typed before it have reached their field (queued behind them on that widget)."""
+        if self.busy:
+            return
+        focused = self.focused
+        fields = self._fields()
+        if isinstance(focused, Input) and focused.id and f"#{focused.id}" in fields[:-1]:
+            following = fields[fields.index(f"#{focused.id}") + 1]
+            self.set_focus(self.query_one(following, Input))  # now: Widget.focus() waits a turn
+            return
+        (focused or self).call_later(self.action_submit)
+
     def action_submit(self) -> None:
-        """Enter: on to the first empty field, else sign in (or create the administrator)."""
+        """On to the first empty field, else sign in (or create the administrator)."""
         if self.busy:
             return
         if self.first_admin is None:  # typed ahead of the accounts check: submit once known
             self._submit_when_ready = True
             return
-        fields = FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
+        fields = self._fields()
         values = {selector: self.query_one(selector, Input).value for selector in fields}
         for selector in fields:
             if not values[selector]:
