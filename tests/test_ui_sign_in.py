@@ -16,7 +16,6 @@ from recordsdesk.models import StaffUser
 from recordsdesk.services import auth
 from recordsdesk.services.passwords import hash_password
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.navigation import DiscardInputModal
 from recordsdesk.ui.screens.intake import IntakeScreen
 from recordsdesk.ui.screens.lookup import LookupScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
@@ -268,6 +267,8 @@ async def test_sign_out_clears_the_desk_for_the_next_person(engine: Engine, cler
 
 
 async def test_sign_out_asks_before_dropping_a_typed_form(engine: Engine, clerk: str) -> None:
+    from recordsdesk.ui.navigation import DiscardInputModal
+
     app = make_app(engine, username=clerk)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
