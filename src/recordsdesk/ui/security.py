@@ -16,7 +16,7 @@ The desk app inherits from `SecureDeskApp`, which
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any, ClassVar
 
@@ -25,6 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input
@@ -36,6 +37,7 @@ from recordsdesk.services.auth import idle_lock_minutes
 from recordsdesk.services.catalog_view import institution_summary
 from recordsdesk.ui.context import DeskContext, first_line
 from recordsdesk.ui.navigation import DiscardInputModal, holds_typed_input, screen_label
+from recordsdesk.ui.terminal import CONTROL_FILTER
 
 Clock = Callable[[], float]
 #: How often the idle check runs (real time); the idle time itself is read from `clock`.
@@ -93,6 +95,10 @@ class SecureDeskApp(App[int]):
         self.signed_in = True
         self.last_input = self.clock()
         self.sub_title = f"{actor.username} ({actor.role.value})"
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one that keeps control characters off the terminal."""
+        return [*super().get_line_filters(), CONTROL_FILTER]
 
     # --- idle lock ------------------------------------------------------------------------------
 

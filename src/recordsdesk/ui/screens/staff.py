@@ -22,7 +22,7 @@ from recordsdesk.models import StaffRole
 from recordsdesk.services import auth
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.widgets.cells import cell
+from recordsdesk.ui.widgets.cells import cell, literal
 
 COLUMNS = ("Username", "Full name", "Role", "State", "Last sign-in")
 
@@ -147,7 +147,7 @@ class StaffScreen(DeskScreen):
             password=new.password,
         )
         self.app.call_from_thread(
-            self.notify, f"Added {account.username} ({account.role.value}).", markup=False
+            self.notify, f"Added {literal(account.username)} ({account.role.value}).", markup=False
         )
         self.post_message(AccountsLoaded(self.desk.call(auth.list_users)))
 
@@ -162,5 +162,5 @@ class StaffScreen(DeskScreen):
     @work(thread=True, exclusive=True, group="staff-save", exit_on_error=False)
     def _disable(self, username: str) -> None:
         self.desk.call(auth.disable_user, username=username)
-        self.app.call_from_thread(self.notify, f"Disabled {username}.", markup=False)
+        self.app.call_from_thread(self.notify, f"Disabled {literal(username)}.", markup=False)
         self.post_message(AccountsLoaded(self.desk.call(auth.list_users)))

@@ -55,6 +55,7 @@ from recordsdesk.ui.screens.student_rows import (
     request_rows,
 )
 from recordsdesk.ui.screens.transcript_open import open_transcript, preview_screen_ahead
+from recordsdesk.ui.widgets.cells import literal
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 # (pane id, tab label, column headings)
@@ -117,7 +118,7 @@ class NoteModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-dialog"):
-            yield Label(Text(f"Contact note for {self.student_name}"))
+            yield Label(Text(f"Contact note for {literal(self.student_name)}"))
             yield Input(
                 placeholder="What was asked or said; Enter saves, Esc cancels", id="note-body"
             )
@@ -174,7 +175,7 @@ class StudentScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ConfidentialBanner(id="confidential-banner")
-        yield Static(Text(f"Loading {self._title_hint}…"), id="record-band")
+        yield Static(Text(f"Loading {literal(self._title_hint)}…"), id="record-band")
         with TabbedContent(id="record-tabs"):
             for pane, label, _ in TABS:
                 with TabPane(label, id=pane):

@@ -1,8 +1,10 @@
 """Cells for tables and labels. Everything that came from the database is wrapped in Text, so
-a student named "[b]Bob" shows the brackets instead of turning bold."""
+a student named "[b]Bob" shows the brackets instead of turning bold, and its control characters
+are shown as escapes (`\x1b`), so a value an old database holds never drives the terminal."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -10,6 +12,15 @@ from rich.text import Text
 
 HOLD_STYLE = "bold red"
 CONFIDENTIAL_STYLE = "bold magenta"
+
+
+#: C0 controls but tab and newline, DEL and C1 controls (0x9b is a one-byte CSI).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def literal(value: str) -> str:
+    """`value` with each control character written out as an escape (ESC -> '\\x1b')."""
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", value)
 
 
 def cell(value: object, style: str = "") -> Text:
@@ -26,7 +37,7 @@ def cell(value: object, style: str = "") -> Text:
         return Text(_decimal(value), style=style, justify="right")
     if isinstance(value, bool):
         return Text("yes" if value else "no", style=style)
-    return Text(str(value), style=style)
+    return Text(literal(str(value)), style=style)
 
 
 def _decimal(value: Decimal) -> str:
@@ -38,7 +49,7 @@ def _decimal(value: Decimal) -> str:
 
 def words(value: str) -> Text:
     """A stored status word for people: 'transferred_out' -> 'transferred out'."""
-    return Text(value.replace("_", " "))
+    return Text(literal(value.replace("_", " ")))
 
 
 def flags(*, hold: bool, confidential: bool) -> Text:
@@ -57,4 +68,4 @@ def meeting(days: str, start: time | None, end: time | None) -> Text:
     if not days and start is None:
         return Text("")
     span = f"{start:%H:%M}-{end:%H:%M}" if start is not None and end is not None else ""
-    return Text(" ".join(p for p in (days, span) if p))
+    return Text(literal(" ".join(p for p in (days, span) if p)))
