@@ -288,3 +288,18 @@ async def test_sign_out_asks_before_dropping_a_typed_form(engine: Engine, clerk:
         await pilot.press("y")
         await settle(pilot)
         assert isinstance(app.screen, SignInScreen) and not app.signed_in
+
+
+async def test_the_next_person_signs_out_from_the_lock(engine: Engine, clerk: str) -> None:
+    """At a desk that locked itself, Ctrl+O hands it over (no wrong password typed into the
+    previous person's lock, which would count towards their lockout)."""
+    app = make_app(engine, username=clerk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.lock_desk() and app.locked
+        await pilot.press("f2", "ctrl+n")  # nothing else works under the lock
+        assert app.locked
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen) and not app.signed_in and not app.locked
+    assert staff_row(engine, clerk).failed_logins == 0

@@ -40,7 +40,7 @@ from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign
 #: set when the desk is ready (see RecordsDeskApp.on_ready).
 FULL_GC_AFTER = 100
 #: App actions that leave the screen on top; refused while a dialog is open.
-NAVIGATION = frozenset({"switch_mode", "new_student", "lookup", "sign_out"})
+NAVIGATION = frozenset({"switch_mode", "new_student", "lookup"})
 
 
 class RecordsDeskApp(SecureDeskApp):

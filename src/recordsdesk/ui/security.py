@@ -87,6 +87,8 @@ class SecureDeskApp(App[int]):
         """App actions are refused while locked or before sign-in (quitting and privacy never)."""
         if action in _ALWAYS_ALLOWED:
             return True
+        if action == "sign_out":  # from the lock too: the next person at a locked desk
+            return self.signed_in
         return self.signed_in and not self.locked
 
     def complete_sign_in(self, actor: Actor) -> None:
@@ -174,8 +176,9 @@ class SecureDeskApp(App[int]):
         self.push_screen(DiscardInputModal(where, going), answered)
 
     def action_sign_out(self) -> None:
-        """Ctrl+O: hand the desk to the next person (asks first if a form holds typed input)."""
-        if self.signed_in and not self.locked:
+        """Ctrl+O: hand the desk to the next person (asks first if a form holds typed input),
+        from the idle lock too: whoever comes next is not left with only Ctrl+Q."""
+        if self.signed_in and not isinstance(self.screen, DiscardInputModal):
             self.ask_before_discarding(
                 self.unsaved_screens(), "signs out", lambda: self.run_worker(self.sign_out())
             )

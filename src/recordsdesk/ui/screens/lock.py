@@ -48,7 +48,7 @@ class LockScreen(ModalScreen[None]):
             yield Static("The desk is locked", id="lock-title", markup=False)
             yield Static(
                 f"Signed in: {who} ({literal(self.actor.username)}). Type your password to go "
-                "on, or Ctrl+Q to quit.",
+                "on; someone else: Ctrl+O signs out (unsaved input asks first), Ctrl+Q quits.",
                 id="lock-who",
                 markup=False,
             )
