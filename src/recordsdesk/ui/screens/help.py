@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
@@ -61,7 +61,7 @@ class HelpModal(ModalScreen[None]):
         self._purpose = purpose
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help-box"):
+        with VerticalScroll(id="help-box"):
             yield Static(Text(f"Help: {self._title}", style="bold"), id="help-title")
             yield Static(Text(self._purpose), id="help-purpose")
             yield Static(Text("Keys on this screen", style="bold"), classes="help-heading")
@@ -69,11 +69,19 @@ class HelpModal(ModalScreen[None]):
             yield Static(Text("Keys everywhere", style="bold"), classes="help-heading")
             yield DataTable(id="help-app-keys", show_cursor=False)
             yield Static(
-                Text("Tab and Shift+Tab move between the parts of a screen. Esc closes this help."),
+                Text(
+                    "Tab and Shift+Tab move between the parts of a screen. ↑ ↓ PgUp PgDn "
+                    "scroll this help; Esc closes it."
+                ),
                 id="help-close",
             )
 
     def on_mount(self) -> None:
+        """Both key tables in full in one box that scrolls (↑ ↓ PgUp PgDn): at 80x24 the keys
+        everywhere (sign out among them) sit below the fold."""
+        for table in self.query(DataTable):
+            table.can_focus = False
+        self.query_one("#help-box", VerticalScroll).focus()
         self._fill(
             "#help-screen-keys", usable(self._for_screen, key_bindings(type(self._for_screen)))
         )
