@@ -181,7 +181,7 @@ async def test_a_transfer_needs_its_destination_and_esc_asks_before_discarding(
         await burst(pilot, "<escape>")  # go back to the form, still filled
         assert pilot.app.screen is form
         assert form.query_one("#f-reason", Input).value == "Moving"
-        await burst(pilot, "<ctrl+o>", "<enter>")  # another kind: asked, then the choice
+        await burst(pilot, "<ctrl+t>", "<enter>")  # another kind: asked, then the choice
         assert form.kind == ""
         await burst(pilot, "g")  # the letters choose again
         assert form.kind == "graduate"

@@ -157,7 +157,12 @@ async def test_a_clerk_is_told_reports_need_the_registrar(
 ) -> None:
     app = make_app(engine, username="clk")
     async with app.run_test(size=SIZE) as pilot:
-        await pilot.press("f8")
+        await pilot.press("f8")  # refused at once, naming the role: no screen that can only fail
+        await pilot.pause()
+        assert not isinstance(app.screen, ReportsScreen)
+        errors = [n.message for n in app._notifications if n.severity == "error"]
+        assert any("needs the registrar role" in m for m in errors)
+        await app.switch_mode("reports")  # however it is reached, it explains and runs nothing
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, ReportsScreen)

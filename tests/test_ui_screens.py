@@ -95,11 +95,13 @@ async def test_modes_keep_the_lookup_as_it_was(app: RecordsDeskApp) -> None:
         await pilot.press("f4")
         await settle(pilot)
         await pilot.press("f2")
-        await pilot.pause()
-        assert isinstance(app.screen, StudentScreen)  # the record is still open on its stack
-        await pilot.press("escape")
-        await pilot.pause()
+        await settle(pilot)
+        # F2 is the lookup itself, from any screen: the record closes, the search stays
+        assert isinstance(app.screen, LookupScreen) and len(app.screen_stack) == 1
         assert app.screen.query_one("#lookup-query", Input).value == "kim"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StudentScreen)  # one Enter back to the same record
 
 
 async def test_f1_shows_help_for_the_current_screen(app: RecordsDeskApp) -> None:

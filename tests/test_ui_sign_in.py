@@ -3,15 +3,22 @@ administrator."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import Engine
+from sqlmodel import select
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import Input, Static
+from textual.widgets import Button, Input, Static
 
 from recordsdesk.db import session_scope
+from recordsdesk.models import StaffUser
+from recordsdesk.services import auth
 from recordsdesk.services.passwords import hash_password
 from recordsdesk.ui.app import RecordsDeskApp, make_app
+from recordsdesk.ui.screens.intake import IntakeScreen
+from recordsdesk.ui.screens.lookup import LookupScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
 from tests.factories import make_staff
 
@@ -87,6 +94,8 @@ async def test_first_start_creates_the_first_admin(engine: Engine) -> None:
             ("#password-again", "a different one"),
         ):
             field(app, selector).value = text
+        field(app, "#password-again").focus()  # Enter in an earlier field moves on
+        await pilot.pause()
         await pilot.press("enter")
         await settle(pilot)
         message = app.screen.query_one("#sign-in-message", Static)
@@ -129,7 +138,8 @@ async def test_keys_typed_before_the_form_is_ready_land_in_it(
     engine: Engine, clerk: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A clerk types the username, Enter, the password and Enter while the desk is still
-    starting (the staff accounts not read yet): every key lands and the clerk is signed in."""
+    starting (the staff accounts not read yet): every key lands in the fields drawn from the
+    first frame, and the sign-in waits for the accounts check before it goes through."""
     import threading
 
     from recordsdesk.services import auth
@@ -138,13 +148,12 @@ async def test_keys_typed_before_the_form_is_ready_land_in_it(
     needs_first_admin = auth.needs_first_admin
 
     def held(session: object) -> bool:
-        ready.wait(timeout=10)  # the form appears only once the keys are typed
+        ready.wait(timeout=10)  # the accounts are known only once the keys are typed
         return needs_first_admin(session)  # type: ignore[arg-type]
 
     monkeypatch.setattr(auth, "needs_first_admin", held)
     app = make_app(engine, sign_in=True)
     async with app.run_test(size=SIZE) as pilot:
-        assert not any(f.display for f in app.screen.query(Input))  # no form drawn yet
         # In one burst, as a terminal hands over what was typed ahead.
         typed = [*clerk, "\r", *PASSWORD, "\r"]
         for char in typed:
@@ -158,3 +167,175 @@ async def test_keys_typed_before_the_form_is_ready_land_in_it(
                 break
         await pilot.pause(0.2)  # the sign-in screen leaves
         assert app.signed_in and app.desk.actor.username == clerk
+
+
+# --- the sign-in screen is a form like any other ----------------------------------------------
+
+
+def staff_row(engine: Engine, username: str) -> StaffUser:
+    with session_scope(engine) as session:
+        return session.exec(select(StaffUser).where(StaffUser.username == username)).one()
+
+
+@pytest.fixture
+def registrar(engine: Engine) -> str:
+    with session_scope(engine) as session:
+        make_staff(
+            session, username="registrar", role="registrar", password_hash=hash_password(PASSWORD)
+        )
+    return "registrar"
+
+
+async def test_tab_and_shift_tab_move_between_the_fields(engine: Engine, clerk: str) -> None:
+    app = make_app(engine, sign_in=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert field(app, "#username").has_focus
+        await pilot.press("tab")
+        assert field(app, "#password").has_focus
+        await pilot.press("tab")
+        assert isinstance(app.focused, Button)  # the Sign in button is in the Tab order
+        await pilot.press("shift+tab", "shift+tab")
+        assert field(app, "#username").has_focus
+        assert isinstance(app.screen, SignInScreen) and not app.signed_in
+
+
+async def test_a_prefilled_demo_name_is_typed_over_in_one_burst(
+    engine: Engine, clerk: str, registrar: str
+) -> None:
+    """The demo pre-fills `registrar`; a clerk types their own name over it, Tab, password,
+    Enter, as fast as they like, from the moment the screen appears."""
+    app = make_app(engine, sign_in=True, username_hint=registrar, hint_named=False)
+    async with app.run_test(size=SIZE) as pilot:
+        # no settling: the keys arrive while the screen is still checking the accounts
+        await pilot.press(*clerk, "tab", *PASSWORD, "enter")
+        await settle(pilot)
+        assert app.signed_in and app.desk.actor.username == clerk
+    row = staff_row(engine, registrar)
+    assert row.failed_logins == 0 and row.locked_until is None  # nothing went to registrar
+
+
+async def test_enter_moves_to_the_password_and_signs_in_in_one_burst(
+    engine: Engine, clerk: str
+) -> None:
+    app = make_app(engine, sign_in=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(*clerk, "enter", *PASSWORD, "enter")
+        await settle(pilot)
+        assert app.signed_in and app.desk.actor.username == clerk
+    assert staff_row(engine, clerk).failed_logins == 0
+
+
+async def test_a_name_given_with_user_puts_the_focus_on_the_password(
+    engine: Engine, clerk: str
+) -> None:
+    app = make_app(engine, sign_in=True, username_hint=clerk, hint_named=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*PASSWORD, "enter")
+        await settle(pilot)
+        assert app.signed_in and app.desk.actor.username == clerk
+
+
+async def test_locked_wrong_and_unknown_read_the_same_on_screen(
+    engine: Engine, clerk: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The screen shows the service's refusal as it is and behaves the same for all three: it
+    adds nothing (no lock time, no 'unknown') that would tell them apart."""
+    with session_scope(engine) as session:
+        make_staff(
+            session,
+            username="locked1",
+            role="clerk",
+            password_hash=hash_password(PASSWORD),
+            failed_logins=5,
+            locked_until=datetime.now(UTC) + timedelta(minutes=30),
+        )
+    raised: list[str] = []
+    real_sign_in = auth.sign_in
+
+    def spy(*args: object, **kwargs: object) -> object:
+        try:
+            return real_sign_in(*args, **kwargs)  # type: ignore[arg-type]
+        except Exception as exc:
+            raised.append(str(exc))
+            raise
+
+    monkeypatch.setattr(auth, "sign_in", spy)
+    shown: list[tuple[str, str | None, str]] = []
+    app = make_app(engine, sign_in=True)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        for username, password in (("locked1", PASSWORD), (clerk, "wrong-one"), ("nobody", "x")):
+            field(app, "#username").value = username
+            field(app, "#password").focus()
+            await pilot.pause()
+            await pilot.press(*password, "enter")
+            await settle(pilot)
+            message = str(app.screen.query_one("#sign-in-message", Static).render())
+            shown.append(
+                (message, app.focused.id if app.focused else None, field(app, "#password").value)
+            )
+        assert not app.signed_in
+    assert [text for text, _, _ in shown] == raised
+    assert {(focus, typed) for _, focus, typed in shown} == {("password", "")}
+
+
+async def test_sign_out_clears_the_desk_for_the_next_person(engine: Engine, clerk: str) -> None:
+    app = make_app(engine, username=clerk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press(*"anything", "f4")
+        await settle(pilot)
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen) and not app.signed_in
+        assert app.desk.actor.username == ""
+        stacks = [s for stack in app._screen_stacks.values() for s in stack]
+        assert all(isinstance(s, SignInScreen) for s in stacks)  # nothing of theirs is left
+        assert field(app, "#username").has_focus and field(app, "#username").value == ""
+        await pilot.press("f2", "f4")  # nothing works for nobody
+        assert isinstance(app.screen, SignInScreen)
+        await pilot.press(*clerk, "tab", *PASSWORD, "enter")
+        await settle(pilot)
+        assert app.signed_in and isinstance(app.screen, LookupScreen)
+        assert app.screen.query_one("#lookup-query", Input).value == ""  # a fresh lookup
+
+
+async def test_sign_out_asks_before_dropping_a_typed_form(engine: Engine, clerk: str) -> None:
+    from recordsdesk.ui.navigation import DiscardInputModal
+
+    app = make_app(engine, username=clerk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("ctrl+n")
+        await settle(pilot)
+        assert isinstance(app.screen, IntakeScreen)
+        await pilot.press(*"Ada")
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        assert isinstance(app.screen, DiscardInputModal)
+        await pilot.press("n")  # keep it
+        await pilot.pause()
+        assert isinstance(app.screen, IntakeScreen) and app.signed_in
+        assert "Ada" in [f.value for f in app.screen.query(Input)]
+        await pilot.press("ctrl+o")
+        await pilot.pause()
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen) and not app.signed_in
+
+
+async def test_the_next_person_signs_out_from_the_lock(engine: Engine, clerk: str) -> None:
+    """At a desk that locked itself, Ctrl+O hands it over (no wrong password typed into the
+    previous person's lock, which would count towards their lockout)."""
+    app = make_app(engine, username=clerk)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert app.lock_desk() and app.locked
+        await pilot.press("f2", "ctrl+n")  # nothing else works under the lock
+        assert app.locked
+        await pilot.press("ctrl+o")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen) and not app.signed_in and not app.locked
+    assert staff_row(engine, clerk).failed_logins == 0

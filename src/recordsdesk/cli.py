@@ -103,16 +103,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def open_desk(url: str, username: str | None) -> int:
-    """Open the desk on its sign-in screen (`username` only pre-fills the form), taking the
-    day's automatic backup in the background meanwhile."""
+def open_desk(url: str, username: str | None, *, named: bool = True) -> int:
+    """Open the desk on its sign-in screen (`username` only pre-fills the form; `named` False
+    when the desk chose it, as the demo does, so the clerk types over it), taking the day's
+    automatic backup in the background meanwhile."""
     with typing_ahead():
         from recordsdesk.db import open_database
 
         engine = open_database(url)
         from recordsdesk.ui.app import make_app  # Textual is imported only when the desk opens
 
-        app = make_app(engine, sign_in=True, username_hint=username)
+        app = make_app(engine, sign_in=True, username_hint=username, hint_named=named)
         backup = start_auto_backup(engine)
         app.run()
     backup.join()

@@ -56,4 +56,5 @@ def run(args: argparse.Namespace) -> int:
     print(summary.describe())
     if args.no_open:
         return 0
-    return open_desk(url, getattr(args, "user", None) or DEMO_DESK_USER)
+    named = getattr(args, "user", None)
+    return open_desk(url, named or DEMO_DESK_USER, named=named is not None)

@@ -1,9 +1,12 @@
 """The desk: a Textual app over an already-opened engine.
 
-The desk's areas are MODES (Lookup, Catalog, Terms), not screens pushed on one stack: each area
-keeps its own stack, so a clerk can glance at the term deadlines with F4 and come back with F2 to
-the student record and search exactly as they left them. A student record is pushed on the
-Lookup stack, so Esc returns to the same search and selection.
+The desk's areas are MODES (Lookup, Catalog, Terms, ...), not screens pushed on one stack: each
+area keeps its own stack. A student record is pushed on the Lookup stack, so Esc returns to the
+same search and selection; F2, from any screen, is the lookup itself with its search kept (what
+was open over it closes, after asking if a form holds typed input). Screens replace rather than
+pile up: Ctrl+N closes what was open over the area first, so Esc never walks back through a
+string of earlier records. Keys for areas the signed-in role may not use are hidden, and say
+which role they need when pressed.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ from textual.command import Provider
 from textual.screen import ModalScreen, Screen
 
 from recordsdesk.ui.context import DeskContext, open_desk_context
+from recordsdesk.ui.navigation import AREA_GATES, may_use, refusal
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
 from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
@@ -27,6 +31,8 @@ from recordsdesk.ui.typeahead import TypeAheadApp
 #: Collections of the middle generation between full ones (Python's default is 10); process-wide,
 #: set when the desk is ready (see RecordsDeskApp.on_ready).
 FULL_GC_AFTER = 100
+#: App actions that leave the screen on top; refused while a dialog is open.
+NAVIGATION = frozenset({"switch_mode", "new_student", "lookup"})
 
 
 # The areas' screens (and the palette's provider) are imported when first opened, not before the
@@ -75,6 +81,12 @@ def _reports() -> Screen[Any]:
     return ReportsScreen()
 
 
+def _staff() -> Screen[Any]:
+    from recordsdesk.ui.screens.staff import StaffScreen
+
+    return StaffScreen()
+
+
 def _desk_commands() -> type[Provider]:
     from recordsdesk.ui.commands import DeskScreensProvider
 
@@ -91,21 +103,36 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         "grades": _grades,
         "imports": _imports,
         "reports": _reports,
+        "staff": _staff,
     }
     DEFAULT_MODE = "lookup"
     COMMANDS = App.COMMANDS | {_desk_commands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f1", "help", "Help"),
-        Binding("f2", "switch_mode('lookup')", "Lookup"),
+        Binding("f2", "lookup", "Lookup"),
         Binding("f3", "switch_mode('catalog')", "Catalog"),
         Binding("f4", "switch_mode('terms')", "Terms"),
-        Binding("f6", "switch_mode('audit')", "Audit"),
         Binding("f5", "switch_mode('grades')", "Grades", priority=True),
+        Binding("f6", "switch_mode('audit')", "Audit"),
+        Binding("f7", "switch_mode('staff')", "Staff", show=False),
         Binding("f8", "switch_mode('reports')", "Reports"),
         Binding("f10", "switch_mode('imports')", "Imports"),
         Binding("ctrl+n", "new_student", "New student"),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
+        # A key whose area the role may not use is hidden (check_action); pressing it lands on
+        # its twin here, which says which role it needs. No description: not a key of its own.
+        *(
+            Binding(key, f"refuse('{area}')", "", show=False)
+            for key, area in (
+                ("f5", "grades"),
+                ("f6", "audit"),
+                ("f7", "staff"),
+                ("f8", "reports"),
+                ("f10", "imports"),
+                ("ctrl+n", "new_student"),
+            )
+        ),
     ]
 
     def __init__(
@@ -132,13 +159,48 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         gc.set_threshold(young, middle, FULL_GC_AFTER)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """No switching areas from under a dialog (help, command palette): it would stay open
-        on the area's stack and greet the clerk on return."""
+        """Hide what the role may not use (its `refuse` twin answers the key instead); no
+        switching areas from under a dialog (help, command palette): it would stay open on the
+        area's stack and greet the clerk on return."""
         if not self.may_run(action):  # locked, or nobody signed in yet
             return False
-        return not (
-            action in ("switch_mode", "new_student") and isinstance(self.screen, ModalScreen)
+        if action == "refuse":
+            return not self.role_allows("switch_mode", parameters)
+        if not self.role_allows(action, parameters):
+            return False
+        return not (action in NAVIGATION and isinstance(self.screen, ModalScreen))
+
+    def role_allows(self, action: str, parameters: tuple[object, ...]) -> bool:
+        """Whether the signed-in role may use the app action (the F1 help asks this too)."""
+        area = action if action in ("new_student", "lookup") else None
+        if action in ("switch_mode", "refuse") and parameters:
+            area = str(parameters[0])
+        gate = AREA_GATES.get(area or "")
+        return gate is None or may_use(self.desk.actor, gate)
+
+    def action_refuse(self, area: str) -> None:
+        self.notify(
+            refusal(self.desk.actor, AREA_GATES[area]),
+            title="Not for this role",
+            severity="error",
+            markup=False,
         )
+
+    async def action_lookup(self) -> None:
+        """F2: the lookup with its search and row as they were, from any screen of the desk
+        (screens opened over it close, after asking if a form holds typed input)."""
+        await self.switch_mode("lookup")
+        self.ask_before_discarding(
+            self.unsaved_screens_above_base(), "returns to the lookup", self.close_to_base
+        )
+
+    def unsaved_screens_above_base(self) -> list[Screen[Any]]:
+        return [s for s in self.screen_stack[1:] if s in self.unsaved_screens()]
+
+    def close_to_base(self) -> None:
+        """Close every screen over the current area's own one (records, forms, dialogs)."""
+        for _ in self.screen_stack[1:]:
+            self.pop_screen()
 
     def action_help(self) -> None:
         from recordsdesk.ui.screens.help import HelpModal
@@ -148,11 +210,36 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
             self.push_screen(HelpModal(screen, title=screen.SCREEN_NAME, purpose=screen.PURPOSE))
 
     def action_new_student(self) -> None:
-        """The intake form, on top of whatever area the clerk is in (Esc returns to it)."""
+        """The intake form over the area the clerk is in (Esc returns to it). Whatever was open
+        over the area (a record, its admission checklist) closes first, so admitting one
+        applicant after another never piles screens up for Esc to walk back through."""
         from recordsdesk.ui.screens.intake import IntakeScreen
 
-        if not isinstance(self.screen, IntakeScreen):
+        if isinstance(self.screen, IntakeScreen):
+            return
+
+        def open_form() -> None:
+            self.close_to_base()
             self.push_screen(IntakeScreen())
+
+        self.ask_before_discarding(
+            self.unsaved_screens_above_base(), "opens a new intake form", open_form
+        )
+
+    def open_over_area(self, mode: str, screen: Screen[Any]) -> None:
+        """Show `screen` over the area `mode` in place of whatever was open over it."""
+
+        async def show() -> None:
+            await self.switch_mode(mode)
+            self.ask_before_discarding(
+                self.unsaved_screens_above_base(), "opens the record", replace_top
+            )
+
+        def replace_top() -> None:
+            self.close_to_base()
+            self.push_screen(screen)
+
+        self.run_worker(show())
 
 
 class SignInDeskApp(RecordsDeskApp):
@@ -161,24 +248,18 @@ class SignInDeskApp(RecordsDeskApp):
 
     DEFAULT_MODE = "sign_in"
 
-    def __init__(self, desk: DeskContext, *, username_hint: str = "", **options: object) -> None:
+    def __init__(
+        self, desk: DeskContext, *, username_hint: str = "", named: bool = False, **options: object
+    ) -> None:
         super().__init__(desk, **options)  # type: ignore[arg-type]
-        self.add_mode("sign_in", lambda: SignInScreen(username_hint))
+        self.add_mode("sign_in", lambda: SignInScreen(username_hint, named=named))
         self.sub_title = "sign in"
 
     async def on_event(self, event: events.Event) -> None:
-        """The sign-in form types the keys a clerk types ahead itself, in order (SignInScreen.
-        hold_key), holding those that come before it is shown.
-
-        A line feed is Enter typed before the desk took the terminal (the terminal turns Enter
-        into a line feed, Ctrl+J, which the desk does not use otherwise)."""
-        if isinstance(event, events.Key) and not event.is_forwarded:
-            if event.key == "ctrl+j":
-                event = events.Key("enter", "\r")
-            screen = self.screen if self._screen_stacks.get(self.current_mode) else None
-            if event.key != "ctrl+q" and isinstance(screen, SignInScreen):
-                if screen.hold_key(event):
-                    return
+        """A line feed is Enter typed before the desk took the terminal (the terminal turns
+        Enter into a line feed, Ctrl+J, which the desk does not use otherwise)."""
+        if isinstance(event, events.Key) and not event.is_forwarded and event.key == "ctrl+j":
+            event = events.Key("enter", "\r")
         await super().on_event(event)
 
 
@@ -188,13 +269,16 @@ def make_app(
     username: str | None = None,
     sign_in: bool = False,
     username_hint: str | None = None,
+    hint_named: bool = True,
     clock: Clock | None = None,
 ) -> RecordsDeskApp:
     """The desk on `engine`.
 
     Without `sign_in` it acts as `username` at once (see `context.resolve_actor` for the
     default): for tests and programmatic use. With `sign_in` it opens on the sign-in screen,
-    `username_hint` pre-filled. `clock` (monotonic seconds) drives the idle lock; tests pass a
+    `username_hint` pre-filled: with `hint_named` (the person named themselves, `--user`) the
+    password has the focus, else the username does, selected so typing replaces it.
+    `clock` (monotonic seconds) drives the idle lock; tests pass a
     fake one. Raises NotFound for an unknown username and DatabaseUnavailable when the database
     does not answer, before anything is drawn, so the command line can print one plain line.
     """
@@ -203,6 +287,7 @@ def make_app(
         return SignInDeskApp(
             sign_in_context(engine),
             username_hint=username_hint or "",
+            named=hint_named,
             idle_minutes=minutes,
             clock=clock,
         )

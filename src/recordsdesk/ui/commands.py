@@ -20,11 +20,16 @@ from recordsdesk.ui.privacy import mask, privacy_on
 if TYPE_CHECKING:
     from recordsdesk.ui.app import RecordsDeskApp
 
-# (command text, what it does, action on the app)
+# (command text, what it does, area); an area the signed-in role may not use is not offered.
 SCREEN_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("Lookup students", "Find a student by name, number, email or birth date", "lookup"),
     ("Catalog", "Courses and their sections, term by term", "catalog"),
     ("Terms", "Terms with their dates, deadlines and status", "terms"),
+    ("Grade entry", "Key a section's marks and post them", "grades"),
+    ("Audit log", "Who changed what, and when", "audit"),
+    ("Reports", "Enrollment, dean's list, probation, graduation, ...", "reports"),
+    ("Imports", "Students, academic history or a OneRoster set", "imports"),
+    ("Staff accounts", "Add and disable staff accounts", "staff"),
 )
 STUDENT_HITS = 8
 COURSE_HITS = 8
@@ -44,17 +49,22 @@ class DeskScreensProvider(Provider):
         return cast("RecordsDeskApp", self.app)
 
     def _commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
+        app = self.desk_app
         commands: list[tuple[str, str, Callable[[], Any]]] = [
-            (text, help_text, partial(self.desk_app.switch_mode, mode))
-            for text, help_text, mode in SCREEN_COMMANDS
-        ]
-        commands.append(
             (
-                "Help for this screen",
-                "What the screen is for and its keys",
-                self.desk_app.action_help,
+                text,
+                help_text,
+                app.action_lookup if mode == "lookup" else partial(app.switch_mode, mode),
             )
+            for text, help_text, mode in SCREEN_COMMANDS
+            if app.role_allows("switch_mode", (mode,))
+        ]
+        if app.role_allows("new_student", ()):
+            commands.append(("New student", "The intake form", app.action_new_student))
+        commands.append(
+            ("Help for this screen", "What the screen is for and its keys", app.action_help)
         )
+        commands.append(("Sign out", "Back to the sign-in screen", app.action_sign_out))
         return commands
 
     async def discover(self) -> Hits:
@@ -111,10 +121,10 @@ def _student_help(row: StudentRow, *, hidden: bool) -> str:
 
 
 def open_student(app: RecordsDeskApp, row: StudentRow) -> None:
+    """The record over the lookup, in place of whatever was open there (Esc: the lookup)."""
     from recordsdesk.ui.screens.student import StudentScreen
 
-    app.switch_mode("lookup")
-    app.push_screen(StudentScreen(row.id, title=row.display_name))
+    app.open_over_area("lookup", StudentScreen(row.id, title=row.display_name))
 
 
 async def load_courses(app: RecordsDeskApp) -> tuple[CourseRow, ...]:

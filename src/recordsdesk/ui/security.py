@@ -7,23 +7,28 @@ The desk app inherits from `SecureDeskApp`, which
   screen, so the screen underneath, unsaved form input included, is exactly as it was;
 - holds `privacy`, a reactive flag flipped by F9: screens showing birth dates or contact details
   pass them through `ui.privacy.mask(value, app.privacy)` and re-render when it changes;
-- refuses every app action but quitting while the desk is locked or nobody has signed in.
+- refuses every app action but quitting, privacy and moving between fields while the desk is
+  locked or nobody has signed in;
+- signs out (Ctrl+O): back to the sign-in screen with every screen of the previous person
+  closed, after asking when a form still holds what they typed.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.filter import LineFilter
 from textual.reactive import reactive
-from textual.screen import ModalScreen
+from textual.screen import Screen
+from textual.widgets import Input
 
 from recordsdesk.db import DatabaseUnavailable, safe_url, session_scope
 from recordsdesk.models import StaffRole
@@ -31,20 +36,23 @@ from recordsdesk.services.actor import SYSTEM_USERNAME, Actor
 from recordsdesk.services.auth import idle_lock_minutes
 from recordsdesk.services.catalog_view import institution_summary
 from recordsdesk.ui.context import DeskContext, first_line
+from recordsdesk.ui.navigation import DiscardInputModal, holds_typed_input, screen_label
+from recordsdesk.ui.terminal import CONTROL_FILTER
 
 Clock = Callable[[], float]
 #: How often the idle check runs (real time); the idle time itself is read from `clock`.
 IDLE_CHECK_SECONDS = 5.0
 #: The actor a desk holds before anyone signs in: it can do nothing, as no screen is open.
 NOBODY = Actor(id=0, username="", role=StaffRole.CLERK, full_name="")
-_ALWAYS_ALLOWED = {"quit", "toggle_privacy"}
+#: Moving between the fields of the sign-in and lock screens must work before anyone signs in.
+_ALWAYS_ALLOWED = {"quit", "toggle_privacy", "focus_next", "focus_previous"}
 
 
 class SecureDeskApp(App[int]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+l", "lock", "Lock", show=False, priority=True),
         Binding("f9", "toggle_privacy", "Privacy", priority=True),
-        Binding("f7", "staff", "Staff", show=False),
+        Binding("ctrl+o", "sign_out", "Sign out", priority=True),
     ]
 
     #: The area the desk opens on once someone has signed in.
@@ -64,6 +72,8 @@ class SecureDeskApp(App[int]):
         self.clock: Clock = clock or time.monotonic
         self.last_input = self.clock()
         self.signed_in = desk.actor is not NOBODY
+        #: ids of the screens where a key was typed into a field (see navigation.holds_typed_input)
+        self.typed_on: set[int] = set()
 
     # --- state ----------------------------------------------------------------------------------
 
@@ -77,6 +87,8 @@ class SecureDeskApp(App[int]):
         """App actions are refused while locked or before sign-in (quitting and privacy never)."""
         if action in _ALWAYS_ALLOWED:
             return True
+        if action == "sign_out":  # from the lock too: the next person at a locked desk
+            return self.signed_in
         return self.signed_in and not self.locked
 
     def complete_sign_in(self, actor: Actor) -> None:
@@ -85,6 +97,10 @@ class SecureDeskApp(App[int]):
         self.signed_in = True
         self.last_input = self.clock()
         self.sub_title = f"{actor.username} ({actor.role.value})"
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, then the one that keeps control characters off the terminal."""
+        return [*super().get_line_filters(), CONTROL_FILTER]
 
     # --- idle lock ------------------------------------------------------------------------------
 
@@ -96,6 +112,8 @@ class SecureDeskApp(App[int]):
             isinstance(event, events.MouseScrollUp | events.MouseMove)
         ):
             self.last_input = self.clock()
+        if isinstance(event, events.Key) and event.is_printable and isinstance(self.focused, Input):
+            self.typed_on.add(id(self.screen))
         await super().on_event(event)
 
     def idle_seconds(self) -> float:
@@ -131,12 +149,61 @@ class SecureDeskApp(App[int]):
                 markup=False,
             )
 
-    def action_staff(self) -> None:
-        """F7: the staff accounts (administrators; the service refuses anyone else)."""
-        from recordsdesk.ui.screens.staff import StaffScreen
+    # --- signing out ----------------------------------------------------------------------------
 
-        if not isinstance(self.screen, StaffScreen | ModalScreen):
-            self.push_screen(StaffScreen())
+    def unsaved_screens(self) -> list[Screen[Any]]:
+        """Screens on any area's stack whose form holds what the clerk typed."""
+        return [
+            screen
+            for stack in self._screen_stacks.values()
+            for screen in stack
+            if holds_typed_input(screen, self.typed_on)
+        ]
+
+    def ask_before_discarding(
+        self, screens: list[Screen[Any]], going: str, then: Callable[[], object]
+    ) -> None:
+        """Run `then` at once when nothing typed would be lost, else after the clerk agrees."""
+        if not screens:
+            then()
+            return
+
+        def answered(discard: bool | None) -> None:
+            if discard:
+                then()
+
+        where = list(dict.fromkeys(screen_label(screen) for screen in screens))
+        self.push_screen(DiscardInputModal(where, going), answered)
+
+    def action_sign_out(self) -> None:
+        """Ctrl+O: hand the desk to the next person (asks first if a form holds typed input),
+        from the idle lock too: whoever comes next is not left with only Ctrl+Q."""
+        if self.signed_in and not isinstance(self.screen, DiscardInputModal):
+            self.ask_before_discarding(
+                self.unsaved_screens(), "signs out", lambda: self.run_worker(self.sign_out())
+            )
+
+    async def sign_out(self) -> None:
+        """Back to the sign-in screen, acting as nobody, with every area's screens closed (they
+        are built afresh for the next person) and no notification of theirs left."""
+        from recordsdesk.ui.screens.sign_in import SignInScreen
+        from recordsdesk.ui.screens.transcript_open import PREVIEW_SCREEN
+
+        self.signed_in = False
+        self.desk = replace(self.desk, actor=NOBODY)
+        self.sub_title = "sign in"
+        self.clear_notifications()
+        if "sign_in" not in self._modes:
+            self.add_mode("sign_in", lambda: SignInScreen(""))
+        await self.switch_mode("sign_in")
+        for mode in [m for m in self._screen_stacks if m != "sign_in"]:
+            base = self._modes.get(mode)
+            await self.remove_mode(mode)
+            if base is not None:
+                self.add_mode(mode, base)
+        if self.is_screen_installed(PREVIEW_SCREEN):
+            self.uninstall_screen(PREVIEW_SCREEN)
+        self.typed_on.clear()
 
     # --- privacy --------------------------------------------------------------------------------
 

@@ -25,7 +25,7 @@ from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.permissions import Action, allowed
 from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.widgets.cells import cell
+from recordsdesk.ui.widgets.cells import cell, literal
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 COLUMNS = ("When", "Staff", "Action", "Entity", "Id", "Student", "Change", "Reason")
@@ -150,8 +150,10 @@ class AuditScreen(DeskScreen):
             detail = mask(change_text(chosen), privacy_on(self)) or "(no field values)"
             reason = f"\nReason: {chosen.reason}" if chosen.reason else ""
             self.notify(
-                f"{detail}{reason}",
-                title=f"Event {chosen.id}: {chosen.action} {chosen.entity} {chosen.entity_id}",
+                literal(f"{detail}{reason}"),
+                title=literal(
+                    f"Event {chosen.id}: {chosen.action} {chosen.entity} {chosen.entity_id}"
+                ),
                 markup=False,
                 timeout=15,
             )
@@ -177,11 +179,13 @@ class AuditScreen(DeskScreen):
                 cell(row.entity),
                 cell(row.entity_id),
                 cell(row.student_id),
-                Text(change),
+                Text(literal(change)),
                 cell(row.reason),
                 key=str(row.id),
             )
         count = f"{len(page.rows)}{'+' if page.truncated else ''}"
         noun = "event" if len(page.rows) == 1 else "events"
         who = f" for {page.student_label}" if page.student_label else ""
-        self.query_one("#audit-summary", Static).update(f"{count} {noun}{who}, newest first")
+        self.query_one("#audit-summary", Static).update(
+            Text(literal(f"{count} {noun}{who}, newest first"))
+        )

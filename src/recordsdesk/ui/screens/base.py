@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, cast
 
+from rich.text import Text
 from textual import events, on
 from textual.screen import Screen
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from recordsdesk.ui.context import DeskContext, DeskHost
@@ -13,13 +15,18 @@ from recordsdesk.ui.errors import describe_error
 
 
 def report_worker_failure(screen: Screen[Any], worker: Worker[Any]) -> None:
-    """Surface a failed worker as an error notification (never a traceback on screen)."""
+    """Surface a failed worker as an error notification (never a traceback on screen), and
+    say why on any "Loading…" line it leaves behind, so no screen waits forever."""
     if worker.error is None:
         return
     screen.app.log.error(f"worker {worker.name!r} failed", worker.error)
-    screen.notify(
-        describe_error(worker.error), title="Could not finish", severity="error", markup=False
-    )
+    reason = describe_error(worker.error)
+    screen.notify(reason, title="Could not finish", severity="error", markup=False)
+    for line in screen.query(Static):
+        content = line.content
+        text = content.plain if isinstance(content, Text) else str(content)
+        if text.startswith("Loading"):
+            line.update(Text(f"Could not load: {reason}"))
 
 
 class DeskScreen(Screen[None]):

@@ -5,7 +5,7 @@ A refusal is shown beside its field; registrations in terms not yet started are 
 contact note) and the screen says which.
 
 The letters choose only while no kind is chosen: once the form is open every key is text for
-its fields (Enter on the last field moves to Record, never out of the form), Ctrl+O chooses
+its fields (Enter on the last field moves to Record, never out of the form), Ctrl+T chooses
 another kind and Esc leaves, each asking first when something was typed. A graduation the
 degree audit finds short is refused naming what is missing; the registrar may confer anyway
 by giving a reason, which the audit trail keeps."""
@@ -143,7 +143,7 @@ class DepartureScreen(DeskScreen):
         "Ctrl+S: the decision is shown in words, Enter records it. Graduation checks the "
         "program's requirements; a registrar may confer anyway with a reason. Date and reason "
         "stay on the record, registrations in terms not yet started are dropped with a contact "
-        "note, and the record stays searchable. Ctrl+O chooses another kind. Needs the "
+        "note, and the record stays searchable. Ctrl+T chooses another kind. Needs the "
         "registrar role. Esc goes back."
     )
     BINDINGS = [
@@ -153,7 +153,7 @@ class DepartureScreen(DeskScreen):
         Binding("t", "kind('transfer')", "Transfer out"),
         Binding("l", "kind('leave')", "Leave"),
         Binding("b", "kind('return')", "Back from leave"),
-        Binding("ctrl+o", "other_kind", "Other kind"),
+        Binding("ctrl+t", "other_kind", "Other kind"),
         Binding("ctrl+s", "save", "Save"),
     ]
 
@@ -183,7 +183,7 @@ class DepartureScreen(DeskScreen):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Letters choose the kind only while none is chosen: then no field is on screen, and
-        once one is every letter is text (Ctrl+O chooses another kind)."""
+        once one is every letter is text (Ctrl+T chooses another kind)."""
         if action == "kind":
             return not self.kind
         if action == "other_kind":

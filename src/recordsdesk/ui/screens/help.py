@@ -7,9 +7,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from rich.text import Text
+from textual.actions import parse as parse_action
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.containers import VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import DataTable, Static
 
@@ -30,6 +31,20 @@ def key_bindings(node_type: type[object]) -> list[Binding]:
     return found
 
 
+def usable(owner: object, bindings: list[Binding]) -> list[Binding]:
+    """The bindings the signed-in role may use: an owner with `role_allows(action, params)`
+    (the app, the record) hides the rest, as its footer does."""
+    role_allows = getattr(owner, "role_allows", None)
+    if role_allows is None:
+        return bindings
+    kept = []
+    for binding in bindings:
+        _, name, parameters = parse_action(binding.action)
+        if role_allows(name, parameters):
+            kept.append(binding)
+    return kept
+
+
 class HelpModal(ModalScreen[None]):
     """Help for the screen underneath; Esc (or F1 again) closes it."""
 
@@ -46,7 +61,7 @@ class HelpModal(ModalScreen[None]):
         self._purpose = purpose
 
     def compose(self) -> ComposeResult:
-        with Vertical(id="help-box"):
+        with VerticalScroll(id="help-box"):
             yield Static(Text(f"Help: {self._title}", style="bold"), id="help-title")
             yield Static(Text(self._purpose), id="help-purpose")
             yield Static(Text("Keys on this screen", style="bold"), classes="help-heading")
@@ -54,13 +69,23 @@ class HelpModal(ModalScreen[None]):
             yield Static(Text("Keys everywhere", style="bold"), classes="help-heading")
             yield DataTable(id="help-app-keys", show_cursor=False)
             yield Static(
-                Text("Tab and Shift+Tab move between the parts of a screen. Esc closes this help."),
+                Text(
+                    "Tab and Shift+Tab move between the parts of a screen. ↑ ↓ PgUp PgDn "
+                    "scroll this help; Esc closes it."
+                ),
                 id="help-close",
             )
 
     def on_mount(self) -> None:
-        self._fill("#help-screen-keys", key_bindings(type(self._for_screen)))
-        self._fill("#help-app-keys", key_bindings(type(self.app)))
+        """Both key tables in full in one box that scrolls (↑ ↓ PgUp PgDn): at 80x24 the keys
+        everywhere (sign out among them) sit below the fold."""
+        for table in self.query(DataTable):
+            table.can_focus = False
+        self.query_one("#help-box", VerticalScroll).focus()
+        self._fill(
+            "#help-screen-keys", usable(self._for_screen, key_bindings(type(self._for_screen)))
+        )
+        self._fill("#help-app-keys", usable(self.app, key_bindings(type(self.app))))
 
     def _fill(self, selector: str, bindings: list[Binding]) -> None:
         table = self.query_one(selector, DataTable)

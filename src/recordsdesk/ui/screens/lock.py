@@ -22,6 +22,7 @@ from recordsdesk.services.auth import confirm_password
 from recordsdesk.services.errors import RecordsError
 from recordsdesk.ui.context import DeskHost
 from recordsdesk.ui.errors import describe_error
+from recordsdesk.ui.widgets.cells import literal
 
 
 @dataclass
@@ -42,12 +43,12 @@ class LockScreen(ModalScreen[None]):
         self.actor = actor
 
     def compose(self) -> ComposeResult:
-        who = self.actor.full_name or self.actor.username
+        who = literal(self.actor.full_name or self.actor.username)
         with Vertical(id="lock-box"):
             yield Static("The desk is locked", id="lock-title", markup=False)
             yield Static(
-                f"Signed in: {who} ({self.actor.username}). Type your password to go on, or "
-                "Ctrl+Q to quit.",
+                f"Signed in: {who} ({literal(self.actor.username)}). Type your password to go "
+                "on; someone else: Ctrl+O signs out (unsaved input asks first), Ctrl+Q quits.",
                 id="lock-who",
                 markup=False,
             )

@@ -171,7 +171,8 @@ class RegistrationScreen(DeskScreen):
     def _terms_loaded(self, message: TermsLoaded) -> None:
         select = self.query_one("#reg-term", Select)
         options = [
-            (f"{t.code} {t.name} ({t.status.replace('_', ' ')})", t.term_id) for t in message.terms
+            (Text(f"{t.code} {t.name} ({t.status.replace('_', ' ')})"), t.term_id)
+            for t in message.terms
         ]
         select.set_options(options)
         if not message.terms:

@@ -3,9 +3,11 @@
 Passwords go through `Input(password=True)` (never echoed) straight to the auth service in a
 worker; a refusal shows the service's words, which never tell whether the username exists.
 
-Keys typed while the desk starts (a clerk typing "username Enter password Enter" at once) are
-not lost: until a worker has read whether any staff account exists the form is hidden, so the
-desk holds the keys (`hold_key`) and they are typed into the form, in order, once it is shown.
+It is a form like any other: the username and password fields are there (and focused) from the
+first frame, so keys typed while the screen appears land in them; Tab and Shift+Tab move between
+the fields and the button; a pre-filled username is selected, so typing replaces it, and focus
+starts on the password only when the person was named on the command line (`--user`). Enter is
+taken when the key itself is handled, with the fields as typed up to it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import Engine
-from textual import events, on, work
+from textual import on, work
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Button, Footer, Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.services import auth
@@ -52,21 +55,24 @@ class SignedIn(Message):
 class SignInScreen(Screen[None]):
     CSS_PATH = "sign_in.tcss"
     SCREEN_NAME = "Sign in"
+    # Priority: handled as each key arrives, so in a burst (`clerk Tab secret Enter`) the keys
+    # after Tab reach the password, not the username queued ahead of the focus change.
+    BINDINGS = [
+        Binding("enter", "enter", "Next field / sign in", priority=True),
+        Binding("tab", "app.focus_next", "Next field", priority=True),
+        Binding("shift+tab", "app.focus_previous", "Previous field", priority=True),
+    ]
 
-    def __init__(self, username_hint: str = "") -> None:
+    def __init__(self, username_hint: str = "", *, named: bool = False) -> None:
+        """`username_hint` pre-fills the username; `named` says the person chose it (the
+        command line's --user), so the password is where they type first."""
         super().__init__()
         self.username_hint = username_hint
-        self.first_admin = False
-        #: Keys that arrived before the form was shown, in order; None once it is.
-        self._early_keys: list[events.Key] | None = []
-
-    def hold_key(self, event: events.Key) -> bool:
-        """Take `event` (True) if the form types it itself: held until the form is shown, then
-        typed in at once, in order (see `_type_key`)."""
-        if self._early_keys is not None:
-            self._early_keys.append(event)
-            return True
-        return self._type_key(event)
+        self.named = named and bool(username_hint)
+        #: None until the accounts are checked: whether this is the first start.
+        self.first_admin: bool | None = None
+        self.busy = False
+        self._submit_when_ready = False
 
     @property
     def engine(self) -> Engine:
@@ -83,12 +89,14 @@ class SignInScreen(Screen[None]):
             yield Input(placeholder="full name", id="full-name")
             yield Input(password=True, placeholder="password", id="password")
             yield Input(password=True, placeholder="password again", id="password-again")
+            yield Button("Sign in", id="sign-in-button", variant="primary")
             yield Static("", id="sign-in-message", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
-        for field in self.query(Input):
-            field.display = False
+        for selector in FIRST_ADMIN_FIELDS:
+            self.query_one(selector, Input).display = selector in SIGN_IN_FIELDS
+        self.query_one("#password" if self.named else "#username", Input).focus()
         self._prepare()
 
     @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
@@ -99,51 +107,23 @@ class SignInScreen(Screen[None]):
 
     @on(FormReady)
     def _form_ready(self, message: FormReady) -> None:
+        """Show the first administrator's extra fields if needed; what was typed stays."""
         self.first_admin = message.first_admin
-        fields = FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
-        for selector in fields:
-            self.query_one(selector, Input).display = True
         intro = self.query_one("#sign-in-intro", Static)
         if self.first_admin:
+            for selector in FIRST_ADMIN_FIELDS:
+                self.query_one(selector, Input).display = True
+            self.query_one("#sign-in-button", Button).label = "Create administrator"
             intro.update(
                 "First start: there is no staff account yet. Create the administrator "
                 f"(password at least {auth.MIN_PASSWORD_LENGTH} characters)."
             )
-            target = "#username"
+            self._submit_when_ready = False  # the form has grown: nothing to submit yet
         else:
             intro.update(self._sign_in_intro())
-            target = "#password" if self.username_hint else "#username"
-        # At once (not focus(), which lands later): keys typed ahead are typed in next.
-        self.set_focus(self.query_one(target, Input))
-        early, self._early_keys = self._early_keys or [], None
-        for key in early:
-            if not self._type_key(key):
-                self.app.post_message(events.Key(key.key, key.character))
-
-    def _type_key(self, key: events.Key) -> bool:
-        """Type `key` into the form now, as the focused field would (True), or leave it to
-        Textual (False): characters, Backspace, Tab and Enter, the keys a clerk types ahead.
-
-        Textual hands a key to the field through the field's own queue, so in a burst Enter
-        would run after the characters queued behind it ("user Enter password Enter" typed at
-        once ended up as one username); typed here, each key lands where it was meant to."""
-        field = self.focused
-        if not isinstance(field, Input) or field.disabled:
-            return False
-        fields = FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
-        if key.key == "enter":
-            if (target := self._next_or_submit_with(fields)) is not None:
-                self.set_focus(target)
-        elif key.key == "tab" and f"#{field.id}" in fields:
-            following = fields[(fields.index(f"#{field.id}") + 1) % len(fields)]
-            self.set_focus(self.query_one(following, Input))
-        elif key.key == "backspace":
-            field.action_delete_left()
-        elif key.is_printable and key.character:
-            field.insert_text_at_cursor(key.character)
-        else:
-            return False
-        return True
+            if self._submit_when_ready:
+                self._submit_when_ready = False
+                self.action_submit()
 
     def _sign_in_intro(self) -> str:
         """On a demo database, say how to get in: the build's printout has scrolled away."""
@@ -154,18 +134,40 @@ class SignInScreen(Screen[None]):
             f"the username after 'demo-' (e.g. {demo_password('registrar')})."
         )
 
-    @on(Input.Submitted)
-    def _next_or_submit(self, event: Input.Submitted) -> None:
-        fields = FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
-        if (field := self._next_or_submit_with(fields)) is not None:
-            field.focus()
+    @on(Button.Pressed, "#sign-in-button")
+    def _button(self) -> None:
+        self.action_submit()
 
-    def _next_or_submit_with(self, fields: tuple[str, ...]) -> Input | None:
-        """Enter: the first empty field (to move to), or None when the form is submitted."""
+    def _fields(self) -> tuple[str, ...]:
+        return FIRST_ADMIN_FIELDS if self.first_admin else SIGN_IN_FIELDS
+
+    def action_enter(self) -> None:
+        """Enter, as the key arrives: in a field but the last, on to the next one at once (the
+        keys typed after it go there); in the last field or on the button, submit once the
+        keys typed before it have reached their field (queued behind them on that widget)."""
+        if self.busy:
+            return
+        focused = self.focused
+        fields = self._fields()
+        if isinstance(focused, Input) and focused.id and f"#{focused.id}" in fields[:-1]:
+            following = fields[fields.index(f"#{focused.id}") + 1]
+            self.set_focus(self.query_one(following, Input))  # now: Widget.focus() waits a turn
+            return
+        (focused or self).call_later(self.action_submit)
+
+    def action_submit(self) -> None:
+        """On to the first empty field, else sign in (or create the administrator)."""
+        if self.busy:
+            return
+        if self.first_admin is None:  # typed ahead of the accounts check: submit once known
+            self._submit_when_ready = True
+            return
+        fields = self._fields()
         values = {selector: self.query_one(selector, Input).value for selector in fields}
-        for selector in fields:  # Enter moves to the first empty field, then submits
+        for selector in fields:
             if not values[selector]:
-                return self.query_one(selector, Input)
+                self.query_one(selector, Input).focus()
+                return
         self._set_busy(True)
         username = values["#username"]
         if self.first_admin:
@@ -174,9 +176,9 @@ class SignInScreen(Screen[None]):
             )
         else:
             self._sign_in(username, values["#password"])
-        return None
 
     def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
         for field in self.query(Input):
             field.disabled = busy
 
@@ -218,6 +220,8 @@ class SignInScreen(Screen[None]):
     def _signed_in(self, message: SignedIn) -> None:
         app = self.app
         assert isinstance(app, SecureDeskApp)
+        if app.signed_in:  # already on the way to the desk
+            return
         app.complete_sign_in(message.actor)
         app.switch_mode(app.HOME_MODE)
         app.call_after_refresh(app.remove_mode, "sign_in")

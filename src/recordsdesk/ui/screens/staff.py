@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -21,7 +22,7 @@ from recordsdesk.models import StaffRole
 from recordsdesk.services import auth
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.widgets.cells import cell
+from recordsdesk.ui.widgets.cells import cell, literal
 
 COLUMNS = ("Username", "Full name", "Role", "State", "Last sign-in")
 
@@ -87,7 +88,7 @@ class StaffScreen(DeskScreen):
         "trail names it). Administrators only."
     )
     BINDINGS = [
-        Binding("escape", "app.pop_screen", "Back"),
+        Binding("escape", "app.lookup", "Lookup"),
         Binding("a", "add", "Add"),
         Binding("d", "disable", "Disable"),
     ]
@@ -125,7 +126,7 @@ class StaffScreen(DeskScreen):
                 key=account.username,
             )
         noun = "account" if len(message.accounts) == 1 else "accounts"
-        self.query_one("#staff-summary", Static).update(f"{len(message.accounts)} {noun}")
+        self.query_one("#staff-summary", Static).update(Text(f"{len(message.accounts)} {noun}"))
 
     def action_add(self) -> None:
         self.app.push_screen(AddStaffModal(), callback=self._add)
@@ -145,7 +146,9 @@ class StaffScreen(DeskScreen):
             full_name=new.full_name,
             password=new.password,
         )
-        self.app.call_from_thread(self.notify, f"Added {account.username} ({account.role.value}).")
+        self.app.call_from_thread(
+            self.notify, f"Added {literal(account.username)} ({account.role.value}).", markup=False
+        )
         self.post_message(AccountsLoaded(self.desk.call(auth.list_users)))
 
     def action_disable(self) -> None:
@@ -159,5 +162,5 @@ class StaffScreen(DeskScreen):
     @work(thread=True, exclusive=True, group="staff-save", exit_on_error=False)
     def _disable(self, username: str) -> None:
         self.desk.call(auth.disable_user, username=username)
-        self.app.call_from_thread(self.notify, f"Disabled {username}.")
+        self.app.call_from_thread(self.notify, f"Disabled {literal(username)}.", markup=False)
         self.post_message(AccountsLoaded(self.desk.call(auth.list_users)))

@@ -33,16 +33,29 @@ from textual.widgets import (
 )
 
 from recordsdesk.services.note import add_note
+from recordsdesk.services.permissions import Action
 from recordsdesk.services.records import StudentRecord, get_student_record
-from recordsdesk.ui.privacy import mask, privacy_on, stop_watching_privacy
+from recordsdesk.ui.navigation import Gate, may_use, refusal
+from recordsdesk.ui.privacy import privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.admission import AdmissionScreen
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.departure import DepartureScreen
 from recordsdesk.ui.screens.hold import HoldsScreen
 from recordsdesk.ui.screens.profile_edit import ProfileEditScreen
 from recordsdesk.ui.screens.registration import RegistrationScreen
+from recordsdesk.ui.screens.student_rows import (
+    audit_rows,
+    band,
+    gpa_summary,
+    history_rows,
+    hold_rows,
+    note_rows,
+    profile_rows,
+    registration_rows,
+    request_rows,
+)
 from recordsdesk.ui.screens.transcript_open import open_transcript, preview_screen_ahead
-from recordsdesk.ui.widgets.cells import CONFIDENTIAL_STYLE, HOLD_STYLE, cell, meeting, words
+from recordsdesk.ui.widgets.cells import literal
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 # (pane id, tab label, column headings)
@@ -73,6 +86,17 @@ TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 )
 
 
+#: The record's keys that need more than the clerk role, by (action, parameters).
+RECORD_GATES: dict[tuple[str, tuple[object, ...]], Gate] = {
+    ("departure", ()): Gate("Recording a departure or leave", Action.STUDENT_DEPART),
+    ("show_tab", ("audit",)): Gate("The record's audit trail", Action.STUDENT_AUDIT_VIEW),
+}
+_GATED: dict[str, tuple[str, tuple[object, ...]]] = {
+    "departure": ("departure", ()),
+    "audit": ("show_tab", ("audit",)),
+}
+
+
 @dataclass
 class RecordLoaded(Message):
     record: StudentRecord
@@ -94,7 +118,7 @@ class NoteModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-dialog"):
-            yield Label(Text(f"Contact note for {self.student_name}"))
+            yield Label(Text(f"Contact note for {literal(self.student_name)}"))
             yield Input(
                 placeholder="What was asked or said; Enter saves, Esc cancels", id="note-body"
             )
@@ -137,6 +161,9 @@ class StudentScreen(DeskScreen):
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
         ),
+        # Twins of the keys a role may not use (hidden by check_action): they name the role.
+        Binding("d", "refuse('departure')", "", show=False),
+        Binding("7", "refuse('audit')", "", show=False),
     ]
 
     def __init__(self, student_id: int, *, title: str = "") -> None:
@@ -148,7 +175,7 @@ class StudentScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ConfidentialBanner(id="confidential-banner")
-        yield Static(Text(f"Loading {self._title_hint}…"), id="record-band")
+        yield Static(Text(f"Loading {literal(self._title_hint)}…"), id="record-band")
         with TabbedContent(id="record-tabs"):
             for pane, label, _ in TABS:
                 with TabPane(label, id=pane):
@@ -179,25 +206,25 @@ class StudentScreen(DeskScreen):
         self.record = record
         banner = self.query_one("#confidential-banner", ConfidentialBanner)
         banner.show_for(record.profile.confidential)
-        self.query_one("#record-band", Static).update(_band(record))
-        self._fill("profile", _profile_rows(record, privacy_on(self)))
+        self.query_one("#record-band", Static).update(band(record))
+        self._fill("profile", profile_rows(record, privacy_on(self)))
         courses = len(record.transfer_credits) + sum(len(t.courses) for t in record.history)
-        self._fill("history", _history_rows(record), count=courses)  # not the GPA lines
-        self._fill("registration", _registration_rows(record))
-        self._fill("holds", _hold_rows(record))
-        self._fill("notes", _note_rows(record))
-        self._fill("requests", _request_rows(record))
+        self._fill("history", history_rows(record), count=courses)  # not the GPA lines
+        self._fill("registration", registration_rows(record))
+        self._fill("holds", hold_rows(record))
+        self._fill("notes", note_rows(record))
+        self._fill("requests", request_rows(record))
         tabs = self.query_one("#record-tabs", TabbedContent)
         if record.audit is None:
             tabs.hide_tab("audit")
         else:
             tabs.show_tab("audit")
-            self._fill("audit", _audit_rows(record))
+            self._fill("audit", audit_rows(record))
         gpas = [float(t.gpa) for t in record.term_gpas if t.gpa is not None]
         sparkline = self.query_one("#gpa-sparkline", Sparkline)
         sparkline.data = gpas
         sparkline.display = len(gpas) > 1
-        self.query_one("#gpa-summary", Static).update(_gpa_summary(record))
+        self.query_one("#gpa-summary", Static).update(gpa_summary(record))
         # Once the record is drawn: the preview screen composed ahead, so t only fills it in.
         self.call_after_refresh(preview_screen_ahead, self.app)
 
@@ -206,7 +233,7 @@ class StudentScreen(DeskScreen):
         if self.record is not None:
             table = self.query_one("#profile-table", DataTable)
             row, scroll = table.cursor_row, table.scroll_offset
-            self._fill("profile", _profile_rows(self.record, hidden))
+            self._fill("profile", profile_rows(self.record, hidden))
             table.move_cursor(row=row, animate=False)
             table.scroll_to(scroll.x, scroll.y, animate=False)
 
@@ -221,6 +248,25 @@ class StudentScreen(DeskScreen):
             tabs = self.query_one("#record-tabs", TabbedContent)
             shown = table.row_count if count is None else count
             tabs.get_tab(pane).label = f"{label} ({shown})"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Hide the departure key and the Audit tab from a role that cannot use them."""
+        if action == "refuse":
+            return not self.role_allows(*_GATED[str(parameters[0])])
+        return self.role_allows(action, parameters)
+
+    def role_allows(self, action: str, parameters: tuple[object, ...]) -> bool:
+        gate = RECORD_GATES.get((action, parameters))
+        return gate is None or may_use(self.desk.actor, gate)
+
+    def action_refuse(self, what: str) -> None:
+        gate = RECORD_GATES[_GATED[what]]
+        self.notify(
+            refusal(self.desk.actor, gate),
+            title="Not for this role",
+            severity="error",
+            markup=False,
+        )
 
     def action_back(self) -> None:
         self.dismiss()
@@ -287,234 +333,3 @@ class StudentScreen(DeskScreen):
     def action_show_tab(self, pane: str) -> None:
         self.query_one("#record-tabs", TabbedContent).active = pane
         self.query_one(f"#{pane}-table", DataTable).focus()
-
-
-def _band(record: StudentRecord) -> Text:
-    """Two lines: the name with the badges a clerk must not miss, then the key facts."""
-    p = record.profile
-    name = p.legal_name
-    if p.preferred_name and p.preferred_name != p.legal_first_name:
-        name += f" ({p.preferred_name})"
-    band = Text()
-    band.append(name, style="bold")
-    if record.has_active_hold:
-        band.append("  ")
-        band.append(" HOLD ", style=f"{HOLD_STYLE} reverse")
-    if p.confidential:
-        band.append("  ")
-        band.append(" CONFIDENTIAL ", style=f"{CONFIDENTIAL_STYLE} reverse")
-    facts = [
-        p.student_number,
-        p.status.replace("_", " "),
-        p.program_code or "no program",
-        _level(p.grade_level, p.class_year),
-        f"{cell(record.credits_earned).plain} credits earned",
-        f"GPA {record.cumulative_gpa}" if record.cumulative_gpa is not None else "",
-    ]
-    band.append("\n")
-    band.append("  ·  ".join(fact for fact in facts if fact))
-    return band
-
-
-def _level(grade_level: str, class_year: int | None) -> str:
-    """'grade 7' for schools, 'SR, class of 2027' for colleges: whatever the record holds."""
-    level = grade_level
-    if grade_level.isdigit() or grade_level == "K":
-        level = f"grade {grade_level}"
-    year = f"class of {class_year}" if class_year is not None else ""
-    return ", ".join(x for x in (level, year) if x)
-
-
-def _profile_rows(record: StudentRecord, hidden: bool) -> list[tuple[Text, ...]]:
-    """The profile's fields; with `hidden` (the privacy key) the birth date, email, phone,
-    address and the guardian's phone and email are masked."""
-    p = record.profile
-    address = ", ".join(
-        x
-        for x in (p.address_line1, p.address_line2, p.city, p.region, p.postal_code, p.country)
-        if x
-    )
-    guardian = " ".join(
-        x
-        for x in (
-            p.guardian_name,
-            f"({p.guardian_relationship})" if p.guardian_relationship else "",
-            mask(p.guardian_phone, hidden),
-            mask(p.guardian_email, hidden),
-        )
-        if x
-    )
-    fields: list[tuple[str, object]] = [
-        ("Student number", p.student_number),
-        ("Legal name", p.legal_name),
-        ("Preferred name", p.preferred_name),
-        ("Former names", p.former_names),
-        ("Birth date", mask(cell(p.birth_date).plain, hidden)),
-        ("Email", mask(p.email, hidden)),
-        ("Phone", mask(p.phone, hidden)),
-        ("Address", mask(address, hidden)),
-        ("Guardian", guardian),
-        ("Program", " ".join(x for x in (p.program_code, p.program_name) if x)),
-        ("Program level", p.program_level),
-        ("Grade level", p.grade_level),
-        ("Class year", p.class_year),
-        ("Status", p.status.replace("_", " ")),
-        ("Entry term", p.entry_term_code),
-        ("Admitted", p.admission_date),
-        ("Departed", p.departure_date),
-        ("Departure reason", p.departure_reason),
-        ("Degree conferred", p.degree_conferred),
-        ("Conferral date", p.conferral_date),
-        ("Honours", p.honours),
-        ("Leave started", p.leave_start),
-        ("Expected return", p.leave_expected_return),
-        ("Leave reason", p.leave_reason),
-        ("Credits earned", record.credits_earned),
-        ("Confidential", p.confidential),
-        ("Record created", p.created_at),
-        ("Last changed", p.updated_at),
-        ("Version", p.version),
-    ]
-    return [(Text(label, style="bold"), _left(cell(value))) for label, value in fields]
-
-
-def _left(text: Text) -> Text:
-    text.justify = "left"
-    return text
-
-
-def _history_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
-    rows: list[tuple[Text, ...]] = [
-        (
-            Text("TRANSFER"),
-            cell(t.equivalent_course_code or t.source_course_code),
-            cell(f"{t.source_course_title} ({t.source_institution})"),
-            cell(t.credits),
-            cell(t.mark),
-            Text("accepted"),
-            cell(t.awarded_on),
-        )
-        for t in record.transfer_credits
-    ]
-    for term in record.history:
-        for course in term.courses:
-            rows.append(
-                (
-                    cell(term.term_code),
-                    cell(course.course_code),
-                    cell(course.course_title),
-                    cell(course.credits),
-                    cell(course.mark, style="bold"),
-                    words(course.grade_status),
-                    words(course.enrollment_status),
-                )
-            )
-        gpa = record.term_gpa(term.term_code)
-        if gpa is not None and gpa.gpa is not None:
-            summary = f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}"
-            if gpa.standing:
-                summary += f" · {gpa.standing}"
-            rows.append((cell(term.term_code), Text(""), Text(summary, style="bold"), *_blank(4)))
-    return rows
-
-
-def _blank(n: int) -> tuple[Text, ...]:
-    return tuple(Text("") for _ in range(n))
-
-
-def _gpa_summary(record: StudentRecord) -> Text:
-    """One line over the history: the cumulative GPA and the term GPAs the sparkline draws."""
-    if record.cumulative_gpa is None:
-        return Text("No GPA yet: nothing graded counts in it.", style="dim")
-    terms = "  ".join(f"{t.term_code} {t.gpa}" for t in record.term_gpas if t.gpa is not None)
-    return Text(f"Cumulative GPA {record.cumulative_gpa}   Term GPAs: {terms}")
-
-
-def _audit_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
-    return [
-        (
-            cell(a.occurred_at),
-            cell(a.actor),
-            cell(a.action),
-            cell(a.entity),
-            cell(_short(a.before)),
-            cell(_short(a.after)),
-            cell(a.reason),
-        )
-        for a in record.audit or ()
-    ]
-
-
-def _short(text: str, width: int = 60) -> str:
-    return text if len(text) <= width else text[: width - 1] + "…"
-
-
-def _registration_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
-    return [
-        (
-            cell(r.term_code),
-            cell(r.course_code),
-            cell(r.course_title),
-            cell(r.section_code),
-            cell(r.credits),
-            Text(
-                f"waitlisted #{r.waitlist_position}, seat offered"
-                if r.seat_offered_at is not None
-                else f"waitlisted #{r.waitlist_position}"
-                if r.waitlist_position is not None and r.status == "waitlisted"
-                else r.status
-            ),
-            cell(r.instructor),
-            meeting(r.meeting_days, r.start_time, r.end_time),
-            cell(r.room),
-        )
-        for r in record.registrations
-    ]
-
-
-def _hold_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
-    rows: list[tuple[Text, ...]] = []
-    for h in record.holds:
-        blocks = ", ".join(
-            what
-            for what, on_ in (
-                ("registration", h.blocks_registration),
-                ("transcript", h.blocks_transcript),
-            )
-            if on_
-        )
-        rows.append(
-            (
-                cell(h.hold_type.upper(), style=HOLD_STYLE if h.active else "dim"),
-                Text(blocks),
-                cell(h.reason),
-                cell(h.placed_by),
-                cell(h.placed_at),
-                cell(h.released_at) if h.released_at else Text("active", style=HOLD_STYLE),
-                cell(h.released_by),
-                cell(h.release_reason),
-            )
-        )
-    return rows
-
-
-def _note_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
-    return [
-        (cell(n.created_at), cell(n.author), cell(n.channel), cell(n.body)) for n in record.notes
-    ]
-
-
-def _request_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
-    return [
-        (
-            cell(r.requested_at),
-            cell(r.requested_by),
-            Text("official" if r.official else "unofficial"),
-            cell(r.recipient),
-            cell(r.format),
-            words(r.status),
-            cell(r.released_at),
-            cell(r.note),
-        )
-        for r in record.transcript_requests
-    ]

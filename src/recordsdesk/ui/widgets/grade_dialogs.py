@@ -298,7 +298,9 @@ class ImportModal(ModalScreen[bool]):
             self._show(f"Nothing was applied: {message.error}")
             return
         if message.applied:
-            self.app.notify(f"Imported {len(message.preview.changes)} marks into {self.section}.")
+            self.app.notify(
+                f"Imported {len(message.preview.changes)} marks into {self.section}.", markup=False
+            )
             self.dismiss(True)
             return
         self._previewed = (message.text, message.preview)
