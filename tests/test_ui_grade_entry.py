@@ -53,9 +53,12 @@ async def settle(pilot: Pilot[int]) -> None:
 
 
 async def wait_saved(pilot: Pilot[int], screen: RosterScreen) -> None:
-    """Until every queued save has reported back (the saver worker runs for the whole screen)."""
-    for _ in range(500):
+    """Until every key typed has been handled and every queued save has reported back (the
+    saver worker runs for the whole screen)."""
+    for _ in range(5000):
         await pilot.pause()
+        if getattr(pilot.app, "keys_pending", False):
+            continue
         if screen._requests.empty() and not any(
             t.plain == "saving…" for t in screen.results.values()
         ):

@@ -24,7 +24,14 @@ from recordsdesk.ui.screens.staff import StaffScreen
 from recordsdesk.ui.screens.student import StudentScreen
 from recordsdesk.ui.screens.transcript import TranscriptScreen
 from tests.factories import make_staff
-from tests.hostile_data import BOLD, LINK, UNBALANCED, HostileDesk, seed_hostile
+from tests.hostile_data import (
+    BOLD,
+    LINK,
+    UNBALANCED,
+    HostileDesk,
+    as_an_old_database_holds_them,
+    seed_hostile,
+)
 
 SIZE = (160, 48)
 CONTROL = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0))]
@@ -32,7 +39,7 @@ CONTROL = [chr(c) for c in (*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F,
 
 @pytest.fixture
 def hostile(engine: Engine, system: Actor) -> HostileDesk:
-    with session_scope(engine) as session:
+    with as_an_old_database_holds_them(), session_scope(engine) as session:
         boss = make_staff(session, username="boss", role="admin")
         assert boss.id is not None
         return seed_hostile(session, system, boss.id)
