@@ -181,3 +181,24 @@ def test_a_password_in_the_address_is_never_printed(
     err = capsys.readouterr().err
     assert "hunter2" not in err
     assert "clerk:***@" in err
+
+
+def test_a_database_from_a_newer_recordsdesk_is_one_line_and_untouched(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A schema version this recordsdesk does not know (a newer desk wrote it) is refused in one
+    line naming both versions, and the database is left as it was."""
+    url = f"sqlite:///{tmp_path / 'newer.db'}"
+    assert main(["db", "upgrade", "--database", url]) == 0
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    engine.dispose()
+    capsys.readouterr()
+    assert main(["db", "upgrade", "--database", url]) == 2
+    message = capsys.readouterr().err.strip()
+    assert message.startswith("recordsdesk: ") and "\n" not in message
+    assert "'9999'" in message and "newer recordsdesk" in message
+    engine = make_engine(url)
+    assert current_revision(engine) == "9999"
+    engine.dispose()

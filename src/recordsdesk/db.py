@@ -184,7 +184,18 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
             "This database has tables but no recordsdesk schema version; it was not made by "
             "recordsdesk and will not be changed."
         )
-    command.upgrade(migration_config(engine), revision)
+    from alembic.util import CommandError
+
+    try:
+        command.upgrade(migration_config(engine), revision)
+    except CommandError as exc:
+        # Typically a database stamped by a newer recordsdesk: nothing was changed.
+        found = current_revision(engine)
+        raise DatabaseUnavailable(
+            f"This database is at schema version {found!r}, which this recordsdesk does not "
+            f"know (its newest is {HEAD_REVISION!r}): it was probably made by a newer "
+            "recordsdesk. Nothing was changed; use that version, or restore a backup."
+        ) from exc
 
 
 def open_database(url: str, *, migrate: bool = True) -> Engine:
