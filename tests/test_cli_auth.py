@@ -289,15 +289,18 @@ def test_a_command_with_no_terminal_and_no_credentials_never_waits(
 def test_user_pre_fills_every_way_of_opening_the_desk(
     argv: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    opened: list[str | None] = []
-    monkeypatch.setattr("recordsdesk.cli.open_desk", lambda url, user: opened.append(user) or 0)
+    opened: list[tuple[str | None, bool]] = []
+    monkeypatch.setattr(
+        "recordsdesk.cli.open_desk",
+        lambda url, user, named=True: opened.append((user, named)) or 0,
+    )
     built: list[str] = []
     monkeypatch.setattr(
         "recordsdesk.services.demo.build_demo_database",
         lambda url, **_: built.append(url) or _Summary(),
     )
     assert main(argv) == 0
-    assert opened == ["ana"]
+    assert opened == [("ana", True)]  # named: the sign-in starts on the password
     assert bool(built) == ("demo" in argv)
 
 
