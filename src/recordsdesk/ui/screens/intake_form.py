@@ -178,6 +178,7 @@ class DecisionModal(ModalScreen[bool]):
     DecisionModal #decision-question { margin: 1 0; }
     DecisionModal Horizontal { height: auto; }
     DecisionModal Button { margin: 0 2 0 0; }
+    DecisionModal #decision-keys { margin-top: 1; color: $text-muted; }
     """
     BINDINGS = [Binding("escape", "answer(False)", "Go back")]
 
@@ -194,6 +195,10 @@ class DecisionModal(ModalScreen[bool]):
             with Horizontal():
                 yield Button(self.confirm, id="decision-yes", variant="warning")
                 yield Button("Go back", id="decision-no")
+            yield Static(
+                Text(f"Enter: {self.confirm} · Tab: the other button · Esc: go back"),
+                id="decision-keys",
+            )
 
     def on_mount(self) -> None:
         self.query_one("#decision-yes", Button).focus()
