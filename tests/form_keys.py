@@ -10,28 +10,21 @@ can check that both give the same result.
 from __future__ import annotations
 
 import asyncio
-import unicodedata
 from collections.abc import Iterable
 
 from textual import events
 from textual.app import App
-from textual.keys import REPLACED_KEYS, _character_to_key, _get_unicode_name_from_key
 from textual.pilot import Pilot
 from textual.screen import Screen
 from textual.worker import WorkerCancelled
 
+from tests import keys
+
 
 def key_event(app: App[object], key: str) -> events.Key:
-    """The Key event the driver makes for `key` (a character or a key name like "enter")."""
-    if len(key) == 1 and not key.isalnum():
-        key = _character_to_key(key)
-    original = REPLACED_KEYS.get(key, key)
-    char: str | None
-    try:
-        char = unicodedata.lookup(_get_unicode_name_from_key(original))
-    except KeyError:
-        char = key if len(key) == 1 else None
-    event = events.Key(key, char)
+    """The Key event the driver makes for `key` (a character or a key name like "enter"),
+    sent from `app` as the driver's are."""
+    event = keys.key_event(key)
     event.set_sender(app)
     return event
 

@@ -4,11 +4,9 @@ then, where the sequence wrote, the database."""
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
-from rich.console import Console
 from sqlalchemy import Engine
 from sqlmodel import select
 from textual.pilot import Pilot
@@ -30,6 +28,7 @@ from recordsdesk.ui.screens.student import StudentScreen
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_course, make_section, make_staff, make_student
 from tests.grading_data import GradedSection, make_graded_section
+from tests.screen_text import screen_text
 
 SIZE = (80, 24)
 LONG_NAME = "Wolfeschlegelsteinhausenbergerdorff-" * 3 + "Featherstonehaugh"  # 125 letters
@@ -53,14 +52,7 @@ async def settle(pilot: Pilot[int]) -> None:
 
 def screen_lines(app: RecordsDeskApp) -> list[str]:
     """The terminal's lines as drawn (dialogs over their screens), as plain text."""
-    width, height = app.size
-    console = Console(
-        width=width, height=height, file=io.StringIO(), record=True, force_terminal=True
-    )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
-    return console.export_text(styles=False).splitlines()[:height]
+    return screen_text(app).splitlines()[: app.size.height]
 
 
 def screen_words(app: RecordsDeskApp) -> str:

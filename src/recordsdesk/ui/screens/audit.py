@@ -21,11 +21,12 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from recordsdesk.services.audit_view import AuditFilter, AuditPage, AuditRow, query_audit
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.services.permissions import Action, allowed
 from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.widgets.cells import cell, literal
+from recordsdesk.ui.widgets.cells import cell
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 COLUMNS = ("When", "Staff", "Action", "Entity", "Id", "Student", "Change", "Reason")
@@ -150,8 +151,8 @@ class AuditScreen(DeskScreen):
             detail = mask(change_text(chosen), privacy_on(self)) or "(no field values)"
             reason = f"\nReason: {chosen.reason}" if chosen.reason else ""
             self.notify(
-                literal(f"{detail}{reason}"),
-                title=literal(
+                printable(f"{detail}{reason}"),
+                title=printable(
                     f"Event {chosen.id}: {chosen.action} {chosen.entity} {chosen.entity_id}"
                 ),
                 markup=False,
@@ -179,7 +180,7 @@ class AuditScreen(DeskScreen):
                 cell(row.entity),
                 cell(row.entity_id),
                 cell(row.student_id),
-                Text(literal(change)),
+                Text(printable(change)),
                 cell(row.reason),
                 key=str(row.id),
             )
@@ -187,5 +188,5 @@ class AuditScreen(DeskScreen):
         noun = "event" if len(page.rows) == 1 else "events"
         who = f" for {page.student_label}" if page.student_label else ""
         self.query_one("#audit-summary", Static).update(
-            Text(literal(f"{count} {noun}{who}, newest first"))
+            Text(printable(f"{count} {noun}{who}, newest first"))
         )

@@ -19,10 +19,10 @@ from textual.widgets import Input, Static
 
 from recordsdesk.services.actor import Actor
 from recordsdesk.services.auth import confirm_password
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import RecordsError
 from recordsdesk.ui.context import DeskHost
 from recordsdesk.ui.errors import describe_error
-from recordsdesk.ui.widgets.cells import literal
 
 
 @dataclass
@@ -43,11 +43,11 @@ class LockScreen(ModalScreen[None]):
         self.actor = actor
 
     def compose(self) -> ComposeResult:
-        who = literal(self.actor.full_name or self.actor.username)
+        who = printable(self.actor.full_name or self.actor.username)
         with Vertical(id="lock-box"):
             yield Static("The desk is locked", id="lock-title", markup=False)
             yield Static(
-                f"Signed in: {who} ({literal(self.actor.username)}). Type your password to go "
+                f"Signed in: {who} ({printable(self.actor.username)}). Type your password to go "
                 "on; someone else: Ctrl+O signs out (unsaved input asks first), Ctrl+Q quits.",
                 id="lock-who",
                 markup=False,

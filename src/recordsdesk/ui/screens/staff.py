@@ -20,9 +20,10 @@ from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from recordsdesk.models import StaffRole
 from recordsdesk.services import auth
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import ValidationFailed
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.widgets.cells import cell, literal
+from recordsdesk.ui.widgets.cells import cell
 
 COLUMNS = ("Username", "Full name", "Role", "State", "Last sign-in")
 
@@ -147,7 +148,9 @@ class StaffScreen(DeskScreen):
             password=new.password,
         )
         self.app.call_from_thread(
-            self.notify, f"Added {literal(account.username)} ({account.role.value}).", markup=False
+            self.notify,
+            f"Added {printable(account.username)} ({account.role.value}).",
+            markup=False,
         )
         self.post_message(AccountsLoaded(self.desk.call(auth.list_users)))
 
@@ -162,5 +165,5 @@ class StaffScreen(DeskScreen):
     @work(thread=True, exclusive=True, group="staff-save", exit_on_error=False)
     def _disable(self, username: str) -> None:
         self.desk.call(auth.disable_user, username=username)
-        self.app.call_from_thread(self.notify, f"Disabled {literal(username)}.", markup=False)
+        self.app.call_from_thread(self.notify, f"Disabled {printable(username)}.", markup=False)
         self.post_message(AccountsLoaded(self.desk.call(auth.list_users)))

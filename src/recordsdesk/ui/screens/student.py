@@ -32,6 +32,7 @@ from textual.widgets import (
     TabPane,
 )
 
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.note import add_note
 from recordsdesk.services.permissions import Action
 from recordsdesk.services.records import StudentRecord, get_student_record
@@ -55,7 +56,6 @@ from recordsdesk.ui.screens.student_rows import (
     request_rows,
 )
 from recordsdesk.ui.screens.transcript_open import open_transcript, preview_screen_ahead
-from recordsdesk.ui.widgets.cells import literal
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
 # (pane id, tab label, column headings)
@@ -118,7 +118,7 @@ class NoteModal(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="note-dialog"):
-            yield Label(Text(f"Contact note for {literal(self.student_name)}"))
+            yield Label(Text(f"Contact note for {printable(self.student_name)}"))
             yield Input(
                 placeholder="What was asked or said; Enter saves, Esc cancels", id="note-body"
             )
@@ -175,7 +175,7 @@ class StudentScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield ConfidentialBanner(id="confidential-banner")
-        yield Static(Text(f"Loading {literal(self._title_hint)}…"), id="record-band")
+        yield Static(Text(f"Loading {printable(self._title_hint)}…"), id="record-band")
         with TabbedContent(id="record-tabs"):
             for pane, label, _ in TABS:
                 with TabPane(label, id=pane):

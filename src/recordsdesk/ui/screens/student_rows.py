@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from recordsdesk.services.clean_text import printable
 from recordsdesk.services.records import StudentRecord
 from recordsdesk.ui.privacy import mask
 from recordsdesk.ui.widgets.cells import (
     CONFIDENTIAL_STYLE,
     HOLD_STYLE,
     cell,
-    literal,
     meeting,
     words,
 )
@@ -20,9 +20,9 @@ from recordsdesk.ui.widgets.cells import (
 def band(record: StudentRecord) -> Text:
     """Two lines: the name with the badges a clerk must not miss, then the key facts."""
     p = record.profile
-    name = literal(p.legal_name)
+    name = printable(p.legal_name)
     if p.preferred_name and p.preferred_name != p.legal_first_name:
-        name += f" ({literal(p.preferred_name)})"
+        name += f" ({printable(p.preferred_name)})"
     band = Text()
     band.append(name, style="bold")
     if record.has_active_hold:
@@ -40,7 +40,7 @@ def band(record: StudentRecord) -> Text:
         f"GPA {record.cumulative_gpa}" if record.cumulative_gpa is not None else "",
     ]
     band.append("\n")
-    band.append(literal("  ·  ".join(fact for fact in facts if fact)))
+    band.append(printable("  ·  ".join(fact for fact in facts if fact)))
     return band
 
 
@@ -155,7 +155,7 @@ def gpa_summary(record: StudentRecord) -> Text:
     if record.cumulative_gpa is None:
         return Text("No GPA yet: nothing graded counts in it.", style="dim")
     terms = "  ".join(f"{t.term_code} {t.gpa}" for t in record.term_gpas if t.gpa is not None)
-    return Text(literal(f"Cumulative GPA {record.cumulative_gpa}   Term GPAs: {terms}"))
+    return Text(printable(f"Cumulative GPA {record.cumulative_gpa}   Term GPAs: {terms}"))
 
 
 def audit_rows(record: StudentRecord) -> list[tuple[Text, ...]]:

@@ -15,12 +15,6 @@ HOLD_STYLE = "bold red"
 CONFIDENTIAL_STYLE = "bold magenta"
 
 
-def literal(value: str) -> str:
-    """`value` safe to draw: each control character shown by a visible stand-in (ESC as ␛), the
-    same rule as every other way out of the desk (services.clean_text.printable)."""
-    return printable(value)
-
-
 def cell(value: object, style: str = "") -> Text:
     """Any stored value as plain text: blanks for None, ISO dates, local times to the minute."""
     if value is None:
@@ -66,4 +60,4 @@ def meeting(days: str, start: time | None, end: time | None) -> Text:
     if not days and start is None:
         return Text("")
     span = f"{start:%H:%M}-{end:%H:%M}" if start is not None and end is not None else ""
-    return Text(literal(" ".join(p for p in (days, span) if p)))
+    return Text(printable(" ".join(p for p in (days, span) if p)))
