@@ -105,18 +105,28 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def open_desk(url: str, username: str | None, *, named: bool = True) -> int:
     """Open the desk on its sign-in screen (`username` only pre-fills the form; `named` False
-    when the desk chose it, as the demo does, so the clerk types over it), taking the day's
-    automatic backup in the background meanwhile."""
-    with typing_ahead():
+    when the desk chose it, as the demo does, so the clerk types over it). The form is drawn
+    first; the desk then opens the database in a worker (with the database layer's imports,
+    most of the start-up) and takes the day's automatic backup in the background. A database
+    that cannot be opened closes the desk and is reported here, in one line, as before."""
+    backups: list[threading.Thread] = []
+
+    def opener() -> Engine:
         from recordsdesk.db import open_database
 
         engine = open_database(url)
-        from recordsdesk.ui.app import make_app  # Textual is imported only when the desk opens
+        backups.append(start_auto_backup(engine))
+        return engine
 
-        app = make_app(engine, sign_in=True, username_hint=username, hint_named=named)
-        backup = start_auto_backup(engine)
+    with typing_ahead():
+        from recordsdesk.ui.app import sign_in_desk  # Textual is imported only when the desk opens
+
+        app = sign_in_desk(opener, username_hint=username, hint_named=named)
         app.run()
-    backup.join()
+    for backup in backups:
+        backup.join()
+    if app.startup_error is not None:
+        raise app.startup_error
     return app.return_code or 0
 
 

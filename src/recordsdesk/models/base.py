@@ -12,6 +12,8 @@ from enum import StrEnum
 from sqlalchemy import CheckConstraint
 from sqlmodel import SQLModel
 
+from recordsdesk.roles import StaffRole as StaffRole
+
 # Deterministic constraint names keep Alembic's autogenerate and our migration test stable.
 SQLModel.metadata.naming_convention = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -101,12 +103,6 @@ class HoldType(StrEnum):
     DISCIPLINARY = "disciplinary"
     HEALTH = "health"
     LIBRARY = "library"
-
-
-class StaffRole(StrEnum):
-    CLERK = "clerk"
-    REGISTRAR = "registrar"
-    ADMIN = "admin"
 
 
 class RepeatPolicy(StrEnum):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from recordsdesk.models import StaffRole
-from recordsdesk.services.actor import Actor
+from recordsdesk.roles import StaffRole
+from recordsdesk.services.acting import Actor
 from recordsdesk.services.errors import PermissionDenied
 
 

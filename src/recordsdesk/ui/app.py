@@ -1,4 +1,5 @@
-"""The desk: a Textual app over an already-opened engine.
+"""The desk: a Textual app over an engine, opened already or (from the command line) in a worker
+after the sign-in screen is drawn.
 
 The desk's areas are MODES (Lookup, Catalog, Terms, ...), not screens pushed on one stack: each
 area keeps its own stack. A student record is pushed on the Lookup stack, so Esc returns to the
@@ -12,9 +13,9 @@ which role they need when pressed.
 from __future__ import annotations
 
 import gc
-from typing import Any, ClassVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Engine
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -27,6 +28,9 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
 from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
 from recordsdesk.ui.typeahead import TypeAheadApp
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 #: Collections of the middle generation between full ones (Python's default is 10); process-wide,
 #: set when the desk is ready (see RecordsDeskApp.on_ready).
@@ -136,11 +140,12 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
     ]
 
     def __init__(
-        self, desk: DeskContext, *, idle_minutes: int = 5, clock: Clock | None = None
+        self, desk: DeskContext | None, *, idle_minutes: int = 5, clock: Clock | None = None
     ) -> None:
         super().__init__(desk, idle_minutes=idle_minutes, clock=clock)
-        self.title = desk.institution.short_name
-        self.sub_title = f"{desk.actor.username} ({desk.actor.role.value})"
+        if desk is not None:
+            self.title = desk.institution.short_name
+            self.sub_title = f"{desk.actor.username} ({desk.actor.role.value})"
 
     def on_ready(self) -> None:
         """Move what start-up built (modules, SQLAlchemy metadata, CSS: ~240,000 objects) out
@@ -244,16 +249,60 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
 
 class SignInDeskApp(RecordsDeskApp):
     """The desk as the command line opens it: on the sign-in screen, acting as nobody until a
-    staff member signs in (or, on an empty database, creates the first administrator)."""
+    staff member signs in (or, on an empty database, creates the first administrator).
+
+    Given `opener` instead of a desk, the database is opened in a thread worker once the
+    sign-in screen is drawn (importing SQLAlchemy and the models and checking the schema took
+    most of the start-up): the form takes keys at once and signs in when the database is
+    ready. If it cannot be opened the desk closes, `startup_error` holds why and `return_code`
+    is 2, for the command line to print in one line."""
 
     DEFAULT_MODE = "sign_in"
 
     def __init__(
-        self, desk: DeskContext, *, username_hint: str = "", named: bool = False, **options: object
+        self,
+        desk: DeskContext | None,
+        *,
+        username_hint: str = "",
+        named: bool = False,
+        opener: Callable[[], Engine] | None = None,
+        **options: object,
     ) -> None:
         super().__init__(desk, **options)  # type: ignore[arg-type]
         self.add_mode("sign_in", lambda: SignInScreen(username_hint, named=named))
         self.sub_title = "sign in"
+        self.opener = opener
+        self.startup_error: BaseException | None = None
+
+    def on_ready(self) -> None:
+        """The first frame is drawn: now open the database, if that is still to do."""
+        if self.opener is not None and not self.desk_opened.is_set():
+            self.run_worker(
+                self._open_database, thread=True, name="open-database", exit_on_error=False
+            )
+
+    def _open_database(self) -> None:
+        assert self.opener is not None
+        try:
+            engine = self.opener()
+            minutes = idle_minutes_for(engine)
+            desk = sign_in_context(engine)
+        except Exception as exc:  # noqa: BLE001 - the command line reports it
+            self.call_from_thread(self._could_not_open, exc)
+        else:
+            self.call_from_thread(self._opened, desk, minutes)
+
+    def _opened(self, desk: DeskContext, idle_minutes: int) -> None:
+        self.desk = desk
+        self.idle_minutes = idle_minutes
+        self.title = desk.institution.short_name
+        self.desk_opened.set()
+        gc.freeze()  # what opening it built, as on_ready did for the rest (see there)
+
+    def _could_not_open(self, error: BaseException) -> None:
+        self.startup_error = error
+        self.desk_opened.set()
+        self.exit(return_code=2)
 
     async def on_event(self, event: events.Event) -> None:
         """A line feed is Enter typed before the desk took the terminal (the terminal turns
@@ -261,6 +310,14 @@ class SignInDeskApp(RecordsDeskApp):
         if isinstance(event, events.Key) and not event.is_forwarded and event.key == "ctrl+j":
             event = events.Key("enter", "\r")
         await super().on_event(event)
+
+
+def sign_in_desk(
+    opener: Callable[[], Engine], *, username_hint: str | None = None, hint_named: bool = True
+) -> SignInDeskApp:
+    """The desk on its sign-in screen, drawn before the database is opened: `opener` opens it
+    (and checks the schema) in a worker after the first frame."""
+    return SignInDeskApp(None, username_hint=username_hint or "", named=hint_named, opener=opener)
 
 
 def make_app(

@@ -1,21 +1,26 @@
 """What every screen needs to reach the records: the engine, the acting staff member and the
-institution's names, resolved once when the desk opens."""
+institution's names, resolved once when the desk opens.
+
+The sign-in screen is drawn before the database layer is loaded, so this module imports
+SQLAlchemy, SQLModel and the services that read the records where they are used.
+"""
 
 from __future__ import annotations
 
 import getpass
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
-
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
-from sqlmodel import Session
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from recordsdesk.db import DatabaseUnavailable, safe_url, session_scope
-from recordsdesk.services.actor import Actor, actor_for, system_actor
-from recordsdesk.services.catalog_view import InstitutionSummary, institution_summary
+from recordsdesk.services.acting import Actor
 from recordsdesk.services.errors import NotFound
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlmodel import Session
+
+    from recordsdesk.services.catalog_view import InstitutionSummary
 
 ResultT = TypeVar("ResultT")
 
@@ -51,6 +56,8 @@ def _login_name() -> str | None:
 def resolve_actor(session: Session, username: str | None) -> Actor:
     """The named staff account; without a name, the OS login name's account if there is one,
     else the built-in `system` account. An unknown explicit name raises NotFound."""
+    from recordsdesk.services.actor import actor_for, system_actor
+
     if username is not None:
         return actor_for(session, username)
     login = _login_name()
@@ -68,6 +75,10 @@ def open_desk_context(engine: Engine, username: str | None) -> DeskContext:
     Raises NotFound / PermissionDenied (plain messages) for a bad username and
     DatabaseUnavailable when the database does not answer.
     """
+    from sqlalchemy.exc import DBAPIError
+
+    from recordsdesk.services.catalog_view import institution_summary
+
     try:
         with session_scope(engine) as session:
             actor = resolve_actor(session, username)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
-
 from recordsdesk.db import DESK_BUSY, DatabaseUnavailable, is_lock_timeout
 from recordsdesk.services.clean_text import printable
 from recordsdesk.services.errors import RecordsError
@@ -23,6 +21,9 @@ def describe_error(error: BaseException) -> str:
 def _describe(error: BaseException) -> str:
     if isinstance(error, RecordsError | DatabaseUnavailable):
         return str(error)
+    # Here, not at the top: the sign-in screen imports this before SQLAlchemy is loaded.
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+
     if isinstance(error, OperationalError | InterfaceError) or (
         isinstance(error, DBAPIError) and error.connection_invalidated
     ):

@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
 
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.acting import Actor
 from recordsdesk.services.permissions import Action, allowed, lowest_role
 
 

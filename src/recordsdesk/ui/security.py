@@ -15,13 +15,12 @@ The desk app inherits from `SecureDeskApp`, which
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -29,19 +28,23 @@ from textual.filter import LineFilter
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widgets import Input
+from textual.worker import get_current_worker
 
 from recordsdesk.db import DatabaseUnavailable, safe_url, session_scope
-from recordsdesk.models import StaffRole
-from recordsdesk.services.actor import SYSTEM_USERNAME, Actor
-from recordsdesk.services.auth import idle_lock_minutes
-from recordsdesk.services.catalog_view import institution_summary
+from recordsdesk.roles import StaffRole
+from recordsdesk.services.acting import SYSTEM_USERNAME, Actor
 from recordsdesk.ui.context import DeskContext, first_line
 from recordsdesk.ui.navigation import DiscardInputModal, holds_typed_input, screen_label
 from recordsdesk.ui.terminal import CONTROL_FILTER
 
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
 Clock = Callable[[], float]
 #: How often the idle check runs (real time); the idle time itself is read from `clock`.
 IDLE_CHECK_SECONDS = 5.0
+#: How often a worker waiting for the database to open checks whether the desk has closed.
+WAIT_STEP_SECONDS = 0.1
 #: The actor a desk holds before anyone signs in: it can do nothing, as no screen is open.
 NOBODY = Actor(id=0, username="", role=StaffRole.CLERK, full_name="")
 #: Moving between the fields of the sign-in and lock screens must work before anyone signs in.
@@ -64,14 +67,20 @@ class SecureDeskApp(App[int]):
     desk: DeskContext
 
     def __init__(
-        self, desk: DeskContext, *, idle_minutes: int = 5, clock: Clock | None = None
+        self, desk: DeskContext | None, *, idle_minutes: int = 5, clock: Clock | None = None
     ) -> None:
+        """`desk` None: the database is still being opened (see `open_desk`); until then the
+        desk acts as nobody and `desk` is not set."""
         super().__init__()
-        self.desk = desk
+        #: Set once `desk` is there: at once when given, else when the database has opened.
+        self.desk_opened = threading.Event()
+        if desk is not None:
+            self.desk = desk
+            self.desk_opened.set()
         self.idle_minutes = idle_minutes
         self.clock: Clock = clock or time.monotonic
         self.last_input = self.clock()
-        self.signed_in = desk.actor is not NOBODY
+        self.signed_in = desk is not None and desk.actor is not NOBODY
         #: ids of the screens where a key was typed into a field (see navigation.holds_typed_input)
         self.typed_on: set[int] = set()
 
@@ -90,6 +99,16 @@ class SecureDeskApp(App[int]):
         if action == "sign_out":  # from the lock too: the next person at a locked desk
             return self.signed_in
         return self.signed_in and not self.locked
+
+    def wait_for_desk(self) -> DeskContext | None:
+        """The desk's context once the database has opened; None if it could not be, or the
+        desk closed first (the waiting worker is cancelled: a thread left waiting would keep
+        the process from ending). Blocks: for thread workers only."""
+        worker = get_current_worker()
+        while not self.desk_opened.wait(WAIT_STEP_SECONDS):
+            if worker.is_cancelled:
+                return None
+        return getattr(self, "desk", None)
 
     def complete_sign_in(self, actor: Actor) -> None:
         """Act as `actor` from now on (called by the sign-in screen)."""
@@ -220,6 +239,10 @@ class SecureDeskApp(App[int]):
 def sign_in_context(engine: Engine) -> DeskContext:
     """The desk's context before anyone signs in: the engine and institution, acting as nobody.
     Raises DatabaseUnavailable when the database does not answer."""
+    from sqlalchemy.exc import DBAPIError
+
+    from recordsdesk.services.catalog_view import institution_summary
+
     try:
         with session_scope(engine) as session:
             institution = institution_summary(session)
@@ -232,6 +255,10 @@ def sign_in_context(engine: Engine) -> DeskContext:
 
 def idle_minutes_for(engine: Engine) -> int:
     """The institution's idle-lock time (5 minutes when the database cannot say)."""
+    from sqlalchemy.exc import DBAPIError
+
+    from recordsdesk.services.auth import idle_lock_minutes
+
     try:
         with session_scope(engine) as session:
             return idle_lock_minutes(session)

@@ -13,9 +13,8 @@ taken when the key itself is handled, with the fields as typed up to it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Engine
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -25,13 +24,17 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, Input, Static
 
 from recordsdesk.db import session_scope
-from recordsdesk.services import auth
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.demo import demo_password
+from recordsdesk.services.acting import Actor
 from recordsdesk.services.errors import RecordsError, ValidationFailed
-from recordsdesk.ui.context import DeskHost
+from recordsdesk.ui.context import DeskContext, DeskHost
 from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.security import SecureDeskApp
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+#: The form is drawn before the database is open (and the auth service, SQLAlchemy and the
+#: models are imported, in the worker that waits for it), so this module imports them there.
 
 FIRST_ADMIN_FIELDS = ("#username", "#full-name", "#password", "#password-again")
 SIGN_IN_FIELDS = ("#username", "#password")
@@ -40,6 +43,8 @@ SIGN_IN_FIELDS = ("#username", "#password")
 @dataclass
 class FormReady(Message):
     first_admin: bool
+    title: str
+    intro: str
 
 
 @dataclass
@@ -50,6 +55,18 @@ class SignInRefused(Message):
 @dataclass
 class SignedIn(Message):
     actor: Actor
+
+
+def _sign_in_intro(desk: DeskContext) -> str:
+    """On a demo database, say how to get in: the build's printout has scrolled away."""
+    if not desk.institution.demo:
+        return "Sign in with your staff account."
+    from recordsdesk.services.demo import demo_password
+
+    return (
+        "Demo database: sign in as clerk, registrar or admin; each password is "
+        f"the username after 'demo-' (e.g. {demo_password('registrar')})."
+    )
 
 
 class SignInScreen(Screen[None]):
@@ -79,11 +96,8 @@ class SignInScreen(Screen[None]):
         return cast(DeskHost, self.app).desk.engine
 
     def compose(self) -> ComposeResult:
-        institution = cast(DeskHost, self.app).desk.institution
         with Vertical(id="sign-in-box"):
-            yield Static(
-                institution.name or institution.short_name, id="sign-in-title", markup=False
-            )
+            yield Static(self._title(), id="sign-in-title", markup=False)
             yield Static("Checking the staff accounts…", id="sign-in-intro", markup=False)
             yield Input(value=self.username_hint, placeholder="username", id="username")
             yield Input(placeholder="full name", id="full-name")
@@ -101,14 +115,37 @@ class SignInScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
     def _prepare(self) -> None:
-        with session_scope(self.engine) as session:
+        """Wait for the database (the desk opens it after the first frame), then check whether
+        there is a staff account yet; keys typed meanwhile fill the form, Enter waits."""
+        app = self.app
+        assert isinstance(app, SecureDeskApp)
+        desk = app.wait_for_desk()
+        if desk is None:  # it could not be opened: the desk is closing
+            return
+        from recordsdesk.services import auth
+
+        with session_scope(desk.engine) as session:
             first = auth.needs_first_admin(session)
-        self.post_message(FormReady(first))
+        institution = desk.institution
+        self.post_message(
+            FormReady(first, institution.name or institution.short_name, _sign_in_intro(desk))
+        )
+
+    def _title(self) -> str:
+        """The institution's name, once the database is open (it is read there)."""
+        app = self.app
+        if not (isinstance(app, SecureDeskApp) and app.desk_opened.is_set()):
+            return ""
+        institution = app.desk.institution
+        return institution.name or institution.short_name
 
     @on(FormReady)
     def _form_ready(self, message: FormReady) -> None:
         """Show the first administrator's extra fields if needed; what was typed stays."""
+        from recordsdesk.services import auth
+
         self.first_admin = message.first_admin
+        self.query_one("#sign-in-title", Static).update(message.title)
         intro = self.query_one("#sign-in-intro", Static)
         if self.first_admin:
             for selector in FIRST_ADMIN_FIELDS:
@@ -120,19 +157,10 @@ class SignInScreen(Screen[None]):
             )
             self._submit_when_ready = False  # the form has grown: nothing to submit yet
         else:
-            intro.update(self._sign_in_intro())
+            intro.update(message.intro)
             if self._submit_when_ready:
                 self._submit_when_ready = False
                 self.action_submit()
-
-    def _sign_in_intro(self) -> str:
-        """On a demo database, say how to get in: the build's printout has scrolled away."""
-        if not cast(DeskHost, self.app).desk.institution.demo:
-            return "Sign in with your staff account."
-        return (
-            "Demo database: sign in as clerk, registrar or admin; each password is "
-            f"the username after 'demo-' (e.g. {demo_password('registrar')})."
-        )
 
     @on(Button.Pressed, "#sign-in-button")
     def _button(self) -> None:
@@ -184,6 +212,8 @@ class SignInScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
     def _sign_in(self, username: str, password: str) -> None:
+        from recordsdesk.services import auth
+
         try:
             actor = auth.sign_in(self.engine, username, password)
         except Exception as exc:  # noqa: BLE001 - every refusal is shown on the form
@@ -193,6 +223,8 @@ class SignInScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, group="sign-in", exit_on_error=False)
     def _create_admin(self, username: str, full_name: str, password: str, again: str) -> None:
+        from recordsdesk.services import auth
+
         try:
             if password != again:
                 raise ValidationFailed("password", "the two passwords differ.")
