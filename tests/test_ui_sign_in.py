@@ -16,7 +16,7 @@ from recordsdesk.db import session_scope
 from recordsdesk.models import StaffUser
 from recordsdesk.services import auth
 from recordsdesk.services.passwords import hash_password
-from recordsdesk.ui.app import RecordsDeskApp, make_app
+from recordsdesk.ui.app import RecordsDeskApp, make_app, sign_in_desk
 from recordsdesk.ui.screens.intake import IntakeScreen
 from recordsdesk.ui.screens.lookup import LookupScreen
 from recordsdesk.ui.screens.sign_in import SignInScreen
@@ -167,6 +167,99 @@ async def test_keys_typed_before_the_form_is_ready_land_in_it(
                 break
         await pilot.pause(0.2)  # the sign-in screen leaves
         assert app.signed_in and app.desk.actor.username == clerk
+
+
+async def test_keys_typed_before_the_database_is_open_sign_in_once_it_is(
+    engine: Engine, clerk: str, registrar: str
+) -> None:
+    """From the command line the form is drawn before the database is opened (in a worker):
+    a burst of keys typed over the pre-filled demo name meanwhile fills the form in order, and
+    Enter signs in once the database is there, as the person typed."""
+    import threading
+
+    from recordsdesk.db import DatabaseUnavailable
+
+    opening = threading.Event()
+    opened: list[bool] = []
+
+    def opener() -> Engine:
+        if not opening.wait(timeout=10):
+            raise DatabaseUnavailable("the test never let the database open")
+        opened.append(True)
+        return engine
+
+    app = sign_in_desk(opener, username_hint=registrar, hint_named=False)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*clerk, "tab", *PASSWORD, "enter")
+        await pilot.pause(0.1)
+        assert not opened and not app.signed_in  # typed, not yet signed in: no database yet
+        assert field(app, "#username").value == clerk
+        assert field(app, "#password").value == PASSWORD
+        opening.set()
+        for _ in range(100):  # the database opens, the accounts are read, the sign-in checked
+            await pilot.pause(0.05)
+            if app.signed_in:
+                break
+        await pilot.pause(0.2)  # the sign-in screen leaves
+        assert app.signed_in and app.desk.actor.username == clerk
+        assert app.desk.engine is engine and app.startup_error is None
+        assert app.title == app.desk.institution.short_name
+    row = staff_row(engine, registrar)
+    assert row.failed_logins == 0 and row.locked_until is None  # nothing went to registrar
+
+
+async def test_a_database_that_cannot_be_opened_closes_the_desk_with_its_reason() -> None:
+    """The command line prints `startup_error` in one line and exits 2 (tests/test_startup.py
+    runs the real command); here: the desk closes by itself with it, whatever was typed."""
+    from recordsdesk.db import DatabaseUnavailable
+
+    def opener() -> Engine:
+        raise DatabaseUnavailable("Cannot open the database at sqlite:///gone.db: no such file")
+
+    app = sign_in_desk(opener)
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"clerk", "enter")
+        for _ in range(100):
+            await pilot.pause(0.05)
+            if app.return_code is not None:
+                break
+    assert app.return_code == 2 and not app.signed_in
+    assert isinstance(app.startup_error, DatabaseUnavailable)
+    assert "sqlite:///gone.db" in str(app.startup_error)
+
+
+async def test_quitting_before_the_database_is_open_leaves_nothing_waiting(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Ctrl+Q while the database is still opening: the desk closes, and the worker waiting for
+    it (to check the accounts) gives up; a thread left waiting would keep the process alive."""
+    import threading
+
+    from recordsdesk.ui.security import SecureDeskApp
+
+    release, gave_up = threading.Event(), threading.Event()
+    wait_for_desk = SecureDeskApp.wait_for_desk
+
+    def watched(app: SecureDeskApp) -> object:
+        desk = wait_for_desk(app)
+        gave_up.set()
+        return desk
+
+    monkeypatch.setattr(SecureDeskApp, "wait_for_desk", watched)
+
+    def opener() -> Engine:
+        release.wait(timeout=10)
+        raise RuntimeError("not opened")
+
+    app = sign_in_desk(opener)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            await pilot.pause(0.1)
+            await pilot.press("ctrl+q")
+        assert gave_up.wait(timeout=5)  # while the database is still "opening"
+        assert not app.signed_in
+    finally:
+        release.set()
 
 
 # --- the sign-in screen is a form like any other ----------------------------------------------
