@@ -106,16 +106,20 @@ def main(argv: Sequence[str] | None = None) -> int:
 def open_desk(url: str, username: str | None, *, named: bool = True) -> int:
     """Open the desk on its sign-in screen (`username` only pre-fills the form; `named` False
     when the desk chose it, as the demo does, so the clerk types over it). The form is drawn
-    first; the desk then opens the database in a worker (with the database layer's imports,
+    first; the desk then opens the database in a thread (with the database layer's imports,
     most of the start-up) and takes the day's automatic backup in the background. A database
     that cannot be opened closes the desk and is reported here, in one line, as before."""
     backups: list[threading.Thread] = []
+    closed = threading.Event()
+    lock = threading.Lock()
 
     def opener() -> Engine:
         from recordsdesk.db import open_database
 
         engine = open_database(url)
-        backups.append(start_auto_backup(engine))
+        with lock:  # no backup started as the desk closes: it could not be waited for
+            if not closed.is_set():
+                backups.append(start_auto_backup(engine))
         return engine
 
     with typing_ahead():
@@ -123,6 +127,8 @@ def open_desk(url: str, username: str | None, *, named: bool = True) -> int:
 
         app = sign_in_desk(opener, username_hint=username, hint_named=named)
         app.run()
+    with lock:
+        closed.set()
     for backup in backups:
         backup.join()
     if app.startup_error is not None:

@@ -1,4 +1,4 @@
-"""The desk: a Textual app over an engine, opened already or (from the command line) in a worker
+"""The desk: a Textual app over an engine, opened already or (from the command line) in a thread
 after the sign-in screen is drawn.
 
 The desk's areas are MODES (Lookup, Catalog, Terms, ...), not screens pushed on one stack: each
@@ -13,13 +13,16 @@ which role they need when pressed.
 from __future__ import annotations
 
 import gc
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 
 from recordsdesk.ui.context import DeskContext, open_desk_context
@@ -247,11 +250,26 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         self.run_worker(show())
 
 
+@dataclass
+class DeskOpened(Message):
+    """The database is open (SignInDeskApp's opener): the desk's context and idle time."""
+
+    desk: DeskContext
+    idle_minutes: int
+
+
+@dataclass
+class DeskFailed(Message):
+    """The database could not be opened: why, for the command line to say."""
+
+    error: Exception
+
+
 class SignInDeskApp(RecordsDeskApp):
     """The desk as the command line opens it: on the sign-in screen, acting as nobody until a
     staff member signs in (or, on an empty database, creates the first administrator).
 
-    Given `opener` instead of a desk, the database is opened in a thread worker once the
+    Given `opener` instead of a desk, the database is opened in a thread once the
     sign-in screen is drawn (importing SQLAlchemy and the models and checking the schema took
     most of the start-up): the form takes keys at once and signs in when the database is
     ready. If it cannot be opened the desk closes, `startup_error` holds why and `return_code`
@@ -275,11 +293,12 @@ class SignInDeskApp(RecordsDeskApp):
         self.startup_error: BaseException | None = None
 
     def on_ready(self) -> None:
-        """The first frame is drawn: now open the database, if that is still to do."""
+        """The first frame is drawn: now open the database, if that is still to do.
+
+        In a daemon thread of its own rather than a worker: a database slow to answer must not
+        keep the process alive after the clerk quit (Python waits for workers' threads)."""
         if self.opener is not None and not self.desk_opened.is_set():
-            self.run_worker(
-                self._open_database, thread=True, name="open-database", exit_on_error=False
-            )
+            threading.Thread(target=self._open_database, name="open-database", daemon=True).start()
 
     def _open_database(self) -> None:
         assert self.opener is not None
@@ -288,19 +307,19 @@ class SignInDeskApp(RecordsDeskApp):
             minutes = idle_minutes_for(engine)
             desk = sign_in_context(engine)
         except Exception as exc:  # noqa: BLE001 - the command line reports it
-            self.call_from_thread(self._could_not_open, exc)
+            self.post_message(DeskFailed(exc))  # dropped if the desk has closed meanwhile
         else:
-            self.call_from_thread(self._opened, desk, minutes)
+            self.post_message(DeskOpened(desk, minutes))
 
-    def _opened(self, desk: DeskContext, idle_minutes: int) -> None:
-        self.desk = desk
-        self.idle_minutes = idle_minutes
-        self.title = desk.institution.short_name
+    def on_desk_opened(self, message: DeskOpened) -> None:
+        self.desk = message.desk
+        self.idle_minutes = message.idle_minutes
+        self.title = message.desk.institution.short_name
         self.desk_opened.set()
         gc.freeze()  # what opening it built, as on_ready did for the rest (see there)
 
-    def _could_not_open(self, error: BaseException) -> None:
-        self.startup_error = error
+    def on_desk_failed(self, message: DeskFailed) -> None:
+        self.startup_error = message.error
         self.desk_opened.set()
         self.exit(return_code=2)
 
