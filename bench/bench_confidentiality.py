@@ -27,12 +27,12 @@ from typing import Any
 
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import AuditEvent, Student
-from recordsdesk.services import audit
-from recordsdesk.services.actor import system_actor
-from recordsdesk.services.audit_verify import verify_chain
-from recordsdesk.services.audit_view import AuditFilter, query_audit
-from recordsdesk.services.auth import add_user, sign_in
-from recordsdesk.services.backup import backup_database
+from recordsdesk.services.access.accounts import add_user, sign_in
+from recordsdesk.services.access.actor import system_actor
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.audit.verify import verify_chain
+from recordsdesk.services.audit.view import AuditFilter, query_audit
+from recordsdesk.services.upkeep.backup import backup_database
 
 
 def timed(fn: Any, runs: int) -> list[float]:

@@ -26,8 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.roster import DbRosterStore, MemoryRosterStore, RosterStore
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.grades.roster import DbRosterStore, MemoryRosterStore, RosterStore
 
 ROSTER = 300
 RUNS = 300
@@ -245,7 +245,7 @@ def bench_service(path: Path, section: int, actor: Actor) -> dict[str, Any]:
 async def key_roster(engine: Any, store: RosterStore, section: int, actor: Actor) -> float:
     """Seconds from the first keystroke to the last save reported back, 300 marks typed."""
     from recordsdesk.ui.app import make_app
-    from recordsdesk.ui.screens.grade_entry import RosterScreen
+    from recordsdesk.ui.screens.grades.entry import RosterScreen
 
     app = make_app(engine, username=actor.username)
     async with app.run_test(size=(120, 40)) as pilot:

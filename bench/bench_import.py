@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.actor import system_actor
-from recordsdesk.services.audit_verify import verify_chain
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.access.actor import system_actor
+from recordsdesk.services.audit.verify import verify_chain
+from recordsdesk.services.interchange.imports.runner import run_import
 
 FIRST = ["José", "Ann", "Aroha", "Mei", "Oluwaseun", "Zoë", "Liam", "Fatima", "Nguyễn", "Åsa"]
 LAST = ["García", "Smith", "Ngata", "Chen", "Adeyemi", "Müller", "O'Neil", "Khan", "Lê", "Berg"]

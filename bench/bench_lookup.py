@@ -46,15 +46,17 @@ from recordsdesk.db import (
     open_database,
     session_scope,
 )
-from recordsdesk.services import lookup, lookup_query, lookup_sqlite
-from recordsdesk.services.actor import system_actor
-from recordsdesk.services.lookup import LookupResult, search
-from recordsdesk.services.lookup_index import merge_sqlite_index, sqlite_index_segments
-from recordsdesk.services.lookup_reader import LookupReader
+from recordsdesk.services.access.actor import system_actor
+from recordsdesk.services.lookup import query as lookup_query
+from recordsdesk.services.lookup import search as lookup
+from recordsdesk.services.lookup import sqlite as lookup_sqlite
+from recordsdesk.services.lookup.index import merge_sqlite_index, sqlite_index_segments
+from recordsdesk.services.lookup.reader import LookupReader
+from recordsdesk.services.lookup.search import LookupResult, search
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens import lookup as lookup_screen_module
-from recordsdesk.ui.screens.lookup import RESULT_LIMIT, LookupScreen
-from recordsdesk.ui.screens.lookup_table import LookupTable
+from recordsdesk.ui.screens.lookup import search as lookup_screen_module
+from recordsdesk.ui.screens.lookup.search import RESULT_LIMIT, LookupScreen
+from recordsdesk.ui.screens.lookup.table import LookupTable
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
 START, END = "<!-- bench_lookup:start -->", "<!-- bench_lookup:end -->"
@@ -411,7 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     conn = sqlite3.connect(Path(args.database).resolve())
     segments = sqlite_index_segments(conn)
     if segments > 1 and not args.keep_index:
-        # As the demo builder now leaves it (services/lookup_index.py), like the upgrade above.
+        # As the demo builder now leaves it (services/lookup/index.py), like the upgrade above.
         print(f"merging the name index ({segments} segments) into one, as a new demo has it")
         merge_sqlite_index(conn)
         conn.commit()

@@ -17,7 +17,7 @@ import statistics
 import time
 
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.actor import actor_for
+from recordsdesk.services.access.actor import actor_for
 from recordsdesk.services.reports import REPORTS, run_report
 
 EXTRA_RUNS = (("deans-list", "2026SP"), ("probation", "2026SP"), ("grade-distribution", "2026SP"))

@@ -30,8 +30,8 @@ from recordsdesk.models import StaffUser
 from recordsdesk.render.transcript_layout import RenderOptions, layout
 from recordsdesk.render.transcript_pdf import render_pdf
 from recordsdesk.render.transcript_rich import page_rich
-from recordsdesk.services.actor import actor_for
-from recordsdesk.services.transcript import ENROLLMENTS_SQL, build_transcript
+from recordsdesk.services.access.actor import actor_for
+from recordsdesk.services.transcripts.builder import ENROLLMENTS_SQL, build_transcript
 
 RAW_JOIN = ENROLLMENTS_SQL  # the builder's own join: the floor it is compared with
 
@@ -81,8 +81,8 @@ async def preview_times(engine_url: str, student_ids: list[int]) -> dict[str, li
     (t, a new screen and a worker), toggling official (o) and turning a page (PgDn)."""
     from recordsdesk.db import make_engine
     from recordsdesk.ui.app import make_app
-    from recordsdesk.ui.screens.student import StudentScreen
-    from recordsdesk.ui.screens.transcript import TranscriptScreen
+    from recordsdesk.ui.screens.people.record import StudentScreen
+    from recordsdesk.ui.screens.transcripts.preview import TranscriptScreen
 
     engine = make_engine(engine_url)
     app = make_app(engine, username="registrar")
@@ -154,8 +154,8 @@ async def preview_frames(engine_url: str, student_ids: list[int]) -> dict[str, l
     turning a page."""
     from recordsdesk.db import make_engine
     from recordsdesk.ui.app import make_app
-    from recordsdesk.ui.screens.student import StudentScreen
-    from recordsdesk.ui.screens.transcript import PageView, TranscriptScreen
+    from recordsdesk.ui.screens.people.record import StudentScreen
+    from recordsdesk.ui.screens.transcripts.preview import PageView, TranscriptScreen
 
     engine = make_engine(engine_url)
     app = make_app(engine, username="registrar")

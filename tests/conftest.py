@@ -23,9 +23,9 @@ from sqlmodel import Session, select
 from recordsdesk.commands.signin import TOKEN_ENV
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import StaffRole, StaffUser
-from recordsdesk.services.actor import Actor, system_actor
-from recordsdesk.services.passwords import ScryptCost, hash_password, set_cost
-from recordsdesk.services.tokens import create_token
+from recordsdesk.services.access.actor import Actor, system_actor
+from recordsdesk.services.access.passwords import ScryptCost, hash_password, set_cost
+from recordsdesk.services.access.tokens import create_token
 
 BACKEND = os.environ.get("RECORDSDESK_TEST_BACKEND", "sqlite")
 POSTGRES_URL = os.environ.get("RECORDSDESK_TEST_POSTGRES_URL", "")

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import Enrollment
-from recordsdesk.services.actor import system_actor
-from recordsdesk.services.grading import save_mark
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.access.actor import system_actor
+from recordsdesk.services.grades.marks import save_mark
+from recordsdesk.services.interchange.imports.runner import run_import
 
 MARKS = ("A", "B", "C", "D", "F", "A-", "B+", "C-")
 

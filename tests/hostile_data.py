@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlmodel import Session
 
 from recordsdesk.models import ContactNote
-from recordsdesk.services import audit
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.clean_flush import refuse_on_flush
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.shared.clean_flush import refuse_on_flush
 from tests.factories import (
     add,
     make_course,

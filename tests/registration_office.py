@@ -13,7 +13,7 @@ from decimal import Decimal
 from sqlmodel import Session
 
 from recordsdesk.models import Section, StaffRole
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from tests.factories import (
     institution,
     make_course,

@@ -13,8 +13,8 @@ from sqlmodel import col, select
 from recordsdesk.cli import main
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import AuditEvent, Student
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.admission import (
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.admissions.applications import (
     ApplicationView,
     activate_on_first_registration,
     current_application,
@@ -22,13 +22,13 @@ from recordsdesk.services.admission import (
     mark_received,
     open_application,
 )
-from recordsdesk.services.admission_checklist import (
+from recordsdesk.services.admissions.checklist import (
     DEFAULT_CHECKLIST,
     add_requirement,
     list_requirements,
     remove_requirement,
 )
-from recordsdesk.services.errors import (
+from recordsdesk.services.shared.errors import (
     NotFound,
     PermissionDenied,
     StaleRecord,

@@ -13,12 +13,12 @@ from textual.widgets import Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Student
-from recordsdesk.services.actor import actor_for
-from recordsdesk.services.admission import open_application
+from recordsdesk.services.access.actor import actor_for
+from recordsdesk.services.admissions.applications import open_application
 from recordsdesk.ui.app import make_app
-from recordsdesk.ui.screens.admission import AdmissionScreen
-from recordsdesk.ui.screens.intake_form import ReasonModal
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
+from recordsdesk.ui.screens.people.intake_form import ReasonModal
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.factories import make_program, make_staff, make_student
 
 SIZE = (120, 40)

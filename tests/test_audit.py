@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Student
-from recordsdesk.services import audit
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.student import StudentCreate, create_student, update_student
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.people.student import StudentCreate, create_student, update_student
 from tests.factories import make_student
 
 

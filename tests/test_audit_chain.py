@@ -18,13 +18,13 @@ from recordsdesk.cli import main
 from recordsdesk.config import data_dir
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, utcnow
-from recordsdesk.services import audit
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.audit_anchor import anchor_file, write_anchor
-from recordsdesk.services.audit_key import KEY_FILE_ENV, AuditKeyProblem, load_key
-from recordsdesk.services.audit_verify import ChainReport, verify_chain
-from recordsdesk.services.backup import backup_database, is_sqlite
-from recordsdesk.services.restore import restore_database
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.audit.anchor import anchor_file, write_anchor
+from recordsdesk.services.audit.key import KEY_FILE_ENV, AuditKeyProblem, load_key
+from recordsdesk.services.audit.verify import ChainReport, verify_chain
+from recordsdesk.services.upkeep.backup import backup_database, is_sqlite
+from recordsdesk.services.upkeep.restore import restore_database
 
 
 @pytest.fixture

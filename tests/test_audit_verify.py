@@ -12,10 +12,10 @@ from sqlmodel import Session
 from recordsdesk.cli import main
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import AuditEvent
-from recordsdesk.services import audit
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.audit_verify import verify_chain
-from recordsdesk.services.note import add_note
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.audit.verify import verify_chain
+from recordsdesk.services.people.notes import add_note
 from tests.factories import make_student
 
 

@@ -12,10 +12,10 @@ from sqlmodel import Session, col, select
 from recordsdesk.cli import main
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import AuditEvent, StaffUser
-from recordsdesk.services import auth
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.errors import NotFound, PermissionDenied, ValidationFailed
-from recordsdesk.services.passwords import hash_password
+from recordsdesk.services.access import accounts as auth
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.access.passwords import hash_password
+from recordsdesk.services.shared.errors import NotFound, PermissionDenied, ValidationFailed
 from tests.factories import make_staff
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

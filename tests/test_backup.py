@@ -13,8 +13,8 @@ from sqlalchemy import Engine, text
 
 from recordsdesk.cli import main
 from recordsdesk.db import is_sqlite, open_database, session_scope
-from recordsdesk.services import backup, restore
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.upkeep import backup, restore
 from tests.factories import make_student
 
 T0 = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -19,17 +19,17 @@ from sqlmodel import select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Course, Student
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.clean_text import (
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.grades.marks_import import preview_import
+from recordsdesk.services.interchange.exports.oneroster import export_oneroster
+from recordsdesk.services.interchange.imports.common import ImportFailed
+from recordsdesk.services.interchange.imports.runner import run_import
+from recordsdesk.services.shared.clean_text import (
     first_control_character,
     refuse_control_characters,
     restore_spreadsheet_text,
 )
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.exports.oneroster import export_oneroster
-from recordsdesk.services.grade_import import preview_import
-from recordsdesk.services.imports.common import ImportFailed
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.shared.errors import ValidationFailed
 from tests.factories import make_staff, make_student
 from tests.grading_data import GradedSection, make_graded_section
 
@@ -215,7 +215,7 @@ def test_grades_import(
 def test_student_service_validation(engine: Engine, system: Actor, value: str) -> None:
     """The path every form takes (intake, profile): refused naming the field, or stored as
     typed (trimmed)."""
-    from recordsdesk.services.student import StudentCreate, create_student
+    from recordsdesk.services.people.student import StudentCreate, create_student
 
     try:
         with session_scope(engine) as session:

@@ -20,11 +20,11 @@ from sqlmodel import select
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
 from recordsdesk.models import Student
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.exports.oneroster import export_oneroster
-from recordsdesk.services.imports.common import ImportFailed
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.interchange.exports.oneroster import export_oneroster
+from recordsdesk.services.interchange.imports.common import ImportFailed
+from recordsdesk.services.interchange.imports.runner import run_import
+from recordsdesk.services.shared.errors import ValidationFailed
 from tests.factories import make_hold, make_staff, make_student
 from tests.transcript_data import seed_transcript
 
@@ -189,7 +189,7 @@ def test_an_old_value_can_be_kept_while_editing_and_then_corrected(
     engine: Engine, system: Actor
 ) -> None:
     from recordsdesk.models import AuditEvent
-    from recordsdesk.services.student import update_student
+    from recordsdesk.services.people.student import update_student
 
     with session_scope(engine) as session:
         student_id = make_student(session).id
@@ -216,7 +216,7 @@ def test_an_old_value_can_be_kept_while_editing_and_then_corrected(
 
 async def test_lookup_list_shows_escapes_visibly(engine: Engine) -> None:
     from recordsdesk.ui.app import make_app
-    from recordsdesk.ui.screens.lookup_table import LookupTable
+    from recordsdesk.ui.screens.lookup.table import LookupTable
 
     with session_scope(engine) as session:
         make_staff(session, username="clk", role="clerk")
@@ -273,7 +273,7 @@ def test_pdf_spells_escapes_the_fonts_cannot_draw(
 
     from recordsdesk.render.transcript_layout import RenderOptions
     from recordsdesk.render.transcript_pdf import render_pdf
-    from recordsdesk.services.transcript import build_transcript
+    from recordsdesk.services.transcripts.builder import build_transcript
 
     with session_scope(engine) as session:
         data = seed_transcript(session)

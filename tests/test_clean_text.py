@@ -14,14 +14,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from recordsdesk.config import data_dir
-from recordsdesk.services.clean_text import (
+from recordsdesk.services.shared.clean_text import (
     printable,
     refuse_control_characters,
     restore_spreadsheet_text,
     spreadsheet_safe,
 )
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.private_files import (
+from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.shared.private_files import (
     OutputExists,
     confined,
     safe_file_name,

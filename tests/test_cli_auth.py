@@ -19,9 +19,10 @@ from recordsdesk.cli import build_parser, main
 from recordsdesk.commands.signin import NO_SIGN_IN, TOKEN_ENV
 from recordsdesk.db import session_scope
 from recordsdesk.models import ApiToken, AuditEvent, StaffRole, StaffUser, TranscriptRequest
-from recordsdesk.services import auth, tokens
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.passwords import hash_password, verify_password
+from recordsdesk.services.access import accounts as auth
+from recordsdesk.services.access import tokens
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.passwords import hash_password, verify_password
 from tests.factories import make_staff
 from tests.transcript_data import seed_transcript
 

@@ -15,7 +15,7 @@ from sqlmodel import select
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
 from recordsdesk.models.contact import TranscriptRequest
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from tests.factories import make_staff
 from tests.transcript_data import TranscriptData, seed_transcript
 

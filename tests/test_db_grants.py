@@ -13,8 +13,8 @@ from sqlalchemy.exc import ProgrammingError
 
 from recordsdesk.cli import main
 from recordsdesk.db import is_sqlite, open_database, session_scope
-from recordsdesk.services import auth
-from recordsdesk.services.passwords import hash_password
+from recordsdesk.services.access import accounts as auth
+from recordsdesk.services.access.passwords import hash_password
 from tests.factories import make_staff, make_student
 
 ROLE = f"rd_desk_{os.getpid()}"

@@ -17,6 +17,7 @@ from recordsdesk.cli import main
 from recordsdesk.config import default_database_url
 from recordsdesk.db import is_sqlite, open_database, session_scope
 from recordsdesk.models import StudentStatus
+from recordsdesk.services.access.passwords import current_cost, hash_password, verify_password
 from recordsdesk.services.demo import (
     DemoSummary,
     NotADemoDatabase,
@@ -26,7 +27,6 @@ from recordsdesk.services.demo import (
 )
 from recordsdesk.services.demo.summary import COUNTED_TABLES
 from recordsdesk.services.demo.writer import BulkWriter, ConstraintsViolated
-from recordsdesk.services.passwords import current_cost, hash_password, verify_password
 from tests import factories
 
 TODAY = date(2026, 11, 25)

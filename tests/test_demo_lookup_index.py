@@ -1,5 +1,5 @@
 """The demo builder loads students with the lookup index's triggers suspended and rebuilds the
-index in one pass (services.lookup_index): the result must be what the triggers would have
+index in one pass (services.lookup.index): the result must be what the triggers would have
 written row by row, found by the lookup, with the triggers back in place afterwards."""
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ from sqlalchemy import Connection, Engine, text
 
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import StaffRole
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.demo import build_demo_database, pipeline
-from recordsdesk.services.lookup import forget_vocabularies, search
-from recordsdesk.services.lookup_index import (
+from recordsdesk.services.lookup.index import (
     NAME_COLUMNS,
     POSTGRES_TRIGGERS,
     SQLITE_FTS_TABLE,
     SQLITE_TRIGGERS,
 )
+from recordsdesk.services.lookup.search import forget_vocabularies, search
 
 READER = Actor(id=1, username="reader", role=StaffRole.CLERK)
 
@@ -60,7 +60,7 @@ def _fts_instances(connection: Connection) -> list[tuple[object, ...]]:
 
 
 def test_the_constants_name_what_the_migration_makes(engine: Engine) -> None:
-    """services.lookup_index must name every trigger migration 0002 puts on `student`, or the
+    """services.lookup.index must name every trigger migration 0002 puts on `student`, or the
     demo builder would load with one still firing per row."""
     expected = SQLITE_TRIGGERS if engine.dialect.name == "sqlite" else POSTGRES_TRIGGERS
     with engine.connect() as connection:
@@ -126,7 +126,7 @@ def test_demo_build_indexes_as_the_triggers_would(
 
 
 def test_suspend_turns_the_triggers_off_until_the_rebuild(engine: Engine) -> None:
-    from recordsdesk.services.lookup_index import rebuild_index, suspend_index
+    from recordsdesk.services.lookup.index import rebuild_index, suspend_index
 
     proxy = engine.raw_connection()
     try:

@@ -20,12 +20,12 @@ from sqlmodel import select
 
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import Enrollment, Section, StaffUser, Student
-from recordsdesk.services.actor import Actor, system_actor
+from recordsdesk.services.access.actor import Actor, system_actor
+from recordsdesk.services.access.permissions import Action, allowed
 from recordsdesk.services.demo import build_demo_database
-from recordsdesk.services.lookup import search
-from recordsdesk.services.permissions import Action, allowed
-from recordsdesk.services.registration_data import situation
-from recordsdesk.services.registration_rules import Check, run_checks
+from recordsdesk.services.lookup.search import search
+from recordsdesk.services.registration.data import situation
+from recordsdesk.services.registration.rules import Check, run_checks
 
 TODAY = date(2026, 12, 7)
 MIDNIGHT = datetime.combine(TODAY, time())

@@ -11,8 +11,9 @@ from sqlmodel import col, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, ContactNote, Enrollment, Term
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.departure import (
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.lookup.search import search
+from recordsdesk.services.people.departure import (
     DepartureResult,
     graduate,
     return_from_leave,
@@ -20,8 +21,7 @@ from recordsdesk.services.departure import (
     transfer_out,
     withdraw,
 )
-from recordsdesk.services.errors import PermissionDenied, StaleRecord, ValidationFailed
-from recordsdesk.services.lookup import search
+from recordsdesk.services.shared.errors import PermissionDenied, StaleRecord, ValidationFailed
 from tests.factories import (
     make_enrollment,
     make_program,

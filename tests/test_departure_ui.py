@@ -14,8 +14,8 @@ from textual.widgets import Input, Static
 from recordsdesk.db import session_scope
 from recordsdesk.models import Student
 from recordsdesk.ui.app import make_app
-from recordsdesk.ui.screens.departure import DepartureScreen
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.people.departure import DepartureScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.factories import make_program, make_staff, make_student
 
 SIZE = (120, 40)

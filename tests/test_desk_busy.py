@@ -15,10 +15,10 @@ from textual.widgets import DataTable
 
 from recordsdesk import db
 from recordsdesk.db import DESK_BUSY, is_lock_timeout, is_sqlite, make_engine, session_scope
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.audit import AUDIT_CHAIN_LOCK
-from recordsdesk.services.grading import save_mark
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.audit.trail import AUDIT_CHAIN_LOCK
+from recordsdesk.services.grades.marks import save_mark
+from recordsdesk.services.interchange.imports.runner import run_import
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.errors import describe_error
 from tests.factories import make_staff

@@ -13,10 +13,10 @@ from sqlmodel import col, select
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.errors import PermissionDenied, ValidationFailed
-from recordsdesk.services.exports.oneroster import export_oneroster
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.interchange.exports.oneroster import export_oneroster
+from recordsdesk.services.interchange.imports.runner import run_import
+from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
 from tests.factories import make_staff
 from tests.import_helpers import DATA
 

@@ -21,11 +21,11 @@ from sqlmodel import select
 
 from recordsdesk.db import is_lock_timeout, is_sqlite, open_database, session_scope
 from recordsdesk.models import Enrollment
-from recordsdesk.services import backup, restore
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.audit_verify import verify_chain
-from recordsdesk.services.grading import save_mark
-from recordsdesk.services.student import StudentCreate, create_student
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.audit.verify import verify_chain
+from recordsdesk.services.grades.marks import save_mark
+from recordsdesk.services.people.student import StudentCreate, create_student
+from recordsdesk.services.upkeep import backup, restore
 from tests.factories import make_enrollment, make_section, make_student
 from tests.fault_worker import MARKS
 

@@ -12,11 +12,11 @@ from textual.widgets import Input, Static
 from recordsdesk.db import session_scope
 from recordsdesk.models import Program, Student
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.departure import DepartureScreen
-from recordsdesk.ui.screens.intake import IntakeScreen
-from recordsdesk.ui.screens.intake_form import DecisionModal
-from recordsdesk.ui.screens.profile_edit import ProfileEditScreen
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.people.departure import DepartureScreen
+from recordsdesk.ui.screens.people.intake import IntakeScreen
+from recordsdesk.ui.screens.people.intake_form import DecisionModal
+from recordsdesk.ui.screens.people.profile_edit import ProfileEditScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.factories import make_program, make_staff, make_student, make_term
 from tests.form_keys import burst, settle
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recordsdesk.services.gpa import (
+from recordsdesk.services.transcripts.gpa import (
     Attempt,
     MarkRule,
     Totals,

@@ -13,15 +13,15 @@ from sqlalchemy import Engine
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Enrollment
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from tests.grading_data import make_graded_section
 
 CHILD = textwrap.dedent(
     """
     import sys
     from recordsdesk.db import open_database, session_scope
-    from recordsdesk.services.actor import actor_for
-    from recordsdesk.services.grading import save_mark
+    from recordsdesk.services.access.actor import actor_for
+    from recordsdesk.services.grades.marks import save_mark
 
     url, first, second = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
     engine = open_database(url, migrate=False)

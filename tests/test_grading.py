@@ -18,19 +18,19 @@ from sqlmodel import select
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Enrollment, Section, StaffRole, Student
-from recordsdesk.services import grading
-from recordsdesk.services import roster as roster_service
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import PermissionDenied, ValidationFailed
-from recordsdesk.services.grade_import import ImportConflicts, apply_import, preview_import
-from recordsdesk.services.grading import MarkConflict
-from recordsdesk.services.roster import (
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.grades import marks as grading
+from recordsdesk.services.grades import roster as roster_service
+from recordsdesk.services.grades.marks import MarkConflict
+from recordsdesk.services.grades.marks_import import ImportConflicts, apply_import, preview_import
+from recordsdesk.services.grades.roster import (
     DbRosterStore,
     RosterRow,
     list_grading_sections,
     list_grading_terms,
     load_roster,
 )
+from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
 from tests.factories import make_staff
 from tests.grading_data import GradedSection, make_graded_section
 
@@ -363,7 +363,7 @@ def test_cli_import_reports_conflicts_and_writes_nothing(
 ) -> None:
     """The command previews in one transaction and applies in another: a mark saved in
     between is reported by student (theirs vs the file's) and the import is refused."""
-    from recordsdesk.services import grade_import as grades_command
+    from recordsdesk.services.grades import marks_import as grades_command
 
     cli_login("registrar", "registrar")
     n, ids = graded.student_numbers, graded.enrollment_ids
@@ -448,10 +448,10 @@ def test_cli_import_previews_and_applies(
 def test_marks_saved_through_plain_sql_keep_the_audit_chain_and_types(
     engine: Engine, graded: GradedSection, registrar: Actor
 ) -> None:
-    """The save path writes with plain statements (services/rawsql.py): the rows read back
+    """The save path writes with plain statements (services/shared/rawsql.py): the rows read back
     through the ORM with the same types, and the hash chain verifies across those events, the
     ORM-written post events and a grade change."""
-    from recordsdesk.services.audit_verify import verify_chain
+    from recordsdesk.services.audit.verify import verify_chain
 
     store = DbRosterStore(engine, registrar)
     expiry = date.today() + timedelta(days=40)

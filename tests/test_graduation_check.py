@@ -13,8 +13,8 @@ from sqlmodel import col, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, ProgramRequirement, Student, TransferCredit
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.departure import RequirementsNotMet, graduate
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.people.departure import RequirementsNotMet, graduate
 from recordsdesk.services.reports.graduation import degree_audit
 from tests.factories import add, make_course, make_program, make_staff, make_student
 

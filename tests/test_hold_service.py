@@ -12,9 +12,9 @@ from sqlmodel import select as sql_select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Hold
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.errors import NotFound, StaleRecord, ValidationFailed
-from recordsdesk.services.hold import blocking_holds, list_holds, place_hold, release_hold
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.people.holds import blocking_holds, list_holds, place_hold, release_hold
+from recordsdesk.services.shared.errors import NotFound, StaleRecord, ValidationFailed
 from tests.factories import make_staff, make_student
 
 

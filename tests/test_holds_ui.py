@@ -12,12 +12,12 @@ from textual.widgets import Checkbox, DataTable, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Hold
-from recordsdesk.services.actor import actor_for
-from recordsdesk.services.transcript_release import TranscriptHeld, release_transcript
+from recordsdesk.services.access.actor import actor_for
+from recordsdesk.services.transcripts.release import TranscriptHeld, release_transcript
 from recordsdesk.ui.app import make_app
-from recordsdesk.ui.screens.hold import HoldsScreen, PlaceHoldModal
-from recordsdesk.ui.screens.intake_form import ReasonModal
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.people.holds import HoldsScreen, PlaceHoldModal
+from recordsdesk.ui.screens.people.intake_form import ReasonModal
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.factories import make_staff, make_student
 
 SIZE = (120, 40)

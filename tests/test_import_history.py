@@ -12,11 +12,11 @@ from sqlmodel import col, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Course, Enrollment, Section, Student, Term
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.audit_verify import verify_chain
-from recordsdesk.services.imports.common import ImportFailed
-from recordsdesk.services.imports.history import term_dates
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.audit.verify import verify_chain
+from recordsdesk.services.interchange.imports.common import ImportFailed
+from recordsdesk.services.interchange.imports.history import term_dates
+from recordsdesk.services.interchange.imports.runner import run_import
 from tests.factories import make_course, make_section, make_student, make_term
 from tests.import_helpers import DATA
 

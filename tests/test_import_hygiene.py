@@ -27,7 +27,9 @@ def core_modules() -> list[str]:
 
 def test_core_modules_are_found() -> None:
     modules = core_modules()
-    assert {"recordsdesk.cli", "recordsdesk.db", "recordsdesk.services.lookup"} <= set(modules)
+    assert {"recordsdesk.cli", "recordsdesk.db", "recordsdesk.services.lookup.search"} <= set(
+        modules
+    )
 
 
 def test_importing_every_core_module_does_not_load_textual() -> None:

@@ -12,11 +12,11 @@ from sqlmodel import col, select
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Student
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.audit_verify import verify_chain
-from recordsdesk.services.errors import PermissionDenied
-from recordsdesk.services.imports.common import ImportFailed
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.audit.verify import verify_chain
+from recordsdesk.services.interchange.imports.common import ImportFailed
+from recordsdesk.services.interchange.imports.runner import run_import
+from recordsdesk.services.shared.errors import PermissionDenied
 from tests.factories import make_program, make_staff
 from tests.import_helpers import DATA
 
@@ -144,10 +144,11 @@ def test_large_import_keeps_the_lookup_index(
     engine: Engine, system: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Past the first chunk, SQLite's index triggers are set aside and the new rows indexed in
-    bulk (services/imports/name_index.py): every row must still be findable, the triggers back."""
+    bulk (services/interchange/imports/name_index.py): every row must still be findable, the
+    triggers back."""
     from sqlalchemy import text
 
-    from recordsdesk.services.imports import students
+    from recordsdesk.services.interchange.imports import students
 
     monkeypatch.setattr(students, "_WRITE_CHUNK", 2)
     rows = ["student_number,last_name,first_name"] + [f"L{n},Zyx{n},Émile{n}" for n in range(7)]

@@ -17,8 +17,8 @@ from recordsdesk.models import (
     ScreeningItem,
     Student,
 )
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.intake import (
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.people.intake import (
     DuplicateSuspected,
     IntakeForm,
     IntakeInvalid,
@@ -28,7 +28,7 @@ from recordsdesk.services.intake import (
     intake_choices,
     validate_intake,
 )
-from recordsdesk.services.student import StudentCreate, create_student
+from recordsdesk.services.people.student import StudentCreate, create_student
 from tests.factories import institution, make_program, make_staff, make_student, make_term
 
 ADULT = date.today().replace(year=date.today().year - 30, day=1)

@@ -14,9 +14,9 @@ from textual.widgets import DataTable, Input, Static
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Student
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.admission import AdmissionScreen
-from recordsdesk.ui.screens.intake import DuplicateModal, IntakeScreen
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
+from recordsdesk.ui.screens.people.intake import DuplicateModal, IntakeScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.factories import make_program, make_staff, make_student, make_term
 
 SIZE = (120, 40)

@@ -12,13 +12,13 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable
 
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.grade_entry import RosterScreen
+from recordsdesk.ui.screens.access.sign_in import SignInScreen
+from recordsdesk.ui.screens.grades.entry import RosterScreen
 from recordsdesk.ui.screens.help import HelpModal, key_bindings, usable
-from recordsdesk.ui.screens.lookup import LookupScreen
-from recordsdesk.ui.screens.sign_in import SignInScreen
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.lookup.search import LookupScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.desk_data import seed_desk
 from tests.factories import make_staff
 

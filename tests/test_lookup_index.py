@@ -11,8 +11,8 @@ from sqlalchemy import Engine, text
 
 from recordsdesk.db import make_engine, migration_config, open_database, session_scope, upgrade
 from recordsdesk.models import StaffRole
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.lookup import forget_vocabularies, search
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.lookup.search import forget_vocabularies, search
 
 pytestmark = pytest.mark.db
 READER = Actor(id=1, username="reader", role=StaffRole.CLERK)
@@ -106,7 +106,7 @@ def test_a_rebuilt_sqlite_index_is_one_segment(engine: Engine) -> None:
     the bulk rebuild leaves one (each search term read once), and still finds everyone."""
     if engine.dialect.name != "sqlite":
         pytest.skip("FTS5 segments are SQLite's")
-    from recordsdesk.services.lookup_index import (
+    from recordsdesk.services.lookup.index import (
         rebuild_index,
         sqlite_index_segments,
         suspend_index,

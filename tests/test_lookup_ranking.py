@@ -10,8 +10,8 @@ from typing import Any
 from sqlalchemy import Engine
 
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.lookup import (
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.lookup.search import (
     EXACT,
     OTHER_NAME,
     PREFIX,

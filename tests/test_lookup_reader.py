@@ -12,15 +12,15 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.lookup import (
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.lookup.reader import LookupReader
+from recordsdesk.services.lookup.search import (
     OTHER_NAME,
     SIMILAR,
     SIMILAR_OTHER,
     LookupResult,
     search,
 )
-from recordsdesk.services.lookup_reader import LookupReader
 from tests.factories import make_student
 
 QUERIES = ("kim", "nguyen", "nguy kim", "kim nguyen3", "ngyuen", "2030", "xyz", "status:active")
@@ -85,7 +85,7 @@ def test_misspellings_only_fill_a_page_that_exact_and_prefix_leave_short(
 def test_a_failed_statement_drops_the_connection_and_the_next_search_reopens(
     reader: LookupReader, system: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recordsdesk.services import lookup
+    from recordsdesk.services.lookup import search as lookup
 
     assert reader.search(actor=system, query="kim", limit=3).rows
     first = reader._connection
@@ -120,7 +120,7 @@ def test_rows_are_whole_student_rows(reader: LookupReader, system: Actor) -> Non
     no None where text is expected)."""
     from datetime import date
 
-    from recordsdesk.services.lookup import StudentRow
+    from recordsdesk.services.lookup.search import StudentRow
 
     rows = reader.search(actor=system, query="kim").rows
     assert rows

@@ -11,9 +11,8 @@ from sqlalchemy import Engine
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import StaffRole
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import PermissionDenied
-from recordsdesk.services.lookup import (
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.lookup.search import (
     EXACT,
     PREFIX,
     SIMILAR,
@@ -23,6 +22,7 @@ from recordsdesk.services.lookup import (
     search,
     words_of,
 )
+from recordsdesk.services.shared.errors import PermissionDenied
 from tests.factories import (
     institution,
     make_course,
@@ -359,7 +359,7 @@ def test_every_role_may_look_up(counter: Engine) -> None:
 def test_lookup_is_refused_without_a_reading_role(
     counter: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from recordsdesk.services import permissions
+    from recordsdesk.services.access import permissions
 
     monkeypatch.setitem(permissions.ALLOWED, StaffRole.CLERK, frozenset())
     clerk = Actor(id=1, username="clerk", role=StaffRole.CLERK)

@@ -37,7 +37,7 @@ from recordsdesk.models import (
     Student,
 )
 from recordsdesk.resources import load_json
-from recordsdesk.services.actor import SYSTEM_USERNAME
+from recordsdesk.services.access.actor import SYSTEM_USERNAME
 
 pytestmark = [
     pytest.mark.db,

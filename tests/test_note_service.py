@@ -10,9 +10,9 @@ from sqlmodel import Session, col, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, ContactNote
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import NotFound, ValidationFailed
-from recordsdesk.services.note import add_note, list_notes
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.people.notes import add_note, list_notes
+from recordsdesk.services.shared.errors import NotFound, ValidationFailed
 from tests.factories import make_student
 
 

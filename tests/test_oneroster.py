@@ -20,11 +20,11 @@ from recordsdesk.models import (
     Student,
     Term,
 )
-from recordsdesk.services.actor import Actor, system_actor
-from recordsdesk.services.audit_verify import verify_chain
-from recordsdesk.services.exports.oneroster import export_oneroster
-from recordsdesk.services.imports.common import ImportFailed
-from recordsdesk.services.imports.runner import run_import
+from recordsdesk.services.access.actor import Actor, system_actor
+from recordsdesk.services.audit.verify import verify_chain
+from recordsdesk.services.interchange.exports.oneroster import export_oneroster
+from recordsdesk.services.interchange.imports.common import ImportFailed
+from recordsdesk.services.interchange.imports.runner import run_import
 from tests.import_helpers import DATA, oneroster_fixtures
 
 #: set -> (programs, terms, courses, sections, students, enrollments) after importing it.

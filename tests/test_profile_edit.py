@@ -14,16 +14,20 @@ from textual.widgets import DataTable, Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Student
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.student import (
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.people.student import (
     FieldConflict,
     describe_conflict,
     get_student_profile,
     update_student,
 )
 from recordsdesk.ui.app import make_app
-from recordsdesk.ui.screens.profile_edit import ConflictModal, ProfileEditScreen, changes_from
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.people.profile_edit import (
+    ConflictModal,
+    ProfileEditScreen,
+    changes_from,
+)
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.factories import make_staff, make_student
 
 SIZE = (120, 40)

@@ -10,10 +10,10 @@ from sqlmodel import select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.catalog_view import list_courses, list_sections, list_terms
-from recordsdesk.services.errors import NotFound
-from recordsdesk.services.records import StudentRecord, get_student_record
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.catalog.view import list_courses, list_sections, list_terms
+from recordsdesk.services.people.record import StudentRecord, get_student_record
+from recordsdesk.services.shared.errors import NotFound
 from tests.desk_data import DeskData, seed_desk
 
 
@@ -125,7 +125,7 @@ def test_audit_trail_only_for_registrars_and_admins(
     engine: Engine, system: Actor, desk_data: DeskData
 ) -> None:
     from recordsdesk.models import StaffRole
-    from recordsdesk.services.note import add_note
+    from recordsdesk.services.people.notes import add_note
 
     with session_scope(engine) as session:
         add_note(session, actor=system, student_id=desk_data.garcia_id, body="Called about fees")

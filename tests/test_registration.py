@@ -16,14 +16,14 @@ from sqlmodel import Session, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Course, Enrollment, Student, Term, TransferCredit
-from recordsdesk.services.errors import PermissionDenied, ValidationFailed
-from recordsdesk.services.registration import Registered, leave_section, register
-from recordsdesk.services.registration_rules import RegistrationRefused
-from recordsdesk.services.registration_view import (
+from recordsdesk.services.registration.register import Registered, leave_section, register
+from recordsdesk.services.registration.rules import RegistrationRefused
+from recordsdesk.services.registration.view import (
     registration_sheet,
     registration_terms,
     term_sections,
 )
+from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
 from tests.factories import make_course, make_enrollment, make_hold, make_section, make_student
 from tests.registration_office import TODAY, Office, seed_office
 

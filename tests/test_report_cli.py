@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.reports import report_names
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_staff

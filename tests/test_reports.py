@@ -21,12 +21,12 @@ from sqlalchemy import Engine, text
 from sqlmodel import Session
 
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.actor import Actor, actor_for
+from recordsdesk.services.access.actor import Actor, actor_for
 from recordsdesk.services.demo import build_demo_database
-from recordsdesk.services.errors import PermissionDenied, ValidationFailed
 from recordsdesk.services.reports import REPORTS, ReportTable, export_csv, run_report, to_csv
 from recordsdesk.services.reports.output import cell_text, to_text
-from recordsdesk.services.transcript import DEANS_LIST, PROBATION, build_transcript
+from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
+from recordsdesk.services.transcripts.builder import DEANS_LIST, PROBATION, build_transcript
 from tests.conftest import BACKEND, drop_postgres_database, new_postgres_database
 
 pytestmark = pytest.mark.db

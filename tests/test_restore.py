@@ -24,8 +24,9 @@ from recordsdesk.db import (
     session_scope,
     upgrade,
 )
-from recordsdesk.services import audit, backup, restore
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.upkeep import backup, restore
 from tests.conftest import drop_postgres_database, new_postgres_database
 from tests.factories import make_student
 from tests.test_backup import add_student, surnames

@@ -1,6 +1,6 @@
 """The whole matrix of actions x roles, in words first and then through every service.
 
-The expected table is written out here independently of services/permissions.py, so a change
+The expected table is written out here independently of services/access/permissions.py, so a change
 to the matrix must be made twice, on purpose. Then every existing service function is called
 as each role: allowed roles get past the check, the others get PermissionDenied and nothing is
 written.
@@ -16,12 +16,16 @@ from sqlmodel import Session
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, StaffRole
-from recordsdesk.services import auth, catalog_view, hold, note, student
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.audit_verify import verify_chain
-from recordsdesk.services.audit_view import AuditFilter, query_audit
-from recordsdesk.services.errors import PermissionDenied
-from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.access import accounts as auth
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.audit.verify import verify_chain
+from recordsdesk.services.audit.view import AuditFilter, query_audit
+from recordsdesk.services.catalog import view as catalog_view
+from recordsdesk.services.people import holds as hold
+from recordsdesk.services.people import notes as note
+from recordsdesk.services.people import student
+from recordsdesk.services.shared.errors import PermissionDenied
 from tests.factories import make_course, make_hold, make_staff, make_student
 
 CLERK, REGISTRAR, ADMIN = StaffRole.CLERK, StaffRole.REGISTRAR, StaffRole.ADMIN

@@ -13,11 +13,12 @@ from sqlmodel import Session, col, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, StaffUser
-from recordsdesk.services import auth, passwords
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.password_policy import weakness
-from recordsdesk.services.passwords import PRODUCTION_COST, ScryptCost, hash_password
+from recordsdesk.services.access import accounts as auth
+from recordsdesk.services.access import passwords
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.password_policy import weakness
+from recordsdesk.services.access.passwords import PRODUCTION_COST, ScryptCost, hash_password
+from recordsdesk.services.shared.errors import ValidationFailed
 from tests.factories import make_staff
 
 PASSWORD = "the real passphrase"

@@ -23,14 +23,14 @@ from textual.widgets import Input
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Program
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.admission import open_application
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.admissions.applications import open_application
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.admission import AdmissionScreen
-from recordsdesk.ui.screens.grade_entry import RosterScreen
-from recordsdesk.ui.screens.intake import DuplicateModal, IntakeScreen
-from recordsdesk.ui.screens.intake_form import ReasonModal
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
+from recordsdesk.ui.screens.grades.entry import RosterScreen
+from recordsdesk.ui.screens.people.intake import DuplicateModal, IntakeScreen
+from recordsdesk.ui.screens.people.intake_form import ReasonModal
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_staff, make_student
 

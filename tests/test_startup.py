@@ -77,7 +77,7 @@ def test_head_revision_constant_names_the_newest_migration() -> None:
 
 def test_import_kinds_agree_with_the_importers() -> None:
     from recordsdesk.commands.imports import HELP, PATH_NAMES
-    from recordsdesk.services.imports.runner import KINDS
+    from recordsdesk.services.interchange.imports.runner import KINDS
 
     assert set(HELP) == set(PATH_NAMES) == set(KINDS)
     for kind, (_importer, what) in KINDS.items():

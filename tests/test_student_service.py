@@ -16,20 +16,20 @@ from sqlmodel import select as sql_select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Student
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.errors import (
-    NotFound,
-    PermissionDenied,
-    RecordsError,
-    StaleRecord,
-    ValidationFailed,
-)
-from recordsdesk.services.student import (
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.people.student import (
     StudentCreate,
     StudentProfile,
     create_student,
     get_student_profile,
     update_student,
+)
+from recordsdesk.services.shared.errors import (
+    NotFound,
+    PermissionDenied,
+    RecordsError,
+    StaleRecord,
+    ValidationFailed,
 )
 from tests.factories import institution, make_program, make_staff, make_student
 

@@ -16,7 +16,7 @@ from recordsdesk.cli import main
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import Institution, Student
 from recordsdesk.models.contact import TranscriptRequest
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from tests.factories import make_hold, make_staff, make_student
 from tests.transcript_data import seed_transcript
 

@@ -16,13 +16,13 @@ from textual.widgets import Input
 
 from recordsdesk.db import session_scope
 from recordsdesk.models.contact import TranscriptRequest
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.transcript_release import check_copy, release_transcript
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.transcripts.release import check_copy, release_transcript
 from recordsdesk.ui.app import make_app
-from recordsdesk.ui.screens.registration_dialogs import ConfirmModal
-from recordsdesk.ui.screens.student import StudentScreen
-from recordsdesk.ui.screens.transcript import ExportPathModal, TranscriptScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.screens.registration.dialogs import ConfirmModal
+from recordsdesk.ui.screens.transcripts.preview import ExportPathModal, TranscriptScreen
 from tests.factories import make_staff, make_student
 from tests.transcript_data import TranscriptData, seed_transcript
 

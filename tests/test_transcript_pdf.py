@@ -17,8 +17,8 @@ from recordsdesk.render import font_cut, transcript_pdf
 from recordsdesk.render.transcript_layout import Line, RenderOptions, Span
 from recordsdesk.render.transcript_pdf import _families_needed, _runs, render_pdf
 from recordsdesk.resources import data_path
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.transcript import build_transcript
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.transcripts.builder import build_transcript
 from tests.transcript_data import seed_transcript
 
 

@@ -11,9 +11,9 @@ from sqlmodel import select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models.contact import TranscriptRequest
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.printing import PrintingUnavailable, choose_printer, print_pdf
-from recordsdesk.services.transcript_release import print_transcript
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.transcripts.printing import PrintingUnavailable, choose_printer, print_pdf
+from recordsdesk.services.transcripts.release import print_transcript
 from tests.transcript_data import seed_transcript
 
 

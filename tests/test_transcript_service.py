@@ -17,12 +17,12 @@ from recordsdesk.models.contact import TranscriptRequest
 from recordsdesk.render.transcript_json import render_json, transcript_dict, verification_code
 from recordsdesk.render.transcript_layout import BODY_LINES, PAGE_LINES, RenderOptions, layout
 from recordsdesk.render.transcript_text import render_text
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.errors import PermissionDenied, ValidationFailed
-from recordsdesk.services.records import get_student_record
-from recordsdesk.services.settings import set_setting, show_settings
-from recordsdesk.services.transcript import DEANS_LIST, PROBATION, build_transcript
-from recordsdesk.services.transcript_release import TranscriptHeld, release_transcript
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.institution.settings import set_setting, show_settings
+from recordsdesk.services.people.record import get_student_record
+from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
+from recordsdesk.services.transcripts.builder import DEANS_LIST, PROBATION, build_transcript
+from recordsdesk.services.transcripts.release import TranscriptHeld, release_transcript
 from tests.factories import make_hold, make_staff, scale_id
 from tests.transcript_data import TranscriptData, seed_transcript
 

@@ -16,10 +16,10 @@ from textual.widgets import DataTable, Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Enrollment, Section
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.grading import save_mark
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.grades.marks import save_mark
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.grade_entry import GradeEntryScreen, LiveLine, RosterScreen
+from recordsdesk.ui.screens.grades.entry import GradeEntryScreen, LiveLine, RosterScreen
 from recordsdesk.ui.widgets.grade_dialogs import (
     ConfirmPostModal,
     GradeChangeModal,
@@ -228,7 +228,7 @@ async def test_a_confidential_student_is_flagged_on_the_mark_prompt(
     app: RecordsDeskApp, engine: Engine, graded: GradedSection
 ) -> None:
     from recordsdesk.models import Student
-    from recordsdesk.services.directory import CONFIDENTIAL_SHORT
+    from recordsdesk.services.people.directory import CONFIDENTIAL_SHORT
 
     with session_scope(engine) as session:
         chen = session.get(Student, graded.student_ids["Chen"])

@@ -17,11 +17,11 @@ from textual.widgets import Input
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Enrollment, Student
-from recordsdesk.services import grading
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.roster import DbRosterStore
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.grades import marks as grading
+from recordsdesk.services.grades.roster import DbRosterStore
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.grade_entry import LiveLine, RosterScreen
+from recordsdesk.ui.screens.grades.entry import LiveLine, RosterScreen
 from recordsdesk.ui.widgets.grade_dialogs import GradeChangeModal, ImportModal
 from tests.factories import (
     make_course,

@@ -12,17 +12,17 @@ from textual.pilot import Pilot
 from textual.worker import WorkerFailed
 
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.audit import AuditScreen
-from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
-from recordsdesk.ui.screens.hold import HoldsScreen
-from recordsdesk.ui.screens.lookup import LookupScreen
-from recordsdesk.ui.screens.registration import RegistrationScreen
-from recordsdesk.ui.screens.reports import ReportsScreen
-from recordsdesk.ui.screens.staff import StaffScreen
-from recordsdesk.ui.screens.student import StudentScreen
-from recordsdesk.ui.screens.transcript import TranscriptScreen
+from recordsdesk.ui.screens.access.staff import StaffScreen
+from recordsdesk.ui.screens.audit.viewer import AuditScreen
+from recordsdesk.ui.screens.grades.entry import GradeEntryScreen
+from recordsdesk.ui.screens.lookup.search import LookupScreen
+from recordsdesk.ui.screens.people.holds import HoldsScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.screens.registration.sheet import RegistrationScreen
+from recordsdesk.ui.screens.reports.viewer import ReportsScreen
+from recordsdesk.ui.screens.transcripts.preview import TranscriptScreen
 from tests.factories import make_staff
 from tests.hostile_data import (
     BOLD,

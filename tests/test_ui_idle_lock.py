@@ -10,10 +10,10 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 
 from recordsdesk.db import session_scope
-from recordsdesk.services.passwords import hash_password
+from recordsdesk.services.access.passwords import hash_password
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.audit import AuditScreen
-from recordsdesk.ui.screens.lock import LockScreen
+from recordsdesk.ui.screens.access.lock import LockScreen
+from recordsdesk.ui.screens.audit.viewer import AuditScreen
 from tests.factories import make_staff
 
 SIZE = (120, 40)

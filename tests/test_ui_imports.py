@@ -13,9 +13,9 @@ from textual.widgets import DataTable, Input, ProgressBar, Select, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Student
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.imports import ImportsScreen
+from recordsdesk.ui.screens.interchange.imports import ImportsScreen
 from tests.factories import make_staff
 from tests.import_helpers import DATA, oneroster_fixtures
 

@@ -14,17 +14,17 @@ from textual.widgets import DataTable, Input
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Enrollment, Hold, Program, Term
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.grading import save_mark
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.grades.marks import save_mark
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.admission import AdmissionScreen
-from recordsdesk.ui.screens.grade_entry import GradeEntryScreen, RosterScreen
-from recordsdesk.ui.screens.hold import HoldsScreen, PlaceHoldModal
-from recordsdesk.ui.screens.intake import DuplicateModal, IntakeScreen
-from recordsdesk.ui.screens.intake_form import ReasonModal
-from recordsdesk.ui.screens.lookup_table import LookupTable
-from recordsdesk.ui.screens.reports import ReportsScreen
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
+from recordsdesk.ui.screens.grades.entry import GradeEntryScreen, RosterScreen
+from recordsdesk.ui.screens.lookup.table import LookupTable
+from recordsdesk.ui.screens.people.holds import HoldsScreen, PlaceHoldModal
+from recordsdesk.ui.screens.people.intake import DuplicateModal, IntakeScreen
+from recordsdesk.ui.screens.people.intake_form import ReasonModal
+from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.screens.reports.viewer import ReportsScreen
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_course, make_section, make_staff, make_student
 from tests.grading_data import GradedSection, make_graded_section

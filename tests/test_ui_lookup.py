@@ -18,13 +18,13 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.lookup import LookupResult
-from recordsdesk.services.lookup_reader import LookupReader
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.lookup.reader import LookupReader
+from recordsdesk.services.lookup.search import LookupResult
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.lookup import ECHO_WAIT, LookupScreen, _summary
-from recordsdesk.ui.screens.lookup_table import LookupTable
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.lookup.search import ECHO_WAIT, LookupScreen, _summary
+from recordsdesk.ui.screens.lookup.table import LookupTable
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_course, make_student
 
@@ -227,7 +227,7 @@ async def test_enter_opens_record_and_escape_returns_with_search_kept(
 async def test_command_palette_finds_students_and_courses(
     app: RecordsDeskApp, desk_data: DeskData
 ) -> None:
-    from recordsdesk.ui.screens.catalog import CatalogScreen
+    from recordsdesk.ui.screens.catalog.courses import CatalogScreen
 
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("ctrl+p")
@@ -417,8 +417,8 @@ async def test_a_count_stopped_at_the_filtered_cap_says_so(
 ) -> None:
     """A filtered query's count stops at its own (smaller) cap: the summary shows it with a
     "+", not as the exact number."""
-    from recordsdesk.services import lookup
-    from recordsdesk.ui.screens.lookup import RESULT_LIMIT
+    from recordsdesk.services.lookup import search as lookup
+    from recordsdesk.ui.screens.lookup.search import RESULT_LIMIT
 
     with session_scope(engine) as session:
         for n in range(RESULT_LIMIT + 10):

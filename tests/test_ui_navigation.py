@@ -12,15 +12,15 @@ from textual.widgets import Input, Static, TabbedContent
 from textual.worker import WorkerFailed
 
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.commands import DeskScreensProvider
-from recordsdesk.ui.screens.admission import AdmissionScreen
-from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
+from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
+from recordsdesk.ui.screens.grades.entry import GradeEntryScreen
 from recordsdesk.ui.screens.help import HelpModal
-from recordsdesk.ui.screens.intake import IntakeScreen
-from recordsdesk.ui.screens.lookup import LookupScreen
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.lookup.search import LookupScreen
+from recordsdesk.ui.screens.people.intake import IntakeScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_staff
 

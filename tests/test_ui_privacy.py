@@ -14,14 +14,14 @@ from textual.widgets import DataTable, Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Student
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.directory import directory_condition, directory_visible
-from recordsdesk.services.student import update_student
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.people.directory import directory_condition, directory_visible
+from recordsdesk.services.people.student import update_student
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.privacy import MASK, mask
-from recordsdesk.ui.screens.audit import AuditScreen
-from recordsdesk.ui.screens.lookup_table import LookupTable
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.audit.viewer import AuditScreen
+from recordsdesk.ui.screens.lookup.table import LookupTable
+from recordsdesk.ui.screens.people.record import StudentScreen
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 from tests.desk_data import seed_desk
 from tests.factories import make_staff

@@ -14,8 +14,8 @@ from textual.widgets import Input
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Student
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.student import update_student
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.people.student import update_student
 from recordsdesk.ui.app import make_app
 from tests.desk_data import seed_desk
 from tests.screen_text import screen_text

@@ -11,11 +11,11 @@ from textual.widgets import DataTable, Static, TabbedContent
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.note import add_note
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.people.notes import add_note
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.lookup import LookupScreen
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.lookup.search import LookupScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_staff

@@ -16,13 +16,13 @@ from textual.widgets import DataTable, Static
 from recordsdesk.db import session_scope
 from recordsdesk.models import Course, Enrollment, Section, Student, Term, utcnow
 from recordsdesk.ui.app import make_app
-from recordsdesk.ui.screens.registration import RegistrationScreen
-from recordsdesk.ui.screens.registration_dialogs import (
+from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.screens.registration.dialogs import (
     ConfirmModal,
     OverrideModal,
     WaitlistModal,
 )
-from recordsdesk.ui.screens.student import StudentScreen
+from recordsdesk.ui.screens.registration.sheet import RegistrationScreen
 from tests.factories import make_enrollment, make_hold, make_section
 from tests.registration_office import Office, seed_office
 

@@ -12,10 +12,10 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, OptionList, Static
 
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.registration_dialogs import ConfirmModal
-from recordsdesk.ui.screens.reports import ExportModal, ReportsScreen
+from recordsdesk.ui.screens.registration.dialogs import ConfirmModal
+from recordsdesk.ui.screens.reports.viewer import ExportModal, ReportsScreen
 from recordsdesk.ui.widgets.bar_chart import BarChart
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_staff

@@ -12,18 +12,18 @@ from textual.widgets import DataTable, Input
 
 from recordsdesk.cli import main
 from recordsdesk.db import session_scope
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.catalog_view import InstitutionSummary
-from recordsdesk.services.errors import NotFound
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.catalog.view import InstitutionSummary
+from recordsdesk.services.shared.errors import NotFound
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.context import DeskContext
 from recordsdesk.ui.errors import describe_error
-from recordsdesk.ui.screens.catalog import CatalogScreen
+from recordsdesk.ui.screens.catalog.courses import CatalogScreen
+from recordsdesk.ui.screens.catalog.terms import TermsScreen
 from recordsdesk.ui.screens.help import HelpModal
-from recordsdesk.ui.screens.lookup import LookupScreen
-from recordsdesk.ui.screens.lookup_table import LookupTable
-from recordsdesk.ui.screens.student import StudentScreen
-from recordsdesk.ui.screens.terms import TermsScreen
+from recordsdesk.ui.screens.lookup.search import LookupScreen
+from recordsdesk.ui.screens.lookup.table import LookupTable
+from recordsdesk.ui.screens.people.record import StudentScreen
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_staff
 

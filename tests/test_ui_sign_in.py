@@ -14,12 +14,12 @@ from textual.widgets import Button, Input, Static
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import StaffUser
-from recordsdesk.services import auth
-from recordsdesk.services.passwords import hash_password
+from recordsdesk.services.access import accounts as auth
+from recordsdesk.services.access.passwords import hash_password
 from recordsdesk.ui.app import RecordsDeskApp, make_app, sign_in_desk
-from recordsdesk.ui.screens.intake import IntakeScreen
-from recordsdesk.ui.screens.lookup import LookupScreen
-from recordsdesk.ui.screens.sign_in import SignInScreen
+from recordsdesk.ui.screens.access.sign_in import SignInScreen
+from recordsdesk.ui.screens.lookup.search import LookupScreen
+from recordsdesk.ui.screens.people.intake import IntakeScreen
 from tests.factories import make_staff
 
 SIZE = (120, 40)
@@ -142,7 +142,7 @@ async def test_keys_typed_before_the_form_is_ready_land_in_it(
     first frame, and the sign-in waits for the accounts check before it goes through."""
     import threading
 
-    from recordsdesk.services import auth
+    from recordsdesk.services.access import accounts as auth
 
     ready = threading.Event()
     needs_first_admin = auth.needs_first_admin

@@ -7,9 +7,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input
 
 from recordsdesk.db import session_scope
-from recordsdesk.services import auth
+from recordsdesk.services.access import accounts as auth
 from recordsdesk.ui.app import make_app
-from recordsdesk.ui.screens.staff import AddStaffModal, StaffScreen
+from recordsdesk.ui.screens.access.staff import AddStaffModal, StaffScreen
 from tests.factories import make_staff
 
 SIZE = (120, 40)

@@ -19,10 +19,10 @@ from recordsdesk.cli import main
 from recordsdesk.db import session_scope
 from recordsdesk.models import Student
 from recordsdesk.models.contact import TranscriptRequest
-from recordsdesk.services.actor import Actor
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.ui.app import RecordsDeskApp, make_app
-from recordsdesk.ui.screens.student import StudentScreen
-from recordsdesk.ui.screens.transcript import ExportPathModal, PageView, TranscriptScreen
+from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.screens.transcripts.preview import ExportPathModal, PageView, TranscriptScreen
 from tests.factories import make_hold, make_staff
 from tests.transcript_data import TranscriptData, seed_transcript
 
@@ -269,8 +269,8 @@ def test_page_strips_are_what_rich_draws_of_the_page(
 
     from recordsdesk.render.transcript_layout import RenderOptions, layout
     from recordsdesk.render.transcript_rich import page_rich
-    from recordsdesk.services.transcript import build_transcript
-    from recordsdesk.ui.screens.transcript_page import drawn_page
+    from recordsdesk.services.transcripts.builder import build_transcript
+    from recordsdesk.ui.screens.transcripts.page import drawn_page
 
     def cells(segments: list[Segment]) -> list[tuple[str, Style]]:
         out = [(ch, seg.style or Style.null()) for seg in segments for ch in seg.text]

@@ -12,13 +12,13 @@ from sqlmodel import select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import Student
-from recordsdesk.services.actor import Actor, actor_for
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.imports.common import ImportFailed
-from recordsdesk.services.imports.runner import run_import
-from recordsdesk.services.intake import IntakeForm, IntakeInvalid, validate_intake
-from recordsdesk.services.student import update_student
-from recordsdesk.services.validation import REQUIRED, clean_field
+from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.services.interchange.imports.common import ImportFailed
+from recordsdesk.services.interchange.imports.runner import run_import
+from recordsdesk.services.people.intake import IntakeForm, IntakeInvalid, validate_intake
+from recordsdesk.services.people.student import update_student
+from recordsdesk.services.people.validation import REQUIRED, clean_field
+from recordsdesk.services.shared.errors import ValidationFailed
 from tests.factories import make_staff, make_student
 
 FIRST_NAME_REQUIRED = "the legal first name is required (for a single name, type '-' here)."

@@ -13,12 +13,12 @@ from sqlmodel import col, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, Course, Enrollment, Section, Term
-from recordsdesk.services.errors import PermissionDenied, ValidationFailed
-from recordsdesk.services.records import get_student_record
-from recordsdesk.services.registration import leave_section, register
-from recordsdesk.services.registration_rules import RegistrationRefused
-from recordsdesk.services.transcript import build_transcript
-from recordsdesk.services.waitlist import accept_seat, decline_seat
+from recordsdesk.services.people.record import get_student_record
+from recordsdesk.services.registration.register import leave_section, register
+from recordsdesk.services.registration.rules import RegistrationRefused
+from recordsdesk.services.registration.waitlist import accept_seat, decline_seat
+from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
+from recordsdesk.services.transcripts.builder import build_transcript
 from tests.factories import make_section, make_student
 from tests.registration_office import TODAY, Office, seed_office
 

@@ -32,8 +32,8 @@ from recordsdesk.commands.signin import (
 )
 from recordsdesk.config import DATABASE_ENV, resolve_database_url
 from recordsdesk.db import DatabaseUnavailable
-from recordsdesk.services.clean_text import printable
-from recordsdesk.services.errors import RecordsError
+from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.shared.errors import RecordsError
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -167,9 +167,9 @@ def typing_ahead() -> Iterator[None]:
 
 
 def start_auto_backup(engine: Engine) -> threading.Thread:
-    """The automatic rotating backup (services.backup.auto_backup) in a thread, so a large
+    """The automatic rotating backup (services.upkeep.backup.auto_backup) in a thread, so a large
     database never delays the sign-in screen; a failure is reported after the desk closes."""
-    from recordsdesk.services.backup import auto_backup
+    from recordsdesk.services.upkeep.backup import auto_backup
 
     def run() -> None:
         try:

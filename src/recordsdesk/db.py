@@ -82,7 +82,7 @@ def make_engine(url: str) -> Engine:
     from sqlalchemy.engine import make_url
     from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 
-    from recordsdesk.services import clean_flush
+    from recordsdesk.services.shared import clean_flush
 
     clean_flush.install()
     try:
@@ -212,7 +212,7 @@ def open_database(url: str, *, migrate: bool = True) -> Engine:
         if migrate and not current:
             upgrade(engine)
         if migrate:
-            from recordsdesk.services.reference import ensure_reference_data
+            from recordsdesk.services.institution.reference import ensure_reference_data
 
             with session_scope(engine) as session:
                 ensure_reference_data(session)

@@ -14,10 +14,10 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.clean_text import printable
+from recordsdesk.services.shared.clean_text import printable
 
 if TYPE_CHECKING:
-    from recordsdesk.services.admission_checklist import (
+    from recordsdesk.services.admissions.checklist import (
         RequirementView,
     )
 
@@ -60,7 +60,7 @@ def _print(rows: list[RequirementView]) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from recordsdesk.services.admission_checklist import list_requirements
+    from recordsdesk.services.admissions.checklist import list_requirements
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
@@ -75,7 +75,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _add(args: argparse.Namespace) -> int:
-    from recordsdesk.services.admission_checklist import add_requirement
+    from recordsdesk.services.admissions.checklist import add_requirement
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
@@ -94,7 +94,7 @@ def _add(args: argparse.Namespace) -> int:
 
 
 def _remove(args: argparse.Namespace) -> int:
-    from recordsdesk.services.admission_checklist import remove_requirement
+    from recordsdesk.services.admissions.checklist import remove_requirement
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:

@@ -32,7 +32,7 @@ def register(
 
 
 def _verify(args: argparse.Namespace) -> int:
-    from recordsdesk.services.audit_verify import verify_chain
+    from recordsdesk.services.audit.verify import verify_chain
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     with session_scope(engine) as session:
@@ -42,7 +42,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 
 def _anchor(args: argparse.Namespace) -> int:
-    from recordsdesk.services.audit_anchor import anchor_file, write_anchor
+    from recordsdesk.services.audit.anchor import anchor_file, write_anchor
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:

@@ -8,8 +8,8 @@ from pathlib import Path
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import safe_url
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.private_files import check_target
+from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.shared.private_files import check_target
 
 
 def register(
@@ -34,8 +34,8 @@ def register(
 
 def _backup(args: argparse.Namespace) -> int:
     from recordsdesk.db import open_database
-    from recordsdesk.services.audit_anchor import write_anchor
-    from recordsdesk.services.backup import backup_database
+    from recordsdesk.services.audit.anchor import write_anchor
+    from recordsdesk.services.upkeep.backup import backup_database
 
     url = resolve_database_url(getattr(args, "database", None))
     target = check_target(args.file, overwrite=args.force, field="FILE")
@@ -54,7 +54,7 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from recordsdesk.services.restore import restore_database
+    from recordsdesk.services.upkeep.restore import restore_database
 
     url = resolve_database_url(getattr(args, "database", None))
     result = restore_database(url, args.file)

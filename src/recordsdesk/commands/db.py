@@ -51,8 +51,8 @@ def _grants(args: argparse.Namespace) -> int:
     from sqlalchemy.engine import make_url
 
     from recordsdesk.db import is_sqlite
-    from recordsdesk.services.errors import ValidationFailed
-    from recordsdesk.services.grants import desk_grants_sql
+    from recordsdesk.services.shared.errors import ValidationFailed
+    from recordsdesk.services.upkeep.grants import desk_grants_sql
 
     url = resolve_database_url(getattr(args, "database", None))
     if is_sqlite(url):

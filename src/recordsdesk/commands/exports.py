@@ -32,7 +32,7 @@ def register(
 
 
 def _export_oneroster(args: argparse.Namespace) -> int:
-    from recordsdesk.services.exports.oneroster import export_oneroster
+    from recordsdesk.services.interchange.exports.oneroster import export_oneroster
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:

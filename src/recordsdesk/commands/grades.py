@@ -18,13 +18,13 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.clean_text import printable
-from recordsdesk.services.errors import NotFound, ValidationFailed
+from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.shared.errors import NotFound, ValidationFailed
 
 if TYPE_CHECKING:
     from sqlmodel import Session
 
-    from recordsdesk.services.grade_import import ImportPreview
+    from recordsdesk.services.grades.marks_import import ImportPreview
 
 EXIT_REFUSED = 1
 
@@ -87,7 +87,11 @@ def _print_preview(preview: ImportPreview) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from recordsdesk.services.grade_import import ImportConflicts, apply_import, preview_import
+    from recordsdesk.services.grades.marks_import import (
+        ImportConflicts,
+        apply_import,
+        preview_import,
+    )
 
     try:
         text = args.file.read_text(encoding="utf-8-sig")

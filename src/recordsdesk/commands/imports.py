@@ -18,11 +18,11 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.clean_text import printable
+from recordsdesk.services.shared.clean_text import printable
 
 if TYPE_CHECKING:
-    from recordsdesk.services.imports.common import ImportFailed, ImportReport
-    from recordsdesk.services.imports.common import Progress as ProgressCallback
+    from recordsdesk.services.interchange.imports.common import ImportFailed, ImportReport
+    from recordsdesk.services.interchange.imports.common import Progress as ProgressCallback
 
 
 EXIT_REFUSED = 1
@@ -31,8 +31,8 @@ HELP = {
     "history": "legacy academic history: one CSV row per course taken",
     "oneroster": "a OneRoster 1.1 CSV set (the folder holding manifest.csv)",
 }
-# What each kind's path names (services.imports.runner.KINDS says the same; it is not imported
-# to build the parser: tests/test_startup.py checks they agree).
+# What each kind's path names (services.interchange.imports.runner.KINDS says the same; it is
+# not imported to build the parser: tests/test_startup.py checks they agree).
 PATH_NAMES = {"students": "FILE.csv", "history": "FILE.csv", "oneroster": "FOLDER"}
 
 
@@ -86,8 +86,8 @@ def print_report(report: ImportReport) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from recordsdesk.services.imports.common import ImportFailed
-    from recordsdesk.services.imports.runner import run_import
+    from recordsdesk.services.interchange.imports.common import ImportFailed
+    from recordsdesk.services.interchange.imports.runner import run_import
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:

@@ -15,9 +15,9 @@ from recordsdesk.commands.signin import cli_actor
 from recordsdesk.commands.transcript import add_force_option, output_target
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.clean_text import printable
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.private_files import write_private
+from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.shared.private_files import write_private
 
 FORMATS = ("table", "csv")
 

@@ -42,7 +42,7 @@ def _print(values: dict[str, str], as_json: bool) -> None:
 
 
 def _show(args: argparse.Namespace) -> int:
-    from recordsdesk.services.settings import show_settings
+    from recordsdesk.services.institution.settings import show_settings
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
@@ -55,7 +55,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _set(args: argparse.Namespace) -> int:
-    from recordsdesk.services.settings import set_setting
+    from recordsdesk.services.institution.settings import set_setting
 
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:

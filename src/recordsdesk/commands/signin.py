@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
-    from recordsdesk.services.actor import Actor
+    from recordsdesk.services.access.actor import Actor
 
 TOKEN_ENV = "RECORDSDESK_TOKEN"
 # Commands that act as nobody: building a fresh demo, reading or upgrading the schema version
@@ -119,7 +119,7 @@ def authenticate(args: argparse.Namespace) -> Actor | None:
     database no one can sign in to yet. Raises SignInNeeded or SignInRefused."""
     from recordsdesk.config import resolve_database_url
     from recordsdesk.db import open_database, session_scope
-    from recordsdesk.services.permissions import Action, authorize
+    from recordsdesk.services.access.permissions import Action, authorize
 
     command = _command(args)
     url = resolve_database_url(getattr(args, "database", None))
@@ -127,7 +127,7 @@ def authenticate(args: argparse.Namespace) -> Actor | None:
         return None
     engine = open_database(url)
     try:
-        from recordsdesk.services.auth import needs_first_admin
+        from recordsdesk.services.access.accounts import needs_first_admin
 
         with session_scope(engine) as session:
             first_start = needs_first_admin(session)
@@ -155,9 +155,9 @@ def _missing_sqlite_file(url: str) -> bool:
 
 
 def _sign_in(engine: Engine, args: argparse.Namespace) -> Actor:
-    from recordsdesk.services.auth import sign_in
-    from recordsdesk.services.errors import ValidationFailed
-    from recordsdesk.services.tokens import sign_in_with_token
+    from recordsdesk.services.access.accounts import sign_in
+    from recordsdesk.services.access.tokens import sign_in_with_token
+    from recordsdesk.services.shared.errors import ValidationFailed
 
     username: str | None = getattr(args, "user", None)
     if getattr(args, "password_stdin", False) or getattr(args, "password_env", None):
@@ -188,7 +188,7 @@ def _sign_in(engine: Engine, args: argparse.Namespace) -> Actor:
 
 
 def _token(args: argparse.Namespace) -> str:
-    from recordsdesk.services.errors import ValidationFailed
+    from recordsdesk.services.shared.errors import ValidationFailed
 
     variable: str | None = getattr(args, "token_env", None)
     if variable:
@@ -211,7 +211,7 @@ def read_secret(args: argparse.Namespace, kind: str) -> str:
     `--{kind}-stdin` (one line) or `--{kind}-env VAR`; ValidationFailed names the option when
     the line or variable is missing or empty. Standard input gives the sign-in password first,
     then the new password."""
-    from recordsdesk.services.errors import ValidationFailed
+    from recordsdesk.services.shared.errors import ValidationFailed
 
     option = kind.replace("_", "-")
     variable: str | None = getattr(args, f"{kind}_env", None)

@@ -14,8 +14,8 @@ from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.private_files import check_target, write_private
+from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.shared.private_files import check_target, write_private
 
 CLI_FORMATS = ("text", "json", "pdf", "html")
 
@@ -56,7 +56,7 @@ def register(
 
 
 def _transcript(args: argparse.Namespace) -> int:
-    from recordsdesk.services.transcript_release import release_transcript
+    from recordsdesk.services.transcripts.release import release_transcript
 
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import read_secret
-from recordsdesk.services.clean_text import printable
+from recordsdesk.services.shared.clean_text import printable
 
 
 def _new_password_options(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +74,7 @@ def register(
 
 def new_password(args: argparse.Namespace) -> str:
     """The new password from the options, else asked twice without echo on a terminal."""
-    from recordsdesk.services.errors import ValidationFailed
+    from recordsdesk.services.shared.errors import ValidationFailed
 
     if args.new_password_stdin or args.new_password_env:
         return read_secret(args, "new_password")
@@ -97,8 +97,8 @@ def engine_for(args: argparse.Namespace) -> Engine:
 
 def _add(args: argparse.Namespace) -> int:
     from recordsdesk.db import session_scope
-    from recordsdesk.services import auth
-    from recordsdesk.services.errors import ValidationFailed
+    from recordsdesk.services.access import accounts as auth
+    from recordsdesk.services.shared.errors import ValidationFailed
 
     engine = engine_for(args)
     password = new_password(args)
@@ -124,7 +124,7 @@ def _add(args: argparse.Namespace) -> int:
 
 def _list(args: argparse.Namespace) -> int:
     from recordsdesk.db import session_scope
-    from recordsdesk.services import auth
+    from recordsdesk.services.access import accounts as auth
 
     with session_scope(engine_for(args)) as session:
         accounts = auth.list_users(session, actor=args.actor)
@@ -144,7 +144,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _disable(args: argparse.Namespace) -> int:
     from recordsdesk.db import session_scope
-    from recordsdesk.services import auth
+    from recordsdesk.services.access import accounts as auth
 
     with session_scope(engine_for(args)) as session:
         account = auth.disable_user(session, actor=args.actor, username=args.username)
@@ -154,7 +154,7 @@ def _disable(args: argparse.Namespace) -> int:
 
 def _passwd(args: argparse.Namespace) -> int:
     from recordsdesk.db import session_scope
-    from recordsdesk.services import auth
+    from recordsdesk.services.access import accounts as auth
 
     engine = engine_for(args)
     password = new_password(args)

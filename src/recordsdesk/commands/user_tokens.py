@@ -44,8 +44,8 @@ def register_tokens(
 def _create(args: argparse.Namespace) -> int:
     from recordsdesk.commands.user import engine_for
     from recordsdesk.db import session_scope
-    from recordsdesk.services.errors import ValidationFailed
-    from recordsdesk.services.tokens import create_token
+    from recordsdesk.services.access.tokens import create_token
+    from recordsdesk.services.shared.errors import ValidationFailed
 
     if (
         getattr(args, "sign_in_method", "") != "password"
@@ -66,7 +66,7 @@ def _create(args: argparse.Namespace) -> int:
 def _list(args: argparse.Namespace) -> int:
     from recordsdesk.commands.user import engine_for
     from recordsdesk.db import session_scope
-    from recordsdesk.services.tokens import list_tokens
+    from recordsdesk.services.access.tokens import list_tokens
 
     with session_scope(engine_for(args)) as session:
         tokens = list_tokens(session, actor=args.actor, everyone=args.all)
@@ -84,7 +84,7 @@ def _list(args: argparse.Namespace) -> int:
 def _revoke(args: argparse.Namespace) -> int:
     from recordsdesk.commands.user import engine_for
     from recordsdesk.db import session_scope
-    from recordsdesk.services.tokens import revoke_token
+    from recordsdesk.services.access.tokens import revoke_token
 
     with session_scope(engine_for(args)) as session:
         info = revoke_token(session, actor=args.actor, prefix=args.prefix)

@@ -10,7 +10,7 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import SQLModel
 
 import recordsdesk.models  # noqa: F401  (registers every table on the metadata)
-from recordsdesk.services.lookup_index import is_unmodelled
+from recordsdesk.services.lookup.index import is_unmodelled
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -5,8 +5,8 @@ from __future__ import annotations
 from html import escape
 
 from recordsdesk.render.transcript_layout import Page, RenderOptions, layout
-from recordsdesk.services.clean_text import printable
-from recordsdesk.services.transcript import Transcript
+from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.transcripts.builder import Transcript
 
 CSS = """
 body { background: #eee; font-family: "DejaVu Sans Mono", monospace; }

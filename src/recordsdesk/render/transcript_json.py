@@ -15,8 +15,8 @@ from decimal import Decimal
 from typing import Any
 
 from recordsdesk.render.transcript_layout import RenderOptions, amount
-from recordsdesk.services.gpa import Totals
-from recordsdesk.services.transcript import Transcript
+from recordsdesk.services.transcripts.builder import Transcript
+from recordsdesk.services.transcripts.gpa import Totals
 
 _RAW_CONTROLS = re.compile(r"[\x7f-\x9f]")
 

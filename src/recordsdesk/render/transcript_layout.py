@@ -16,8 +16,8 @@ from decimal import Decimal
 
 from rich.cells import cell_len, set_cell_size
 
-from recordsdesk.services.clean_text import printable
-from recordsdesk.services.transcript import CourseLine, TermRecord, Transcript
+from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.transcripts.builder import CourseLine, TermRecord, Transcript
 
 WIDTH = 88
 PAGE_LINES = 60

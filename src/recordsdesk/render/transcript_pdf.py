@@ -37,8 +37,8 @@ from recordsdesk.render.transcript_layout import (
     layout,
 )
 from recordsdesk.resources import data_path
-from recordsdesk.services.clean_text import printable
-from recordsdesk.services.transcript import Transcript
+from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.transcripts.builder import Transcript
 
 FONT_SIZE = 9.5
 CELL = FONT_SIZE * 0.6021  # DejaVu Sans Mono advance width per point of size

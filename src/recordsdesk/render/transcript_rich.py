@@ -10,7 +10,7 @@ from rich.cells import cell_len
 from rich.text import Span, Text
 
 from recordsdesk.render.transcript_layout import Page, RenderOptions, layout
-from recordsdesk.services.transcript import Transcript
+from recordsdesk.services.transcripts.builder import Transcript
 
 STYLES = {
     "": "",

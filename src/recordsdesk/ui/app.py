@@ -27,8 +27,8 @@ from textual.screen import ModalScreen, Screen
 
 from recordsdesk.ui.context import DeskContext, open_desk_context
 from recordsdesk.ui.navigation import AREA_GATES, may_use, refusal
+from recordsdesk.ui.screens.access.sign_in import SignInScreen
 from recordsdesk.ui.screens.base import DeskScreen
-from recordsdesk.ui.screens.sign_in import SignInScreen
 from recordsdesk.ui.security import Clock, SecureDeskApp, idle_minutes_for, sign_in_context
 from recordsdesk.ui.typeahead import TypeAheadApp
 
@@ -47,49 +47,49 @@ NAVIGATION = frozenset({"switch_mode", "new_student", "lookup"})
 
 
 def _lookup() -> Screen[Any]:
-    from recordsdesk.ui.screens.lookup import LookupScreen
+    from recordsdesk.ui.screens.lookup.search import LookupScreen
 
     return LookupScreen()
 
 
 def _catalog() -> Screen[Any]:
-    from recordsdesk.ui.screens.catalog import CatalogScreen
+    from recordsdesk.ui.screens.catalog.courses import CatalogScreen
 
     return CatalogScreen()
 
 
 def _terms() -> Screen[Any]:
-    from recordsdesk.ui.screens.terms import TermsScreen
+    from recordsdesk.ui.screens.catalog.terms import TermsScreen
 
     return TermsScreen()
 
 
 def _audit() -> Screen[Any]:
-    from recordsdesk.ui.screens.audit import AuditScreen
+    from recordsdesk.ui.screens.audit.viewer import AuditScreen
 
     return AuditScreen()
 
 
 def _grades() -> Screen[Any]:
-    from recordsdesk.ui.screens.grade_entry import GradeEntryScreen
+    from recordsdesk.ui.screens.grades.entry import GradeEntryScreen
 
     return GradeEntryScreen()
 
 
 def _imports() -> Screen[Any]:
-    from recordsdesk.ui.screens.imports import ImportsScreen
+    from recordsdesk.ui.screens.interchange.imports import ImportsScreen
 
     return ImportsScreen()
 
 
 def _reports() -> Screen[Any]:
-    from recordsdesk.ui.screens.reports import ReportsScreen
+    from recordsdesk.ui.screens.reports.viewer import ReportsScreen
 
     return ReportsScreen()
 
 
 def _staff() -> Screen[Any]:
-    from recordsdesk.ui.screens.staff import StaffScreen
+    from recordsdesk.ui.screens.access.staff import StaffScreen
 
     return StaffScreen()
 
@@ -221,7 +221,7 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         """The intake form over the area the clerk is in (Esc returns to it). Whatever was open
         over the area (a record, its admission checklist) closes first, so admitting one
         applicant after another never piles screens up for Esc to walk back through."""
-        from recordsdesk.ui.screens.intake import IntakeScreen
+        from recordsdesk.ui.screens.people.intake import IntakeScreen
 
         if isinstance(self.screen, IntakeScreen):
             return

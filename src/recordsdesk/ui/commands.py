@@ -12,9 +12,9 @@ from rich.text import Text
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widgets import DataTable
 
-from recordsdesk.services.catalog_view import CourseRow, list_courses
-from recordsdesk.services.lookup import StudentRow
-from recordsdesk.services.lookup import search as lookup_search
+from recordsdesk.services.catalog.view import CourseRow, list_courses
+from recordsdesk.services.lookup.search import StudentRow
+from recordsdesk.services.lookup.search import search as lookup_search
 from recordsdesk.ui.privacy import mask, privacy_on
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def _student_help(row: StudentRow, *, hidden: bool) -> str:
 
 def open_student(app: RecordsDeskApp, row: StudentRow) -> None:
     """The record over the lookup, in place of whatever was open there (Esc: the lookup)."""
-    from recordsdesk.ui.screens.student import StudentScreen
+    from recordsdesk.ui.screens.people.record import StudentScreen
 
     app.open_over_area("lookup", StudentScreen(row.id, title=row.display_name))
 

@@ -13,14 +13,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from recordsdesk.db import DatabaseUnavailable, safe_url, session_scope
-from recordsdesk.services.acting import Actor
-from recordsdesk.services.errors import NotFound
+from recordsdesk.services.access.acting import Actor
+from recordsdesk.services.shared.errors import NotFound
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
     from sqlmodel import Session
 
-    from recordsdesk.services.catalog_view import InstitutionSummary
+    from recordsdesk.services.catalog.view import InstitutionSummary
 
 ResultT = TypeVar("ResultT")
 
@@ -56,7 +56,7 @@ def _login_name() -> str | None:
 def resolve_actor(session: Session, username: str | None) -> Actor:
     """The named staff account; without a name, the OS login name's account if there is one,
     else the built-in `system` account. An unknown explicit name raises NotFound."""
-    from recordsdesk.services.actor import actor_for, system_actor
+    from recordsdesk.services.access.actor import actor_for, system_actor
 
     if username is not None:
         return actor_for(session, username)
@@ -77,7 +77,7 @@ def open_desk_context(engine: Engine, username: str | None) -> DeskContext:
     """
     from sqlalchemy.exc import DBAPIError
 
-    from recordsdesk.services.catalog_view import institution_summary
+    from recordsdesk.services.catalog.view import institution_summary
 
     try:
         with session_scope(engine) as session:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from recordsdesk.db import DESK_BUSY, DatabaseUnavailable, is_lock_timeout
-from recordsdesk.services.clean_text import printable
-from recordsdesk.services.errors import RecordsError
+from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.shared.errors import RecordsError
 from recordsdesk.ui.context import first_line
 
 

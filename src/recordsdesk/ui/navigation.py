@@ -16,8 +16,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, Static
 
-from recordsdesk.services.acting import Actor
-from recordsdesk.services.permissions import Action, allowed, lowest_role
+from recordsdesk.services.access.acting import Actor
+from recordsdesk.services.access.permissions import Action, allowed, lowest_role
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ from textual.worker import get_current_worker
 
 from recordsdesk.db import DatabaseUnavailable, safe_url, session_scope
 from recordsdesk.roles import StaffRole
-from recordsdesk.services.acting import SYSTEM_USERNAME, Actor
+from recordsdesk.services.access.acting import SYSTEM_USERNAME, Actor
 from recordsdesk.ui.context import DeskContext, first_line
 from recordsdesk.ui.navigation import DiscardInputModal, holds_typed_input, screen_label
 from recordsdesk.ui.terminal import CONTROL_FILTER
@@ -88,7 +88,7 @@ class SecureDeskApp(App[int]):
 
     @property
     def locked(self) -> bool:
-        from recordsdesk.ui.screens.lock import LockScreen
+        from recordsdesk.ui.screens.access.lock import LockScreen
 
         return any(isinstance(screen, LockScreen) for screen in self.screen_stack)
 
@@ -148,7 +148,7 @@ class SecureDeskApp(App[int]):
         """Cover the screen until the signed-in user's password is given. False when there is
         nothing to lock (nobody signed in, already locked) or nothing to unlock with (the
         password-less `system` account)."""
-        from recordsdesk.ui.screens.lock import LockScreen
+        from recordsdesk.ui.screens.access.lock import LockScreen
 
         actor = self.desk.actor
         if not self.signed_in or self.locked or actor.username == SYSTEM_USERNAME:
@@ -205,8 +205,8 @@ class SecureDeskApp(App[int]):
     async def sign_out(self) -> None:
         """Back to the sign-in screen, acting as nobody, with every area's screens closed (they
         are built afresh for the next person) and no notification of theirs left."""
-        from recordsdesk.ui.screens.sign_in import SignInScreen
-        from recordsdesk.ui.screens.transcript_open import PREVIEW_SCREEN
+        from recordsdesk.ui.screens.access.sign_in import SignInScreen
+        from recordsdesk.ui.screens.transcripts.opening import PREVIEW_SCREEN
 
         self.signed_in = False
         self.desk = replace(self.desk, actor=NOBODY)
@@ -241,7 +241,7 @@ def sign_in_context(engine: Engine) -> DeskContext:
     Raises DatabaseUnavailable when the database does not answer."""
     from sqlalchemy.exc import DBAPIError
 
-    from recordsdesk.services.catalog_view import institution_summary
+    from recordsdesk.services.catalog.view import institution_summary
 
     try:
         with session_scope(engine) as session:
@@ -257,7 +257,7 @@ def idle_minutes_for(engine: Engine) -> int:
     """The institution's idle-lock time (5 minutes when the database cannot say)."""
     from sqlalchemy.exc import DBAPIError
 
-    from recordsdesk.services.auth import idle_lock_minutes
+    from recordsdesk.services.access.accounts import idle_lock_minutes
 
     try:
         with session_scope(engine) as session:

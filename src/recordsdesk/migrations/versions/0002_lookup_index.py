@@ -13,7 +13,7 @@ which the lookup service builds its misspelling dictionary.
 
 Triggers are used rather than service code so that every writer (services, imports, a DBA's
 SQL) keeps the index right in the same transaction. Bulk loaders (the demo builder) suspend them
-and rebuild the index in one pass through services/lookup_index.py, which names these objects
+and rebuild the index in one pass through services/lookup/index.py, which names these objects
 too (tests/test_demo_lookup_index.py checks the names agree). A later
 migration that rebuilds the student table in SQLite batch mode drops its triggers: it must
 recreate them (tests/test_lookup_index.py checks they exist at head).

@@ -15,7 +15,7 @@ content cannot supply them). Same name, same tokenizer and prefix indexes, same 
 PostgreSQL: `rd_name_search` also gives the joined forms; the trigram index is rebuilt. The
 lookup tells main names apart there by rechecking the rows the index finds.
 
-services/lookup_index.py writes the same text when a bulk load rebuilds the index
+services/lookup/index.py writes the same text when a bulk load rebuilds the index
 (tests/test_demo_lookup_index.py checks both agree).
 """
 

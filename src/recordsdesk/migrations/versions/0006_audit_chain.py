@@ -5,7 +5,7 @@ Revises: 0005
 
 - `audit_event.key_id`: the id of the audit key (a hash of it, not the key) whose HMAC the
   event carries; empty for every event written before, which keep the first, unkeyed rule up
-  to the switch-over event the first keyed append writes (services.audit).
+  to the switch-over event the first keyed append writes (services.audit.trail).
 
 Added with ALTER TABLE ADD COLUMN on both engines; existing rows get the empty default.
 """

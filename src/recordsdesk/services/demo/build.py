@@ -26,16 +26,16 @@ from recordsdesk.db import (
     session_scope,
 )
 from recordsdesk.models import GradeMark, GradingScale, StaffUser
-from recordsdesk.services import audit
-from recordsdesk.services.actor import system_actor
+from recordsdesk.services.access.actor import system_actor
+from recordsdesk.services.access.passwords import hash_password
+from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.demo.catalog import SCALE_CODES, Catalog, build_catalog
 from recordsdesk.services.demo.history import TABLES, HistoryGenerator
 from recordsdesk.services.demo.people import stamp
 from recordsdesk.services.demo.pipeline import open_sink
 from recordsdesk.services.demo.summary import DemoAccount, DemoSummary, count_rows
 from recordsdesk.services.demo.writer import BulkWriter
-from recordsdesk.services.errors import RecordsError
-from recordsdesk.services.passwords import hash_password
+from recordsdesk.services.shared.errors import RecordsError
 
 CHUNK_STUDENTS = 10_000
 AUDIT_ACTION = "demo_build"

@@ -15,7 +15,7 @@ from sqlalchemy import CheckConstraint, Engine
 from sqlmodel import SQLModel
 
 from recordsdesk.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
-from recordsdesk.services.lookup_index import SuspendedIndex, rebuild_index, suspend_index
+from recordsdesk.services.lookup.index import SuspendedIndex, rebuild_index, suspend_index
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "staff_user": ("id", "username", "full_name", "role", "password_hash", "active", "created_at",
@@ -144,7 +144,7 @@ class BulkWriter:
             cursor.close()
 
     def defer_indexes(self, tables: Sequence[str]) -> None:
-        """Both engines: suspend the lookup index's per-row triggers (services.lookup_index),
+        """Both engines: suspend the lookup index's per-row triggers (services.lookup.index),
         which cost more than the rest of a student row's insert; `restore_indexes` rebuilds
         the index in one pass. SQLite also: drop the secondary indexes of `tables` for the
         load; `restore_indexes` recreates them from their exact stored definitions (one sort

@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
 from recordsdesk.services.reports.standing import NOT_ELEMENTARY, POSTED_IN_TERM, student_figures
 from recordsdesk.services.reports.table import (

@@ -12,8 +12,8 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.table import (
     Chart,
     ReportTable,
@@ -24,7 +24,7 @@ from recordsdesk.services.reports.table import (
     resolve_term,
     rows,
 )
-from recordsdesk.services.transcript import NON_GRADE_SCALE
+from recordsdesk.services.transcripts.builder import NON_GRADE_SCALE
 
 TITLE = "Grade distribution by course and term"
 LEADING = ("Course", "Title", "Term")

@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, text
 from sqlmodel import Session
 
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
 from recordsdesk.services.reports.standing import student_figures
 from recordsdesk.services.reports.table import (

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from recordsdesk.models import HoldType
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
 from recordsdesk.services.reports.table import (
     Chart,

@@ -16,13 +16,13 @@ from rich.cells import cell_len
 from sqlmodel import Session
 
 from recordsdesk.config import data_dir
-from recordsdesk.services import audit
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.clean_text import printable, spreadsheet_safe
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.permissions import Action, authorize
-from recordsdesk.services.private_files import write_private
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.reports.table import Chart, ReportTable, Value
+from recordsdesk.services.shared.clean_text import printable, spreadsheet_safe
+from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.shared.private_files import write_private
 
 MAX_CELL = 40  # widest text cell in the plain-text table; CSV keeps everything
 BAR_WIDTH = 40

@@ -3,7 +3,7 @@
 Registrar reports are internal working lists, so by default they list every student, confidential
 ones included and flagged in a Confidential column (the office must still act on a confidential
 student's probation or hold). `directory_only` applies the directory opt-out from
-`services.directory` for a list meant to leave the office (a published dean's list).
+`services.people.directory` for a list meant to leave the office (a published dean's list).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
-from recordsdesk.services.directory import directory_condition
+from recordsdesk.services.people.directory import directory_condition
 from recordsdesk.services.reports.table import ProgramRef, full_name
 
 CONFIDENTIAL_COLUMN = "Confidential"

@@ -13,9 +13,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from recordsdesk.services.actor import Actor
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.permissions import Action, authorize
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.deans_list import deans_list
 from recordsdesk.services.reports.enrollment import enrollment
 from recordsdesk.services.reports.grade_distribution import grade_distribution
@@ -25,6 +24,7 @@ from recordsdesk.services.reports.incompletes import incompletes
 from recordsdesk.services.reports.probation import probation
 from recordsdesk.services.reports.sections import section_fill
 from recordsdesk.services.reports.table import ReportTable
+from recordsdesk.services.shared.errors import ValidationFailed
 
 
 @dataclass(frozen=True)

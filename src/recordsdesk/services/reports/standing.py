@@ -21,10 +21,10 @@ from typing import Any
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
-from recordsdesk.services import gpa
-from recordsdesk.services.gpa import Totals
 from recordsdesk.services.reports.table import TermRef, decimal, rows
-from recordsdesk.services.transcript import NON_GRADE_SCALE, _cached_rules, _unknown
+from recordsdesk.services.transcripts import gpa
+from recordsdesk.services.transcripts.builder import NON_GRADE_SCALE, _cached_rules, _unknown
+from recordsdesk.services.transcripts.gpa import Totals
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
 POSTED_IN_TERM = (

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session
 
-from recordsdesk.services.errors import ValidationFailed
+from recordsdesk.services.shared.errors import ValidationFailed
 
 Value = str | int | Decimal | date | None
 

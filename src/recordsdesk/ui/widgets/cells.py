@@ -9,7 +9,7 @@ from decimal import Decimal
 
 from rich.text import Text
 
-from recordsdesk.services.clean_text import printable
+from recordsdesk.services.shared.clean_text import printable
 
 HOLD_STYLE = "bold red"
 CONFIDENTIAL_STYLE = "bold magenta"

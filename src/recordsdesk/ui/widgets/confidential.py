@@ -6,7 +6,7 @@ from typing import Any
 
 from textual.widgets import Static
 
-from recordsdesk.services.directory import CONFIDENTIAL_BANNER
+from recordsdesk.services.people.directory import CONFIDENTIAL_BANNER
 
 
 class ConfidentialBanner(Static):

@@ -18,14 +18,14 @@ from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 from textual.widgets.input import Selection
 
-from recordsdesk.services import grading
-from recordsdesk.services.errors import ValidationFailed
-from recordsdesk.services.grade_import import (
+from recordsdesk.services.grades import marks as grading
+from recordsdesk.services.grades.marks_import import (
     ImportConflicts,
     ImportPreview,
     apply_import,
     preview_import,
 )
+from recordsdesk.services.shared.errors import ValidationFailed
 from recordsdesk.ui.context import DeskContext, DeskHost
 from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.widgets.typeahead import KeyedInput, TypeAheadScreen

@@ -1,0 +1,1 @@
+"""Who may act: staff accounts, passwords and their policy, roles and API tokens."""

@@ -1,0 +1,1 @@
+"""Admission screening: applications, their checklist and the decision."""

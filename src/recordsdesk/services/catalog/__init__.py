@@ -1,0 +1,1 @@
+"""The catalog, terms and the institution as the list screens read them."""

@@ -1,0 +1,1 @@
+"""Marks: scales, the section roster, entering and posting grades, marks imports."""

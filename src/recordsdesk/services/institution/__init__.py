@@ -1,0 +1,1 @@
+"""The office's own settings and the reference data every database starts with."""

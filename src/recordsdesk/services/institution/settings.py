@@ -1,0 +1,154 @@
+"""The office's GPA policies and default grading scale: shown to anyone, changed by an admin.
+
+Settings live on the Institution row so every desk on a shared database applies the same rules.
+A change is validated whole before anything is written and audited with before and after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlmodel import Session, select
+
+from recordsdesk.models import GradingScale, Institution, RepeatPolicy, RoundingPolicy
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.shared.errors import ValidationFailed
+
+ENTITY = "institution"
+
+
+def _choice(values: type[RepeatPolicy] | type[RoundingPolicy]) -> Callable[[str], str]:
+    def parse(raw: str) -> str:
+        allowed = [v.value for v in values]
+        value = raw.strip().lower().replace("-", "_")
+        if value not in allowed:
+            raise ValueError(f"must be one of {', '.join(allowed)}")
+        return value
+
+    return parse
+
+
+def _decimals(raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 4:
+        raise ValueError("must be a whole number from 0 to 4")
+    return int(raw)
+
+
+def _gpa_threshold(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError("must be a number such as 3.50") from None
+    if (
+        not value.is_finite()
+        or not Decimal("0") <= value <= Decimal("5")
+        or value != value.quantize(Decimal("0.01"))
+    ):
+        raise ValueError("must be between 0.00 and 5.00 with at most two decimals")
+    return value.quantize(Decimal("0.01"))
+
+
+def _minutes(raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 480:
+        raise ValueError("must be a whole number of minutes from 0 (never) to 480")
+    return int(raw)
+
+
+# key -> (Institution column, parser, help)
+SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
+    "repeat_policy": (
+        "repeat_policy",
+        _choice(RepeatPolicy),
+        "which attempts of a repeated course count: latest, highest or all",
+    ),
+    "gpa_rounding": ("gpa_rounding", _choice(RoundingPolicy), "half_up or truncate"),
+    "gpa_decimals": ("gpa_decimals", _decimals, "decimal places a GPA is printed with (0-4)"),
+    "deans_list_min_gpa": (
+        "deans_list_min_gpa",
+        _gpa_threshold,
+        "term GPA at or above which a term is on the dean's list",
+    ),
+    "probation_below_gpa": (
+        "probation_below_gpa",
+        _gpa_threshold,
+        "cumulative GPA below which a student is on academic probation",
+    ),
+    "idle_lock_minutes": (
+        "idle_lock_minutes",
+        _minutes,
+        "minutes without input before the desk locks itself (0: never)",
+    ),
+    "default_grading_scale": (
+        "default_grading_scale_id",
+        str,
+        "code of the grading scale new courses use (e.g. US-PM)",
+    ),
+}
+
+
+def _institution(session: Session) -> Institution:
+    return session.exec(select(Institution)).one()
+
+
+def show_settings(session: Session, *, actor: Actor) -> dict[str, str]:
+    """Every setting as text, keyed as `settings set` takes them."""
+    authorize(actor, Action.CATALOG_READ)
+    inst = _institution(session)
+    shown: dict[str, str] = {}
+    for key, (column, _parse, _help) in SETTINGS.items():
+        value = getattr(inst, column)
+        if key == "default_grading_scale":
+            scale = session.get(GradingScale, value) if value is not None else None
+            shown[key] = scale.code if scale else ""
+        else:
+            shown[key] = f"{value:f}" if isinstance(value, Decimal) else str(value)
+    return shown
+
+
+def set_setting(session: Session, *, actor: Actor, key: str, value: str) -> dict[str, str]:
+    """Change one setting; ValidationFailed names the key and nothing is written."""
+    authorize(actor, Action.SETTINGS_CHANGE)
+    if key not in SETTINGS:
+        raise ValidationFailed(key, f"is not a setting ({', '.join(SETTINGS)}).")
+    column, parse, _help = SETTINGS[key]
+    if key == "default_grading_scale":
+        scale = session.exec(select(GradingScale).where(GradingScale.code == value.strip())).first()
+        if scale is None:
+            codes = ", ".join(session.exec(select(GradingScale.code)).all())
+            raise ValidationFailed(key, f"{value!r} is not a grading scale ({codes}).")
+        parsed: Any = scale.id
+    else:
+        try:
+            parsed = parse(value)
+        except ValueError as exc:
+            raise ValidationFailed(key, str(exc)) from None
+    before = show_settings(session, actor=actor)
+    inst = _institution(session)
+    if key in ("deans_list_min_gpa", "probation_below_gpa"):
+        deans = parsed if key == "deans_list_min_gpa" else Decimal(inst.deans_list_min_gpa)
+        probation = parsed if key == "probation_below_gpa" else Decimal(inst.probation_below_gpa)
+        if probation > deans:
+            raise ValidationFailed(
+                key, "the probation threshold cannot be above the dean's list threshold."
+            )
+    setattr(inst, column, parsed)
+    inst.version += 1
+    session.add(inst)
+    session.flush()
+    after = show_settings(session, actor=actor)
+    changed_before, changed_after = audit.diff(before, after)
+    if changed_after:
+        audit.record(
+            session,
+            actor,
+            action="settings.set",
+            entity=ENTITY,
+            entity_id=inst.id,
+            before=changed_before,
+            after=changed_after,
+        )
+    return after

@@ -1,0 +1,1 @@
+"""Files in and out: imports from other systems and exports to them."""

@@ -1,0 +1,180 @@
+"""Matching rows of another system to ours: `external_key` first, then the record's own code.
+
+A OneRoster `sourcedId` is remembered in `external_key` (system, entity = local table name,
+source_id -> local_id), so a second import updates the same rows. A row not seen before is
+matched by its natural key (term code, course code, student number...) before one is created:
+re-importing our own export into the same database therefore finds every record it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+from sqlalchemy import Select
+from sqlmodel import Session, SQLModel, select
+
+from recordsdesk.models import ExternalKey, Student, utcnow
+from recordsdesk.services.audit.trail import snapshot
+from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
+from recordsdesk.services.interchange.imports.common import ImportReport
+
+RowT = TypeVar("RowT", bound=SQLModel)
+#: New rows held back by `upsert(defer=True)` before one flush writes them all.
+DEFERRED_ROWS = 2_000
+
+
+def fit(text: str, limit: int) -> str:
+    """`text` if it fits in `limit` characters, else its head and a hash of the whole (stable,
+    so the same long identifier always becomes the same short code)."""
+    text = text.strip()
+    if len(text) <= limit:
+        return text
+    digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
+    return f"{text[: limit - 9]}~{digest}"
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _text(text: str) -> Callable[[], str]:
+    return lambda: text
+
+
+class KeyedWriter:
+    """Creates, updates and links records for one import, counting and auditing each."""
+
+    def __init__(
+        self, session: Session, batch: AuditBatch, report: ImportReport, system: str
+    ) -> None:
+        self.session, self.batch, self.report, self.system = session, batch, report, system
+        self.keys: dict[tuple[str, str], int] = {
+            (k.entity, k.source_id): k.local_id
+            for k in session.exec(select(ExternalKey).where(ExternalKey.system == system))
+        }
+        self.linked = 0
+        self.pending: list[tuple[str, str, SQLModel, str]] = []
+
+    def local_id(self, entity: str, source_id: str) -> int | None:
+        return self.keys.get((entity, source_id))
+
+    def remember(self, entity: str, source_id: str, local_id: int) -> None:
+        known = self.keys.get((entity, source_id))
+        if known == local_id:
+            return
+        if known is None:  # every key of the system was read at the start: no row to update
+            self.session.add(
+                ExternalKey(
+                    system=self.system, entity=entity, source_id=source_id, local_id=local_id
+                )
+            )
+            self.keys[(entity, source_id)] = local_id
+            self.linked += 1
+            return
+        existing = self.session.exec(
+            select(ExternalKey).where(
+                ExternalKey.system == self.system,
+                ExternalKey.entity == entity,
+                ExternalKey.source_id == source_id,
+            )
+        ).first()
+        if existing is None:
+            self.session.add(
+                ExternalKey(
+                    system=self.system, entity=entity, source_id=source_id, local_id=local_id
+                )
+            )
+        else:
+            existing.local_id, existing.updated_at = local_id, utcnow()
+        self.keys[(entity, source_id)] = local_id
+        self.linked += 1
+
+    def upsert(
+        self,
+        model: type[RowT],
+        source_id: str,
+        values: dict[str, Any],
+        *,
+        natural: Any,
+        create_only: dict[str, Any] | None = None,
+        label: str = "",
+        defer: bool = False,
+    ) -> RowT:
+        """The row for `source_id`, created from `values` (+ `create_only`) or brought to
+        `values`; every change counted under the table's name and audited. With `defer`, a new
+        row is only added to the session: `flush_new` writes such rows together (no id before)."""
+        entity = str(model.__tablename__)
+        local = self.local_id(entity, source_id)
+        row = self.session.get(model, local) if local is not None else None
+        if row is None:
+            # `natural`: a SELECT finding the row by its own code, or the row itself (or None).
+            row = self.session.scalars(natural).first() if isinstance(natural, Select) else natural
+        if row is None:
+            row = model(**values, **(create_only or {}))
+            self.session.add(row)
+            self.pending.append((entity, source_id, row, label))
+            if not defer or len(self.pending) >= DEFERRED_ROWS:
+                self.flush_new()
+            return row
+        else:
+            changed = {k: v for k, v in values.items() if getattr(row, k) != v}
+            if changed:
+                before = {k: _plain(getattr(row, k)) for k in changed}
+                for key, value in changed.items():
+                    setattr(row, key, value)
+                after = {k: _plain(v) for k, v in changed.items()}
+                if isinstance(row, Student):
+                    before["version"] = row.version
+                    row.version += 1
+                    row.updated_at = utcnow()
+                    after["version"] = row.version
+                self.session.flush()
+                self.batch.add(
+                    action="update",
+                    entity=entity,
+                    entity_id=getattr(row, "id"),  # noqa: B009
+                    student_id=self._student_id(row),
+                    before=before,
+                    after=after,
+                )
+                fields = ", ".join(sorted(changed))
+                self.report.note(
+                    entity, "updated", lambda: f"changed {entity} {label or source_id} ({fields})"
+                )
+            else:
+                self.report.note(entity, "unchanged")
+        self.remember(entity, source_id, getattr(row, "id"))  # noqa: B009
+        return row
+
+    def flush_new(self) -> None:
+        """Insert the rows `upsert` created, then audit them and remember their keys."""
+        if not self.pending:
+            return
+        self.session.flush()
+        for entity, source_id, row, label in self.pending:
+            row_id = getattr(row, "id")  # noqa: B009 - every table here has an id
+            self.batch.add(
+                action="create",
+                entity=entity,
+                entity_id=row_id,
+                student_id=self._student_id(row),
+                after=snapshot(row),
+            )
+            self.report.note(entity, "new", _text(f"new {entity} {label or source_id}"))
+            self.remember(entity, source_id, row_id)
+        self.pending = []
+
+    @staticmethod
+    def _student_id(row: SQLModel) -> int | None:
+        if isinstance(row, Student):
+            return row.id
+        value = getattr(row, "student_id", None)
+        return value if isinstance(value, int) else None

@@ -1,0 +1,62 @@
+"""One entry point for every import kind, owning the transaction: the whole file or nothing.
+
+A dry run does all the work of a real import inside the transaction and then rolls it back, so
+its counts and first changes are exactly what applying would do (the same code decides both).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlmodel import Session
+
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.interchange.imports.common import ImportReport, Progress, no_progress
+from recordsdesk.services.interchange.imports.history import import_history
+from recordsdesk.services.interchange.imports.oneroster import import_oneroster
+from recordsdesk.services.interchange.imports.students import import_students
+
+Importer = Callable[..., ImportReport]
+#: kind -> (importer, what the path names)
+KINDS: dict[str, tuple[Importer, str]] = {
+    "students": (import_students, "CSV file"),
+    "history": (import_history, "CSV file"),
+    "oneroster": (import_oneroster, "folder"),
+}
+
+
+def run_import(
+    engine: Engine,
+    *,
+    actor: Actor,
+    kind: str,
+    path: Path,
+    dry_run: bool = False,
+    progress: Progress = no_progress,
+) -> ImportReport:
+    """Import `path` as `kind` in one transaction: committed unless `dry_run` or any error.
+
+    Raises ImportFailed (every problem, with file and line) or another RecordsError; in every
+    case nothing is written.
+    """
+    authorize(actor, Action.IMPORT_RUN)
+    importer, _what = KINDS[kind]
+    report = ImportReport(kind, path.name, dry_run=dry_run)
+    session = Session(engine, expire_on_commit=False)
+    try:
+        importer(session, actor=actor, path=path, report=report, progress=progress)
+        if dry_run:
+            session.rollback()
+        else:
+            progress("committing", 0, 1)
+            session.commit()
+            progress("committing", 1, 1)
+    except BaseException:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+    return report

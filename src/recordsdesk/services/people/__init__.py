@@ -1,0 +1,1 @@
+"""The student record: the person, profile, intake, notes, holds and departure."""

@@ -1,0 +1,1 @@
+"""Registering students in sections under the institution's rules."""

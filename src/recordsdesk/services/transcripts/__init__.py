@@ -1,0 +1,1 @@
+"""Transcripts: building one, GPA, releasing copies and printing them."""

@@ -1,0 +1,1 @@
+"""Keeping the database safe: backups, restores, schema checks and grants."""

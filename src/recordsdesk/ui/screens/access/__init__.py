@@ -1,0 +1,1 @@
+"""Signing in, locking the desk and managing staff accounts."""

@@ -1,0 +1,1 @@
+"""The admission screening screen."""

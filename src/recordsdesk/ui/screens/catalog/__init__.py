@@ -1,0 +1,1 @@
+"""The catalog's course and term lists."""

@@ -1,0 +1,1 @@
+"""Grade entry: the section list and the roster."""

@@ -1,0 +1,1 @@
+"""The counter's lookup: the search screen and its results table."""

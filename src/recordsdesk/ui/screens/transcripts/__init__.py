@@ -1,0 +1,1 @@
+"""The transcript preview, its dialogs and how it opens."""
