@@ -29,7 +29,8 @@ from recordsdesk.services.audit.key import AuditKey, AuditKeyProblem, load_key
 from recordsdesk.services.shared.rawsql import Statement
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as the audit log stores it (JSON): decimals and dates as their text."""
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, datetime | date):
@@ -42,7 +43,7 @@ def snapshot(row: SQLModel, fields: list[str] | None = None) -> dict[str, Any]:
     data = row.model_dump()
     if fields is not None:
         data = {k: data[k] for k in fields}
-    return {k: _plain(v) for k, v in data.items()}
+    return {k: plain(v) for k, v in data.items()}
 
 
 def diff(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -327,8 +327,8 @@ def _write_mark(
         "version": expected_version + 1,
     }
     changed_before, changed_after = audit.diff(
-        {k: audit._plain(v) for k, v in before.items()},
-        {k: audit._plain(v) for k, v in after.items()},
+        {k: audit.plain(v) for k, v in before.items()},
+        {k: audit.plain(v) for k, v in after.items()},
     )
     audit.append(
         session,

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from recordsdesk.services.reports.table import TermRef, decimal, rows
 from recordsdesk.services.transcripts import gpa
-from recordsdesk.services.transcripts.builder import NON_GRADE_SCALE, _cached_rules, _unknown
+from recordsdesk.services.transcripts.builder import NON_GRADE_SCALE, cached_rules, unknown_mark
 from recordsdesk.services.transcripts.gpa import Totals
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
@@ -165,7 +165,7 @@ def _repeat_corrections(
     exclude an earlier attempt) and subtracts the plain sums the scan counted for them."""
     if not student_ids:
         return {}
-    rules, _kinds = _cached_rules(session)
+    rules, _kinds = cached_rules(session)
     order = {
         int(r[0]): i
         for i, r in enumerate(rows(session, "SELECT id FROM term ORDER BY start_date, id"))
@@ -184,7 +184,7 @@ def _repeat_corrections(
         chunk = student_ids[start : start + _CHUNK]
         found = session.execute(statement, {"ids": chunk, "ng": non_grade}).all()
         for sid, eid, course_id, term_id, raw_credits, scale_id, mark in found:
-            rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or _unknown(mark)
+            rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or unknown_mark(mark)
             amount = credit_values.get(raw_credits)
             if amount is None:
                 amount = credit_values[raw_credits] = decimal(raw_credits)

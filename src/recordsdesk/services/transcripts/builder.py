@@ -153,7 +153,7 @@ MARKS_SQL = (
     "FROM grade_mark m JOIN grading_scale s ON s.id = m.scale_id"
 )
 # The student, their program, the institution's header and policies, the grading marks'
-# fingerprint (see _cached_rules) and whether there is transfer credit to read, in one
+# fingerprint (see cached_rules) and whether there is transfer credit to read, in one
 # statement: each statement costs more in the driver and the session than SQLite spends on
 # these lookups.
 _STUDENT = (
@@ -261,7 +261,7 @@ _RULES_CACHE: WeakKeyDictionary[Engine, tuple[tuple[Any, ...], RulesByMark]] = W
 MARKS_FINGERPRINT_SQL = "SELECT count(*), max(id) FROM grade_mark"
 
 
-def _cached_rules(
+def cached_rules(
     session: Session | Connection, fingerprint: tuple[Any, ...] | None = None
 ) -> RulesByMark:
     """The mark rules; `fingerprint` when the caller read it already (the builder does, with
@@ -298,7 +298,7 @@ def _mark_rules(connection: Connection) -> RulesByMark:
     return rules, kinds
 
 
-def _unknown(mark: str) -> gpa.MarkRule:
+def unknown_mark(mark: str) -> gpa.MarkRule:
     """A mark no scale defines (data typed before a scale changed): it counts for nothing."""
     return gpa.MarkRule(mark, None, False, False, False, False, False, "not on any scale")
 
@@ -334,7 +334,7 @@ def build_transcript(
         probation_below_gpa=_decimal(inst[11]),
     )
     header = InstitutionHeader(*inst[:7])
-    rules, kinds = _cached_rules(connection, tuple(found[27:29]))
+    rules, kinds = cached_rules(connection, tuple(found[27:29]))
     has_transfer = bool(found[29])
     enrollments = _rows(connection, ENROLLMENTS_SQL, {"sid": sid})
 
@@ -373,7 +373,7 @@ def build_transcript(
                 term_info[term_id] = (len(term_info), term_code, term_name)
             term_lines = by_term[term_id]
             order = term_info[term_id][0]
-        rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or _unknown(mark)
+        rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or unknown_mark(mark)
         if rule.graded:
             scale_kinds_seen.add(kinds.get(scale_id, ""))
         weight = _decimal(weight)

@@ -59,7 +59,7 @@ _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 
 
 @dataclass
-class _Row:
+class HistoryRow:
     line: int
     number: str
     last: str
@@ -86,9 +86,9 @@ def term_dates(code: str, start: date | None = None) -> tuple[str, date, date]:
     return f"{name} {year}", start, start + (default_end - default_start)
 
 
-def _parse(path: Path, problems: Problems, progress: Progress) -> list[_Row]:
+def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRow]:
     table = read_csv(read_file(path, problems), path.name, problems, required=REQUIRED, known=KNOWN)
-    rows: list[_Row] = []
+    rows: list[HistoryRow] = []
     seen: dict[tuple[str, str, str], int] = {}
     people: dict[str, tuple[int, str, str, date | None]] = {}
     term_starts: dict[str, tuple[int, date | None]] = {}
@@ -159,7 +159,7 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[_Row]:
             )
         if len(problems.items) == bad:
             rows.append(
-                _Row(
+                HistoryRow(
                     line,
                     number,
                     last,

@@ -36,7 +36,7 @@ from recordsdesk.models import (
 )
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.audit import trail as audit
-from recordsdesk.services.audit.trail import snapshot
+from recordsdesk.services.audit.trail import plain, snapshot
 from recordsdesk.services.grades import marks as grading
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows
@@ -44,7 +44,7 @@ from recordsdesk.services.interchange.imports.common import ImportReport, Proble
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
 
 if TYPE_CHECKING:
-    from recordsdesk.services.interchange.imports.history import _Row
+    from recordsdesk.services.interchange.imports.history import HistoryRow
 
 HISTORY_SECTION = "HIST"
 _IN = 1000  # ids per IN (...) list
@@ -53,15 +53,11 @@ _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 _ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
 
 
-def _plain(value: Any) -> Any:
-    return str(value) if isinstance(value, Decimal) else value
-
-
 class ImportStale(RecordsError):
     """A record the import planned to change was changed at another desk meanwhile."""
 
 
-def _new_line(row: _Row) -> Callable[[], str]:
+def _new_line(row: HistoryRow) -> Callable[[], str]:
     return lambda: f"line {row.line}: {row.number} {row.term} {row.course} {row.mark}"
 
 
@@ -80,7 +76,7 @@ class _Plan:
     new_students: list[Student] = field(default_factory=list)
     new_sections: dict[tuple[str, str], Section] = field(default_factory=dict)
     updates: list[_Update] = field(default_factory=list)
-    enrollments: list[_Row] = field(default_factory=list)
+    enrollments: list[HistoryRow] = field(default_factory=list)
 
 
 class HistoryWriter:
@@ -110,7 +106,7 @@ class HistoryWriter:
             self.rules[scale_id] = grading.rules_for_scale(self.session, scale_id)
         return self.rules[scale_id]
 
-    def check_marks(self, rows: list[_Row]) -> None:
+    def check_marks(self, rows: list[HistoryRow]) -> None:
         """Each mark against its course's scale (the default scale for a course to be made)."""
         codes = sorted({r.course for r in rows})
         for start in range(0, len(codes), _IN):
@@ -132,7 +128,7 @@ class HistoryWriter:
 
     # -- the plan: reads only ------------------------------------------------------------------
 
-    def plan(self, rows: list[_Row], progress: Progress) -> None:
+    def plan(self, rows: list[HistoryRow], progress: Progress) -> None:
         self._load_existing(rows)
         taken = self._enrolled()
         planned: dict[int, dict[str, Any]] = {}
@@ -150,7 +146,7 @@ class HistoryWriter:
         self._prepare()
         progress("planning", total, total)
 
-    def _load_existing(self, rows: list[_Row]) -> None:
+    def _load_existing(self, rows: list[HistoryRow]) -> None:
         codes = sorted({r.term for r in rows})
         for start in range(0, len(codes), _IN):
             for term in self.session.exec(
@@ -194,7 +190,7 @@ class HistoryWriter:
                 found.setdefault((enrollment.student_id, term_id, course_id), enrollment)
         return found
 
-    def _term(self, row: _Row) -> Term:
+    def _term(self, row: HistoryRow) -> Term:
         from recordsdesk.services.interchange.imports.history import term_dates
 
         term = self.terms.get(row.term)
@@ -221,7 +217,7 @@ class HistoryWriter:
             self.report.note("term", "unchanged")
         return term
 
-    def _course(self, row: _Row) -> Course:
+    def _course(self, row: HistoryRow) -> Course:
         course = self.courses.get(row.course)
         if course is None:
             level = _COURSE_LEVEL.get(self.institution.level, "undergraduate")
@@ -239,7 +235,7 @@ class HistoryWriter:
             self.report.note("course", "new", lambda: f"new course {row.course} {row.title}")
         return course
 
-    def _student(self, row: _Row) -> Student:
+    def _student(self, row: HistoryRow) -> Student:
         found = self.students.get(row.number)
         if found is None:
             now = utcnow()
@@ -266,7 +262,7 @@ class HistoryWriter:
             self.report.note("student", "unchanged")
         return found
 
-    def _section(self, row: _Row) -> None:
+    def _section(self, row: HistoryRow) -> None:
         key = (row.term, row.course)
         if key not in self.sections:
             section = Section(
@@ -282,7 +278,7 @@ class HistoryWriter:
             self.report.note("section", "new")
 
     @staticmethod
-    def _wanted(row: _Row) -> dict[str, Any]:
+    def _wanted(row: HistoryRow) -> dict[str, Any]:
         status = EnrollmentStatus.WITHDRAWN if row.mark == "W" else EnrollmentStatus.COMPLETED
         return {
             "status": status.value,
@@ -291,7 +287,9 @@ class HistoryWriter:
             "grade_status": GradeStatus.POSTED.value,
         }
 
-    def _update(self, row: _Row, existing: Enrollment, planned: dict[int, dict[str, Any]]) -> None:
+    def _update(
+        self, row: HistoryRow, existing: Enrollment, planned: dict[int, dict[str, Any]]
+    ) -> None:
         assert existing.id is not None
         current = planned.setdefault(
             existing.id, {k: getattr(existing, k) for k in self._wanted(row)}
@@ -305,7 +303,7 @@ class HistoryWriter:
         }
         old_mark = current["mark"]
         current.update(changed)
-        after = {k: _plain(v) for k, v in changed.items()}
+        after = {k: plain(v) for k, v in changed.items()}
         self.plan_.updates.append(_Update(existing, existing.version, before, after))
         self.report.note(
             "enrollment",

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import date
-from decimal import Decimal
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
 from sqlmodel import Session, SQLModel, select
 
 from recordsdesk.models import ExternalKey, Student, utcnow
-from recordsdesk.services.audit.trail import snapshot
+from recordsdesk.services.audit.trail import plain, snapshot
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.common import ImportReport
 
@@ -35,14 +33,6 @@ def fit(text: str, limit: int) -> str:
         return text
     digest = hashlib.sha1(text.encode("utf-8")).hexdigest()[:8]
     return f"{text[: limit - 9]}~{digest}"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
 
 
 def _text(text: str) -> Callable[[], str]:
@@ -127,10 +117,10 @@ class KeyedWriter:
         else:
             changed = {k: v for k, v in values.items() if getattr(row, k) != v}
             if changed:
-                before = {k: _plain(getattr(row, k)) for k in changed}
+                before = {k: plain(getattr(row, k)) for k in changed}
                 for key, value in changed.items():
                     setattr(row, key, value)
-                after = {k: _plain(v) for k, v in changed.items()}
+                after = {k: plain(v) for k, v in changed.items()}
                 if isinstance(row, Student):
                     before["version"] = row.version
                     row.version += 1

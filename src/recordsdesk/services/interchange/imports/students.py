@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from recordsdesk.models import Program, Student, utcnow
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.audit.trail import plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows
 from recordsdesk.services.interchange.imports.common import (
@@ -76,10 +77,6 @@ _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0", ""}
 _LOOKUP_CHUNK = 1_000
 _WRITE_CHUNK = 5_000
-
-
-def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
 
 
 class _Row:
@@ -337,8 +334,8 @@ def _write_updates(
                 if result.rowcount != len(params):  # type: ignore[attr-defined]
                     raise StaleRecord("Students in this file", ["changed at another desk"])
         for row, before, changed in chunk:
-            old = {f: _plain(before[f]) for f in changed} | {"version": before["version"]}
-            new = {f: _plain(v) for f, v in changed.items()} | {"version": before["version"] + 1}
+            old = {f: plain(before[f]) for f in changed} | {"version": before["version"]}
+            new = {f: plain(v) for f, v in changed.items()} | {"version": before["version"] + 1}
             batch.add(
                 action="update",
                 entity=ENTITY,
