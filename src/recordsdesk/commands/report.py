@@ -64,8 +64,13 @@ def _list() -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from recordsdesk.services.reports import export_csv, run_report, to_csv, to_text
-    from recordsdesk.services.reports.output import record_export
+    from recordsdesk.services.reports import (
+        export_csv,
+        record_export,
+        run_report,
+        to_csv,
+        to_text,
+    )
 
     if args.list:
         return _list()

@@ -1,1 +1,9 @@
-"""Admission screening: applications, their checklist and the decision."""
+"""Admission screening: an application per student, its document checklist and the decision.
+
+Intake opens an application (`applications`); the institution's reference data seeds the
+default `checklist`."""
+
+__all__ = [
+    "applications",
+    "checklist",
+]

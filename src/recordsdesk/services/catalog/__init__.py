@@ -1,1 +1,5 @@
-"""The catalog, terms and the institution as the list screens read them."""
+"""The catalog, the terms and the institution as the desk's list screens read them (`view`)."""
+
+__all__ = [
+    "view",
+]

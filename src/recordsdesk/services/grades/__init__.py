@@ -1,1 +1,10 @@
-"""Marks: scales, the section roster, entering and posting grades, marks imports."""
+"""Marks: what a section's scale accepts, the roster to key them into, and marks from a file.
+
+`marks` saves, posts and changes grades; `roster` reads what grade entry shows; `marks_import`
+takes an instructor's CSV."""
+
+__all__ = [
+    "marks",
+    "marks_import",
+    "roster",
+]

@@ -1,1 +1,6 @@
-"""Files in and out: imports from other systems and exports to them."""
+"""Files in and out: imports from other systems (`imports`) and exports to them (`exports`)."""
+
+__all__ = [
+    "exports",
+    "imports",
+]

@@ -1,7 +1,15 @@
 """Registrar reports: each a function (session, *, actor, ...) -> ReportTable, run by name
-through the registry. One module per report; `standing` holds the GPA figures they share."""
+through the registry. One module per report; `standing` holds the GPA figures they share, and
+`graduation` the degree audit a departure checks."""
 
-from recordsdesk.services.reports.output import export_csv, to_csv, to_text
+from recordsdesk.services.reports.output import (
+    cell_text,
+    default_export_path,
+    export_csv,
+    record_export,
+    to_csv,
+    to_text,
+)
 from recordsdesk.services.reports.registry import (
     REPORTS,
     ReportSpec,
@@ -16,8 +24,12 @@ __all__ = [
     "Chart",
     "ReportSpec",
     "ReportTable",
+    "cell_text",
+    "default_export_path",
     "export_csv",
     "find_report",
+    "graduation",
+    "record_export",
     "report_names",
     "run_report",
     "to_csv",

@@ -1,1 +1,11 @@
-"""Transcripts: building one, GPA, releasing copies and printing them."""
+"""Transcripts: the academic record behind each copy, GPA, releasing copies and printing.
+
+`builder` makes the one frozen value every copy and the record screen read, `gpa` its
+arithmetic, `release` the copies and their log, `printing` the system's printers."""
+
+__all__ = [
+    "builder",
+    "gpa",
+    "printing",
+    "release",
+]

@@ -1,1 +1,7 @@
-"""Keeping the database safe: backups, restores, schema checks and grants."""
+"""Keeping the database safe: backups, restores, schema checks and PostgreSQL grants."""
+
+__all__ = [
+    "backup",
+    "grants",
+    "restore",
+]

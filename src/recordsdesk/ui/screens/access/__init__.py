@@ -1,1 +1,7 @@
-"""Signing in, locking the desk and managing staff accounts."""
+"""Signing in, the idle lock, and staff accounts for administrators."""
+
+__all__ = [
+    "lock",
+    "sign_in",
+    "staff",
+]

@@ -1,1 +1,5 @@
-"""The admission screening screen."""
+"""Admission screening for one student: the checklist and the decision."""
+
+__all__ = [
+    "screening",
+]

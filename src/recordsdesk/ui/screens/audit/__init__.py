@@ -1,1 +1,5 @@
 """The audit trail viewer."""
+
+__all__ = [
+    "viewer",
+]

@@ -1,1 +1,6 @@
-"""The catalog's course and term lists."""
+"""The catalog's courses with their sections, and the terms."""
+
+__all__ = [
+    "courses",
+    "terms",
+]

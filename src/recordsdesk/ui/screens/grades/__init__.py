@@ -1,1 +1,5 @@
-"""Grade entry: the section list and the roster."""
+"""Grade entry: the term and section lists (`entry`) and one section's roster."""
+
+__all__ = [
+    "entry",
+]

@@ -1,1 +1,5 @@
-"""The imports screen."""
+"""Imports (F10): a dry run first, then the same import the command line runs."""
+
+__all__ = [
+    "imports",
+]

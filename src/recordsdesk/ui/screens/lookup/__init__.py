@@ -1,1 +1,5 @@
-"""The counter's lookup: the search screen and its results table."""
+"""The counter's home screen: the lookup (`search`) and its results table."""
+
+__all__ = [
+    "search",
+]

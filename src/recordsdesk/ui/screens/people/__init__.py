@@ -1,1 +1,9 @@
-"""Screens for a student's record: the record, intake, profile edit, holds, departure."""
+"""A student's record and the forms on it: intake, profile edit, holds, departure.
+
+`intake_form` holds the form pieces they share (field rows, reason and decision dialogs)."""
+
+__all__ = [
+    "intake",
+    "intake_form",
+    "record",
+]

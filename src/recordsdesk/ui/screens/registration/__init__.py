@@ -1,1 +1,6 @@
-"""The registration sheet and its dialogs."""
+"""The registration sheet for one student and term, and its dialogs."""
+
+__all__ = [
+    "dialogs",
+    "sheet",
+]

@@ -1,1 +1,5 @@
-"""The reports screen."""
+"""The reports screen: run a report, read it, export it."""
+
+__all__ = [
+    "viewer",
+]

@@ -23,8 +23,15 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, OptionLi
 from textual.widgets.option_list import Option
 
 from recordsdesk.services.access.permissions import Action, allowed
-from recordsdesk.services.reports import REPORTS, ReportTable, export_csv, find_report, run_report
-from recordsdesk.services.reports.output import cell_text, default_export_path
+from recordsdesk.services.reports import (
+    REPORTS,
+    ReportTable,
+    cell_text,
+    default_export_path,
+    export_csv,
+    find_report,
+    run_report,
+)
 from recordsdesk.services.shared.private_files import OutputExists
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.registration.dialogs import ConfirmModal

@@ -1,1 +1,5 @@
-"""The transcript preview, its dialogs and how it opens."""
+"""The transcript preview and its dialogs; `opening` opens it from a record."""
+
+__all__ = [
+    "opening",
+]
