@@ -38,6 +38,7 @@ from recordsdesk.models import (
 )
 from recordsdesk.resources import load_json
 from recordsdesk.services.access.actor import SYSTEM_USERNAME
+from recordsdesk.services.lookup import index as lookup_index
 
 pytestmark = [
     pytest.mark.db,
@@ -65,32 +66,15 @@ def model_check_names() -> dict[str, set[str]]:
     }
 
 
-# Objects a migration creates on purpose outside the models, per engine, with the revision that
-# adds them: the counter lookup's search index (0002: FTS5 tables and triggers on SQLite, trigram
-# and folded-email indexes on PostgreSQL, the `name_term` dictionary on both). They are left out
-# of the comparison with the models and checked to exist at head instead.
-UNMODELLED: dict[str, dict[str, set[str]]] = {
-    "0002": {
-        "sqlite tables": {"name_term", "student_name_fts"},
-        "sqlite indexes": {"ix_student_email_folded"},
-        "postgresql tables": {"name_term"},
-        "postgresql indexes": {"ix_student_email_folded", "ix_student_name_search"},
-    },
-}
-
-
 def _unmodelled(dialect: str, kind: str) -> set[str]:
-    names: set[str] = set()
-    for revision, objects in UNMODELLED.items():
-        if revision in REVISIONS:
-            names |= objects.get(f"{dialect} {kind}", set())
-    return names
+    """The lookup index's own tables or indexes (migration 0002), which the models do not
+    describe: left out of the comparison with the models and checked to exist at head instead."""
+    tables, indexes = lookup_index.unmodelled_objects(dialect)
+    return set(tables if kind == "tables" else indexes)
 
 
 def _is_unmodelled_table(dialect: str, name: str) -> bool:
-    tables = _unmodelled(dialect, "tables")
-    # An FTS5 table keeps its data in shadow tables named after it.
-    return name in tables or any(name.startswith(f"{t}_") for t in tables if t.endswith("_fts"))
+    return lookup_index.is_unmodelled(name, "table")
 
 
 def _modelled_only(dialect: str) -> Any:

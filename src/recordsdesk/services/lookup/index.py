@@ -38,8 +38,17 @@ SQLITE_TRIGGERS = ("student_name_fts_ai", "student_name_fts_ad", "student_name_f
 POSTGRES_TRIGGERS = ("student_name_term",)
 # Objects migration 0002 makes that the SQLModel models do not describe. Alembic's autogenerate
 # must leave them alone (migrations/env.py), or a new revision would propose dropping the index.
+EMAIL_INDEX = "ix_student_email_folded"
+NAME_SEARCH_INDEX = "ix_student_name_search"  # PostgreSQL's trigram index (SQLite has FTS5)
 UNMODELLED_TABLES = frozenset({NAME_TERM_TABLE, SQLITE_FTS_TABLE})
-UNMODELLED_INDEXES = frozenset({"ix_student_email_folded", "ix_student_name_search"})
+UNMODELLED_INDEXES = frozenset({EMAIL_INDEX, NAME_SEARCH_INDEX})
+
+
+def unmodelled_objects(dialect: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The tables and indexes outside the models that a database of this dialect has at head."""
+    if dialect == "sqlite":
+        return UNMODELLED_TABLES, frozenset({EMAIL_INDEX})
+    return frozenset({NAME_TERM_TABLE}), UNMODELLED_INDEXES
 
 
 def is_unmodelled(name: str, type_: str) -> bool:
