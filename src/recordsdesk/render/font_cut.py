@@ -1,9 +1,9 @@
 """Fonts cut to one document's characters, from source fonts parsed once per process.
 
 fpdf2 parses every font it is given in Python (character map, metrics, the whole glyph table)
-and subsets it again when it writes the file. For the shipped fonts that cost 15-20 ms per font
-per document for DejaVu Sans Mono, and most of a second for the 4 MB CJK font, however few of
-its characters a name uses. Here a source font is parsed once per process (and again only when
+and subsets it again when it writes the file, for every document, however few of its
+characters a name uses (the CJK font is 4 MB). Here a source font is parsed once per process
+(and again only when
 its file's size or modification time changes), and each document is given a small font holding
 only the glyphs it can draw: the same outlines, hinting programs, advance widths and font-wide
 metrics (head, hhea, OS/2, post, name), so the pages look the same; fpdf2 then parses and

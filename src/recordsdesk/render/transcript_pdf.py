@@ -190,8 +190,8 @@ _CUT_NUMBERS = itertools.count()
 
 def _scratch_dir() -> Path:
     """This process's private folder for cut fonts, removed at exit. Each file has a new name
-    and is removed after its document: on ext4, writing over a file costs ~4 ms (its blocks are
-    flushed on truncation) where a new file costs ~0.1 ms, and so does a folder per document."""
+    and is removed after its document: writing over a file flushes its blocks on truncation,
+    and a new file (not a folder per document) is much cheaper."""
     if not _SCRATCH or not _SCRATCH[0].is_dir():
         folder = Path(tempfile.mkdtemp(prefix=f"recordsdesk-fonts-{os.getpid()}-"))
         atexit.register(shutil.rmtree, folder, True)

@@ -151,17 +151,12 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
             self.sub_title = f"{desk.actor.username} ({desk.actor.role.value})"
 
     def on_ready(self) -> None:
-        """Move what start-up built (modules, SQLAlchemy metadata, CSS: ~240,000 objects) out
-        of the garbage collector's reach: full collections then scan only what the session
-        creates, instead of pausing a keystroke for tens of milliseconds (up to 0.6 s measured
-        under load on the transcript preview).
+        """Move what start-up built (modules, SQLAlchemy metadata, CSS) out of the garbage
+        collector's reach, and make full collections rarer (FULL_GC_AFTER), so a full collection
+        does not pause a keystroke (docs/benchmarks.md, "Measurements behind the code").
 
-        Full collections are also made rarer (FULL_GC_AFTER): each still scans what the
-        session keeps (15-30 ms with the 1M lookup open), and at Python's default (after every
-        10 collections of the middle generation) one fell on about one keystroke in twenty
-        while typing in the lookup, right in its p95 (bench/bench_lookup.py: 9 full
-        collections per benchmark run, 1 after). Cyclic garbage that reached the oldest
-        generation waits longer; the younger generations are collected as before."""
+        Cyclic garbage that reached the oldest generation waits longer; the younger generations
+        are collected as before."""
         gc.freeze()
         young, middle, _ = gc.get_threshold()
         gc.set_threshold(young, middle, FULL_GC_AFTER)

@@ -178,14 +178,12 @@ _EARLIER_BY_SECTION = Statement(
     "AND e.student_id IN (SELECT student_id FROM enrollment WHERE section_id = :section)",
     binds={"start": _TERM.c.start_date},
 )
-# When it has many (on the 1,000,000-student demo a course has thousands, and the probes took a
-# real section's roster 85-900 ms): walk each roster student's own enrollments (a few dozen,
-# side by side in the (student_id, section_id) index) and keep those whose section is of the
-# course. The CROSS JOINs fix SQLite's join order (PostgreSQL plans them freely). Testing the
-# section's course_id on the row the join reads anyway beats listing the course's sections
-# first (`section_id IN (SELECT id FROM section WHERE course_id = ...)`): that list is built
-# on every load, thousands of ids for a demo course (real 1M-demo sections: 3.9-4.3 ms -> 0.7-
-# 0.9 ms for that statement, sqlite3 on the bench copy).
+# When it has many (a large course has thousands; probing each is slow): walk each
+# roster student's own enrollments (a few dozen, side by side in the (student_id, section_id)
+# index) and keep those whose section is of the course. The CROSS JOINs fix SQLite's join
+# order (PostgreSQL plans them freely). Testing the section's course_id on the row the join
+# reads anyway beats listing the course's sections first, a list that would be built on every
+# load (docs/benchmarks.md, "Measurements behind the code").
 _EARLIER_BY_STUDENT = Statement(
     "SELECT e.student_id, e.mark, t.start_date "
     "FROM enrollment r CROSS JOIN enrollment e CROSS JOIN section s CROSS JOIN term t "

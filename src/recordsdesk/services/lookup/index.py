@@ -157,8 +157,7 @@ def merge_sqlite_index(connection: sqlite3.Connection) -> None:
 
     A bulk rebuild writes a segment each time its memory fills (eleven at a million students)
     and the triggers one per transaction (FTS5 merges those a few at a time); merged, every name
-    search reads each term's list once. Measured at 1M: name statements 1.3-4x faster (the
-    misspelling tier's 2.0 -> 1.5 ms, "m" 0.14 -> 0.06 ms), about 8 s to merge.
+    search reads each term's list once (docs/benchmarks.md, "Measurements behind the code").
     """
     _rows(connection, f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('optimize')")
 

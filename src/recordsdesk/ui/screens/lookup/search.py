@@ -78,8 +78,8 @@ class SearchField(Input):
     """The lookup's search box: an Input whose typing never asks for a layout of the screen.
 
     Textual's Input (8.2.8) sets its scrollable width to the text's width on every change of
-    its value, and that reactive asks for a layout of the whole screen: 4-20 ms of the event
-    loop per keystroke here, spent before the rows can be drawn. The box's own size is fixed
+    its value, and that reactive asks for a layout of the whole screen, spent before the rows
+    can be drawn. The box's own size is fixed
     (width 100%, height 3), so nothing else can move; its horizontal scrolling reads the
     scrollable width directly, and a repaint is all it needs. A plain attribute override: if
     Textual stops setting it, this is simply unused.
@@ -210,10 +210,10 @@ class LookupScreen(DeskScreen):
         """Hold the screen's paints until this key's rows are drawn, ECHO_WAIT at most.
 
         Textual paints on a frame timer (60 Hz). The key's echo asks for a frame at once; the
-        rows, a few milliseconds later, then wait for the next one, and that timer (8.2.8)
-        sleeps one to two periods after a frame that followed a pause: 17-33 ms. Holding the
-        echo for the rows (App.batch_update) puts both in the same frame: the rows appear that
-        much sooner, the echo only as late as the query (a few ms). A key typed during a hold
+        rows, a little later, then wait for the next one, and that timer (8.2.8) sleeps one to
+        two periods after a frame that followed a pause. Holding the echo for the rows
+        (App.batch_update) puts both in the same frame: the rows appear a frame or two sooner,
+        the echo only as late as the query. A key typed during a hold
         keeps the first key's deadline, and after a hold that ran out (slow queries) none is
         taken for ECHO_WAIT, so keys repeating faster than the queries never starve the screen.
         """

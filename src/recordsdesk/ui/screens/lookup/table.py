@@ -2,8 +2,8 @@
 
 Why not DataTable: on every keystroke the lookup replaces all its rows, and DataTable measures
 every cell through Rich when rows are added (in its idle handler) and renders each visible cell
-through Rich again; at 50 rows of 7 cells that was about 15 ms of the event loop per keystroke
-(bench/bench_lookup.py). Here a new answer costs one pass over the cells' plain text for the
+through Rich again, most of a keystroke's time on the event loop (docs/benchmarks.md,
+"Measurements behind the code"). Here a new answer costs one pass over the cells' plain text for the
 column widths; a line is built from its cells' segments when first drawn and kept until the
 rows, the cursor or the width change. Only visible lines are ever built (Line API).
 
@@ -191,9 +191,9 @@ class LookupTable(ScrollView, can_focus=False):
     def _resize_virtual(self) -> None:
         """Set the scrollable size without a layout of the screen when only its height changes.
 
-        A layout (the compositor placing every widget again, then a full repaint) cost 10-15 ms
-        of the event loop per keystroke whenever a page went from fitting to scrolling or back
-        (bench/bench_lookup.py). The vertical scrollbar is always shown (overflow-y: scroll),
+        A layout (the compositor placing every widget again, then a full repaint) on every
+        keystroke that takes a page from fitting to scrolling or back would cost more than the
+        rest of the keystroke. The vertical scrollbar is always shown (overflow-y: scroll),
         so a new height only changes its thumb, set here as Textual's own layout would. The
         scrollable width is at least the table's own, so answers that fit never change it;
         only rows wider than every shrink allows bring the horizontal scrollbar, which only a

@@ -62,10 +62,9 @@ def _collections_deferred(app: App[Any]) -> Callable[[], None]:
     """Hold the garbage collector's automatic runs until the returned call (made once the
     preview's first frame is drawn; at the latest after a second, whatever happens on the way).
 
-    Opening the preview allocates thousands of objects (the transcript, the page's strips, the
-    frame), and about one open in two tipped a full collection into the wait for the page:
-    0.1-0.5 s walking the session's heap. Deferred, it runs while the clerk reads the page.
-    If collections are already held (by whoever), they are left as they are."""
+    Opening the preview allocates thousands of objects, and a full collection tipped into the
+    wait for the page would walk the session's heap; deferred, it runs while the clerk reads the
+    page. If collections are already held (by whoever), they are left as they are."""
     if not gc.isenabled():
         return lambda: None
     gc.disable()
@@ -84,7 +83,7 @@ def _collections_deferred(app: App[Any]) -> Callable[[], None]:
 def preview_screen_ahead(app: App[Any]) -> None:
     """Install the app's preview screen and compose it now, while the clerk reads a record, so
     that `t` only fills it in and shows it: a new screen's stylesheet (the first time, the whole
-    app's styles again), widgets and mount cost several times the 50 ms a key may take."""
+    app's styles again), widgets and mount cost more than a key may take."""
     try:
         app.get_screen(PREVIEW_SCREEN)
     except KeyError:
