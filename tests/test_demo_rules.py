@@ -246,8 +246,8 @@ def test_nothing_happened_after_the_demo_was_built(demo: Engine, table: str, col
     assert later == 0
 
 
-README = Path(__file__).resolve().parents[1] / "README.md"
-#: Who the README's examples mean: the demo's example people come first.
+COUNTER_GUIDE = Path(__file__).resolve().parents[1] / "docs" / "guide" / "counter.md"
+#: Who the guide's lookup examples mean: the demo's example people come first.
 EXPECTED_FIRST = {
     "gar jos": "García, José",
     "José García": "García, José",
@@ -261,9 +261,9 @@ EXPECTED_FIRST = {
 }
 
 
-def readme_lookup_examples() -> list[str]:
-    """Every query the README's lookup table shows, in backticks in its first column."""
-    text_ = README.read_text(encoding="utf-8")
+def guide_lookup_examples() -> list[str]:
+    """Every query the guide's lookup table shows, in backticks in its first column."""
+    text_ = COUNTER_GUIDE.read_text(encoding="utf-8")
     table = text_[text_.index("| type | finds |") :].split("\n\n", 1)[0]
     examples = []
     for line in table.splitlines()[2:]:
@@ -272,13 +272,13 @@ def readme_lookup_examples() -> list[str]:
     return examples
 
 
-def test_every_readme_lookup_example_finds_its_student_in_the_demo(demo: Engine) -> None:
-    examples = readme_lookup_examples()
+def test_every_guide_lookup_example_finds_its_student_in_the_demo(demo: Engine) -> None:
+    examples = guide_lookup_examples()
     assert len(examples) >= 15 and set(EXPECTED_FIRST) <= set(examples)
     with session_scope(demo) as session:
         actor = system_actor(session)
         for query in examples:
             result = search(session, actor=actor, query=query)
-            assert result.rows, f"README example {query!r} finds nobody in the demo"
+            assert result.rows, f"guide example {query!r} finds nobody in the demo"
             if query in EXPECTED_FIRST:
                 assert result.rows[0].display_name == EXPECTED_FIRST[query], query

@@ -2,7 +2,8 @@
 mid-save and an import killed mid-write (every acknowledged save present; an import all or
 nothing), eight desks saving at once, and a restore while a desk saves (every acknowledged save
 in the copy set aside or in the restored database). `RECORDSDESK_FAULT_FULL=1` runs them at
-full strength (more saves, more desks' work, a 200,000-row import) - see the README."""
+full strength (more saves, more desks' work, a 200,000-row import): see
+docs/guide/development.md."""
 
 from __future__ import annotations
 

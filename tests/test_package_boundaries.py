@@ -10,6 +10,7 @@ import-linter contracts in pyproject.toml (tests/test_import_contracts.py runs t
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,3 +206,32 @@ def test_no_module_name_repeats_its_package() -> None:
             if module.stem.startswith(f"{package}_") or module.stem == package:
                 wrong.append(str(module))
     assert wrong == []
+
+
+def test_the_architecture_page_maps_every_part() -> None:
+    """docs/architecture.md is the newcomer's map: it must name every part and every module of
+    each, and every source path it mentions must exist."""
+    page = (SRC.parent / "docs" / "architecture.md").read_text(encoding="utf-8")
+    rows = {
+        line.split("|")[1].strip().strip("`"): line
+        for line in page.splitlines()
+        if line.startswith("| `")
+    }
+    missing: list[str] = []
+    for part, folder in parts().items():
+        name = part.rsplit(".", 1)[1]
+        if name not in rows:
+            missing.append(f"part {name}")
+            continue
+        if name in {"demo", "reports"}:  # many modules, described as a whole
+            continue
+        for module in folder.iterdir():
+            stem = module.stem if module.suffix == ".py" else module.name
+            if stem.startswith("__") or module.suffix not in {".py", ""}:
+                continue
+            if f"`{stem}`" not in rows[name] and f"`{stem}/`" not in rows[name]:
+                missing.append(f"{part}.{stem}")
+    for path in re.findall(r"`((?:services|ui|commands|models|migrations)/[\w/]+(?:\.py)?)`", page):
+        if not (PACKAGE / path).exists():
+            missing.append(f"path {path}")
+    assert missing == []

@@ -5,7 +5,7 @@ up here as a changed snapshot (tests/__snapshots__/test_snapshots/). The office 
 fixed (tests/desk_data.py, with every stored timestamp set to one morning), the idle lock's
 clock stands still, times are shown in UTC and no cursor blinks, so a picture only changes when
 the screen does. After an intended change, look at the report pytest prints and accept the new
-pictures with `pytest tests/test_snapshots.py --snapshot-update` (see the README).
+pictures with `pytest tests/test_snapshots.py --snapshot-update` (see docs/guide/development.md).
 """
 
 from __future__ import annotations
