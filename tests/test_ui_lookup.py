@@ -15,7 +15,7 @@ from rich.text import Text
 from sqlalchemy import Engine
 from textual import events
 from textual.pilot import Pilot
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from recordsdesk.db import session_scope
 from recordsdesk.services.access.actor import Actor
@@ -24,9 +24,10 @@ from recordsdesk.services.lookup.search import LookupResult
 from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.lookup.search import ECHO_WAIT, LookupScreen, _summary
 from recordsdesk.ui.screens.lookup.table import LookupTable
-from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.screens.people.record import TABS, StudentScreen
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_course, make_student
+from tests.keys import burst
 
 SIZE = (120, 40)
 
@@ -447,3 +448,38 @@ async def test_palette_lists_students_before_loosely_matching_courses(
         prompts = [str(hits.get_option_at_index(i).prompt) for i in range(hits.option_count)]
         assert "García" in prompts[0], prompts
         assert any("GAR0" in p for p in prompts[1:]), prompts
+
+
+async def test_a_burst_through_a_slow_search_lands_as_slow_typing(
+    app: RecordsDeskApp, desk_data: DeskData, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ "gar", Down, Down, Enter, 3 typed at once while each search takes a while: the arrows
+    and Enter wait for the rows of "gar" (not the table they would otherwise act on), the third
+    row's record opens, and "3" reaches the record, exactly as when typed slowly."""
+    original = LookupReader.search
+
+    def slow(reader: LookupReader, **kwargs: Any) -> LookupResult:
+        time.sleep(0.15)
+        return original(reader, **kwargs)
+
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press(*"gar")
+        await settle(pilot)
+        await pilot.press("down", "down", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, StudentScreen)
+        slowly = app.screen.student_id
+        assert slowly != desk_data.garcia_id  # the third row
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, LookupScreen) and results(app) == []
+
+        monkeypatch.setattr(LookupReader, "search", slow)
+        await burst(pilot, "gar", "down", "down", "enter", "3", settle=False)
+        await settle_on(
+            pilot, lambda: not app.keys_pending and isinstance(app.screen, StudentScreen)
+        )
+        assert isinstance(app.screen, StudentScreen)
+        assert app.screen.student_id == slowly
+        tabs = app.screen.query_one("#record-tabs", TabbedContent)
+        assert tabs.active == TABS[2][0]

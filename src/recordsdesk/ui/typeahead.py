@@ -48,6 +48,13 @@ class ScreenOpened(Message):
 
 
 @dataclass
+class HoldEnded(Message):
+    """What `holder` waited for (see TypeAheadApp.hold_keys) is done: keys may go on."""
+
+    holder: int
+
+
+@dataclass
 class _KeyQueue:
     held: list[TypedEvent] = field(default_factory=list)
     in_flight: int | None = None
@@ -90,6 +97,23 @@ class TypeAheadApp(App[int]):
         self._keys.opening.add(id(screen))
         screen.call_later(self.post_message, ScreenOpened(screen))
         self.set_timer(HOLD_LIMIT_SECONDS, lambda: self.post_message(ScreenOpened(screen)))
+
+    def hold_keys(self, holder: object) -> None:
+        """Hold the keys behind the one being handled until `release_keys(holder)` (at most
+        HOLD_LIMIT_SECONDS): for a key whose work ends later, such as Enter on a search whose
+        rows are still on their way, so the keys after it land where they would have landed
+        typed slowly."""
+        if not self.is_running:
+            return
+        self._keys.opening.add(id(holder))
+        self.set_timer(HOLD_LIMIT_SECONDS, lambda: self.release_keys(holder))
+
+    def release_keys(self, holder: object) -> None:
+        self.post_message(HoldEnded(id(holder)))
+
+    async def on_hold_ended(self, message: HoldEnded) -> None:
+        self._keys.opening.discard(message.holder)
+        await self._send_next_key()
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, TypedEvent) and not event.is_forwarded:

@@ -29,6 +29,7 @@ import asyncio
 import itertools
 import sys
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import replace
@@ -53,6 +54,7 @@ from recordsdesk.ui.privacy import mask, privacy_on
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.lookup.table import LookupTable
 from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.typeahead import TypeAheadApp
 from recordsdesk.ui.widgets.cells import cell, flags, words
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
 
@@ -113,6 +115,11 @@ class LookupScreen(DeskScreen):
         self._rows: dict[str, StudentRow] = {}
         self._serials = itertools.count(1)
         self._latest = 0
+        #: The newest keystroke whose rows (or error) are in: behind `_latest` while a search
+        #: is on its way.
+        self._answered = 0
+        #: Keys pressed while a search was on its way (Enter, arrows), run once its rows are in.
+        self._after_rows: list[Callable[[], None]] = []
         self._database = ThreadPoolExecutor(max_workers=1, thread_name_prefix="lookup")
         #: The database thread's reader (one connection); touched on that thread only.
         self._reader: LookupReader | None = None
@@ -164,6 +171,7 @@ class LookupScreen(DeskScreen):
             self.workers.cancel_group(self, "lookup")
             self._show(event.value, LookupResult(rows=(), total=0))
             self._release_frame()
+            self._rows_in(serial)
             return
         self._hold_frame()
         # Queued for the database thread here, so the query starts while the event loop is
@@ -191,6 +199,7 @@ class LookupScreen(DeskScreen):
         finally:
             if not self._superseded(serial):  # the newest key's rows (or its error) are in
                 self._release_frame()
+                self._rows_in(serial)
         if result.capped:
             loop = asyncio.get_running_loop()
             total = await loop.run_in_executor(self._database, self._count, serial, query, result)
@@ -307,7 +316,29 @@ class LookupScreen(DeskScreen):
     def _row_highlighted(self, _event: LookupTable.RowHighlighted) -> None:
         self._mark_confidential()
 
+    def _when_rows_are_in(self, action: Callable[[], None]) -> bool:
+        """Keep `action` (a key's) for when the newest search's rows are in, holding the keys
+        behind it, if a search is on its way: a burst of "gar", Down, Enter opens the record
+        slow typing would. True if it was kept."""
+        if self._answered == self._latest:
+            return False
+        self._after_rows.append(action)
+        if isinstance(self.app, TypeAheadApp):
+            self.app.hold_keys(self)
+        return True
+
+    def _rows_in(self, serial: int) -> None:
+        """The newest search (`serial`) is answered: run the keys kept for it, in order."""
+        self._answered = serial
+        actions, self._after_rows = self._after_rows, []
+        for action in actions:
+            action()
+        if actions and isinstance(self.app, TypeAheadApp):
+            self.app.release_keys(self)
+
     def action_move(self, rows: int) -> None:
+        if self._when_rows_are_in(lambda: self.action_move(rows)):
+            return
         table = self.query_one("#lookup-results", LookupTable)
         if table.row_count:
             target = max(0, min(table.row_count - 1, table.cursor_row + rows))
@@ -318,6 +349,8 @@ class LookupScreen(DeskScreen):
         self.query_one("#lookup-query", Input).value = ""
 
     def action_open_record(self) -> None:
+        if self._when_rows_are_in(self.action_open_record):
+            return
         row = self.highlighted_row
         if row is not None:
             self.app.push_screen(StudentScreen(row.id, title=row.display_name))
