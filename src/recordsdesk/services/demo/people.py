@@ -42,8 +42,8 @@ class Identity:
     email_slug: str
 
 
-#: People the README's lookup examples name (first, last, birth date, email user), given to the
-#: first active adult undergraduates so that every example finds someone in any demo.
+#: People the guide's lookup examples name (docs/guide/counter.md): first, last, birth date,
+#: email user; given to the first active adult undergraduates so every example finds someone.
 SHOWCASE: tuple[tuple[str, str, str, str], ...] = (
     ("José", "García", "2004-03-17", "jose.garcia"),
     ("John", "Smith", "2003-10-02", "john.smith"),
@@ -53,7 +53,7 @@ SHOWCASE: tuple[tuple[str, str, str, str], ...] = (
 def showcase_identity(
     identity: Identity, person: tuple[str, str, str, str], domain: str
 ) -> Identity:
-    """`identity` renamed as one of the README's example people (names, birth date, email)."""
+    """`identity` renamed as one of the guide's example people (names, birth date, email)."""
     first, last, birth, email = person
     values = list(identity.values)
     values[0:7] = [first, "", last, "", "", birth, f"{email}@{domain}"]

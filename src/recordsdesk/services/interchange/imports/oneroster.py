@@ -1,7 +1,7 @@
 """`import oneroster`: a OneRoster 1.1 (or 1.2) CSV set into programs, terms, courses, sections,
 students and enrollments, keyed by sourcedId in `external_key` so a second import updates.
 
-How OneRoster maps here (README, "Imports and exports", says the same for users):
+How OneRoster maps here (docs/guide/imports-exports.md says the same for users):
 - orgs -> programs (code: `identifier`, else the sourcedId); districts and state or national
   bodies are not programs and are skipped.
 - academicSessions of type term, semester or schoolYear -> terms (code: the sourcedId); a
