@@ -125,6 +125,7 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         Binding("f8", "switch_mode('reports')", "Reports"),
         Binding("f10", "switch_mode('imports')", "Imports"),
         Binding("ctrl+n", "new_student", "New student"),
+        Binding("f12", "practice", "Exercises", priority=True),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         # A key whose area the role may not use is hidden (check_action); pressing it lands on
@@ -147,7 +148,7 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
     ) -> None:
         super().__init__(desk, idle_minutes=idle_minutes, clock=clock)
         if desk is not None:
-            self.title = desk.institution.short_name
+            self.title = desk_title(desk)
             self.sub_title = f"{desk.actor.username} ({desk.actor.role.value})"
 
     def on_ready(self) -> None:
@@ -167,6 +168,8 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         area's stack and greet the clerk on return."""
         if not self.may_run(action):  # locked, or nobody signed in yet
             return False
+        if action == "practice":  # the exercises exist on a practice desk only
+            return self.desk.institution.practice
         if action == "refuse":
             return not self.role_allows("switch_mode", parameters)
         if not self.role_allows(action, parameters):
@@ -204,6 +207,13 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         """Close every screen over the current area's own one (records, forms, dialogs)."""
         for _ in self.screen_stack[1:]:
             self.pop_screen()
+
+    def action_practice(self) -> None:
+        """F12: the exercise panel over whatever the trainee is doing (F12 again closes it)."""
+        from recordsdesk.ui.screens.practice.panel import PracticePanel
+
+        if not isinstance(self.screen, ModalScreen):
+            self.push_screen(PracticePanel())
 
     def action_help(self) -> None:
         from recordsdesk.ui.screens.help import HelpModal
@@ -243,6 +253,12 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
             self.push_screen(screen)
 
         self.run_worker(show())
+
+
+def desk_title(desk: DeskContext) -> str:
+    """The header's title: the institution, and PRACTICE on a practice desk (every screen)."""
+    name = desk.institution.short_name
+    return f"PRACTICE · {name}" if desk.institution.practice else name
 
 
 @dataclass
@@ -309,7 +325,7 @@ class SignInDeskApp(RecordsDeskApp):
     def on_desk_opened(self, message: DeskOpened) -> None:
         self.desk = message.desk
         self.idle_minutes = message.idle_minutes
-        self.title = message.desk.institution.short_name
+        self.title = desk_title(message.desk)
         self.desk_opened.set()
         gc.freeze()  # what opening it built, as on_ready did for the rest (see there)
 
