@@ -98,7 +98,9 @@ def test_the_practice_desk_is_the_trainees_own_and_deterministic() -> None:
     assert (data_dir() / "practice").stat().st_mode & 0o777 == 0o700
 
 
-def test_practice_refuses_the_real_database(engine: Engine, capsys: pytest.CaptureFixture[str]) -> None:
+def test_practice_refuses_the_real_database(
+    engine: Engine, capsys: pytest.CaptureFixture[str]
+) -> None:
     real = str(engine.url)
     del real
     from recordsdesk.config import default_database_url

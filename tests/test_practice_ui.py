@@ -141,7 +141,10 @@ async def test_hold_refuses_official(app_on) -> None:  # type: ignore[no-untyped
         await settle(pilot)
         await start(pilot, 2)
         record = await open_record(pilot, "990301")
-        assert "Unpaid tuition balance" in str(record.query_one("#record-band", Static).render()) or True
+        assert (
+            "Unpaid tuition balance" in str(record.query_one("#record-band", Static).render())
+            or True
+        )
         await panel_on(pilot, 2)
         await pilot.press("2", "c")
         await settle(pilot)
@@ -171,7 +174,9 @@ async def test_full_section_waitlist(app_on) -> None:  # type: ignore[no-untyped
         position = next(i for i, row in enumerate(codes) if " P40 " in f" {row} ")
         await pilot.press(*(["down"] * position), "enter")
         await settle(pilot)
-        assert isinstance(pilot.app.screen, WaitlistModal), plain(sheet.query_one("#reg-result", Static))
+        assert isinstance(pilot.app.screen, WaitlistModal), plain(
+            sheet.query_one("#reg-result", Static)
+        )
         await pilot.press("y")
         await settle(pilot)
         words = await check(pilot, 3)

@@ -140,11 +140,11 @@ def parse_condition(
         action = raw["audit"]
         if not isinstance(action, str) or not action:
             raise _fail(f"{where}.audit", 'an audit action ("update", "release", ...) or "*".')
-        matches = []
+        audit_matches: list[Match] = []
         if "entity" in raw:
-            matches.append(_match("entity", raw["entity"], f"{where}.entity", refs))
+            audit_matches.append(_match("entity", raw["entity"], f"{where}.entity", refs))
         if "student" in raw:
-            matches.append(_match("student_id", raw["student"], f"{where}.student", refs))
+            audit_matches.append(_match("student_id", raw["student"], f"{where}.student", refs))
         after = raw.get("after", {})
         if not isinstance(after, dict) or not all(
             isinstance(v, str | int | float | bool) for v in after.values()
@@ -155,7 +155,7 @@ def parse_condition(
             "audit",
             explain.strip(),
             action=action,
-            matches=tuple(matches),
+            matches=tuple(audit_matches),
             after=tuple(sorted(after.items())),
         )
     else:
@@ -204,13 +204,15 @@ def _clause(table: Table, match: Match, ids: Mapping[str, int]) -> Any:
 def holds(session: Session, condition: Condition, facts: Facts) -> bool:
     """Whether the condition is met now (for `expect = "none"`: whether nothing matches)."""
     if condition.kind == "answer":
-        return facts.answer == condition.answer
+        return bool(facts.answer == condition.answer)
     if condition.kind == "record":
         table = _table(condition.table)
         clauses = [_clause(table, m, facts.ids) for m in condition.matches]
-        found = session.execute(
-            select(func.count()).select_from(table).where(and_(True, *clauses))
-        ).scalar_one()
+        found = int(
+            session.execute(
+                select(func.count()).select_from(table).where(and_(True, *clauses))
+            ).scalar_one()
+        )
         return (found == 0) if condition.expect_none else found > 0
     table = _table(AuditEvent.__tablename__)
     clauses = [_clause(table, m, facts.ids) for m in condition.matches]

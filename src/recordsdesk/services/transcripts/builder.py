@@ -8,7 +8,7 @@ value, so the figures cannot differ between what the desk shows and what prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -335,7 +335,7 @@ def build_transcript(
         deans_list_min_gpa=_decimal(inst[10]),
         probation_below_gpa=_decimal(inst[11]),
     )
-    header = InstitutionHeader(*inst[:7], practice=bool(found[30]))
+    header = replace(InstitutionHeader(*inst[:7]), practice=bool(found[30]))
     rules, kinds = cached_rules(connection, tuple(found[27:29]))
     has_transfer = bool(found[29])
     enrollments = _rows(connection, ENROLLMENTS_SQL, {"sid": sid})

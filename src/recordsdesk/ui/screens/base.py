@@ -13,7 +13,6 @@ from textual.worker import Worker, WorkerState
 from recordsdesk.ui.context import DeskContext, DeskHost
 from recordsdesk.ui.errors import describe_error
 
-
 #: The band every screen of a practice desk shows above its own content.
 PRACTICE_BAND = "PRACTICE · a practice desk: no real student is here · F12: exercises"
 

@@ -8,6 +8,7 @@ Exercises with a question take the answer by its number (1-9).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import cast
 
@@ -130,9 +131,11 @@ class PracticePanel(ModalScreen[None]):
             self._call_and_reload(progress.answer_exercise, "answer", choice=number)
 
     @work(thread=True, exclusive=True, group="practice")
-    def _call_and_reload(self, service: object, kind: str, **arguments: object) -> None:
-        result = self._desk.desk.call(service, exercise_id=self.chosen, **arguments)  # type: ignore[arg-type]
-        note = result.describe() if kind == "check" else ""
+    def _call_and_reload(
+        self, service: Callable[..., object], kind: str, **arguments: object
+    ) -> None:
+        result = self._desk.desk.call(service, exercise_id=self.chosen, **arguments)
+        note = result.describe() if isinstance(result, progress.CheckResult) else ""
         rows = self._desk.desk.call(progress.list_exercises)
         self.post_message(ExercisesLoaded(rows, note))
 
