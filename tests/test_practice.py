@@ -12,7 +12,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
 
 from recordsdesk.cli import main
 from recordsdesk.config import data_dir
@@ -98,11 +97,7 @@ def test_the_practice_desk_is_the_trainees_own_and_deterministic() -> None:
     assert (data_dir() / "practice").stat().st_mode & 0o777 == 0o700
 
 
-def test_practice_refuses_the_real_database(
-    engine: Engine, capsys: pytest.CaptureFixture[str]
-) -> None:
-    real = str(engine.url)
-    del real
+def test_practice_refuses_the_real_database(capsys: pytest.CaptureFixture[str]) -> None:
     from recordsdesk.config import default_database_url
 
     assert main(["practice", "--database", default_database_url(), "--no-open"]) == 2
@@ -166,3 +161,20 @@ def test_every_document_made_in_practice_says_so_on_every_page(
         first = next(csv.reader(io.StringIO(to_csv(table))))
         assert first == [PRACTICE_LINE]
         assert PRACTICE_LINE in to_text(table)
+
+
+def test_the_practice_command_builds_reopens_and_reports(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["practice", "--trainee", "Kim Ode", "--no-open"]) == 0
+    assert "Practice desk of Kim Ode: built." in capsys.readouterr().out
+    assert (data_dir() / "practice" / "kim-ode.db").is_file()
+    assert not (data_dir() / "recordsdesk.db").exists()  # the real database is never made
+    assert main(["practice", "--trainee", "Kim Ode", "--no-open"]) == 0
+    assert "Practice desk of Kim Ode: reopened." in capsys.readouterr().out
+    assert main(["practice", "--report", "Kim Ode"]) == 0
+    report = capsys.readouterr().out
+    assert report.startswith("PRACTICE results of Kim Ode")
+    assert "0 of 5 exercises done." in report
+    assert main(["practice", "--report", "Nobody"]) == 2
+    assert "Nobody has no practice desk yet" in capsys.readouterr().err

@@ -212,7 +212,9 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         """F12: the exercise panel over whatever the trainee is doing (F12 again closes it)."""
         from recordsdesk.ui.screens.practice.panel import PracticePanel
 
-        if not isinstance(self.screen, ModalScreen):
+        if isinstance(self.screen, PracticePanel):
+            self.screen.dismiss()
+        elif not isinstance(self.screen, ModalScreen):
             self.push_screen(PracticePanel())
 
     def action_help(self) -> None:

@@ -42,7 +42,6 @@ class PracticePanel(ModalScreen[None]):
     CSS_PATH = "panel.tcss"
     BINDINGS = [
         Binding("escape", "dismiss", "Back to the desk"),
-        Binding("f12", "dismiss", "Back to the desk", show=False),
         Binding("c", "check", "Check"),
         *(Binding(str(n), f"answer({n})", "Answer", show=False) for n in range(1, 10)),
     ]
