@@ -16,6 +16,7 @@ import pytest
 from recordsdesk.cli import main
 from recordsdesk.config import data_dir
 from recordsdesk.db import open_database, session_scope
+from recordsdesk.models import utcnow
 from recordsdesk.render.transcript_layout import PRACTICE_MARK
 from recordsdesk.resources import data_folder
 from recordsdesk.services.access.actor import actor_for
@@ -25,7 +26,7 @@ from recordsdesk.services.practice.exercise import (
     load_exercises,
     parse_exercise,
 )
-from recordsdesk.services.practice.progress import check_exercise, practice_report
+from recordsdesk.services.practice.progress import check_exercise, evaluate, practice_report
 from recordsdesk.services.reports.output import PRACTICE_LINE, to_csv, to_text
 from recordsdesk.services.reports.registry import REPORTS, run_report
 from recordsdesk.services.transcripts.release import release_transcript
@@ -39,6 +40,20 @@ def test_every_shipped_exercise_file_builds(path: Path) -> None:
     exercise = parse_exercise(path.read_text(encoding="utf-8"), path.name)
     assert exercise.title and exercise.scenario and exercise.done
     assert exercise.setup.students, "each exercise brings the students it is about"
+
+
+def test_every_exercise_is_set_up_on_the_practice_desk_and_not_done_before_it_is_worked(
+    practice_url: str,  # noqa: F811
+) -> None:
+    engine = open_database(practice_url)
+    try:
+        with session_scope(engine) as session:
+            for exercise in load_exercises():
+                outcome = evaluate(session, exercise, utcnow(), 0)
+                assert not outcome.done and outcome.problems, exercise.id
+                assert outcome.mistakes == 0, (exercise.id, outcome.problems)
+    finally:
+        engine.dispose()
 
 
 def test_at_least_five_exercises_ship_with_distinct_students() -> None:
