@@ -193,3 +193,13 @@ def test_the_practice_command_builds_reopens_and_reports(
     assert "0 of 5 exercises done." in report
     assert main(["practice", "--report", "Nobody"]) == 2
     assert "Nobody has no practice desk yet" in capsys.readouterr().err
+
+
+def test_a_plain_demo_is_not_reopened_as_a_practice_desk(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    demo = f"sqlite:///{tmp_path / 'demo.db'}"
+    assert main(["demo", "--database", demo, "--students", "20", "--no-open"]) == 0
+    capsys.readouterr()
+    assert main(["practice", "--database", demo, "--no-open"]) == 2
+    assert "is a demo, not a practice desk" in capsys.readouterr().err

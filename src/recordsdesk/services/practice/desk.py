@@ -94,6 +94,15 @@ def build_practice_database(
         today=today,
     )
     if summary.reused:
+        engine = open_database(url)
+        try:
+            if not is_practice(engine):
+                raise RecordsError(
+                    "That database is a demo, not a practice desk; give another --database, "
+                    "or add --rebuild to replace the demo with a practice desk."
+                )
+        finally:
+            engine.dispose()
         return PracticeDesk(url, trainee, reused=True)
     engine = open_database(url)
     try:
