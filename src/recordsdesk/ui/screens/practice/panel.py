@@ -36,6 +36,13 @@ class ExercisesLoaded(Message):
     note: str = ""
 
 
+def reflow(scenario: str) -> str:
+    """A file's scenario as paragraphs the panel wraps to its width: the file's own line
+    breaks within a paragraph are only where its author's editor wrapped."""
+    paragraphs = [" ".join(p.split()) for p in scenario.strip().split("\n\n")]
+    return "\n\n".join(p for p in paragraphs if p)
+
+
 class PracticePanel(ModalScreen[None]):
     """The exercises, their scenarios and checks; Esc returns to the desk as it was."""
 
@@ -103,7 +110,7 @@ class PracticePanel(ModalScreen[None]):
         text = Text()
         text.append(f"{row.title}\n", style="bold")
         text.append(f"{row.state} · checks {row.attempts} · mistakes {row.mistakes}\n\n")
-        text.append(row.scenario.strip() + "\n")
+        text.append(reflow(row.scenario) + "\n")
         if row.question:
             text.append(f"\n{row.question}\n", style="bold")
             for number, choice in enumerate(row.choices, start=1):
