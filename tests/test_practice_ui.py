@@ -279,6 +279,9 @@ async def test_f12_opens_and_closes_the_panel_and_is_not_there_on_a_real_desk(
         await pilot.press("f12")
         await settle(pilot)
         assert not isinstance(pilot.app.screen, PracticePanel)
+        await pilot.press("f1")
+        await settle(pilot)
+        assert "Exercises" in screen_text(pilot.app)
     real = make_app(engine, username="system")
     async with real.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -287,6 +290,9 @@ async def test_f12_opens_and_closes_the_panel_and_is_not_there_on_a_real_desk(
         assert not isinstance(pilot.app.screen, PracticePanel)
         assert not pilot.app.screen.query("#practice-band")
         assert not pilot.app.title.startswith("PRACTICE")
+        await pilot.press("f1")
+        await settle(pilot)
+        assert "Exercises" not in screen_text(pilot.app)  # F1 lists no F12 on a real desk
 
 
 async def test_the_sign_in_screen_says_practice(practice_url: str) -> None:  # noqa: F811

@@ -168,8 +168,6 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         area's stack and greet the clerk on return."""
         if not self.may_run(action):  # locked, or nobody signed in yet
             return False
-        if action == "practice":  # the exercises exist on a practice desk only
-            return self.desk.institution.practice
         if action == "refuse":
             return not self.role_allows("switch_mode", parameters)
         if not self.role_allows(action, parameters):
@@ -177,7 +175,10 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         return not (action in NAVIGATION and isinstance(self.screen, ModalScreen))
 
     def role_allows(self, action: str, parameters: tuple[object, ...]) -> bool:
-        """Whether the signed-in role may use the app action (the F1 help asks this too)."""
+        """Whether the signed-in role may use the app action (the F1 help asks this too); the
+        exercises exist on a practice desk only."""
+        if action == "practice":
+            return self.desk.institution.practice
         area = action if action in ("new_student", "lookup") else None
         if action in ("switch_mode", "refuse") and parameters:
             area = str(parameters[0])
