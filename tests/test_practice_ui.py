@@ -212,12 +212,17 @@ async def test_withdrawal_right_and_wrong(practice_url: str, app_on) -> None:  #
         await withdraw(pilot, "990501")
         words = await check(pilot, 4)
         assert "Not done: Another student's record was changed." in words
+        await panel_on(pilot, 4)
+        await pilot.press("n", "c")  # started again: the earlier mistake is behind the clock
+        await settle(pilot)
+        assert "Done." in plain(pilot.app.screen.query_one("#practice-detail", Static))
     engine = open_database(practice_url)
     with session_scope(engine) as session:
         result = session.exec(
             select(PracticeResult).where(PracticeResult.exercise == "50-withdrawal")
         ).one()
-        assert (result.attempts, result.mistakes, result.finished_at) == (2, 2, None)
+        assert (result.attempts, result.mistakes) == (3, 2)
+        assert result.finished_at is not None
     engine.dispose()
 
 

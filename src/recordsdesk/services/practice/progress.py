@@ -113,6 +113,25 @@ def start_exercise(
     return _row(exercise, result)
 
 
+def restart_exercise(
+    session: Session,
+    *,
+    actor: Actor,
+    exercise_id: str,
+    exercises: tuple[Exercise, ...] | None = None,
+) -> ExerciseRow:
+    """Start the exercise's clock again: what the audit trail holds from before no longer
+    counts (records stay as they are); checks and mistakes so far are kept for the report."""
+    row = start_exercise(session, actor=actor, exercise_id=exercise_id, exercises=exercises)
+    result = _result(session, row.id)
+    assert result is not None
+    result.started_at = utcnow()
+    result.answer = ""
+    session.add(result)
+    session.flush()
+    return _row(_exercise(exercise_id, exercises), result)
+
+
 def answer_exercise(
     session: Session,
     *,

@@ -2,7 +2,8 @@
 
 The list shows each exercise with its progress; Enter starts the chosen one (its clock runs from
 then) and shows its scenario; the trainee closes the panel (Esc), does the work on the desk, and
-comes back to check it (c), which reads the database and the audit trail, not the screen.
+comes back to check it (c), which reads the database and the audit trail, not the screen;
+n starts its clock again (what the audit trail holds from before no longer counts).
 Exercises with a question take the answer by its number (1-9).
 """
 
@@ -50,6 +51,7 @@ class PracticePanel(ModalScreen[None]):
     BINDINGS = [
         Binding("escape", "dismiss", "Back to the desk"),
         Binding("c", "check", "Check"),
+        Binding("n", "restart", "Start again"),
         *(Binding(str(n), f"answer({n})", "Answer", show=False) for n in range(1, 10)),
     ]
 
@@ -65,7 +67,10 @@ class PracticePanel(ModalScreen[None]):
                 yield OptionList(id="practice-list")
                 yield Static(Text("Loading exercises…"), id="practice-detail")
             yield Static(
-                Text("Enter: start and show · c: check · 1-9: answer · Esc: back to the desk"),
+                Text(
+                    "Enter: start and show · c: check · 1-9: answer · n: start again · "
+                    "Esc: back to the desk"
+                ),
                 id="practice-keys",
             )
 
@@ -130,6 +135,10 @@ class PracticePanel(ModalScreen[None]):
     def action_check(self) -> None:
         if self.chosen is not None:
             self._call_and_reload(progress.check_exercise, "check")
+
+    def action_restart(self) -> None:
+        if self.chosen is not None:
+            self._call_and_reload(progress.restart_exercise, "restart")
 
     def action_answer(self, number: int) -> None:
         row = self._row()
