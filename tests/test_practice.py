@@ -12,11 +12,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func
+from sqlmodel import col, select
 
 from recordsdesk.cli import main
 from recordsdesk.config import data_dir
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.models import utcnow
+from recordsdesk.models import Enrollment, utcnow
 from recordsdesk.render.transcript_layout import PRACTICE_MARK
 from recordsdesk.resources import data_folder
 from recordsdesk.services.access.actor import actor_for
@@ -151,9 +153,15 @@ def test_every_document_made_in_practice_says_so_on_every_page(
     try:
         with session_scope(engine) as session:
             actor = actor_for(session, "registrar")
+            # The student with the longest history: a transcript of several pages.
+            longest = session.exec(
+                select(Enrollment.student_id)
+                .group_by(col(Enrollment.student_id))
+                .order_by(func.count().desc())
+            ).first()
             copies = {
                 fmt: release_transcript(
-                    session, actor=actor, student_number="990101", fmt=fmt, recipient="x"
+                    session, actor=actor, student_id=longest, fmt=fmt, recipient="x"
                 ).content
                 for fmt in ("text", "html", "json", "pdf")
             }
@@ -162,7 +170,7 @@ def test_every_document_made_in_practice_says_so_on_every_page(
         engine.dispose()
     text = copies["text"].decode()
     pages = [p for p in text.split("\f") if p.strip()]
-    assert pages and all(PRACTICE_MARK in page for page in pages)
+    assert len(pages) >= 2 and all(PRACTICE_MARK in page for page in pages)
     html = copies["html"].decode()
     assert html.count('<section class="page">') == html.count(PRACTICE_MARK)
     assert "<title>PRACTICE" in html
@@ -170,7 +178,7 @@ def test_every_document_made_in_practice_says_so_on_every_page(
     if shutil.which("pdftotext"):
         (tmp_path / "copy.pdf").write_bytes(copies["pdf"])
         pages = pdf_pages(tmp_path / "copy.pdf")
-        assert pages and all("PRACTICE" in page for page in pages)
+        assert len(pages) >= 2 and all("PRACTICE" in page for page in pages)
     for table in tables:
         assert table.practice and table.title.startswith("PRACTICE · ")
         first = next(csv.reader(io.StringIO(to_csv(table))))
