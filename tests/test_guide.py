@@ -60,6 +60,7 @@ WHERE = {
     "Reports": "ReportsScreen",
     "Imports": "ImportsScreen",
     "Staff accounts": "StaffScreen",
+    "Exercises": "PracticePanel",
 }
 #: Keys Textual's own widgets answer on any screen: Enter submits an input or picks a row, the
 #: arrows move in a list, Tab moves the focus. A guide may name them without a desk binding.

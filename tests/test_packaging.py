@@ -48,6 +48,7 @@ def test_wheel_contains_data_migrations_and_entry_point(wheel: Path) -> None:
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         entry_text = archive.read(entry_points).decode()
     assert "recordsdesk/data/grading_scales.json" in names
+    assert "recordsdesk/data/practice/50-withdrawal.toml" in names  # the shipped exercises
     assert "recordsdesk/migrations/env.py" in names
     assert "recordsdesk/migrations/script.py.mako" in names
     assert any(

@@ -45,7 +45,7 @@ def _database_option(parser: argparse.ArgumentParser, *, help_text: str | None =
     """`--database` and, as every sub-command's parser passes through here, how it signs in."""
     _add_database(parser, help_text)
     parser.set_defaults(command_name=parser.prog)
-    if parser.prog == "recordsdesk demo":
+    if parser.prog in ("recordsdesk demo", "recordsdesk practice"):
         add_user_option(parser, "pre-fill the demo desk's sign-in with this username")
     elif parser.prog not in NO_SIGN_IN:
         add_credential_options(parser)

@@ -23,6 +23,17 @@ def data_path(name: str) -> Path:
     raise FileNotFoundError(f"shipped data file {name!r} is missing from the installation")
 
 
+def data_folder(name: str) -> Path:
+    """The path of a shipped data folder (as data_path, for a folder of files)."""
+    packaged = resources.files("recordsdesk").joinpath("data", name)
+    if packaged.is_dir():
+        return Path(str(packaged))
+    checkout = Path(__file__).resolve().parents[2] / "data" / name
+    if checkout.is_dir():
+        return checkout
+    raise FileNotFoundError(f"shipped data folder {name!r} is missing from the installation")
+
+
 def load_json(name: str) -> Any:
     with data_path(name).open(encoding="utf-8") as handle:
         return json.load(handle)

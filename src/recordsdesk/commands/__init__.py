@@ -18,6 +18,7 @@ DatabaseOption = Callable[..., None]
 
 COMMAND_MODULES = [
     "recordsdesk.commands.demo",
+    "recordsdesk.commands.practice",
     "recordsdesk.commands.db",
     "recordsdesk.commands.transcript",
     "recordsdesk.commands.settings",

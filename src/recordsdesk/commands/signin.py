@@ -35,6 +35,8 @@ TOKEN_ENV = "RECORDSDESK_TOKEN"
 NO_SIGN_IN = frozenset(
     {
         "recordsdesk demo",
+        # A trainee's practice desk (demo data only): it opens on its sign-in screen.
+        "recordsdesk practice",
         "recordsdesk db current",
         "recordsdesk db upgrade",
         "recordsdesk db grants",

@@ -26,6 +26,7 @@ from recordsdesk.models.external import ExternalKey
 from recordsdesk.models.grading import GradeMark, GradingScale
 from recordsdesk.models.hold import Hold
 from recordsdesk.models.institution import Institution
+from recordsdesk.models.practice import PracticeResult
 from recordsdesk.models.staff import ApiToken, StaffUser
 from recordsdesk.models.student import Student
 from recordsdesk.models.term import Section, Term
@@ -47,6 +48,7 @@ __all__ = [
     "HoldType",
     "Institution",
     "InstitutionLevel",
+    "PracticeResult",
     "Prerequisite",
     "Program",
     "ProgramLevel",

@@ -13,7 +13,8 @@ from recordsdesk.models.base import InstitutionLevel, RepeatPolicy, RoundingPoli
 class Institution(SQLModel, table=True):
     """One row: the office's identity and policies (settings live here, not in a config file,
     so every desk on a shared database applies the same rules). `demo` marks a database built by
-    `recordsdesk demo`, the only kind the demo builder will ever replace."""
+    `recordsdesk demo`, the only kind the demo builder will ever replace; `practice` a trainee's
+    practice desk (`recordsdesk practice`): every screen and document made from it says so."""
 
     __tablename__ = "institution"
     __table_args__ = (
@@ -47,4 +48,5 @@ class Institution(SQLModel, table=True):
     idle_lock_minutes: int = 5
     minor_age_years: int = 18
     demo: bool = False
+    practice: bool = False
     version: int = 1

@@ -20,7 +20,7 @@ pre { margin: 0; font: inherit; }
 """
 
 
-def _page(page: Page, official: bool) -> str:
+def _page(page: Page, official: bool, practice: bool) -> str:
     rows = []
     for line in page.lines:
         out, used = "", 0
@@ -31,14 +31,17 @@ def _page(page: Page, official: bool) -> str:
             out += " " * pad + cell
             used += pad + len(span.text)
         rows.append(out.rstrip())
-    mark = "" if official else '<div class="watermark">UNOFFICIAL</div>'
+    word = "PRACTICE" if practice else "" if official else "UNOFFICIAL"
+    mark = f'<div class="watermark">{word}</div>' if word else ""
     return f'<section class="page">{mark}<pre>' + "\n".join(rows) + "</pre></section>"
 
 
 def render_html(transcript: Transcript, options: RenderOptions) -> str:
     kind = "Official" if options.official else "Unofficial"
+    practice = transcript.institution.practice
+    kind = f"PRACTICE · {kind.lower()}" if practice else kind
     title = escape(printable(f"{kind} transcript: {transcript.student.name}"))
-    pages = "\n".join(_page(p, options.official) for p in layout(transcript, options))
+    pages = "\n".join(_page(p, options.official, practice) for p in layout(transcript, options))
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
         f"<style>{CSS}</style></head><body>\n{pages}\n</body></html>\n"

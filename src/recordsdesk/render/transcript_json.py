@@ -14,7 +14,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from recordsdesk.render.transcript_layout import RenderOptions, amount
+from recordsdesk.render.transcript_layout import PRACTICE_MARK, RenderOptions, amount
 from recordsdesk.services.transcripts.builder import Transcript
 from recordsdesk.services.transcripts.gpa import Totals
 
@@ -163,6 +163,8 @@ def verification_code(
 def render_json(t: Transcript, options: RenderOptions) -> str:
     """The transcript as indented JSON, with the copy's release facts."""
     document = transcript_dict(t)
+    if t.institution.practice:  # first, so no reader of the file can miss it
+        document = {"practice": PRACTICE_MARK, **document}
     document["copy"] = {
         "official": options.official,
         "weighted": options.weighted,

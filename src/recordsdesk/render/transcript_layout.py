@@ -25,6 +25,9 @@ HEADER_LINES = 3
 FOOTER_LINES = 2
 BODY_LINES = PAGE_LINES - HEADER_LINES - FOOTER_LINES
 DASH = "—"
+#: What every page made on a practice desk (`recordsdesk practice`) says, in its header rule.
+PRACTICE_MARK = "PRACTICE · made on a practice desk · not a record of any student"
+PRACTICE_RULE = f"── {PRACTICE_MARK} ".ljust(WIDTH, "─")
 
 
 @dataclass(frozen=True)
@@ -346,13 +349,20 @@ def _header(t: Transcript, options: RenderOptions, number: int, count: int) -> l
     kind = "OFFICIAL TRANSCRIPT" if options.official else "UNOFFICIAL TRANSCRIPT"
     who = f"{t.student.name}  ·  {t.student.student_number}"
     page = f"Page {number} of {count}"
+    # On a practice desk the rule under the header carries the mark: same line count, so a
+    # practice copy paginates as a real one would.
+    rule = (
+        line(Span(0, PRACTICE_RULE, "warn"))
+        if t.institution.practice
+        else line(Span(0, "─" * WIDTH, "dim"))
+    )
     return [
         line(
             Span(0, fit(t.institution.short_name or t.institution.name, 50), "bold"),
             Span(WIDTH - cell_len(kind), kind, "bold" if options.official else "warn"),
         ),
         line(Span(0, fit(who, WIDTH - len(page) - 2)), right(page, WIDTH)),
-        line(Span(0, "─" * WIDTH, "dim")),
+        rule,
     ]
 
 

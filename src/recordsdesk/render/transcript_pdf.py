@@ -210,13 +210,13 @@ def _keep_glyph_bounds(pdf: FPDF) -> None:
             ttfont.recalcBBoxes = False
 
 
-def _watermark(pdf: FPDF) -> None:
+def _watermark(pdf: FPDF, word: str) -> None:
     pdf.set_font("mono", "B", 78)
     pdf.set_text_color(225)
     x, y = PAGE_WIDTH / 2, PAGE_HEIGHT / 2
     with pdf.rotation(52, x, y):
-        width = pdf.get_string_width("UNOFFICIAL")
-        pdf.text(x - width / 2, y + 26, "UNOFFICIAL")
+        width = pdf.get_string_width(word)
+        pdf.text(x - width / 2, y + 26, word)
 
 
 def _runs(line: Line) -> list[tuple[int, str, str]]:
@@ -259,10 +259,12 @@ def _on_grid(text: str) -> bool:
     return all(ord(c) in covered and not unicodedata.combining(c) for c in text)
 
 
-def _draw(pdf: FPDF, page: Page, options: RenderOptions) -> None:
+def _draw(pdf: FPDF, page: Page, options: RenderOptions, practice: bool) -> None:
     pdf.add_page()
-    if not options.official:
-        _watermark(pdf)
+    if practice:  # a practice copy, official or not, is never taken for a real one
+        _watermark(pdf, "PRACTICE")
+    elif not options.official:
+        _watermark(pdf, "UNOFFICIAL")
     grey, font_style = -1, None
     # Where cell() puts its text: after the cell margin, on the baseline of a centred line.
     inset = pdf.c_margin
@@ -304,7 +306,7 @@ def render_pdf(transcript: Transcript, options: RenderOptions) -> bytes:
             kind = "Official" if options.official else "Unofficial"
             pdf.set_title(printable(f"{kind} transcript: {transcript.student.name}"))
             for page in pages:
-                _draw(pdf, page, options)
+                _draw(pdf, page, options, transcript.institution.practice)
             return bytes(pdf.output())
         finally:
             for font in pdf.fonts.values():

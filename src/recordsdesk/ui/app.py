@@ -125,6 +125,7 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         Binding("f8", "switch_mode('reports')", "Reports"),
         Binding("f10", "switch_mode('imports')", "Imports"),
         Binding("ctrl+n", "new_student", "New student"),
+        Binding("f12", "practice", "Exercises", priority=True),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         # A key whose area the role may not use is hidden (check_action); pressing it lands on
@@ -147,7 +148,7 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
     ) -> None:
         super().__init__(desk, idle_minutes=idle_minutes, clock=clock)
         if desk is not None:
-            self.title = desk.institution.short_name
+            self.title = desk_title(desk)
             self.sub_title = f"{desk.actor.username} ({desk.actor.role.value})"
 
     def on_ready(self) -> None:
@@ -174,7 +175,10 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         return not (action in NAVIGATION and isinstance(self.screen, ModalScreen))
 
     def role_allows(self, action: str, parameters: tuple[object, ...]) -> bool:
-        """Whether the signed-in role may use the app action (the F1 help asks this too)."""
+        """Whether the signed-in role may use the app action (the F1 help asks this too); the
+        exercises exist on a practice desk only."""
+        if action == "practice":
+            return self.desk.institution.practice
         area = action if action in ("new_student", "lookup") else None
         if action in ("switch_mode", "refuse") and parameters:
             area = str(parameters[0])
@@ -204,6 +208,15 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         """Close every screen over the current area's own one (records, forms, dialogs)."""
         for _ in self.screen_stack[1:]:
             self.pop_screen()
+
+    def action_practice(self) -> None:
+        """F12: the exercise panel over whatever the trainee is doing (F12 again closes it)."""
+        from recordsdesk.ui.screens.practice.panel import PracticePanel
+
+        if isinstance(self.screen, PracticePanel):
+            self.screen.dismiss()
+        elif not isinstance(self.screen, ModalScreen):
+            self.push_screen(PracticePanel())
 
     def action_help(self) -> None:
         from recordsdesk.ui.screens.help import HelpModal
@@ -243,6 +256,12 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
             self.push_screen(screen)
 
         self.run_worker(show())
+
+
+def desk_title(desk: DeskContext) -> str:
+    """The header's title: the institution, and PRACTICE on a practice desk (every screen)."""
+    name = desk.institution.short_name
+    return f"PRACTICE · {name}" if desk.institution.practice else name
 
 
 @dataclass
@@ -309,7 +328,7 @@ class SignInDeskApp(RecordsDeskApp):
     def on_desk_opened(self, message: DeskOpened) -> None:
         self.desk = message.desk
         self.idle_minutes = message.idle_minutes
-        self.title = message.desk.institution.short_name
+        self.title = desk_title(message.desk)
         self.desk_opened.set()
         gc.freeze()  # what opening it built, as on_ready did for the rest (see there)
 

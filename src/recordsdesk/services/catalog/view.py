@@ -28,6 +28,8 @@ class InstitutionSummary:
     short_name: str
     level: str
     demo: bool
+    #: A trainee's practice desk: every screen shows a PRACTICE band.
+    practice: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ def institution_summary(session: Session) -> InstitutionSummary:
         short_name=institution.short_name or institution.name,
         level=institution.level,
         demo=institution.demo,
+        practice=institution.practice,
     )
 
 

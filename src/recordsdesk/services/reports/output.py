@@ -24,6 +24,8 @@ from recordsdesk.services.shared.clean_text import printable, spreadsheet_safe
 from recordsdesk.services.shared.errors import ValidationFailed
 from recordsdesk.services.shared.private_files import write_private
 
+#: The first line of every CSV a practice desk writes.
+PRACTICE_LINE = "PRACTICE - made on a practice desk - not a record of any student"
 MAX_CELL = 40  # widest text cell in the plain-text table; CSV keeps everything
 BAR_WIDTH = 40
 
@@ -54,6 +56,8 @@ def to_csv(table: ReportTable) -> str:
     spreadsheet reads it as it is)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    if table.practice:  # the one line above the header: a practice file is never a real one
+        writer.writerow([PRACTICE_LINE])
     writer.writerow([spreadsheet_safe(c) for c in table.columns])
     for row in table.rows:
         writer.writerow([csv_cell(v) for v in row])
@@ -126,6 +130,8 @@ def to_text(table: ReportTable) -> str:
     if table.footnotes:
         out.append("")
         out.extend(f"* {printable(note)}" for note in table.footnotes)
+    if table.practice:
+        out.extend(["", PRACTICE_LINE])
     return "\n".join(out) + "\n"
 
 

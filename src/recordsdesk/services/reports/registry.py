@@ -7,12 +7,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
+from recordsdesk.models import Institution
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.deans_list import deans_list
@@ -170,4 +171,7 @@ def run_report(
         arguments["directory_only"] = directory_only
     if spec.takes_today and today is not None:
         arguments["today"] = today
-    return spec.run(session, actor=actor, **arguments)
+    table: ReportTable = spec.run(session, actor=actor, **arguments)
+    if session.exec(select(Institution.practice)).first():
+        table = replace(table, title=f"PRACTICE · {table.title}", practice=True)
+    return table

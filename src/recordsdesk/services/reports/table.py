@@ -42,6 +42,8 @@ class ReportTable:
     chart: Chart | None = None
     # Columns whose counts chart one selected row (the grade distribution's mark columns).
     chart_columns: tuple[int, ...] = ()
+    #: Run on a practice desk: the title, the screen, and every CSV and printout say PRACTICE.
+    practice: bool = False
 
     def row_chart(self, index: int) -> Chart | None:
         """The chart of one row's `chart_columns` (None when the report has none)."""

@@ -8,7 +8,7 @@ value, so the figures cannot differ between what the desk shows and what prints.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -46,6 +46,8 @@ class InstitutionHeader:
     email: str
     website: str
     registrar_name: str
+    #: Made on a practice desk: every page of every copy says PRACTICE.
+    practice: bool = False
 
 
 @dataclass(frozen=True)
@@ -163,7 +165,7 @@ _STUDENT = (
     "i.name, i.short_name, i.address, i.phone, i.email, i.website, i.registrar_name, "
     "i.repeat_policy, i.gpa_rounding, i.gpa_decimals, i.deans_list_min_gpa, "
     "i.probation_below_gpa, (SELECT count(*) FROM grade_mark), (SELECT max(id) FROM grade_mark), "
-    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id) "
+    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id), i.practice "
     "FROM student s LEFT JOIN program p ON p.id = s.program_id "
     "LEFT JOIN (SELECT * FROM institution ORDER BY id LIMIT 1) i ON 1 = 1 "
 )
@@ -333,7 +335,7 @@ def build_transcript(
         deans_list_min_gpa=_decimal(inst[10]),
         probation_below_gpa=_decimal(inst[11]),
     )
-    header = InstitutionHeader(*inst[:7])
+    header = replace(InstitutionHeader(*inst[:7]), practice=bool(found[30]))
     rules, kinds = cached_rules(connection, tuple(found[27:29]))
     has_transfer = bool(found[29])
     enrollments = _rows(connection, ENROLLMENTS_SQL, {"sid": sid})

@@ -13,6 +13,9 @@ from textual.worker import Worker, WorkerState
 from recordsdesk.ui.context import DeskContext, DeskHost
 from recordsdesk.ui.errors import describe_error
 
+#: The band every screen of a practice desk shows above its own content.
+PRACTICE_BAND = "PRACTICE · a practice desk: no real student is here · F12: exercises"
+
 
 def report_worker_failure(screen: Screen[Any], worker: Worker[Any]) -> None:
     """Surface a failed worker as an error notification (never a traceback on screen), and
@@ -47,6 +50,9 @@ class DeskScreen(Screen[None]):
 
     @on(events.Mount)
     def _show_who_acts(self) -> None:
+        if self.desk.institution.practice:
+            band = Static(Text(PRACTICE_BAND), id="practice-band", classes="practice-band")
+            self.mount(band, before=0 if self.children else None)
         actor = self.desk.actor
         parts = [f"{actor.username} ({actor.role.value})", self.SCREEN_NAME]
         self.sub_title = " · ".join(p for p in parts if p)

@@ -63,6 +63,11 @@ def _sign_in_intro(desk: DeskContext) -> str:
         return "Sign in with your staff account."
     from recordsdesk.services.demo import demo_password
 
+    if desk.institution.practice:
+        return (
+            "PRACTICE desk: nothing here is a real record. Sign in as registrar (password "
+            f"{demo_password('registrar')}); F12 opens the exercises."
+        )
     return (
         "Demo database: sign in as clerk, registrar or admin; each password is "
         f"the username after 'demo-' (e.g. {demo_password('registrar')})."
@@ -127,9 +132,10 @@ class SignInScreen(Screen[None]):
         with session_scope(desk.engine) as session:
             first = auth.needs_first_admin(session)
         institution = desk.institution
-        self.post_message(
-            FormReady(first, institution.name or institution.short_name, _sign_in_intro(desk))
-        )
+        title = institution.name or institution.short_name
+        if institution.practice:
+            title = f"PRACTICE · {title}"
+        self.post_message(FormReady(first, title, _sign_in_intro(desk)))
 
     def _title(self) -> str:
         """The institution's name, once the database is open (it is read there)."""
