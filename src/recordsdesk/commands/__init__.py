@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.admission",
     "recordsdesk.commands.imports",
     "recordsdesk.commands.exports",
+    "recordsdesk.commands.disclosure",
 ]
 
 

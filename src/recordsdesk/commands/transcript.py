@@ -51,6 +51,17 @@ def register(
     parser.add_argument("--official", action="store_true", help="an official copy (registrar)")
     parser.add_argument("--recipient", default="", help="who the copy is released to")
     parser.add_argument("--weighted", action="store_true", help="print the weighted GPA")
+    parser.add_argument("--purpose", default="", help="why it is released (disclosure log)")
+    parser.add_argument(
+        "--basis",
+        default=None,
+        help="the legal basis (student_request, consent, directory, school_official, "
+        "other_school, financial_aid, court_order, health_safety); default: consent when "
+        "--consent is given, else the student's own request",
+    )
+    parser.add_argument(
+        "--consent", type=int, default=None, metavar="ID", help="the release consent relied on"
+    )
     database_option(parser)
     parser.set_defaults(handler=_transcript)
 
@@ -72,6 +83,9 @@ def _transcript(args: argparse.Namespace) -> int:
                 official=args.official,
                 recipient=args.recipient,
                 weighted=args.weighted,
+                purpose=args.purpose,
+                basis=args.basis,
+                consent_id=args.consent,
             )
             if target is not None:
                 # Written inside the transaction: a file that cannot be written logs no copy.
