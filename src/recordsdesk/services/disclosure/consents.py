@@ -212,6 +212,7 @@ def revoke_consent(session: Session, *, actor: Actor, consent_id: int, reason: s
     )
     if result.rowcount != 1:
         raise StaleRecord(f"Consent {consent_id}", ["revoked_at", "revoked_by", "revoke_reason"])
+    session.refresh(consent)
     audit.record(
         session,
         actor,
