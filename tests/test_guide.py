@@ -60,6 +60,9 @@ WHERE = {
     "Reports": "ReportsScreen",
     "Imports": "ImportsScreen",
     "Staff accounts": "StaffScreen",
+    "Consents": "ConsentsScreen",
+    "Add consent": "AddConsentModal",
+    "Genuine?": "VerifyCodeModal",
 }
 #: Keys Textual's own widgets answer on any screen: Enter submits an input or picks a row, the
 #: arrows move in a list, Tab moves the focus. A guide may name them without a desk binding.

@@ -38,6 +38,15 @@ def output_target(args: argparse.Namespace) -> Path | None:
     return target
 
 
+def consent_number(text: str | None) -> int | None:
+    """`--consent`'s number, as the consents screen lists it (None when not given)."""
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise ValidationFailed("--consent", f"{text!r} is not a consent number.")
+    return int(text)
+
+
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
@@ -60,7 +69,7 @@ def register(
         "--consent is given, else the student's own request",
     )
     parser.add_argument(
-        "--consent", type=int, default=None, metavar="ID", help="the release consent relied on"
+        "--consent", default=None, metavar="ID", help="the release consent relied on (its number)"
     )
     database_option(parser)
     parser.set_defaults(handler=_transcript)
@@ -71,6 +80,7 @@ def _transcript(args: argparse.Namespace) -> int:
 
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
+    consent_id = consent_number(args.consent)
     target = output_target(args)
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
@@ -85,7 +95,7 @@ def _transcript(args: argparse.Namespace) -> int:
                 weighted=args.weighted,
                 purpose=args.purpose,
                 basis=args.basis,
-                consent_id=args.consent,
+                consent_id=consent_id,
             )
             if target is not None:
                 # Written inside the transaction: a file that cannot be written logs no copy.

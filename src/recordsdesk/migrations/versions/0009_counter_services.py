@@ -125,6 +125,7 @@ def upgrade() -> None:
         unique=False,
     )
 
+
 def downgrade() -> None:
     op.drop_index(op.f("ix_transcript_request_verification_code"), "transcript_request")
     op.drop_column("transcript_request", "record_digest")

@@ -1,0 +1,168 @@
+"""Counter services through the Pilot: c on a record opens the release consents, a adds one
+from the signed form (a refusal shown beside its field), the record's band then names it and r
+revokes it; the Disclosures tab lists each copy released; Ctrl+G from anywhere answers a
+verification code, genuine or not."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import Engine
+from sqlmodel import select
+from textual.pilot import Pilot
+from textual.widgets import DataTable, Input, Static, TabbedContent
+
+from recordsdesk.db import session_scope
+from recordsdesk.models import AuditEvent, ReleaseConsent
+from recordsdesk.services.access.actor import actor_for
+from recordsdesk.services.transcripts.release import release_transcript
+from recordsdesk.ui.app import make_app
+from recordsdesk.ui.screens.disclosure.consents import AddConsentModal, ConsentsScreen
+from recordsdesk.ui.screens.disclosure.genuine import VerifyCodeModal
+from recordsdesk.ui.screens.people.intake_form import ReasonModal
+from recordsdesk.ui.screens.people.record import StudentScreen
+from tests.factories import make_staff, make_student
+from tests.screen_text import screen_text
+
+SIZE = (120, 40)
+
+
+@pytest.fixture
+def student_id(engine: Engine) -> int:
+    with session_scope(engine) as session:
+        make_staff(session, username="clerk1", role="clerk")
+        row = make_student(session, legal_first_name="Åsa", legal_last_name="[i]Berg")
+        assert row.id is not None
+        return row.id
+
+
+async def settle(pilot: Pilot[int]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+async def open_record(pilot: Pilot[int], student_id: int) -> StudentScreen:
+    await pilot.app.push_screen(StudentScreen(student_id))
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, StudentScreen)
+    return screen
+
+
+def band(screen: StudentScreen) -> str:
+    return str(screen.query_one("#record-band", Static).render())
+
+
+async def test_a_clerk_adds_a_consent_the_band_names_it_and_revokes_it(
+    engine: Engine, student_id: int
+) -> None:
+    app = make_app(engine, username="clerk1")
+    async with app.run_test(size=SIZE) as pilot:
+        record = await open_record(pilot, student_id)
+        assert "Release:" not in band(record)
+        await pilot.press("c")
+        await settle(pilot)
+        consents = pilot.app.screen
+        assert isinstance(consents, ConsentsScreen)
+        assert consents.query_one(DataTable).row_count == 0
+        await pilot.press("a")
+        await settle(pilot)
+        modal = pilot.app.screen
+        assert isinstance(modal, AddConsentModal)
+        # Typed in one burst, as a fast clerk does: each Enter moves to the next field.
+        await pilot.press(*"mother [Eva]", "enter", *"grades, diplomas", "enter")
+        await pilot.press(*"insurance", "enter", "enter", *"2027-06-30", "enter")
+        await settle(pilot)
+        assert pilot.app.screen is modal
+        message = str(modal.query_one("#e-records", Static).render())
+        assert "'diplomas' is not a kind of record" in message
+        records = modal.query_one("#f-records", Input)
+        assert records.has_focus
+        records.value = ""
+        await pilot.press(*"grades", "ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is consents
+        row = [c.plain for c in consents.query_one(DataTable).get_row_at(0)]
+        assert row[1:4] == ["mother [Eva]", "grades", "insurance"]
+        assert row[4:] == [date.today().isoformat(), "2027-06-30", "in force"]
+
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is record
+        assert "Release: mother [Eva] - grades, until 2027-06" in band(record)
+
+        await pilot.press("c")
+        await settle(pilot)
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ReasonModal)
+        await pilot.press(*"student withdrew it", "enter")
+        await settle(pilot)
+        row = [c.plain for c in pilot.app.screen.query_one(DataTable).get_row_at(0)]
+        assert row[-1].startswith("revoked") and row[-1].endswith("clerk1: student withdrew it")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Release:" not in band(record)
+    with session_scope(engine) as session:
+        consent = session.exec(select(ReleaseConsent)).one()
+        assert consent.revoke_reason == "student withdrew it"
+        actions = session.exec(
+            select(AuditEvent.action).where(AuditEvent.entity == "release_consent")
+        ).all()
+        assert list(actions) == ["add", "revoke"]
+
+
+async def test_the_disclosures_tab_and_ctrl_g_answer_a_code(
+    engine: Engine, student_id: int
+) -> None:
+    with session_scope(engine) as session:
+        copy = release_transcript(
+            session,
+            actor=actor_for(session, "clerk1"),
+            student_id=student_id,
+            fmt="text",
+            recipient="Ridge College",
+            purpose="admission [fall]",
+        )
+    app = make_app(engine, username="clerk1")
+    async with app.run_test(size=SIZE) as pilot:
+        record = await open_record(pilot, student_id)
+        await pilot.press("8")
+        tabs = record.query_one("#record-tabs", TabbedContent)
+        assert tabs.active == "disclosures"
+        assert tabs.get_tab("disclosures").label.plain == "Disclosures (1)"
+        row = [c.plain for c in record.query_one("#disclosures-table", DataTable).get_row_at(0)]
+        assert row[1:] == [
+            "clerk1",
+            "transcript",
+            "Ridge College",
+            "admission [fall]",
+            "student's own request",
+            "",
+        ]
+        assert copy.verification_code not in screen_text(pilot.app)  # the desk never lists codes
+
+        await pilot.press("ctrl+g")
+        await settle(pilot)
+        modal = pilot.app.screen
+        assert isinstance(modal, VerifyCodeModal)
+        await pilot.press(*copy.verification_code.lower().replace("-", " "), "enter")
+        await settle(pilot)
+        answer = str(modal.query_one("#verify-answer", Static).render())
+        assert answer.startswith("GENUINE: unofficial transcript issued")
+        assert "Released to: Ridge College" in answer
+        assert "Changed since: no" in answer
+        modal.query_one("#verify-code", Input).value = ""
+        await pilot.press(*"1234-5678-9ABC-DEF0", "enter")
+        await settle(pilot)
+        answer = str(modal.query_one("#verify-answer", Static).render())
+        assert answer.startswith("NOT GENUINE")
+        await pilot.press("escape")
+        await settle(pilot)
+        assert pilot.app.screen is record
+    with session_scope(engine) as session:
+        lookups = session.exec(
+            select(AuditEvent.actor_username).where(AuditEvent.action == "verify_code")
+        ).all()
+        assert list(lookups) == ["clerk1", "clerk1"]
