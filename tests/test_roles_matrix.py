@@ -23,13 +23,13 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit.verify import verify_chain
 from recordsdesk.services.audit.view import AuditFilter, query_audit
 from recordsdesk.services.catalog import view as catalog_view
-from recordsdesk.services.disclosure import consents, genuine
+from recordsdesk.services.disclosure import consents, genuine, letters
 from recordsdesk.services.disclosure import log as disclosure_log
 from recordsdesk.services.people import holds as hold
 from recordsdesk.services.people import notes as note
 from recordsdesk.services.people import student
 from recordsdesk.services.shared.errors import PermissionDenied
-from tests.factories import make_course, make_hold, make_staff, make_student
+from tests.factories import make_course, make_hold, make_staff, make_student, make_term
 
 CLERK, REGISTRAR, ADMIN = StaffRole.CLERK, StaffRole.REGISTRAR, StaffRole.ADMIN
 ROLES = (CLERK, REGISTRAR, ADMIN)
@@ -47,6 +47,7 @@ LEAST_ROLE: dict[Action, StaffRole] = {
     Action.CONSENT_MANAGE: CLERK,
     Action.DISCLOSURE_VIEW: CLERK,
     Action.DOCUMENT_VERIFY: CLERK,
+    Action.LETTER_ISSUE: CLERK,
     Action.REGISTRATION_OVERRIDE: REGISTRAR,
     Action.GRADE_ENTER: REGISTRAR,
     Action.GRADE_POST: REGISTRAR,
@@ -236,6 +237,18 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
     "disclosure_log.list_disclosures": (
         Action.DISCLOSURE_VIEW,
         lambda s, a, ids: disclosure_log.list_disclosures(s, actor=a, student_id=ids["student"]),
+    ),
+    "letters.release_letter": (
+        Action.LETTER_ISSUE,
+        lambda s, a, ids: letters.release_letter(
+            s, actor=a, student_id=ids["student"], terms=[make_term(s).code], fmt="text"
+        ),
+    ),
+    "letters.build_letter": (
+        Action.LETTER_ISSUE,
+        lambda s, a, ids: letters.build_letter(
+            s, actor=a, student_id=ids["student"], terms=[make_term(s).code]
+        ),
     ),
     "genuine.check_document": (
         Action.DOCUMENT_VERIFY,

@@ -1,5 +1,6 @@
-"""`recordsdesk disclosures NUMBER`: a student's disclosure log; `recordsdesk verify CODE`:
-"is this document genuine?".
+"""`recordsdesk disclosures NUMBER`: a student's disclosure log; `recordsdesk verification
+NUMBER`: an enrollment verification letter; `recordsdesk verify CODE`: "is this document
+genuine?".
 
 Both act as the staff member the command signed in as (commands.signin); a lookup by code is
 audited like one made at the desk. Stored text printed to a terminal is made printable first.
@@ -13,10 +14,11 @@ from pathlib import Path
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
-from recordsdesk.commands.transcript import add_force_option, output_target
+from recordsdesk.commands.transcript import add_force_option, consent_number, output_target
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.shared.private_files import write_private
 
 
 def register(
@@ -31,6 +33,30 @@ def register(
     add_force_option(log)
     database_option(log)
     log.set_defaults(handler=_disclosures)
+
+    letter = commands.add_parser(
+        "verification",
+        help="an enrollment verification letter (text, json, pdf or html); every copy is logged",
+    )
+    letter.add_argument("student_number", metavar="NUMBER")
+    letter.add_argument(
+        "--term",
+        action="append",
+        default=[],
+        metavar="CODE",
+        help="a term to certify (repeat for several; default: the term under way)",
+    )
+    letter.add_argument("--format", choices=("text", "json", "pdf", "html"), default="text")
+    letter.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
+    add_force_option(letter)
+    letter.add_argument(
+        "--recipient", default="", help="who the letter is for (blank: the student)"
+    )
+    letter.add_argument("--purpose", default="", help="why it is released (disclosure log)")
+    letter.add_argument("--basis", default=None, help="the legal basis (as for transcripts)")
+    letter.add_argument("--consent", default=None, metavar="ID", help="the consent relied on")
+    database_option(letter)
+    letter.set_defaults(handler=_verification)
 
     verify = commands.add_parser(
         "verify", help="is this document genuine? look up the code printed on a copy"
@@ -50,7 +76,6 @@ def _disclosures(args: argparse.Namespace) -> int:
         list_disclosures,
     )
     from recordsdesk.services.shared.clean_text import printable
-    from recordsdesk.services.shared.private_files import write_private
 
     target = output_target(args)
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
@@ -72,6 +97,50 @@ def _disclosures(args: argparse.Namespace) -> int:
         text = content.decode("utf-8")
         sys.stdout.write(printable(text, keep_newlines=True))
         sys.stdout.flush()
+    return 0
+
+
+def _verification(args: argparse.Namespace) -> int:
+    from recordsdesk.services.disclosure.letters import release_letter
+
+    if args.format == "pdf" and not args.output and sys.stdout.isatty():
+        raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
+    consent_id = consent_number(args.consent)
+    target = output_target(args)
+    engine = open_database(resolve_database_url(getattr(args, "database", None)))
+    try:
+        with session_scope(engine) as session:
+            copy = release_letter(
+                session,
+                actor=cli_actor(session, args),
+                student_number=args.student_number,
+                terms=args.term,
+                fmt=args.format,
+                recipient=args.recipient,
+                purpose=args.purpose,
+                basis=args.basis,
+                consent_id=consent_id,
+            )
+            if target is not None:
+                # Written inside the transaction: a file that cannot be written logs no copy.
+                write_private(
+                    target,
+                    copy.content,
+                    overwrite=args.force,
+                    create_folders=False,
+                    field="--output",
+                )
+            else:
+                sys.stdout.buffer.write(copy.content)
+                sys.stdout.flush()
+    finally:
+        engine.dispose()
+    if args.output:
+        print(
+            f"enrollment verification of {args.student_number} written to {args.output} "
+            f"(verification {copy.verification_code})",
+            file=sys.stderr,
+        )
     return 0
 
 

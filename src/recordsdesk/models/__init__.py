@@ -24,7 +24,7 @@ from recordsdesk.models.base import (
 )
 from recordsdesk.models.catalog import Course, Prerequisite, Program, ProgramRequirement
 from recordsdesk.models.contact import ContactNote, TranscriptRequest
-from recordsdesk.models.disclosure import Disclosure, ReleaseConsent
+from recordsdesk.models.disclosure import Disclosure, ReleaseConsent, VerificationLetter
 from recordsdesk.models.enrollment import Enrollment, TransferCredit
 from recordsdesk.models.external import ExternalKey
 from recordsdesk.models.grading import GradeMark, GradingScale
@@ -76,5 +76,6 @@ __all__ = [
     "TranscriptRequest",
     "TranscriptRequestStatus",
     "TransferCredit",
+    "VerificationLetter",
     "utcnow",
 ]

@@ -7,7 +7,13 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint
 from sqlmodel import Field, SQLModel
 
-from recordsdesk.models.base import DisclosedDocument, LegalBasis, one_of, utcnow
+from recordsdesk.models.base import (
+    DisclosedDocument,
+    LegalBasis,
+    TranscriptFormat,
+    one_of,
+    utcnow,
+)
 
 
 class ReleaseConsent(SQLModel, table=True):
@@ -63,3 +69,26 @@ class Disclosure(SQLModel, table=True):
     basis: str
     consent_id: int | None = Field(default=None, foreign_key="release_consent.id")
     note: str = ""
+
+
+class VerificationLetter(SQLModel, table=True):
+    """Every enrollment verification letter released: for whom, which terms, in which format,
+    and the code and digests "is this document genuine?" answers from."""
+
+    __tablename__ = "verification_letter"
+    __table_args__ = (
+        one_of("format", TranscriptFormat),
+        CheckConstraint("terms <> ''", name="terms_present"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    issued_at: datetime = Field(default_factory=utcnow)
+    issued_by_id: int = Field(foreign_key="staff_user.id")
+    recipient: str = ""
+    #: The term codes the letter certifies, separated by spaces.
+    terms: str
+    format: str = Field(default=TranscriptFormat.PDF.value)
+    verification_code: str = Field(default="", index=True)
+    content_digest: str = ""
+    record_digest: str = ""

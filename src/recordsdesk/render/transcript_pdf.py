@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -259,9 +259,9 @@ def _on_grid(text: str) -> bool:
     return all(ord(c) in covered and not unicodedata.combining(c) for c in text)
 
 
-def _draw(pdf: FPDF, page: Page, options: RenderOptions) -> None:
+def _draw(pdf: FPDF, page: Page, official: bool) -> None:
     pdf.add_page()
-    if not options.official:
+    if not official:
         _watermark(pdf)
     grey, font_style = -1, None
     # Where cell() puts its text: after the cell margin, on the baseline of a centred line.
@@ -295,16 +295,25 @@ def _draw(pdf: FPDF, page: Page, options: RenderOptions) -> None:
 
 def render_pdf(transcript: Transcript, options: RenderOptions) -> bytes:
     """The PDF's bytes: one PDF page per layout page, fonts embedded."""
-    pages = layout(transcript, options)
+    kind = "Official" if options.official else "Unofficial"
+    return pages_pdf(
+        layout(transcript, options),
+        title=f"{kind} transcript: {transcript.student.name}",
+        official=options.official,
+    )
+
+
+def pages_pdf(pages: Sequence[Page], *, title: str, official: bool) -> bytes:
+    """Any document laid out on the transcript's page grid (a transcript, a verification
+    letter) as a PDF with the shipped fonts embedded; an unofficial one is watermarked."""
     texts = [pdf_text(s.text) for page in pages for line in page.lines for s in line.spans]
     cuts: list[Path] = []
     try:
         pdf = _pdf(texts, cuts)
         try:
-            kind = "Official" if options.official else "Unofficial"
-            pdf.set_title(printable(f"{kind} transcript: {transcript.student.name}"))
+            pdf.set_title(printable(title))
             for page in pages:
-                _draw(pdf, page, options)
+                _draw(pdf, page, official)
             return bytes(pdf.output())
         finally:
             for font in pdf.fonts.values():

@@ -1,4 +1,5 @@
-"""Counter services: release consents, the disclosure log, and codes looked up by index.
+"""Counter services: release consents, the disclosure log, verification letters, and codes
+looked up by index.
 
 Revision ID: 0009
 Revises: 0007
@@ -7,6 +8,9 @@ Revises: 0007
   valid until, revoked), added and revoked by a clerk.
 - `disclosure`: one row per release of a record outside the office (append-only: desks get no
   UPDATE or DELETE grant on it, `recordsdesk db grants`).
+- `verification_letter`: every enrollment verification letter released, with its code.
+- `institution`: the credit thresholds (full-time, half-time) per level the letters state
+  enrollment status from.
 - `transcript_request.record_digest`: SHA-256 of the figures a copy printed, so a lookup by
   verification code says whether the record changed since (empty for older copies); and an
   index on `verification_code`, which "is this document genuine?" looks up.
@@ -112,6 +116,42 @@ def upgrade() -> None:
     with op.batch_alter_table("disclosure", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_disclosure_student_id"), ["student_id"], unique=False)
 
+    op.create_table(
+        "verification_letter",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("issued_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("issued_by_id", sa.Integer(), nullable=False),
+        sa.Column("recipient", sa.String(), nullable=False),
+        sa.Column("terms", sa.String(), nullable=False),
+        sa.Column("format", sa.String(), nullable=False),
+        sa.Column("verification_code", sa.String(), nullable=False),
+        sa.Column("content_digest", sa.String(), nullable=False),
+        sa.Column("record_digest", sa.String(), nullable=False),
+        sa.CheckConstraint(
+            "format IN ('pdf', 'text', 'html', 'json', 'print')",
+            name=op.f("ck_verification_letter_format_valid"),
+        ),
+        sa.CheckConstraint("terms <> ''", name=op.f("ck_verification_letter_terms_present")),
+        sa.ForeignKeyConstraint(
+            ["issued_by_id"],
+            ["staff_user.id"],
+            name=op.f("fk_verification_letter_issued_by_id_staff_user"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"], ["student.id"], name=op.f("fk_verification_letter_student_id_student")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_verification_letter")),
+    )
+    op.create_index(
+        op.f("ix_verification_letter_student_id"), "verification_letter", ["student_id"]
+    )
+    op.create_index(
+        op.f("ix_verification_letter_verification_code"),
+        "verification_letter",
+        ["verification_code"],
+    )
+
     # Plain ALTERs (not a batch): SQLite adds the column in place instead of rebuilding the
     # table, so its definition keeps the order every other path to head gives it.
     op.add_column(
@@ -124,9 +164,34 @@ def upgrade() -> None:
         ["verification_code"],
         unique=False,
     )
+    for column, default in (
+        ("full_time_credits_undergraduate", "12"),
+        ("half_time_credits_undergraduate", "6"),
+        ("full_time_credits_graduate", "9"),
+        ("half_time_credits_graduate", "4.5"),
+    ):
+        op.add_column(
+            "institution",
+            sa.Column(
+                column,
+                sa.Numeric(precision=5, scale=2),
+                nullable=False,
+                server_default=sa.text(default),
+            ),
+        )
 
 
 def downgrade() -> None:
+    for column in (
+        "half_time_credits_graduate",
+        "full_time_credits_graduate",
+        "half_time_credits_undergraduate",
+        "full_time_credits_undergraduate",
+    ):
+        op.drop_column("institution", column)
+    op.drop_index(op.f("ix_verification_letter_verification_code"), "verification_letter")
+    op.drop_index(op.f("ix_verification_letter_student_id"), "verification_letter")
+    op.drop_table("verification_letter")
     op.drop_index(op.f("ix_transcript_request_verification_code"), "transcript_request")
     op.drop_column("transcript_request", "record_digest")
     with op.batch_alter_table("disclosure", schema=None) as batch_op:

@@ -27,6 +27,7 @@ class Action(StrEnum):
     CONSENT_MANAGE = "consent.manage"
     DISCLOSURE_VIEW = "disclosure.view"
     DOCUMENT_VERIFY = "document.verify"
+    LETTER_ISSUE = "letter.issue"
     # Registrar: the record's integrity.
     REGISTRATION_OVERRIDE = "registration.override"
     GRADE_ENTER = "grade.enter"
@@ -60,6 +61,7 @@ _CLERK = {
     Action.CONSENT_MANAGE,
     Action.DISCLOSURE_VIEW,
     Action.DOCUMENT_VERIFY,
+    Action.LETTER_ISSUE,
 }
 _REGISTRAR = _CLERK | {
     Action.REGISTRATION_OVERRIDE,

@@ -17,11 +17,19 @@ from datetime import date, datetime
 
 from sqlmodel import Session, col, select
 
-from recordsdesk.models import AuditEvent, StaffUser, Student, TranscriptRequest
+from recordsdesk.models import (
+    AuditEvent,
+    StaffUser,
+    Student,
+    TranscriptRequest,
+    VerificationLetter,
+)
+from recordsdesk.render.letter_layout import letter_digest
 from recordsdesk.render.transcript_json import record_digest
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.disclosure.letters import build_letter
 from recordsdesk.services.transcripts.builder import build_transcript
 
 ENTITY = "document"
@@ -82,8 +90,9 @@ def _later_changes(session: Session, student_id: int, since: datetime) -> tuple[
 def check_document(
     session: Session, *, actor: Actor, code: str, content: bytes | None = None
 ) -> DocumentCheck:
-    """Look `code` up among the documents the office issued and audit the lookup (in the
-    caller's transaction). With `content`, also say whether it is the copy released."""
+    """Look `code` up among the documents the office issued (transcript copies, verification
+    letters) and audit the lookup (in the caller's transaction). With `content`, also say
+    whether it is the copy released."""
     authorize(actor, Action.DOCUMENT_VERIFY)
     wanted = normalise_code(code)
     request = (
@@ -93,17 +102,30 @@ def check_document(
         if wanted
         else None
     )
-    answer = DocumentCheck(genuine=False) if request is None else _answer(session, actor, request)
-    if request is not None and content is not None and request.content_digest:
-        matches = hashlib.sha256(content).hexdigest() == request.content_digest
+    letter = (
+        session.exec(
+            select(VerificationLetter).where(VerificationLetter.verification_code == wanted)
+        ).first()
+        if wanted and request is None
+        else None
+    )
+    found: TranscriptRequest | VerificationLetter | None = request or letter
+    if request is not None:
+        answer = _transcript_answer(session, actor, request)
+    elif letter is not None:
+        answer = _letter_answer(session, actor, letter)
+    else:
+        answer = DocumentCheck(genuine=False)
+    if found is not None and content is not None and found.content_digest:
+        matches = hashlib.sha256(content).hexdigest() == found.content_digest
         answer = replace(answer, matches=matches)
     audit.record(
         session,
         actor,
         action="verify_code",
         entity=ENTITY,
-        entity_id=f"transcript_request:{request.id}" if request is not None else "",
-        student_id=request.student_id if request is not None else None,
+        entity_id=f"{found.__tablename__}:{found.id}" if found is not None else "",
+        student_id=found.student_id if found is not None else None,
         after={
             "genuine": answer.genuine,
             "code_digest": hashlib.sha256((wanted or code).encode("utf-8")).hexdigest()[:16],
@@ -113,15 +135,19 @@ def check_document(
     return answer
 
 
-def _answer(session: Session, actor: Actor, request: TranscriptRequest) -> DocumentCheck:
-    student = session.get(Student, request.student_id)
+def _names(session: Session, student_id: int, staff_id: int | None) -> tuple[str, str, str]:
+    """(student number, student name, staff username) for an answer."""
+    student = session.get(Student, student_id)
     assert student is not None
-    released_by = (
-        session.exec(
-            select(StaffUser.username).where(StaffUser.id == request.released_by_id)
-        ).first()
-        or ""
+    username = (
+        session.exec(select(StaffUser.username).where(StaffUser.id == staff_id)).first() or ""
     )
+    name = " ".join(p for p in (student.legal_first_name, student.legal_last_name) if p)
+    return student.student_number, name, username
+
+
+def _transcript_answer(session: Session, actor: Actor, request: TranscriptRequest) -> DocumentCheck:
+    number, name, released_by = _names(session, request.student_id, request.released_by_id)
     released_at = request.released_at or request.requested_at
     changed: bool | None = None
     if request.record_digest:
@@ -130,10 +156,8 @@ def _answer(session: Session, actor: Actor, request: TranscriptRequest) -> Docum
     return DocumentCheck(
         genuine=True,
         document="official transcript" if request.official else "unofficial transcript",
-        student_number=student.student_number,
-        student_name=" ".join(
-            part for part in (student.legal_first_name, student.legal_last_name) if part
-        ),
+        student_number=number,
+        student_name=name,
         issued_on=released_at.date(),
         released_by=released_by,
         official=request.official,
@@ -141,6 +165,30 @@ def _answer(session: Session, actor: Actor, request: TranscriptRequest) -> Docum
         recipient=request.recipient,
         changed_since=changed,
         later_changes=_later_changes(session, request.student_id, released_at),
+    )
+
+
+def _letter_answer(session: Session, actor: Actor, letter: VerificationLetter) -> DocumentCheck:
+    number, name, issued_by = _names(session, letter.student_id, letter.issued_by_id)
+    now = build_letter(
+        session,
+        actor=actor,
+        student_id=letter.student_id,
+        terms=letter.terms.split(),
+        today=letter.issued_at.date(),
+    )
+    return DocumentCheck(
+        genuine=True,
+        document=f"enrollment verification letter ({letter.terms})",
+        student_number=number,
+        student_name=name,
+        issued_on=letter.issued_at.date(),
+        released_by=issued_by,
+        official=True,
+        format=letter.format,
+        recipient=letter.recipient,
+        changed_since=letter_digest(now) != letter.record_digest,
+        later_changes=_later_changes(session, letter.student_id, letter.issued_at),
     )
 
 
