@@ -63,6 +63,8 @@ WHERE = {
     "Consents": "ConsentsScreen",
     "Add consent": "AddConsentModal",
     "Genuine?": "VerifyCodeModal",
+    "Enrollment letter": "LetterScreen",
+    "Release letter": "LetterReleaseModal",
 }
 #: Keys Textual's own widgets answer on any screen: Enter submits an input or picks a row, the
 #: arrows move in a list, Tab moves the focus. A guide may name them without a desk binding.

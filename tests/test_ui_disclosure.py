@@ -1,11 +1,14 @@
 """Counter services through the Pilot: c on a record opens the release consents, a adds one
 from the signed form (a refusal shown beside its field), the record's band then names it and r
 revokes it; the Disclosures tab lists each copy released; Ctrl+G from anywhere answers a
-verification code, genuine or not."""
+verification code, genuine or not; v shows the enrollment letter as it prints and releases a
+copy (a confidential student's letter to a third party refused beside the consent field)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -14,15 +17,24 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from recordsdesk.db import session_scope
-from recordsdesk.models import AuditEvent, ReleaseConsent
+from recordsdesk.models import AuditEvent, ReleaseConsent, VerificationLetter
 from recordsdesk.services.access.actor import actor_for
 from recordsdesk.services.transcripts.release import release_transcript
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.screens.disclosure.consents import AddConsentModal, ConsentsScreen
 from recordsdesk.ui.screens.disclosure.genuine import VerifyCodeModal
+from recordsdesk.ui.screens.disclosure.letter import LetterReleaseModal, LetterScreen
 from recordsdesk.ui.screens.people.intake_form import ReasonModal
 from recordsdesk.ui.screens.people.record import StudentScreen
-from tests.factories import make_staff, make_student
+from tests.factories import (
+    make_course,
+    make_enrollment,
+    make_program,
+    make_section,
+    make_staff,
+    make_student,
+    make_term,
+)
 from tests.screen_text import screen_text
 
 SIZE = (120, 40)
@@ -166,3 +178,71 @@ async def test_the_disclosures_tab_and_ctrl_g_answer_a_code(
             select(AuditEvent.actor_username).where(AuditEvent.action == "verify_code")
         ).all()
         assert list(lookups) == ["clerk1", "clerk1"]
+
+
+@pytest.fixture
+def enrolled_id(engine: Engine) -> int:
+    """A confidential undergraduate with 12 credits in the term under way today."""
+    today = date.today()
+    with session_scope(engine) as session:
+        make_staff(session, username="clerk2", role="clerk")
+        program = make_program(session, code="BSC-LTR", name="Letters")
+        term = make_term(
+            session,
+            code="NOWTERM",
+            name="Current Term",
+            start_date=today - timedelta(days=10),
+            end_date=today + timedelta(days=60),
+            add_drop_deadline=None,
+            withdraw_deadline=None,
+        )
+        row = make_student(
+            session,
+            legal_first_name="Noor",
+            legal_last_name="Haddad",
+            program_id=program.id,
+            confidential=True,
+        )
+        for _ in range(3):
+            course = make_course(session, credits=Decimal("4"))
+            make_enrollment(session, row, make_section(session, course, term), status="registered")
+        assert row.id is not None
+        return row.id
+
+
+async def test_v_shows_the_letter_as_it_prints_and_releases_a_copy(
+    engine: Engine, enrolled_id: int, tmp_path: Path
+) -> None:
+    app = make_app(engine, username="clerk2")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, enrolled_id)
+        await pilot.press("v")
+        await settle(pilot)
+        letter = pilot.app.screen
+        assert isinstance(letter, LetterScreen)
+        page = str(letter.query_one("#letter-page", Static).render())
+        assert "ENROLLMENT VERIFICATION" in page and "Noor Haddad" in page
+        assert "full-time" in page and "Current Term (NOWTERM)" in page
+        assert "given on release" in page  # the code comes with the copy
+
+        await pilot.press("x")
+        await settle(pilot)
+        modal = pilot.app.screen
+        assert isinstance(modal, LetterReleaseModal)
+        modal.query_one("#f-path", Input).value = str(tmp_path / "letter.txt")
+        await pilot.press(*"Acme Bank", "enter", *"loan", "ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is modal  # confidential: a third party needs consent
+        refusal = str(modal.query_one("#e-consent", Static).render())
+        assert "confidential" in refusal and "Acme Bank" in refusal
+        assert not (tmp_path / "letter.txt").exists()
+        modal.query_one("#f-recipient", Input).value = ""  # handed to the student
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert pilot.app.screen is letter
+        text = (tmp_path / "letter.txt").read_text(encoding="utf-8")
+        assert "To: To whom it may concern" in text and "full-time" in text
+    with session_scope(engine) as session:
+        row = session.exec(select(VerificationLetter)).one()
+        assert (row.terms, row.recipient, row.format) == ("NOWTERM", "", "text")
+        assert row.verification_code in text

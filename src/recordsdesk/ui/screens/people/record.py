@@ -42,6 +42,7 @@ from recordsdesk.ui.privacy import privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.disclosure.consents import ConsentsScreen
+from recordsdesk.ui.screens.disclosure.letter import LetterScreen
 from recordsdesk.ui.screens.people.departure import DepartureScreen
 from recordsdesk.ui.screens.people.holds import HoldsScreen
 from recordsdesk.ui.screens.people.profile_edit import ProfileEditScreen
@@ -150,7 +151,8 @@ class StudentScreen(DeskScreen):
         "sparkline of term GPAs; Audit is shown to registrars and admins; Disclosures lists "
         "every copy of the record released outside the office). A 'Release:' line names the "
         "student's consents in force. Press 1 to 8 to jump to a tab, c for the release "
-        "consents, n to add a contact note (type it, Enter saves), r to register the "
+        "consents, v for an enrollment verification letter, n to add a contact note (type "
+        "it, Enter saves), r to register the "
         "student for a term (a waitlist seat offered shows on the Registration tab), e to "
         "edit the profile, h for holds, a for the admission checklist and decision, d to "
         "record a departure or leave, Ctrl+R to refresh, "
@@ -168,6 +170,7 @@ class StudentScreen(DeskScreen):
         Binding("d", "departure", "Leave/depart"),
         Binding("a", "admission", "Admission"),
         Binding("c", "consents", "Consents"),
+        Binding("v", "verification", "Enrollment letter"),
         *(
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
@@ -342,6 +345,10 @@ class StudentScreen(DeskScreen):
     def action_consents(self) -> None:
         name = self.record.profile.legal_name if self.record else self._title_hint
         self._push_and_reload(ConsentsScreen(self.student_id, title=name))
+
+    def action_verification(self) -> None:
+        name = self.record.profile.legal_name if self.record else self._title_hint
+        self._push_and_reload(LetterScreen(self.student_id, title=name))
 
     def action_admission(self) -> None:
         self._push_and_reload(AdmissionScreen(self.student_id))
