@@ -17,8 +17,9 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static, TabbedContent
 
 from recordsdesk.db import session_scope
-from recordsdesk.models import AuditEvent, ReleaseConsent, VerificationLetter
+from recordsdesk.models import AuditEvent, Disclosure, ReleaseConsent, VerificationLetter
 from recordsdesk.services.access.actor import actor_for
+from recordsdesk.services.disclosure.consents import add_consent
 from recordsdesk.services.transcripts.release import release_transcript
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.screens.disclosure.consents import AddConsentModal, ConsentsScreen
@@ -26,6 +27,7 @@ from recordsdesk.ui.screens.disclosure.genuine import VerifyCodeModal
 from recordsdesk.ui.screens.disclosure.letter import LetterReleaseModal, LetterScreen
 from recordsdesk.ui.screens.people.intake_form import ReasonModal
 from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.screens.transcripts.preview import ExportPathModal, TranscriptScreen
 from tests.factories import (
     make_course,
     make_enrollment,
@@ -246,3 +248,47 @@ async def test_v_shows_the_letter_as_it_prints_and_releases_a_copy(
         row = session.exec(select(VerificationLetter)).one()
         assert (row.terms, row.recipient, row.format) == ("NOWTERM", "", "text")
         assert row.verification_code in text
+
+
+async def test_a_desk_export_names_the_consent_it_relies_on(
+    engine: Engine, student_id: int, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        consent = add_consent(
+            session,
+            actor=actor_for(session, "clerk1"),
+            student_id=student_id,
+            recipient="Ridge College",
+            records="transcript",
+            signed_on=date.today(),
+        )
+    app = make_app(engine, username="clerk1")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, student_id)
+        await pilot.press("t")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, TranscriptScreen)
+        await pilot.press("x")
+        await pilot.pause()
+        modal = pilot.app.screen
+        assert isinstance(modal, ExportPathModal)
+        modal.query_one("#export-path", Input).value = str(tmp_path / "copy.txt")
+        modal.query_one("#export-purpose", Input).value = "admission"
+        modal.query_one("#export-consent", Input).value = "x1"
+        await pilot.press(*"Ridge College", "enter")
+        await pilot.pause()
+        assert pilot.app.screen is modal  # not a consent number: asked again
+        modal.query_one("#export-consent", Input).value = str(consent.id)
+        modal.query_one("#export-recipient", Input).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, TranscriptScreen)
+    assert (tmp_path / "copy.txt").exists()
+    with session_scope(engine) as session:
+        row = session.exec(select(Disclosure)).one()
+        assert (row.recipient, row.purpose, row.basis, row.consent_id) == (
+            "Ridge College",
+            "admission",
+            "consent",
+            consent.id,
+        )
