@@ -61,6 +61,11 @@ WHERE = {
     "Imports": "ImportsScreen",
     "Staff accounts": "StaffScreen",
     "Exercises": "PracticePanel",
+    "Consents": "ConsentsScreen",
+    "Add consent": "AddConsentModal",
+    "Genuine?": "VerifyCodeModal",
+    "Enrollment letter": "LetterScreen",
+    "Release letter": "LetterReleaseModal",
 }
 #: Keys Textual's own widgets answer on any screen: Enter submits an input or picks a row, the
 #: arrows move in a list, Tab moves the focus. A guide may name them without a desk binding.

@@ -22,6 +22,7 @@ from recordsdesk.models import Enrollment, utcnow
 from recordsdesk.render.transcript_layout import PRACTICE_MARK
 from recordsdesk.resources import data_folder
 from recordsdesk.services.access.actor import actor_for
+from recordsdesk.services.disclosure.letters import build_letter, render_letter
 from recordsdesk.services.practice.desk import practice_database_url, practice_seed
 from recordsdesk.services.practice.exercise import (
     ExerciseFileError,
@@ -166,6 +167,8 @@ def test_every_document_made_in_practice_says_so_on_every_page(
                 for fmt in ("text", "html", "json", "pdf")
             }
             tables = [run_report(session, actor=actor, name=spec.name) for spec in REPORTS]
+            letter = build_letter(session, actor=actor, student_id=longest)
+            letters = {fmt: render_letter(letter, fmt) for fmt in ("text", "html", "json", "pdf")}
     finally:
         engine.dispose()
     text = copies["text"].decode()
@@ -179,6 +182,14 @@ def test_every_document_made_in_practice_says_so_on_every_page(
         (tmp_path / "copy.pdf").write_bytes(copies["pdf"])
         pages = pdf_pages(tmp_path / "copy.pdf")
         assert len(pages) >= 2 and all("PRACTICE" in page for page in pages)
+    # An enrollment verification letter made on the practice desk, in every format.
+    assert PRACTICE_MARK in letters["text"].decode()
+    html = letters["html"].decode()
+    assert html.count('<section class="page">') == html.count(PRACTICE_MARK) == 1
+    assert json.loads(letters["json"])["practice"] == PRACTICE_MARK
+    if shutil.which("pdftotext"):
+        (tmp_path / "letter.pdf").write_bytes(letters["pdf"])
+        assert all("PRACTICE" in page for page in pdf_pages(tmp_path / "letter.pdf"))
     for table in tables:
         assert table.practice and table.title.startswith("PRACTICE · ")
         first = next(csv.reader(io.StringIO(to_csv(table))))

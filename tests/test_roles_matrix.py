@@ -9,24 +9,27 @@ written.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 import pytest
 from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from recordsdesk.db import session_scope
-from recordsdesk.models import AuditEvent, StaffRole
+from recordsdesk.models import AuditEvent, ReleaseConsent, StaffRole
 from recordsdesk.services.access import accounts as auth
 from recordsdesk.services.access.actor import Actor, actor_for
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit.verify import verify_chain
 from recordsdesk.services.audit.view import AuditFilter, query_audit
 from recordsdesk.services.catalog import view as catalog_view
+from recordsdesk.services.disclosure import consents, genuine, letters
+from recordsdesk.services.disclosure import log as disclosure_log
 from recordsdesk.services.people import holds as hold
 from recordsdesk.services.people import notes as note
 from recordsdesk.services.people import student
 from recordsdesk.services.shared.errors import PermissionDenied
-from tests.factories import make_course, make_hold, make_staff, make_student
+from tests.factories import make_course, make_hold, make_staff, make_student, make_term
 
 CLERK, REGISTRAR, ADMIN = StaffRole.CLERK, StaffRole.REGISTRAR, StaffRole.ADMIN
 ROLES = (CLERK, REGISTRAR, ADMIN)
@@ -41,6 +44,10 @@ LEAST_ROLE: dict[Action, StaffRole] = {
     Action.REGISTRATION_MANAGE: CLERK,
     Action.TRANSCRIPT_UNOFFICIAL: CLERK,
     Action.CATALOG_READ: CLERK,
+    Action.CONSENT_MANAGE: CLERK,
+    Action.DISCLOSURE_VIEW: CLERK,
+    Action.DOCUMENT_VERIFY: CLERK,
+    Action.LETTER_ISSUE: CLERK,
     Action.REGISTRATION_OVERRIDE: REGISTRAR,
     Action.GRADE_ENTER: REGISTRAR,
     Action.GRADE_POST: REGISTRAR,
@@ -91,8 +98,23 @@ def _ids(session: Session) -> dict[str, int]:
     placed_by = make_staff(session, role="registrar")
     active = make_hold(session, pupil, placed_by_id=placed_by.id)
     victim = make_staff(session, role="clerk", password_hash="x")
-    assert pupil.id and course.id and active.id and victim.id
-    return {"student": pupil.id, "course": course.id, "hold": active.id, "staff": victim.id}
+    consent = ReleaseConsent(
+        student_id=pupil.id,
+        recipient="mother",
+        records="grades",
+        signed_on=date(2026, 1, 5),
+        added_by_id=placed_by.id,
+    )
+    session.add(consent)
+    session.flush()
+    assert pupil.id and course.id and active.id and victim.id and consent.id
+    return {
+        "student": pupil.id,
+        "course": course.id,
+        "hold": active.id,
+        "staff": victim.id,
+        "consent": consent.id,
+    }
 
 
 def _username(session: Session, staff_id: int) -> str:
@@ -191,6 +213,47 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
         lambda s, a, ids: query_audit(s, actor=a, filters=AuditFilter(student_id=ids["student"])),
     ),
     "audit_verify.verify_chain": (Action.AUDIT_VIEW, lambda s, a, ids: verify_chain(s, actor=a)),
+    "consents.add_consent": (
+        Action.CONSENT_MANAGE,
+        lambda s, a, ids: consents.add_consent(
+            s,
+            actor=a,
+            student_id=ids["student"],
+            recipient="employer",
+            records="enrollment",
+            signed_on=date(2026, 1, 5),
+        ),
+    ),
+    "consents.revoke_consent": (
+        Action.CONSENT_MANAGE,
+        lambda s, a, ids: consents.revoke_consent(
+            s, actor=a, consent_id=ids["consent"], reason="withdrawn"
+        ),
+    ),
+    "consents.list_consents": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: consents.list_consents(s, actor=a, student_id=ids["student"]),
+    ),
+    "disclosure_log.list_disclosures": (
+        Action.DISCLOSURE_VIEW,
+        lambda s, a, ids: disclosure_log.list_disclosures(s, actor=a, student_id=ids["student"]),
+    ),
+    "letters.release_letter": (
+        Action.LETTER_ISSUE,
+        lambda s, a, ids: letters.release_letter(
+            s, actor=a, student_id=ids["student"], terms=[make_term(s).code], fmt="text"
+        ),
+    ),
+    "letters.build_letter": (
+        Action.LETTER_ISSUE,
+        lambda s, a, ids: letters.build_letter(
+            s, actor=a, student_id=ids["student"], terms=[make_term(s).code]
+        ),
+    ),
+    "genuine.check_document": (
+        Action.DOCUMENT_VERIFY,
+        lambda s, a, ids: genuine.check_document(s, actor=a, code="0000-0000-0000-0000"),
+    ),
 }
 
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.admission",
     "recordsdesk.commands.imports",
     "recordsdesk.commands.exports",
+    "recordsdesk.commands.disclosure",
 ]
 
 

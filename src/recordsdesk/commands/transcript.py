@@ -38,6 +38,15 @@ def output_target(args: argparse.Namespace) -> Path | None:
     return target
 
 
+def consent_number(text: str | None) -> int | None:
+    """`--consent`'s number, as the consents screen lists it (None when not given)."""
+    if text is None:
+        return None
+    if not text.strip().isdigit():
+        raise ValidationFailed("--consent", f"{text!r} is not a consent number.")
+    return int(text)
+
+
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
@@ -51,6 +60,17 @@ def register(
     parser.add_argument("--official", action="store_true", help="an official copy (registrar)")
     parser.add_argument("--recipient", default="", help="who the copy is released to")
     parser.add_argument("--weighted", action="store_true", help="print the weighted GPA")
+    parser.add_argument("--purpose", default="", help="why it is released (disclosure log)")
+    parser.add_argument(
+        "--basis",
+        default=None,
+        help="the legal basis (student_request, consent, directory, school_official, "
+        "other_school, financial_aid, court_order, health_safety); default: consent when "
+        "--consent is given, else the student's own request",
+    )
+    parser.add_argument(
+        "--consent", default=None, metavar="ID", help="the release consent relied on (its number)"
+    )
     database_option(parser)
     parser.set_defaults(handler=_transcript)
 
@@ -60,6 +80,7 @@ def _transcript(args: argparse.Namespace) -> int:
 
     if args.format == "pdf" and not args.output and sys.stdout.isatty():
         raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
+    consent_id = consent_number(args.consent)
     target = output_target(args)
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
@@ -72,6 +93,9 @@ def _transcript(args: argparse.Namespace) -> int:
                 official=args.official,
                 recipient=args.recipient,
                 weighted=args.weighted,
+                purpose=args.purpose,
+                basis=args.basis,
+                consent_id=consent_id,
             )
             if target is not None:
                 # Written inside the transaction: a file that cannot be written logs no copy.

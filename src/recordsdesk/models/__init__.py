@@ -4,10 +4,13 @@ from recordsdesk.models.admission import AdmissionApplication, ScreeningItem, Sc
 from recordsdesk.models.audit import AuditEvent
 from recordsdesk.models.base import (
     ApplicationDecision,
+    ConsentScope,
+    DisclosedDocument,
     EnrollmentStatus,
     GradeStatus,
     HoldType,
     InstitutionLevel,
+    LegalBasis,
     ProgramLevel,
     RepeatPolicy,
     RoundingPolicy,
@@ -21,6 +24,7 @@ from recordsdesk.models.base import (
 )
 from recordsdesk.models.catalog import Course, Prerequisite, Program, ProgramRequirement
 from recordsdesk.models.contact import ContactNote, TranscriptRequest
+from recordsdesk.models.disclosure import Disclosure, ReleaseConsent, VerificationLetter
 from recordsdesk.models.enrollment import Enrollment, TransferCredit
 from recordsdesk.models.external import ExternalKey
 from recordsdesk.models.grading import GradeMark, GradingScale
@@ -36,8 +40,11 @@ __all__ = [
     "ApiToken",
     "ApplicationDecision",
     "AuditEvent",
+    "ConsentScope",
     "ContactNote",
     "Course",
+    "DisclosedDocument",
+    "Disclosure",
     "Enrollment",
     "ExternalKey",
     "EnrollmentStatus",
@@ -49,10 +56,12 @@ __all__ = [
     "Institution",
     "InstitutionLevel",
     "PracticeResult",
+    "LegalBasis",
     "Prerequisite",
     "Program",
     "ProgramLevel",
     "ProgramRequirement",
+    "ReleaseConsent",
     "RepeatPolicy",
     "RoundingPolicy",
     "ScaleKind",
@@ -69,5 +78,6 @@ __all__ = [
     "TranscriptRequest",
     "TranscriptRequestStatus",
     "TransferCredit",
+    "VerificationLetter",
     "utcnow",
 ]

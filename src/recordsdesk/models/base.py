@@ -129,3 +129,36 @@ class TranscriptRequestStatus(StrEnum):
     RELEASED = "released"
     REFUSED = "refused"
     CANCELLED = "cancelled"
+
+
+class ConsentScope(StrEnum):
+    """Which records a release consent covers (ALL covers every other)."""
+
+    GRADES = "grades"
+    TRANSCRIPT = "transcript"
+    ENROLLMENT = "enrollment"
+    FINANCIAL = "financial"
+    ALL = "all"
+
+
+class LegalBasis(StrEnum):
+    """Why a record may leave the office (34 CFR 99.30-99.31), as the disclosure log says it."""
+
+    STUDENT_REQUEST = "student_request"
+    CONSENT = "consent"
+    DIRECTORY = "directory"
+    SCHOOL_OFFICIAL = "school_official"
+    OTHER_SCHOOL = "other_school"
+    FINANCIAL_AID = "financial_aid"
+    COURT_ORDER = "court_order"
+    HEALTH_SAFETY = "health_safety"
+
+
+class DisclosedDocument(StrEnum):
+    """What left the office."""
+
+    TRANSCRIPT = "transcript"
+    VERIFICATION_LETTER = "verification_letter"
+    EXPORT = "export"
+    REPORT = "report"
+    ORAL = "oral"

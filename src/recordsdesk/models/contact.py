@@ -41,7 +41,10 @@ class TranscriptRequest(SQLModel, table=True):
     status: str = Field(default=TranscriptRequestStatus.REQUESTED.value)
     released_at: datetime | None = None
     released_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
-    verification_code: str = ""
-    # SHA-256 (hex) of the copy's bytes as released; empty for copies released before 0004.
+    verification_code: str = Field(default="", index=True)
+    # SHA-256 (hex) of the copy's bytes as released; empty for copies released before 0007.
     content_digest: str = ""
+    # SHA-256 (hex) of the record's figures the copy prints (its canonical JSON), so a later
+    # lookup by code can say whether the record changed since; empty before 0009.
+    record_digest: str = ""
     note: str = ""

@@ -47,6 +47,20 @@ class Institution(SQLModel, table=True):
     incomplete_days: int = 120
     idle_lock_minutes: int = 5
     minor_age_years: int = 18
+    # Enrollment status on verification letters: credits registered in a term at or above
+    # which a student is full-time, and half-time (below it: less than half-time).
+    full_time_credits_undergraduate: Decimal = Field(
+        default=Decimal("12"), max_digits=5, decimal_places=2
+    )
+    half_time_credits_undergraduate: Decimal = Field(
+        default=Decimal("6"), max_digits=5, decimal_places=2
+    )
+    full_time_credits_graduate: Decimal = Field(
+        default=Decimal("9"), max_digits=5, decimal_places=2
+    )
+    half_time_credits_graduate: Decimal = Field(
+        default=Decimal("4.5"), max_digits=5, decimal_places=2
+    )
     demo: bool = False
     practice: bool = False
     version: int = 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from html import escape
 
 from recordsdesk.render.transcript_layout import Page, RenderOptions, layout
@@ -40,9 +41,20 @@ def render_html(transcript: Transcript, options: RenderOptions) -> str:
     kind = "Official" if options.official else "Unofficial"
     practice = transcript.institution.practice
     kind = f"PRACTICE · {kind.lower()}" if practice else kind
-    title = escape(printable(f"{kind} transcript: {transcript.student.name}"))
-    pages = "\n".join(_page(p, options.official, practice) for p in layout(transcript, options))
+    return pages_html(
+        layout(transcript, options),
+        title=f"{kind} transcript: {transcript.student.name}",
+        official=options.official,
+        practice=practice,
+    )
+
+
+def pages_html(pages: Sequence[Page], *, title: str, official: bool, practice: bool = False) -> str:
+    """Any document laid out on the transcript's page grid as one self-contained HTML file; a
+    practice desk's is marked PRACTICE on every page."""
+    title = escape(printable(title))
+    body = "\n".join(_page(p, official, practice) for p in pages)
     return (
         f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>'
-        f"<style>{CSS}</style></head><body>\n{pages}\n</body></html>\n"
+        f"<style>{CSS}</style></head><body>\n{body}\n</body></html>\n"
     )

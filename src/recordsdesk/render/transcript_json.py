@@ -141,16 +141,19 @@ def verification_code(
     weighted: bool = False,
     fmt: str = "",
     serial: int | None = None,
+    nonce: str = "",
 ) -> str:
     """A short code derived from the content, the issue date and what this copy prints
-    (official or not, weighted GPA or not, its format) and its serial, the log entry's number
-    (SHA-256 of the canonical JSON): each released copy has its own code, and any altered
-    figure changes it."""
+    (official or not, weighted GPA or not, its format), its serial (the log entry's number)
+    and `nonce`, a random secret a released copy is given (SHA-256 of the canonical JSON):
+    each copy has its own code, and with the nonce no one can work a code out from what the
+    copy prints; codes are looked up, never recomputed."""
     canonical = json.dumps(
         {
             "transcript": transcript_dict(t),
             "issued_on": issued_on.isoformat(),
             "copy": {"official": official, "weighted": weighted, "format": fmt, "serial": serial},
+            "nonce": nonce,
         },
         ensure_ascii=False,
         sort_keys=True,
@@ -158,6 +161,16 @@ def verification_code(
     )
     digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest().upper()[:16]
     return "-".join(digest[i : i + 4] for i in range(0, 16, 4))
+
+
+def record_digest(t: Transcript) -> str:
+    """SHA-256 (hex) of every figure the transcript prints (its canonical JSON, no release
+    facts): the same record gives the same digest, and any later change to a printed figure
+    (a grade change, a new term) gives another."""
+    canonical = json.dumps(
+        transcript_dict(t), ensure_ascii=False, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 def render_json(t: Transcript, options: RenderOptions) -> str:

@@ -18,7 +18,7 @@ import os
 import shutil
 import tempfile
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -259,11 +259,11 @@ def _on_grid(text: str) -> bool:
     return all(ord(c) in covered and not unicodedata.combining(c) for c in text)
 
 
-def _draw(pdf: FPDF, page: Page, options: RenderOptions, practice: bool) -> None:
+def _draw(pdf: FPDF, page: Page, official: bool, practice: bool) -> None:
     pdf.add_page()
     if practice:  # a practice copy, official or not, is never taken for a real one
         _watermark(pdf, "PRACTICE")
-    elif not options.official:
+    elif not official:
         _watermark(pdf, "UNOFFICIAL")
     grey, font_style = -1, None
     # Where cell() puts its text: after the cell margin, on the baseline of a centred line.
@@ -297,16 +297,29 @@ def _draw(pdf: FPDF, page: Page, options: RenderOptions, practice: bool) -> None
 
 def render_pdf(transcript: Transcript, options: RenderOptions) -> bytes:
     """The PDF's bytes: one PDF page per layout page, fonts embedded."""
-    pages = layout(transcript, options)
+    kind = "Official" if options.official else "Unofficial"
+    return pages_pdf(
+        layout(transcript, options),
+        title=f"{kind} transcript: {transcript.student.name}",
+        official=options.official,
+        practice=transcript.institution.practice,
+    )
+
+
+def pages_pdf(
+    pages: Sequence[Page], *, title: str, official: bool, practice: bool = False
+) -> bytes:
+    """Any document laid out on the transcript's page grid (a transcript, a verification
+    letter) as a PDF with the shipped fonts embedded; an unofficial one is watermarked, a
+    practice desk's is marked PRACTICE."""
     texts = [pdf_text(s.text) for page in pages for line in page.lines for s in line.spans]
     cuts: list[Path] = []
     try:
         pdf = _pdf(texts, cuts)
         try:
-            kind = "Official" if options.official else "Unofficial"
-            pdf.set_title(printable(f"{kind} transcript: {transcript.student.name}"))
+            pdf.set_title(printable(title))
             for page in pages:
-                _draw(pdf, page, options, transcript.institution.practice)
+                _draw(pdf, page, official, practice)
             return bytes(pdf.output())
         finally:
             for font in pdf.fonts.values():

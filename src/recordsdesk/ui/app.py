@@ -126,6 +126,7 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         Binding("f10", "switch_mode('imports')", "Imports"),
         Binding("ctrl+n", "new_student", "New student"),
         Binding("f12", "practice", "Exercises", priority=True),
+        Binding("ctrl+g", "verify_code", "Genuine?", show=False),
         Binding("ctrl+p", "command_palette", "Commands", show=False),
         Binding("ctrl+q", "quit", "Quit", priority=True),
         # A key whose area the role may not use is hidden (check_action); pressing it lands on
@@ -224,6 +225,13 @@ class RecordsDeskApp(TypeAheadApp, SecureDeskApp):
         screen = self.screen
         if isinstance(screen, DeskScreen):  # not over the help itself or the command palette
             self.push_screen(HelpModal(screen, title=screen.SCREEN_NAME, purpose=screen.PURPOSE))
+
+    def action_verify_code(self) -> None:
+        """Ctrl+G: "is this document genuine?" over whatever is on screen (one dialog at a time)."""
+        from recordsdesk.ui.screens.disclosure.genuine import VerifyCodeModal
+
+        if not isinstance(self.screen, VerifyCodeModal):
+            self.push_screen(VerifyCodeModal())
 
     def action_new_student(self) -> None:
         """The intake form over the area the clerk is in (Esc returns to it). Whatever was open

@@ -24,6 +24,10 @@ class Action(StrEnum):
     REGISTRATION_MANAGE = "registration.manage"
     TRANSCRIPT_UNOFFICIAL = "transcript.unofficial"
     CATALOG_READ = "catalog.read"
+    CONSENT_MANAGE = "consent.manage"
+    DISCLOSURE_VIEW = "disclosure.view"
+    DOCUMENT_VERIFY = "document.verify"
+    LETTER_ISSUE = "letter.issue"
     # Registrar: the record's integrity.
     REGISTRATION_OVERRIDE = "registration.override"
     GRADE_ENTER = "grade.enter"
@@ -54,6 +58,10 @@ _CLERK = {
     Action.REGISTRATION_MANAGE,
     Action.TRANSCRIPT_UNOFFICIAL,
     Action.CATALOG_READ,
+    Action.CONSENT_MANAGE,
+    Action.DISCLOSURE_VIEW,
+    Action.DOCUMENT_VERIFY,
+    Action.LETTER_ISSUE,
 }
 _REGISTRAR = _CLERK | {
     Action.REGISTRATION_OVERRIDE,

@@ -405,5 +405,6 @@ def extras_rows(
                  gen.graders[0] if released else None,
                  f"{rng.getrandbits(40):010X}" if released and official else "",
                  "",  # content_digest: no document was rendered for a made-up request
+                 "",  # record_digest: nor any figures printed
                  "Refused: a hold blocks official transcripts" if state == "refused" else "")
             )  # fmt: skip

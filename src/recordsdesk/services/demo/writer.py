@@ -56,7 +56,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "contact_note": ("id", "student_id", "author_id", "created_at", "channel", "body"),
     "transcript_request": ("id", "student_id", "requested_at", "requested_by_id", "official",
                            "recipient", "format", "status", "released_at", "released_by_id",
-                           "verification_code", "content_digest", "note"),
+                           "verification_code", "content_digest", "record_digest", "note"),
 }  # fmt: skip
 
 

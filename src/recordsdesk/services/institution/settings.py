@@ -58,6 +58,26 @@ def _minutes(raw: str) -> int:
     return int(raw)
 
 
+def _credits(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError("must be a number of credits such as 12 or 4.5") from None
+    if (
+        not value.is_finite()
+        or not Decimal("0") < value <= Decimal("99")
+        or value != value.quantize(Decimal("0.01"))
+    ):
+        raise ValueError("must be more than 0 and at most 99 credits, at most two decimals")
+    return value.quantize(Decimal("0.01"))
+
+
+#: Enrollment-status thresholds: (full-time key, half-time key) per program level.
+LOAD_KEYS = (
+    ("full_time_undergrad", "half_time_undergrad"),
+    ("full_time_graduate", "half_time_graduate"),
+)
+
 # key -> (Institution column, parser, help)
 SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     "repeat_policy": (
@@ -81,6 +101,26 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "idle_lock_minutes",
         _minutes,
         "minutes without input before the desk locks itself (0: never)",
+    ),
+    "full_time_undergrad": (
+        "full_time_credits_undergraduate",
+        _credits,
+        "credits in a term from which an undergraduate is full-time (verification letters)",
+    ),
+    "half_time_undergrad": (
+        "half_time_credits_undergraduate",
+        _credits,
+        "credits in a term from which an undergraduate is half-time (below: less than half)",
+    ),
+    "full_time_graduate": (
+        "full_time_credits_graduate",
+        _credits,
+        "credits in a term from which a graduate student is full-time",
+    ),
+    "half_time_graduate": (
+        "half_time_credits_graduate",
+        _credits,
+        "credits in a term from which a graduate student is half-time",
     ),
     "default_grading_scale": (
         "default_grading_scale_id",
@@ -135,6 +175,12 @@ def set_setting(session: Session, *, actor: Actor, key: str, value: str) -> dict
             raise ValidationFailed(
                 key, "the probation threshold cannot be above the dean's list threshold."
             )
+    for full_key, half_key in LOAD_KEYS:
+        if key in (full_key, half_key):
+            full = parsed if key == full_key else Decimal(getattr(inst, SETTINGS[full_key][0]))
+            half = parsed if key == half_key else Decimal(getattr(inst, SETTINGS[half_key][0]))
+            if half > full:
+                raise ValidationFailed(key, "half-time cannot need more credits than full-time.")
     setattr(inst, column, parsed)
     inst.version += 1
     session.add(inst)

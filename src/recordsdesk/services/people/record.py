@@ -32,6 +32,8 @@ from recordsdesk.models import (
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, allowed, authorize
 from recordsdesk.services.audit.view import AuditFilter, query_audit
+from recordsdesk.services.disclosure.consents import ConsentView, list_consents
+from recordsdesk.services.disclosure.log import DisclosureView, list_disclosures
 from recordsdesk.services.people.profile import StudentProfile, profile_of
 from recordsdesk.services.shared.errors import NotFound
 from recordsdesk.services.transcripts.builder import build_transcript
@@ -169,6 +171,10 @@ class StudentRecord:
     term_gpas: tuple[TermGpa, ...] = ()
     #: The record's audit trail, newest first; None when the actor's role may not see it.
     audit: tuple[AuditLine, ...] | None = None
+    #: The student's release consents (in force, expired and revoked), oldest first.
+    consents: tuple[ConsentView, ...] = ()
+    #: The disclosure log, newest first.
+    disclosures: tuple[DisclosureView, ...] = ()
 
     def term_gpa(self, term_code: str) -> TermGpa | None:
         return next((t for t in self.term_gpas if t.term_code == term_code), None)
@@ -176,6 +182,9 @@ class StudentRecord:
     @property
     def has_active_hold(self) -> bool:
         return any(h.active for h in self.holds)
+
+    def consents_in_force(self, on: date) -> tuple[ConsentView, ...]:
+        return tuple(c for c in self.consents if c.in_force(on))
 
 
 def get_student_record(session: Session, *, actor: Actor, student_id: int) -> StudentRecord:
@@ -218,6 +227,8 @@ def get_student_record(session: Session, *, actor: Actor, student_id: int) -> St
         if transcript
         else (),
         audit=_audit(session, actor, student_id),
+        consents=tuple(list_consents(session, actor=actor, student_id=student_id)),
+        disclosures=tuple(list_disclosures(session, actor=actor, student_id=student_id)),
     )
 
 

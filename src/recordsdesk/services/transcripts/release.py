@@ -10,6 +10,7 @@ transaction, so the student's record lists every copy released.
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from recordsdesk.models import (
+    DisclosedDocument,
     Institution,
     Student,
     TranscriptFormat,
@@ -26,12 +28,13 @@ from recordsdesk.models import (
 )
 from recordsdesk.models.contact import TranscriptRequest
 from recordsdesk.render.transcript_html import render_html
-from recordsdesk.render.transcript_json import render_json, verification_code
+from recordsdesk.render.transcript_json import record_digest, render_json, verification_code
 from recordsdesk.render.transcript_layout import RenderOptions
 from recordsdesk.render.transcript_text import render_text
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, allowed, authorize
 from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.disclosure.log import check_release, record_disclosure
 from recordsdesk.services.people.holds import blocking_holds
 from recordsdesk.services.shared.clean_text import printable, refuse_control_characters
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
@@ -70,16 +73,24 @@ def render_options(
     issued_on: date,
     fmt: str = "",
     serial: int | None = None,
+    nonce: str = "",
 ) -> RenderOptions:
     """The options a released copy is drawn with: its own verification code, covering what
-    it prints (official or not, which GPA, the format) and its serial in the log."""
+    it prints (official or not, which GPA, the format), its serial in the log and its random
+    nonce (so the code cannot be worked out from the copy's content)."""
     registrar = session.exec(select(Institution.registrar_name)).first() or ""
     return RenderOptions(
         official=official,
         weighted=weighted,
         issued_on=issued_on,
         verification_code=verification_code(
-            transcript, issued_on, official=official, weighted=weighted, fmt=fmt, serial=serial
+            transcript,
+            issued_on,
+            official=official,
+            weighted=weighted,
+            fmt=fmt,
+            serial=serial,
+            nonce=nonce,
         ),
         registrar_name=registrar,
     )
@@ -124,8 +135,13 @@ def release_transcript(
     recipient: str = "",
     weighted: bool = False,
     issued_on: date | None = None,
+    purpose: str = "",
+    basis: str | None = None,
+    consent_id: int | None = None,
 ) -> ReleasedCopy:
-    """Render and log one copy. Raises PermissionDenied, TranscriptHeld, ValidationFailed."""
+    """Render and log one copy, with its row in the student's disclosure log (to `recipient`,
+    for `purpose`, on `basis`, relying on consent `consent_id`; services.disclosure.log says
+    the defaults). Raises PermissionDenied, TranscriptHeld, ValidationFailed."""
     authorize(actor, Action.TRANSCRIPT_OFFICIAL if official else Action.TRANSCRIPT_UNOFFICIAL)
     if fmt not in FORMATS:
         raise ValidationFailed(
@@ -141,6 +157,15 @@ def release_transcript(
     sid = transcript.student.student_id
     if official:
         check_official_allowed(session, actor=actor, student_id=sid)
+    check_release(
+        session,
+        actor=actor,
+        student_id=sid,
+        document=DisclosedDocument.TRANSCRIPT.value,
+        basis=basis,
+        consent_id=consent_id,
+        purpose=purpose,
+    )
     issued = issued_on or date.today()
     now = utcnow()
     request = TranscriptRequest(
@@ -166,10 +191,12 @@ def release_transcript(
         issued_on=issued,
         fmt=fmt,
         serial=request.id,
+        nonce=secrets.token_hex(16),
     )
     content = render_document(transcript, options, fmt)
     request.verification_code = options.verification_code
     request.content_digest = hashlib.sha256(content).hexdigest()
+    request.record_digest = record_digest(transcript)
     session.add(request)
     audit.record(
         session,
@@ -178,10 +205,22 @@ def release_transcript(
         entity=ENTITY,
         entity_id=request.id,
         student_id=sid,
+        # The code itself stays out of the trail: the desk never lists codes.
         after=audit.snapshot(
-            request,
-            ["official", "recipient", "format", "status", "verification_code", "content_digest"],
+            request, ["official", "recipient", "format", "status", "content_digest"]
         ),
+    )
+    record_disclosure(
+        session,
+        actor=actor,
+        student_id=sid,
+        document=DisclosedDocument.TRANSCRIPT.value,
+        document_id=request.id,
+        recipient=recipient,
+        purpose=purpose,
+        basis=basis,
+        consent_id=consent_id,
+        note=f"{'official' if official else 'unofficial'} {fmt} copy",
     )
     return ReleasedCopy(
         request_id=request.id,
@@ -234,6 +273,9 @@ def print_transcript(
     weighted: bool = False,
     recipient: str = "",
     printer: str | None = None,
+    purpose: str = "",
+    basis: str | None = None,
+    consent_id: int | None = None,
 ) -> tuple[ReleasedCopy, PrintJob]:
     """Release a copy to the printer. The log is written in the caller's transaction, so when
     CUPS refuses the job the exception rolls it back and no copy is recorded as released."""
@@ -245,6 +287,9 @@ def print_transcript(
         official=official,
         weighted=weighted,
         recipient=recipient,
+        purpose=purpose,
+        basis=basis,
+        consent_id=consent_id,
     )
     title = printable(f"Transcript {copy.transcript.student.student_number}")
     return copy, print_pdf(copy.content, title=title, printer=printer)

@@ -4,8 +4,9 @@ The desk signs staff in and checks every role, but the database role it connects
 whatever its grants allow, to anyone holding its password. An office therefore keeps the owner
 role (which migrates, restores and builds the demo) for its administrators and gives desks a
 role that can read and write records but cannot change the schema, drop or truncate tables,
-delete or rewrite audit events, or touch the schema version. The statements are idempotent;
-run them as the owner after every `recordsdesk db upgrade` (new tables need the grants too).
+delete or rewrite audit events or the disclosure log, or touch the schema version. The
+statements are idempotent; run them as the owner after every `recordsdesk db upgrade` (new
+tables need the grants too).
 """
 
 from __future__ import annotations
@@ -50,5 +51,7 @@ REVOKE INSERT, UPDATE, DELETE ON {ns}.alembic_version FROM {desk};
 -- row, so only those two columns may be updated.
 REVOKE UPDATE, DELETE ON {ns}.audit_event FROM {desk};
 GRANT UPDATE (prev_hash, entry_hash) ON {ns}.audit_event TO {desk};
+-- The disclosure log is append-only too: a release adds its row, nothing changes one.
+REVOKE UPDATE, DELETE ON {ns}.disclosure FROM {desk};
 COMMIT;
 """

@@ -1,7 +1,8 @@
 """One student's record: a band with who they are and what must not be missed (holds,
-confidentiality, cumulative GPA), then tabs for the profile, history (with a sparkline of term
-GPAs), registration, holds, notes, transcript requests and, for registrars and admins, the audit
-trail. A contact note is added in two keys (n, type, Enter); opening a record is not audited.
+confidentiality, cumulative GPA, the release consents in force), then tabs for the profile,
+history (with a sparkline of term GPAs), registration, holds, notes, transcript requests, the
+audit trail (registrars and admins) and the disclosure log. A contact note is added in two keys
+(n, type, Enter); opening a record is not audited.
 
 The privacy key (F9) masks the birth date and contact details in the profile from the record
 already loaded (no new query), so a student standing at the counter does not see them on the
@@ -40,12 +41,15 @@ from recordsdesk.ui.navigation import Gate, may_use, refusal
 from recordsdesk.ui.privacy import privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.disclosure.consents import ConsentsScreen
+from recordsdesk.ui.screens.disclosure.letter import LetterScreen
 from recordsdesk.ui.screens.people.departure import DepartureScreen
 from recordsdesk.ui.screens.people.holds import HoldsScreen
 from recordsdesk.ui.screens.people.profile_edit import ProfileEditScreen
 from recordsdesk.ui.screens.people.record_rows import (
     audit_rows,
     band,
+    disclosure_rows,
     gpa_summary,
     history_rows,
     hold_rows,
@@ -83,6 +87,11 @@ TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         ("Requested", "By", "Official", "Recipient", "Format", "Status", "Released", "Note"),
     ),
     ("audit", "Audit", ("When", "Who", "Action", "What", "Before", "After", "Reason")),
+    (
+        "disclosures",
+        "Disclosures",
+        ("When", "By", "Document", "Recipient", "Purpose", "Basis", "Consent"),
+    ),
 )
 
 
@@ -139,8 +148,11 @@ class StudentScreen(DeskScreen):
         "Everything the office holds on one student. The band at the top shows status, "
         "program, credits earned, cumulative GPA and any HOLD or CONFIDENTIAL badge; the tabs "
         "below hold the details (Academic history has term and cumulative GPAs and a "
-        "sparkline of term GPAs; Audit is shown to registrars and admins). Press 1 to 7 to "
-        "jump to a tab, n to add a contact note (type it, Enter saves), r to register the "
+        "sparkline of term GPAs; Audit is shown to registrars and admins; Disclosures lists "
+        "every copy of the record released outside the office). A 'Release:' line names the "
+        "student's consents in force. Press 1 to 8 to jump to a tab, c for the release "
+        "consents, v for an enrollment verification letter, n to add a contact note (type "
+        "it, Enter saves), r to register the "
         "student for a term (a waitlist seat offered shows on the Registration tab), e to "
         "edit the profile, h for holds, a for the admission checklist and decision, d to "
         "record a departure or leave, Ctrl+R to refresh, "
@@ -157,6 +169,8 @@ class StudentScreen(DeskScreen):
         Binding("h", "holds", "Holds"),
         Binding("d", "departure", "Leave/depart"),
         Binding("a", "admission", "Admission"),
+        Binding("c", "consents", "Consents"),
+        Binding("v", "verification", "Enrollment letter"),
         *(
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
@@ -214,6 +228,7 @@ class StudentScreen(DeskScreen):
         self._fill("holds", hold_rows(record))
         self._fill("notes", note_rows(record))
         self._fill("requests", request_rows(record))
+        self._fill("disclosures", disclosure_rows(record))
         tabs = self.query_one("#record-tabs", TabbedContent)
         if record.audit is None:
             tabs.hide_tab("audit")
@@ -326,6 +341,14 @@ class StudentScreen(DeskScreen):
     def action_departure(self) -> None:
         name = self.record.profile.legal_name if self.record else self._title_hint
         self._push_and_reload(DepartureScreen(self.student_id, title=name))
+
+    def action_consents(self) -> None:
+        name = self.record.profile.legal_name if self.record else self._title_hint
+        self._push_and_reload(ConsentsScreen(self.student_id, title=name))
+
+    def action_verification(self) -> None:
+        name = self.record.profile.legal_name if self.record else self._title_hint
+        self._push_and_reload(LetterScreen(self.student_id, title=name))
 
     def action_admission(self) -> None:
         self._push_and_reload(AdmissionScreen(self.student_id))

@@ -3,6 +3,8 @@ stored value goes through `cell` (plain Text), so nothing a record holds is read
 
 from __future__ import annotations
 
+from datetime import date
+
 from rich.text import Text
 
 from recordsdesk.services.people.record import StudentRecord
@@ -41,6 +43,11 @@ def band(record: StudentRecord) -> Text:
     ]
     band.append("\n")
     band.append(printable("  ·  ".join(fact for fact in facts if fact)))
+    consents = record.consents_in_force(date.today())
+    if consents:
+        band.append("\n")
+        band.append("Release: ", style="bold")
+        band.append(printable("; ".join(c.summary for c in consents)))
     return band
 
 
@@ -245,4 +252,20 @@ def request_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
             cell(r.note),
         )
         for r in record.transcript_requests
+    ]
+
+
+def disclosure_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
+    """The disclosure log, newest first: what left the office, to whom, why, on what basis."""
+    return [
+        (
+            cell(d.disclosed_at),
+            cell(d.disclosed_by),
+            words(d.document),
+            cell(d.recipient),
+            cell(d.purpose),
+            Text(d.basis_words),
+            cell(d.consent),
+        )
+        for d in record.disclosures
     ]

@@ -1,5 +1,5 @@
-"""The dialog a released transcript copy starts with: whom it is for (logged with the copy)
-and, for a file, where to write it."""
+"""The dialog a released transcript copy starts with: whom it is for (logged with the copy),
+for a file where to write it, and for the disclosure log why and the consent relied on."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Vertical
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, Static
 
+from recordsdesk.services.disclosure.consents import MAX_PURPOSE
 from recordsdesk.services.transcripts.release import MAX_RECIPIENT
 
 
@@ -22,6 +23,9 @@ class ExportChoice:
 
     recipient: str
     path: str
+    #: Why the copy is released and the release consent relied on (disclosure log).
+    purpose: str = ""
+    consent_id: int | None = None
 
 
 class ExportPathModal(ModalScreen[ExportChoice | None]):
@@ -43,6 +47,10 @@ class ExportPathModal(ModalScreen[ExportChoice | None]):
             if self.default is not None:
                 yield Label(Text(self.prompt))
                 yield Input(value=self.default, id="export-path")
+            yield Label(Text("Purpose, and the number of the consent relied on (if any):"))
+            with Horizontal(id="export-disclosure"):
+                yield Input(placeholder="purpose", id="export-purpose", max_length=MAX_PURPOSE)
+                yield Input(placeholder="consent no.", id="export-consent", max_length=9)
             yield Static("", id="export-message", markup=False)
 
     @on(Input.Submitted)
@@ -61,7 +69,13 @@ class ExportPathModal(ModalScreen[ExportChoice | None]):
             message.update("Give the file to write the copy to.")
             self.query_one("#export-path", Input).focus()
             return
-        self.dismiss(ExportChoice(recipient, path))
+        consent = self.query_one("#export-consent", Input).value.strip()
+        if consent and not consent.isdigit():
+            message.update("The consent's number, as the record's consents list it (c).")
+            self.query_one("#export-consent", Input).focus()
+            return
+        purpose = self.query_one("#export-purpose", Input).value.strip()
+        self.dismiss(ExportChoice(recipient, path, purpose, int(consent) if consent else None))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -336,6 +336,8 @@ class TranscriptScreen(DeskScreen):
                 official=self.official,
                 weighted=self.weighted,
                 recipient=choice.recipient,
+                purpose=choice.purpose,
+                consent_id=choice.consent_id,
             )
         except OutputExists as exists:
             self.post_message(ExportWouldOverwrite(fmt, choice, str(exists.path)))
@@ -354,18 +356,20 @@ class TranscriptScreen(DeskScreen):
     def action_print(self) -> None:
         def chosen(choice: ExportChoice | None) -> None:
             if choice is not None:
-                self._print(choice.recipient)
+                self._print(choice)
 
         self.app.push_screen(ExportPathModal("", None), chosen)
 
     @work(thread=True, exclusive=True, group="transcript-release", exit_on_error=False)
-    def _print(self, recipient: str) -> None:
+    def _print(self, choice: ExportChoice) -> None:
         result: tuple[ReleasedCopy, PrintJob] = self.desk.call(
             print_transcript,
             student_id=self.student_id,
             official=self.official,
             weighted=self.weighted,
-            recipient=recipient,
+            recipient=choice.recipient,
+            purpose=choice.purpose,
+            consent_id=choice.consent_id,
         )
         copy, job = result
         self.post_message(CopyReleased(copy, f"printer {job.printer} (job {job.job})"))
