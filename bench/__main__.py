@@ -28,7 +28,7 @@ from bench.harness import Row, load, section, table, write_docs
 SEED = 2026
 TODAY = date(2026, 11, 25)
 GROUPS = ("lookup", "keys", "record", "transcript", "grades", "imports", "reports", "backup",
-          "startup")  # fmt: skip
+          "startup", "optimize")  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -49,6 +49,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--only", help=f"comma-separated groups to run, of: {', '.join(GROUPS)} (default all)"
+    )
+    parser.add_argument(
+        "--optimize-first",
+        action="store_true",
+        help="run `db optimize` on the copy before measuring (statistics change query plans)",
     )
     parser.add_argument(
         "--write-docs", action="store_true", help="rewrite the table in docs/benchmarks.md"
@@ -126,6 +131,10 @@ def run(args: argparse.Namespace) -> list[Row]:
     say(f"copying {demo.name} for this run")
     url = working_copy(demo, path)
     rows: list[Row] = [paths.demo_build(built, n)]
+    if args.optimize_first:
+        say("optimizing the copy first")
+        rows += [Row(f"{row.name}, before measuring", row.samples, note=row.note)
+                 for row in paths.optimize(url)[1:]]  # fmt: skip
     engine = make_engine(url)
     steps: list[tuple[str, Callable[[], list[Row] | Row]]] = [
         ("lookup", lambda: paths.lookup(url, path, repeat, keys="keys" in args.only)),
@@ -136,6 +145,7 @@ def run(args: argparse.Namespace) -> list[Row]:
         ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3)),
         ("backup", lambda: paths.backup(path, work, 1 if n >= 100_000 else 3)),
         ("startup", lambda: paths.startup(url, max(3, repeat // 3))),
+        ("optimize", lambda: paths.optimize(url)),
     ]
     for group, step in steps:
         if group not in args.only and not (group == "lookup" and "keys" in args.only):

@@ -31,6 +31,8 @@ PATHS = (
     "backup",
     "start-up to sign-in drawn",
     "`recordsdesk --help`",
+    "db optimize --cheap",
+    "db optimize (full)",
     "peak RSS",
 )
 
