@@ -456,18 +456,20 @@ def startup(url: str, repeat: int) -> list[Row]:
     ]
 
 
-def optimize(url: str) -> list[Row]:
+def optimize(url: str, analyze: bool = False) -> list[Row]:
     """`recordsdesk db optimize`, the cheap part (what the desk runs in the background) and the
-    whole, on the run's copy (last: its statistics would change the plans measured above)."""
+    whole (with `analyze`, SQLite's statistics made too), on the run's copy (last: statistics
+    would change the plans measured above)."""
     from recordsdesk.db import make_engine
     from recordsdesk.services.upkeep.optimize import optimize_database
 
     engine = make_engine(url)
     rows = []
     try:
-        for name, cheap in (("db optimize --cheap", True), ("db optimize (full)", False)):
+        full = "db optimize --analyze" if analyze else "db optimize (full)"
+        for name, cheap in (("db optimize --cheap", True), (full, False)):
             start = time.perf_counter()
-            report = optimize_database(engine, cheap=cheap)
+            report = optimize_database(engine, cheap=cheap, analyze=analyze)
             seconds = time.perf_counter() - start
             steps = "; ".join(f"{s.name} {s.seconds:.2f} s ({s.detail})" for s in report.steps)
             rows.append(Row(name, [seconds], note=steps))

@@ -51,7 +51,7 @@ def test_optimize_merges_the_index_and_refreshes_statistics(engine: Engine, syst
     if sqlite:
         assert segments(engine) > 1
 
-    report = optimize_database(engine)
+    report = optimize_database(engine, analyze=True)
 
     assert [s.name for s in report.steps][:2] == ["name index", "statistics"]
     assert {q: found(engine, system, q) for q in before} == before
@@ -72,6 +72,27 @@ def test_optimize_merges_the_index_and_refreshes_statistics(engine: Engine, syst
             ).scalar_one()
             assert analyzed >= 0  # -1 until the table is first analyzed
             assert "rebuilt" in report.steps[0].detail
+
+
+def test_sqlite_statistics_are_made_only_when_asked_for(engine: Engine) -> None:
+    if engine.dialect.name != "sqlite":
+        pytest.skip("PostgreSQL keeps statistics anyway (autovacuum analyzes)")
+
+    def has_statistics() -> bool:
+        with engine.connect() as connection:
+            found = "SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'"
+            return bool(connection.execute(text(found)).scalar_one())
+
+    for cheap in (True, False):  # neither the desk's run nor the command makes them unasked
+        report = optimize_database(engine, cheap=cheap)
+        assert report.steps[1].detail.startswith("skipped: this database has none")
+        assert not has_statistics()
+    assert optimize_database(engine, cheap=True, analyze=True).steps[1].detail.startswith("skipped")
+    assert "ANALYZE" in optimize_database(engine, analyze=True).steps[1].detail
+    assert has_statistics()
+    # Once the office has them, both runs keep them fresh.
+    assert "ANALYZE" in optimize_database(engine).steps[1].detail
+    assert "PRAGMA optimize" in optimize_database(engine, cheap=True).steps[1].detail
 
 
 @pytest.mark.db

@@ -42,6 +42,12 @@ def register(
     optimize.add_argument(
         "--vacuum", action="store_true", help="SQLite: VACUUM even when little space is free"
     )
+    optimize.add_argument(
+        "--analyze",
+        action="store_true",
+        help="SQLite: make the planner's statistics even where there are none (some reports "
+        "get slower with them)",
+    )
     database_option(optimize)
     optimize.set_defaults(handler=_optimize)
 
@@ -86,7 +92,9 @@ def _optimize(args: argparse.Namespace) -> int:
     url = resolve_database_url(getattr(args, "database", None))
     engine = open_database(url)
     try:
-        report = optimize_database(engine, cheap=args.cheap, vacuum=args.vacuum)
+        report = optimize_database(
+            engine, cheap=args.cheap, vacuum=args.vacuum, analyze=args.analyze
+        )
     finally:
         engine.dispose()
     print(f"optimized {safe_url(url)}")

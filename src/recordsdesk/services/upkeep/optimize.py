@@ -6,8 +6,8 @@ What slows a live database down over the months: the lookup's name index splits 
 segment), the query planner's statistics go stale as the tables grow, and space freed by
 deletions stays in the file. The full run fixes all three; the cheap run does only what costs
 little and never holds the write lock for long, so a desk can run it while clerks work: on
-SQLite the index merged a few hundred pages per transaction, and statistics sampled from a few
-hundred rows per index when there are none yet, else `PRAGMA optimize`; on PostgreSQL the
+SQLite the index merged a few hundred pages per transaction, and `PRAGMA optimize` where the
+database has statistics (SQLite has none unless asked: see `optimize_database`); on PostgreSQL the
 trigram index's pending list cleaned and `ANALYZE` (which takes no lock that blocks reads or
 writes).
 """
@@ -39,8 +39,6 @@ VACUUM_FREE_SHARE = 0.10
 #: Pages of the full-text index one cheap merge step may write; a step holds the write lock for
 #: a few milliseconds, so another desk's save waits no longer than that.
 MERGE_STEP_PAGES = 200
-#: Rows each table's statistics sample in the cheap run (`PRAGMA analysis_limit`).
-CHEAP_ANALYSIS_LIMIT = 400
 MAX_MERGE_STEPS = 10_000
 #: The desk runs the cheap part when it opens, at most this often per database.
 AUTO_INTERVAL = timedelta(hours=24)
@@ -74,11 +72,14 @@ class _Steps:
 
 
 def optimize_database(
-    engine: Engine, *, cheap: bool = False, vacuum: bool = False
+    engine: Engine, *, cheap: bool = False, vacuum: bool = False, analyze: bool = False
 ) -> OptimizeReport:
     """Merge the lookup's name index and refresh the planner's statistics (`cheap`: only the
     part that never holds a lock for long); on SQLite also VACUUM when more than a tenth of the
     file is free pages, or always with `vacuum`. Changes no record.
+
+    On SQLite statistics are refreshed only where the database has them already, or made with
+    `analyze` (never by the cheap part): with them SQLite plans several reports' queries worse.
 
     Raises SQLAlchemy's errors as they come (a lock held too long by another desk, a PostgreSQL
     role that does not own the tables); every finished step stays done.
@@ -89,7 +90,7 @@ def optimize_database(
         try:
             connection = raw.driver_connection
             assert isinstance(connection, sqlite3.Connection)
-            _sqlite(connection, steps, cheap=cheap, vacuum=vacuum)
+            _sqlite(connection, steps, cheap=cheap, vacuum=vacuum, analyze=analyze and not cheap)
         finally:
             raw.close()
     else:
@@ -98,7 +99,9 @@ def optimize_database(
     return OptimizeReport(tuple(steps.steps))
 
 
-def _sqlite(connection: sqlite3.Connection, steps: _Steps, *, cheap: bool, vacuum: bool) -> None:
+def _sqlite(
+    connection: sqlite3.Connection, steps: _Steps, *, cheap: bool, vacuum: bool, analyze: bool
+) -> None:
     connection.commit()  # no transaction of the pool's left open: each step is its own
 
     def merge_index() -> str:
@@ -113,17 +116,15 @@ def _sqlite(connection: sqlite3.Connection, steps: _Steps, *, cheap: bool, vacuu
         return f"{before} segments -> {sqlite_index_segments(connection)}"
 
     def statistics() -> str:
-        if cheap and _has_statistics(connection):
+        if not _has_statistics(connection) and not analyze:
+            # The desk's queries are planned well without statistics, and some much worse with
+            # them (docs/benchmarks.md, issue 19): none are made unless asked for.
+            return "skipped: this database has none (--analyze makes them)"
+        if cheap:
             # Only tables whose statistics went stale (SQLite 3.46 and later look at every
             # table; older versions at none on a new connection, which is harmless).
             connection.execute("PRAGMA optimize=0x10002")
             return "PRAGMA optimize (stale tables only)"
-        if cheap:  # none yet: a first estimate from a few hundred rows of each index
-            connection.execute(f"PRAGMA analysis_limit={CHEAP_ANALYSIS_LIMIT}")
-            connection.execute("ANALYZE")
-            connection.commit()
-            connection.execute("PRAGMA analysis_limit=0")
-            return f"first statistics, from {CHEAP_ANALYSIS_LIMIT} rows of each index"
         connection.execute("ANALYZE")
         connection.commit()
         return "ANALYZE (every table and index)"
