@@ -22,7 +22,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bench import bench_grade_entry, paths
+from bench import bench_grade_entry, loading, paths
 from bench.harness import Row, load, section, table, write_docs
 
 SEED = 2026
@@ -142,7 +142,7 @@ def run(args: argparse.Namespace) -> list[Row]:
         ("record", lambda: paths.record_open(engine, path, 20, max(1, repeat // 4))),
         ("transcript", lambda: paths.transcripts(path, 40 if n >= 100_000 else 10, 2000)),
         ("grades", lambda: paths.grade_entry(path, 15 * repeat, 300)),
-        ("imports", lambda: paths.imports(work, args.import_rows)),
+        ("imports", lambda: loading.imports(work, args.import_rows)),
         ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3)),
         ("backup", lambda: paths.backup(path, work, 1 if n >= 100_000 else 3)),
         ("startup", lambda: paths.startup(url, max(3, repeat // 3))),
