@@ -177,7 +177,9 @@ def bench_real_rosters(path: Path, actor: Actor, sections: list[int]) -> dict[st
     }
 
 
-def bench_service(path: Path, section: int, actor: Actor) -> dict[str, Any]:
+def bench_service(
+    path: Path, section: int, actor: Actor, runs: int = RUNS, save_count: int = ROSTER
+) -> dict[str, Any]:
     """Service and raw sqlite3 alternate call by call, so both see the same page cache and the
     same load on the machine (timing one block after the other favoured whichever ran second)."""
     engine = open_database(f"sqlite:///{path}", migrate=False)
@@ -198,7 +200,7 @@ def bench_service(path: Path, section: int, actor: Actor) -> dict[str, Any]:
         roster = store.roster(section)
         raw_roster()
     load, raw_load, load_cpu, raw_load_cpu = [], [], [], []
-    for _ in range(RUNS):
+    for _ in range(runs):
         start, cpu = time.perf_counter(), time.process_time()
         roster = store.roster(section)
         load.append(time.perf_counter() - start)
@@ -209,7 +211,7 @@ def bench_service(path: Path, section: int, actor: Actor) -> dict[str, Any]:
         raw_load_cpu.append(time.process_time() - cpu)
     assert len(rows) == ROSTER == len(roster.rows)
     saves, raw_saves, saves_cpu, raw_saves_cpu = [], [], [], []
-    for number, row in enumerate(roster.rows):
+    for number, row in enumerate(roster.rows[:save_count]):
         start, cpu = time.perf_counter(), time.process_time()
         saved = store.save(
             row.enrollment_id, row.version, ("A", "B+", "C-")[number % 3], None, roster.rules

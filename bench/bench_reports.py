@@ -15,6 +15,7 @@ import argparse
 import os
 import statistics
 import time
+from typing import Any
 
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.access.actor import actor_for
@@ -23,26 +24,39 @@ from recordsdesk.services.reports import REPORTS, run_report
 EXTRA_RUNS = (("deans-list", "2026SP"), ("probation", "2026SP"), ("grade-distribution", "2026SP"))
 
 
+def time_report(
+    engine: Any, name: str, term: str | None, repeat: int
+) -> tuple[list[float], list[float], int]:
+    """Wall and CPU seconds of `repeat` runs of one report, each in a fresh session as the desk
+    runs it (the registrar account), and the rows it returned."""
+    walls, cpus, rows = [], [], 0
+    for _ in range(repeat):
+        with session_scope(engine) as session:
+            actor = actor_for(session, "registrar")
+            wall, cpu = time.perf_counter(), time.process_time()
+            table = run_report(session, actor=actor, name=name, term_code=term)
+            walls.append(time.perf_counter() - wall)
+            cpus.append(time.process_time() - cpu)
+            rows = len(table.rows)
+    return walls, cpus, rows
+
+
+def report_runs() -> list[tuple[str, str | None]]:
+    """Every report with its default filters, and the standing reports for one term."""
+    return [(spec.name, None) for spec in REPORTS] + list(EXTRA_RUNS)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     engine = open_database(args.database)
-    runs = [(spec.name, None) for spec in REPORTS] + list(EXTRA_RUNS)
     print(f"load average at start: {os.getloadavg()}")
     print("| Report | --term | Rows | Best (s) | Median (s) | Client CPU (s, median) |")
     print("|---|---|---:|---:|---:|---:|")
-    for name, term in runs:
-        walls, cpus, rows = [], [], 0
-        for _ in range(args.repeat):
-            with session_scope(engine) as session:
-                actor = actor_for(session, "registrar")
-                wall, cpu = time.perf_counter(), time.process_time()
-                table = run_report(session, actor=actor, name=name, term_code=term)
-                walls.append(time.perf_counter() - wall)
-                cpus.append(time.process_time() - cpu)
-                rows = len(table.rows)
+    for name, term in report_runs():
+        walls, cpus, rows = time_report(engine, name, term, args.repeat)
         print(
             f"| {name} | {term or ''} | {rows:,} | {min(walls):.2f} | "
             f"{statistics.median(walls):.2f} | {statistics.median(cpus):.2f} |"

@@ -201,6 +201,45 @@ async def preview_frames(engine_url: str, student_ids: list[int]) -> dict[str, l
     return out
 
 
+def bench_builds(
+    engine: Any, raw: sqlite3.Connection, students: list[tuple[int, str, int]], actor: Any
+) -> tuple[list[float], list[float], list[float], list[float], list[Any]]:
+    """`build_transcript` per student in its own short session, and the builder's join on
+    plain sqlite3, three rounds: wall and CPU seconds of each, and the transcripts built."""
+    build: list[float] = []
+    rawt: list[float] = []
+    build_cpu: list[float] = []
+    raw_cpu: list[float] = []
+    transcripts: list[Any] = []
+    for _round in range(3):  # warm caches on the first round; keep every sample
+        for sid, _number, _n in students:
+
+            def one(sid: int = sid) -> None:
+                with Session(engine) as session:
+                    transcripts.append(build_transcript(session, actor=actor, student_id=sid))
+
+            cpu = time.process_time()
+            build += timed(one)
+            build_cpu.append(time.process_time() - cpu)
+            cpu = time.process_time()
+            rawt += timed(lambda sid=sid: raw.execute(RAW_JOIN, {"sid": sid}).fetchall())
+            raw_cpu.append(time.process_time() - cpu)
+    return build, rawt, build_cpu, raw_cpu, transcripts
+
+
+def bench_pdf(sample: list[Any], options: RenderOptions) -> tuple[list[float], list[float]]:
+    """Wall and CPU seconds of `render_pdf` for each transcript, after one copy that reads the
+    font files (once per process, as on the desk)."""
+    render_pdf(sample[0], options)
+    pdf: list[float] = []
+    pdf_cpu: list[float] = []
+    for tr in sample:
+        cpu = time.process_time()
+        pdf += timed(lambda tr=tr: render_pdf(tr, options))
+        pdf_cpu.append(time.process_time() - cpu)
+    return pdf, pdf_cpu
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--database", required=True, help="path of a demo SQLite file")
@@ -233,24 +272,7 @@ def main() -> None:
     with Session(engine) as session:
         actor = actor_for(session, "registrar")
         assert session.exec(select(StaffUser)).first() is not None
-    build: list[float] = []
-    rawt: list[float] = []
-    build_cpu: list[float] = []
-    raw_cpu: list[float] = []
-    transcripts = []
-    for _round in range(3):  # warm caches on the first round; keep every sample
-        for sid, _number, _n in students:
-
-            def one(sid: int = sid) -> None:
-                with Session(engine) as session:
-                    transcripts.append(build_transcript(session, actor=actor, student_id=sid))
-
-            cpu = time.process_time()
-            build += timed(one)
-            build_cpu.append(time.process_time() - cpu)
-            cpu = time.process_time()
-            rawt += timed(lambda sid=sid: raw.execute(RAW_JOIN, {"sid": sid}).fetchall())
-            raw_cpu.append(time.process_time() - cpu)
+    build, rawt, build_cpu, raw_cpu, transcripts = bench_builds(engine, raw, students, actor)
     print(json.dumps({"build_transcript": percentiles(build)}))
     print(
         json.dumps(
@@ -270,12 +292,7 @@ def main() -> None:
     )
     sample = transcripts[: min(20, len(transcripts))]
     options = RenderOptions(official=True, issued_on=date.today(), verification_code="X")
-    render_pdf(sample[0], options)  # font files read once per process
-    pdf, pdf_cpu = [], []
-    for tr in sample:
-        cpu = time.process_time()
-        pdf += timed(lambda tr=tr: render_pdf(tr, options))
-        pdf_cpu.append(time.process_time() - cpu)
+    pdf, pdf_cpu = bench_pdf(sample, options)
     print(
         json.dumps(
             {

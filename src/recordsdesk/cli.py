@@ -167,15 +167,24 @@ def typing_ahead() -> Iterator[None]:
 
 
 def start_auto_backup(engine: Engine) -> threading.Thread:
-    """The automatic rotating backup (services.upkeep.backup.auto_backup) in a thread, so a large
-    database never delays the sign-in screen; a failure is reported after the desk closes."""
+    """The automatic rotating backup (services.upkeep.backup.auto_backup), then the day's cheap
+    optimize (services.upkeep.optimize.auto_optimize), in a thread, so a large database never
+    delays the sign-in screen and no clerk waits on either; a failed backup is reported after
+    the desk closes."""
+    from recordsdesk.db import is_lock_timeout
     from recordsdesk.services.upkeep.backup import auto_backup
+    from recordsdesk.services.upkeep.optimize import auto_optimize
 
     def run() -> None:
         try:
             auto_backup(engine)
         except Exception as exc:  # noqa: BLE001 - a failed backup must not stop the desk
             print(f"recordsdesk: the automatic backup failed: {exc}", file=sys.stderr)
+        try:
+            auto_optimize(engine)
+        except Exception as exc:  # noqa: BLE001 - nor a failed optimize
+            if not is_lock_timeout(exc):  # other desks busy writing: tomorrow, then
+                print(f"recordsdesk: the daily optimize failed: {exc}", file=sys.stderr)
 
     thread = threading.Thread(target=run, name="auto-backup", daemon=True)
     thread.start()

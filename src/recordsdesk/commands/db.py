@@ -1,5 +1,5 @@
-"""`recordsdesk db upgrade|current|grants`: schema maintenance, and the PostgreSQL grants a
-desk's own login role needs (docs/security.md)."""
+"""`recordsdesk db upgrade|current|grants|optimize`: schema maintenance, the PostgreSQL grants a
+desk's own login role needs (docs/security.md), and keeping a big database quick."""
 
 from __future__ import annotations
 
@@ -30,6 +30,26 @@ def register(
     grants.add_argument("--schema", default="public", metavar="NAME", help="default public")
     database_option(grants)
     grants.set_defaults(handler=_grants)
+    optimize = actions.add_parser(
+        "optimize",
+        help="merge the lookup's name index, refresh the planner's statistics, VACUUM if useful",
+    )
+    optimize.add_argument(
+        "--cheap",
+        action="store_true",
+        help="only what the desk runs by itself: short steps that never keep other desks waiting",
+    )
+    optimize.add_argument(
+        "--vacuum", action="store_true", help="SQLite: VACUUM even when little space is free"
+    )
+    optimize.add_argument(
+        "--analyze",
+        action="store_true",
+        help="SQLite: make the planner's statistics even where there are none (some reports "
+        "get slower with them)",
+    )
+    database_option(optimize)
+    optimize.set_defaults(handler=_optimize)
 
 
 def _upgrade(args: argparse.Namespace) -> int:
@@ -62,4 +82,22 @@ def _grants(args: argparse.Namespace) -> int:
             "0600 and owned by the desk's account (docs/security.md). Give a PostgreSQL URL.",
         )
     print(desk_grants_sql(make_url(url).database or "", args.role, args.schema), end="")
+    return 0
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    from recordsdesk.db import safe_url
+    from recordsdesk.services.upkeep.optimize import optimize_database
+
+    url = resolve_database_url(getattr(args, "database", None))
+    engine = open_database(url)
+    try:
+        report = optimize_database(
+            engine, cheap=args.cheap, vacuum=args.vacuum, analyze=args.analyze
+        )
+    finally:
+        engine.dispose()
+    print(f"optimized {safe_url(url)}")
+    for line in report.lines():
+        print(f"  {line}")
     return 0

@@ -45,7 +45,12 @@ NO_SIGN_IN = frozenset(
 # Flags that make a command read nothing from the database (`report --list` names the reports).
 NO_SIGN_IN_WITH = {"recordsdesk report": "list"}
 # Commands whose handler calls no service that checks the role itself.
-REQUIRED_ACTION = {"recordsdesk backup": "backup.run", "recordsdesk restore": "backup.run"}
+# (`db optimize` changes no record, but rewrites the file: whoever may take backups may run it.)
+REQUIRED_ACTION = {
+    "recordsdesk backup": "backup.run",
+    "recordsdesk restore": "backup.run",
+    "recordsdesk db optimize": "backup.run",
+}
 # Commands that may run on a database no one can sign in to yet (the first administrator,
 # restoring a backup into a new database).
 FIRST_START = frozenset({"recordsdesk user add", "recordsdesk restore"})

@@ -1,7 +1,9 @@
-"""Keeping the database safe: backups, restores, schema checks and PostgreSQL grants."""
+"""Keeping the database safe and quick: backups, restores, schema checks, PostgreSQL grants, and
+optimize (the lookup index merged, statistics refreshed)."""
 
 __all__ = [
     "backup",
     "grants",
+    "optimize",
     "restore",
 ]

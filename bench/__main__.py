@@ -1,0 +1,181 @@
+"""`python -m bench`: every hot path of the desk in one run, beside raw sqlite3, on one demo.
+
+    python -m bench               # 1,000,000 students (the demo is built once, then reused)
+    python -m bench --quick       # 10,000 students, fewer repeats: under a minute
+    python -m bench --students 100000 --write-docs   # and put the table in docs/benchmarks.md
+
+The demo is built once per size into --cache (seed 2026, today 2026-11-25, as the per-path
+scripts used) and kept; each run measures on a fresh copy of it, since grade entry writes marks
+and the lookup merges the name index. Imports run into fresh empty databases beside it.
+Progress goes to stderr, the table to stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sqlite3
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+
+from bench import bench_grade_entry, loading, paths
+from bench.harness import Row, load, section, table, write_docs
+
+SEED = 2026
+TODAY = date(2026, 11, 25)
+GROUPS = ("lookup", "keys", "record", "transcript", "grades", "imports", "reports", "backup",
+          "startup", "optimize")  # fmt: skip
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--students", type=int, default=1_000_000, metavar="N")
+    parser.add_argument(
+        "--quick", action="store_true", help="10,000 students and fewer repeats (under a minute)"
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=Path(tempfile.gettempdir()) / "recordsdesk-bench",
+        help="folder of the cached demos and this run's copies (default: %(default)s)",
+    )
+    parser.add_argument("--repeat", type=int, help="runs per measurement (default by size)")
+    parser.add_argument(
+        "--import-rows", type=int, metavar="ROWS", help="history rows to import (default N)"
+    )
+    parser.add_argument(
+        "--only", help=f"comma-separated groups to run, of: {', '.join(GROUPS)} (default all)"
+    )
+    parser.add_argument(
+        "--optimize-first",
+        action="store_true",
+        help="run `db optimize --analyze` on the copy before measuring (SQLite's statistics "
+        "change query plans)",
+    )
+    parser.add_argument(
+        "--write-docs", action="store_true", help="rewrite the table in docs/benchmarks.md"
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.students = 10_000
+    args.repeat = args.repeat or (5 if args.quick else 20)
+    args.import_rows = args.import_rows or args.students
+    args.only = set(args.only.split(",")) if args.only else set(GROUPS)
+    unknown = args.only - set(GROUPS)
+    if unknown:
+        parser.error(f"unknown groups: {', '.join(sorted(unknown))}")
+    return args
+
+
+def say(text: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}, load {load()}] {text}", file=sys.stderr)
+
+
+def cached_demo(cache: Path, students: int) -> tuple[Path, float | None]:
+    """The cached demo of this size, built first if missing (seconds of the build, or None)."""
+    from recordsdesk.services.demo import build_demo_database
+
+    demo = cache / f"demo-{students}.db"
+    if demo.exists():
+        return demo, None
+    building = demo.with_name(demo.name + ".building")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{building}{suffix}").unlink(missing_ok=True)
+    say(f"building the {students:,}-student demo (once; kept in {cache})")
+    start = time.perf_counter()
+    build_demo_database(
+        f"sqlite:///{building}",
+        students=students,
+        seed=SEED,
+        rebuild=True,
+        progress=lambda _line: None,
+        today=TODAY,
+    )
+    seconds = time.perf_counter() - start
+    os.replace(building, demo)  # only a finished build is ever reused
+    return demo, seconds
+
+
+def working_copy(demo: Path, work: Path) -> str:
+    """A fresh copy of the demo at the newest schema with its name index merged (as a new
+    demo has it), as a URL."""
+    from recordsdesk.db import open_database
+    from recordsdesk.services.lookup.index import merge_sqlite_index, sqlite_index_segments
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{work}{suffix}").unlink(missing_ok=True)
+    bench_grade_entry.copy_database(demo, work)
+    url = f"sqlite:///{work}"
+    open_database(url).dispose()
+    connection = sqlite3.connect(work)
+    if sqlite_index_segments(connection) > 1:
+        merge_sqlite_index(connection)
+        connection.commit()
+    connection.close()
+    return url
+
+
+def run(args: argparse.Namespace) -> list[Row]:
+    from recordsdesk.db import make_engine
+
+    args.cache.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.environ.setdefault("RECORDSDESK_DATA_DIR", str(args.cache / "data"))
+    n, repeat = args.students, args.repeat
+    demo, built = cached_demo(args.cache, n)
+    work = args.cache / f"run-{n}"
+    work.mkdir(mode=0o700, exist_ok=True)
+    path = work / "demo.db"
+    say(f"copying {demo.name} for this run")
+    url = working_copy(demo, path)
+    rows: list[Row] = [paths.demo_build(built, n)]
+    if args.optimize_first:
+        say("optimizing the copy first")
+        rows += [Row(f"{row.name}, before measuring", row.samples, note=row.note)
+                 for row in paths.optimize(url, analyze=True)[1:]]  # fmt: skip
+    engine = make_engine(url)
+    steps: list[tuple[str, Callable[[], list[Row] | Row]]] = [
+        ("lookup", lambda: paths.lookup(url, path, repeat, keys="keys" in args.only)),
+        ("record", lambda: paths.record_open(engine, path, 20, max(1, repeat // 4))),
+        ("transcript", lambda: paths.transcripts(path, 40 if n >= 100_000 else 10, 2000)),
+        ("grades", lambda: paths.grade_entry(path, 15 * repeat, 300)),
+        ("imports", lambda: loading.imports(work, args.import_rows)),
+        ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3)),
+        ("backup", lambda: paths.backup(path, work, 1 if n >= 100_000 else 3)),
+        ("startup", lambda: paths.startup(url, max(3, repeat // 3))),
+        ("optimize", lambda: paths.optimize(url)),
+    ]
+    for group, step in steps:
+        if group not in args.only and not (group == "lookup" and "keys" in args.only):
+            continue
+        say(f"measuring {group}")
+        result = step()
+        measured = result if isinstance(result, list) else [result]
+        rows += measured
+        for line in table(measured)[2:]:
+            say(line)
+    engine.dispose()
+    rows.append(paths.peak_rss())
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    started, load_start = time.strftime("%H:%M UTC", time.gmtime()), load()
+    rows = run(args)
+    command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
+    text = section(
+        rows, command=command, students=args.students, started=started, load_start=load_start
+    )
+    print(text)
+    if args.write_docs:
+        write_docs(text)
+        say("table written to docs/benchmarks.md")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
