@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from recordsdesk.models.base import EnrollmentStatus, GradeStatus, one_of, utcnow
+from recordsdesk.models.base import EnrollmentStatus, GradeStatus, GradingBasis, one_of, utcnow
 
 
 class Enrollment(SQLModel, table=True):
@@ -20,6 +20,7 @@ class Enrollment(SQLModel, table=True):
         Index("ix_enrollment_section_status", "section_id", "status"),
         one_of("status", EnrollmentStatus),
         one_of("grade_status", GradeStatus),
+        one_of("grading_basis", GradingBasis),
         CheckConstraint("grade_status = 'none' OR mark IS NOT NULL", name="graded_has_mark"),
         CheckConstraint(
             "status <> 'waitlisted' OR waitlist_position IS NOT NULL", name="waitlist_positioned"
@@ -37,6 +38,8 @@ class Enrollment(SQLModel, table=True):
     # A waitlisted enrollment offered a freed seat: it holds the place until accepted or declined.
     seat_offered_at: datetime | None = None
     credits: Decimal | None = Field(default=None, max_digits=5, decimal_places=2)
+    # Which marks this enrollment takes and what they mean (the course's scale when `graded`).
+    grading_basis: str = Field(default=GradingBasis.GRADED.value, max_length=20)
     mark: str | None = Field(default=None, max_length=10)
     grade_status: str = Field(default=GradeStatus.NONE.value)
     mark_entered_at: datetime | None = None

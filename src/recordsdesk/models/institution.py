@@ -42,6 +42,8 @@ class Institution(SQLModel, table=True):
     gpa_decimals: int = 2
     deans_list_min_gpa: Decimal = Field(default=Decimal("3.50"), max_digits=4, decimal_places=2)
     probation_below_gpa: Decimal = Field(default=Decimal("2.00"), max_digits=4, decimal_places=2)
+    # Whether NP (no pass) enters the GPA as an F: 0 points over the course's credits.
+    np_counts_as_f: bool = False
     max_credit_load: Decimal = Field(default=Decimal("18"), max_digits=5, decimal_places=2)
     incomplete_days: int = 120
     idle_lock_minutes: int = 5
