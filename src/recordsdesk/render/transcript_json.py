@@ -61,6 +61,7 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "decimals": t.policy.decimals,
             "deans_list_min_gpa": f"{t.policy.deans_list_min_gpa:f}",
             "probation_below_gpa": f"{t.policy.probation_below_gpa:f}",
+            "np_counts_as_f": t.policy.np_counts_as_f,
         },
         "student": {
             "student_number": s.student_number,
@@ -103,6 +104,7 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
                         "weighted_quality_points": _num(c.weighted_points),
                         "repeat": c.repeat,
                         "repeated": c.repeated,
+                        "grading_basis": c.grading_basis,
                     }
                     for c in term.courses
                 ],

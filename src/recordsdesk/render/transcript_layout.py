@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from rich.cells import cell_len, set_cell_size
 
+from recordsdesk.services.grades.basis import label as basis_label
+from recordsdesk.services.grades.basis import short_name as basis_short
 from recordsdesk.services.shared.clean_text import printable
 from recordsdesk.services.transcripts.builder import CourseLine, TermRecord, Transcript
 
@@ -206,6 +208,7 @@ def _course(c: CourseLine, progress: bool, weighted: bool) -> Line:
         right(amount(c.credits_attempted), 55),
         right(amount(c.credits_earned), 63),
         Span(65, c.mark, "bold"),
+        Span(69, basis_short(c.grading_basis), "dim"),
         right(amount(points), 78),
         Span(80, flag, "warn" if flag == "EXCL" else ""),
     )
@@ -297,6 +300,12 @@ def _summary(t: Transcript, options: RenderOptions) -> list[Line]:
                     right(gpa_text(t.cumulative_weighted_gpa), 40),
                 )
             )
+        used = sorted({c.grading_basis for term in t.terms for c in term.courses} - {"graded"})
+        if used:
+            named = "; ".join(f"{basis_short(b)} {basis_label(b)}" for b in used)
+            no_pass = "NP counts as F" if t.policy.np_counts_as_f else "NP is not in it"
+            legend = f"Grading basis: {named}. P, S, CR earn credit outside the GPA; {no_pass}."
+            lines.append(line(Span(2, fit(legend, WIDTH - 2), "dim")))
         p = t.policy
         rounding = "rounded half-up" if p.rounding == "half_up" else "truncated"
         lines.append(

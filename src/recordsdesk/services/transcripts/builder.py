@@ -25,6 +25,7 @@ from recordsdesk.models import (
 )
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.shared.errors import NotFound
 from recordsdesk.services.shared.frozen import make_frozen
 from recordsdesk.services.shared.rawsql import Statement
@@ -55,6 +56,7 @@ class Policy:
     decimals: int
     deans_list_min_gpa: Decimal
     probation_below_gpa: Decimal
+    np_counts_as_f: bool = False
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ class CourseLine:
     weight: Decimal
     repeated: bool
     repeat: str  # "included" or "excluded"
+    grading_basis: str  # "graded" (the course's scale) or the basis the mark was given on
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ _STUDENT = (
     "i.name, i.short_name, i.address, i.phone, i.email, i.website, i.registrar_name, "
     "i.repeat_policy, i.gpa_rounding, i.gpa_decimals, i.deans_list_min_gpa, "
     "i.probation_below_gpa, (SELECT count(*) FROM grade_mark), (SELECT max(id) FROM grade_mark), "
-    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id) "
+    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id), i.np_counts_as_f "
     "FROM student s LEFT JOIN program p ON p.id = s.program_id "
     "LEFT JOIN (SELECT * FROM institution ORDER BY id LIMIT 1) i ON 1 = 1 "
 )
@@ -177,7 +180,7 @@ ENROLLMENTS_SQL = (
     f"AND e.mark IS NOT NULL THEN {POSTED_ROW} "
     f"WHEN e.status = '{EnrollmentStatus.REGISTERED.value}' THEN {IN_PROGRESS_ROW} ELSE 0 END, "
     "e.mark, COALESCE(e.credits, c.credits), c.id, "
-    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name "
+    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name, e.grading_basis "
     "FROM enrollment e JOIN section s ON s.id = e.section_id "
     "JOIN term t ON t.id = s.term_id JOIN course c ON c.id = s.course_id "
     "WHERE e.student_id = :sid AND e.status IN ('completed', 'withdrawn', 'registered') "
@@ -303,6 +306,60 @@ def unknown_mark(mark: str) -> gpa.MarkRule:
     return gpa.MarkRule(mark, None, False, False, False, False, False, "not on any scale")
 
 
+def _basis_rule(mark: bases.BasisMark) -> gpa.MarkRule:
+    """A basis mark as the arithmetic reads it: credit (or none) outside the GPA. It is an
+    attempt of the course (`graded`), so a repeat policy weighs it against the course's other
+    attempts like any mark of the course."""
+    return gpa.MarkRule(
+        mark.mark,
+        None,
+        False,
+        mark.earns_credit,
+        mark.counts_attempted,
+        mark.is_passing,
+        True,
+        mark.description,
+    )
+
+
+#: Basis marks with a meaning of their own; AU keeps the NON-GRADE scale's (it attempts nothing).
+BASIS_RULES = {m.mark: _basis_rule(m) for m in bases.BASIS_MARKS.values() if m.mark != "AU"}
+#: The basis marks (besides AU) whose meaning the basis decides, for SQL that sums them.
+BASIS_MARKS = tuple(BASIS_RULES)
+
+
+def _as_f(rule: gpa.MarkRule) -> gpa.MarkRule:
+    return gpa.MarkRule(
+        rule.mark, gpa.ZERO, True, False, True, False, rule.graded, rule.description
+    )
+
+
+_NP_AS_F: dict[gpa.MarkRule, gpa.MarkRule] = {}
+
+
+def rule_for(
+    rules: dict[tuple[int, str], gpa.MarkRule],
+    scale_id: int,
+    basis: str,
+    mark: str,
+    np_counts_as_f: bool,
+) -> gpa.MarkRule:
+    """What one posted mark means: its basis's meaning when given on a basis other than graded,
+    else its course's scale's, else the NON-GRADE scale's; NP enters the GPA as an F (0 points)
+    when the institution says so."""
+    rule = None
+    if basis != bases.GRADED:
+        rule = BASIS_RULES.get(mark)
+    if rule is None:
+        rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or unknown_mark(mark)
+    if np_counts_as_f and mark == bases.NO_PASS:
+        found = _NP_AS_F.get(rule)
+        if found is None:
+            found = _NP_AS_F[rule] = _as_f(rule)
+        return found
+    return rule
+
+
 def build_transcript(
     session: Session,
     *,
@@ -332,6 +389,7 @@ def build_transcript(
         decimals=int(inst[9]),
         deans_list_min_gpa=_decimal(inst[10]),
         probation_below_gpa=_decimal(inst[11]),
+        np_counts_as_f=bool(found[30]),
     )
     header = InstitutionHeader(*inst[:7])
     rules, kinds = cached_rules(connection, tuple(found[27:29]))
@@ -339,13 +397,14 @@ def build_transcript(
     enrollments = _rows(connection, ENROLLMENTS_SQL, {"sid": sid})
 
     # Rows come in term order, each term's together: a term's courses are gathered as they come.
-    by_term: dict[int, list[tuple[gpa.Attempt, str, str, str]]] = {}  # (attempt, code, title, mark)
+    # (attempt, code, title, mark, basis)
+    by_term: dict[int, list[tuple[gpa.Attempt, str, str, str, str]]] = {}
     term_info: dict[int, tuple[int, str, str]] = {}  # id -> (order, code, name)
     attempts: list[gpa.Attempt] = []
     in_progress: list[InProgressLine] = []
     scale_kinds_seen: set[str] = set()
     any_weight = False
-    term_lines: list[tuple[gpa.Attempt, str, str, str]] = []
+    term_lines: list[tuple[gpa.Attempt, str, str, str, str]] = []
     current_term = order = -1
     for (
         eid,
@@ -360,6 +419,7 @@ def build_transcript(
         term_id,
         term_code,
         term_name,
+        basis,
     ) in enrollments:
         credits_value = _decimal(raw_credits)
         if kind != POSTED_ROW:
@@ -373,14 +433,14 @@ def build_transcript(
                 term_info[term_id] = (len(term_info), term_code, term_name)
             term_lines = by_term[term_id]
             order = term_info[term_id][0]
-        rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or unknown_mark(mark)
-        if rule.graded:
+        rule = rule_for(rules, scale_id, basis, mark, policy.np_counts_as_f)
+        if rule.graded and basis == bases.GRADED:
             scale_kinds_seen.add(kinds.get(scale_id, ""))
         weight = _decimal(weight)
         any_weight = any_weight or weight > 0
         attempt = gpa.Attempt(eid, course_id, order, credits_value, rule, weight)
         attempts.append(attempt)
-        term_lines.append((attempt, code, title, mark))
+        term_lines.append((attempt, code, title, mark, basis))
 
     progress_only = program_level == ProgramLevel.ELEMENTARY.value or (
         bool(scale_kinds_seen) and scale_kinds_seen == {ScaleKind.STANDARDS.value}
@@ -407,7 +467,7 @@ def build_transcript(
     for term_id, term_lines in by_term.items():
         courses = []
         term_outcomes = []
-        for attempt, code, title, mark in term_lines:
+        for attempt, code, title, mark, basis in term_lines:
             outcome = results[attempt.key]
             term_outcomes.append(outcome)
             rule = attempt.rule
@@ -427,6 +487,7 @@ def build_transcript(
                     weight=attempt.weight,
                     repeated=outcome.repeated,
                     repeat="included" if outcome.included else "excluded",
+                    grading_basis=basis,
                 )
             )
         term_totals = gpa.total(term_outcomes)

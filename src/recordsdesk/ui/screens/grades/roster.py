@@ -27,6 +27,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from recordsdesk.services.grades import marks as grading
+from recordsdesk.services.grades.basis import short_name
 from recordsdesk.services.grades.marks import MarkConflict, MarkSaved
 from recordsdesk.services.grades.roster import Roster, RosterRow, RosterStore
 from recordsdesk.services.people.directory import CONFIDENTIAL_SHORT
@@ -100,6 +101,7 @@ ROSTER_COLUMNS = (
     ("number", "Number"),
     ("name", "Name"),
     ("status", "Status"),
+    ("basis", "Basis"),
     ("mark", "Mark"),
     ("previous", "Prev"),
     ("result", "Saved"),
@@ -111,7 +113,8 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
     SCREEN_NAME = "Grade entry"
     PURPOSE = (
         "Key a section's marks: type a mark and Enter; it is checked against the section's "
-        "scale (a percentage becomes its letter on a banded scale), saved at once and the cursor "
+        "scale (a percentage becomes its letter on a banded scale) or against the student's "
+        "grading basis in the Basis column (P/NP, S/U, CR/NC, AU), saved at once and the cursor "
         "moves down; an empty Enter skips a student. Type ahead freely: each Enter closes the "
         "mark typed before it, and keys typed behind a refused mark are set aside and counted. "
         "I asks for an expiry date. Withdrawn students (W) are skipped. Ctrl+Z undoes the last "
@@ -203,7 +206,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         eid = request.enrollment_id
         try:
             if request.reason is None:
-                rules = self.roster.rules if self.roster else None
+                rules = self.roster.rules_for(request.previous) if self.roster else None
                 saved = self.store.save(
                     eid, self._versions[eid], request.mark, request.expires, rules
                 )
@@ -264,6 +267,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
             cell(row.student_number),
             cell(row.name),
             status,
+            Text(short_name(row.grading_basis)),
             mark,
             cell(row.previous_mark),
             self.results.get(row.enrollment_id, Text("")),
@@ -274,8 +278,8 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         table = self.query_one("#roster-table", DataTable)
         key = str(row.enrollment_id)
         cells = self._cells(index + 1, row)
-        table.update_cell(key, "mark", cells[4], update_width=True)
-        table.update_cell(key, "result", cells[6])
+        table.update_cell(key, "mark", cells[5], update_width=True)
+        table.update_cell(key, "result", cells[7])
 
     def _refresh_stats(self) -> None:
         if self.roster is None:
@@ -317,7 +321,13 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
             return
         table.move_cursor(row=index)
         row = self.rows[index]
-        label = Text(f"Mark for {row.name}" + (f" (now {row.mark})" if row.mark else "") + ":")
+        basis = short_name(row.grading_basis)
+        label = Text(
+            f"Mark for {row.name}"
+            + (f" ({basis})" if basis else "")
+            + (f" (now {row.mark})" if row.mark else "")
+            + ":"
+        )
         if row.confidential:  # the confidentiality banner, on the line the registrar reads
             label.append(f"  {CONFIDENTIAL_SHORT}", style="bold reverse red")
         self.query_one("#mark-label", LiveLine).show(label)
@@ -348,7 +358,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
             self._refuse(f"{row.name} has withdrawn (W): read-only.", typed)
             return
         try:
-            mark = grading.normalize_mark(self.roster.rules, typed)
+            mark = grading.normalize_mark(self.roster.rules_for(row), typed)
         except ValidationFailed as exc:
             self._refuse(exc.message, typed)  # the typed text stays in the box
             return
