@@ -27,7 +27,7 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from recordsdesk.services.grades import marks as grading
-from recordsdesk.services.grades.basis import short_name
+from recordsdesk.services.grades.basis import GRADED, short_name
 from recordsdesk.services.grades.marks import MarkConflict, MarkSaved
 from recordsdesk.services.grades.roster import Roster, RosterRow, RosterStore
 from recordsdesk.services.people.directory import CONFIDENTIAL_SHORT
@@ -101,7 +101,6 @@ ROSTER_COLUMNS = (
     ("number", "Number"),
     ("name", "Name"),
     ("status", "Status"),
-    ("basis", "Basis"),
     ("mark", "Mark"),
     ("previous", "Prev"),
     ("result", "Saved"),
@@ -114,11 +113,12 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
     PURPOSE = (
         "Key a section's marks: type a mark and Enter; it is checked against the section's "
         "scale (a percentage becomes its letter on a banded scale) or against the student's "
-        "grading basis in the Basis column (P/NP, S/U, CR/NC, AU), saved at once and the cursor "
-        "moves down; an empty Enter skips a student. Type ahead freely: each Enter closes the "
-        "mark typed before it, and keys typed behind a refused mark are set aside and counted. "
-        "I asks for an expiry date. Withdrawn students (W) are skipped. Ctrl+Z undoes the last "
-        "entry. A mark changed at another desk is shown as a conflict, never overwritten."
+        "grading basis (P/NP, S/U, CR/NC, AU: a Basis column shows it), saved at once and "
+        "the cursor moves down; an empty Enter skips a student. Type ahead freely: each Enter "
+        "closes the mark typed before it, and keys typed behind a refused mark are set aside "
+        "and counted. I asks for an expiry date. Withdrawn students (W) are skipped. Ctrl+Z "
+        "undoes the last entry. A mark changed at another desk is shown as a conflict, never "
+        "overwritten."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "move(1)", "Next", show=False),
@@ -145,6 +145,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         self._flush_timer: Timer | None = None
         self._refusal = ""
         self._set_aside: tuple[str, list[str]] = ("", [])
+        self._basis_column = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -239,6 +240,11 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         table = self.query_one("#roster-table", DataTable)
         row_at = table.cursor_row
         table.clear()
+        if not self._basis_column and any(r.grading_basis != GRADED for r in self.rows):
+            # Shown only where some student is on another basis: a graded section keeps its
+            # columns (and its width at 80 columns).
+            table.add_column("Basis", key="basis")
+            self._basis_column = True
         for index, row in enumerate(self.rows, start=1):
             table.add_row(*self._cells(index, row), key=str(row.enrollment_id))
         s = message.roster.section
@@ -262,24 +268,26 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
             mark = Text(row.mark or "", style=style)
             if row.posted:
                 mark.append(" posted", style="dim")
-        return (
+        cells = (
             cell(index),
             cell(row.student_number),
             cell(row.name),
             status,
-            Text(short_name(row.grading_basis)),
             mark,
             cell(row.previous_mark),
             self.results.get(row.enrollment_id, Text("")),
         )
+        if self._basis_column:
+            return (*cells, Text(short_name(row.grading_basis)))
+        return cells
 
     def _show_row(self, index: int) -> None:
         row = self.rows[index]
         table = self.query_one("#roster-table", DataTable)
         key = str(row.enrollment_id)
         cells = self._cells(index + 1, row)
-        table.update_cell(key, "mark", cells[5], update_width=True)
-        table.update_cell(key, "result", cells[7])
+        table.update_cell(key, "mark", cells[4], update_width=True)
+        table.update_cell(key, "result", cells[6])
 
     def _refresh_stats(self) -> None:
         if self.roster is None:
