@@ -303,9 +303,12 @@ def _summary(t: Transcript, options: RenderOptions) -> list[Line]:
         used = sorted({c.grading_basis for term in t.terms for c in term.courses} - {"graded"})
         if used:
             named = "; ".join(f"{basis_short(b)} {basis_label(b)}" for b in used)
-            no_pass = "NP counts as F" if t.policy.np_counts_as_f else "NP is not in it"
-            legend = f"Grading basis: {named}. P, S, CR earn credit outside the GPA; {no_pass}."
-            lines.append(line(Span(2, fit(legend, WIDTH - 2), "dim")))
+            no_pass = "NP counts as F (0 points)" if t.policy.np_counts_as_f else "NP is not in it"
+            for text in (
+                f"Grading basis: {named}.",
+                f"P, S and CR earn credit outside the GPA; {no_pass}.",
+            ):
+                lines.append(line(Span(2, fit(text, WIDTH - 2), "dim")))
         p = t.policy
         rounding = "rounded half-up" if p.rounding == "half_up" else "truncated"
         lines.append(

@@ -52,6 +52,15 @@ def _gpa_threshold(raw: str) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def _yes_no(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("yes", "true", "on", "1"):
+        return True
+    if value in ("no", "false", "off", "0"):
+        return False
+    raise ValueError("must be yes or no")
+
+
 def _minutes(raw: str) -> int:
     if not raw.strip().isdigit() or not 0 <= int(raw) <= 480:
         raise ValueError("must be a whole number of minutes from 0 (never) to 480")
@@ -76,6 +85,11 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "probation_below_gpa",
         _gpa_threshold,
         "cumulative GPA below which a student is on academic probation",
+    ),
+    "np_counts_as_f": (
+        "np_counts_as_f",
+        _yes_no,
+        "yes: NP (no pass) enters the GPA as an F, 0 points over its credits; no: it is left out",
     ),
     "idle_lock_minutes": (
         "idle_lock_minutes",
@@ -104,6 +118,8 @@ def show_settings(session: Session, *, actor: Actor) -> dict[str, str]:
         if key == "default_grading_scale":
             scale = session.get(GradingScale, value) if value is not None else None
             shown[key] = scale.code if scale else ""
+        elif isinstance(value, bool):
+            shown[key] = "yes" if value else "no"
         else:
             shown[key] = f"{value:f}" if isinstance(value, Decimal) else str(value)
     return shown
