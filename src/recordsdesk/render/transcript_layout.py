@@ -202,16 +202,18 @@ def _course(c: CourseLine, progress: bool, weighted: bool) -> Line:
         )
     points = c.weighted_points if weighted else c.quality_points
     flag = ("incl" if c.repeat == "included" else "EXCL") if c.repeated else ""
-    return line(
+    spans = [
         Span(2, fit(c.course_code, 12)),
         Span(15, fit(c.title, 34)),
         right(amount(c.credits_attempted), 55),
         right(amount(c.credits_earned), 63),
         Span(65, c.mark, "bold"),
-        Span(69, basis_short(c.grading_basis), "dim"),
         right(amount(points), 78),
         Span(80, flag, "warn" if flag == "EXCL" else ""),
-    )
+    ]
+    if c.grading_basis != "graded":  # after the mark: P/NP, S/U, CR/NC, AU
+        spans.insert(5, Span(69, basis_short(c.grading_basis), "dim"))
+    return line(*spans)
 
 
 def _figures(label: str, totals_att: Decimal, earned: Decimal, gpa_value: str, extra: str) -> Line:
