@@ -113,3 +113,8 @@ def label(code: str) -> str:
 def implied_basis(mark: str) -> str | None:
     """The basis a mark belongs to, or None for a mark of a course's own scale (or W, I)."""
     return MARK_BASIS.get(mark.strip().upper())
+
+
+def bases_text(stored: str) -> str:
+    """A course's bases as a narrow column lists them: `graded, P/NP, AU`."""
+    return ", ".join(short_name(b) or b for b in allowed_bases(stored))
