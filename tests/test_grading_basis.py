@@ -366,3 +366,34 @@ def test_basis_names_as_people_write_them() -> None:
     assert bases.parse_bases("graded, P/NP, graded") == ("graded", "pass_no_pass")
     assert bases.parse_bases("") == ("graded",)
     assert bases.implied_basis("np") == "pass_no_pass" and bases.implied_basis("A") is None
+
+
+def test_the_command_line_sets_a_courses_bases_and_a_terms_deadline(
+    engine: Engine, database_url: str, cli_admin: Actor, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from recordsdesk.cli import main
+    from recordsdesk.models import Course, Term
+
+    with session_scope(engine) as session:
+        course = make_course(session, code="PHIL 101")
+        term = make_term(session, code="2026FA")
+        course_id, term_id = course.id, term.id
+    run = ["--database", database_url]
+    assert main(["catalog", "course-bases", "PHIL 101", "graded, P/NP", *run]) == 0
+    assert "graded, pass/no pass" in capsys.readouterr().out
+    assert main(["catalog", "course-bases", "PHIL 101", "graded", "--default", "AU", *run]) == 2
+    assert "audit is not among the bases given" in capsys.readouterr().err
+    assert main(["catalog", "basis-deadline", "2026fa", "2026-10-01", *run]) == 0
+    assert main(["catalog", "basis-deadline", "2026FA", "2027-01-01", *run]) == 2
+    assert "on or before the term's end" in capsys.readouterr().err
+    with session_scope(engine) as session:
+        stored = session.get_one(Course, course_id)
+        assert (stored.grading_bases, stored.default_grading_basis) == (
+            "graded,pass_no_pass",
+            "graded",
+        )
+        assert session.get_one(Term, term_id).grading_basis_deadline == date(2026, 10, 1)
+        actions = session.exec(
+            select(AuditEvent.action).where(AuditEvent.actor_id == cli_admin.id)
+        ).all()
+        assert {"course.grading_bases", "term.grading_basis_deadline"} <= set(actions)

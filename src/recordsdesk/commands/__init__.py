@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.db",
     "recordsdesk.commands.transcript",
     "recordsdesk.commands.settings",
+    "recordsdesk.commands.catalog",
     "recordsdesk.commands.user",
     "recordsdesk.commands.audit",
     "recordsdesk.commands.backup",

@@ -1,5 +1,7 @@
 """Choosing an enrollment's grading basis: among those its course allows, up to the term's
-grading-basis deadline; after it only a registrar, with a reason. Audited.
+grading-basis deadline; after it only a registrar, with a reason. Audited. An administrator
+says which bases a course allows (`set_course_bases`) and when a term's choice closes
+(`set_basis_deadline`).
 
 The deadline is the term's `grading_basis_deadline`, or its last day when the term has none.
 A basis changes only while the enrollment has no mark: a mark keyed on one basis means nothing
@@ -11,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from recordsdesk.models import Course, Enrollment, EnrollmentStatus, Section, Term
 from recordsdesk.services.access.actor import Actor
@@ -19,7 +21,7 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.registration.data import ENTITY, get_row, override_reason, today_or
-from recordsdesk.services.shared.errors import StaleRecord, ValidationFailed
+from recordsdesk.services.shared.errors import NotFound, StaleRecord, ValidationFailed
 
 ACTION = "grading_basis.change"
 #: Statuses whose basis may still be chosen (a place on the waitlist carries its choice along).
@@ -113,3 +115,65 @@ def change_grading_basis(
     )
     assert enrollment.id is not None
     return BasisChanged(enrollment.id, before, code, late, enrollment.version)
+
+
+def set_course_bases(
+    session: Session, *, actor: Actor, course_code: str, bases_text: str, default: str | None = None
+) -> tuple[str, ...]:
+    """Say which bases a course allows (comma-separated, as `parse_bases` reads them) and which
+    one registration gives (`default`, else the first listed). Enrollments already made keep
+    their basis. Admin (catalog); audited. Raises ValidationFailed, NotFound."""
+    authorize(actor, Action.CATALOG_MANAGE)
+    course = session.exec(select(Course).where(Course.code == course_code.strip())).first()
+    if course is None:
+        raise NotFound(f"There is no course {course_code.strip()!r}.")
+    allowed = bases.parse_bases(bases_text)
+    chosen = bases.parse_basis(default, "default") if default else allowed[0]
+    if chosen not in allowed:
+        raise ValidationFailed("default", f"{bases.label(chosen)} is not among the bases given.")
+    before = {"grading_bases": course.grading_bases, "default": course.default_grading_basis}
+    course.grading_bases = ",".join(allowed)
+    course.default_grading_basis = chosen
+    session.add(course)
+    session.flush()
+    after = {"grading_bases": course.grading_bases, "default": course.default_grading_basis}
+    changed_before, changed_after = audit.diff(before, after)
+    if changed_after:
+        audit.record(
+            session,
+            actor,
+            action="course.grading_bases",
+            entity="course",
+            entity_id=course.id,
+            before=changed_before,
+            after=changed_after,
+        )
+    return allowed
+
+
+def set_basis_deadline(
+    session: Session, *, actor: Actor, term_code: str, deadline: date | None
+) -> None:
+    """Set (or, with None, clear) the term's grading-basis deadline: within the term. Admin
+    (terms); audited. Raises ValidationFailed, NotFound."""
+    authorize(actor, Action.TERM_MANAGE)
+    term = session.exec(select(Term).where(Term.code == term_code.strip().upper())).first()
+    if term is None:
+        raise NotFound(f"There is no term {term_code.strip()!r}.")
+    if deadline is not None and deadline > term.end_date:
+        raise ValidationFailed(
+            "grading_basis_deadline", f"must be on or before the term's end ({term.end_date})."
+        )
+    before = term.grading_basis_deadline
+    term.grading_basis_deadline = deadline
+    session.add(term)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="term.grading_basis_deadline",
+        entity="term",
+        entity_id=term.id,
+        before={"grading_basis_deadline": audit.plain(before)},
+        after={"grading_basis_deadline": audit.plain(deadline)},
+    )
