@@ -14,6 +14,7 @@ from recordsdesk.models.base import (
     RoundingPolicy,
     ScaleKind,
     StaffRole,
+    StandingLevel,
     StudentStatus,
     TermStatus,
     TranscriptFormat,
@@ -22,7 +23,7 @@ from recordsdesk.models.base import (
 )
 from recordsdesk.models.catalog import Course, Prerequisite, Program, ProgramRequirement
 from recordsdesk.models.contact import ContactNote, TranscriptRequest
-from recordsdesk.models.enrollment import Enrollment, TransferCredit
+from recordsdesk.models.enrollment import AcademicStanding, Enrollment, TransferCredit
 from recordsdesk.models.external import ExternalKey
 from recordsdesk.models.grading import GradeMark, GradingScale
 from recordsdesk.models.hold import Hold
@@ -32,6 +33,7 @@ from recordsdesk.models.student import Student
 from recordsdesk.models.term import Section, Term
 
 __all__ = [
+    "AcademicStanding",
     "AdmissionApplication",
     "ApiToken",
     "ApplicationDecision",
@@ -60,6 +62,7 @@ __all__ = [
     "ScreeningRequirement",
     "Section",
     "StaffRole",
+    "StandingLevel",
     "StaffUser",
     "Student",
     "StudentStatus",

@@ -98,6 +98,16 @@ class GradingBasis(StrEnum):
     AUDIT = "audit"
 
 
+class StandingLevel(StrEnum):
+    """A student's academic standing for a term, from best to worst."""
+
+    GOOD = "good"
+    WARNING = "warning"
+    PROBATION = "probation"
+    SUSPENSION = "suspension"
+    DISMISSAL = "dismissal"
+
+
 class ScaleKind(StrEnum):
     LETTER = "letter"
     PASS_FAIL = "pass_fail"

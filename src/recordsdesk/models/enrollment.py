@@ -8,7 +8,14 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from recordsdesk.models.base import EnrollmentStatus, GradeStatus, GradingBasis, one_of, utcnow
+from recordsdesk.models.base import (
+    EnrollmentStatus,
+    GradeStatus,
+    GradingBasis,
+    StandingLevel,
+    one_of,
+    utcnow,
+)
 
 
 class Enrollment(SQLModel, table=True):
@@ -67,3 +74,29 @@ class TransferCredit(SQLModel, table=True):
     equivalent_course_id: int | None = Field(default=None, foreign_key="course.id")
     awarded_on: date
     entered_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+
+
+class AcademicStanding(SQLModel, table=True):
+    """A student's standing for one term, decided when the term's marks are posted. `computed`
+    is what the institution's rules gave; `standing` what stands (a registrar's override, with
+    its reason, when they differ). The GPAs are the ones the decision read."""
+
+    __tablename__ = "academic_standing"
+    __table_args__ = (
+        UniqueConstraint("student_id", "term_id"),
+        one_of("standing", StandingLevel),
+        one_of("computed", StandingLevel),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    term_id: int = Field(foreign_key="term.id", index=True)
+    standing: str = Field(max_length=20)
+    computed: str = Field(max_length=20)
+    term_gpa: Decimal | None = Field(default=None, max_digits=6, decimal_places=4)
+    cumulative_gpa: Decimal | None = Field(default=None, max_digits=6, decimal_places=4)
+    override_reason: str = ""
+    decided_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    version: int = 1

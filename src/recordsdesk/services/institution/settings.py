@@ -61,6 +61,22 @@ def _yes_no(raw: str) -> bool:
     raise ValueError("must be yes or no")
 
 
+def _count(raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 9:
+        raise ValueError("must be a whole number from 0 to 9")
+    return int(raw)
+
+
+def _credits(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError("must be a number of credits such as 12") from None
+    if not value.is_finite() or not Decimal("0") <= value <= Decimal("99"):
+        raise ValueError("must be between 0 and 99 credits")
+    return value.quantize(Decimal("0.01"))
+
+
 def _minutes(raw: str) -> int:
     if not raw.strip().isdigit() or not 0 <= int(raw) <= 480:
         raise ValueError("must be a whole number of minutes from 0 (never) to 480")
@@ -90,6 +106,26 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "np_counts_as_f",
         _yes_no,
         "yes: NP (no pass) enters the GPA as an F, 0 points over its credits; no: it is left out",
+    ),
+    "deans_list_min_credits": (
+        "deans_list_min_credits",
+        _credits,
+        "GPA credits a term needs for the dean's list (0: no minimum)",
+    ),
+    "warning_below_term_gpa": (
+        "warning_below_term_gpa",
+        _gpa_threshold,
+        "term GPA below which a student in good standing gets an academic warning",
+    ),
+    "suspension_after_probation_terms": (
+        "suspension_after_probation_terms",
+        _count,
+        "consecutive probation terms after which another one below the line is a suspension",
+    ),
+    "dismissal_after_suspensions": (
+        "dismissal_after_suspensions",
+        _count,
+        "suspensions after which another one is a dismissal (0: never)",
     ),
     "idle_lock_minutes": (
         "idle_lock_minutes",

@@ -1,11 +1,13 @@
 """Transcripts: the academic record behind each copy, GPA, releasing copies and printing.
 
 `builder` makes the one frozen value every copy and the record screen read, `gpa` its
-arithmetic, `release` the copies and their log, `printing` the system's printers."""
+arithmetic, `release` the copies and their log, `printing` the system's printers, `standing`
+the academic standing decided at posting."""
 
 __all__ = [
     "builder",
     "gpa",
     "printing",
     "release",
+    "standing",
 ]

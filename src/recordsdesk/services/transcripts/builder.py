@@ -57,6 +57,7 @@ class Policy:
     deans_list_min_gpa: Decimal
     probation_below_gpa: Decimal
     np_counts_as_f: bool = False
+    deans_list_min_credits: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,9 @@ _STUDENT = (
     "i.name, i.short_name, i.address, i.phone, i.email, i.website, i.registrar_name, "
     "i.repeat_policy, i.gpa_rounding, i.gpa_decimals, i.deans_list_min_gpa, "
     "i.probation_below_gpa, (SELECT count(*) FROM grade_mark), (SELECT max(id) FROM grade_mark), "
-    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id), i.np_counts_as_f "
+    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id), i.np_counts_as_f, "
+    "i.deans_list_min_credits, "
+    "EXISTS (SELECT 1 FROM academic_standing a WHERE a.student_id = s.id) "
     "FROM student s LEFT JOIN program p ON p.id = s.program_id "
     "LEFT JOIN (SELECT * FROM institution ORDER BY id LIMIT 1) i ON 1 = 1 "
 )
@@ -186,6 +189,14 @@ ENROLLMENTS_SQL = (
     "WHERE e.student_id = :sid AND e.status IN ('completed', 'withdrawn', 'registered') "
     "ORDER BY t.start_date, t.id, c.code, e.id"
 )
+STANDINGS_SQL = "SELECT term_id, standing FROM academic_standing WHERE student_id = :sid"
+#: A stored standing as the transcript prints it (good standing leaves room for the dean's list).
+STANDING_LABELS = {
+    "warning": "Academic warning",
+    "probation": PROBATION,
+    "suspension": "Academic suspension",
+    "dismissal": "Academic dismissal",
+}
 TRANSFER_SQL = (
     "SELECT tc.source_institution, tc.source_course_code, tc.source_course_title, c.code, "
     "tc.credits, tc.mark, tc.awarded_on "
@@ -247,11 +258,25 @@ def _full_name(first: str, middle: str, last: str) -> str:
     return " ".join(part for part in (first, middle, last) if part)
 
 
-def _standing(policy: Policy, term_gpa: Decimal | None, cumulative: Decimal | None) -> str:
-    """Dean's list on the term GPA; probation on the cumulative one; otherwise good standing."""
-    if cumulative is not None and cumulative < policy.probation_below_gpa:
+def _standing(
+    policy: Policy,
+    term_gpa: Decimal | None,
+    cumulative: Decimal | None,
+    gpa_credits: Decimal,
+    stored: str | None,
+) -> str:
+    """The standing decided at posting when there is one (services.transcripts.standing), else
+    probation on the cumulative GPA; then the dean's list on the term GPA (with the term's
+    minimum GPA credits); otherwise good standing."""
+    if stored is not None and stored in STANDING_LABELS:
+        return STANDING_LABELS[stored]
+    if stored is None and cumulative is not None and cumulative < policy.probation_below_gpa:
         return PROBATION
-    if term_gpa is not None and term_gpa >= policy.deans_list_min_gpa:
+    if (
+        term_gpa is not None
+        and term_gpa >= policy.deans_list_min_gpa
+        and gpa_credits >= policy.deans_list_min_credits
+    ):
         return DEANS_LIST
     if cumulative is None:
         return ""
@@ -390,10 +415,14 @@ def build_transcript(
         deans_list_min_gpa=_decimal(inst[10]),
         probation_below_gpa=_decimal(inst[11]),
         np_counts_as_f=bool(found[30]),
+        deans_list_min_credits=_decimal(found[31] or 0),
     )
     header = InstitutionHeader(*inst[:7])
     rules, kinds = cached_rules(connection, tuple(found[27:29]))
     has_transfer = bool(found[29])
+    stored_standing: dict[int, str] = (
+        dict(_rows(connection, STANDINGS_SQL, {"sid": sid})) if found[32] else {}
+    )
     enrollments = _rows(connection, ENROLLMENTS_SQL, {"sid": sid})
 
     # Rows come in term order, each term's together: a term's courses are gathered as they come.
@@ -506,7 +535,15 @@ def build_transcript(
                 cumulative=running,
                 cumulative_gpa=cum_gpa,
                 cumulative_weighted_gpa=figure(running, True) if weighted_available else None,
-                standing="" if progress_only else _standing(policy, term_gpa, cum_gpa),
+                standing=""
+                if progress_only
+                else _standing(
+                    policy,
+                    term_gpa,
+                    cum_gpa,
+                    term_totals.gpa_credits,
+                    stored_standing.get(term_id),
+                ),
             )
         )
 

@@ -32,6 +32,7 @@ from recordsdesk.services.grades.marks import MarkConflict, MarkSaved
 from recordsdesk.services.grades.roster import Roster, RosterRow, RosterStore
 from recordsdesk.services.people.directory import CONFIDENTIAL_SHORT
 from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.transcripts.standing import post_and_decide
 from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.cells import cell
@@ -551,7 +552,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
     def _post_now(self) -> None:
         """Post in the saver thread, so every mark typed before it is committed first."""
         try:
-            result = self.desk.call(grading.post_section, section_id=self.section_id)
+            result = self.desk.call(post_and_decide, section_id=self.section_id)
         except Exception as exc:
             self.post_message(Posted(describe_error(exc), error=True))
             return
