@@ -203,3 +203,25 @@ def test_deans_list_needs_its_minimum_credits(engine: Engine, staff: dict[str, A
         assert t.terms[0].standing == "Good standing"  # 3 GPA credits < 12
         listed = run_report(session, actor=registrar, name="deans-list", term_code="D26FA")
         assert listed.rows == ()
+
+
+def test_the_command_line_overrides_a_standing(
+    engine: Engine,
+    database_url: str,
+    staff: dict[str, Actor],
+    cli_login: object,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from recordsdesk.cli import main
+
+    with session_scope(engine) as session:
+        term_id, sections = _term_of_marks(session, "C26FA", date(2026, 9, 1), {"CL1": "F"})
+    _post_all(engine, staff["registrar"], sections)
+    cli_login("cli.registrar", "registrar")  # type: ignore[operator]
+    run = ["--database", database_url]
+    assert main(["standing", "set", "CL1", "c26fa", "warning", "--reason", "Appeal", *run]) == 0
+    assert "Academic warning (the rules gave academic probation)" in capsys.readouterr().out
+    assert main(["standing", "set", "CL1", "C26FA", "great", "--reason", "x", *run]) == 2
+    with session_scope(engine) as session:
+        row = _standing(session, "CL1", term_id)
+        assert (row.standing, row.override_reason) == (WARNING, "Appeal")

@@ -26,6 +26,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.audit",
     "recordsdesk.commands.backup",
     "recordsdesk.commands.grades",
+    "recordsdesk.commands.standing",
     "recordsdesk.commands.report",
     "recordsdesk.commands.admission",
     "recordsdesk.commands.imports",
