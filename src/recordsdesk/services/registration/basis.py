@@ -85,7 +85,9 @@ def change_grading_basis(
         )
     deadline = basis_deadline(term)
     late = today_or(today) > deadline
-    given = override_reason(actor, reason) if (late or reason) else None
+    # Before the deadline a reason is only kept (anyone may choose); after it, it is the
+    # registrar's override and required.
+    given = override_reason(actor, reason) if late else (reason or "").strip() or None
     if late and given is None:
         raise ValidationFailed(
             "grading_basis",
