@@ -27,6 +27,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.backup",
     "recordsdesk.commands.grades",
     "recordsdesk.commands.standing",
+    "recordsdesk.commands.honours",
     "recordsdesk.commands.report",
     "recordsdesk.commands.admission",
     "recordsdesk.commands.imports",

@@ -48,6 +48,16 @@ class Institution(SQLModel, table=True):
     warning_below_term_gpa: Decimal = Field(default=Decimal("2.00"), max_digits=4, decimal_places=2)
     suspension_after_probation_terms: int = 1
     dismissal_after_suspensions: int = 1
+    # Latin honours proposed at conferral: cumulative GPA thresholds, and the credits a
+    # graduate must have earned here (transfer credit aside).
+    cum_laude_min_gpa: Decimal = Field(default=Decimal("3.50"), max_digits=4, decimal_places=2)
+    magna_cum_laude_min_gpa: Decimal = Field(
+        default=Decimal("3.70"), max_digits=4, decimal_places=2
+    )
+    summa_cum_laude_min_gpa: Decimal = Field(
+        default=Decimal("3.90"), max_digits=4, decimal_places=2
+    )
+    honours_min_credits: Decimal = Field(default=Decimal("60"), max_digits=5, decimal_places=2)
     # GPA credits a term needs for the dean's list (0: no minimum).
     deans_list_min_credits: Decimal = Field(default=Decimal("0"), max_digits=5, decimal_places=2)
     # Whether NP (no pass) enters the GPA as an F: 0 points over the course's credits.

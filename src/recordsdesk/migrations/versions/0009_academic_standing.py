@@ -1,4 +1,4 @@
-"""Academic standing per student and term, and the rules that decide it.
+"""Academic standing per student and term, the rules that decide it, and Latin honours.
 
 Revision ID: 0009
 Revises: 0008
@@ -9,9 +9,13 @@ Revises: 0008
   on the fly, as before.
 - `institution.warning_below_term_gpa` (2.00), `suspension_after_probation_terms` (1),
   `dismissal_after_suspensions` (1) and `deans_list_min_credits` (0: no minimum, as before).
+- `institution.cum_laude_min_gpa` (3.50), `magna_cum_laude_min_gpa` (3.70),
+  `summa_cum_laude_min_gpa` (3.90), `honours_min_credits` (60): Latin honours proposed at
+  conferral.
 """
 
 from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -63,7 +67,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_academic_standing_student_id"), "academic_standing", ["student_id"])
     op.create_index(op.f("ix_academic_standing_term_id"), "academic_standing", ["term_id"])
-    for column in (
+    columns: list[sa.Column[Any]] = [
         sa.Column(
             "warning_below_term_gpa",
             sa.Numeric(precision=4, scale=2),
@@ -85,13 +89,37 @@ def upgrade() -> None:
             nullable=False,
             server_default=sa.text("0"),
         ),
-    ):
+        *(
+            sa.Column(
+                name,
+                sa.Numeric(precision=4, scale=2),
+                nullable=False,
+                server_default=sa.text(default),
+            )
+            for name, default in (
+                ("cum_laude_min_gpa", "3.50"),
+                ("magna_cum_laude_min_gpa", "3.70"),
+                ("summa_cum_laude_min_gpa", "3.90"),
+            )
+        ),
+        sa.Column(
+            "honours_min_credits",
+            sa.Numeric(precision=5, scale=2),
+            nullable=False,
+            server_default=sa.text("60"),
+        ),
+    ]
+    for column in columns:
         op.add_column("institution", column)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("institution") as batch:
         for name in (
+            "honours_min_credits",
+            "summa_cum_laude_min_gpa",
+            "magna_cum_laude_min_gpa",
+            "cum_laude_min_gpa",
             "deans_list_min_credits",
             "dismissal_after_suspensions",
             "suspension_after_probation_terms",

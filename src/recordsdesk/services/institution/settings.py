@@ -77,6 +77,16 @@ def _credits(raw: str) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def _credits_earned(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError("must be a number of credits such as 60") from None
+    if not value.is_finite() or not Decimal("0") <= value <= Decimal("999"):
+        raise ValueError("must be between 0 and 999 credits")
+    return value.quantize(Decimal("0.01"))
+
+
 def _minutes(raw: str) -> int:
     if not raw.strip().isdigit() or not 0 <= int(raw) <= 480:
         raise ValueError("must be a whole number of minutes from 0 (never) to 480")
@@ -126,6 +136,26 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         "dismissal_after_suspensions",
         _count,
         "suspensions after which another one is a dismissal (0: never)",
+    ),
+    "cum_laude_min_gpa": (
+        "cum_laude_min_gpa",
+        _gpa_threshold,
+        "cumulative GPA for cum laude, proposed at conferral",
+    ),
+    "magna_cum_laude_min_gpa": (
+        "magna_cum_laude_min_gpa",
+        _gpa_threshold,
+        "cumulative GPA for magna cum laude",
+    ),
+    "summa_cum_laude_min_gpa": (
+        "summa_cum_laude_min_gpa",
+        _gpa_threshold,
+        "cumulative GPA for summa cum laude",
+    ),
+    "honours_min_credits": (
+        "honours_min_credits",
+        _credits_earned,
+        "credits a graduate must have earned here (not transferred) for Latin honours",
     ),
     "idle_lock_minutes": (
         "idle_lock_minutes",
@@ -186,6 +216,13 @@ def set_setting(session: Session, *, actor: Actor, key: str, value: str) -> dict
         if probation > deans:
             raise ValidationFailed(
                 key, "the probation threshold cannot be above the dean's list threshold."
+            )
+    honours = ("cum_laude_min_gpa", "magna_cum_laude_min_gpa", "summa_cum_laude_min_gpa")
+    if key in honours:
+        levels = [parsed if k == key else Decimal(getattr(inst, k)) for k in honours]
+        if levels != sorted(levels):
+            raise ValidationFailed(
+                key, "cum laude <= magna cum laude <= summa cum laude: the thresholds must rise."
             )
     setattr(inst, column, parsed)
     inst.version += 1
