@@ -95,3 +95,37 @@ def test_class_rank_report(engine: Engine, registrar: Actor) -> None:
         table = run_report(session, actor=registrar, name="class-rank", term_code="R27SP")
         k4 = next(r for r in table.rows if r[2] == "K4")
     assert (k4[1], k4[5]) == (3, D("3.00"))
+
+
+def test_a_secondary_transcript_prints_the_rank_when_the_institution_says_so(
+    engine: Engine, registrar: Actor, system: Actor
+) -> None:
+    from recordsdesk.render.transcript_json import transcript_dict
+    from recordsdesk.render.transcript_layout import RenderOptions
+    from recordsdesk.render.transcript_text import render_text
+    from recordsdesk.services.institution.settings import set_setting
+    from recordsdesk.services.transcripts.builder import build_transcript
+
+    with session_scope(engine) as session:
+        school = make_program(session, code="HS2", level="secondary")
+        term = make_term(
+            session, start_date=date(2026, 9, 1), end_date=date(2026, 12, 18),
+            add_drop_deadline=None, withdraw_deadline=None,
+        )  # fmt: skip
+        section = make_section(session, make_course(session, level="secondary"), term)
+        for number, mark in (("Q1", "B"), ("Q2", "A"), ("Q3", "C")):
+            student = make_student(
+                session, student_number=number, program_id=school.id, class_year=2029
+            )
+            make_enrollment(
+                session, student, section, status="completed", mark=mark, grade_status="posted"
+            )
+    with session_scope(engine) as session:
+        assert build_transcript(session, actor=registrar, student_number="Q1").class_rank is None
+        set_setting(session, actor=system, key="print_class_rank", value="yes")
+    with session_scope(engine) as session:
+        t = build_transcript(session, actor=registrar, student_number="Q1")
+    assert t.class_rank is not None
+    assert (t.class_rank.rank, t.class_rank.size, t.class_rank.percentile) == (2, 3, 66)
+    assert "Class of 2029: rank 2 of 3 (weighted)" in render_text(t, RenderOptions())
+    assert transcript_dict(t)["class_rank"]["decile"] == 7

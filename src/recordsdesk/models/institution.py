@@ -58,6 +58,8 @@ class Institution(SQLModel, table=True):
         default=Decimal("3.90"), max_digits=4, decimal_places=2
     )
     honours_min_credits: Decimal = Field(default=Decimal("60"), max_digits=5, decimal_places=2)
+    # Whether a secondary transcript prints the student's class rank.
+    print_class_rank: bool = False
     # GPA credits a term needs for the dean's list (0: no minimum).
     deans_list_min_credits: Decimal = Field(default=Decimal("0"), max_digits=5, decimal_places=2)
     # Whether NP (no pass) enters the GPA as an F: 0 points over the course's credits.

@@ -76,6 +76,16 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "honours": s.honours,
         },
         "progress_only": t.progress_only,
+        "class_rank": None
+        if t.class_rank is None
+        else {
+            "class_year": t.class_rank.class_year,
+            "rank": t.class_rank.rank,
+            "unweighted_rank": t.class_rank.unweighted_rank,
+            "class_size": t.class_rank.size,
+            "percentile": t.class_rank.percentile,
+            "decile": t.class_rank.decile,
+        },
         "transfer": [
             {
                 "institution": tr.source_institution,

@@ -311,6 +311,8 @@ def _summary(t: Transcript, options: RenderOptions) -> list[Line]:
                 f"P, S and CR earn credit outside the GPA; {no_pass}.",
             ):
                 lines.append(line(Span(2, fit(text, WIDTH - 2), "dim")))
+        if t.class_rank is not None:
+            lines.append(line(Span(2, fit(t.class_rank.describe(), WIDTH - 2), "bold")))
         p = t.policy
         rounding = "rounded half-up" if p.rounding == "half_up" else "truncated"
         lines.append(

@@ -11,7 +11,7 @@ Revises: 0008
   `dismissal_after_suspensions` (1) and `deans_list_min_credits` (0: no minimum, as before).
 - `institution.cum_laude_min_gpa` (3.50), `magna_cum_laude_min_gpa` (3.70),
   `summa_cum_laude_min_gpa` (3.90), `honours_min_credits` (60): Latin honours proposed at
-  conferral.
+  conferral; `print_class_rank` (off): a secondary transcript prints the class rank.
 """
 
 from collections.abc import Sequence
@@ -108,6 +108,7 @@ def upgrade() -> None:
             nullable=False,
             server_default=sa.text("60"),
         ),
+        sa.Column("print_class_rank", sa.Boolean(), nullable=False, server_default=sa.false()),
     ]
     for column in columns:
         op.add_column("institution", column)
@@ -116,6 +117,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("institution") as batch:
         for name in (
+            "print_class_rank",
             "honours_min_credits",
             "summa_cum_laude_min_gpa",
             "magna_cum_laude_min_gpa",

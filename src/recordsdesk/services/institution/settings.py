@@ -157,6 +157,11 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         _credits_earned,
         "credits a graduate must have earned here (not transferred) for Latin honours",
     ),
+    "print_class_rank": (
+        "print_class_rank",
+        _yes_no,
+        "yes: a secondary transcript prints the student's class rank in the class year",
+    ),
     "idle_lock_minutes": (
         "idle_lock_minutes",
         _minutes,

@@ -10,7 +10,6 @@ any class is at 100); decile 1 is the top tenth.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from decimal import Decimal
 
 from sqlmodel import Session
@@ -30,7 +29,12 @@ from recordsdesk.services.reports.table import (
     resolve_term,
     rows,
 )
-from recordsdesk.services.transcripts.builder import build_transcript
+from recordsdesk.services.transcripts.rank import (
+    class_gpas,
+    competition_ranks,
+    decile,
+    percentile,
+)
 
 TITLE = "Class rank"
 COLUMNS = (
@@ -49,24 +53,6 @@ SECONDARY = (
     "SELECT s3.id FROM student s3 JOIN program p3 ON p3.id = s3.program_id "
     "WHERE p3.level = 'secondary' AND s3.class_year IS NOT NULL"
 )
-
-
-def competition_ranks(values: Iterable[Decimal]) -> list[int]:
-    """The rank of each value, highest first, ties sharing a rank: 4, 3, 3, 2 -> 1, 2, 2, 4."""
-    listed = list(values)
-    ordered = sorted(listed, reverse=True)
-    first: dict[Decimal, int] = {}
-    for place, value in enumerate(ordered, start=1):
-        first.setdefault(value, place)
-    return [first[v] for v in listed]
-
-
-def percentile(rank: int, size: int) -> int:
-    return (100 * (size - rank + 1)) // size
-
-
-def decile(rank: int, size: int) -> int:
-    return -(-10 * rank // size)  # ceil(10 x rank / size): 1 is the top tenth
 
 
 def _through(session: Session, term: TermRef) -> set[str]:
@@ -104,15 +90,11 @@ def class_rank(
         session, f"SELECT s.id, s.class_year FROM student s WHERE s.id IN ({scope})", params
     )
     codes = _through(session, term)
+    years = {int(sid): int(year) for sid, year in found}
+    gpas = class_gpas(session, actor=actor, student_ids=sorted(years), through=codes)
     classes: dict[int, list[tuple[int, Decimal, Decimal]]] = {}
-    for sid, year in found:
-        transcript = build_transcript(session, actor=actor, student_id=int(sid))
-        records = [t for t in transcript.terms if t.code in codes]
-        unweighted = records[-1].cumulative_gpa if records else None
-        if unweighted is None:
-            continue  # no GPA as of the term: left out
-        weighted = records[-1].cumulative_weighted_gpa or unweighted
-        classes.setdefault(int(year), []).append((int(sid), weighted, unweighted))
+    for sid, (weighted, unweighted) in gpas.items():  # no GPA as of the term: left out
+        classes.setdefault(years[sid], []).append((sid, weighted, unweighted))
     who = people(session, (s for members in classes.values() for s, _w, _u in members))
     table: list[tuple[Value, ...]] = []
     for year in sorted(classes):

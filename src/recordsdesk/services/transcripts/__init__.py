@@ -2,13 +2,15 @@
 
 `builder` makes the one frozen value every copy and the record screen read, `gpa` its
 arithmetic, `release` the copies and their log, `printing` the system's printers, `standing`
-the academic standing decided at posting, `honours` the Latin honours proposed at conferral."""
+the academic standing decided at posting, `honours` the Latin honours proposed at conferral,
+`rank` the class rank (secondary)."""
 
 __all__ = [
     "builder",
     "gpa",
     "honours",
     "printing",
+    "rank",
     "release",
     "standing",
 ]

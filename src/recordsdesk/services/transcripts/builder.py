@@ -31,6 +31,7 @@ from recordsdesk.services.shared.frozen import make_frozen
 from recordsdesk.services.shared.rawsql import Statement
 from recordsdesk.services.transcripts import gpa
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.rank import ClassRank, rank_in_class
 
 NON_GRADE_SCALE = "NON-GRADE"
 DEANS_LIST = "Dean's list"
@@ -58,6 +59,7 @@ class Policy:
     probation_below_gpa: Decimal
     np_counts_as_f: bool = False
     deans_list_min_credits: Decimal = Decimal("0")
+    print_class_rank: bool = False
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,7 @@ class Transcript:
     cumulative_gpa: Decimal | None
     cumulative_weighted_gpa: Decimal | None
     graduation_status: str
+    class_rank: ClassRank | None = None  # secondary, when the institution prints it
 
 
 # Plain SQL, compiled once: the builder runs on every preview and must stay within a couple of
@@ -169,7 +172,7 @@ _STUDENT = (
     "i.probation_below_gpa, (SELECT count(*) FROM grade_mark), (SELECT max(id) FROM grade_mark), "
     "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id), i.np_counts_as_f, "
     "i.deans_list_min_credits, "
-    "EXISTS (SELECT 1 FROM academic_standing a WHERE a.student_id = s.id) "
+    "EXISTS (SELECT 1 FROM academic_standing a WHERE a.student_id = s.id), i.print_class_rank "
     "FROM student s LEFT JOIN program p ON p.id = s.program_id "
     "LEFT JOIN (SELECT * FROM institution ORDER BY id LIMIT 1) i ON 1 = 1 "
 )
@@ -391,8 +394,11 @@ def build_transcript(
     actor: Actor,
     student_number: str | None = None,
     student_id: int | None = None,
+    with_rank: bool = True,
 ) -> Transcript:
-    """The student's transcript under current policy. Raises NotFound for an unknown student."""
+    """The student's transcript under current policy. Raises NotFound for an unknown student.
+    A secondary record carries its class rank when the institution prints it (`with_rank`
+    False leaves it out: the rank itself reads the classmates' records)."""
     authorize(actor, Action.TRANSCRIPT_UNOFFICIAL)
     connection = session.connection()
     if student_id is not None:
@@ -416,6 +422,7 @@ def build_transcript(
         probation_below_gpa=_decimal(inst[11]),
         np_counts_as_f=bool(found[30]),
         deans_list_min_credits=_decimal(found[31] or 0),
+        print_class_rank=bool(found[33]),
     )
     header = InstitutionHeader(*inst[:7])
     rules, kinds = cached_rules(connection, tuple(found[27:29]))
@@ -578,6 +585,9 @@ def build_transcript(
         graduation_status=_graduation(
             identity, running.credits_earned, _decimal_or_none(required_credits)
         ),
+        class_rank=rank_in_class(session, actor=actor, student_id=sid)
+        if with_rank and policy.print_class_rank and program_level == ProgramLevel.SECONDARY.value
+        else None,
     )
 
 
