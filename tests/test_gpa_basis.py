@@ -1,4 +1,4 @@
-"""Grading-basis marks in the GPA arithmetic, through `builder.rule_for` (the meaning the
+"""Grading-basis marks in the GPA arithmetic, through `meaning.rule_for` (the meaning the
 transcript and the reports give a posted mark): property tests over random records."""
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from decimal import Decimal as D
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from recordsdesk.services.transcripts.builder import rule_for
 from recordsdesk.services.transcripts.gpa import Attempt, MarkRule, cumulative_gpa
+from recordsdesk.services.transcripts.meaning import rule_for
 
 SCALE = 1
 # US-PM's letters and the NON-GRADE scale (stored under -1), with their shipped flags.

@@ -23,14 +23,9 @@ from sqlmodel import Session
 
 from recordsdesk.services.reports.table import TermRef, decimal, rows
 from recordsdesk.services.transcripts import gpa
-from recordsdesk.services.transcripts.builder import (
-    BASIS_MARKS,
-    BASIS_RULES,
-    NON_GRADE_SCALE,
-    cached_rules,
-    rule_for,
-)
+from recordsdesk.services.transcripts.builder import NON_GRADE_SCALE, cached_rules
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.meaning import BASIS_MARKS, BASIS_RULES, rule_for
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
 POSTED_IN_TERM = (
@@ -65,7 +60,7 @@ def _marks(marks: tuple[str, ...]) -> str:
     return ", ".join(f"'{m}'" for m in marks)
 
 
-# A mark given on a basis other than graded means what its basis says (builder.rule_for): it is
+# A mark given on a basis other than graded means what its basis says (meaning.rule_for): it is
 # attempted, earns credit when it passes (P, S, CR) and never has points; NP enters the GPA as
 # an F (0 points over the credits) when the institution's `np_counts_as_f` (:npf) says so.
 _BASIS_ROW = f"(e.grading_basis <> 'graded' AND e.mark IN ({_marks(BASIS_MARKS)}))"
