@@ -371,7 +371,10 @@ def test_cli_prints_the_counts_that_are_in_the_database(
 @pytest.mark.parametrize(
     ("table", "row"),
     [
-        ("term", (1, "BAD", "Backwards", "2026-05-01", "2026-01-01", None, None, None, "closed")),
+        (
+            "term",
+            (1, "BAD", "Backwards", "2026-05-01", "2026-01-01", None, None, None, "closed", None),
+        ),
         ("prerequisite", (1, 998, 999, "C")),
     ],
 )

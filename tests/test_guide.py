@@ -52,6 +52,7 @@ WHERE = {
     "Edit conflict": "ConflictModal",
     "Registration": "RegistrationScreen",
     "Waitlist question": "WaitlistModal",
+    "Grading basis": "BasisModal",
     "Grade entry": "GradeEntryScreen",
     "Roster": "RosterScreen",
     "Import marks": "ImportModal",

@@ -110,3 +110,78 @@ def test_every_fault_is_named(engine: Engine, system: Actor) -> None:
     with pytest.raises(ImportFailed) as missing:
         run_import(engine, actor=system, kind="history", path=DATA / "history_missing_column.csv")
     assert [(p.line, p.column) for p in missing.value.problems] == [(1, "course_title")]
+
+
+HEAD = "student_number,last_name,first_name,birth_date,term,course_code,course_title,credits,mark"
+
+
+def test_basis_marks_on_any_course_record_their_basis(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    """A registrar's record with a pass/no pass course, a credit/no credit one, an audit and a
+    named basis: each mark is taken on a letter-graded course, each basis recorded, and the
+    transcript gives the hand-worked figures."""
+    from recordsdesk.render.transcript_json import transcript_dict
+    from recordsdesk.services.transcripts.builder import build_transcript
+
+    person = "R1,Ruiz,Ana,2000-01-02"
+    path = tmp_path / "basis.csv"
+    path.write_text(
+        f"{HEAD},grading_basis\n"
+        f"{person},2019FA,HIS101,History,3,A,\n"
+        f"{person},2019FA,PHI101,Philosophy,3,p,\n"
+        f"{person},2020SP,ART101,Art,4,B,\n"
+        f"{person},2020SP,MUS101,Music,2,CR,\n"
+        f"{person},2020SP,SPA101,Spanish,3,AU,\n"
+        f"{person},2020SP,BIO101,Biology,4,NP,Pass/No Pass\n"
+        f"{person},2020SP,CHE101,Chemistry,3,B+,graded\n",
+        encoding="utf-8",
+    )
+    run_import(engine, actor=system, kind="history", path=path)
+    with session_scope(engine) as session:
+        rows = session.exec(
+            select(Course.code, Enrollment.mark, Enrollment.grading_basis)
+            .join(Section, col(Section.id) == col(Enrollment.section_id))
+            .join(Course, col(Course.id) == col(Section.course_id))
+        ).all()
+        t = build_transcript(session, actor=system, student_number="R1")
+    assert sorted(rows) == [
+        ("ART101", "B", "graded"),
+        ("BIO101", "NP", "pass_no_pass"),
+        ("CHE101", "B+", "graded"),
+        ("HIS101", "A", "graded"),
+        ("MUS101", "CR", "credit"),
+        ("PHI101", "P", "pass_no_pass"),
+        ("SPA101", "AU", "audit"),
+    ]
+    # GPA: A 3 x 4.00 + B 4 x 3.00 + B+ 3 x 3.30 = 33.90 over 10 credits = 3.39. Earned: A, P,
+    # B, CR, B+ = 15; attempted: all but the audit = 19.
+    assert (t.cumulative.quality_points, t.cumulative.gpa_credits) == (Decimal("33.90"), 10)
+    assert t.cumulative_gpa == Decimal("3.39")
+    assert (t.cumulative.credits_earned, t.cumulative.credits_attempted) == (15, 19)
+    as_json = transcript_dict(t)
+    bases = {
+        c["course_code"]: c["grading_basis"] for term in as_json["terms"] for c in term["courses"]
+    }
+    assert bases["PHI101"] == "pass_no_pass" and bases["HIS101"] == "graded"
+    # A second run changes nothing; a basis the file changes is recorded and audited.
+    again = run_import(engine, actor=system, kind="history", path=path)
+    assert again.total_changes == 0
+
+
+def test_a_mark_not_of_the_named_basis_is_named(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    path = tmp_path / "bad_basis.csv"
+    path.write_text(
+        f"{HEAD},grading_basis\n"
+        "R2,Ruiz,Bo,2000-01-02,2019FA,HIS101,History,3,B,P/NP\n"
+        "R2,Ruiz,Bo,2000-01-02,2019FA,PHI101,Philosophy,3,P,sometimes\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ImportFailed) as failed:
+        run_import(engine, actor=system, kind="history", path=path)
+    found = {(p.line, p.column): p.message for p in failed.value.problems}
+    assert set(found) == {(2, "mark"), (3, "grading_basis")}
+    assert "'B' is not a mark on P/NP" in found[(2, "mark")]
+    assert _count(engine, Enrollment) == 0

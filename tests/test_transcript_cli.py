@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -64,6 +65,7 @@ def test_json_output(
         "weighted_quality_points": "15.00",
         "repeat": "included",
         "repeated": False,
+        "grading_basis": "graded",
     }
 
 
@@ -115,7 +117,8 @@ def test_settings_commands(
     assert main(["settings", "show", "--json", "--database", database_url]) == 0
     assert json.loads(capsys.readouterr().out)["gpa_decimals"] == "2"
     assert main(["settings", "set", "gpa_decimals", "3", "--database", database_url]) == 0
-    assert "gpa_decimals           3" in capsys.readouterr().out
+    # One line per setting, the values aligned after the longest key.
+    assert re.search(r"^gpa_decimals +3$", capsys.readouterr().out, re.MULTILINE)
     assert main(["settings", "set", "gpa_decimals", "x", "--database", database_url]) == 2
     assert "gpa_decimals" in capsys.readouterr().err
 

@@ -18,6 +18,7 @@ from recordsdesk.models import Course, Enrollment, Section, Student, Term, utcno
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.screens.people.record import StudentScreen
 from recordsdesk.ui.screens.registration.dialogs import (
+    BasisModal,
     ConfirmModal,
     OverrideModal,
     WaitlistModal,
@@ -307,3 +308,60 @@ async def test_an_offered_seat_shows_on_the_record_and_is_accepted(
         await settle(pilot)
         assert [r[0] for r in rows(screen, "#reg-lines")] == ["ART 120"]
         assert "Seat in BIO 150 01 declined." in plain(screen.query_one("#reg-result", Static))
+
+
+async def test_b_changes_the_grading_basis_and_a_late_change_needs_a_registrar(
+    engine: Engine, office: Office
+) -> None:
+    with session_scope(engine) as session:
+        section = session.get_one(Section, office.art_open)
+        art = session.get_one(Course, section.course_id)
+        art.grading_bases = "graded,pass_no_pass,audit"
+        session.add(art)
+        mine(session, office, office.art_open)
+    app = make_app(engine, username="clerk1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_registration(pilot, "Angstrom")
+        screen.query_one("#reg-lines").focus()
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, BasisModal)
+        await pilot.press("enter")  # the first other basis is highlighted: pass/no pass
+        await settle(pilot)
+        assert app.screen is screen
+        assert "ART 120 01 is now pass/no pass" in plain(screen.query_one("#reg-result", Static))
+        assert rows(screen, "#reg-lines")[0][6] == "pass/no pass"
+
+        with session_scope(engine) as session:  # the deadline passes
+            term = session.get_one(Term, office.open_term_id)
+            term.grading_basis_deadline = date.today() - timedelta(days=1)
+        await pilot.press("ctrl+r")
+        await settle(pilot)
+        assert "grading basis by" in plain(screen.query_one("#reg-band", Static))
+        screen.query_one("#reg-lines").focus()
+        await pilot.press("b")
+        await settle(pilot)
+        assert app.screen is screen  # a clerk gets no dialog
+        assert "only a registrar" in plain(screen.query_one("#reg-result", Static))
+    app = make_app(engine, username="registrar1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_registration(pilot, "Angstrom")
+        screen.query_one("#reg-lines").focus()
+        await pilot.press("b")
+        await pilot.pause()
+        assert isinstance(app.screen, BasisModal)
+        await pilot.press("enter")  # no reason yet: refused in the dialog
+        await pilot.pause()
+        assert "needs a reason" in plain(app.screen.query_one("#basis-message", Static))
+        await pilot.press(*"Dean [approved]", "enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert "(after the deadline)" in plain(screen.query_one("#reg-result", Static))
+    with session_scope(engine) as session:
+        row = session.exec(
+            select(Enrollment).where(
+                Enrollment.student_id == office.student_id,
+                Enrollment.section_id == office.art_open,
+            )
+        ).one()
+        assert row.grading_basis == "graded"  # pass/no pass, then back to the first other

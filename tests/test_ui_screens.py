@@ -83,7 +83,7 @@ async def test_terms_list_dates_and_status(app: RecordsDeskApp) -> None:
         terms = app.screen.query_one("#term-table", DataTable)
         assert column(terms, 0) == ["2026SP", "2025FA"]
         assert column(terms, 4) == ["2026-01-23", "2025-09-12"]
-        assert column(terms, 7) == ["registration open", "closed"]
+        assert column(terms, 8) == ["registration open", "closed"]
 
 
 async def test_modes_keep_the_lookup_as_it_was(app: RecordsDeskApp) -> None:

@@ -8,6 +8,7 @@ from recordsdesk.models.base import (
     DisclosedDocument,
     EnrollmentStatus,
     GradeStatus,
+    GradingBasis,
     HoldType,
     InstitutionLevel,
     LegalBasis,
@@ -16,6 +17,7 @@ from recordsdesk.models.base import (
     RoundingPolicy,
     ScaleKind,
     StaffRole,
+    StandingLevel,
     StudentStatus,
     TermStatus,
     TranscriptFormat,
@@ -25,7 +27,7 @@ from recordsdesk.models.base import (
 from recordsdesk.models.catalog import Course, Prerequisite, Program, ProgramRequirement
 from recordsdesk.models.contact import ContactNote, TranscriptRequest
 from recordsdesk.models.disclosure import Disclosure, ReleaseConsent, VerificationLetter
-from recordsdesk.models.enrollment import Enrollment, TransferCredit
+from recordsdesk.models.enrollment import AcademicStanding, Enrollment, TransferCredit
 from recordsdesk.models.external import ExternalKey
 from recordsdesk.models.grading import GradeMark, GradingScale
 from recordsdesk.models.hold import Hold
@@ -36,6 +38,7 @@ from recordsdesk.models.student import Student
 from recordsdesk.models.term import Section, Term
 
 __all__ = [
+    "AcademicStanding",
     "AdmissionApplication",
     "ApiToken",
     "ApplicationDecision",
@@ -50,6 +53,7 @@ __all__ = [
     "EnrollmentStatus",
     "GradeMark",
     "GradeStatus",
+    "GradingBasis",
     "GradingScale",
     "Hold",
     "HoldType",
@@ -69,6 +73,7 @@ __all__ = [
     "ScreeningRequirement",
     "Section",
     "StaffRole",
+    "StandingLevel",
     "StaffUser",
     "Student",
     "StudentStatus",

@@ -88,6 +88,26 @@ class GradeStatus(StrEnum):
     POSTED = "posted"
 
 
+class GradingBasis(StrEnum):
+    """How one enrollment is graded: on its course's scale, or by a basis's own marks."""
+
+    GRADED = "graded"
+    PASS_NO_PASS = "pass_no_pass"
+    SATISFACTORY = "satisfactory"
+    CREDIT = "credit"
+    AUDIT = "audit"
+
+
+class StandingLevel(StrEnum):
+    """A student's academic standing for a term, from best to worst."""
+
+    GOOD = "good"
+    WARNING = "warning"
+    PROBATION = "probation"
+    SUSPENSION = "suspension"
+    DISMISSAL = "dismissal"
+
+
 class ScaleKind(StrEnum):
     LETTER = "letter"
     PASS_FAIL = "pass_fail"

@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from recordsdesk.models.base import ProgramLevel, one_of
+from recordsdesk.models.base import GradingBasis, ProgramLevel, one_of
 
 
 class Program(SQLModel, table=True):
@@ -29,13 +29,16 @@ class Program(SQLModel, table=True):
 
 
 class Course(SQLModel, table=True):
-    """A catalog course. `weight` is the points an honors/AP course adds to a weighted GPA."""
+    """A catalog course. `weight` is the points an honors/AP course adds to a weighted GPA.
+    `grading_bases` lists, comma-separated, the bases a student may choose; registration gives
+    `default_grading_basis`, which is always one of them."""
 
     __tablename__ = "course"
     __table_args__ = (
         one_of("level", ProgramLevel),
         CheckConstraint("credits >= 0", name="credits_nonnegative"),
         CheckConstraint("weight >= 0", name="weight_nonnegative"),
+        one_of("default_grading_basis", GradingBasis),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -46,6 +49,8 @@ class Course(SQLModel, table=True):
     level: str
     grading_scale_id: int = Field(foreign_key="grading_scale.id", index=True)
     weight: Decimal = Field(default=Decimal("0"), max_digits=3, decimal_places=2)
+    grading_bases: str = Field(default=GradingBasis.GRADED.value, max_length=100)
+    default_grading_basis: str = Field(default=GradingBasis.GRADED.value, max_length=20)
     description: str = ""
     repeat_limit: int = 1
     active: bool = True

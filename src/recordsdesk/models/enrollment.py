@@ -8,7 +8,14 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from recordsdesk.models.base import EnrollmentStatus, GradeStatus, one_of, utcnow
+from recordsdesk.models.base import (
+    EnrollmentStatus,
+    GradeStatus,
+    GradingBasis,
+    StandingLevel,
+    one_of,
+    utcnow,
+)
 
 
 class Enrollment(SQLModel, table=True):
@@ -20,6 +27,7 @@ class Enrollment(SQLModel, table=True):
         Index("ix_enrollment_section_status", "section_id", "status"),
         one_of("status", EnrollmentStatus),
         one_of("grade_status", GradeStatus),
+        one_of("grading_basis", GradingBasis),
         CheckConstraint("grade_status = 'none' OR mark IS NOT NULL", name="graded_has_mark"),
         CheckConstraint(
             "status <> 'waitlisted' OR waitlist_position IS NOT NULL", name="waitlist_positioned"
@@ -37,6 +45,8 @@ class Enrollment(SQLModel, table=True):
     # A waitlisted enrollment offered a freed seat: it holds the place until accepted or declined.
     seat_offered_at: datetime | None = None
     credits: Decimal | None = Field(default=None, max_digits=5, decimal_places=2)
+    # Which marks this enrollment takes and what they mean (the course's scale when `graded`).
+    grading_basis: str = Field(default=GradingBasis.GRADED.value, max_length=20)
     mark: str | None = Field(default=None, max_length=10)
     grade_status: str = Field(default=GradeStatus.NONE.value)
     mark_entered_at: datetime | None = None
@@ -64,3 +74,29 @@ class TransferCredit(SQLModel, table=True):
     equivalent_course_id: int | None = Field(default=None, foreign_key="course.id")
     awarded_on: date
     entered_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+
+
+class AcademicStanding(SQLModel, table=True):
+    """A student's standing for one term, decided when the term's marks are posted. `computed`
+    is what the institution's rules gave; `standing` what stands (a registrar's override, with
+    its reason, when they differ). The GPAs are the ones the decision read."""
+
+    __tablename__ = "academic_standing"
+    __table_args__ = (
+        UniqueConstraint("student_id", "term_id"),
+        one_of("standing", StandingLevel),
+        one_of("computed", StandingLevel),
+        CheckConstraint("version >= 1", name="version_positive"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    student_id: int = Field(foreign_key="student.id", index=True)
+    term_id: int = Field(foreign_key="term.id", index=True)
+    standing: str = Field(max_length=20)
+    computed: str = Field(max_length=20)
+    term_gpa: Decimal | None = Field(default=None, max_digits=6, decimal_places=4)
+    cumulative_gpa: Decimal | None = Field(default=None, max_digits=6, decimal_places=4)
+    override_reason: str = ""
+    decided_at: datetime = Field(default_factory=utcnow)
+    decided_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
+    version: int = 1

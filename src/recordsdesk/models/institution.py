@@ -43,6 +43,28 @@ class Institution(SQLModel, table=True):
     gpa_decimals: int = 2
     deans_list_min_gpa: Decimal = Field(default=Decimal("3.50"), max_digits=4, decimal_places=2)
     probation_below_gpa: Decimal = Field(default=Decimal("2.00"), max_digits=4, decimal_places=2)
+    # Academic standing (decided at posting): a term GPA below this is a warning; after this
+    # many consecutive probation terms, another one below the line is a suspension; after this
+    # many suspensions, another one is a dismissal (0: never).
+    warning_below_term_gpa: Decimal = Field(default=Decimal("2.00"), max_digits=4, decimal_places=2)
+    suspension_after_probation_terms: int = 1
+    dismissal_after_suspensions: int = 1
+    # Latin honours proposed at conferral: cumulative GPA thresholds, and the credits a
+    # graduate must have earned here (transfer credit aside).
+    cum_laude_min_gpa: Decimal = Field(default=Decimal("3.50"), max_digits=4, decimal_places=2)
+    magna_cum_laude_min_gpa: Decimal = Field(
+        default=Decimal("3.70"), max_digits=4, decimal_places=2
+    )
+    summa_cum_laude_min_gpa: Decimal = Field(
+        default=Decimal("3.90"), max_digits=4, decimal_places=2
+    )
+    honours_min_credits: Decimal = Field(default=Decimal("60"), max_digits=5, decimal_places=2)
+    # Whether a secondary transcript prints the student's class rank.
+    print_class_rank: bool = False
+    # GPA credits a term needs for the dean's list (0: no minimum).
+    deans_list_min_credits: Decimal = Field(default=Decimal("0"), max_digits=5, decimal_places=2)
+    # Whether NP (no pass) enters the GPA as an F: 0 points over the course's credits.
+    np_counts_as_f: bool = False
     max_credit_load: Decimal = Field(default=Decimal("18"), max_digits=5, decimal_places=2)
     incomplete_days: int = 120
     idle_lock_minutes: int = 5

@@ -21,6 +21,10 @@ class Term(SQLModel, table=True):
         CheckConstraint(
             "withdraw_deadline IS NULL OR withdraw_deadline <= end_date", name="withdraw_in_term"
         ),
+        CheckConstraint(
+            "grading_basis_deadline IS NULL OR grading_basis_deadline <= end_date",
+            name="grading_basis_in_term",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -30,6 +34,8 @@ class Term(SQLModel, table=True):
     end_date: date
     add_drop_deadline: date | None = None
     withdraw_deadline: date | None = None
+    # Last day a student may change an enrollment's grading basis; later only a registrar may.
+    grading_basis_deadline: date | None = None
     grades_due: date | None = None
     status: str = Field(default=TermStatus.PLANNED.value, index=True)
 

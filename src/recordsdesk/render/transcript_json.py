@@ -61,6 +61,7 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "decimals": t.policy.decimals,
             "deans_list_min_gpa": f"{t.policy.deans_list_min_gpa:f}",
             "probation_below_gpa": f"{t.policy.probation_below_gpa:f}",
+            "np_counts_as_f": t.policy.np_counts_as_f,
         },
         "student": {
             "student_number": s.student_number,
@@ -75,6 +76,16 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
             "honours": s.honours,
         },
         "progress_only": t.progress_only,
+        "class_rank": None
+        if t.class_rank is None
+        else {
+            "class_year": t.class_rank.class_year,
+            "rank": t.class_rank.rank,
+            "unweighted_rank": t.class_rank.unweighted_rank,
+            "class_size": t.class_rank.size,
+            "percentile": t.class_rank.percentile,
+            "decile": t.class_rank.decile,
+        },
         "transfer": [
             {
                 "institution": tr.source_institution,
@@ -103,6 +114,7 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
                         "weighted_quality_points": _num(c.weighted_points),
                         "repeat": c.repeat,
                         "repeated": c.repeated,
+                        "grading_basis": c.grading_basis,
                     }
                     for c in term.courses
                 ],

@@ -16,6 +16,8 @@ from decimal import Decimal
 
 from rich.cells import cell_len, set_cell_size
 
+from recordsdesk.services.grades.basis import label as basis_label
+from recordsdesk.services.grades.basis import short_name as basis_short
 from recordsdesk.services.shared.clean_text import printable
 from recordsdesk.services.transcripts.builder import CourseLine, TermRecord, Transcript
 
@@ -203,7 +205,7 @@ def _course(c: CourseLine, progress: bool, weighted: bool) -> Line:
         )
     points = c.weighted_points if weighted else c.quality_points
     flag = ("incl" if c.repeat == "included" else "EXCL") if c.repeated else ""
-    return line(
+    spans = [
         Span(2, fit(c.course_code, 12)),
         Span(15, fit(c.title, 34)),
         right(amount(c.credits_attempted), 55),
@@ -211,7 +213,10 @@ def _course(c: CourseLine, progress: bool, weighted: bool) -> Line:
         Span(65, c.mark, "bold"),
         right(amount(points), 78),
         Span(80, flag, "warn" if flag == "EXCL" else ""),
-    )
+    ]
+    if c.grading_basis != "graded":  # after the mark: P/NP, S/U, CR/NC, AU
+        spans.insert(5, Span(69, basis_short(c.grading_basis), "dim"))
+    return line(*spans)
 
 
 def _figures(label: str, totals_att: Decimal, earned: Decimal, gpa_value: str, extra: str) -> Line:
@@ -300,6 +305,17 @@ def _summary(t: Transcript, options: RenderOptions) -> list[Line]:
                     right(gpa_text(t.cumulative_weighted_gpa), 40),
                 )
             )
+        used = sorted({c.grading_basis for term in t.terms for c in term.courses} - {"graded"})
+        if used:
+            named = "; ".join(f"{basis_short(b)} {basis_label(b)}" for b in used)
+            no_pass = "NP counts as F (0 points)" if t.policy.np_counts_as_f else "NP is not in it"
+            for text in (
+                f"Grading basis: {named}.",
+                f"P, S and CR earn credit outside the GPA; {no_pass}.",
+            ):
+                lines.append(line(Span(2, fit(text, WIDTH - 2), "dim")))
+        if t.class_rank is not None:
+            lines.append(line(Span(2, fit(t.class_rank.describe(), WIDTH - 2), "bold")))
         p = t.policy
         rounding = "rounded half-up" if p.rounding == "half_up" else "truncated"
         lines.append(

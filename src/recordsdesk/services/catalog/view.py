@@ -44,6 +44,7 @@ class CourseRow:
     weight: Decimal
     active: bool
     section_count: int
+    grading_bases: str = "graded"  # as stored: the bases a student may choose, comma-separated
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,7 @@ class TermRow:
     grades_due: date | None
     status: str
     section_count: int
+    grading_basis_deadline: date | None = None
 
 
 def institution_summary(session: Session) -> InstitutionSummary:
@@ -120,6 +122,7 @@ def list_courses(session: Session, *, actor: Actor) -> tuple[CourseRow, ...]:
                 weight=course.weight,
                 active=course.active,
                 section_count=int(section_count or 0),
+                grading_bases=course.grading_bases,
             )
         )
     return tuple(result)
@@ -199,6 +202,7 @@ def list_terms(session: Session, *, actor: Actor) -> tuple[TermRow, ...]:
                 grades_due=term.grades_due,
                 status=term.status,
                 section_count=int(section_count or 0),
+                grading_basis_deadline=term.grading_basis_deadline,
             )
         )
     return tuple(result)

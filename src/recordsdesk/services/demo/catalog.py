@@ -314,6 +314,14 @@ def repeat_limit(course: CourseInfo) -> int:
     return 2 if course.scale in ("US-PM", "US-PM-67", "US-LETTER") else 1
 
 
+def grading_bases(course: CourseInfo) -> str:
+    """University courses graded on letters may be taken pass/no pass or audited; the rest
+    are graded only (the demo's terms close the choice at the withdrawal deadline)."""
+    if course.grade is None and course.scale in ("US-PM", "US-PM-67", "US-LETTER"):
+        return "graded,pass_no_pass,audit"
+    return "graded"
+
+
 def build_catalog(
     scale_ids: dict[str, int], mark_points: dict[str, dict[str, float]], today: date
 ) -> Catalog:
@@ -330,13 +338,13 @@ def build_catalog(
     for c in catalog.courses.values():
         catalog.rows["course"].append(
             (c.id, c.code, c.title, c.credits, c.department, c.level, scale_ids[c.scale],
-             c.weight, "", repeat_limit(c), 1)
+             c.weight, "", repeat_limit(c), 1, grading_bases(c), "graded")
         )  # fmt: skip
     _programs(catalog)
     catalog.terms = make_terms(today)
     for t in catalog.terms:
         catalog.rows["term"].append(
             (t.id, t.code, t.name, t.start.isoformat(), t.end.isoformat(), t.add_drop.isoformat(),
-             t.withdraw.isoformat(), t.grades_due.isoformat(), t.status)
+             t.withdraw.isoformat(), t.grades_due.isoformat(), t.status, t.withdraw.isoformat())
         )  # fmt: skip
     return catalog

@@ -372,7 +372,7 @@ class HistoryGenerator:
             enrollments.append(
                 (enrollment_id, sid, section_id, state, registered_at, changed,
                  waitlist or None, course.credits, mark, grade_status, entered_at, entered_by,
-                 posted_at, posted_by, expires, "", 1)
+                 posted_at, posted_by, expires, "", 1, "audit" if mark == "AU" else "graded")
             )  # fmt: skip
         if graded_any:
             progress.completed_terms += 1

@@ -30,6 +30,7 @@ from recordsdesk.models import (
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.shared.errors import NotFound, RecordsError, StaleRecord, ValidationFailed
 from recordsdesk.services.shared.rawsql import Statement
 
@@ -179,6 +180,33 @@ def rules_for_scale(session: Session, scale_id: int) -> MarkRules:
     return rules
 
 
+#: Non-grade marks every basis other than audit takes as well (an audit can only be withdrawn).
+BASIS_NON_GRADE = ("I", "IP", "W")
+
+
+@lru_cache(maxsize=8)
+def rules_for_basis(basis: str) -> MarkRules:
+    """The marks an enrollment on a basis other than `graded` takes: the same on every scale."""
+    found = bases.BASES[basis]
+    extra = ("W",) if basis == bases.AUDIT else BASIS_NON_GRADE
+    return MarkRules(found.short, tuple(m.mark for m in found.marks), extra)
+
+
+def rules_for_enrollment(
+    session: Session, scale_id: int, basis: str, given: MarkRules | None = None
+) -> MarkRules:
+    """The rules one enrollment's mark is checked against: its basis's marks, or its course's
+    scale when graded (`given`, the roster's graded rules, saves reloading them)."""
+    if basis != bases.GRADED:
+        return rules_for_basis(basis)
+    if given is not None and given.scale_code not in _BASIS_CODES:
+        return given
+    return rules_for_scale(session, scale_id)
+
+
+_BASIS_CODES = frozenset(b.short for b in bases.BASES.values() if b.short)
+
+
 def _decimal(value: Any) -> Decimal:
     """A NUMERIC column as Decimal (SQLite hands back the float whose repr is the stored value)."""
     return value if isinstance(value, Decimal) else Decimal(str(value))
@@ -219,12 +247,13 @@ class _Target:
     enrollment: _EnrollmentState
     scale_id: int
     student_number: str
+    grading_basis: str = bases.GRADED
 
 
 _ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
 _TARGET = Statement(
     "SELECT e.id, e.student_id, e.status, e.mark, e.grade_status, e.incomplete_expires, "
-    "e.version, c.grading_scale_id, st.student_number "
+    "e.version, c.grading_scale_id, st.student_number, e.grading_basis "
     "FROM enrollment e JOIN section s ON s.id = e.section_id "
     "JOIN course c ON c.id = s.course_id JOIN student st ON st.id = e.student_id "
     "WHERE e.id = :id",
@@ -249,7 +278,7 @@ def _target(session: Session, enrollment_id: int) -> _Target:
     row = _TARGET.first(session, {"id": enrollment_id})
     if row is None:
         raise NotFound(f"There is no enrollment with id {enrollment_id}.")
-    return _Target(_EnrollmentState(*row[:7]), row[7], row[8])
+    return _Target(_EnrollmentState(*row[:7]), row[7], row[8], row[9])
 
 
 def check_incomplete_expiry(expires: date | None, today: date | None = None) -> date:
@@ -365,7 +394,8 @@ def save_mark(
 ) -> MarkSaved:
     """Enter (or, with `mark=None`, clear) one unposted mark, as the desk saw it at
     `expected_version`. `mark` is normalised here whatever the desk did; `rules` may be passed
-    to skip reloading the section's scale. Raises ValidationFailed, MarkConflict, NotFound."""
+    to skip reloading the section's scale (an enrollment on another basis is always checked
+    against its basis's marks). Raises ValidationFailed, MarkConflict, NotFound."""
     authorize(actor, Action.GRADE_ENTER)
     target = _target(session, enrollment_id)
     _gradable(target)
@@ -378,7 +408,7 @@ def save_mark(
     if mark is None:
         stored, status, expires = None, GradeStatus.NONE, None
     else:
-        scale_rules = rules if rules is not None else rules_for_scale(session, target.scale_id)
+        scale_rules = rules_for_enrollment(session, target.scale_id, target.grading_basis, rules)
         stored, expires = check_entry(scale_rules, mark, incomplete_expires)
         status = GradeStatus.ENTERED
     return _write_mark(
@@ -414,7 +444,9 @@ def change_grade(
     if target.enrollment.grade_status != GradeStatus.POSTED:
         raise ValidationFailed("mark", "this mark is not posted yet; enter it on the roster.")
     stored, expires = check_entry(
-        rules_for_scale(session, target.scale_id), mark, incomplete_expires
+        rules_for_enrollment(session, target.scale_id, target.grading_basis),
+        mark,
+        incomplete_expires,
     )
     if stored == target.enrollment.mark and expires == target.enrollment.incomplete_expires:
         raise ValidationFailed("mark", f"the posted mark is already {stored}.")

@@ -118,7 +118,7 @@ def _check_line(
     line: int,
     fields: list[str],
     numbers: dict[str, RosterRow],
-    rules: grading.MarkRules,
+    roster: Roster,
     default_expiry: date,
     seen: dict[str, int],
 ) -> ImportChange | ImportProblem | None:
@@ -147,8 +147,9 @@ def _check_line(
         given = date.fromisoformat(raw) if raw else None
     except ValueError:
         return ImportProblem(line, f"{raw!r} is not an expiry date (YYYY-MM-DD).")
-    try:  # the roster's own rules; an Incomplete without a date takes the policy's default
-        mark, expires = grading.check_entry(rules, typed, given or default_expiry)
+    try:  # the row's own rules (its basis's marks, or the section's scale); an Incomplete
+        # without a date takes the policy's default
+        mark, expires = grading.check_entry(roster.rules_for(row), typed, given or default_expiry)
     except ValidationFailed as exc:
         return ImportProblem(line, exc.message)
     if row.mark == mark and row.incomplete_expires == expires:
@@ -191,9 +192,7 @@ def _preview(
             if not changes and not problems and not unchanged and not seen:
                 if _looks_like_header(fields, numbers):
                     continue
-            outcome = _check_line(
-                line, fields, numbers, roster.rules, roster.incomplete_default, seen
-            )
+            outcome = _check_line(line, fields, numbers, roster, roster.incomplete_default, seen)
             if outcome is None:
                 unchanged += 1
             elif isinstance(outcome, ImportProblem):

@@ -21,6 +21,7 @@ from recordsdesk.models import Course, Enrollment, GradeStatus, Section, Term
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.grades import marks as grading
+from recordsdesk.services.grades.basis import GRADED
 from recordsdesk.services.grades.marks import MarkConflict, MarkRules, MarkSaved
 from recordsdesk.services.shared.errors import NotFound, ValidationFailed
 from recordsdesk.services.shared.frozen import make_frozen
@@ -69,6 +70,7 @@ class RosterRow:
     previous_mark: str | None
     version: int
     confidential: bool = False
+    grading_basis: str = GRADED
 
     @property
     def name(self) -> str:
@@ -89,6 +91,12 @@ class Roster:
     rules: MarkRules
     rows: tuple[RosterRow, ...]
     incomplete_default: date
+
+    def rules_for(self, row: RosterRow) -> MarkRules:
+        """The marks this row takes: the section's scale, or its enrollment's basis's marks."""
+        if row.grading_basis == GRADED:
+            return self.rules
+        return grading.rules_for_basis(row.grading_basis)
 
 
 # --- reads -------------------------------------------------------------------------------------
@@ -197,7 +205,8 @@ _EARLIER_BY_STUDENT = Statement(
 # typed column, the date, itself with the processor `results` names for it.
 _ROWS = Statement(
     "SELECT e.id, e.student_id, st.student_number, st.legal_last_name, st.legal_first_name, "
-    "e.status, e.mark, e.grade_status, e.incomplete_expires, e.version, st.confidential "
+    "e.status, e.mark, e.grade_status, e.incomplete_expires, e.version, st.confidential, "
+    "e.grading_basis "
     "FROM enrollment e JOIN student st ON st.id = e.student_id "
     "WHERE e.section_id = :section AND e.status IN ("
     + ", ".join(f"'{status}'" for status in grading.ON_ROSTER)
@@ -235,6 +244,7 @@ def _roster_rows(
                 previous_mark=None if earlier is None else earlier[1],
                 version=r[9],
                 confidential=bool(r[10]),
+                grading_basis=r[11],
             )
         )
         if r[5] in gradable_statuses:
@@ -379,7 +389,8 @@ class MemoryRosterStore:
                 raise ValidationFailed("mark", "this student has withdrawn; no mark.")
             if row.version != expected_version:
                 raise MarkConflict("The mark", row.mark, row.version)
-            stored = None if mark is None else grading.normalize_mark(self._roster.rules, mark)
+            rules = self._roster.rules_for(row)
+            stored = None if mark is None else grading.normalize_mark(rules, mark)
             expires = None
             if stored == grading.INCOMPLETE:
                 expires = incomplete_expires or date.today() + timedelta(days=120)

@@ -52,13 +52,48 @@ def _gpa_threshold(raw: str) -> Decimal:
     return value.quantize(Decimal("0.01"))
 
 
+def _yes_no(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("yes", "true", "on", "1"):
+        return True
+    if value in ("no", "false", "off", "0"):
+        return False
+    raise ValueError("must be yes or no")
+
+
+def _count(raw: str) -> int:
+    if not raw.strip().isdigit() or not 0 <= int(raw) <= 9:
+        raise ValueError("must be a whole number from 0 to 9")
+    return int(raw)
+
+
+def _credits(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError("must be a number of credits such as 12") from None
+    if not value.is_finite() or not Decimal("0") <= value <= Decimal("99"):
+        raise ValueError("must be between 0 and 99 credits")
+    return value.quantize(Decimal("0.01"))
+
+
+def _credits_earned(raw: str) -> Decimal:
+    try:
+        value = Decimal(raw.strip())
+    except InvalidOperation:
+        raise ValueError("must be a number of credits such as 60") from None
+    if not value.is_finite() or not Decimal("0") <= value <= Decimal("999"):
+        raise ValueError("must be between 0 and 999 credits")
+    return value.quantize(Decimal("0.01"))
+
+
 def _minutes(raw: str) -> int:
     if not raw.strip().isdigit() or not 0 <= int(raw) <= 480:
         raise ValueError("must be a whole number of minutes from 0 (never) to 480")
     return int(raw)
 
 
-def _credits(raw: str) -> Decimal:
+def _load_credits(raw: str) -> Decimal:
     try:
         value = Decimal(raw.strip())
     except InvalidOperation:
@@ -97,6 +132,56 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
         _gpa_threshold,
         "cumulative GPA below which a student is on academic probation",
     ),
+    "np_counts_as_f": (
+        "np_counts_as_f",
+        _yes_no,
+        "yes: NP (no pass) enters the GPA as an F, 0 points over its credits; no: it is left out",
+    ),
+    "deans_list_min_credits": (
+        "deans_list_min_credits",
+        _credits,
+        "GPA credits a term needs for the dean's list (0: no minimum)",
+    ),
+    "warning_below_term_gpa": (
+        "warning_below_term_gpa",
+        _gpa_threshold,
+        "term GPA below which a student in good standing gets an academic warning",
+    ),
+    "suspension_after_probation_terms": (
+        "suspension_after_probation_terms",
+        _count,
+        "consecutive probation terms after which another one below the line is a suspension",
+    ),
+    "dismissal_after_suspensions": (
+        "dismissal_after_suspensions",
+        _count,
+        "suspensions after which another one is a dismissal (0: never)",
+    ),
+    "cum_laude_min_gpa": (
+        "cum_laude_min_gpa",
+        _gpa_threshold,
+        "cumulative GPA for cum laude, proposed at conferral",
+    ),
+    "magna_cum_laude_min_gpa": (
+        "magna_cum_laude_min_gpa",
+        _gpa_threshold,
+        "cumulative GPA for magna cum laude",
+    ),
+    "summa_cum_laude_min_gpa": (
+        "summa_cum_laude_min_gpa",
+        _gpa_threshold,
+        "cumulative GPA for summa cum laude",
+    ),
+    "honours_min_credits": (
+        "honours_min_credits",
+        _credits_earned,
+        "credits a graduate must have earned here (not transferred) for Latin honours",
+    ),
+    "print_class_rank": (
+        "print_class_rank",
+        _yes_no,
+        "yes: a secondary transcript prints the student's class rank in the class year",
+    ),
     "idle_lock_minutes": (
         "idle_lock_minutes",
         _minutes,
@@ -104,22 +189,22 @@ SETTINGS: dict[str, tuple[str, Callable[[str], Any], str]] = {
     ),
     "full_time_undergrad": (
         "full_time_credits_undergraduate",
-        _credits,
+        _load_credits,
         "credits in a term from which an undergraduate is full-time (verification letters)",
     ),
     "half_time_undergrad": (
         "half_time_credits_undergraduate",
-        _credits,
+        _load_credits,
         "credits in a term from which an undergraduate is half-time (below: less than half)",
     ),
     "full_time_graduate": (
         "full_time_credits_graduate",
-        _credits,
+        _load_credits,
         "credits in a term from which a graduate student is full-time",
     ),
     "half_time_graduate": (
         "half_time_credits_graduate",
-        _credits,
+        _load_credits,
         "credits in a term from which a graduate student is half-time",
     ),
     "default_grading_scale": (
@@ -144,6 +229,8 @@ def show_settings(session: Session, *, actor: Actor) -> dict[str, str]:
         if key == "default_grading_scale":
             scale = session.get(GradingScale, value) if value is not None else None
             shown[key] = scale.code if scale else ""
+        elif isinstance(value, bool):
+            shown[key] = "yes" if value else "no"
         else:
             shown[key] = f"{value:f}" if isinstance(value, Decimal) else str(value)
     return shown
@@ -181,6 +268,13 @@ def set_setting(session: Session, *, actor: Actor, key: str, value: str) -> dict
             half = parsed if key == half_key else Decimal(getattr(inst, SETTINGS[half_key][0]))
             if half > full:
                 raise ValidationFailed(key, "half-time cannot need more credits than full-time.")
+    honours = ("cum_laude_min_gpa", "magna_cum_laude_min_gpa", "summa_cum_laude_min_gpa")
+    if key in honours:
+        levels = [parsed if k == key else Decimal(getattr(inst, k)) for k in honours]
+        if levels != sorted(levels):
+            raise ValidationFailed(
+                key, "cum laude <= magna cum laude <= summa cum laude: the thresholds must rise."
+            )
     setattr(inst, column, parsed)
     inst.version += 1
     session.add(inst)

@@ -32,6 +32,7 @@ from recordsdesk.services.people.student import StudentProfile, apply_changes
 from recordsdesk.services.registration.register import leave_section
 from recordsdesk.services.reports.graduation import degree_audit
 from recordsdesk.services.shared.errors import NotFound, ValidationFailed
+from recordsdesk.services.transcripts.honours import propose_honours
 
 MAX_REASON = 500
 DESTINATION_REQUIRED = "name the institution the student transfers to."
@@ -187,7 +188,7 @@ def graduate(
     expected_version: int,
     conferral_date: date,
     program_code: str = "",
-    honours: str = "",
+    honours: str | None = None,
     override_reason: str = "",
 ) -> DepartureResult:
     """Confer the program's award: status graduated, departure and conferral on `conferral_date`,
@@ -195,7 +196,8 @@ def graduate(
 
     The degree audit (services.reports.graduation) must find every requirement met; otherwise
     RequirementsNotMet names what is missing, unless `override_reason` says why the registrar
-    confers anyway (kept with what was missing in the audit event)."""
+    confers anyway (kept with what was missing in the audit event). `honours` None proposes the
+    Latin honours the record earns (services.transcripts.honours); "" confers without."""
     authorize(actor, Action.STUDENT_DEPART)
     row = _student(session, student_id, _MAY_GRADUATE, "graduate")
     _not_future(conferral_date, "conferral_date")
@@ -209,6 +211,8 @@ def graduate(
         program = session.get(Program, row.program_id) if row.program_id else None
         if program is None:
             raise ValidationFailed("program", "the student has no program: name one.")
+    if honours is None:
+        honours = propose_honours(session, actor=actor, student_id=student_id)
     if len(honours.strip()) > 120:
         raise ValidationFailed("honours", "must be at most 120 characters.")
     degree = program.award or program.name

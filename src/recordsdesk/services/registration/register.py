@@ -20,9 +20,11 @@ from typing import Literal
 from sqlmodel import Session, select
 
 from recordsdesk.models import (
+    Course,
     Enrollment,
     EnrollmentStatus,
     GradeStatus,
+    GradingBasis,
     Student,
     Term,
     TermStatus,
@@ -54,7 +56,15 @@ from recordsdesk.services.registration.rules import (
 )
 from recordsdesk.services.shared.errors import ValidationFailed
 
-SNAPSHOT = ["status", "waitlist_position", "seat_offered_at", "mark", "grade_status", "version"]
+SNAPSHOT = [
+    "status",
+    "waitlist_position",
+    "seat_offered_at",
+    "grading_basis",
+    "mark",
+    "grade_status",
+    "version",
+]
 ExitKind = Literal["drop", "withdraw"]
 
 
@@ -131,6 +141,7 @@ def register(
     enrollment.registered_at = now
     enrollment.status_changed_at = now if existing is not None else None
     enrollment.credits = s.course_credits
+    enrollment.grading_basis = _default_basis(session, section.course_id)
     enrollment.mark = None
     enrollment.grade_status = GradeStatus.NONE.value
     enrollment.override_reason = reason or ""
@@ -172,6 +183,11 @@ def register(
         provisional=tuple(provisional),
         activated=activated,
     )
+
+
+def _default_basis(session: Session, course_id: int) -> str:
+    course = session.get(Course, course_id)
+    return course.default_grading_basis if course is not None else GradingBasis.GRADED.value
 
 
 def exit_kind(term: Term, status: str, today: date) -> ExitKind:

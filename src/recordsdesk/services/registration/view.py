@@ -22,7 +22,9 @@ from recordsdesk.models import (
 )
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.grades.basis import GRADED, allowed_bases
 from recordsdesk.services.people.holds import blocking_holds
+from recordsdesk.services.registration.basis import basis_deadline
 from recordsdesk.services.registration.data import (
     REGISTERED,
     WAITLISTED,
@@ -55,6 +57,7 @@ class TermChoice:
     status: str
     add_drop_deadline: date | None
     withdraw_deadline: date | None
+    grading_basis_deadline: date | None = None
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class RegistrationLine:
     override_reason: str
     provisional: tuple[str, ...]  # prerequisites still in progress elsewhere
     exit: ExitKind  # what leaving the section now would be: a drop, or a withdrawal (W)
+    grading_basis: str = GRADED
+    grading_bases: tuple[str, ...] = (GRADED,)  # the bases the course allows
+    basis_late: bool = False  # past the term's grading-basis deadline: a registrar's change
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -118,7 +125,13 @@ class SectionChoice:
 def _choice(term: Term) -> TermChoice:
     assert term.id is not None
     return TermChoice(
-        term.id, term.code, term.name, term.status, term.add_drop_deadline, term.withdraw_deadline
+        term.id,
+        term.code,
+        term.name,
+        term.status,
+        term.add_drop_deadline,
+        term.withdraw_deadline,
+        term.grading_basis_deadline,
     )
 
 
@@ -175,6 +188,10 @@ def registration_sheet(
                 override_reason=e.override_reason,
                 provisional=_provisional(session, student_id, course.id or 0, term, history),
                 exit=exit_kind(term, e.status, day),
+                grading_basis=e.grading_basis,
+                grading_bases=allowed_bases(course.grading_bases),
+                basis_late=day > basis_deadline(term),
+                version=e.version,
             )
         )
     institution = session.exec(select(Institution).order_by(col(Institution.id))).first()

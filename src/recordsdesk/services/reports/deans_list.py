@@ -23,6 +23,7 @@ from recordsdesk.services.reports.table import (
     last_graded_term,
     resolve_program,
     resolve_term,
+    stored_standings,
 )
 
 TITLE = "Dean's list"
@@ -68,13 +69,19 @@ def deans_list(
         repeat_policy=policy.repeat_policy,
         term=term,
     )
+    decided = stored_standings(session, term.id)
     honoured: list[tuple[int, Decimal, Decimal | None, Decimal]] = []
     for figure in figures.values():
         term_gpa = figure.term.gpa(policy.rounding, policy.decimals)
         cumulative = figure.through.gpa(policy.rounding, policy.decimals)
         if term_gpa is None or term_gpa < policy.deans_list_min_gpa:
             continue
-        if cumulative is not None and cumulative < policy.probation_below_gpa:
+        if figure.term.gpa_credits < policy.deans_list_min_credits:
+            continue
+        standing = decided.get(figure.student_id)
+        if standing is not None and standing != "good":  # as the transcript prints the term
+            continue
+        if standing is None and cumulative is not None and cumulative < policy.probation_below_gpa:
             continue
         honoured.append((figure.student_id, term_gpa, cumulative, figure.term.gpa_credits))
     who = people(session, (h[0] for h in honoured))
@@ -102,9 +109,10 @@ def deans_list(
         columns=COLUMNS,
         rows=tuple(table),
         footnotes=(
-            f"Term GPA {policy.deans_list_min_gpa} or higher on posted marks, as the transcript "
-            f"shows the term's standing (a cumulative GPA below {policy.probation_below_gpa} "
-            "means probation instead).",
+            f"Term GPA {policy.deans_list_min_gpa} or higher over at least "
+            f"{policy.deans_list_min_credits} GPA credits on posted marks, as the transcript "
+            "shows the term's standing (a standing other than good decided at posting, or "
+            f"without one a cumulative GPA below {policy.probation_below_gpa}, excludes it).",
             f"Repeat policy: {policy.repeat_policy}; GPAs rounded ({policy.rounding}) to "
             f"{policy.decimals} places. Elementary (progress-only) records have no GPA.",
             confidential_note(confidential, directory_only),

@@ -27,6 +27,7 @@ from recordsdesk.services.reports.table import (
     gpa_policy,
     resolve_program,
     resolve_term,
+    stored_standings,
 )
 
 TITLE = "Academic probation"
@@ -38,8 +39,15 @@ COLUMNS = (
     "GPA credits",
     "Cumulative GPA",
     "Term GPA",
+    "Standing",
     CONFIDENTIAL_COLUMN,
 )
+#: Standings decided at posting that the probation list shows, with their names.
+LISTED = {
+    "probation": "probation",
+    "suspension": "suspension",
+    "dismissal": "dismissal",
+}
 
 
 def probation(
@@ -72,15 +80,24 @@ def probation(
         repeat_policy=policy.repeat_policy,
         term=term,
     )
+    decided = stored_standings(session, term.id) if term is not None else {}
     below = []
     for figure in figures.values():
         cumulative = figure.through.gpa(policy.rounding, policy.decimals)
-        if cumulative is not None and cumulative < policy.probation_below_gpa:
+        standing = decided.get(figure.student_id)
+        if standing is not None:  # decided at posting (an override included): as the transcript
+            listed = standing in LISTED
+        else:
+            listed = cumulative is not None and cumulative < policy.probation_below_gpa
+            standing = "probation" if listed else None
+        if listed:
             term_gpa = figure.term.gpa(policy.rounding, policy.decimals) if term else None
-            below.append((figure.student_id, cumulative, term_gpa, figure.through.gpa_credits))
+            below.append(
+                (figure.student_id, cumulative, term_gpa, figure.through.gpa_credits, standing)
+            )
     who = people(session, (b[0] for b in below))
     table: list[tuple[Value, ...]] = []
-    for sid, cumulative, term_gpa, gpa_credits in below:
+    for sid, cumulative, term_gpa, gpa_credits, standing in below:
         person = who[sid]
         table.append(
             (
@@ -91,10 +108,11 @@ def probation(
                 gpa_credits.quantize(Decimal("0.01")),
                 cumulative,
                 term_gpa,
+                standing,
                 person.flag,
             )
         )
-    table.sort(key=lambda r: (r[5], str(r[1]), str(r[0])))
+    table.sort(key=lambda r: (r[5] if r[5] is not None else -1, str(r[1]), str(r[0])))
     confidential = sum(1 for r in table if r[-1])
     when = f"standing for {term.code} ({term.name})" if term else "current students today"
     where = f" in {program.code}" if program else ""

@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from recordsdesk.models import Institution
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.reports.class_rank import class_rank
 from recordsdesk.services.reports.deans_list import deans_list
 from recordsdesk.services.reports.enrollment import enrollment
 from recordsdesk.services.reports.grade_distribution import grade_distribution
@@ -84,6 +85,16 @@ REPORTS: tuple[ReportSpec, ...] = (
         takes_program=True,
         lists_people=True,
         term_default="current students today",
+    ),
+    ReportSpec(
+        "class-rank",
+        "Class rank (secondary)",
+        "weighted and unweighted rank within each class year, percentile and decile",
+        class_rank,
+        takes_term=True,
+        takes_program=True,
+        lists_people=True,
+        term_default="the latest graded term",
     ),
     ReportSpec(
         "incompletes",

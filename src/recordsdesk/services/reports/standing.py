@@ -8,9 +8,9 @@ thousands of records. Building each transcript would take minutes at 100k studen
   transcript uses (the policy resolves each course's attempts on their own, later repeats
   included, so this part and the sums simply add up).
 `gpa.Totals.gpa` rounds the total, so a report cannot disagree with a transcript.
-Only posted marks count; a mark's meaning comes from its course's scale, else the NON-GRADE
-scale, exactly as the transcript builder reads it (its rule table and cache are imported, not
-copied, though their names are private).
+Only posted marks count; a mark's meaning comes from its basis (P/NP, S/U, CR/NC), else its
+course's scale, else the NON-GRADE scale, exactly as the transcript builder reads it (its rule
+table, cache and `rule_for` are imported, not copied).
 """
 
 from __future__ import annotations
@@ -23,8 +23,9 @@ from sqlmodel import Session
 
 from recordsdesk.services.reports.table import TermRef, decimal, rows
 from recordsdesk.services.transcripts import gpa
-from recordsdesk.services.transcripts.builder import NON_GRADE_SCALE, cached_rules, unknown_mark
+from recordsdesk.services.transcripts.builder import NON_GRADE_SCALE, cached_rules
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.meaning import BASIS_MARKS, BASIS_RULES, rule_for
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
 POSTED_IN_TERM = (
@@ -55,10 +56,29 @@ def _flag(name: str) -> str:
     return f"COALESCE(gm.{name}, ng.{name}, FALSE)"
 
 
-_ATTEMPTED = f"CASE WHEN {_flag('counts_attempted')} THEN {_CREDITS} ELSE 0 END"
-_EARNED = f"CASE WHEN {_flag('earns_credit')} AND {_flag('is_passing')} THEN {_CREDITS} ELSE 0 END"
-_GPA_CREDITS = f"CASE WHEN {_flag('counts_in_gpa')} THEN {_CREDITS} ELSE 0 END"
-_QUALITY = f"CASE WHEN {_flag('counts_in_gpa')} THEN {_CREDITS} * COALESCE(gm.points, ng.points) ELSE 0 END"  # noqa: E501
+def _marks(marks: tuple[str, ...]) -> str:
+    return ", ".join(f"'{m}'" for m in marks)
+
+
+# A mark given on a basis other than graded means what its basis says (meaning.rule_for): it is
+# attempted, earns credit when it passes (P, S, CR) and never has points; NP enters the GPA as
+# an F (0 points over the credits) when the institution's `np_counts_as_f` (:npf) says so.
+_BASIS_ROW = f"(e.grading_basis <> 'graded' AND e.mark IN ({_marks(BASIS_MARKS)}))"
+_BASIS_EARNS = _marks(tuple(m for m, rule in BASIS_RULES.items() if rule.earns_credit))
+_NP_AS_F = "(:npf AND e.mark = 'NP')"
+_ATTEMPTED = f"CASE WHEN {_BASIS_ROW} OR {_flag('counts_attempted')} THEN {_CREDITS} ELSE 0 END"
+_EARNED = (
+    f"CASE WHEN {_BASIS_ROW} THEN CASE WHEN e.mark IN ({_BASIS_EARNS}) THEN {_CREDITS} ELSE 0 "
+    f"END WHEN {_flag('earns_credit')} AND {_flag('is_passing')} THEN {_CREDITS} ELSE 0 END"
+)
+_GPA_CREDITS = (
+    f"CASE WHEN {_NP_AS_F} THEN {_CREDITS} WHEN {_BASIS_ROW} THEN 0 "
+    f"WHEN {_flag('counts_in_gpa')} THEN {_CREDITS} ELSE 0 END"
+)
+_QUALITY = (
+    f"CASE WHEN {_NP_AS_F} OR {_BASIS_ROW} THEN 0 WHEN {_flag('counts_in_gpa')} "
+    f"THEN {_CREDITS} * COALESCE(gm.points, ng.points) ELSE 0 END"
+)
 
 
 @dataclass(frozen=True)
@@ -77,13 +97,19 @@ def _non_grade_scale(session: Session) -> int:
     return int(found[0][0]) if found else -1
 
 
+def _np_counts_as_f(session: Session) -> bool:
+    found = rows(session, "SELECT np_counts_as_f FROM institution ORDER BY id LIMIT 1")
+    return bool(found[0][0]) if found else False
+
+
 def _through_condition(term: TermRef | None) -> str:
     if term is None:
         return ""
     return "AND (t.start_date < :tstart OR (t.start_date = :tstart AND t.id <= :tid)) "
 
 
-_GRADED = "(gm.id IS NOT NULL AND c.grading_scale_id <> :ng)"
+# Attempts of a course that a repeat policy weighs: marks of its own scale or of a basis.
+_GRADED = f"((gm.id IS NOT NULL AND c.grading_scale_id <> :ng) OR {_BASIS_ROW})"
 _CHUNK = 2000  # student ids per look-up of repeaters' records (well under any bind limit)
 
 
@@ -104,6 +130,7 @@ def student_figures(
     makes of them."""
     bound: dict[str, Any] = dict(params)
     bound["ng"] = _non_grade_scale(session)
+    bound["npf"] = _np_counts_as_f(session)
     measures = (_ATTEMPTED, _EARNED, _GPA_CREDITS, _QUALITY)
     if term is not None:
         bound.update(tid=term.id, tstart=term.start_date)
@@ -136,7 +163,7 @@ def student_figures(
         if int(graded) != int(distinct):
             repeaters.append(int(sid))
     for sid, (term_fix, through_fix) in _repeat_corrections(
-        session, repeaters, bound["ng"], repeat_policy, term
+        session, repeaters, (bound["ng"], bound["npf"]), repeat_policy, term
     ).items():
         plain = figures[sid]
         figures[sid] = StudentFigures(sid, plain.term + term_fix, plain.through + through_fix)
@@ -156,7 +183,7 @@ def _minus(totals: Totals) -> Totals:
 def _repeat_corrections(
     session: Session,
     student_ids: list[int],
-    non_grade: int,
+    scales: tuple[int, bool],
     repeat_policy: str,
     term: TermRef | None,
 ) -> dict[int, tuple[Totals, Totals]]:
@@ -172,7 +199,8 @@ def _repeat_corrections(
     }
     limit = order[term.id] if term is not None else len(order)
     statement = text(
-        f"SELECT e.student_id, e.id, sec.course_id, t.id, {_CREDITS}, c.grading_scale_id, e.mark "
+        f"SELECT e.student_id, e.id, sec.course_id, t.id, {_CREDITS}, c.grading_scale_id, e.mark, "
+        "e.grading_basis "
         f"{_FROM}JOIN (SELECT e.student_id AS sid, sec.course_id AS cid {_FROM}{_POSTED}"
         f"AND {_GRADED} AND e.student_id IN :ids GROUP BY e.student_id, sec.course_id "
         "HAVING COUNT(*) > 1) rp ON rp.sid = e.student_id AND rp.cid = sec.course_id "
@@ -182,9 +210,10 @@ def _repeat_corrections(
     credit_values: dict[Any, Any] = {}
     for start in range(0, len(student_ids), _CHUNK):
         chunk = student_ids[start : start + _CHUNK]
-        found = session.execute(statement, {"ids": chunk, "ng": non_grade}).all()
-        for sid, eid, course_id, term_id, raw_credits, scale_id, mark in found:
-            rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or unknown_mark(mark)
+        params = {"ids": chunk, "ng": scales[0], "npf": scales[1]}
+        found = session.execute(statement, params).all()
+        for sid, eid, course_id, term_id, raw_credits, scale_id, mark, basis in found:
+            rule = rule_for(rules, scale_id, basis, mark, scales[1])
             amount = credit_values.get(raw_credits)
             if amount is None:
                 amount = credit_values[raw_credits] = decimal(raw_credits)

@@ -85,6 +85,7 @@ class GpaPolicy:
     deans_list_min_gpa: Decimal
     probation_below_gpa: Decimal
     incomplete_days: int
+    deans_list_min_credits: Decimal = Decimal("0")
 
 
 def rows(session: Session, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
@@ -188,7 +189,8 @@ def gpa_policy(session: Session) -> GpaPolicy:
     row = rows(
         session,
         "SELECT repeat_policy, gpa_rounding, gpa_decimals, deans_list_min_gpa, "
-        "probation_below_gpa, incomplete_days FROM institution ORDER BY id LIMIT 1",
+        "probation_below_gpa, incomplete_days, deans_list_min_credits "
+        "FROM institution ORDER BY id LIMIT 1",
     )[0]
     return GpaPolicy(
         repeat_policy=row[0],
@@ -197,7 +199,18 @@ def gpa_policy(session: Session) -> GpaPolicy:
         deans_list_min_gpa=decimal(row[3], "0.01"),
         probation_below_gpa=decimal(row[4], "0.01"),
         incomplete_days=int(row[5]),
+        deans_list_min_credits=decimal(row[6], "0.01"),
     )
+
+
+def stored_standings(session: Session, term_id: int) -> dict[int, str]:
+    """student id -> the standing decided for the term at posting (transcripts.standing)."""
+    found = rows(
+        session,
+        "SELECT student_id, standing FROM academic_standing WHERE term_id = :tid",
+        {"tid": term_id},
+    )
+    return {int(sid): str(level) for sid, level in found}
 
 
 def confidential_note(count: int, directory_only: bool) -> str:

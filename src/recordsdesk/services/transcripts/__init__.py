@@ -1,11 +1,17 @@
 """Transcripts: the academic record behind each copy, GPA, releasing copies and printing.
 
 `builder` makes the one frozen value every copy and the record screen read, `gpa` its
-arithmetic, `release` the copies and their log, `printing` the system's printers."""
+arithmetic, `meaning` what each posted mark counts for, `release` the copies and their log,
+`printing` the system's printers, `standing` the academic standing decided at posting, `honours`
+the Latin honours proposed at conferral, `rank` the class rank (secondary)."""
 
 __all__ = [
     "builder",
     "gpa",
+    "honours",
+    "meaning",
     "printing",
+    "rank",
     "release",
+    "standing",
 ]

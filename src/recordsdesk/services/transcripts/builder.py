@@ -25,11 +25,14 @@ from recordsdesk.models import (
 )
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.shared.errors import NotFound
 from recordsdesk.services.shared.frozen import make_frozen
 from recordsdesk.services.shared.rawsql import Statement
 from recordsdesk.services.transcripts import gpa
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.meaning import rule_for
+from recordsdesk.services.transcripts.rank import ClassRank, rank_in_class
 
 NON_GRADE_SCALE = "NON-GRADE"
 DEANS_LIST = "Dean's list"
@@ -57,6 +60,9 @@ class Policy:
     decimals: int
     deans_list_min_gpa: Decimal
     probation_below_gpa: Decimal
+    np_counts_as_f: bool = False
+    deans_list_min_credits: Decimal = Decimal("0")
+    print_class_rank: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,7 @@ class CourseLine:
     weight: Decimal
     repeated: bool
     repeat: str  # "included" or "excluded"
+    grading_basis: str  # "graded" (the course's scale) or the basis the mark was given on
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,7 @@ class Transcript:
     cumulative_gpa: Decimal | None
     cumulative_weighted_gpa: Decimal | None
     graduation_status: str
+    class_rank: ClassRank | None = None  # secondary, when the institution prints it
 
 
 # Plain SQL, compiled once: the builder runs on every preview and must stay within a couple of
@@ -165,7 +173,10 @@ _STUDENT = (
     "i.name, i.short_name, i.address, i.phone, i.email, i.website, i.registrar_name, "
     "i.repeat_policy, i.gpa_rounding, i.gpa_decimals, i.deans_list_min_gpa, "
     "i.probation_below_gpa, (SELECT count(*) FROM grade_mark), (SELECT max(id) FROM grade_mark), "
-    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id), i.practice "
+    "EXISTS (SELECT 1 FROM transfer_credit tc WHERE tc.student_id = s.id), i.np_counts_as_f, "
+    "i.deans_list_min_credits, "
+    "EXISTS (SELECT 1 FROM academic_standing a WHERE a.student_id = s.id), i.print_class_rank, "
+    "i.practice "
     "FROM student s LEFT JOIN program p ON p.id = s.program_id "
     "LEFT JOIN (SELECT * FROM institution ORDER BY id LIMIT 1) i ON 1 = 1 "
 )
@@ -179,12 +190,20 @@ ENROLLMENTS_SQL = (
     f"AND e.mark IS NOT NULL THEN {POSTED_ROW} "
     f"WHEN e.status = '{EnrollmentStatus.REGISTERED.value}' THEN {IN_PROGRESS_ROW} ELSE 0 END, "
     "e.mark, COALESCE(e.credits, c.credits), c.id, "
-    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name "
+    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name, e.grading_basis "
     "FROM enrollment e JOIN section s ON s.id = e.section_id "
     "JOIN term t ON t.id = s.term_id JOIN course c ON c.id = s.course_id "
     "WHERE e.student_id = :sid AND e.status IN ('completed', 'withdrawn', 'registered') "
     "ORDER BY t.start_date, t.id, c.code, e.id"
 )
+STANDINGS_SQL = "SELECT term_id, standing FROM academic_standing WHERE student_id = :sid"
+#: A stored standing as the transcript prints it (good standing leaves room for the dean's list).
+STANDING_LABELS = {
+    "warning": "Academic warning",
+    "probation": PROBATION,
+    "suspension": "Academic suspension",
+    "dismissal": "Academic dismissal",
+}
 TRANSFER_SQL = (
     "SELECT tc.source_institution, tc.source_course_code, tc.source_course_title, c.code, "
     "tc.credits, tc.mark, tc.awarded_on "
@@ -246,11 +265,25 @@ def _full_name(first: str, middle: str, last: str) -> str:
     return " ".join(part for part in (first, middle, last) if part)
 
 
-def _standing(policy: Policy, term_gpa: Decimal | None, cumulative: Decimal | None) -> str:
-    """Dean's list on the term GPA; probation on the cumulative one; otherwise good standing."""
-    if cumulative is not None and cumulative < policy.probation_below_gpa:
+def _standing(
+    policy: Policy,
+    term_gpa: Decimal | None,
+    cumulative: Decimal | None,
+    gpa_credits: Decimal,
+    stored: str | None,
+) -> str:
+    """The standing decided at posting when there is one (services.transcripts.standing), else
+    probation on the cumulative GPA; then the dean's list on the term GPA (with the term's
+    minimum GPA credits); otherwise good standing."""
+    if stored is not None and stored in STANDING_LABELS:
+        return STANDING_LABELS[stored]
+    if stored is None and cumulative is not None and cumulative < policy.probation_below_gpa:
         return PROBATION
-    if term_gpa is not None and term_gpa >= policy.deans_list_min_gpa:
+    if (
+        term_gpa is not None
+        and term_gpa >= policy.deans_list_min_gpa
+        and gpa_credits >= policy.deans_list_min_credits
+    ):
         return DEANS_LIST
     if cumulative is None:
         return ""
@@ -300,19 +333,17 @@ def _mark_rules(connection: Connection) -> RulesByMark:
     return rules, kinds
 
 
-def unknown_mark(mark: str) -> gpa.MarkRule:
-    """A mark no scale defines (data typed before a scale changed): it counts for nothing."""
-    return gpa.MarkRule(mark, None, False, False, False, False, False, "not on any scale")
-
-
 def build_transcript(
     session: Session,
     *,
     actor: Actor,
     student_number: str | None = None,
     student_id: int | None = None,
+    with_rank: bool = True,
 ) -> Transcript:
-    """The student's transcript under current policy. Raises NotFound for an unknown student."""
+    """The student's transcript under current policy. Raises NotFound for an unknown student.
+    A secondary record carries its class rank when the institution prints it (`with_rank`
+    False leaves it out: the rank itself reads the classmates' records)."""
     authorize(actor, Action.TRANSCRIPT_UNOFFICIAL)
     connection = session.connection()
     if student_id is not None:
@@ -334,20 +365,27 @@ def build_transcript(
         decimals=int(inst[9]),
         deans_list_min_gpa=_decimal(inst[10]),
         probation_below_gpa=_decimal(inst[11]),
+        np_counts_as_f=bool(found[30]),
+        deans_list_min_credits=_decimal(found[31] or 0),
+        print_class_rank=bool(found[33]),
     )
-    header = replace(InstitutionHeader(*inst[:7]), practice=bool(found[30]))
+    header = replace(InstitutionHeader(*inst[:7]), practice=bool(found[34]))
     rules, kinds = cached_rules(connection, tuple(found[27:29]))
     has_transfer = bool(found[29])
+    stored_standing: dict[int, str] = (
+        dict(_rows(connection, STANDINGS_SQL, {"sid": sid})) if found[32] else {}
+    )
     enrollments = _rows(connection, ENROLLMENTS_SQL, {"sid": sid})
 
     # Rows come in term order, each term's together: a term's courses are gathered as they come.
-    by_term: dict[int, list[tuple[gpa.Attempt, str, str, str]]] = {}  # (attempt, code, title, mark)
+    # (attempt, code, title, mark, basis)
+    by_term: dict[int, list[tuple[gpa.Attempt, str, str, str, str]]] = {}
     term_info: dict[int, tuple[int, str, str]] = {}  # id -> (order, code, name)
     attempts: list[gpa.Attempt] = []
     in_progress: list[InProgressLine] = []
     scale_kinds_seen: set[str] = set()
     any_weight = False
-    term_lines: list[tuple[gpa.Attempt, str, str, str]] = []
+    term_lines: list[tuple[gpa.Attempt, str, str, str, str]] = []
     current_term = order = -1
     for (
         eid,
@@ -362,6 +400,7 @@ def build_transcript(
         term_id,
         term_code,
         term_name,
+        basis,
     ) in enrollments:
         credits_value = _decimal(raw_credits)
         if kind != POSTED_ROW:
@@ -375,14 +414,14 @@ def build_transcript(
                 term_info[term_id] = (len(term_info), term_code, term_name)
             term_lines = by_term[term_id]
             order = term_info[term_id][0]
-        rule = rules.get((scale_id, mark)) or rules.get((-1, mark)) or unknown_mark(mark)
-        if rule.graded:
+        rule = rule_for(rules, scale_id, basis, mark, policy.np_counts_as_f)
+        if rule.graded and basis == bases.GRADED:
             scale_kinds_seen.add(kinds.get(scale_id, ""))
         weight = _decimal(weight)
         any_weight = any_weight or weight > 0
         attempt = gpa.Attempt(eid, course_id, order, credits_value, rule, weight)
         attempts.append(attempt)
-        term_lines.append((attempt, code, title, mark))
+        term_lines.append((attempt, code, title, mark, basis))
 
     progress_only = program_level == ProgramLevel.ELEMENTARY.value or (
         bool(scale_kinds_seen) and scale_kinds_seen == {ScaleKind.STANDARDS.value}
@@ -409,7 +448,7 @@ def build_transcript(
     for term_id, term_lines in by_term.items():
         courses = []
         term_outcomes = []
-        for attempt, code, title, mark in term_lines:
+        for attempt, code, title, mark, basis in term_lines:
             outcome = results[attempt.key]
             term_outcomes.append(outcome)
             rule = attempt.rule
@@ -429,6 +468,7 @@ def build_transcript(
                     weight=attempt.weight,
                     repeated=outcome.repeated,
                     repeat="included" if outcome.included else "excluded",
+                    grading_basis=basis,
                 )
             )
         term_totals = gpa.total(term_outcomes)
@@ -447,7 +487,15 @@ def build_transcript(
                 cumulative=running,
                 cumulative_gpa=cum_gpa,
                 cumulative_weighted_gpa=figure(running, True) if weighted_available else None,
-                standing="" if progress_only else _standing(policy, term_gpa, cum_gpa),
+                standing=""
+                if progress_only
+                else _standing(
+                    policy,
+                    term_gpa,
+                    cum_gpa,
+                    term_totals.gpa_credits,
+                    stored_standing.get(term_id),
+                ),
             )
         )
 
@@ -482,6 +530,9 @@ def build_transcript(
         graduation_status=_graduation(
             identity, running.credits_earned, _decimal_or_none(required_credits)
         ),
+        class_rank=rank_in_class(session, actor=actor, student_id=sid)
+        if with_rank and policy.print_class_rank and program_level == ProgramLevel.SECONDARY.value
+        else None,
     )
 
 

@@ -20,6 +20,7 @@ from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.grades.basis import parse_basis
 from recordsdesk.services.interchange.imports.common import (
     ImportReport,
     Problems,
@@ -43,7 +44,7 @@ REQUIRED = (
     "credits",
     "mark",
 )
-KNOWN = (*REQUIRED, "term_start")
+KNOWN = (*REQUIRED, "term_start", "grading_basis")
 TERM_CODE = re.compile(r"(\d{4})(WI|SP|SU|FA)")
 #: season -> (name, default start (month, day), default end (month, day)); WI < SP < SU < FA.
 SEASONS = {
@@ -71,6 +72,8 @@ class HistoryRow:
     title: str
     credits: Decimal
     mark: str
+    # The basis named by the `grading_basis` column ("" when the file leaves it to the mark).
+    basis: str = ""
 
 
 def term_dates(code: str, start: date | None = None) -> tuple[str, date, date]:
@@ -139,6 +142,12 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRo
             problems.add(
                 line, f"{mark} is not a final mark; history takes finished courses.", "mark"
             )
+        basis = ""
+        if cells.get("grading_basis"):
+            try:
+                basis = parse_basis(cells.get("grading_basis"))
+            except ValidationFailed as exc:
+                problems.add(line, exc.message, "grading_basis")
         key = (number, term, course)
         if key in seen:
             problems.add(
@@ -171,6 +180,7 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRo
                     cells.get("course_title") or course,
                     amount,
                     mark,
+                    basis,
                 )
             )
     progress("checking", total, total)

@@ -37,6 +37,7 @@ from recordsdesk.models import (
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.audit.trail import plain, snapshot
+from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.grades import marks as grading
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows
@@ -122,9 +123,21 @@ class HistoryWriter:
                 self.problems.add(row.line, "the institution has no default grading scale.", "mark")
                 continue
             try:
-                row.mark = grading.normalize_mark(self._scale_rules(scale_id), row.mark)
+                row.mark, row.basis = self._mark_and_basis(row, scale_id)
             except ValidationFailed as exc:
                 self.problems.add(row.line, exc.message, "mark")
+
+    def _mark_and_basis(self, row: HistoryRow, scale_id: int) -> tuple[str, str]:
+        """The stored mark and its basis: the one the file names, else the one its mark implies
+        when the course's scale does not have it (P on a letter scale: pass/no pass; AU: audit),
+        else graded."""
+        if row.basis and row.basis != bases.GRADED:
+            return grading.normalize_mark(grading.rules_for_basis(row.basis), row.mark), row.basis
+        rules = self._scale_rules(scale_id)
+        implied = bases.implied_basis(row.mark)
+        if not row.basis and implied is not None and row.mark.upper() not in rules.marks:
+            return grading.normalize_mark(grading.rules_for_basis(implied), row.mark), implied
+        return grading.normalize_mark(rules, row.mark), bases.GRADED
 
     # -- the plan: reads only ------------------------------------------------------------------
 
@@ -283,6 +296,7 @@ class HistoryWriter:
         return {
             "status": status.value,
             "mark": row.mark,
+            "grading_basis": row.basis or bases.GRADED,
             "credits": row.credits,
             "grade_status": GradeStatus.POSTED.value,
         }

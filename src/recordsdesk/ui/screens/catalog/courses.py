@@ -13,11 +13,12 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
 from recordsdesk.services.catalog.view import CourseRow, SectionRow, list_courses, list_sections
+from recordsdesk.services.grades.basis import bases_text
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.cells import cell, meeting, words
 from recordsdesk.ui.widgets.fit_table import FitTable
 
-COURSE_COLUMNS = ("Code", "Title", "Credits", "Dept", "Level", "Scale", "Sections")
+COURSE_COLUMNS = ("Code", "Title", "Credits", "Dept", "Level", "Scale", "Bases", "Sections")
 LEVELS = {"elementary": "elem", "secondary": "sec", "undergraduate": "UG", "graduate": "grad"}
 SECTION_COLUMNS = ("Term", "Status", "Sec", "Instructor", "Meets", "Room", "Cap", "Reg", "Wait")
 
@@ -77,6 +78,7 @@ class CatalogScreen(DeskScreen):
                     cell(c.department),
                     cell(LEVELS.get(c.level, c.level)),
                     cell(c.scale_code),
+                    cell(bases_text(c.grading_bases)),
                     cell(c.section_count),
                 )
                 for c in message.courses

@@ -27,10 +27,12 @@ from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
 from recordsdesk.services.grades import marks as grading
+from recordsdesk.services.grades.basis import GRADED, short_name
 from recordsdesk.services.grades.marks import MarkConflict, MarkSaved
 from recordsdesk.services.grades.roster import Roster, RosterRow, RosterStore
 from recordsdesk.services.people.directory import CONFIDENTIAL_SHORT
 from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.transcripts.standing import post_and_decide
 from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.widgets.cells import cell
@@ -111,11 +113,13 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
     SCREEN_NAME = "Grade entry"
     PURPOSE = (
         "Key a section's marks: type a mark and Enter; it is checked against the section's "
-        "scale (a percentage becomes its letter on a banded scale), saved at once and the cursor "
-        "moves down; an empty Enter skips a student. Type ahead freely: each Enter closes the "
-        "mark typed before it, and keys typed behind a refused mark are set aside and counted. "
-        "I asks for an expiry date. Withdrawn students (W) are skipped. Ctrl+Z undoes the last "
-        "entry. A mark changed at another desk is shown as a conflict, never overwritten."
+        "scale (a percentage becomes its letter on a banded scale) or against the student's "
+        "grading basis (P/NP, S/U, CR/NC, AU: a Basis column shows it), saved at once and "
+        "the cursor moves down; an empty Enter skips a student. Type ahead freely: each Enter "
+        "closes the mark typed before it, and keys typed behind a refused mark are set aside "
+        "and counted. I asks for an expiry date. Withdrawn students (W) are skipped. Ctrl+Z "
+        "undoes the last entry. A mark changed at another desk is shown as a conflict, never "
+        "overwritten."
     )
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("down", "move(1)", "Next", show=False),
@@ -142,6 +146,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         self._flush_timer: Timer | None = None
         self._refusal = ""
         self._set_aside: tuple[str, list[str]] = ("", [])
+        self._basis_column = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -203,7 +208,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         eid = request.enrollment_id
         try:
             if request.reason is None:
-                rules = self.roster.rules if self.roster else None
+                rules = self.roster.rules_for(request.previous) if self.roster else None
                 saved = self.store.save(
                     eid, self._versions[eid], request.mark, request.expires, rules
                 )
@@ -236,6 +241,11 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
         table = self.query_one("#roster-table", DataTable)
         row_at = table.cursor_row
         table.clear()
+        if not self._basis_column and any(r.grading_basis != GRADED for r in self.rows):
+            # Shown only where some student is on another basis: a graded section keeps its
+            # columns (and its width at 80 columns).
+            table.add_column("Basis", key="basis")
+            self._basis_column = True
         for index, row in enumerate(self.rows, start=1):
             table.add_row(*self._cells(index, row), key=str(row.enrollment_id))
         s = message.roster.section
@@ -259,7 +269,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
             mark = Text(row.mark or "", style=style)
             if row.posted:
                 mark.append(" posted", style="dim")
-        return (
+        cells = (
             cell(index),
             cell(row.student_number),
             cell(row.name),
@@ -268,6 +278,9 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
             cell(row.previous_mark),
             self.results.get(row.enrollment_id, Text("")),
         )
+        if self._basis_column:
+            return (*cells, Text(short_name(row.grading_basis)))
+        return cells
 
     def _show_row(self, index: int) -> None:
         row = self.rows[index]
@@ -317,7 +330,13 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
             return
         table.move_cursor(row=index)
         row = self.rows[index]
-        label = Text(f"Mark for {row.name}" + (f" (now {row.mark})" if row.mark else "") + ":")
+        basis = short_name(row.grading_basis)
+        label = Text(
+            f"Mark for {row.name}"
+            + (f" ({basis})" if basis else "")
+            + (f" (now {row.mark})" if row.mark else "")
+            + ":"
+        )
         if row.confidential:  # the confidentiality banner, on the line the registrar reads
             label.append(f"  {CONFIDENTIAL_SHORT}", style="bold reverse red")
         self.query_one("#mark-label", LiveLine).show(label)
@@ -348,7 +367,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
             self._refuse(f"{row.name} has withdrawn (W): read-only.", typed)
             return
         try:
-            mark = grading.normalize_mark(self.roster.rules, typed)
+            mark = grading.normalize_mark(self.roster.rules_for(row), typed)
         except ValidationFailed as exc:
             self._refuse(exc.message, typed)  # the typed text stays in the box
             return
@@ -533,7 +552,7 @@ class RosterScreen(TypeAheadScreen, DeskScreen):
     def _post_now(self) -> None:
         """Post in the saver thread, so every mark typed before it is committed first."""
         try:
-            result = self.desk.call(grading.post_section, section_id=self.section_id)
+            result = self.desk.call(post_and_decide, section_id=self.section_id)
         except Exception as exc:
             self.post_message(Posted(describe_error(exc), error=True))
             return

@@ -54,7 +54,7 @@ from recordsdesk.ui.widgets.form_input import fields_settled
 FIELDS: dict[str, tuple[str, str, bool]] = {
     "conferral_date": ("Conferral date", "YYYY-MM-DD", True),
     "program": ("Program", "code; blank: the student's own", False),
-    "honours": ("Honours", "e.g. Magna cum laude", False),
+    "honours": ("Honours", "blank: the Latin honours the record earns", False),
     "departure_date": ("Date", "YYYY-MM-DD", True),
     "reason": ("Reason", "", True),
     "destination": ("Transferring to", "the other institution", True),
@@ -325,7 +325,7 @@ class DepartureScreen(DeskScreen):
                     graduate,
                     conferral_date=v["conferral_date"],
                     program_code=v["program"],
-                    honours=v["honours"],
+                    honours=v["honours"] or None,  # blank: proposed from the record
                     override_reason=override,
                     **common,
                 )
@@ -400,7 +400,7 @@ def describe(kind: str, v: dict[str, Any], p: StudentProfile) -> str:
     was = p.status.replace("_", " ")
     if kind == "graduate":
         program = v["program"] or p.program_code
-        honours = f", {v['honours']}" if v["honours"] else ""
+        honours = f", {v['honours']}" if v["honours"] else " (Latin honours as the record earns)"
         change = f"Graduate {who} in {program}{honours}, conferred {v['conferral_date']}."
         after = "graduated"
     elif kind == "withdraw":

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from rich.text import Text
 
+from recordsdesk.services.grades.basis import GRADED
+from recordsdesk.services.grades.basis import label as basis_label
 from recordsdesk.services.registration.view import (
     RegistrationLine,
     RegistrationSheet,
@@ -22,6 +24,9 @@ def band(sheet: RegistrationSheet) -> Text:
     deadlines = [
         f"add/drop by {term.add_drop_deadline.isoformat()}" if term.add_drop_deadline else "",
         f"withdraw by {term.withdraw_deadline.isoformat()}" if term.withdraw_deadline else "",
+        f"grading basis by {term.grading_basis_deadline.isoformat()}"
+        if term.grading_basis_deadline
+        else "",
     ]
     band.append("".join(f"  ·  {d}" for d in deadlines if d))
     load = f"  ·  {cell(sheet.credits).plain} of {cell(sheet.max_credit_load).plain} credits"
@@ -41,6 +46,8 @@ def line_cells(line: RegistrationLine) -> tuple[Text, ...]:
     else:
         status = Text(line.status)
     notes = []
+    if line.grading_basis != GRADED:
+        notes.append(basis_label(line.grading_basis))
     if line.provisional:
         notes.append(f"⚑ provisional: {'; '.join(line.provisional)}")
     if line.override_reason:

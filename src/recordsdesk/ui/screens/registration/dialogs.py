@@ -1,8 +1,10 @@
-"""The registration screen's dialogs: a registrar's override reason, joining a waitlist, and the
-drop/withdraw confirmation that says whether a W will be left. Each returns its answer."""
+"""The registration screen's dialogs: a registrar's override reason, joining a waitlist, the
+drop/withdraw confirmation that says whether a W will be left, and choosing a grading basis.
+Each returns its answer."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Literal
 
 from rich.text import Text
@@ -11,8 +13,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Static
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
 
+from recordsdesk.services.grades.basis import label
 from recordsdesk.services.registration.rules import Failure
 
 WaitlistAnswer = Literal["waitlist", "override"] | None
@@ -110,3 +114,71 @@ class ConfirmModal(ModalScreen[bool]):
 
     def action_answer(self, answer: bool) -> None:
         self.dismiss(answer)
+
+
+@dataclass(frozen=True)
+class BasisChoice:
+    basis: str
+    reason: str | None  # a registrar's reason, after the grading-basis deadline
+
+
+class BasisModal(ModalScreen[BasisChoice | None]):
+    """Pick one of the bases the course allows (arrows, Enter). After the term's grading-basis
+    deadline the change is a registrar's, and the reason box must be filled first."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+
+    def __init__(self, what: str, bases: tuple[str, ...], current: str, *, late: bool) -> None:
+        super().__init__(classes="registration-dialog")
+        self.what = what
+        self.bases = bases
+        self.current = current
+        self.late = late
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog-box"):
+            yield Static(Text(f"Grading basis for {self.what} (now {label(self.current)})"))
+            choices = OptionList(*(Option(label(b), id=b) for b in self.bases), id="basis-choices")
+            yield choices
+            if self.late:
+                yield Input(
+                    placeholder="The deadline has passed: reason for the change (required)",
+                    id="basis-reason",
+                )
+            keys = "↑↓ pick · Enter: change · Esc: cancel"
+            yield Static(keys, classes="dialog-keys", markup=False)
+            yield Static("", id="basis-message", markup=False)
+
+    def on_mount(self) -> None:
+        choices = self.query_one("#basis-choices", OptionList)
+        others = [i for i, b in enumerate(self.bases) if b != self.current]
+        choices.highlighted = others[0] if others else 0
+        if self.late:
+            self.query_one("#basis-reason", Input).focus()
+        else:
+            choices.focus()
+
+    def _chosen(self) -> str:
+        index = self.query_one("#basis-choices", OptionList).highlighted or 0
+        return self.bases[index]
+
+    def _finish(self) -> None:
+        reason: str | None = None
+        if self.late:
+            reason = self.query_one("#basis-reason", Input).value.strip()
+            if not reason:
+                self.query_one("#basis-message", Static).update("A late change needs a reason.")
+                self.query_one("#basis-reason", Input).focus()
+                return
+        self.dismiss(BasisChoice(self._chosen(), reason))
+
+    @on(OptionList.OptionSelected, "#basis-choices")
+    def _selected(self) -> None:
+        self._finish()
+
+    @on(Input.Submitted, "#basis-reason")
+    def _reason_given(self) -> None:
+        self._finish()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

@@ -23,6 +23,8 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
 
 from recordsdesk.services.access.permissions import Action, allowed
+from recordsdesk.services.grades.basis import label as basis_label
+from recordsdesk.services.registration.basis import change_grading_basis
 from recordsdesk.services.registration.register import leave_section, register
 from recordsdesk.services.registration.rules import Check, RegistrationRefused
 from recordsdesk.services.registration.view import (
@@ -35,9 +37,12 @@ from recordsdesk.services.registration.view import (
     term_sections,
 )
 from recordsdesk.services.registration.waitlist import accept_seat, decline_seat
+from recordsdesk.services.shared.errors import RecordsError
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.registration.cells import band, line_cells, section_cells
 from recordsdesk.ui.screens.registration.dialogs import (
+    BasisChoice,
+    BasisModal,
     ConfirmModal,
     OverrideModal,
     WaitlistAnswer,
@@ -57,8 +62,8 @@ SECTION_COLUMNS = (
     "Instructor",
 )
 LINE_KEYS = (
-    "Tab / Shift+Tab: the registrations above · d drop or withdraw · a accept an offered seat "
-    "· x decline it"
+    "Tab / Shift+Tab: the registrations above · d drop or withdraw · b grading basis · a accept "
+    "an offered seat · x decline it"
 )
 HINT = "Type a course code (e.g. CS 101); ↑↓ pick a section, Enter registers."
 Kind = Literal["register", "waitlist", "leave", "accept"]
@@ -100,6 +105,11 @@ class Done(Message):
     text: str
 
 
+@dataclass
+class Refusal(Message):
+    text: Text
+
+
 class CourseInput(Input):
     """The course-code box keeps the focus while the arrows move through the sections."""
 
@@ -119,12 +129,14 @@ class RegistrationScreen(DeskScreen):
         "duplicate course, repeat limit, capacity, time conflicts, credit load) and a refusal "
         "lists each failed check; a full section offers its waitlist; a registrar may override "
         "with a reason. Tab to the registrations: d drops (before the add/drop deadline, no "
-        "trace) or withdraws (after it, leaves W), a accepts an offered waitlist seat, x "
-        "declines it. Esc goes back to the record."
+        "trace) or withdraws (after it, leaves W), b changes the grading basis among those the "
+        "course allows (after the term's grading-basis deadline only a registrar, with a "
+        "reason), a accepts an offered waitlist seat, x declines it. Esc goes back to the record."
     )
     BINDINGS = [
         Binding("escape", "back", "Back to record"),
         Binding("d", "leave", "Drop/withdraw"),
+        Binding("b", "basis", "Grading basis", show=False),
         Binding("a", "accept", "Accept seat"),
         Binding("x", "decline", "Decline seat"),
         Binding("ctrl+t", "choose_term", "Term"),
@@ -379,6 +391,49 @@ class RegistrationScreen(DeskScreen):
                 self._run(Attempt("leave", line.enrollment_id, label))
 
         self.app.push_screen(ConfirmModal(question), confirmed)
+
+    def action_basis(self) -> None:
+        line = self._selected_line()
+        if line is None:
+            return
+        label = f"{line.course_code} {line.section_code}"
+        if len(line.grading_bases) < 2:
+            self._result(Text(f"{label} is offered {basis_label(line.grading_bases[0])} only."))
+            return
+        if line.basis_late and not allowed(self.desk.actor, Action.REGISTRATION_OVERRIDE):
+            self._result(
+                Text(f"The grading-basis deadline has passed: only a registrar can change {label}.")
+            )
+            return
+
+        def chosen(choice: BasisChoice | None) -> None:
+            if choice is not None and choice.basis != line.grading_basis:
+                self._change_basis(line, label, choice)
+
+        self.app.push_screen(
+            BasisModal(label, line.grading_bases, line.grading_basis, late=line.basis_late),
+            chosen,
+        )
+
+    @work(thread=True, group="reg-change", exit_on_error=False)
+    def _change_basis(self, line: RegistrationLine, label: str, choice: BasisChoice) -> None:
+        try:
+            done = self.desk.call(
+                change_grading_basis,
+                enrollment_id=line.enrollment_id,
+                basis=choice.basis,
+                expected_version=line.version,
+                reason=choice.reason,
+            )
+        except RecordsError as exc:
+            self.post_message(Refusal(Text(f"{label}: {exc}", style="bold red")))
+            return
+        late = " (after the deadline)" if done.late else ""
+        self.post_message(Done(f"{label} is now {basis_label(done.after)}{late}."))
+
+    @on(Refusal)
+    def _refusal(self, message: Refusal) -> None:
+        self._result(message.text)
 
     def action_accept(self) -> None:
         line = self._selected_line()

@@ -1,0 +1,219 @@
+"""Academic standing: decided for each student and term when the term's marks are posted, from
+the institution's rules; stored, audited, and overridden only by a registrar with a reason.
+
+The rules (settings on the Institution row):
+- cumulative GPA below `probation_below_gpa`: probation; and when the student's standings just
+  before this term were probation `suspension_after_probation_terms` times in a row, suspension;
+  a suspension after `dismissal_after_suspensions` earlier ones (0: never) is a dismissal;
+- otherwise a term GPA below `warning_below_term_gpa`: academic warning;
+- otherwise (or with no GPA yet): good standing.
+A decision reads the figures the transcript prints (term GPA, cumulative GPA through the term).
+Posting again recomputes it; a registrar's override stands until the registrar changes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlmodel import Session, col, select
+
+from recordsdesk.models import (
+    AcademicStanding,
+    Enrollment,
+    GradeStatus,
+    Institution,
+    Section,
+    StandingLevel,
+    Student,
+    Term,
+    utcnow,
+)
+from recordsdesk.services.access.actor import Actor
+from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.grades.marks import PostResult, post_section
+from recordsdesk.services.shared.errors import NotFound, ValidationFailed
+from recordsdesk.services.transcripts.builder import build_transcript
+
+ENTITY = "academic_standing"
+GOOD, WARNING, PROBATION, SUSPENSION, DISMISSAL = (level.value for level in StandingLevel)
+#: How a transcript and a report name each standing.
+LABELS = {
+    GOOD: "Good standing",
+    WARNING: "Academic warning",
+    PROBATION: "Academic probation",
+    SUSPENSION: "Academic suspension",
+    DISMISSAL: "Academic dismissal",
+}
+
+
+@dataclass(frozen=True)
+class StandingRules:
+    probation_below_gpa: Decimal
+    warning_below_term_gpa: Decimal
+    suspension_after_probation_terms: int
+    dismissal_after_suspensions: int
+
+
+def rules_of(institution: Institution) -> StandingRules:
+    return StandingRules(
+        Decimal(institution.probation_below_gpa),
+        Decimal(institution.warning_below_term_gpa),
+        institution.suspension_after_probation_terms,
+        institution.dismissal_after_suspensions,
+    )
+
+
+def decide(
+    rules: StandingRules,
+    term_gpa: Decimal | None,
+    cumulative_gpa: Decimal | None,
+    earlier: Sequence[str],
+) -> str:
+    """The standing the rules give a term, `earlier` being the standings of the student's
+    earlier terms, oldest first (a pure function: every transition is tested by hand)."""
+    if cumulative_gpa is not None and cumulative_gpa < rules.probation_below_gpa:
+        in_a_row = 0
+        for level in reversed(earlier):
+            if level != PROBATION:
+                break
+            in_a_row += 1
+        if in_a_row >= max(rules.suspension_after_probation_terms, 1):
+            suspensions = sum(1 for level in earlier if level == SUSPENSION)
+            limit = rules.dismissal_after_suspensions
+            return DISMISSAL if limit and suspensions >= limit else SUSPENSION
+        return PROBATION
+    if term_gpa is not None and term_gpa < rules.warning_below_term_gpa:
+        return WARNING
+    return GOOD
+
+
+def _earlier(session: Session, student_id: int, term: Term) -> list[str]:
+    rows = session.exec(
+        select(AcademicStanding.standing)
+        .join(Term, col(Term.id) == col(AcademicStanding.term_id))
+        .where(
+            AcademicStanding.student_id == student_id,
+            col(Term.start_date) < term.start_date,
+        )
+        .order_by(col(Term.start_date), col(Term.id))
+    ).all()
+    return list(rows)
+
+
+def record_standing(
+    session: Session, *, actor: Actor, student_id: int, term_id: int
+) -> AcademicStanding:
+    """Decide (or decide again) the student's standing for the term and store it, audited
+    when it changes. An override keeps its standing; only `computed` follows the rules."""
+    term = session.get(Term, term_id)
+    if term is None:
+        raise NotFound(f"There is no term with id {term_id}.")
+    institution = session.exec(select(Institution).order_by(col(Institution.id))).one()
+    transcript = build_transcript(session, actor=actor, student_id=student_id)
+    record = next((t for t in transcript.terms if t.code == term.code), None)
+    term_gpa = record.gpa if record else None
+    cumulative = record.cumulative_gpa if record else None
+    computed = decide(
+        rules_of(institution), term_gpa, cumulative, _earlier(session, student_id, term)
+    )
+    row = session.exec(
+        select(AcademicStanding).where(
+            AcademicStanding.student_id == student_id, AcademicStanding.term_id == term_id
+        )
+    ).first()
+    before = None
+    if row is None:
+        row = AcademicStanding(
+            student_id=student_id, term_id=term_id, standing=computed, computed=computed
+        )
+    else:
+        before = audit.snapshot(row, ["standing", "computed", "term_gpa", "cumulative_gpa"])
+        if not row.override_reason:
+            row.standing = computed
+        row.computed = computed
+        row.version += 1
+    row.term_gpa, row.cumulative_gpa = term_gpa, cumulative
+    row.decided_at, row.decided_by_id = utcnow(), actor.id
+    session.add(row)
+    session.flush()
+    after = audit.snapshot(row, ["standing", "computed", "term_gpa", "cumulative_gpa"])
+    if before != after:
+        audit.record(
+            session,
+            actor,
+            action="standing.decide",
+            entity=ENTITY,
+            entity_id=row.id,
+            student_id=student_id,
+            before=before,
+            after=after | {"term": term.code},
+        )
+    return row
+
+
+def post_and_decide(session: Session, *, actor: Actor, section_id: int) -> PostResult:
+    """Post the section (grades.marks.post_section) and decide the standing, for its term, of
+    every student whose mark was posted in it, in the same transaction."""
+    result = post_section(session, actor=actor, section_id=section_id)
+    section = session.get(Section, section_id)
+    assert section is not None
+    students = session.exec(
+        select(Enrollment.student_id).where(
+            Enrollment.section_id == section_id,
+            Enrollment.grade_status == GradeStatus.POSTED.value,
+        )
+    ).all()
+    for student_id in sorted(set(students)):
+        record_standing(session, actor=actor, student_id=student_id, term_id=section.term_id)
+    return result
+
+
+def override_standing(
+    session: Session,
+    *,
+    actor: Actor,
+    student_number: str,
+    term_code: str,
+    standing: str,
+    reason: str,
+) -> AcademicStanding:
+    """A registrar sets the standing of a decided term, with a reason kept on the row and in the
+    audit. Raises ValidationFailed, NotFound, PermissionDenied."""
+    authorize(actor, Action.GRADE_CHANGE)
+    text = reason.strip()
+    if not text:
+        raise ValidationFailed("reason", "a standing override needs a reason.")
+    level = standing.strip().lower()
+    if level not in LABELS:
+        raise ValidationFailed("standing", f"{standing!r} is not a standing ({', '.join(LABELS)}).")
+    row = session.exec(
+        select(AcademicStanding)
+        .join(Student, col(Student.id) == col(AcademicStanding.student_id))
+        .join(Term, col(Term.id) == col(AcademicStanding.term_id))
+        .where(Student.student_number == student_number, Term.code == term_code.upper())
+    ).first()
+    if row is None:
+        raise NotFound(
+            f"Student {student_number} has no standing decided for {term_code}: post the "
+            "term's marks first."
+        )
+    before = audit.snapshot(row, ["standing", "override_reason"])
+    row.standing, row.override_reason = level, text
+    row.version += 1
+    session.add(row)
+    session.flush()
+    audit.record(
+        session,
+        actor,
+        action="standing.override",
+        entity=ENTITY,
+        entity_id=row.id,
+        student_id=row.student_id,
+        before=before,
+        after=audit.snapshot(row, ["standing", "override_reason"]) | {"term": term_code.upper()},
+        reason=text,
+    )
+    return row
