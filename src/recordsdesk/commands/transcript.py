@@ -17,7 +17,7 @@ from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.shared.errors import ValidationFailed
 from recordsdesk.services.shared.private_files import check_target, write_private
 
-CLI_FORMATS = ("text", "json", "pdf", "html")
+CLI_FORMATS = ("text", "json", "pdf", "html", "pesc")
 
 
 def add_force_option(parser: argparse.ArgumentParser) -> None:
@@ -51,7 +51,8 @@ def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
     parser = commands.add_parser(
-        "transcript", help="release a transcript (text, json, pdf or html); every copy is logged"
+        "transcript",
+        help="release a transcript (text, json, pdf, html or pesc xml); every copy is logged",
     )
     parser.add_argument("student_number", metavar="STUDENT_NUMBER")
     parser.add_argument("--format", choices=CLI_FORMATS, default="text")

@@ -141,6 +141,7 @@ class TranscriptFormat(StrEnum):
     TEXT = "text"
     HTML = "html"
     JSON = "json"
+    PESC = "pesc"
     PRINT = "print"
 
 

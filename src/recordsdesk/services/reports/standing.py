@@ -192,7 +192,7 @@ def _repeat_corrections(
     exclude an earlier attempt) and subtracts the plain sums the scan counted for them."""
     if not student_ids:
         return {}
-    rules, _kinds = cached_rules(session)
+    rules, _kinds, _codes = cached_rules(session)
     order = {
         int(r[0]): i
         for i, r in enumerate(rows(session, "SELECT id FROM term ORDER BY start_date, id"))

@@ -79,6 +79,10 @@ class StudentIdentity:
     degree_conferred: str
     conferral_date: date | None
     honours: str
+    #: The legal name's parts, for formats that carry them apart (PESC); `name` joins them.
+    first_name: str = ""
+    middle_name: str = ""
+    last_name: str = ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,9 @@ class CourseLine:
     repeated: bool
     repeat: str  # "included" or "excluded"
     grading_basis: str  # "graded" (the course's scale) or the basis the mark was given on
+    #: The scale the mark is on: the course's scale code, NON-GRADE for W, I, AU and the like,
+    #: or the basis's short name (P/NP) for a mark given on another basis.
+    scale: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,7 @@ class TermRecord:
     cumulative_gpa: Decimal | None
     cumulative_weighted_gpa: Decimal | None
     standing: str
+    start_date: date | None = None  # when the term began (a PESC session is named by it)
 
 
 @dataclass(frozen=True)
@@ -190,7 +198,8 @@ ENROLLMENTS_SQL = (
     f"AND e.mark IS NOT NULL THEN {POSTED_ROW} "
     f"WHEN e.status = '{EnrollmentStatus.REGISTERED.value}' THEN {IN_PROGRESS_ROW} ELSE 0 END, "
     "e.mark, COALESCE(e.credits, c.credits), c.id, "
-    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name, e.grading_basis "
+    "c.code, c.title, c.weight, c.grading_scale_id, t.id, t.code, t.name, e.grading_basis, "
+    "t.start_date "
     "FROM enrollment e JOIN section s ON s.id = e.section_id "
     "JOIN term t ON t.id = s.term_id JOIN course c ON c.id = s.course_id "
     "WHERE e.student_id = :sid AND e.status IN ('completed', 'withdrawn', 'registered') "
@@ -212,7 +221,8 @@ TRANSFER_SQL = (
 )
 
 
-RulesByMark = tuple[dict[tuple[int, str], gpa.MarkRule], dict[int, str]]
+#: (scale id, mark) -> rule; scale id -> kind; scale id -> code.
+RulesByMark = tuple[dict[tuple[int, str], gpa.MarkRule], dict[int, str], dict[int, str]]
 
 
 _STATEMENTS: dict[str, Statement] = {}
@@ -312,13 +322,16 @@ def cached_rules(
 
 
 def _mark_rules(connection: Connection) -> RulesByMark:
-    """(scale id, mark) -> rule, and scale id -> kind. The NON-GRADE scale is stored under -1."""
+    """(scale id, mark) -> rule, scale id -> kind and scale id -> code. The NON-GRADE scale is
+    stored under -1."""
     rows = _rows(connection, MARKS_SQL)
     rules: dict[tuple[int, str], gpa.MarkRule] = {}
     kinds: dict[int, str] = {}
+    codes: dict[int, str] = {}
     for scale_id, code, kind, mark, points, in_gpa, earns, attempted, passing, desc in rows:
         non_grade = code == NON_GRADE_SCALE
         kinds[scale_id] = kind
+        codes[scale_id] = code
         rule = gpa.MarkRule(
             mark=mark,
             points=_decimal_or_none(points),
@@ -330,7 +343,7 @@ def _mark_rules(connection: Connection) -> RulesByMark:
             description=desc,
         )
         rules[(-1 if non_grade else scale_id, mark)] = rule
-    return rules, kinds
+    return rules, kinds, codes
 
 
 def build_transcript(
@@ -370,7 +383,7 @@ def build_transcript(
         print_class_rank=bool(found[33]),
     )
     header = replace(InstitutionHeader(*inst[:7]), practice=bool(found[34]))
-    rules, kinds = cached_rules(connection, tuple(found[27:29]))
+    rules, kinds, scale_codes = cached_rules(connection, tuple(found[27:29]))
     has_transfer = bool(found[29])
     stored_standing: dict[int, str] = (
         dict(_rows(connection, STANDINGS_SQL, {"sid": sid})) if found[32] else {}
@@ -378,14 +391,14 @@ def build_transcript(
     enrollments = _rows(connection, ENROLLMENTS_SQL, {"sid": sid})
 
     # Rows come in term order, each term's together: a term's courses are gathered as they come.
-    # (attempt, code, title, mark, basis)
-    by_term: dict[int, list[tuple[gpa.Attempt, str, str, str, str]]] = {}
-    term_info: dict[int, tuple[int, str, str]] = {}  # id -> (order, code, name)
+    # (attempt, code, title, mark, basis, scale code)
+    by_term: dict[int, list[tuple[gpa.Attempt, str, str, str, str, str]]] = {}
+    term_info: dict[int, tuple[int, str, str, Any]] = {}  # id -> (order, code, name, start)
     attempts: list[gpa.Attempt] = []
     in_progress: list[InProgressLine] = []
     scale_kinds_seen: set[str] = set()
     any_weight = False
-    term_lines: list[tuple[gpa.Attempt, str, str, str, str]] = []
+    term_lines: list[tuple[gpa.Attempt, str, str, str, str, str]] = []
     current_term = order = -1
     for (
         eid,
@@ -401,6 +414,7 @@ def build_transcript(
         term_code,
         term_name,
         basis,
+        term_start,
     ) in enrollments:
         credits_value = _decimal(raw_credits)
         if kind != POSTED_ROW:
@@ -411,7 +425,7 @@ def build_transcript(
             current_term = term_id
             if term_id not in by_term:
                 by_term[term_id] = []
-                term_info[term_id] = (len(term_info), term_code, term_name)
+                term_info[term_id] = (len(term_info), term_code, term_name, term_start)
             term_lines = by_term[term_id]
             order = term_info[term_id][0]
         rule = rule_for(rules, scale_id, basis, mark, policy.np_counts_as_f)
@@ -421,7 +435,13 @@ def build_transcript(
         any_weight = any_weight or weight > 0
         attempt = gpa.Attempt(eid, course_id, order, credits_value, rule, weight)
         attempts.append(attempt)
-        term_lines.append((attempt, code, title, mark, basis))
+        if basis != bases.GRADED:
+            scale_code = bases.short_name(basis)
+        elif not rule.graded:
+            scale_code = NON_GRADE_SCALE
+        else:
+            scale_code = scale_codes.get(scale_id, "")
+        term_lines.append((attempt, code, title, mark, basis, scale_code))
 
     progress_only = program_level == ProgramLevel.ELEMENTARY.value or (
         bool(scale_kinds_seen) and scale_kinds_seen == {ScaleKind.STANDARDS.value}
@@ -448,7 +468,7 @@ def build_transcript(
     for term_id, term_lines in by_term.items():
         courses = []
         term_outcomes = []
-        for attempt, code, title, mark, basis in term_lines:
+        for attempt, code, title, mark, basis, scale_code in term_lines:
             outcome = results[attempt.key]
             term_outcomes.append(outcome)
             rule = attempt.rule
@@ -469,12 +489,13 @@ def build_transcript(
                     repeated=outcome.repeated,
                     repeat="included" if outcome.included else "excluded",
                     grading_basis=basis,
+                    scale=scale_code,
                 )
             )
         term_totals = gpa.total(term_outcomes)
         running = running + term_totals
         term_gpa, cum_gpa = figure(term_totals), figure(running)
-        _, code, name = term_info[term_id]
+        _, code, name, start = term_info[term_id]
         terms.append(
             make_frozen(
                 TermRecord,
@@ -496,6 +517,7 @@ def build_transcript(
                     term_totals.gpa_credits,
                     stored_standing.get(term_id),
                 ),
+                start_date=_day(start),
             )
         )
 
@@ -513,6 +535,9 @@ def build_transcript(
         degree_conferred=degree,
         conferral_date=_day(conferred),
         honours=honours,
+        first_name=first or "",
+        middle_name=middle or "",
+        last_name=last or "",
     )
     return Transcript(
         institution=header,

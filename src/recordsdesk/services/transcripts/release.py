@@ -21,6 +21,7 @@ from sqlmodel import Session, select
 from recordsdesk.models import (
     DisclosedDocument,
     Institution,
+    ProgramLevel,
     Student,
     TranscriptFormat,
     TranscriptRequestStatus,
@@ -44,7 +45,10 @@ from recordsdesk.services.transcripts.printing import PrintJob, print_pdf
 
 ENTITY = "transcript_request"
 MAX_RECIPIENT = 200
-FORMATS = ("text", "json", "pdf", "html", "print")
+FORMATS = ("text", "json", "pdf", "html", "pesc", "print")
+#: Levels whose records PESC would carry as a High School Transcript, which the desk does not
+#: write yet: refused before anything is logged.
+PESC_NOT_YET = (ProgramLevel.SECONDARY.value, ProgramLevel.ELEMENTARY.value)
 
 
 class TranscriptHeld(RecordsError):
@@ -96,9 +100,12 @@ def render_options(
     )
 
 
-def render_document(transcript: Transcript, options: RenderOptions, fmt: str) -> bytes:
-    """The copy's bytes in `fmt` (print sends the PDF). The PDF and font code is imported only
-    when a PDF is made: it is the slowest part of starting the transcript command."""
+def render_document(
+    transcript: Transcript, options: RenderOptions, fmt: str, recipient: str = ""
+) -> bytes:
+    """The copy's bytes in `fmt` (print sends the PDF; a PESC document names `recipient` as
+    its destination). The PDF and font code is imported only when a PDF is made: it is the
+    slowest part of starting the transcript command."""
     if fmt in ("pdf", "print"):
         from recordsdesk.render.transcript_pdf import render_pdf
 
@@ -107,6 +114,10 @@ def render_document(transcript: Transcript, options: RenderOptions, fmt: str) ->
         return render_json(transcript, options).encode("utf-8")
     if fmt == "html":
         return render_html(transcript, options).encode("utf-8")
+    if fmt == "pesc":
+        from recordsdesk.render.transcript_pesc import render_pesc
+
+        return render_pesc(transcript, options, recipient).encode("utf-8")
     if fmt == "text":
         return render_text(transcript, options).encode("utf-8")
     raise ValidationFailed("format", f"{fmt!r} is not a transcript format ({', '.join(FORMATS)}).")
@@ -155,6 +166,12 @@ def release_transcript(
         session, actor=actor, student_number=student_number, student_id=student_id
     )
     sid = transcript.student.student_id
+    if fmt == "pesc" and transcript.student.program_level in PESC_NOT_YET:
+        raise ValidationFailed(
+            "format",
+            f"a PESC copy is a College Transcript; this is a "
+            f"{transcript.student.program_level} record (not written as PESC yet).",
+        )
     if official:
         check_official_allowed(session, actor=actor, student_id=sid)
     check_release(
@@ -193,7 +210,7 @@ def release_transcript(
         serial=request.id,
         nonce=secrets.token_hex(16),
     )
-    content = render_document(transcript, options, fmt)
+    content = render_document(transcript, options, fmt, recipient)
     request.verification_code = options.verification_code
     request.content_digest = hashlib.sha256(content).hexdigest()
     request.record_digest = record_digest(transcript)
@@ -259,7 +276,7 @@ def suggested_file_name(copy_of: Transcript, *, official: bool, fmt: str, on: da
     """The file name the desk offers for a copy, built from the student number but reduced to
     safe characters, so a number like `/../../x` cannot point outside the exports folder."""
     kind = "official" if official else "unofficial"
-    suffix = {"pdf": "pdf", "json": "json", "html": "html"}.get(fmt, "txt")
+    suffix = {"pdf": "pdf", "json": "json", "html": "html", "pesc": "xml"}.get(fmt, "txt")
     number = safe_file_name(copy_of.student.student_number, fallback="student")
     return f"transcript-{number}-{kind}-{on.isoformat()}.{suffix}"
 
