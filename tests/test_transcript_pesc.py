@@ -1,6 +1,7 @@
 """PESC College Transcript copies: every document the desk writes for a college record
 validates against the shipped 1.6.0 schema, carries the GPAs the JSON copy prints, and is
-released like any copy (logged, held by holds, checked by its verification code)."""
+released like any copy (logged, held by holds, checked by its verification code), from the
+command line and from the transcript preview's export."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import pytest
 from lxml import etree
 from sqlalchemy import Engine
 from sqlmodel import select
+from textual.widgets import Input
 
 from recordsdesk.cli import main
 from recordsdesk.db import open_database, session_scope
@@ -25,6 +27,9 @@ from recordsdesk.services.access.actor import Actor, system_actor
 from recordsdesk.services.demo.build import build_demo_database
 from recordsdesk.services.disclosure.genuine import check_document
 from recordsdesk.services.transcripts.builder import Transcript, build_transcript
+from recordsdesk.ui.app import make_app
+from recordsdesk.ui.screens.people.record import StudentScreen
+from recordsdesk.ui.screens.transcripts.preview import ExportPathModal, TranscriptScreen
 from tests.factories import make_hold, make_program, make_staff, make_student
 from tests.transcript_data import seed_transcript
 
@@ -264,3 +269,38 @@ def test_unofficial_copy_to_standard_output(
     assert document.findtext("TransmissionData/DocumentOfficialCode") == "Unofficial"
     notes = [n.text for n in document.findall("TransmissionData/NoteMessage")]
     assert any(note and note.startswith("Verification code ") for note in notes)
+
+
+async def test_desk_exports_a_pesc_copy(
+    engine: Engine, seeded: None, schema: etree.XMLSchema, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        student_id = session.exec(select(Student.id).where(Student.student_number == "T0001")).one()
+    app = make_app(engine, username="reg")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.app.push_screen(StudentScreen(student_id, title="Zoë"))
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        await pilot.press("t")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, TranscriptScreen)
+        await pilot.press("c")
+        await pilot.pause()
+        modal = pilot.app.screen
+        assert isinstance(modal, ExportPathModal)
+        path_input = modal.query_one("#export-path", Input)
+        assert path_input.value.endswith(".xml")
+        path_input.value = str(tmp_path / "copy.xml")
+        modal.query_one("#export-recipient", Input).value = "Admissions, Ridge College"
+        await pilot.press("enter")
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+    document = valid(schema, (tmp_path / "copy.xml").read_bytes())
+    assert (
+        document.findtext("TransmissionData/Destination/Organization/OrganizationName")
+        == "Admissions, Ridge College"
+    )
+    with session_scope(engine) as session:
+        request = session.exec(select(TranscriptRequest)).one()
+        assert (request.format, request.recipient) == ("pesc", "Admissions, Ridge College")

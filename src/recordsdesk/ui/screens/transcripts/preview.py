@@ -115,6 +115,8 @@ class TranscriptScreen(DeskScreen):
         Binding("p", "print", "Print"),
         Binding("e", "export('pdf')", "Export PDF"),
         Binding("x", "export('text')", "Export text"),
+        # Off the footer, which is full at 80 columns; the help (F1) and the guide list it.
+        Binding("c", "export('pesc')", "Export PESC XML", show=False),
     ]
 
     #: The transcript shown (set by `show_copy` before the screen is pushed).
@@ -314,7 +316,7 @@ class TranscriptScreen(DeskScreen):
         return str(confined(data_dir() / "exports", name))
 
     def action_export(self, fmt: str) -> None:
-        label = "PDF" if fmt == "pdf" else "text"
+        label = {"pdf": "PDF", "pesc": "PESC (XML)"}.get(fmt, "text")
 
         def chosen(choice: ExportChoice | None) -> None:
             if choice is not None:
