@@ -264,9 +264,16 @@ def test_unofficial_copy_to_standard_output(
     cli_admin: Actor, database_url: str, seeded: None, schema: etree.XMLSchema,
     capsys: pytest.CaptureFixture[str],
 ) -> None:  # fmt: skip
-    assert main(["transcript", "T0001", "--format", "pesc", "--database", database_url]) == 0
+    assert (
+        main(["transcript", "T0001", "--format", "pesc", "--weighted", "--database", database_url])
+        == 0
+    )
     document = valid(schema, capsys.readouterr().out.encode())
     assert document.findtext("TransmissionData/DocumentOfficialCode") == "Unofficial"
+    # --weighted adds the weighted GPA the copy prints (the honors course's weight).
+    summaries = document.findall("Student/AcademicRecord/AcademicSummary")
+    weighted = [s for s in summaries if s.findtext("AcademicSummaryType") == "Weighted"]
+    assert [s.findtext("GPA/GradePointAverage") for s in weighted] == ["4.00"]  # 36 / 9
     notes = [n.text for n in document.findall("TransmissionData/NoteMessage")]
     assert any(note and note.startswith("Verification code ") for note in notes)
 
