@@ -7,6 +7,7 @@ Revises: 0011
   Transcript, XML) besides pdf, text, html, json and print. Only the CHECK changes; no row does.
 """
 
+import re
 from collections.abc import Sequence
 
 import sqlalchemy as sa
@@ -22,19 +23,53 @@ AFTER = "'pdf', 'text', 'html', 'json', 'pesc', 'print'"
 TABLES = ("transcript_request", "verification_letter")
 
 
-def _formats(allowed: str) -> None:
-    """Replace each table's format CHECK. SQLite cannot alter a CHECK in place, so there the
-    table is copied (neither table is the target of a foreign key, so the copy is allowed)."""
+def _formats(allowed: str, before: str) -> None:
+    """Replace each table's format CHECK. PostgreSQL alters it in place. SQLite cannot alter a
+    CHECK, so there the table is copied from its own stored CREATE statement with only the CHECK
+    changed: Alembic's batch copy emits the constraints in an arbitrary order, and two databases
+    migrated alike must end with the same schema text (neither table is the target of a foreign
+    key, so the copy is allowed)."""
+    bind = op.get_bind()
     for table in TABLES:
-        with op.batch_alter_table(table, recreate="always") as batch:
-            batch.drop_constraint(op.f(f"ck_{table}_format_valid"), type_="check")
-            batch.create_check_constraint(
-                op.f(f"ck_{table}_format_valid"), f"format IN ({allowed})"
+        if bind.dialect.name != "sqlite":
+            op.drop_constraint(op.f(f"ck_{table}_format_valid"), table, type_="check")
+            op.create_check_constraint(
+                op.f(f"ck_{table}_format_valid"), table, f"format IN ({allowed})"
             )
+            continue
+        _copy_sqlite_table(table, f"format IN ({before})", f"format IN ({allowed})")
+
+
+def _copy_sqlite_table(table: str, old: str, new: str) -> None:
+    bind = op.get_bind()
+    found = bind.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", (table,)
+    ).scalar_one()
+    if old not in found:
+        raise RuntimeError(f"{table}: its format check is not the one this revision replaces.")
+    indexes = (
+        bind.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL "
+            "ORDER BY name",
+            (table,),
+        )
+        .scalars()
+        .all()
+    )
+    copy = f"_{table}_copy"
+    create = re.sub(
+        rf'^CREATE TABLE "?{table}"?', f'CREATE TABLE "{copy}"', found.replace(old, new, 1)
+    )
+    op.execute(create)
+    op.execute(f'INSERT INTO "{copy}" SELECT * FROM "{table}"')
+    op.execute(f'DROP TABLE "{table}"')
+    op.execute(f'ALTER TABLE "{copy}" RENAME TO "{table}"')
+    for index in indexes:
+        op.execute(index)
 
 
 def upgrade() -> None:
-    _formats(AFTER)
+    _formats(AFTER, BEFORE)
 
 
 def downgrade() -> None:
@@ -44,4 +79,4 @@ def downgrade() -> None:
         found = bind.execute(sa.text(f"SELECT count(*) FROM {table} WHERE format = 'pesc'"))
         if found.scalar():
             raise RuntimeError(f"{table} holds PESC copies: the log cannot go back to 0011.")
-    _formats(BEFORE)
+    _formats(BEFORE, AFTER)
