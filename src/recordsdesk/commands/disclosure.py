@@ -14,7 +14,7 @@ from pathlib import Path
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
-from recordsdesk.commands.transcript import add_force_option, consent_number, output_target
+from recordsdesk.commands.transcript import add_force_option, output_target, release_to_output
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.shared.errors import ValidationFailed
@@ -103,38 +103,20 @@ def _disclosures(args: argparse.Namespace) -> int:
 def _verification(args: argparse.Namespace) -> int:
     from recordsdesk.services.disclosure.letters import release_letter
 
-    if args.format == "pdf" and not args.output and sys.stdout.isatty():
-        raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
-    consent_id = consent_number(args.consent)
-    target = output_target(args)
-    engine = open_database(resolve_database_url(getattr(args, "database", None)))
-    try:
-        with session_scope(engine) as session:
-            copy = release_letter(
-                session,
-                actor=cli_actor(session, args),
-                student_number=args.student_number,
-                terms=args.term,
-                fmt=args.format,
-                recipient=args.recipient,
-                purpose=args.purpose,
-                basis=args.basis,
-                consent_id=consent_id,
-            )
-            if target is not None:
-                # Written inside the transaction: a file that cannot be written logs no copy.
-                write_private(
-                    target,
-                    copy.content,
-                    overwrite=args.force,
-                    create_folders=False,
-                    field="--output",
-                )
-            else:
-                sys.stdout.buffer.write(copy.content)
-                sys.stdout.flush()
-    finally:
-        engine.dispose()
+    copy = release_to_output(
+        args,
+        lambda session, actor, consent_id: release_letter(
+            session,
+            actor=actor,
+            student_number=args.student_number,
+            terms=args.term,
+            fmt=args.format,
+            recipient=args.recipient,
+            purpose=args.purpose,
+            basis=args.basis,
+            consent_id=consent_id,
+        ),
+    )
     if args.output:
         print(
             f"enrollment verification of {args.student_number} written to {args.output} "

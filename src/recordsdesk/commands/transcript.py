@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
@@ -17,7 +19,20 @@ from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.shared.errors import ValidationFailed
 from recordsdesk.services.shared.private_files import check_target, write_private
 
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+    from recordsdesk.services.access.acting import Actor
+
 CLI_FORMATS = ("text", "json", "pdf", "html", "pesc")
+
+
+class ReleasedCopy(Protocol):
+    @property
+    def content(self) -> bytes: ...
+
+
+CopyT = TypeVar("CopyT", bound=ReleasedCopy)
 
 
 def add_force_option(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +60,36 @@ def consent_number(text: str | None) -> int | None:
     if not text.strip().isdigit():
         raise ValidationFailed("--consent", f"{text!r} is not a consent number.")
     return int(text)
+
+
+def release_to_output(
+    args: argparse.Namespace, release: Callable[[Session, Actor, int | None], CopyT]
+) -> CopyT:
+    """Release one logged copy (`release(session, actor, consent_id)`) as the signed-in staff
+    member and write it to `-o FILE` or standard output. The file is written inside the
+    transaction: a file that cannot be written logs no copy."""
+    if args.format == "pdf" and not args.output and sys.stdout.isatty():
+        raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
+    consent_id = consent_number(args.consent)
+    target = output_target(args)
+    engine = open_database(resolve_database_url(getattr(args, "database", None)))
+    try:
+        with session_scope(engine) as session:
+            copy = release(session, cli_actor(session, args), consent_id)
+            if target is not None:
+                write_private(
+                    target,
+                    copy.content,
+                    overwrite=args.force,
+                    create_folders=False,
+                    field="--output",
+                )
+            else:
+                sys.stdout.buffer.write(copy.content)
+                sys.stdout.flush()
+    finally:
+        engine.dispose()
+    return copy
 
 
 def register(
@@ -79,39 +124,21 @@ def register(
 def _transcript(args: argparse.Namespace) -> int:
     from recordsdesk.services.transcripts.release import release_transcript
 
-    if args.format == "pdf" and not args.output and sys.stdout.isatty():
-        raise ValidationFailed("--output", "a PDF goes to a file: add -o FILE.")
-    consent_id = consent_number(args.consent)
-    target = output_target(args)
-    engine = open_database(resolve_database_url(getattr(args, "database", None)))
-    try:
-        with session_scope(engine) as session:
-            copy = release_transcript(
-                session,
-                actor=cli_actor(session, args),
-                student_number=args.student_number,
-                fmt=args.format,
-                official=args.official,
-                recipient=args.recipient,
-                weighted=args.weighted,
-                purpose=args.purpose,
-                basis=args.basis,
-                consent_id=consent_id,
-            )
-            if target is not None:
-                # Written inside the transaction: a file that cannot be written logs no copy.
-                write_private(
-                    target,
-                    copy.content,
-                    overwrite=args.force,
-                    create_folders=False,
-                    field="--output",
-                )
-            else:
-                sys.stdout.buffer.write(copy.content)
-                sys.stdout.flush()
-    finally:
-        engine.dispose()
+    copy = release_to_output(
+        args,
+        lambda session, actor, consent_id: release_transcript(
+            session,
+            actor=actor,
+            student_number=args.student_number,
+            fmt=args.format,
+            official=args.official,
+            recipient=args.recipient,
+            weighted=args.weighted,
+            purpose=args.purpose,
+            basis=args.basis,
+            consent_id=consent_id,
+        ),
+    )
     if args.output:
         kind = "official" if copy.official else "unofficial"
         print(
