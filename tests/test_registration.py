@@ -370,6 +370,21 @@ def test_views_for_the_screen(engine: Engine, office: Office) -> None:
                 session, actor=office.clerk, term_id=office.open_term_id, code="bio150"
             )
         ] == ["BIO 150"]
+        for typed in ("BIO 150-", "bio150", "BIO-150"):
+            assert [
+                s.course_code
+                for s in term_sections(
+                    session, actor=office.clerk, term_id=office.open_term_id, code=typed
+                )
+            ] == ["BIO 150"], typed
+        one = term_sections(session, actor=office.clerk, term_id=office.open_term_id, code="calc")[
+            1
+        ]
+        for typed in (f"CALC 102-{one.section_code}", f"calc102 {one.section_code}"):
+            found_one = term_sections(
+                session, actor=office.clerk, term_id=office.open_term_id, code=typed
+            )
+            assert [s.section_id for s in found_one] == [one.section_id], typed
         full = term_sections(session, actor=office.clerk, term_id=office.open_term_id, code="BIO")
         assert (full[0].seats_left, full[0].waitlisted) == (0, 1)
         assert (

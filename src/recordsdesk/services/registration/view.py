@@ -276,10 +276,11 @@ def _provisional(
 def term_sections(
     session: Session, *, actor: Actor, term_id: int, code: str = "", limit: int = SECTION_LIMIT
 ) -> tuple[SectionChoice, ...]:
-    """The term's sections whose course code starts with `code`, spaces and case ignored
-    ("cs1" finds CS 101), with seats left and the waitlist, in course-code order."""
+    """The term's sections whose course code, followed by the section code, starts with `code`,
+    spaces, dashes and case ignored: "cs1" finds CS 101 and "BIOL 101-002" one section, as the
+    clerk reads it off a schedule. Seats left and the waitlist come with each, in code order."""
     authorize(actor, Action.CATALOG_READ)
-    typed = "".join(code.split()).upper()
+    typed = "".join(code.split()).replace("-", "").upper()
     query = (
         select(Section, Course)
         .join(Course, col(Course.id) == col(Section.course_id))
@@ -288,8 +289,10 @@ def term_sections(
         .limit(limit)
     )
     if typed:
-        squeezed = func.upper(func.replace(col(Course.code), " ", ""))
-        query = query.where(squeezed.startswith(typed, autoescape=True))
+        both = func.replace(
+            func.replace(col(Course.code) + col(Section.section_code), " ", ""), "-", ""
+        )
+        query = query.where(func.upper(both).startswith(typed, autoescape=True))
     found = session.exec(query).all()
     counts: dict[tuple[int, str, bool], int] = {}
     ids = [section.id for section, _ in found]

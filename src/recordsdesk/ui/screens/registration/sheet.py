@@ -65,7 +65,7 @@ LINE_KEYS = (
     "Tab / Shift+Tab: the registrations above · d drop or withdraw · b grading basis · a accept "
     "an offered seat · x decline it"
 )
-HINT = "Type a course code (e.g. CS 101); ↑↓ pick a section, Enter registers."
+HINT = "Type a course or section (CS 101, CS 101-002); ↑↓ pick, Enter registers."
 Kind = Literal["register", "waitlist", "leave", "accept"]
 
 
