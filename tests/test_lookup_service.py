@@ -250,9 +250,25 @@ def test_student_numbers_with_letters_follow_the_institutions_pattern(
     assert _search(engine, system, "S2024").total == 3
     assert _search(engine, system, "s2").total == 4
     assert _search(engine, system, "s2024-001 status:active").total == 1
-    # What the pattern cannot make stays a name search (nothing here); digits stay a number.
+    # What the pattern cannot make is a number as typed, in capitals (none here); digits too.
     assert _search(engine, system, "S2024x").rows == ()
     assert _numbers(_search(engine, system, "2024")) == ["2024001"]
+
+
+def test_numbers_the_pattern_does_not_make_are_found_as_typed(
+    engine: Engine, system: Actor
+) -> None:
+    """Imports keep an older system's numbers (letters first) under a digits-only pattern."""
+    with session_scope(engine) as session:
+        institution(session).student_number_pattern = "{year}{seq:05d}"
+        make_student(session, student_number="B00412345", legal_last_name="Legacy")
+        make_student(session, student_number="B00412399", legal_last_name="Legacy")
+        make_student(session, student_number="202600001", legal_last_name="Current")
+    exact = _search(engine, system, "b00412345")
+    assert (_numbers(exact), [r.rank for r in exact.rows]) == (["B00412345"], [EXACT])
+    assert sorted(_numbers(_search(engine, system, "B004123"))) == ["B00412345", "B00412399"]
+    assert _search(engine, system, "B9").rows == ()
+    assert _numbers(_search(engine, system, "legacy")) != []  # names still search as names
 
 
 def test_like_wildcards_and_markup_are_literal(counter: Engine, system: Actor) -> None:

@@ -1,8 +1,8 @@
 """What the clerk typed, as the lookup understands it, and the connection it runs on.
 
-Parsing is engine-neutral: names become folded words (each a prefix), digits (or the start of a
-number the institution's pattern makes, such as ``S2024-0``) a student number, an "@" or a dotted
-word an email, dates a birth date, and ``status:``/``program:``/``term:``/
+Parsing is engine-neutral: names become folded words (each a prefix), digits or a word of digits
+and letters (``S2024-0``, an older system's ``B0041``) a student number, an "@" or a dotted word
+an email, dates a birth date, and ``status:``/``program:``/``term:``/
 ``hold:`` filters SQL conditions standard enough for both engines. `Db` and `run` carry the
 lookup's fixed statements to the driver. The search itself is in lookup.py.
 """
@@ -312,6 +312,10 @@ def parse(db: Db, backend: Backend, query: str) -> tuple[TextMatch | None, Filte
     if " " not in rest and "@" not in rest and any(c.isdigit() for c in rest):
         if (number := _patterned_number(db, rest)) is not None:
             return NumberMatch(number, prefix=True), filters
+        if "." not in rest and any(c.isalpha() for c in rest):
+            # A number the pattern does not make, such as one an import kept from an older
+            # system (``B00412345``): such numbers are written in capitals.
+            return NumberMatch(rest.upper(), prefix=True), filters
     if birth is not None:
         return birth, filters  # a date that does not exist (2004-02-30): nothing
     if "@" in rest or (" " not in rest and "." in rest.strip(".")):
