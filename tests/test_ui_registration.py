@@ -25,6 +25,7 @@ from recordsdesk.ui.screens.registration.dialogs import (
 )
 from recordsdesk.ui.screens.registration.sheet import RegistrationScreen
 from tests.factories import make_enrollment, make_hold, make_section
+from tests.keys import burst
 from tests.registration_office import Office, seed_office
 
 SIZE = (120, 40)
@@ -365,3 +366,32 @@ async def test_b_changes_the_grading_basis_and_a_late_change_needs_a_registrar(
             )
         ).one()
         assert row.grading_basis == "graded"  # pass/no pass, then back to the first other
+
+
+async def test_a_burst_of_courses_registers_each_as_slow_typing_would(
+    engine: Engine, office: Office
+) -> None:
+    """ "CALC 102-01" Enter "art" Enter "calc", Down, Enter arrive as one burst (a paste, a
+    macro): each Enter waits for its own sections and its own answer, and each registration
+    empties the box for the next course."""
+    app = make_app(engine, username="clerk1")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_registration(pilot, "Angstrom")
+        await burst(pilot, "CALC 102-01", "enter", "art", "enter", "phys", "down", "enter")
+        for _ in range(20):
+            await settle(pilot)
+            if not app.keys_pending and len(rows(screen, "#reg-lines")) == 3:
+                break
+        assert sorted(r[0] for r in rows(screen, "#reg-lines")) == [
+            "ART 120",
+            "CALC 102",
+            "PHYS 201",
+        ]
+        assert screen.query_one("#reg-course").value == ""  # type: ignore[attr-defined]
+    with Session(engine) as session:
+        mine = session.exec(
+            select(Enrollment.section_id).where(
+                Enrollment.student_id == office.student_id, Enrollment.status == "registered"
+            )
+        ).all()
+    assert {office.calc2_open, office.art_open, office.physics_open} <= set(mine)

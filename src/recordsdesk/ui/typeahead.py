@@ -60,6 +60,8 @@ class _KeyQueue:
     in_flight: int | None = None
     in_flight_limit: Timer | None = None
     opening: set[int] = field(default_factory=set)
+    #: The newest hold of each holder (see TypeAheadApp.hold_keys).
+    holds: dict[int, int] = field(default_factory=dict)
     tokens: itertools.count[int] = field(default_factory=itertools.count)
 
 
@@ -106,13 +108,20 @@ class TypeAheadApp(App[int]):
         if not self.is_running:
             return
         self._keys.opening.add(id(holder))
-        self.set_timer(HOLD_LIMIT_SECONDS, lambda: self.release_keys(holder))
+        # The limit belongs to this hold: an earlier hold's timer must not end a later one.
+        hold = self._keys.holds[id(holder)] = next(self._keys.tokens)
+        self.set_timer(HOLD_LIMIT_SECONDS, lambda: self._hold_expired(holder, hold))
+
+    def _hold_expired(self, holder: object, hold: int) -> None:
+        if self._keys.holds.get(id(holder)) == hold:
+            self.release_keys(holder)
 
     def release_keys(self, holder: object) -> None:
         self.post_message(HoldEnded(id(holder)))
 
     async def on_hold_ended(self, message: HoldEnded) -> None:
         self._keys.opening.discard(message.holder)
+        self._keys.holds.pop(message.holder, None)
         await self._send_next_key()
 
     async def on_event(self, event: events.Event) -> None:

@@ -11,6 +11,7 @@ left), a accepts an offered seat and x declines it. Every database call runs in 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Literal
@@ -21,6 +22,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Select, Static
+from textual.worker import Worker, WorkerState
 
 from recordsdesk.services.access.permissions import Action, allowed
 from recordsdesk.services.grades.basis import label as basis_label
@@ -49,6 +51,7 @@ from recordsdesk.ui.screens.registration.dialogs import (
     WaitlistModal,
     failure_lines,
 )
+from recordsdesk.ui.typeahead import TypeAheadApp
 
 LINE_COLUMNS = ("Course", "Title", "Sec", "Credits", "Status", "Meets", "Note")
 SECTION_COLUMNS = (
@@ -103,6 +106,8 @@ class Refused(Message):
 @dataclass
 class Done(Message):
     text: str
+    #: A registration went through: the course box is emptied for the next course.
+    registered: bool = False
 
 
 @dataclass
@@ -116,6 +121,9 @@ class CourseInput(Input):
     BINDINGS = [
         Binding("down", "screen.move_section(1)", "Next section", show=False),
         Binding("up", "screen.move_section(-1)", "Previous section", show=False),
+        # A binding, not Input.Submitted: it runs while the key is handled, so the keys behind
+        # Enter are held before they can reach the box.
+        Binding("enter", "screen.register", "Register", show=False),
     ]
 
 
@@ -153,6 +161,11 @@ class RegistrationScreen(DeskScreen):
         #: The course code the section list was found for (None until the first list).
         self.listed_for: str | None = None
         self.lines: dict[str, RegistrationLine] = {}
+        #: Keys (arrows, Enter) typed before the sections for the box's text were listed, kept
+        #: for when they are: a burst lands where slow typing would.
+        self._after_sections: list[Callable[[], None]] = []
+        #: Enter's registration is on its way: the keys behind it wait for its answer.
+        self._registering = False
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -245,10 +258,35 @@ class RegistrationScreen(DeskScreen):
             key = str(choice.section_id)
             self.sections[key] = choice
             table.add_row(*section_cells(choice), key=key)
+        actions, self._after_sections = self._after_sections, []
+        for action in actions:
+            action()
+        if actions and not self._registering:
+            self._release_keys()
 
     # -- registering -----------------------------------------------------------------------
 
+    def _hold_keys(self) -> None:
+        if isinstance(self.app, TypeAheadApp):
+            self.app.hold_keys(self)
+
+    def _release_keys(self) -> None:
+        self._registering = False
+        if isinstance(self.app, TypeAheadApp):
+            self.app.release_keys(self)
+
+    def _when_sections_are_in(self, action: Callable[[], None]) -> bool:
+        """Keep `action` for when the sections for the box's text are listed, holding the keys
+        behind it, if that list is still on its way. True if it was kept."""
+        if self.listed_for == self.query_one("#reg-course", Input).value:
+            return False
+        self._after_sections.append(action)
+        self._hold_keys()
+        return True
+
     def action_move_section(self, rows: int) -> None:
+        if self._when_sections_are_in(lambda: self.action_move_section(rows)):
+            return
         table = self.query_one("#reg-sections", DataTable)
         if table.row_count:
             table.move_cursor(row=max(0, min(table.row_count - 1, table.cursor_row + rows)))
@@ -259,16 +297,23 @@ class RegistrationScreen(DeskScreen):
             return None
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
 
-    @on(Input.Submitted, "#reg-course")
-    def _register_highlighted(self, event: Input.Submitted) -> None:
-        if self.listed_for != event.value:  # Enter before the list for what was typed arrived
-            self._result(Text(f"Still finding sections for {event.value!r}: Enter again."))
-            return
+    def action_register(self) -> None:
+        typed = self.query_one("#reg-course", Input).value
+        if self.term_id is None:
+            self._result(Text("Choose a term first (Ctrl+T)."))
+        elif not self._when_sections_are_in(lambda: self._register(typed)):
+            self._register(typed)
+
+    def _register(self, typed: str) -> None:
+        """Register in the highlighted section, holding the keys behind Enter until the
+        answer is in: the box is emptied for the next course only then."""
         choice = self.sections.get(self._highlighted("#reg-sections") or "")
         if choice is None:
-            self._result(Text(f"No section this term matches {event.value!r}."))
+            self._result(Text(f"No section this term matches {typed!r}."))
             return
         label = f"{choice.course_code} {choice.section_code}"
+        self._registering = True
+        self._hold_keys()
         self._run(Attempt("register", choice.section_id, label))
 
     @work(thread=True, group="reg-change", exit_on_error=False)
@@ -278,7 +323,7 @@ class RegistrationScreen(DeskScreen):
         except RegistrationRefused as error:
             self.post_message(Refused(attempt, error))
             return
-        self.post_message(Done(text))
+        self.post_message(Done(text, registered=attempt.kind in ("register", "waitlist")))
 
     def _perform(self, attempt: Attempt, override: str | None) -> str:
         """Call the service for `attempt` (on the worker thread); the sentence to show."""
@@ -319,7 +364,10 @@ class RegistrationScreen(DeskScreen):
     def _done(self, message: Done) -> None:
         self._result(Text(message.text, style="bold green"))
         self.notify(message.text, timeout=4, markup=False)
+        if message.registered:
+            self.query_one("#reg-course", Input).value = ""
         self._refresh()
+        self._release_keys()
 
     @on(Refused)
     def _refused(self, message: Refused) -> None:
@@ -346,6 +394,13 @@ class RegistrationScreen(DeskScreen):
             self.app.push_screen(WaitlistModal(question, may_override=may_override), chosen)
         elif may_override and error.overridable:
             self._ask_override(attempt, error)
+        self._release_keys()
+
+    @on(Worker.StateChanged)
+    def _change_failed(self, event: Worker.StateChanged) -> None:
+        """A change that failed otherwise (the base screen says why) lets the keys go on."""
+        if event.state == WorkerState.ERROR and event.worker.group == "reg-change":
+            self._release_keys()
 
     def _ask_override(self, attempt: Attempt, error: RegistrationRefused) -> None:
         def reason_given(reason: str | None) -> None:
