@@ -117,8 +117,8 @@ def gpa_applicability(course: CourseLine) -> str:
 
 def _courses(session: ET.Element, term: TermRecord) -> None:
     """Each course's place in the GPA and, for a weighted one, its weighted points (the College
-    writer wrote one Course per line of the term, in order)."""
-    for element, course in zip(session.findall("Course"), term.courses, strict=True):
+    writer writes one Course per line of the term, in order, before anything else it adds)."""
+    for element, course in zip(session.findall("Course"), term.courses, strict=False):
         _put(element, "CourseGPAApplicabilityCode", COURSE_ORDER, gpa_applicability(course))
         if course.weight > 0 and course.weighted_points is not None:
             note = f"Weighted quality points {_digits(course.weighted_points)}"
@@ -182,7 +182,8 @@ def pesc_hs_tree(t: Transcript, options: RenderOptions, recipient: str = "") -> 
             element.text = CREDIT_UNIT
     record = root.find("Student/AcademicRecord")
     assert record is not None  # the College writer always writes one
-    for session, term in zip(record.findall("AcademicSession"), t.terms, strict=True):
+    # One session per term, in order, first (sessions of other kinds may follow).
+    for session, term in zip(record.findall("AcademicSession"), t.terms, strict=False):
         _session(session, t, term)
     _summaries(record, t, options.issued_on or date.today())
     return root
