@@ -269,9 +269,10 @@ def test_demo_college_transcripts_carry_standing_and_honours_codes(
 
 @pytest.fixture
 def school(engine: Engine) -> None:
-    """S0101 (class of 2026): fall 9th grade ENG9 A, BIO9H B (honors, weight 1), ALG1 F
-    (retaken), PE9 P (pass/fail), ART9 W, standing: warning; spring ALG1 B, HIST9 C, standing:
-    probation. S0102 a classmate (ENG9 A). S0103 graduated with a diploma, summa cum laude.
+    """S0101 (class of 2026): fall ENG9 A, BIO9H B (honors, weight 1), ALG1 F (retaken), PE9 P
+    (a pass/fail scale), ART9 W, standing: warning; spring ALG1 B, HIST9 C, MUS9 NP (on the
+    pass/no pass basis), standing: probation. S0102 a classmate (ENG9 A, MUS9 S on the
+    satisfactory basis). S0103 graduated with a diploma, summa cum laude.
     The college record T0001 and the elementary E0001 of the PESC College tests."""
     with session_scope(engine) as session:
         seed_transcript(session)
@@ -299,13 +300,14 @@ def school(engine: Engine) -> None:
                 ("PE9", "Physical Education", {"grading_scale_id": scale_id(session, "PASS-FAIL")}),
                 ("ART9", "Art", {}),
                 ("HIST9", "World History", {}),
+                ("MUS9", "Music", {}),
             ]
         }  # fmt: skip
         sections = {
             (term.code, code): make_section(session, course[code], term)
             for term, code in [
                 (fall, "ENG9"), (fall, "BIO9H"), (fall, "ALG1"), (fall, "PE9"), (fall, "ART9"),
-                (spring, "ALG1"), (spring, "HIST9"),
+                (spring, "ALG1"), (spring, "HIST9"), (spring, "MUS9"),
             ]
         }  # fmt: skip
         posted = {"grade_status": "posted", "status": "completed"}
@@ -316,7 +318,9 @@ def school(engine: Engine) -> None:
                 program_id=program.id, **fields,
             )  # fmt: skip
             for term_code, code, mark in marks:
-                extra = {"status": "withdrawn"} if mark == "W" else {}
+                extra: dict[str, object] = {"status": "withdrawn"} if mark == "W" else {}
+                if mark in ("NP", "S"):  # a basis other than graded on a letter-graded course
+                    extra["grading_basis"] = "pass_no_pass" if mark == "NP" else "satisfactory"
                 make_enrollment(
                     session, student, sections[(term_code, code)], mark=mark,
                     **{**posted, **extra},
@@ -328,11 +332,14 @@ def school(engine: Engine) -> None:
             [
                 ("H24FA", "ENG9", "A"), ("H24FA", "BIO9H", "B"), ("H24FA", "ALG1", "F"),
                 ("H24FA", "PE9", "P"), ("H24FA", "ART9", "W"), ("H25SP", "ALG1", "B"),
-                ("H25SP", "HIST9", "C"),
+                ("H25SP", "HIST9", "C"), ("H25SP", "MUS9", "NP"),
             ],
             class_year=2026, grade_level="10",
         )  # fmt: skip
-        pupil("S0102", [("H24FA", "ENG9", "A")], class_year=2026, grade_level="10")
+        pupil(
+            "S0102", [("H24FA", "ENG9", "A"), ("H25SP", "MUS9", "S")], class_year=2026,
+            grade_level="10",
+        )  # fmt: skip
         pupil(
             "S0103", [("H24FA", "ENG9", "A")], class_year=2025, status="graduated",
             departure_date=date(2025, 6, 10), departure_reason="Graduated",
@@ -408,6 +415,11 @@ def test_cli_high_school_copy_is_logged_valid_and_as_printed(
     assert honors.findtext("NoteMessage") == "Weighted quality points 2"
     assert courses[("PE9", "P")].findtext("CourseGPAApplicabilityCode") == "NotApplicable"
     assert courses[("ENG9", "A")].findtext("CourseGPAApplicabilityCode") == "Applicable"
+    # A mark on a grading basis other than graded: its status code and the basis named.
+    no_pass = courses[("MUS9", "NP")]
+    assert no_pass.findtext("CourseAcademicGradeStatusCode") == "PassFailFail"
+    assert no_pass.findtext("CourseGPAApplicabilityCode") == "NotApplicable"
+    assert no_pass.findtext("NoteMessage") == "Grading basis: pass/no pass"
 
     # The standing decided at posting, term by term, and today's on the record.
     assert [summaries(s)["SenderOnly"].findtext("Delinquencies") for s in (fall, spring)] == [
@@ -449,6 +461,14 @@ def test_class_rank_appears_when_the_institution_prints_it(
     document = valid(schema, render_pesc_hs(t, OPTIONS).encode())
     # Two in the class of 2026: S0102's 4.00 is first both ways.
     assert ranks(document) == {"All": (2, 2), "Weighted": (2, 2), "class_of": "2026"}
+    with session_scope(engine) as session:  # the classmate's S on the satisfactory basis
+        classmate = build_transcript(session, actor=system_actor(session), student_number="S0102")
+    satisfactory = [
+        c
+        for c in valid(schema, render_pesc_hs(classmate, OPTIONS).encode()).iter("Course")
+        if c.findtext("OriginalCourseID") == "MUS9"
+    ]
+    assert [c.findtext("CourseAcademicGradeStatusCode") for c in satisfactory] == ["PassFailPass"]
     record = document.find("Student/AcademicRecord")
     assert record is not None
     assert summaries(record)["All"].findtext("ClassRankDate") == ISSUED.isoformat()
