@@ -251,11 +251,11 @@ def test_pesc_copy_is_held_and_refused_like_any_copy(
     )
     assert code == 2
     assert "financial hold" in capsys.readouterr().err
-    # A secondary record is not written as a College Transcript (the High School Transcript
-    # is not written yet): refused before anything is logged.
-    code = main(["transcript", "S0001", "--format", "pesc", "--database", database_url])
+    # An elementary progress record has no PESC document (a secondary one goes as a High
+    # School Transcript, tests/test_transcript_pesc_hs.py): refused before anything is logged.
+    code = main(["transcript", "E0001", "--format", "pesc", "--database", database_url])
     assert code == 2
-    assert "secondary record" in capsys.readouterr().err
+    assert "elementary record" in capsys.readouterr().err
     with session_scope(engine) as session:
         assert session.exec(select(TranscriptRequest)).all() == []
 

@@ -20,6 +20,7 @@ from datetime import date
 from decimal import Decimal
 from xml.etree import ElementTree as ET
 
+from recordsdesk.render.pesc_codes import honours_level, standing_code
 from recordsdesk.render.transcript_layout import PRACTICE_MARK, RenderOptions
 from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.transcripts.builder import (
@@ -179,7 +180,15 @@ def _session(
         _add(honours, "HonorsTitle", DEANS_LIST)
     elif term.standing:
         _add_if(summary, "NoteMessage", term.standing, 80)
+    _standing(summary, term.standing)
     _gpa_block(session, "Cumulative", term.cumulative, term.cumulative_gpa)
+
+
+def _standing(summary: ET.Element, printed: str) -> None:
+    """The standing as its PESC code (pesc_codes), last in the summary as the schema orders."""
+    code = standing_code(printed)
+    if code:
+        _add(summary, "Delinquencies", code)
 
 
 def _scale_codes(t: Transcript) -> dict[str, str]:
@@ -221,7 +230,11 @@ def _award(record: ET.Element, t: Transcript) -> None:
         _add(award, "AcademicAwardDate", s.conferral_date.isoformat())
     _add_if(award, "AcademicAwardTitle", s.degree_conferred, 400)
     if s.honours:
-        _add(_add(award, "AcademicHonors"), "HonorsTitle", s.honours, 30)
+        honours = _add(award, "AcademicHonors")
+        _add(honours, "HonorsTitle", s.honours, 30)
+        level = honours_level(s.honours)
+        if level:
+            _add(honours, "HonorsLevel", level)
     _add(award, "AcademicCompletionIndicator", "true")
     if s.conferral_date is not None:
         _add(award, "AcademicCompletionDate", s.conferral_date.isoformat())
@@ -274,7 +287,9 @@ def pesc_tree(t: Transcript, options: RenderOptions, recipient: str = "") -> ET.
     _add(school, "OrganizationName", t.institution.name or t.institution.short_name, 60)
     _award(record, t)
     if not t.progress_only:
-        _gpa_block(record, "All", t.cumulative, t.cumulative_gpa)
+        overall = _gpa_block(record, "All", t.cumulative, t.cumulative_gpa)
+        if t.terms:  # the standing today: the latest term's
+            _standing(overall, t.terms[-1].standing)
         if options.weighted and t.cumulative_weighted_gpa is not None:
             weighted = _add(record, "AcademicSummary")
             _add(weighted, "AcademicSummaryType", "Weighted")

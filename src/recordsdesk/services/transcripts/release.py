@@ -46,9 +46,11 @@ from recordsdesk.services.transcripts.printing import PrintJob, print_pdf
 ENTITY = "transcript_request"
 MAX_RECIPIENT = 200
 FORMATS = ("text", "json", "pdf", "html", "pesc", "print")
-#: Levels whose records PESC would carry as a High School Transcript, which the desk does not
-#: write yet: refused before anything is logged.
-PESC_NOT_YET = (ProgramLevel.SECONDARY.value, ProgramLevel.ELEMENTARY.value)
+#: A secondary record goes as a PESC High School Transcript, a college one as a College
+#: Transcript; an elementary progress record has no PESC document: refused before anything is
+#: logged.
+PESC_HIGH_SCHOOL = ProgramLevel.SECONDARY.value
+PESC_NOT_YET = (ProgramLevel.ELEMENTARY.value,)
 
 
 class TranscriptHeld(RecordsError):
@@ -114,6 +116,10 @@ def render_document(
         return render_json(transcript, options).encode("utf-8")
     if fmt == "html":
         return render_html(transcript, options).encode("utf-8")
+    if fmt == "pesc" and transcript.student.program_level == PESC_HIGH_SCHOOL:
+        from recordsdesk.render.transcript_pesc_hs import render_pesc_hs
+
+        return render_pesc_hs(transcript, options, recipient).encode("utf-8")
     if fmt == "pesc":
         from recordsdesk.render.transcript_pesc import render_pesc
 
@@ -169,8 +175,8 @@ def release_transcript(
     if fmt == "pesc" and transcript.student.program_level in PESC_NOT_YET:
         raise ValidationFailed(
             "format",
-            f"a PESC copy is a College Transcript; this is a "
-            f"{transcript.student.program_level} record (not written as PESC yet).",
+            f"a PESC copy is a College or High School Transcript; this is an "
+            f"{transcript.student.program_level} record (not written as PESC).",
         )
     if official:
         check_official_allowed(session, actor=actor, student_id=sid)
