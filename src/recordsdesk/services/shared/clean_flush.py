@@ -22,14 +22,17 @@ def refuse_on_flush(session: Session, _context: object, _instances: object) -> N
     store a NUL silently and PostgreSQL refuses it with a driver error; both now give the
     same ValidationFailed naming the field. Values already stored and not changed are left
     alone, so an old record can still be edited."""
-    for obj in (*session.new, *session.dirty):
+    # `session.new` builds a fresh set on every access: taken once, or a flush of n new rows
+    # costs n squared.
+    new = session.new
+    for obj in (*new, *session.dirty):
         state = inspect(obj)
         for attr in state.mapper.column_attrs:
             name = attr.key
             value = getattr(obj, name, None)
             if not isinstance(value, str) or name in RECORDED_AS_IS:
                 continue
-            if obj not in session.new and not state.attrs[name].history.has_changes():
+            if obj not in new and not state.attrs[name].history.has_changes():
                 continue
             refuse_control_characters(name, value, multiline=name in MULTI_LINE_FIELDS)
 
