@@ -89,9 +89,9 @@ def keyed_hash(secret: bytes, prev_hash: str, *fields: object) -> str:
 def hash_tail(*fields_after_id: object) -> str:
     """The part of `keyed_hash`'s payload after the id, serialised ahead of time: a bulk
     writer prepares it before it holds the chain's lock (`ChainEnd.seal_tail`)."""
-    return ",".join(
-        json.dumps(value, ensure_ascii=False, separators=(",", ":")) for value in fields_after_id
-    )
+    # One list encoded, its brackets cut: the same text as each field encoded and joined by
+    # commas, for one encoder call instead of a dozen.
+    return json.dumps(list(fields_after_id), ensure_ascii=False, separators=(",", ":"))[1:-1]
 
 
 def fields_of(event: AuditEvent) -> tuple[object, ...]:

@@ -84,10 +84,15 @@ def _dump(values: dict[str, Any] | None) -> str | None:
 class AuditBatch:
     """Events gathered during an import, written by `flush` inside the import's transaction."""
 
-    def __init__(self, session: Session, actor: Actor, *, reason: str = "") -> None:
+    def __init__(
+        self, session: Session, actor: Actor, *, reason: str = "", at: datetime | None = None
+    ) -> None:
+        """`at`: the time every event of the batch carries (one import's changes commit
+        together); by default each event's own moment."""
         self.session = session
         self.actor = actor
         self.reason = reason
+        self.at = at
         self.pending: list[_Event] = []
         self.written = 0
         key = load_key()
@@ -106,7 +111,7 @@ class AuditBatch:
     ) -> None:
         """Gather one event, serialised for its hash now, before the chain's lock is held."""
         event = _Event(
-            utcnow(),
+            self.at or utcnow(),
             self.actor.id,
             self.actor.username,
             action,

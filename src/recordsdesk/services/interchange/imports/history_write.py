@@ -4,22 +4,27 @@ one short burst.
 A SQLite database has one writer at a time, and a transaction holds that lock from its first
 write to its commit, so every desk's save waits for as long as an import writes. The plan
 therefore reads what exists (terms, courses, students, sections, enrollments) and decides every
-row without writing; the write phase then only inserts and updates: the few new terms, courses,
-students and sections through the ORM (their ids are needed), the enrollments as multi-row
-INSERTs with ids reserved up front, the audit events in bulk. It all stays one transaction: the
-whole file or nothing. A row planned as "update" is written only if the enrollment still has
-the version it was planned against; otherwise the import stops, having changed nothing.
+row without writing, and prepares every new row and audit event as plain tuples, ids included.
+The write phase takes the write lock (SQLite: BEGIN IMMEDIATE; PostgreSQL: the audit chain's
+lock every change takes), checks that what the plan read still holds (`_recheck`), and then
+only inserts and updates: the few new terms, courses and sections through the ORM, students,
+enrollments and audit events as multi-row INSERTs straight to the driver, the lookup index
+brought up to date in one statement. It all stays one transaction: the whole file or nothing.
+A row planned as "update" is written only if the enrollment still has the version it was
+planned against; a record the plan counted as missing that another desk made meanwhile stops
+the import the same way, having changed nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import text, update
-from sqlmodel import Session, col, select
+from sqlalchemy import Table, select, text, update
+from sqlmodel import Session, col
+from sqlmodel import select as model_select
 
 from recordsdesk.models import (
     Course,
@@ -42,6 +47,7 @@ from recordsdesk.services.grades import marks as grading
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows
 from recordsdesk.services.interchange.imports.common import ImportReport, Problems, Progress
+from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -49,22 +55,51 @@ if TYPE_CHECKING:
 
 HISTORY_SECTION = "HIST"
 _IN = 1000  # ids per IN (...) list
-_CHUNK = 5000  # enrollments per INSERT batch
+_CHUNK = 5000  # rows per INSERT batch
+#: New students from which the lookup index is brought up to date in one statement at the end
+#: instead of by its per-row triggers (fewer are not worth touching the schema for).
+_DEFER_INDEX_FROM = 1000
 _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
-_ENROLLMENT = Enrollment.__table__  # type: ignore[attr-defined]
+_ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
+_STUDENT: Table = Student.__table__  # type: ignore[attr-defined]
+_SECTION: Table = Section.__table__  # type: ignore[attr-defined]
+_TABLES = ("term", "course", "student", "section", "enrollment")
 
 
 class ImportStale(RecordsError):
-    """A record the import planned to change was changed at another desk meanwhile."""
+    """A record the import planned on was changed or made at another desk meanwhile."""
+
+
+def _stale(what: str) -> ImportStale:
+    return ImportStale(
+        f"{what} at another desk while the file was being checked; nothing was imported. "
+        "Run the import again."
+    )
 
 
 def _new_line(row: HistoryRow) -> Callable[[], str]:
     return lambda: f"line {row.line}: {row.number} {row.term} {row.course} {row.mark}"
 
 
+def _chunks(values: Sequence[Any], size: int = _IN) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+@dataclass(slots=True)
+class _Person:
+    """A student of the file: one in the records (`values` None) or one to create."""
+
+    id: int | None
+    number: str
+    last: str
+    values: dict[str, Any] | None = None
+
+
 @dataclass
 class _Update:
-    enrollment: Enrollment
+    enrollment_id: int
+    student_id: int
     version: int
     before: dict[str, Any]
     after: dict[str, Any]
@@ -74,10 +109,12 @@ class _Update:
 class _Plan:
     new_terms: list[Term] = field(default_factory=list)
     new_courses: list[Course] = field(default_factory=list)
-    new_students: list[Student] = field(default_factory=list)
+    new_students: list[_Person] = field(default_factory=list)
     new_sections: dict[tuple[str, str], Section] = field(default_factory=dict)
     updates: list[_Update] = field(default_factory=list)
     enrollments: list[HistoryRow] = field(default_factory=list)
+    #: How many enrollments the file's students in the records had when the plan read them.
+    enrolled_count: int = 0
 
 
 class HistoryWriter:
@@ -87,20 +124,22 @@ class HistoryWriter:
         self, session: Session, actor: Actor, report: ImportReport, problems: Problems
     ) -> None:
         self.session, self.actor, self.report, self.problems = session, actor, report, problems
-        institution = session.exec(select(Institution).order_by(col(Institution.id))).first()
+        institution = session.exec(model_select(Institution).order_by(col(Institution.id))).first()
         assert institution is not None
         self.institution = institution
         self.rules: dict[int, grading.MarkRules] = {}
         self.courses: dict[str, Course] = {}
         self.terms: dict[str, Term] = {}
-        self.students: dict[str, Student] = {}
+        self.students: dict[str, _Person] = {}
         self.sections: dict[tuple[str, str], Section] = {}
         self.plan_: _Plan = _Plan()
-        self.batch = AuditBatch(session, actor, reason=f"import {report.source}")
+        self.now = utcnow()
+        self.batch = AuditBatch(session, actor, reason=f"import {report.source}", at=self.now)
+        self.student_rows: list[tuple[Any, ...]] = []
         self.rows: list[tuple[Any, ...]] = []
         self.first_ids: dict[str, int] = {}
-        self.now = utcnow()
         self._noted = False
+        self.dialect = session.connection().dialect.name
 
     def _scale_rules(self, scale_id: int) -> grading.MarkRules:
         if scale_id not in self.rules:
@@ -109,23 +148,28 @@ class HistoryWriter:
 
     def check_marks(self, rows: list[HistoryRow]) -> None:
         """Each mark against its course's scale (the default scale for a course to be made)."""
-        codes = sorted({r.course for r in rows})
-        for start in range(0, len(codes), _IN):
+        for codes in _chunks(sorted({r.course for r in rows})):
             for course in self.session.exec(
-                select(Course).where(col(Course.code).in_(codes[start : start + _IN]))
+                model_select(Course).where(col(Course.code).in_(codes))
             ):
                 self.courses[course.code.upper()] = course
         default = self.institution.default_grading_scale_id
+        decided: dict[tuple[int, str, str], tuple[str, str]] = {}
         for row in rows:
             known = self.courses.get(row.course)
             scale_id = known.grading_scale_id if known is not None else default
             if scale_id is None:
                 self.problems.add(row.line, "the institution has no default grading scale.", "mark")
                 continue
-            try:
-                row.mark, row.basis = self._mark_and_basis(row, scale_id)
-            except ValidationFailed as exc:
-                self.problems.add(row.line, exc.message, "mark")
+            key = (scale_id, row.mark, row.basis)
+            found = decided.get(key)
+            if found is None:
+                try:
+                    found = decided[key] = self._mark_and_basis(row, scale_id)
+                except ValidationFailed as exc:
+                    self.problems.add(row.line, exc.message, "mark")
+                    continue
+            row.mark, row.basis = found
 
     def _mark_and_basis(self, row: HistoryRow, scale_id: int) -> tuple[str, str]:
         """The stored mark and its basis: the one the file names, else the one its mark implies
@@ -160,25 +204,21 @@ class HistoryWriter:
         progress("planning", total, total)
 
     def _load_existing(self, rows: list[HistoryRow]) -> None:
-        codes = sorted({r.term for r in rows})
-        for start in range(0, len(codes), _IN):
-            for term in self.session.exec(
-                select(Term).where(col(Term.code).in_(codes[start : start + _IN]))
-            ):
+        for codes in _chunks(sorted({r.term for r in rows})):
+            for term in self.session.exec(model_select(Term).where(col(Term.code).in_(codes))):
                 self.terms[term.code] = term
-        numbers = sorted({r.number for r in rows})
-        for start in range(0, len(numbers), _IN):
-            for student in self.session.exec(
-                select(Student).where(col(Student.student_number).in_(numbers[start : start + _IN]))
-            ):
-                self.students[student.student_number] = student
+        table = _STUDENT
+        for numbers in _chunks(sorted({r.number for r in rows})):
+            query = select(table.c.id, table.c.student_number, table.c.legal_last_name).where(
+                table.c.student_number.in_(numbers)
+            )
+            for student_id, number, last in self.session.execute(query):
+                self.students[number] = _Person(student_id, number, last)
         term_codes = {t.id: code for code, t in self.terms.items()}
         course_codes = {c.id: code for code, c in self.courses.items()}
-        ids = sorted(i for i in term_codes if i is not None)
-        for start in range(0, len(ids), _IN):
-            sections = select(Section).where(
-                Section.section_code == HISTORY_SECTION,
-                col(Section.term_id).in_(ids[start : start + _IN]),
+        for ids in _chunks(sorted(i for i in term_codes if i is not None)):
+            sections = model_select(Section).where(
+                Section.section_code == HISTORY_SECTION, col(Section.term_id).in_(ids)
             )
             for section in self.session.exec(sections):
                 if section.course_id in course_codes:
@@ -187,20 +227,37 @@ class HistoryWriter:
         self._seen_terms: set[str] = set()
         self._seen_students: set[str] = set()
 
-    def _enrolled(self) -> dict[tuple[Any, Any, Any], Enrollment]:
-        """(student, term, course) -> the student's first enrollment there, for the file's
-        students already in the records."""
-        found: dict[tuple[Any, Any, Any], Enrollment] = {}
-        ids = sorted(s.id for s in self.students.values() if s.id is not None)
-        for start in range(0, len(ids), _IN):
+    def _known_ids(self) -> list[int]:
+        return sorted(p.id for p in self.students.values() if p.id is not None and not p.values)
+
+    def _enrolled(self) -> dict[tuple[Any, Any, Any], Any]:
+        """(student, term, course) -> the student's first enrollment there (plain rows, no ORM
+        object per enrollment), for the file's students already in the records."""
+        found: dict[tuple[Any, Any, Any], Any] = {}
+        enrollment, section = _ENROLLMENT, _SECTION
+        count = 0
+        for ids in _chunks(self._known_ids()):
             query = (
-                select(Enrollment, Section.term_id, Section.course_id)
-                .join(Section, col(Section.id) == col(Enrollment.section_id))
-                .where(col(Enrollment.student_id).in_(ids[start : start + _IN]))
-                .order_by(col(Enrollment.id))
+                select(
+                    enrollment.c.id,
+                    enrollment.c.student_id,
+                    enrollment.c.version,
+                    enrollment.c.status,
+                    enrollment.c.mark,
+                    enrollment.c.grading_basis,
+                    enrollment.c.credits,
+                    enrollment.c.grade_status,
+                    section.c.term_id,
+                    section.c.course_id,
+                )
+                .join(section, section.c.id == enrollment.c.section_id)
+                .where(enrollment.c.student_id.in_(ids))
+                .order_by(enrollment.c.id)
             )
-            for enrollment, term_id, course_id in self.session.exec(query):
-                found.setdefault((enrollment.student_id, term_id, course_id), enrollment)
+            for row in self.session.execute(query):
+                count += 1
+                found.setdefault((row.student_id, row.term_id, row.course_id), row)
+        self.plan_.enrolled_count = count
         return found
 
     def _term(self, row: HistoryRow) -> Term:
@@ -248,28 +305,26 @@ class HistoryWriter:
             self.report.note("course", "new", lambda: f"new course {row.course} {row.title}")
         return course
 
-    def _student(self, row: HistoryRow) -> Student:
+    def _student(self, row: HistoryRow) -> _Person:
         found = self.students.get(row.number)
         if found is None:
-            now = utcnow()
-            found = Student(
-                student_number=row.number,
-                legal_last_name=row.last,
-                legal_first_name=row.first,
-                birth_date=row.birth,
-                status=StudentStatus.ACTIVE.value,
-                created_at=now,
-                updated_at=now,
-            )
+            values = {
+                "student_number": row.number,
+                "legal_last_name": row.last,
+                "legal_first_name": row.first,
+                "birth_date": row.birth,
+                "status": StudentStatus.ACTIVE.value,
+            }
+            found = _Person(None, row.number, row.last, values)
             self.students[row.number] = found
             self._seen_students.add(row.number)
             self.plan_.new_students.append(found)
             self.report.note("student", "new", lambda: f"line {row.line}: new student {row.number}")
         elif row.number not in self._seen_students:
             self._seen_students.add(row.number)
-            if found.legal_last_name.casefold() != row.last.casefold():
+            if found.last.casefold() != row.last.casefold():
                 self.report.warnings.append(
-                    f"line {row.line}: student {row.number} is {found.legal_last_name} in the "
+                    f"line {row.line}: student {row.number} is {found.last} in the "
                     f"records, {row.last} in the file; the record was kept."
                 )
             self.report.note("student", "unchanged")
@@ -301,10 +356,7 @@ class HistoryWriter:
             "grade_status": GradeStatus.POSTED.value,
         }
 
-    def _update(
-        self, row: HistoryRow, existing: Enrollment, planned: dict[int, dict[str, Any]]
-    ) -> None:
-        assert existing.id is not None
+    def _update(self, row: HistoryRow, existing: Any, planned: dict[int, dict[str, Any]]) -> None:
         current = planned.setdefault(
             existing.id, {k: getattr(existing, k) for k in self._wanted(row)}
         )
@@ -318,7 +370,9 @@ class HistoryWriter:
         old_mark = current["mark"]
         current.update(changed)
         after = {k: plain(v) for k, v in changed.items()}
-        self.plan_.updates.append(_Update(existing, existing.version, before, after))
+        self.plan_.updates.append(
+            _Update(existing.id, existing.student_id, existing.version, before, after)
+        )
         self.report.note(
             "enrollment",
             "updated",
@@ -332,58 +386,66 @@ class HistoryWriter:
 
     def write(self, progress: Progress) -> None:
         """Write the plan into the caller's transaction: only inserts and updates, everything
-        else was prepared before the first write."""
+        else was prepared before the first write. Raises ImportStale when another desk made or
+        changed a record the plan depended on."""
         plan, session = self.plan_, self.session
-        if session.connection().dialect.name == "sqlite":
-            audit.hold_chain_lock(session)  # the write lock, before the ids are checked
-            if self._next_ids() != self.first_ids:  # another desk inserted since: redo
-                self._prepare()
+        audit.hold_chain_lock(session)  # the write lock (SQLite) or the chain's (PostgreSQL)
+        self._recheck()
         total = len(plan.enrollments) + len(plan.updates)
         progress("writing history", 0, total)
-        creates = AuditBatch(session, self.actor, reason=self.batch.reason)
+        creates = AuditBatch(session, self.actor, reason=self.batch.reason, at=self.now)
         made: list[tuple[str, Any]] = [
             *(("term", t) for t in plan.new_terms),
             *(("course", c) for c in plan.new_courses),
         ]
-        session.add_all([row for _entity, row in made])
-        session.flush()
+        if made:
+            session.add_all([row for _entity, row in made])
+            session.flush()
         for (term_code, course_code), section in plan.new_sections.items():
             term_id, course_id = self.terms[term_code].id, self.courses[course_code].id
             assert term_id is not None and course_id is not None
             section.term_id, section.course_id = term_id, course_id
-        made += [("student", s) for s in plan.new_students]
+        if plan.new_sections:
+            session.add_all(list(plan.new_sections.values()))
+            session.flush()
         made += [("section", s) for s in plan.new_sections.values()]
-        session.add_all([*plan.new_students, *plan.new_sections.values()])
-        session.flush()
         for entity, row in made:
             creates.add(
                 action="create",
                 entity=entity,
                 entity_id=row.id,
-                student_id=row.id if entity == "student" else None,
+                student_id=None,
                 after=snapshot(row),
             )
+        index = DeferredNameIndex(session)
+        if len(self.student_rows) >= _DEFER_INDEX_FROM:
+            first = plan.new_students[0].id
+            assert first is not None
+            index.suspend(first - 1)
+        self._insert(_STUDENT, self.student_rows)
         for n, change in enumerate(plan.updates):
-            self._write_update(change, creates, self.now)
+            self._write_update(change, creates)
             if n % 1000 == 0:
                 progress("writing history", n, total)
         creates.flush()
-        columns = [c.name for c in _ENROLLMENT.columns]
         for start in range(0, len(self.rows), _CHUNK):
-            insert_rows(session, _ENROLLMENT, columns, self.rows[start : start + _CHUNK])
+            self._insert(_ENROLLMENT, self.rows[start : start + _CHUNK])
             progress("writing history", len(plan.updates) + start, total)
         self.batch.flush()
+        index.finish()
         progress("writing history", total, total)
 
-    def _write_update(self, update_: _Update, batch: AuditBatch, now: Any) -> None:
-        enrollment = update_.enrollment
+    def _insert(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
+        insert_rows(self.session, table, [c.name for c in table.columns], rows)
+
+    def _write_update(self, update_: _Update, batch: AuditBatch) -> None:
         values = dict(update_.after)
         if "credits" in values:
             values["credits"] = Decimal(values["credits"])
-        table = _ENROLLMENT
+        table, now = _ENROLLMENT, self.now
         found = self.session.execute(
             update(table)
-            .where(table.c.id == enrollment.id, table.c.version == update_.version)
+            .where(table.c.id == update_.enrollment_id, table.c.version == update_.version)
             .values(
                 **values,
                 version=table.c.version + 1,
@@ -394,32 +456,83 @@ class HistoryWriter:
             )
         )
         if found.rowcount != 1:  # type: ignore[attr-defined]
-            raise ImportStale(
-                f"Enrollment {enrollment.id} was changed at another desk while the file was "
-                "being checked; nothing was imported. Run the import again."
-            )
+            raise _stale(f"Enrollment {update_.enrollment_id} was changed")
         batch.add(
             action="update",
             entity="enrollment",
-            entity_id=enrollment.id,
-            student_id=enrollment.student_id,
+            entity_id=update_.enrollment_id,
+            student_id=update_.student_id,
             before=update_.before | {"version": update_.version},
             after=update_.after | {"version": update_.version + 1},
         )
 
+    # -- what the plan depended on, checked again under the lock ---------------------------------
+
+    def _recheck(self) -> None:
+        """Under the write lock: refuse (ImportStale) if another desk made a record the plan
+        counted as missing (a student number, a term or course code, a history section) or
+        enrolled one of the file's students since the plan read them; on SQLite give the new
+        rows ids again if other desks' rows took the planned ones. Changed enrollments are
+        caught by their versions when written."""
+        if self.dialect == "sqlite" and self._next_ids() == self.first_ids:
+            return  # nothing was inserted anywhere since the plan: nothing it read is stale
+        plan = self.plan_
+        checks: list[tuple[str, Table, str, list[str]]] = [
+            ("student", _STUDENT, "student_number", [p.number for p in plan.new_students]),
+            ("term", Term.__table__, "code", [t.code for t in plan.new_terms]),  # type: ignore[attr-defined]
+            ("course", Course.__table__, "code", [c.code for c in plan.new_courses]),  # type: ignore[attr-defined]
+        ]
+        for entity, table, column, keys in checks:
+            for chunk in _chunks(keys):
+                made = self.session.execute(
+                    select(table.c[column]).where(table.c[column].in_(chunk)).limit(1)
+                ).scalar()
+                if made is not None:
+                    raise _stale(f"The {entity} {made} was created")
+        self._recheck_sections()
+        enrolled = sum(
+            int(
+                self.session.execute(
+                    select(text("count(*)"))
+                    .select_from(_ENROLLMENT)
+                    .where(_ENROLLMENT.c.student_id.in_(ids))
+                ).scalar()
+                or 0
+            )
+            for ids in _chunks(self._known_ids())
+        )
+        if enrolled != plan.enrolled_count:
+            raise _stale("Students in this file were enrolled or dropped")
+        if self.dialect == "sqlite":
+            self._prepare()
+
+    def _recheck_sections(self) -> None:
+        pairs = [
+            (self.terms[t].id, self.courses[c].id)
+            for t, c in self.plan_.new_sections
+            if self.terms[t].id is not None and self.courses[c].id is not None
+        ]
+        for chunk in _chunks(sorted({term_id for term_id, _course in pairs})):
+            wanted = {p for p in pairs if p[0] in chunk}
+            query = select(_SECTION.c.term_id, _SECTION.c.course_id).where(
+                _SECTION.c.section_code == HISTORY_SECTION, _SECTION.c.term_id.in_(chunk)
+            )
+            if any(tuple(found) in wanted for found in self.session.execute(query)):
+                raise _stale("A history section was created")
+
     # -- ids and rows, prepared before the first write ----------------------------------------
 
     def _next_ids(self) -> dict[str, int]:
-        """SQLite: the next id of each table new rows go into, as it stands now."""
+        """The next id of each table new rows go into, as it stands now."""
         return {
             table: int(
                 self.session.execute(text(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")).scalar()
                 or 1
             )
-            for table in ("student", "section", "enrollment")
+            for table in _TABLES
         }
 
-    def _ids(self) -> dict[str, list[int]]:
+    def _ids(self) -> dict[str, Iterable[int]]:
         """Ids for the new students, sections and enrollments. PostgreSQL draws them from the
         sequences (no other desk can take them); SQLite takes the next ones as they stand,
         and `write` checks them again once it holds the write lock."""
@@ -429,65 +542,76 @@ class HistoryWriter:
             "section": len(plan.new_sections),
             "enrollment": len(plan.enrollments),
         }
-        if self.session.connection().dialect.name == "postgresql":
+        if self.dialect == "postgresql":
             self.first_ids = {}
-            return {
-                table: [
-                    int(r[0])
-                    for r in self.session.execute(
-                        text(
-                            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) "
-                            "FROM generate_series(1, :n)"
-                        ),
-                        {"n": count},
-                    )
-                ]
-                if count
-                else []
-                for table, count in counts.items()
-            }
+            return {table: self._drawn(table, count) for table, count in counts.items()}
         self.first_ids = self._next_ids()
         return {
-            table: list(range(self.first_ids[table], self.first_ids[table] + count))
+            table: range(self.first_ids[table], self.first_ids[table] + count)
             for table, count in counts.items()
         }
 
+    def _drawn(self, table: str, count: int) -> list[int]:
+        if not count:
+            return []
+        query = text(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
+        )
+        return [int(r[0]) for r in self.session.execute(query, {"n": count})]
+
     def _prepare(self) -> None:
-        """Give the new rows their ids and build every new enrollment's row and audit event."""
+        """Give the new rows their ids and build every new student's and enrollment's row and
+        audit event (plain tuples and JSON, so the write phase only inserts)."""
         plan = self.plan_
         ids = self._ids()
-        self.now = now = utcnow()
-        for student, student_id in zip(plan.new_students, ids["student"], strict=True):
-            student.id = student_id
+        now = self.now
+        stamp = now.isoformat()
+        batch = AuditBatch(self.session, self.actor, reason=self.batch.reason, at=now)
+        student_columns = [c.name for c in _STUDENT.columns]
+        student_template = Student(student_number="", legal_last_name="").model_dump()
+        student_template |= {"created_at": now, "updated_at": now, "version": 1}
+        self.student_rows = []
+        for person, student_id in zip(plan.new_students, ids["student"], strict=True):
+            person.id = student_id
+            data = student_template | (person.values or {}) | {"id": student_id}
+            self.student_rows.append(tuple(data[c] for c in student_columns))
+            birth = data["birth_date"]
+            after = data | {
+                "created_at": stamp,
+                "updated_at": stamp,
+                "birth_date": birth.isoformat() if birth is not None else None,
+            }
+            batch.add(
+                action="create", entity="student", entity_id=student_id, student_id=student_id,
+                after=after,
+            )  # fmt: skip
         for section, section_id in zip(plan.new_sections.values(), ids["section"], strict=True):
             section.id, section.grades_posted_at = section_id, now
-        self.batch = AuditBatch(self.session, self.actor, reason=f"import {self.report.source}")
         columns = [c.name for c in _ENROLLMENT.columns]
-        template = Enrollment(student_id=0, section_id=0).model_dump()
+        template = Enrollment(student_id=0, section_id=0).model_dump() | {
+            "registered_at": now,
+            "status_changed_at": now,
+            "mark_entered_at": now,
+            "mark_entered_by_id": self.actor.id,
+            "posted_at": now,
+            "posted_by_id": self.actor.id,
+        }
+        stamped = {k: stamp for k, v in template.items() if v is now}
         self.rows = []
         for row, enrollment_id in zip(plan.enrollments, ids["enrollment"], strict=True):
             owner = self.students[row.number].id
-            data = dict(template)
-            data.update(
-                self._wanted(row),
-                id=enrollment_id,
-                student_id=owner,
-                section_id=self.sections[(row.term, row.course)].id,
-                registered_at=now,
-                status_changed_at=now,
-                mark_entered_at=now,
-                mark_entered_by_id=self.actor.id,
-                posted_at=now,
-                posted_by_id=self.actor.id,
-            )
+            data = template | self._wanted(row)
+            data["id"], data["student_id"] = enrollment_id, owner
+            data["section_id"] = self.sections[(row.term, row.course)].id
             self.rows.append(tuple(data[c] for c in columns))
-            self.batch.add(
+            batch.add(
                 action="create",
                 entity="enrollment",
                 entity_id=enrollment_id,
                 student_id=owner,
-                after=data,
+                after=data | stamped | {"credits": str(row.credits)},
             )
+        self.batch = batch
         if not self._noted:  # a redo after another desk took the ids is not counted twice
             self._noted = True
             for row in plan.enrollments:
