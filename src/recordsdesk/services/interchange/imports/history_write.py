@@ -138,6 +138,7 @@ class HistoryWriter:
         self.student_rows: list[tuple[Any, ...]] = []
         self.rows: list[tuple[Any, ...]] = []
         self.first_ids: dict[str, int] = {}
+        self.read_ids: dict[str, int] = {}
         self._noted = False
         self.dialect = session.connection().dialect.name
 
@@ -186,6 +187,8 @@ class HistoryWriter:
     # -- the plan: reads only ------------------------------------------------------------------
 
     def plan(self, rows: list[HistoryRow], progress: Progress) -> None:
+        # Where each table ended before the first read: a row past it was made meanwhile.
+        self.read_ids = self._next_ids() if self.dialect == "sqlite" else {}
         self._load_existing(rows)
         taken = self._enrolled()
         planned: dict[int, dict[str, Any]] = {}
@@ -474,8 +477,9 @@ class HistoryWriter:
         enrolled one of the file's students since the plan read them; on SQLite give the new
         rows ids again if other desks' rows took the planned ones. Changed enrollments are
         caught by their versions when written."""
-        if self.dialect == "sqlite" and self._next_ids() == self.first_ids:
-            return  # nothing was inserted anywhere since the plan: nothing it read is stale
+        now = self._next_ids() if self.dialect == "sqlite" else {}
+        if now and now == self.read_ids:
+            return  # nothing was inserted anywhere since the plan read: nothing it read is stale
         plan = self.plan_
         checks: list[tuple[str, Table, str, list[str]]] = [
             ("student", _STUDENT, "student_number", [p.number for p in plan.new_students]),
@@ -503,8 +507,8 @@ class HistoryWriter:
         )
         if enrolled != plan.enrolled_count:
             raise _stale("Students in this file were enrolled or dropped")
-        if self.dialect == "sqlite":
-            self._prepare()
+        if now and now != self.first_ids:
+            self._prepare()  # other desks' rows took the ids the plan gave
 
     def _recheck_sections(self) -> None:
         pairs = [
