@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from pathlib import Path
 
 from sqlmodel import Session
@@ -89,12 +90,34 @@ def term_dates(code: str, start: date | None = None) -> tuple[str, date, date]:
     return f"{name} {year}", start, start + (default_end - default_start)
 
 
+@lru_cache(maxsize=65536)
+def _date(column: str, text: str) -> date | None:
+    """A date cell, checked once per distinct text (a student's birth date repeats on each of
+    their rows)."""
+    return validation.clean_date(column, text)
+
+
+@lru_cache(maxsize=4096)
+def _credits(text: str) -> Decimal | None:
+    """Credits as a decimal of at most two places from 0 to 999.99, or None."""
+    try:
+        amount = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not amount.is_finite() or not Decimal(0) <= amount < Decimal(1000):
+        return None
+    if amount != amount.quantize(Decimal("0.01")):
+        return None
+    return amount
+
+
 def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRow]:
     table = read_csv(read_file(path, problems), path.name, problems, required=REQUIRED, known=KNOWN)
     rows: list[HistoryRow] = []
     seen: dict[tuple[str, str, str], int] = {}
     people: dict[str, tuple[int, str, str, date | None]] = {}
     term_starts: dict[str, tuple[int, date | None]] = {}
+    terms_seen: set[str] = set()
     total = len(table.rows)
     for index, cells in enumerate(table.rows):
         if index % 2000 == 0:
@@ -112,7 +135,7 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRo
         birth = start = None
         for column in ("birth_date", "term_start"):
             try:
-                value = validation.clean_date(column, cells.get(column))
+                value = _date(column, cells.get(column))
             except ValidationFailed as exc:
                 problems.add(line, exc.message, column)
                 continue
@@ -120,19 +143,16 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRo
                 birth = value
             else:
                 start = value
-        try:
-            term_dates(term)
-        except ValidationFailed as exc:
-            problems.add(line, exc.message, "term")
+        if term not in terms_seen:
+            try:
+                term_dates(term)
+                terms_seen.add(term)
+            except ValidationFailed as exc:
+                problems.add(line, exc.message, "term")
         if not course or len(course) > 20:
             problems.add(line, "must be 1 to 20 characters.", "course_code")
-        try:
-            amount = Decimal(cells.get("credits"))
-            if not amount.is_finite() or not Decimal(0) <= amount < Decimal(1000):
-                raise InvalidOperation
-            if amount != amount.quantize(Decimal("0.01")):
-                raise InvalidOperation
-        except InvalidOperation:
+        amount = _credits(cells.get("credits"))
+        if amount is None:
             problems.add(line, f"{cells.get('credits')!r} is not a number of credits.", "credits")
             amount = Decimal(0)
         mark = cells.get("mark")

@@ -392,10 +392,10 @@ class HistoryWriter:
         else was prepared before the first write. Raises ImportStale when another desk made or
         changed a record the plan depended on."""
         plan, session = self.plan_, self.session
-        audit.hold_chain_lock(session)  # the write lock (SQLite) or the chain's (PostgreSQL)
-        self._recheck()
         total = len(plan.enrollments) + len(plan.updates)
-        progress("writing history", 0, total)
+        audit.hold_chain_lock(session)  # the write lock (SQLite) or the chain's (PostgreSQL)
+        progress("writing history", 0, total)  # from here to the commit other desks wait
+        self._recheck()
         creates = AuditBatch(session, self.actor, reason=self.batch.reason, at=self.now)
         made: list[tuple[str, Any]] = [
             *(("term", t) for t in plan.new_terms),
