@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Table
+from sqlalchemy import Table, text
 from sqlmodel import Session
 
 
@@ -50,3 +50,21 @@ def insert_rows(
                     values[i] = done
             converted.append(tuple(values))
     connection.exec_driver_sql(sql, converted)
+
+
+def new_ids(session: Session, table: str, count: int) -> list[int]:
+    """`count` ids for new rows of `table`, to insert them with ids known up front. PostgreSQL
+    draws them from the table's sequence; SQLite takes the next ones after the largest, so the
+    caller must already hold the write lock (`audit.hold_chain_lock`)."""
+    if count <= 0:
+        return []
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        query = text(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) FROM generate_series(1, :n)"
+        )
+        return [int(r[0]) for r in session.execute(query, {"n": count})]
+    first = int(
+        session.execute(text(f"SELECT coalesce(max(id), 0) + 1 FROM {table}")).scalar() or 1
+    )
+    return list(range(first, first + count))

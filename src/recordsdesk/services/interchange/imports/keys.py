@@ -9,20 +9,24 @@ re-importing our own export into the same database therefore finds every record 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Select
 from sqlmodel import Session, SQLModel, select
 
 from recordsdesk.models import ExternalKey, Student, utcnow
+from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.audit.trail import plain, snapshot
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
+from recordsdesk.services.interchange.imports.bulk import insert_rows, new_ids
 from recordsdesk.services.interchange.imports.common import ImportReport
 
 RowT = TypeVar("RowT", bound=SQLModel)
 #: New rows held back by `upsert(defer=True)` before one flush writes them all.
 DEFERRED_ROWS = 2_000
+_KEYS = ExternalKey.__table__  # type: ignore[attr-defined]
+_KEY_COLUMNS = ("system", "entity", "source_id", "local_id", "updated_at")
 
 
 def fit(text: str, limit: int) -> str:
@@ -161,6 +165,45 @@ class KeyedWriter:
             self.report.note(entity, "new", _text(f"new {entity} {label or source_id}"))
             self.remember(entity, source_id, row_id)
         self.pending = []
+
+    def create_many(
+        self, model: type[SQLModel], items: Sequence[tuple[str, dict[str, Any], str]]
+    ) -> list[int]:
+        """Create one row of `model` per (source_id, values, label), none of them known to the
+        system before, as multi-row INSERTs with their ids drawn first (no ORM object per row):
+        each audited, counted and remembered as `upsert` does. Returns the new ids in order.
+        For rows whose text was checked when the file was read (the flush check is not run)."""
+        if not items:
+            return []
+        session, table = self.session, model.__table__  # type: ignore[attr-defined]
+        entity = str(table.name)
+        audit.hold_chain_lock(session)  # SQLite: the ids below stay ours until the commit
+        ids = new_ids(session, entity, len(items))
+        template = model(**items[0][1]).model_dump()
+        columns = [c.name for c in table.columns]
+        rows: list[tuple[Any, ...]] = []
+        keys: list[tuple[Any, ...]] = []
+        now = utcnow()
+        for (source_id, values, label), row_id in zip(items, ids, strict=True):
+            data = template | values
+            data["id"] = row_id
+            rows.append(tuple(data[c] for c in columns))
+            keys.append((self.system, entity, source_id, row_id, now))
+            student_id = row_id if entity == "student" else data.get("student_id")
+            self.batch.add(
+                action="create",
+                entity=entity,
+                entity_id=row_id,
+                student_id=student_id if isinstance(student_id, int) else None,
+                after={k: plain(v) for k, v in data.items()},
+            )
+            self.report.note(entity, "new", _text(f"new {entity} {label or source_id}"))
+            self.keys[(entity, source_id)] = row_id
+        for start in range(0, len(rows), DEFERRED_ROWS):
+            insert_rows(session, table, columns, rows[start : start + DEFERRED_ROWS])
+            insert_rows(session, _KEYS, _KEY_COLUMNS, keys[start : start + DEFERRED_ROWS])
+        self.linked += len(keys)
+        return ids
 
     @staticmethod
     def _student_id(row: SQLModel) -> int | None:

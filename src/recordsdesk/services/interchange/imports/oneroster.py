@@ -385,6 +385,7 @@ class _Writer:
         # finding each again by its key costs no query).
         section_ids = sorted(set(self.sections.values()))
         enrolled: dict[tuple[int, int], Enrollment] = {}
+        fresh: dict[tuple[int, int], tuple[str, list[str]]] = {}
         for start in range(0, len(section_ids), 1000):
             query = select(Enrollment).where(
                 col(Enrollment.section_id).in_(section_ids[start : start + 1000])
@@ -402,9 +403,22 @@ class _Writer:
                     "(its student or class is not imported)."
                 )
                 continue
-            existing = enrolled.get((student_id, section_id))
+            pair = (student_id, section_id)
+            existing = enrolled.get(pair)
+            if record.deleted and existing is None and pair in fresh:
+                fresh.pop(pair)  # added and deleted in one set: nothing is made
+                self.report.note("enrollment", "unchanged")
+                continue
             if record.deleted:
                 self._drop(record, existing)
+                continue
+            label = f"{record.get('userSourcedId')} in class {record.get('classSourcedId')}"
+            if existing is None and self.keys.local_id("enrollment", record.source_id) is None:
+                if pair in fresh:  # a second row for one enrollment: the same one, kept
+                    self.report.note("enrollment", "unchanged")
+                    fresh[pair][1].append(record.source_id)
+                    continue
+                fresh[pair] = (label, [record.source_id])
                 continue
             values: dict[str, Any] = {}
             if existing is not None and existing.status == EnrollmentStatus.DROPPED.value:
@@ -421,11 +435,34 @@ class _Writer:
                     "status": EnrollmentStatus.REGISTERED.value,
                     "registered_at": now,
                 },
-                label=f"{record.get('userSourcedId')} in class {record.get('classSourcedId')}",
+                label=label,
                 defer=True,
             )
         self.keys.flush_new()
+        self._create_enrollments(fresh)
         self._drop_missing()
+
+    def _create_enrollments(self, fresh: dict[tuple[int, int], tuple[str, list[str]]]) -> None:
+        """The set's new enrollments in bulk (most of a first import's rows); a second
+        sourcedId for the same enrollment is linked to it."""
+        now = utcnow()
+        items = [
+            (
+                source_ids[0],
+                {
+                    "student_id": student_id,
+                    "section_id": section_id,
+                    "status": EnrollmentStatus.REGISTERED.value,
+                    "registered_at": now,
+                },
+                label,
+            )
+            for (student_id, section_id), (label, source_ids) in fresh.items()
+        ]
+        ids = self.keys.create_many(Enrollment, items)
+        for (_label, source_ids), local_id in zip(fresh.values(), ids, strict=True):
+            for source_id in source_ids[1:]:
+                self.keys.remember("enrollment", source_id, local_id)
 
     def _drop_missing(self) -> None:
         """A bulk enrollments file is the whole roster of its classes: an enrollment imported
