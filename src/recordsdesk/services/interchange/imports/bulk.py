@@ -1,4 +1,4 @@
-"""Multi-row INSERTs straight to the driver, for imports of 100,000 rows.
+"""Multi-row INSERTs straight to the driver (COPY on PostgreSQL), for imports of 100,000 rows.
 
 SQLAlchemy's executemany builds and type-processes a parameter dict per row; at this scale that
 costs more than the database's own work. Here the statement is written once, each column's
@@ -9,47 +9,94 @@ would store: the same processors convert them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, text
+from sqlalchemy import Dialect, Table, text
 from sqlmodel import Session
 
 
 def insert_rows(
     session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> None:
-    """INSERT `rows` (tuples in `columns` order) into `table` with one executemany."""
+    """INSERT `rows` (tuples in `columns` order) into `table`: one executemany, or on
+    PostgreSQL one COPY."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
+    converted = _converted(dialect, table, columns, rows)
+    if dialect.name == "postgresql":
+        _copy(session, table.name, columns, converted)
+        return
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
     sql = (
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join(mark for _ in columns)})"
     )
+    connection.exec_driver_sql(sql, converted)
+
+
+def _converted(
+    dialect: Dialect, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[tuple[Any, ...]]:
+    """The rows as the driver takes them: each column's bind processor applied."""
     processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
     active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
     if not active:
-        converted = [tuple(row) for row in rows]
-    else:
-        # Dates and timestamps repeat (one import time, a few thousand birth dates): convert
-        # each distinct value once.
-        caches: list[dict[Any, Any]] = [{} for _ in active]
-        converted = []
+        return [tuple(row) for row in rows]
+    # Dates and timestamps repeat (one import time, a few thousand birth dates): convert
+    # each distinct value once.
+    caches: list[dict[Any, Any]] = [{} for _ in active]
+    converted = []
+    for row in rows:
+        values = list(row)
+        for (i, proc), cache in zip(active, caches, strict=True):
+            value = values[i]
+            if value is not None:
+                done = cache.get(value)
+                if done is None:
+                    done = cache[value] = proc(value)
+                values[i] = done
+        converted.append(tuple(values))
+    return converted
+
+
+def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[Any]) -> None:
+    """PostgreSQL: COPY `rows` into `table` on the session's own connection (its transaction)."""
+    raw: Any = session.connection().connection.dbapi_connection  # a psycopg Connection
+    names = ", ".join(f'"{c}"' for c in columns)
+    with raw.cursor() as cursor, cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy:
         for row in rows:
-            values = list(row)
-            for (i, proc), cache in zip(active, caches, strict=True):
-                value = values[i]
-                if value is not None:
-                    done = cache.get(value)
-                    if done is None:
-                        done = cache[value] = proc(value)
-                    values[i] = done
-            converted.append(tuple(values))
-    connection.exec_driver_sql(sql, converted)
+            copy.write_row(row)
+
+
+def stage_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> str:
+    """PostgreSQL: COPY `rows` into a temporary table shaped like `table`, private to this
+    session and dropped at the transaction's end, and return its name. Done before the write
+    lock is taken, so the write phase moves them with one `insert_staged`."""
+    staging = f"staging_{table.name}"
+    session.execute(
+        text(
+            f'CREATE TEMPORARY TABLE IF NOT EXISTS "{staging}" '
+            f'(LIKE "{table.name}" INCLUDING DEFAULTS) ON COMMIT DROP'
+        )
+    )
+    session.execute(text(f'TRUNCATE "{staging}"'))
+    dialect = session.connection().dialect
+    _copy(session, staging, columns, _converted(dialect, table, columns, rows))
+    return staging
+
+
+def insert_staged(session: Session, table: Table, staging: str, columns: Sequence[str]) -> None:
+    """INSERT ... SELECT the rows `stage_rows` staged into `table`, in one statement."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    session.execute(
+        text(f'INSERT INTO "{table.name}" ({names}) SELECT {names} FROM "{staging}" ORDER BY id')
+    )
 
 
 def new_ids(session: Session, table: str, count: int) -> list[int]:

@@ -45,7 +45,7 @@ from recordsdesk.services.audit.trail import plain, snapshot
 from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.grades import marks as grading
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
-from recordsdesk.services.interchange.imports.bulk import insert_rows
+from recordsdesk.services.interchange.imports.bulk import insert_rows, insert_staged, stage_rows
 from recordsdesk.services.interchange.imports.common import ImportReport, Problems, Progress
 from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
@@ -139,6 +139,7 @@ class HistoryWriter:
         self.rows: list[tuple[Any, ...]] = []
         self.first_ids: dict[str, int] = {}
         self.read_ids: dict[str, int] = {}
+        self.staged: dict[str, str] = {}  # table -> its staging table (PostgreSQL)
         self._noted = False
         self.dialect = session.connection().dialect.name
 
@@ -425,21 +426,34 @@ class HistoryWriter:
             first = plan.new_students[0].id
             assert first is not None
             index.suspend(first - 1)
-        self._insert(_STUDENT, self.student_rows)
+        self._insert(_STUDENT, self.student_rows, progress)
         for n, change in enumerate(plan.updates):
             self._write_update(change, creates)
             if n % 1000 == 0:
                 progress("writing history", n, total)
         creates.flush()
-        for start in range(0, len(self.rows), _CHUNK):
-            self._insert(_ENROLLMENT, self.rows[start : start + _CHUNK])
-            progress("writing history", len(plan.updates) + start, total)
+        self._insert(_ENROLLMENT, self.rows, progress)
         self.batch.flush()
         index.finish()
         progress("writing history", total, total)
 
-    def _insert(self, table: Table, rows: Sequence[tuple[Any, ...]]) -> None:
-        insert_rows(self.session, table, [c.name for c in table.columns], rows)
+    @staticmethod
+    def _columns(table: Table) -> list[str]:
+        return [c.name for c in table.columns]
+
+    def _insert(self, table: Table, rows: Sequence[tuple[Any, ...]], progress: Progress) -> None:
+        """All of `rows` into `table`: from the staging table in one statement where they were
+        staged (PostgreSQL), else in multi-row INSERTs, reporting progress."""
+        columns = self._columns(table)
+        staged = self.staged.get(table.name)
+        if staged is not None:
+            insert_staged(self.session, table, staged, columns)
+            return
+        for start in range(0, len(rows), _CHUNK):
+            insert_rows(self.session, table, columns, rows[start : start + _CHUNK])
+            if table is _ENROLLMENT:
+                done, total = len(self.plan_.updates) + start, len(self.plan_.updates) + len(rows)
+                progress("writing history", done, total)
 
     def _write_update(self, update_: _Update, batch: AuditBatch) -> None:
         values = dict(update_.after)
@@ -616,6 +630,12 @@ class HistoryWriter:
                 after=data | stamped | {"credits": str(row.credits)},
             )
         self.batch = batch
+        if self.dialect == "postgresql":  # the rows go to the server now, outside the lock
+            self.staged = {
+                table.name: stage_rows(self.session, table, self._columns(table), rows)
+                for table, rows in ((_STUDENT, self.student_rows), (_ENROLLMENT, self.rows))
+                if rows
+            }
         if not self._noted:  # a redo after another desk took the ids is not counted twice
             self._noted = True
             for row in plan.enrollments:
