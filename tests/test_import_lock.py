@@ -20,6 +20,7 @@ from recordsdesk.services.audit.verify import verify_chain
 from recordsdesk.services.grades.marks import save_mark
 from recordsdesk.services.interchange.imports.history_write import ImportStale
 from recordsdesk.services.interchange.imports.runner import run_import
+from recordsdesk.services.shared.errors import StaleRecord
 from tests.factories import make_student
 from tests.grading_data import GradedSection, make_graded_section
 from tests.test_faults import history_csv
@@ -153,3 +154,25 @@ def test_an_enrollment_changed_meanwhile_stops_the_import(
     with session_scope(engine) as session:
         marks = set(session.exec(select(Enrollment.mark)).all())
     assert marks == {"B"}
+
+
+def test_a_student_admitted_while_a_students_file_is_checked_stops_it(
+    engine: Engine, impatient: Engine, system: Actor, tmp_path: Path
+) -> None:
+    lines = ["student_number,last_name,first_name,birth_date"]
+    lines += [f"S{n:05d},Ngata,Aroha,2004-02-0{1 + n % 9}" for n in range(3000)]
+    csv = tmp_path / "students.csv"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    students, events = _count(engine, Student), _count(engine, AuditEvent)
+    ran: list[bool] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "planning" and 0 < done < total and not ran:
+            ran.append(True)
+            with session_scope(impatient) as session:  # another desk saves at once
+                make_student(session, student_number="S02999")
+
+    with pytest.raises(StaleRecord, match="Student S02999 was changed at another desk"):
+        run_import(engine, actor=system, kind="students", path=csv, progress=progress)
+    assert ran and _count(engine, Student) == students + 1
+    assert _count(engine, AuditEvent) == events

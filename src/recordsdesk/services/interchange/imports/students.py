@@ -23,6 +23,7 @@ from sqlmodel import Session, select
 from recordsdesk.models import Program, Student, utcnow
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.audit.trail import plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows
@@ -202,7 +203,9 @@ def import_students(
     creates: list[_Row] = []
     updates: list[tuple[_Row, dict[str, Any], dict[str, Any]]] = []
     touched = {f for f in fields if f not in ("program_id",)}
-    for row in rows:
+    for index, row in enumerate(rows):
+        if index % 2000 == 0:
+            progress("planning", index, len(rows))
         before = current.get(row.number)
         if before is None and "legal_first_name" not in row.values:
             problems.add(row.line, validation.REQUIRED["legal_first_name"], "first_name")
@@ -224,8 +227,18 @@ def import_students(
             updates.append((row, before, changed))
         else:
             report.note(ENTITY, "unchanged")
+    progress("planning", len(rows), len(rows))
     problems.raise_if_any()
     report.rows += len(rows)
+    if creates or updates:
+        # The write phase starts here: take the write lock (SQLite) or the chain's (PostgreSQL)
+        # and check that no student counted as new was admitted at another desk meanwhile
+        # (changed ones are guarded by their versions).
+        audit.hold_chain_lock(session)
+        made = _existing(session, [row.number for row in creates])
+        if made:
+            number = min(made)
+            raise StaleRecord(f"Student {number}", ["admitted while the file was checked"])
     _write_creates(session, actor, creates, report, progress)
     _write_updates(session, actor, fields, updates, report, progress)
     return report
