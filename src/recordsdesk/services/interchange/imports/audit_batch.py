@@ -135,9 +135,14 @@ class AuditBatch:
         rows: list[tuple[Any, ...]] = []
         if end.key.key_id != self.key_id:  # pragma: no cover - one key per desk process
             raise AssertionError("the audit key changed during an import")
-        for event in self.pending:
-            event.id, event.prev_hash, event.entry_hash = end.seal_tail(event.tail)
-            rows.append(tuple(getattr(event, name) for name in _COLUMNS))
+        seal = end.seal_tail
+        for e in self.pending:  # the order of _COLUMNS, spelled out: this runs under the lock
+            e.id, e.prev_hash, e.entry_hash = seal(e.tail)
+            rows.append(
+                (e.id, e.occurred_at, e.actor_id, e.actor_username, e.action, e.entity,
+                 e.entity_id, e.student_id, e.before, e.after, e.reason, e.key_id, e.prev_hash,
+                 e.entry_hash)
+            )  # fmt: skip
         table = AuditEvent.__table__  # type: ignore[attr-defined]
         for start in range(0, len(rows), CHUNK):
             insert_rows(session, table, _COLUMNS, rows[start : start + CHUNK])

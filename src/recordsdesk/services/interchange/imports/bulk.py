@@ -17,17 +17,22 @@ from sqlmodel import Session
 
 
 def insert_rows(
-    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+    session: Session,
+    table: Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    converted: bool = False,
 ) -> None:
     """INSERT `rows` (tuples in `columns` order) into `table`: one executemany, or on
-    PostgreSQL one COPY."""
+    PostgreSQL one COPY. `converted`: the rows came from `convert_rows` already."""
     if not rows:
         return
     connection = session.connection()
     dialect = connection.dialect
-    converted = _converted(dialect, table, columns, rows)
+    ready = rows if converted else _converted(dialect, table, columns, rows)
     if dialect.name == "postgresql":
-        _copy(session, table.name, columns, converted)
+        _copy(session, table.name, columns, ready)
         return
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
@@ -35,7 +40,15 @@ def insert_rows(
         f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
         f"VALUES ({', '.join(mark for _ in columns)})"
     )
-    connection.exec_driver_sql(sql, converted)
+    connection.exec_driver_sql(sql, ready)
+
+
+def convert_rows(
+    session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> list[tuple[Any, ...]]:
+    """`rows` as the driver takes them, for `insert_rows(..., converted=True)`: done before
+    the write lock, the conversion does not lengthen the write phase."""
+    return _converted(session.connection().dialect, table, columns, rows)
 
 
 def _converted(

@@ -45,7 +45,12 @@ from recordsdesk.services.audit.trail import plain, snapshot
 from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.grades import marks as grading
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
-from recordsdesk.services.interchange.imports.bulk import insert_rows, insert_staged, stage_rows
+from recordsdesk.services.interchange.imports.bulk import (
+    convert_rows,
+    insert_rows,
+    insert_staged,
+    stage_rows,
+)
 from recordsdesk.services.interchange.imports.common import ImportReport, Problems, Progress
 from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
@@ -450,7 +455,7 @@ class HistoryWriter:
             insert_staged(self.session, table, staged, columns)
             return
         for start in range(0, len(rows), _CHUNK):
-            insert_rows(self.session, table, columns, rows[start : start + _CHUNK])
+            insert_rows(self.session, table, columns, rows[start : start + _CHUNK], converted=True)
             if table is _ENROLLMENT:
                 done, total = len(self.plan_.updates) + start, len(self.plan_.updates) + len(rows)
                 progress("writing history", done, total)
@@ -636,6 +641,13 @@ class HistoryWriter:
                 for table, rows in ((_STUDENT, self.student_rows), (_ENROLLMENT, self.rows))
                 if rows
             }
+        else:  # converted for the driver now, outside the lock
+            self.student_rows = convert_rows(
+                self.session, _STUDENT, self._columns(_STUDENT), self.student_rows
+            )
+            self.rows = convert_rows(
+                self.session, _ENROLLMENT, self._columns(_ENROLLMENT), self.rows
+            )
         if not self._noted:  # a redo after another desk took the ids is not counted twice
             self._noted = True
             for row in plan.enrollments:
