@@ -185,3 +185,38 @@ def test_a_mark_not_of_the_named_basis_is_named(
     assert set(found) == {(2, "mark"), (3, "grading_basis")}
     assert "'B' is not a mark on P/NP" in found[(2, "mark")]
     assert _count(engine, Enrollment) == 0
+
+
+def test_new_students_indexed_in_bulk_are_found(
+    engine: Engine, system: Actor, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many new students: the lookup index's triggers are set aside in the write phase and the
+    rows indexed in one statement; each must be found by name, and the triggers be back."""
+    from sqlalchemy import text
+
+    from recordsdesk.services.interchange.imports import history_write
+
+    monkeypatch.setattr(history_write, "_DEFER_INDEX_FROM", 1)
+    run_import(engine, actor=system, kind="history", path=DATA / "history_good.csv")
+    with session_scope(engine) as session:
+        numbers = dict(session.exec(select(Student.legal_last_name, Student.id)).all())
+        terms = set(session.execute(text("SELECT value FROM name_term")).scalars())
+        assert set(numbers) <= terms
+        if engine.dialect.name == "sqlite":
+            triggers = session.execute(
+                text(
+                    "SELECT count(*) FROM sqlite_master "
+                    "WHERE type = 'trigger' AND tbl_name = 'student'"
+                )
+            ).scalar_one()
+            assert triggers == 3
+            for last, student_id in numbers.items():
+                found = (
+                    session.execute(
+                        text("SELECT rowid FROM student_name_fts WHERE student_name_fts MATCH :q"),
+                        {"q": '"' + last.split()[0].replace('"', "") + '"'},
+                    )
+                    .scalars()
+                    .all()
+                )
+                assert student_id in found, last

@@ -60,7 +60,7 @@ _CHUNK = 1000
 _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 
 
-@dataclass
+@dataclass(slots=True)
 class HistoryRow:
     line: int
     number: str
