@@ -89,3 +89,31 @@ def test_the_desk_role_works_the_desk_but_cannot_rewrite_history(
                 connection.execute(text(statement))
     finally:
         desk.dispose()
+
+
+@pytest.mark.parametrize("temporary", [True, False], ids=["granted", "revoked"])
+def test_the_desk_role_imports_history(database_url: str, desk_url: str, temporary: bool) -> None:
+    """A large import stages its rows in temporary tables, which the grants allow; a role
+    without the right imports all the same (by COPY once it holds the lock)."""
+    from recordsdesk.services.access.actor import system_actor
+    from recordsdesk.services.interchange.imports.runner import run_import
+    from tests.import_helpers import DATA
+
+    if not temporary:
+        owner = create_engine(database_url, isolation_level="AUTOCOMMIT")
+        with owner.connect() as connection:
+            name = connection.exec_driver_sql("SELECT current_database()").scalar()
+            connection.exec_driver_sql(f'REVOKE TEMPORARY ON DATABASE "{name}" FROM {ROLE}')
+        owner.dispose()
+    desk = open_database(desk_url)
+    try:
+        with session_scope(desk) as session:
+            actor = system_actor(session)
+            can = session.execute(
+                text("SELECT has_database_privilege(current_database(), 'TEMPORARY')")
+            ).scalar()
+        assert can is temporary
+        report = run_import(desk, actor=actor, kind="history", path=DATA / "history_good.csv")
+        assert report.count("enrollment").new == 4
+    finally:
+        desk.dispose()

@@ -39,6 +39,9 @@ def desk_grants_sql(database: str, role: str, schema: str = "public") -> str:
 BEGIN;
 REVOKE ALL ON DATABASE {db} FROM PUBLIC;
 GRANT CONNECT ON DATABASE {db} TO {desk};
+-- Temporary tables, private to one connection and gone at its transaction's end: a large import
+-- stages its rows in them before it takes the write lock.
+GRANT TEMPORARY ON DATABASE {db} TO {desk};
 REVOKE CREATE ON SCHEMA {ns} FROM PUBLIC;
 GRANT USAGE ON SCHEMA {ns} TO {desk};
 REVOKE ALL ON ALL TABLES IN SCHEMA {ns} FROM {desk};

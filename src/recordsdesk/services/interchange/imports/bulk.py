@@ -85,6 +85,13 @@ def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[A
             copy.write_row(row)
 
 
+def can_stage(session: Session) -> bool:
+    """PostgreSQL: whether this connection may make temporary tables (`db grants` gives a desk
+    role the right; a role without it imports by COPY under the lock instead)."""
+    query = text("SELECT has_database_privilege(current_database(), 'TEMPORARY')")
+    return bool(session.execute(query).scalar())
+
+
 def stage_rows(
     session: Session, table: Table, columns: Sequence[str], rows: Sequence[Sequence[Any]]
 ) -> str:

@@ -46,6 +46,7 @@ from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.grades import marks as grading
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import (
+    can_stage,
     convert_rows,
     insert_rows,
     insert_staged,
@@ -635,13 +636,13 @@ class HistoryWriter:
                 after=data | stamped | {"credits": str(row.credits)},
             )
         self.batch = batch
-        if self.dialect == "postgresql":  # the rows go to the server now, outside the lock
+        if self.dialect == "postgresql" and can_stage(self.session):  # sent now, before the lock
             self.staged = {
                 table.name: stage_rows(self.session, table, self._columns(table), rows)
                 for table, rows in ((_STUDENT, self.student_rows), (_ENROLLMENT, self.rows))
                 if rows
             }
-        else:  # converted for the driver now, outside the lock
+        elif self.dialect != "postgresql":  # converted for the driver now, before the lock
             self.student_rows = convert_rows(
                 self.session, _STUDENT, self._columns(_STUDENT), self.student_rows
             )
