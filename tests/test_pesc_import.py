@@ -18,6 +18,7 @@ from recordsdesk.models import (
     ExternalCourse,
     ExternalSummary,
     ExternalTranscript,
+    StaffRole,
     Student,
 )
 from recordsdesk.services.access.actor import Actor
@@ -37,7 +38,7 @@ def registrar(engine: Engine) -> Actor:
     with session_scope(engine) as session:
         user = make_staff(session, role="registrar")
         assert user.id is not None
-        return Actor(user.id, user.username, user.role, user.full_name)  # type: ignore[arg-type]
+        return Actor(user.id, user.username, StaffRole(user.role), user.full_name)
 
 
 def counts(engine: Engine) -> tuple[int, int, int, int]:

@@ -16,7 +16,13 @@ from sqlmodel import Session, col, select
 
 from recordsdesk.cli import main
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.models import ExternalCourse, ExternalSummary, ExternalTranscript, Institution
+from recordsdesk.models import (
+    ExternalCourse,
+    ExternalSummary,
+    ExternalTranscript,
+    Institution,
+    StaffRole,
+)
 from recordsdesk.render.transcript_json import transcript_dict
 from recordsdesk.render.transcript_layout import RenderOptions
 from recordsdesk.render.transcript_pesc import render_pesc
@@ -128,7 +134,7 @@ def test_a_transcript_sent_as_pesc_reads_back_with_the_gpa_its_json_prints(
             session.add(institution)
             user = make_staff(session, role="registrar")
             assert user.id is not None
-            actor = Actor(user.id, user.username, user.role, user.full_name)  # type: ignore[arg-type]
+            actor = Actor(user.id, user.username, StaffRole(user.role), user.full_name)
         path = Path(empty_database_url.removeprefix("sqlite:///")).parent / "sent.xml"
         path.write_text(text, encoding="utf-8")
         run_import(elsewhere, actor=actor, kind="pesc", path=path)

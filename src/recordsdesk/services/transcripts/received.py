@@ -186,3 +186,13 @@ def _evaluated_labels(session: Session, articulation_ids: list[int | None]) -> d
         .where(col(Articulation.id).in_(wanted))
     ).all()
     return {i or 0: target_label(code, level) for i, code, level in rows}
+
+
+def student_id_of(session: Session, *, actor: Actor, student_number: str) -> int:
+    """The record's id for a student number. Raises NotFound."""
+    authorize(actor, Action.STUDENT_READ)
+    found = session.exec(select(Student.id).where(Student.student_number == student_number))
+    student_id = found.first()
+    if student_id is None:
+        raise NotFound(f"There is no student {student_number}.")
+    return student_id

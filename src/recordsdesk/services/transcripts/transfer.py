@@ -78,10 +78,12 @@ def meets_minimum(mark: str, minimum: str) -> bool:
     )
 
 
-def _course(session: Session, external_course_id: int) -> tuple[ExternalCourse, ExternalTranscript]:
+def _course(
+    session: Session, external_course_id: int, student_id: int | None
+) -> tuple[ExternalCourse, ExternalTranscript]:
     course = session.get(ExternalCourse, external_course_id)
-    if course is None:
-        raise NotFound(f"No received course {external_course_id}.")
+    if course is None or (student_id is not None and course.student_id != student_id):
+        raise NotFound(f"No received course {external_course_id} on this record.")
     transcript = session.get(ExternalTranscript, course.external_transcript_id)
     assert transcript is not None
     return course, transcript
@@ -107,6 +109,7 @@ def evaluate(
     *,
     actor: Actor,
     external_course_id: int,
+    student_id: int | None = None,
     course_code: str | None = None,
     elective_level: str = "",
     minimum_mark: str | None = None,
@@ -116,7 +119,7 @@ def evaluate(
     ValidationFailed (no rule, mark below the minimum, no credit earned, already evaluated),
     NotFound, PermissionDenied."""
     authorize(actor, Action.TRANSFER_EVALUATE)
-    course, transcript = _course(session, external_course_id)
+    course, transcript = _course(session, external_course_id, student_id)
     if course.transfer_credit_id is not None:
         raise ValidationFailed("course", f"{course.course_code} is already evaluated; undo first.")
     rule = session.exec(
@@ -125,46 +128,32 @@ def evaluate(
             Articulation.course_code == course.course_code,
         )
     ).first()
-    if course_code or elective_level:
-        course_id, level = _target(session, course_code, elective_level)
-        before = audit.snapshot(rule) if rule is not None else None
-        if rule is None:
-            rule = Articulation(
-                institution_key=transcript.institution_key,
-                institution=transcript.institution,
-                course_code=course.course_code,
-                created_by_id=actor.id,
-            )
-        rule.equivalent_course_id, rule.elective_level = course_id, level
-        if minimum_mark is not None:
-            rule.minimum_mark = minimum_mark.strip()[:20]
-        rule.created_at, rule.created_by_id = utcnow(), actor.id
-        session.add(rule)
-        session.flush()
-        after = audit.snapshot(rule)
-        if before != after:
-            audit.record(
-                session,
-                actor,
-                action="articulation",
-                entity="articulation",
-                entity_id=rule.id,
-                before=before,
-                after=after,
-            )
-    elif rule is None:
+    given = bool(course_code or elective_level)
+    if not given and rule is None:
         raise ValidationFailed(
             "course",
             f"no rule for {course.course_code} from {transcript.institution}: name our course "
             "or an elective level.",
         )
-    if not meets_minimum(course.mark, rule.minimum_mark):
+    course_id, level = (
+        _target(session, course_code, elective_level)
+        if given
+        else (rule.equivalent_course_id if rule else None, rule.elective_level if rule else "")
+    )
+    minimum = rule.minimum_mark if rule is not None else ""
+    if minimum_mark is not None:
+        minimum = minimum_mark.strip()[:20]
+    # Checked before the rule is written: a refused evaluation changes nothing.
+    if not meets_minimum(course.mark, minimum):
         raise ValidationFailed(
-            "mark", f"{course.mark or 'no mark'} is below the minimum {rule.minimum_mark}."
+            "mark", f"{course.mark or 'no mark'} is below the minimum {minimum}."
         )
     earned = course.credits_earned
     if earned is None or earned <= 0:
         raise ValidationFailed("credits", f"{course.course_code} earned no credit.")
+    if given:
+        rule = _keep_rule(session, actor, transcript, course, rule, (course_id, level, minimum))
+    assert rule is not None
     target = target_label(_code_of(session, rule.equivalent_course_id), rule.elective_level)
     credit = TransferCredit(
         student_id=course.student_id,
@@ -197,6 +186,40 @@ def evaluate(
     return Evaluation(course.id, course.course_code, target, credit.credits, credit.id)
 
 
+def _keep_rule(
+    session: Session,
+    actor: Actor,
+    transcript: ExternalTranscript,
+    course: ExternalCourse,
+    rule: Articulation | None,
+    target: tuple[int | None, str, str],
+) -> Articulation:
+    """Make or change the institution's rule for the course (audited when it changes)."""
+    before = audit.snapshot(rule) if rule is not None else None
+    if rule is None:
+        rule = Articulation(
+            institution_key=transcript.institution_key,
+            institution=transcript.institution,
+            course_code=course.course_code,
+            created_by_id=actor.id,
+        )
+    rule.equivalent_course_id, rule.elective_level, rule.minimum_mark = target
+    if before is None or before != audit.snapshot(rule):
+        rule.created_at, rule.created_by_id = utcnow(), actor.id
+        session.add(rule)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            action="articulation",
+            entity="articulation",
+            entity_id=rule.id,
+            before=before,
+            after=audit.snapshot(rule),
+        )
+    return rule
+
+
 def _code_of(session: Session, course_id: int | None) -> str | None:
     if course_id is None:
         return None
@@ -204,11 +227,13 @@ def _code_of(session: Session, course_id: int | None) -> str | None:
     return found.code if found is not None else None
 
 
-def undo(session: Session, *, actor: Actor, external_course_id: int) -> None:
+def undo(
+    session: Session, *, actor: Actor, external_course_id: int, student_id: int | None = None
+) -> None:
     """Remove the transfer credit an evaluation made (the rule stays, for the next student).
     Raises ValidationFailed when the course is not evaluated."""
     authorize(actor, Action.TRANSFER_EVALUATE)
-    course, transcript = _course(session, external_course_id)
+    course, transcript = _course(session, external_course_id, student_id)
     if course.transfer_credit_id is None:
         raise ValidationFailed("course", f"{course.course_code} is not evaluated.")
     credit = session.get(TransferCredit, course.transfer_credit_id)
