@@ -21,12 +21,15 @@ from recordsdesk.models import (
     ExternalSummary,
     ExternalTranscript,
     Institution,
+    Program,
     StaffRole,
+    Student,
 )
 from recordsdesk.render.transcript_json import transcript_dict
 from recordsdesk.render.transcript_layout import RenderOptions
 from recordsdesk.render.transcript_pesc import render_pesc
 from recordsdesk.services.access.actor import Actor, system_actor
+from recordsdesk.services.demo.build import build_demo_database
 from recordsdesk.services.interchange.imports.pesc import COURSE_FIELDS, SUMMARY_FIELDS
 from recordsdesk.services.interchange.imports.runner import run_import
 from recordsdesk.services.transcripts.builder import build_transcript
@@ -118,7 +121,7 @@ def test_valid_college_sample_round_trips(
 
 
 def test_a_transcript_sent_as_pesc_reads_back_with_the_gpa_its_json_prints(
-    engine: Engine, empty_database_url: str
+    engine: Engine, empty_database_url: str, tmp_path: Path
 ) -> None:
     with session_scope(engine) as session:
         seed_transcript(session)
@@ -135,7 +138,7 @@ def test_a_transcript_sent_as_pesc_reads_back_with_the_gpa_its_json_prints(
             user = make_staff(session, role="registrar")
             assert user.id is not None
             actor = Actor(user.id, user.username, StaffRole(user.role), user.full_name)
-        path = Path(empty_database_url.removeprefix("sqlite:///")).parent / "sent.xml"
+        path = tmp_path / "sent.xml"
         path.write_text(text, encoding="utf-8")
         run_import(elsewhere, actor=actor, kind="pesc", path=path)
         with Session(elsewhere) as session:
@@ -155,3 +158,69 @@ def test_a_transcript_sent_as_pesc_reads_back_with_the_gpa_its_json_prints(
     assert overall == [figures["cumulative"]["gpa"]] == ["3.67"]
     assert terms == [(term["gpa"], term["cumulative"]["gpa"]) for term in figures["terms"]]
     assert len(courses) == sum(len(term.courses) for term in t.terms) + len(t.transfer)
+
+
+def test_demo_transcripts_sent_as_pesc_read_back_with_the_gpas_their_json_prints(
+    tmp_path: Path, empty_database_url: str
+) -> None:
+    """A demo database's college records, sent and received by another desk: every term's,
+    every running and the overall GPA arrive as the JSON copy prints them."""
+    demo = tmp_path / "demo.db"
+    build_demo_database(
+        f"sqlite:///{demo}", students=120, seed=2026, rebuild=True, progress=lambda _: None,
+        today=date(2026, 5, 10),
+    )  # fmt: skip
+    engine = open_database(f"sqlite:///{demo}", migrate=False)
+    sent_gpas: dict[str, tuple[object, ...]] = {}
+    try:
+        with Session(engine) as session:
+            actor = system_actor(session)
+            rows = session.exec(
+                select(Student.student_number, Student.legal_last_name)
+                .join(Program, col(Program.id) == Student.program_id)
+                .where(col(Program.level).in_(("undergraduate", "graduate")))
+                .order_by(col(Student.student_number))
+            ).all()
+            for number, _last in rows[:25]:
+                t = build_transcript(session, actor=actor, student_number=number)
+                if t.cumulative_gpa is None:
+                    continue
+                figures = transcript_dict(t)
+                text = render_pesc(t, RenderOptions(issued_on=date(2026, 5, 10)), "Other U")
+                (tmp_path / f"{number}.xml").write_text(text, encoding="utf-8")
+                sent_gpas[number] = (
+                    figures["cumulative"]["gpa"],
+                    [(term["gpa"], term["cumulative"]["gpa"]) for term in figures["terms"]],
+                )
+    finally:
+        engine.dispose()
+    assert len(sent_gpas) >= 10
+    elsewhere = open_database(empty_database_url)
+    try:
+        with session_scope(elsewhere) as session:
+            institution = session.exec(select(Institution)).one()
+            institution.name, institution.short_name = "Other University", "OU"
+            session.add(institution)
+            user = make_staff(session, role="registrar")
+            assert user.id is not None
+            actor = Actor(user.id, user.username, StaffRole(user.role), user.full_name)
+        for number, (overall, terms) in sent_gpas.items():
+            run_import(elsewhere, actor=actor, kind="pesc", path=tmp_path / f"{number}.xml")
+            with Session(elsewhere) as session:
+                newest = session.exec(
+                    select(ExternalTranscript).order_by(col(ExternalTranscript.id).desc())
+                ).first()
+                assert newest is not None and newest.id is not None
+                blocks = session.exec(
+                    select(ExternalSummary)
+                    .where(ExternalSummary.external_transcript_id == newest.id)
+                    .order_by(col(ExternalSummary.position))
+                ).all()
+            got = [b.gpa or None for b in blocks]
+            kinds = [b.summary_type for b in blocks]
+            assert got[kinds.index("All")] == overall, number
+            term_gpas = [b.gpa or None for b in blocks if b.summary_type == "SenderOnly"]
+            running = [b.gpa or None for b in blocks if b.summary_type == "Cumulative"]
+            assert list(zip(term_gpas, running, strict=True)) == terms, number
+    finally:
+        elsewhere.dispose()
