@@ -27,9 +27,12 @@ from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.people.intake_form import FieldRow, values
 from recordsdesk.ui.widgets.cells import cell
+from recordsdesk.ui.widgets.fit_table import FitTable
 from recordsdesk.ui.widgets.form_input import FormInput, fields_settled
 
-COLUMNS = ("Institution", "Session", "Course", "Title", "Credits", "Mark", "Evaluation")
+#: What a course is and what became of it first; where it was taken after (at 80 columns the
+#: institution gives way: the band names it).
+COLUMNS = ("Course", "Title", "Credits", "Mark", "Evaluation", "Session", "Institution")
 
 
 @dataclass
@@ -154,13 +157,13 @@ class ReceivedScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static(Text(self.student_name, style="bold"), id="received-band")
-        yield DataTable(id="received-list", cursor_type="row", zebra_stripes=True)
+        yield FitTable(
+            id="received-list", keep=("Course", "Mark", "Evaluation"), drop=("Institution",)
+        )
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#received-list", DataTable)
-        table.add_columns(*COLUMNS)
-        table.focus()
+        self.query_one("#received-list", DataTable).focus()
         self._load()
 
     def _records(self) -> tuple[ReceivedRecord, ...]:
@@ -172,57 +175,65 @@ class ReceivedScreen(DeskScreen):
 
     @on(ReceivedLoaded)
     def _loaded(self, message: ReceivedLoaded) -> None:
-        table = self.query_one("#received-list", DataTable)
+        table = self.query_one("#received-list", FitTable)
         row = table.cursor_row
-        table.clear()
         self.courses = {}
-        courses = evaluated = proposed = 0
+        cells: list[tuple[Text, ...]] = []
+        keys: list[str] = []
         for record in message.records:
             for c in record.courses:
                 key = f"c{c.id}"
-                state = cell(f"= {c.evaluated_as}", style="green") if c.evaluated_as else None
-                if state is None:
+                if c.evaluated_as:
+                    state = cell(f"= {c.evaluated_as}", style="green")
+                else:
                     state = (
                         cell(f"proposed: {c.proposed}", style="yellow") if c.proposed else Text("")
                     )
-                table.add_row(
-                    cell(record.institution),
-                    cell(c.session_name),
-                    cell(c.course_code),
-                    cell(c.title),
-                    Text(_number(c.credits_earned), justify="right"),
-                    cell(c.mark or c.grade_status),
-                    state,
-                    key=key,
+                cells.append(
+                    (
+                        cell(c.course_code),
+                        cell(c.title),
+                        Text(_number(c.credits_earned), justify="right"),
+                        cell(c.mark or c.grade_status),
+                        state,
+                        cell(c.session_name),
+                        cell(record.institution),
+                    )
                 )
+                keys.append(key)
                 self.courses[key] = (
                     c.id,
                     f"{c.course_code} {c.title} ({record.institution})",
                     c.proposed,
                     bool(c.evaluated_as),
                 )
-                courses += 1
-                evaluated += bool(c.evaluated_as)
-                proposed += bool(c.proposed)
             for n, s in enumerate(record.summaries):
-                table.add_row(
-                    cell(record.institution),
-                    cell(s.session_name or "whole record"),
-                    cell(f"GPA {s.summary_type}".strip()),
-                    Text(""),
-                    Text(_number(s.credits_earned), justify="right"),
-                    cell(s.gpa),
-                    Text(""),
-                    key=f"g{record.institution}{n}",
+                cells.append(
+                    (
+                        cell(f"GPA {s.summary_type}".strip()),
+                        Text(""),
+                        Text(_number(s.credits_earned), justify="right"),
+                        cell(s.gpa),
+                        Text(""),
+                        cell(s.session_name or "whole record"),
+                        cell(record.institution),
+                    )
                 )
+                keys.append(f"g{len(keys)}-{n}")
+        table.fill(COLUMNS, cells, keys)
         if table.row_count:
             table.move_cursor(row=min(row, table.row_count - 1), animate=False)
+        evaluated = sum(done for *_, done in self.courses.values())
+        proposed = sum(bool(p) and not done for _, _, p, done in self.courses.values())
         band = Text(self.student_name, style="bold")
-        band.append(
-            f"   {courses} courses received, {evaluated} evaluated, {proposed} proposed"
-            if courses
-            else "   no coursework received"
-        )
+        if self.courses:
+            band.append(
+                f"   {len(self.courses)} courses received, {evaluated} evaluated, "
+                f"{proposed} proposed; from "
+            )
+            band.append_text(cell("; ".join(r.institution for r in message.records)))
+        else:
+            band.append("   no coursework received")
         self.query_one("#received-band", Static).update(band)
         if message.said:
             self.notify(message.said, markup=False, timeout=4)
