@@ -67,6 +67,8 @@ WHERE = {
     "Genuine?": "VerifyCodeModal",
     "Enrollment letter": "LetterScreen",
     "Release letter": "LetterReleaseModal",
+    "Received": "ReceivedScreen",
+    "Evaluate": "EvaluateModal",
 }
 #: Keys Textual's own widgets answer on any screen: Enter submits an input or picks a row, the
 #: arrows move in a list, Tab moves the focus. A guide may name them without a desk binding.
@@ -154,7 +156,7 @@ COMMAND_START = re.compile(r"^(?:python3 -m )?recordsdesk(?:\s|$)")
 ENV_PREFIX = re.compile(r"^(?:[A-Z_][A-Z0-9_]*=(?:\$\([^)]*\)|\S+)\s+)+")
 #: A synopsis placeholder (NUMBER, FILE.csv, N) and the value it stands for when parsed.
 PLACEHOLDER = re.compile(r"^[A-Z][A-Z0-9_]*(\.[a-z]+)?$")
-NUMBERS = {"N": "5", "S": "7"}
+NUMBERS = {"N": "5", "S": "7", "ID": "5"}
 
 
 def command_lines(page: Path) -> list[str]:

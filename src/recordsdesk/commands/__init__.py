@@ -29,6 +29,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.grades",
     "recordsdesk.commands.standing",
     "recordsdesk.commands.honours",
+    "recordsdesk.commands.transfer",
     "recordsdesk.commands.report",
     "recordsdesk.commands.admission",
     "recordsdesk.commands.imports",

@@ -1,6 +1,7 @@
-"""`recordsdesk import students|history|oneroster PATH [--dry-run]`.
+"""`recordsdesk import students|history|oneroster PATH [--dry-run]`, `import pesc FILE...`.
 
-The whole file is checked first; every problem is printed with its file, line and column and
+Each PESC file is a transaction of its own: a refused file names itself and the others still
+import. The whole file is checked first; every problem is printed with its file, line and column and
 nothing is written. A dry run prints what would change (counts per kind of record and the first
 changes) and changes nothing. The progress bar goes to stderr, and only to a terminal.
 """
@@ -21,6 +22,9 @@ from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.shared.clean_text import printable
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from recordsdesk.services.access.actor import Actor
     from recordsdesk.services.interchange.imports.common import ImportFailed, ImportReport
     from recordsdesk.services.interchange.imports.common import Progress as ProgressCallback
 
@@ -30,10 +34,16 @@ HELP = {
     "students": "new and changed students from a CSV keyed by student_number",
     "history": "legacy academic history: one CSV row per course taken",
     "oneroster": "a OneRoster 1.1 CSV set (the folder holding manifest.csv)",
+    "pesc": "PESC College or High School Transcript XML files (received coursework)",
 }
 # What each kind's path names (services.interchange.imports.runner.KINDS says the same; it is
 # not imported to build the parser: tests/test_startup.py checks they agree).
-PATH_NAMES = {"students": "FILE.csv", "history": "FILE.csv", "oneroster": "FOLDER"}
+PATH_NAMES = {
+    "students": "FILE.csv",
+    "history": "FILE.csv",
+    "oneroster": "FOLDER",
+    "pesc": "FILE.xml",
+}
 
 
 def register(
@@ -43,7 +53,10 @@ def register(
     kinds = parser.add_subparsers(dest="import_kind", metavar="KIND", required=True)
     for kind, help_text in HELP.items():
         sub = kinds.add_parser(kind, help=help_text)
-        sub.add_argument("path", type=Path, metavar=PATH_NAMES[kind])
+        if kind == "pesc":
+            sub.add_argument("paths", type=Path, metavar=PATH_NAMES[kind], nargs="+")
+        else:
+            sub.add_argument("path", type=Path, metavar=PATH_NAMES[kind])
         sub.add_argument(
             "--dry-run", action="store_true", help="show what would change; write nothing"
         )
@@ -86,36 +99,45 @@ def print_report(report: ImportReport) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from recordsdesk.services.interchange.imports.common import ImportFailed
-    from recordsdesk.services.interchange.imports.runner import run_import
-
     engine = open_database(resolve_database_url(getattr(args, "database", None)))
     try:
         with session_scope(engine) as session:
             actor = cli_actor(session, args)
-        failed: ImportFailed | None = None
-        with progress_bar(sys.stderr.isatty()) as progress:
-            try:
-                report = run_import(
-                    engine,
-                    actor=actor,
-                    kind=args.kind,
-                    path=args.path,
-                    dry_run=args.dry_run,
-                    progress=progress,
-                )
-            except ImportFailed as refused:
-                failed = refused
-        if failed is not None:  # printed once the progress bar has left the terminal
-            for problem in failed.problems:
-                print(f"ERROR {printable(str(problem))}", file=sys.stderr)
-            count = len(failed.problems)
-            noun = "problem" if count == 1 else "problems"
-            print(f"Nothing was imported: {count} {noun}.", file=sys.stderr)
-            return EXIT_REFUSED
+        paths: list[Path] = getattr(args, "paths", None) or [args.path]
+        refused = 0
+        for path in paths:
+            refused += _import_one(engine, actor, args, path)
     finally:
         engine.dispose()
-    print_report(report)
     if args.dry_run:
         print("Dry run: nothing was changed.")
+    return EXIT_REFUSED if refused else 0
+
+
+def _import_one(engine: Engine, actor: Actor, args: argparse.Namespace, path: Path) -> int:
+    """Import one file in its own transaction; 1 when it was refused (its problems printed)."""
+    from recordsdesk.services.interchange.imports.common import ImportFailed
+    from recordsdesk.services.interchange.imports.runner import run_import
+
+    failed: ImportFailed | None = None
+    with progress_bar(sys.stderr.isatty()) as progress:
+        try:
+            report = run_import(
+                engine,
+                actor=actor,
+                kind=args.kind,
+                path=path,
+                dry_run=args.dry_run,
+                progress=progress,
+            )
+        except ImportFailed as refused:
+            failed = refused
+    if failed is not None:  # printed once the progress bar has left the terminal
+        for problem in failed.problems:
+            print(f"ERROR {printable(str(problem))}", file=sys.stderr)
+        count = len(failed.problems)
+        noun = "problem" if count == 1 else "problems"
+        print(f"Nothing was imported from {printable(path.name)}: {count} {noun}.", file=sys.stderr)
+        return 1
+    print_report(report)
     return 0

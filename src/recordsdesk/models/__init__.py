@@ -36,12 +36,19 @@ from recordsdesk.models.practice import PracticeResult
 from recordsdesk.models.staff import ApiToken, StaffUser
 from recordsdesk.models.student import Student
 from recordsdesk.models.term import Section, Term
+from recordsdesk.models.transfer import (
+    Articulation,
+    ExternalCourse,
+    ExternalSummary,
+    ExternalTranscript,
+)
 
 __all__ = [
     "AcademicStanding",
     "AdmissionApplication",
     "ApiToken",
     "ApplicationDecision",
+    "Articulation",
     "AuditEvent",
     "ConsentScope",
     "ContactNote",
@@ -49,7 +56,10 @@ __all__ = [
     "DisclosedDocument",
     "Disclosure",
     "Enrollment",
+    "ExternalCourse",
     "ExternalKey",
+    "ExternalSummary",
+    "ExternalTranscript",
     "EnrollmentStatus",
     "GradeMark",
     "GradeStatus",

@@ -16,6 +16,7 @@ short local code ("1", "2": the schema allows three characters), named in a note
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 from xml.etree import ElementTree as ET
@@ -30,6 +31,11 @@ from recordsdesk.services.transcripts.builder import (
     Transcript,
 )
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.received import (
+    ReceivedCourse,
+    ReceivedRecord,
+    ReceivedSummary,
+)
 
 NAMESPACE = "urn:org:pesc:message:CollegeTranscript:v1.6.0"
 VERSION = "1.6.0"
@@ -261,8 +267,14 @@ def _transfer(record: ET.Element, t: Transcript) -> None:
             _add_if(element, "NoteMessage", f"Transfer credit as {line.equivalent_course_code}", 80)
 
 
-def pesc_tree(t: Transcript, options: RenderOptions, recipient: str = "") -> ET.Element:
-    """The College Transcript as an element tree (the content and the copy's release facts)."""
+def pesc_tree(
+    t: Transcript,
+    options: RenderOptions,
+    recipient: str = "",
+    received: Sequence[ReceivedRecord] = (),
+) -> ET.Element:
+    """The College Transcript as an element tree (the content and the copy's release facts);
+    each institution's `received` coursework follows as an AcademicRecord of its own."""
     root = ET.Element(f"{{{NAMESPACE}}}CollegeTranscript")
     transmission = _add(root, "TransmissionData")
     issued = options.issued_on or date.today()
@@ -308,13 +320,131 @@ def pesc_tree(t: Transcript, options: RenderOptions, recipient: str = "") -> ET.
         _add(record, "NoteMessage", f"Grade scale {code}: {scale}", 80)
     if t.graduation_status:
         _add(record, "NoteMessage", t.graduation_status, 80)
+    for other in received:
+        _received_record(student, other)
     return root
 
 
-def render_pesc(t: Transcript, options: RenderOptions, recipient: str = "") -> str:
+def render_pesc(
+    t: Transcript,
+    options: RenderOptions,
+    recipient: str = "",
+    received: Sequence[ReceivedRecord] = (),
+) -> str:
     """The College Transcript 1.6.0 document as UTF-8 XML text, indented."""
-    root = pesc_tree(t, options, recipient)
+    root = pesc_tree(t, options, recipient, received)
     ET.register_namespace("ColTrn", NAMESPACE)
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode", xml_declaration=False)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n{body}\n'
+
+
+# --- coursework received from other institutions, written back as it was sent ----------------
+# Only values the 1.6.0 schema takes are written: a code outside its lists (an older version's,
+# a provincial one) is left out rather than making the document invalid.
+_UNITS = {
+    "NoCredit", "Quarter", "Semester", "Units", "ClockHours", "CarnegieUnits",
+    "ContinuingEducationUnits", "Unreported", "Other",
+}  # fmt: skip
+_SUMMARY_TYPES = {
+    "All", "SenderOnly", "TransferOnly", "AllNotRepeated", "SenderNotRepeated",
+    "TransferNotRepeated", "AcademicRenewal", "CarryoverCredit", "DegreeApplicable",
+    "NonDegreeApplicable", "ConvertedFrom", "ConvertedTo", "Weighted", "NonWeighted",
+    "UserDefined", "Cumulative",
+}  # fmt: skip
+_STATUSES = {
+    "AuditedCourse", "Completed", "HonorsGrade", "Incomplete", "IncompleteNotResolvedFail",
+    "InProgress", "NotYetReported", "OtherFail", "OtherPass", "PassFailFail", "PassFailPass",
+    "PlanningToTake", "TransferNoGrade", "Withdrew", "WithdrewFailing", "WithdrewNoPenalty",
+    "WithdrewPassing",
+}  # fmt: skip
+_REPEATS = {
+    "RepeatCounted", "RepeatNotCounted", "ReplacementCounted", "ReplacedNotCounted",
+    "RepeatOtherInstitution", "NotCountedOther",
+}  # fmt: skip
+_LEVELS = {
+    "SeventhGrade", "EighthGrade", "NinthGrade", "TenthGrade", "EleventhGrade", "TwelfthGrade",
+    "Grade13", "Dual", "DualGraduateUndergraduate", "DualHighSchoolCollege", "Graduate",
+    "GraduateProfessional", "LowerDivision", "Professional", "Secondary",
+    "TechnicalPreparatory", "Undergraduate", "Ungraded", "UpperDivision", "Vocational",
+}  # fmt: skip
+_YEAR_MONTH = re.compile(r"^-?\d{4,}-(0[1-9]|1[0-2])(Z|[+-]\d{2}:\d{2})?$")  # xs:gYearMonth
+_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def _add_known(parent: ET.Element, tag: str, value: str, known: set[str]) -> None:
+    if value in known:
+        _add(parent, tag, value)
+
+
+def _add_number(parent: ET.Element, tag: str, value: Decimal | None) -> None:
+    if value is not None:
+        _add(parent, tag, _number(value))
+
+
+def _received_summary(parent: ET.Element, s: ReceivedSummary) -> None:
+    summary = _add(parent, "AcademicSummary")
+    _add_known(summary, "AcademicSummaryType", s.summary_type, _SUMMARY_TYPES)
+    _add_known(summary, "AcademicSummaryLevel", s.summary_level, _LEVELS)
+    block = _add(summary, "GPA")
+    _add_number(block, "CreditHoursAttempted", s.credits_attempted)
+    _add_number(block, "CreditHoursEarned", s.credits_earned)
+    _add_known(block, "CreditUnit", s.credit_unit, _UNITS)
+    if _DECIMAL.match(s.gpa):
+        _add(block, "GradePointAverage", s.gpa)  # as sent, digits and all
+    _add_number(block, "TotalQualityPoints", s.quality_points)
+    _add_number(block, "CreditHoursforGPA", s.credits_for_gpa)
+
+
+def _received_course(parent: ET.Element, c: ReceivedCourse) -> None:
+    element = _add(parent, "Course")
+    _add(element, "CourseCreditBasis", "Regular")
+    _add_known(element, "CourseCreditUnits", c.credit_unit, _UNITS)
+    _add_number(element, "CourseCreditValue", c.credits_attempted)
+    _add_number(element, "CourseCreditEarned", c.credits_earned)
+    _add_if(element, "CourseAcademicGradeScaleCode", c.scale_code, 3)
+    _add_if(element, "CourseAcademicGrade", c.mark, 10)
+    _add_known(element, "CourseAcademicGradeStatusCode", c.grade_status, _STATUSES)
+    _add_known(element, "CourseRepeatCode", c.repeat_code, _REPEATS)
+    _add_number(element, "CourseQualityPointsEarned", c.quality_points)
+    subject, number = _split_code(c.course_code)
+    _add_if(element, "CourseSubjectAbbreviation", subject, 10)
+    _add_if(element, "CourseNumber", number, 15)
+    _add_if(element, "OriginalCourseID", c.course_code, 30)
+    _add_if(element, "CourseTitle", c.title, 60)
+
+
+def _received_record(student: ET.Element, r: ReceivedRecord) -> None:
+    """Another institution's coursework as one more AcademicRecord, that institution its
+    School: summaries of the record, then each session's courses and summaries, then the
+    courses sent outside any session."""
+    record = _add(student, "AcademicRecord")
+    school = _add(record, "School")
+    _add(school, "OrganizationName", r.institution, 60)
+    _add_if(school, "NoteMessage", r.institution_ids, 80)
+    sessions: dict[tuple[str, str], tuple[list[ReceivedCourse], list[ReceivedSummary]]] = {}
+    loose: list[ReceivedCourse] = []
+    for c in r.courses:
+        if _YEAR_MONTH.match(c.session_designator):
+            key = (c.session_designator, c.session_name)
+            sessions.setdefault(key, ([], []))[0].append(c)
+        else:
+            loose.append(c)
+    for s in r.summaries:
+        if _YEAR_MONTH.match(s.session_designator):
+            key = (s.session_designator, s.session_name)
+            sessions.setdefault(key, ([], []))[1].append(s)
+        else:
+            _received_summary(record, s)
+    for (designator, name), (courses, summaries) in sessions.items():
+        session = _add(record, "AcademicSession")
+        detail = _add(session, "AcademicSessionDetail")
+        _add(detail, "SessionDesignator", designator)
+        _add_if(detail, "SessionName", name, 30)
+        for c in courses:
+            _received_course(session, c)
+        for s in summaries:
+            _received_summary(session, s)
+    for c in loose:
+        _received_course(record, c)
+    _add(record, "NoteMessage", "Received coursework: not evaluated unless listed as transfer", 80)

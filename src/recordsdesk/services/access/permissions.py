@@ -39,6 +39,7 @@ class Action(StrEnum):
     STUDENT_AUDIT_VIEW = "student.audit_view"
     REPORT_RUN = "report.run"
     IMPORT_RUN = "import.run"
+    TRANSFER_EVALUATE = "transfer.evaluate"
     # Admin: the office itself.
     STAFF_MANAGE = "staff.manage"
     SETTINGS_CHANGE = "settings.change"
@@ -74,6 +75,7 @@ _REGISTRAR = _CLERK | {
     Action.STUDENT_AUDIT_VIEW,
     Action.REPORT_RUN,
     Action.IMPORT_RUN,
+    Action.TRANSFER_EVALUATE,
 }
 _ADMIN = set(Action)
 

@@ -3,7 +3,8 @@
 `builder` makes the one frozen value every copy and the record screen read, `gpa` its
 arithmetic, `meaning` what each posted mark counts for, `release` the copies and their log,
 `printing` the system's printers, `standing` the academic standing decided at posting, `honours`
-the Latin honours proposed at conferral, `rank` the class rank (secondary)."""
+the Latin honours proposed at conferral, `rank` the class rank (secondary), `received` the
+coursework other institutions sent and `transfer` its evaluation into transfer credit."""
 
 __all__ = [
     "builder",
@@ -12,6 +13,8 @@ __all__ = [
     "meaning",
     "printing",
     "rank",
+    "received",
     "release",
     "standing",
+    "transfer",
 ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -42,6 +43,7 @@ from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
 from recordsdesk.services.shared.private_files import check_target, safe_file_name, write_private
 from recordsdesk.services.transcripts.builder import Transcript, build_transcript
 from recordsdesk.services.transcripts.printing import PrintJob, print_pdf
+from recordsdesk.services.transcripts.received import ReceivedRecord, received_records
 
 ENTITY = "transcript_request"
 MAX_RECIPIENT = 200
@@ -103,7 +105,11 @@ def render_options(
 
 
 def render_document(
-    transcript: Transcript, options: RenderOptions, fmt: str, recipient: str = ""
+    transcript: Transcript,
+    options: RenderOptions,
+    fmt: str,
+    recipient: str = "",
+    received: Sequence[ReceivedRecord] = (),
 ) -> bytes:
     """The copy's bytes in `fmt` (print sends the PDF; a PESC document names `recipient` as
     its destination). The PDF and font code is imported only when a PDF is made: it is the
@@ -123,7 +129,7 @@ def render_document(
     if fmt == "pesc":
         from recordsdesk.render.transcript_pesc import render_pesc
 
-        return render_pesc(transcript, options, recipient).encode("utf-8")
+        return render_pesc(transcript, options, recipient, received).encode("utf-8")
     if fmt == "text":
         return render_text(transcript, options).encode("utf-8")
     raise ValidationFailed("format", f"{fmt!r} is not a transcript format ({', '.join(FORMATS)}).")
@@ -216,7 +222,8 @@ def release_transcript(
         serial=request.id,
         nonce=secrets.token_hex(16),
     )
-    content = render_document(transcript, options, fmt, recipient)
+    received = received_records(session, actor=actor, student_id=sid) if fmt == "pesc" else ()
+    content = render_document(transcript, options, fmt, recipient, received)
     request.verification_code = options.verification_code
     request.content_digest = hashlib.sha256(content).hexdigest()
     request.record_digest = record_digest(transcript)

@@ -17,6 +17,7 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.interchange.imports.common import ImportReport, Progress, no_progress
 from recordsdesk.services.interchange.imports.history import import_history
 from recordsdesk.services.interchange.imports.oneroster import import_oneroster
+from recordsdesk.services.interchange.imports.pesc import import_pesc
 from recordsdesk.services.interchange.imports.students import import_students
 
 Importer = Callable[..., ImportReport]
@@ -25,6 +26,7 @@ KINDS: dict[str, tuple[Importer, str]] = {
     "students": (import_students, "CSV file"),
     "history": (import_history, "CSV file"),
     "oneroster": (import_oneroster, "folder"),
+    "pesc": (import_pesc, "PESC XML file"),
 }
 
 

@@ -34,6 +34,7 @@ KIND_LABELS = {
     "students": "Students (CSV keyed by student_number)",
     "history": "Academic history (legacy CSV, one row per course)",
     "oneroster": "OneRoster 1.1 set (folder with manifest.csv)",
+    "pesc": "PESC transcript received (College or High School XML)",
 }
 
 
@@ -55,7 +56,9 @@ class ImportsScreen(DeskScreen):
     SCREEN_NAME = "Imports"
     PURPOSE = (
         "Bring records in from other systems: new and changed students from a CSV, a legacy "
-        "system's academic history, or a OneRoster CSV set. Choose the kind, type the path and "
+        "system's academic history, a OneRoster CSV set, or a PESC electronic transcript "
+        "another institution sent (its courses become received coursework on the student's "
+        "record, for a registrar to evaluate). Choose the kind, type the path and "
         "press Enter (or Ctrl+T) for a dry run: it lists what would change and every line at "
         "fault, and writes nothing. After a clean dry run, Ctrl+S applies the same file, all "
         "of it or none of it; running it again changes nothing. Needs the registrar role."

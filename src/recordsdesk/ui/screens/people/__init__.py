@@ -1,4 +1,5 @@
-"""A student's record and the forms on it: intake, profile edit, holds, departure.
+"""A student's record and the forms on it: intake, profile edit, holds, departure, and the
+coursework received from other institutions (`received`).
 
 `intake_form` holds the form pieces they share (field rows, reason and decision dialogs)."""
 

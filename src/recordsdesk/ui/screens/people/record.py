@@ -46,6 +46,7 @@ from recordsdesk.ui.screens.disclosure.letter import LetterScreen
 from recordsdesk.ui.screens.people.departure import DepartureScreen
 from recordsdesk.ui.screens.people.holds import HoldsScreen
 from recordsdesk.ui.screens.people.profile_edit import ProfileEditScreen
+from recordsdesk.ui.screens.people.received import ReceivedScreen
 from recordsdesk.ui.screens.people.record_rows import (
     audit_rows,
     band,
@@ -151,7 +152,8 @@ class StudentScreen(DeskScreen):
         "sparkline of term GPAs; Audit is shown to registrars and admins; Disclosures lists "
         "every copy of the record released outside the office). A 'Release:' line names the "
         "student's consents in force. Press 1 to 8 to jump to a tab, c for the release "
-        "consents, v for an enrollment verification letter, n to add a contact note (type "
+        "consents, v for an enrollment verification letter, x for coursework received from other "
+        "institutions (and its evaluation into transfer credit), n to add a contact note (type "
         "it, Enter saves), r to register the "
         "student for a term (a waitlist seat offered shows on the Registration tab), e to "
         "edit the profile, h for holds, a for the admission checklist and decision, d to "
@@ -171,6 +173,7 @@ class StudentScreen(DeskScreen):
         Binding("a", "admission", "Admission"),
         Binding("c", "consents", "Consents"),
         Binding("v", "verification", "Enrollment letter"),
+        Binding("x", "received", "Received"),
         *(
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
@@ -352,6 +355,10 @@ class StudentScreen(DeskScreen):
 
     def action_admission(self) -> None:
         self._push_and_reload(AdmissionScreen(self.student_id))
+
+    def action_received(self) -> None:
+        name = self.record.profile.legal_name if self.record else self._title_hint
+        self._push_and_reload(ReceivedScreen(self.student_id, title=name))
 
     def action_show_tab(self, pane: str) -> None:
         self.query_one("#record-tabs", TabbedContent).active = pane
