@@ -193,6 +193,25 @@ def test_two_possible_students_refuse_the_file(engine: Engine) -> None:
     assert counts(engine) == before
 
 
+def test_an_identifier_received_before_does_not_file_another_person_on_the_record(
+    engine: Engine,
+) -> None:
+    """The Ontario samples share one provincial number among different people (test values):
+    the second is refused naming both, not filed on the first one's record."""
+    actor = registrar(engine)
+    first = SAMPLES / "valid" / "canpesc-Ontario-UniversityTranscript2-1.4.0.xml"
+    other = SAMPLES / "lenient" / "canpesc-Ontario-CollegeTranscript-1.3.0-ocas.xml"
+    run_import(engine, actor=actor, kind="pesc", path=first)
+    before = counts(engine)
+    with pytest.raises(ImportFailed) as refused:
+        run_import(engine, actor=actor, kind="pesc", path=other)
+    problem = refused.value.problems[0]
+    assert (problem.file, problem.line) == (other.name, 1)
+    assert "Hermione Granger" in problem.message and "Test Learner" in problem.message
+    assert "does not fit" in problem.message
+    assert counts(engine) == before
+
+
 def test_unsafe_or_unknown_documents_are_refused(engine: Engine, tmp_path: Path) -> None:
     actor = registrar(engine)
     cases = {

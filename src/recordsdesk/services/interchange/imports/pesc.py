@@ -41,7 +41,7 @@ from recordsdesk.services.interchange.imports.pesc_read import (
     ReadTranscript,
     read_pesc,
 )
-from recordsdesk.services.people.intake import find_duplicates
+from recordsdesk.services.people.intake import find_duplicates, fold
 from recordsdesk.services.people.student import StudentCreate, create_student
 from recordsdesk.services.transcripts.received import institution_key
 
@@ -98,6 +98,8 @@ class _Matcher:
                 select(Student).where(Student.student_number == s.school_assigned_id)
             ).first()
             how = "by our student number"
+        if found is not None:
+            self._check_same_person(found, t, how)
         if found is None and s.birth_date is not None:
             candidates = [
                 c
@@ -140,6 +142,30 @@ class _Matcher:
         for key in keys:
             self._remember(key, found.id)
         return found, how
+
+    def _check_same_person(self, student: Student, t: ReadTranscript, how: str) -> None:
+        """An identifier is trusted only for the person it was remembered for: a document whose
+        name and birth date both disagree with that record (a reused or mistyped number, a
+        sender's test value) is refused rather than filed on someone else's record."""
+        s = t.student
+        born = student.birth_date is None or s.birth_date is None
+        same_birth = born or student.birth_date == s.birth_date
+        same_name = fold(student.legal_last_name) == fold(s.last_name) or (
+            fold(student.legal_first_name) == fold(s.first_name)
+            and fold(student.legal_first_name) != ""
+        )
+        if same_birth and same_name:
+            return
+        sent_born = f", born {s.birth_date}" if s.birth_date else ""
+        ours_born = f", born {student.birth_date}" if student.birth_date else ""
+        raise _refused(
+            self.path,
+            t.line,
+            f"<Student> matched {how} to {student.student_number} "
+            f"({student.legal_first_name} {student.legal_last_name}{ours_born}), but the "
+            f"transcript names {s.first_name} {s.last_name}{sent_born}: the identifier does "
+            "not fit; correct the record or the file first.",
+        )
 
     def _remember(self, key: str, student_id: int) -> None:
         existing = self.session.exec(
