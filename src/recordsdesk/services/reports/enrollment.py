@@ -40,11 +40,13 @@ ALL_PROGRAMS = "All programs"
 
 _COUNTED = "e.status IN ('registered', 'completed')"
 # Per (term, student) first, then per program: a student has one current program, so a term's
-# headcount is the sum over its programs, and the big grouping runs once. For every term,
-# CROSS JOIN keeps SQLite reading the enrollments in one pass: with ANALYZE statistics it would
-# otherwise start from the sections and fetch every enrollment row by row from the table
-# (several times slower). One term starts from its sections. PostgreSQL plans both alike.
-_EVERY_TERM = "enrollment e CROSS JOIN section sec CROSS JOIN course c"
+# headcount is the sum over its programs, and the big grouping runs once. For every term, SQLite
+# reads the enrollments in one pass over the index that holds every column used (CROSS JOIN
+# fixes the order, INDEXED BY the index): with ANALYZE statistics it would otherwise start from
+# the sections, or scan another index, and fetch every enrollment row from the table (two to
+# five times slower). One term starts from its sections. PostgreSQL plans both itself.
+_EVERY_TERM = "enrollment e{indexed} CROSS JOIN section sec CROSS JOIN course c"
+_STUDENT_RECORD_INDEX = " INDEXED BY ix_enrollment_student_record"
 _ONE_TERM = "section sec JOIN enrollment e ON 1 = 1 JOIN course c ON 1 = 1"
 _QUERY = (
     "SELECT t.code, t.start_date, COALESCE(p.level, ''), COALESCE(p.code, ''), "
@@ -83,7 +85,9 @@ def enrollment(
     if program is not None:
         where += "AND e.student_id IN (SELECT id FROM student WHERE program_id = :pid) "
         params["pid"] = program.id
-    joins = _ONE_TERM if term is not None else _EVERY_TERM
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    every = _EVERY_TERM.format(indexed=_STUDENT_RECORD_INDEX if sqlite else "")
+    joins = _ONE_TERM if term is not None else every
     found = rows(session, _QUERY.format(joins=joins, where=where), params)
     headcount: dict[str, int] = {}
     for row in found:
