@@ -71,8 +71,10 @@ def holds(
         "h.reason, h.placed_at, COALESCE(u.username, '') FROM hold h "
         f"{PERSON_JOIN.format(sid='h.student_id')} "
         "LEFT JOIN staff_user u ON u.id = h.placed_by_id "
-        f"WHERE h.released_at IS NULL AND h.student_id IN ({scope}) "
-        "ORDER BY h.placed_at, h.id",
+        "WHERE h.released_at IS NULL "
+        # Every student unless narrowed: no list of all ids for the database to build first.
+        + (f"AND h.student_id IN ({scope}) " if program or directory_only else "")
+        + "ORDER BY h.placed_at, h.id",
         params,
     )
     table: list[tuple[Value, ...]] = []

@@ -92,7 +92,8 @@ def incompletes(
         "JOIN section sec ON sec.id = e.section_id "
         "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
         "WHERE e.grade_status = 'posted' AND e.mark = :mark "
-        f"AND e.student_id IN ({scope}) {where}",
+        + (f"AND e.student_id IN ({scope}) " if program or directory_only else "")
+        + where,
         params,
     )
     table: list[tuple[Value, ...]] = []
