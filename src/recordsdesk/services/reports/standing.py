@@ -34,6 +34,9 @@ POSTED_IN_TERM = (
     "SELECT e2.student_id FROM enrollment e2 JOIN section s2 ON s2.id = e2.section_id "
     "WHERE s2.term_id = :tid AND e2.grade_status = 'posted'"
 )
+#: How far from a GPA line a plain GPA may fall and still be worth computing exactly (`keep`):
+#: wider than any rounding of the GPA to two places and than SQLite's float sums' error.
+NEAR = 0.02
 CURRENT_STUDENTS = "SELECT id FROM student WHERE status IN ('active', 'on_leave', 'suspended')"
 # Elementary records carry progress marks without a GPA (as on their transcripts).
 NOT_ELEMENTARY = (
@@ -140,9 +143,17 @@ def student_figures(
     params: dict[str, Any],
     repeat_policy: str,
     term: TermRef | None = None,
+    keep: str = "",
 ) -> dict[int, StudentFigures]:
     """Figures for every student selected by `scope` who has at least one posted mark (through
     `term` when given). Students with nothing posted are simply absent.
+
+    `keep`, when given, is an SQL condition on a student's plain sums that a report's list needs
+    (a GPA near its line): `{quality}` and `{credits}` stand for the quality points and GPA
+    credits through the term (the whole record without one), `{term_quality}` and
+    `{term_credits}` for the term's. Students it leaves out are absent too, unless they repeated
+    a course (the policy may move their GPA either way), so a report reads thousands of figures
+    instead of every student's.
 
     One grouped scan sums each student's attempts as if no repeat policy applied, and counts
     graded attempts against distinct graded courses: where the two differ the student repeated
@@ -162,12 +173,28 @@ def student_figures(
         # The whole record: no term columns, no term read per row (half the work of the scan).
         sums_sql = [f"SUM({m})" for m in _MEASURES] + ["1"]
         ctes, joins = meaning, _JOINS.format(terms="")
+    repeated = (
+        f"COUNT(CASE WHEN {_GRADED} THEN 1 END) "
+        f"<> COUNT(DISTINCT CASE WHEN {_GRADED} THEN sec.course_id END)"
+    )
+    having = ""
+    if keep:
+        through = 5 if term is not None else 0
+        having = " HAVING ({}) OR {}".format(
+            keep.format(
+                quality=sums_sql[through + 3],
+                credits=sums_sql[through + 2],
+                term_quality=sums_sql[3],
+                term_credits=sums_sql[2],
+            ),
+            repeated,
+        )
     sums = rows(
         session,
         f"WITH {ctes} SELECT e.student_id, {', '.join(sums_sql)}, "
         f"COUNT(CASE WHEN {_GRADED} THEN 1 END), "
         f"COUNT(DISTINCT CASE WHEN {_GRADED} THEN sec.course_id END) "
-        f"{joins}{_POSTED}AND e.student_id IN ({scope}) GROUP BY e.student_id",
+        f"{joins}{_POSTED}AND e.student_id IN ({scope}) GROUP BY e.student_id{having}",
         bound,
     )
     empty = Totals()
