@@ -124,7 +124,7 @@ def incompletes(
                 person.flag,
             )
         )
-    table.sort(key=lambda r: (r[6], str(r[1]), str(r[3])))
+    table.sort(key=lambda r: (r[6], str(r[1]), str(r[3]), str(r[4]), str(r[0])))
     notes = [
         f"As of {today.isoformat()}: {counts[EXPIRED]} expired, {counts[EXPIRING]} expiring "
         f"within {SOON_DAYS} days, {counts[OPEN]} open.",
