@@ -1,16 +1,19 @@
 """Per-student GPA figures for many students at once, with the transcript's own rules.
 
-A standing report (dean's list, probation, graduation audit) needs the figures of tens of
-thousands of records. Building each transcript would take minutes at 100k students, so:
-- a course a student took once has nothing for the repeat policy to decide: what it adds is a
-  plain sum, and SQL adds those up per student in one grouped query;
-- the attempts of a course a student repeated go through `gpa.outcomes`, the arithmetic every
-  transcript uses (the policy resolves each course's attempts on their own, later repeats
-  included, so this part and the sums simply add up).
-`gpa.Totals.gpa` rounds the total, so a report cannot disagree with a transcript.
-Only posted marks count; a mark's meaning comes from its basis (P/NP, S/U, CR/NC), else its
-course's scale, else the NON-GRADE scale, exactly as the transcript builder reads it (its rule
-table, cache and `rule_for` are imported, not copied).
+A standing report (dean's list, probation, graduation audit, class rank) needs the figures of
+tens of thousands of records. Building each transcript would take minutes at 100k students, so
+SQL does it set-based, in two statements:
+- one grouped scan over every posted mark of the students in scope sums what each attempt adds
+  on its own (a course taken once has nothing for the repeat policy to decide), and tells the
+  students who repeated a course (more graded attempts than distinct graded courses);
+- for those students, the attempts of their repeated courses alone are resolved with window
+  functions as `gpa.outcomes` resolves them (later repeats included), and the difference from
+  the plain sums is added.
+`gpa.Totals.gpa` rounds the totals, so a report cannot disagree with a transcript (a test
+compares every demo student's figures with the builder's under each repeat policy). A mark's
+meaning (its basis's P/NP, S/U, CR/NC, else its course's scale, else NON-GRADE; NP as F when the
+institution says so) comes from a table `meaning.rule_for` fills, so the SQL reads marks exactly
+as the transcript builder does.
 """
 
 from __future__ import annotations
@@ -157,8 +160,8 @@ def student_figures(
 
     One grouped scan sums each student's attempts as if no repeat policy applied, and counts
     graded attempts against distinct graded courses: where the two differ the student repeated
-    a course, and for those courses alone the plain sums are swapped for what `gpa.outcomes`
-    makes of them."""
+    a course, and for those courses alone the plain sums are swapped for what the repeat policy
+    makes of them (`_repeat_corrections`)."""
     npf = _np_counts_as_f(session)
     meaning, bound = meaning_table(session, npf)
     bound.update(params)
