@@ -115,6 +115,8 @@ def meaning_table(session: Session, np_counts_as_f: bool) -> tuple[str, dict[str
                     int(rule.graded),
                 )
                 values.append(f"(:{name}, {', '.join(str(f) for f in flags)})")
+    if not values:  # no scale at all: a row no key matches keeps the SQL valid
+        values.append("('', 0, 0, 0, 0, 0, 0)")
     columns = "meaning(k, attempted, earned, in_gpa, points, passing, graded)"
     return f"{columns} AS (VALUES {', '.join(values)})", params
 
