@@ -21,7 +21,13 @@ from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.access.actor import actor_for
 from recordsdesk.services.reports import REPORTS, run_report
 
-EXTRA_RUNS = (("deans-list", "2026SP"), ("probation", "2026SP"), ("grade-distribution", "2026SP"))
+EXTRA_RUNS = (
+    ("enrollment", "2026SP"),
+    ("deans-list", "2026SP"),
+    ("probation", "2026SP"),
+    ("grade-distribution", "2026SP"),
+    ("class-rank", "2026SP"),
+)
 
 
 def time_report(

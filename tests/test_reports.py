@@ -25,8 +25,11 @@ from recordsdesk.services.access.actor import Actor, actor_for
 from recordsdesk.services.demo import build_demo_database
 from recordsdesk.services.reports import REPORTS, ReportTable, export_csv, run_report, to_csv
 from recordsdesk.services.reports.output import cell_text, to_text
+from recordsdesk.services.reports.standing import student_figures
+from recordsdesk.services.reports.table import resolve_term
 from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
 from recordsdesk.services.transcripts.builder import DEANS_LIST, PROBATION, build_transcript
+from recordsdesk.services.transcripts.gpa import Totals
 from tests.conftest import BACKEND, drop_postgres_database, new_postgres_database
 
 pytestmark = pytest.mark.db
@@ -211,7 +214,72 @@ def test_deans_list_is_the_transcripts_term_standing(
     db.rollback()
 
 
-def test_probation_is_the_transcripts_cumulative_gpa(db: Session, registrar: Actor) -> None:
+@pytest.mark.parametrize("policy", ["latest", "highest", "all"])
+def test_every_students_figures_are_the_transcripts(
+    db: Session, registrar: Actor, policy: str
+) -> None:
+    """The figures every standing report reads, student by student, against the builder: the
+    whole record and one term's, weighted points included, under each repeat policy."""
+    db.execute(text("UPDATE institution SET repeat_policy = :p"), {"p": policy})
+    numbers = dict(sql(db, "SELECT id, student_number FROM student"))
+    whole = student_figures(db, scope="SELECT id FROM student", params={}, repeat_policy=policy)
+    term = resolve_term(db, "2026SP")
+    in_term = student_figures(
+        db, scope="SELECT id FROM student", params={}, repeat_policy=policy, term=term
+    )
+    compared = 0
+    for sid, number in numbers.items():
+        transcript = build_transcript(db, actor=registrar, student_number=number)
+        if not transcript.terms:
+            assert sid not in whole
+            continue
+        transfer = Totals(credits_earned=transcript.transfer_credits)
+        assert whole[sid].through + transfer == transcript.cumulative, number
+        record = next((t for t in transcript.terms if t.code == "2026SP"), None)
+        earlier = [t for t in transcript.terms if t.start_date and t.start_date <= term.start_date]
+        if record is not None:
+            assert in_term[sid].term == record.totals, number
+        if earlier:
+            assert in_term[sid].through + transfer == earlier[-1].cumulative, number
+        compared += 1
+    assert compared > STUDENTS // 2 and repeaters(db), "repeats are exercised"
+    db.rollback()
+
+
+@pytest.mark.parametrize("policy", ["latest", "highest", "all"])
+def test_class_rank_is_the_transcripts_cumulative_gpas(
+    db: Session, registrar: Actor, policy: str
+) -> None:
+    db.execute(text("UPDATE institution SET repeat_policy = :p"), {"p": policy})
+    term = "2026SP"
+    expected = {}
+    for (number,) in sql(
+        db,
+        "SELECT s.student_number FROM student s JOIN program p ON p.id = s.program_id "
+        "WHERE p.level = 'secondary' AND s.class_year IS NOT NULL "
+        "AND s.status IN ('active', 'on_leave', 'suspended')",
+    ):
+        transcript = build_transcript(db, actor=registrar, student_number=number)
+        start = (
+            next(t.start_date for t in transcript.terms if t.code == term)
+            if any(t.code == term for t in transcript.terms)
+            else resolve_term(db, term).start_date
+        )
+        records = [t for t in transcript.terms if t.start_date and t.start_date <= start]
+        if records and records[-1].cumulative_gpa is not None:
+            last = records[-1]
+            expected[number] = (last.cumulative_weighted_gpa, last.cumulative_gpa)
+    table = run_report(db, actor=registrar, name="class-rank", term_code=term)
+    assert {str(r[2]): (r[4], r[5]) for r in table.rows} == expected
+    assert expected, "the demo has secondary students with a GPA"
+    db.rollback()
+
+
+@pytest.mark.parametrize("policy", ["latest", "highest", "all"])
+def test_probation_is_the_transcripts_cumulative_gpa(
+    db: Session, registrar: Actor, policy: str
+) -> None:
+    db.execute(text("UPDATE institution SET repeat_policy = :p"), {"p": policy})
     current = sql(
         db,
         "SELECT s.student_number FROM student s LEFT JOIN program p ON p.id = s.program_id "
@@ -235,6 +303,7 @@ def test_probation_is_the_transcripts_cumulative_gpa(db: Session, registrar: Act
             in_term[number] = (record.cumulative_gpa, record.gpa)
     for_term = run_report(db, actor=registrar, name="probation", term_code=term)
     assert {n: (r[5], r[6]) for n, r in by_number(for_term).items()} == in_term
+    db.rollback()
 
 
 # --- incompletes ----------------------------------------------------------------------------

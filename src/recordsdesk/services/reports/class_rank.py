@@ -17,10 +17,9 @@ from sqlmodel import Session
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
-from recordsdesk.services.reports.standing import CURRENT_STUDENTS
+from recordsdesk.services.reports.standing import CURRENT_STUDENTS, student_figures
 from recordsdesk.services.reports.table import (
     ReportTable,
-    TermRef,
     Value,
     confidential_note,
     gpa_policy,
@@ -29,12 +28,7 @@ from recordsdesk.services.reports.table import (
     resolve_term,
     rows,
 )
-from recordsdesk.services.transcripts.rank import (
-    class_gpas,
-    competition_ranks,
-    decile,
-    percentile,
-)
+from recordsdesk.services.transcripts.rank import competition_ranks, decile, percentile
 
 TITLE = "Class rank"
 COLUMNS = (
@@ -53,15 +47,6 @@ SECONDARY = (
     "SELECT s3.id FROM student s3 JOIN program p3 ON p3.id = s3.program_id "
     "WHERE p3.level = 'secondary' AND s3.class_year IS NOT NULL"
 )
-
-
-def _through(session: Session, term: TermRef) -> set[str]:
-    found = rows(
-        session,
-        "SELECT code FROM term WHERE start_date < :start OR (start_date = :start AND id <= :id)",
-        {"start": term.start_date, "id": term.id},
-    )
-    return {str(r[0]) for r in found}
 
 
 def class_rank(
@@ -89,12 +74,18 @@ def class_rank(
     found = rows(
         session, f"SELECT s.id, s.class_year FROM student s WHERE s.id IN ({scope})", params
     )
-    codes = _through(session, term)
     years = {int(sid): int(year) for sid, year in found}
-    gpas = class_gpas(session, actor=actor, student_ids=sorted(years), through=codes)
+    policy = gpa_policy(session)
+    figures = student_figures(
+        session, scope=scope, params=params, repeat_policy=policy.repeat_policy, term=term
+    )
     classes: dict[int, list[tuple[int, Decimal, Decimal]]] = {}
-    for sid, (weighted, unweighted) in gpas.items():  # no GPA as of the term: left out
-        classes.setdefault(years[sid], []).append((sid, weighted, unweighted))
+    for sid, figure in sorted(figures.items()):
+        unweighted = figure.through.gpa(policy.rounding, policy.decimals)
+        if unweighted is None:  # no GPA as of the term: left out
+            continue
+        weighted = figure.through.gpa(policy.rounding, policy.decimals, weighted=True)
+        classes.setdefault(years[sid], []).append((sid, weighted or unweighted, unweighted))
     who = people(session, (s for members in classes.values() for s, _w, _u in members))
     table: list[tuple[Value, ...]] = []
     for year in sorted(classes):
@@ -122,7 +113,6 @@ def class_rank(
                     person.flag,
                 )
             )
-    policy = gpa_policy(session)
     confidential = sum(1 for r in table if r[-1])
     where = f" in {program.code}" if program else ""
     return ReportTable(

@@ -14,7 +14,12 @@ from sqlmodel import Session
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
-from recordsdesk.services.reports.standing import NOT_ELEMENTARY, POSTED_IN_TERM, student_figures
+from recordsdesk.services.reports.standing import (
+    NEAR,
+    NOT_ELEMENTARY,
+    POSTED_IN_TERM,
+    student_figures,
+)
 from recordsdesk.services.reports.table import (
     ReportTable,
     Value,
@@ -61,13 +66,14 @@ def deans_list(
         directory_only=directory_only,
         extra=f"student.id IN ({NOT_ELEMENTARY})",
     )
-    params["tid"] = term.id
+    params.update(tid=term.id, dl_line=float(policy.deans_list_min_gpa) - NEAR)
     figures = student_figures(
         session,
         scope=scope,
         params=params,
         repeat_policy=policy.repeat_policy,
         term=term,
+        keep="{term_credits} > 0 AND {term_quality} >= :dl_line * {term_credits}",
     )
     decided = stored_standings(session, term.id)
     honoured: list[tuple[int, Decimal, Decimal | None, Decimal]] = []

@@ -9,7 +9,13 @@ from sqlmodel import Session
 from recordsdesk.models import HoldType
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
+from recordsdesk.services.reports.people import (
+    CONFIDENTIAL_COLUMN,
+    PERSON_COLUMNS,
+    PERSON_JOIN,
+    person_from,
+    student_scope,
+)
 from recordsdesk.services.reports.table import (
     Chart,
     ReportTable,
@@ -61,18 +67,21 @@ def holds(
     )
     found = rows(
         session,
-        "SELECT h.student_id, h.hold_type, h.blocks_registration, h.blocks_transcript, h.reason, "
-        "h.placed_at, COALESCE(u.username, '') FROM hold h "
+        f"SELECT {PERSON_COLUMNS}, h.hold_type, h.blocks_registration, h.blocks_transcript, "
+        "h.reason, h.placed_at, COALESCE(u.username, '') FROM hold h "
+        f"{PERSON_JOIN.format(sid='h.student_id')} "
         "LEFT JOIN staff_user u ON u.id = h.placed_by_id "
-        f"WHERE h.released_at IS NULL AND h.student_id IN ({scope}) "
-        "ORDER BY h.placed_at, h.id",
+        "WHERE h.released_at IS NULL "
+        # Every student unless narrowed: no list of all ids for the database to build first.
+        + (f"AND h.student_id IN ({scope}) " if program or directory_only else "")
+        + "ORDER BY h.placed_at, h.id",
         params,
     )
-    who = people(session, (r[0] for r in found))
     table: list[tuple[Value, ...]] = []
     by_type = {kind.value: 0 for kind in HoldType}
-    for sid, kind, registration, transcript, reason, placed, placed_by in found:
-        person = who[int(sid)]
+    for row in found:
+        person = person_from(row)
+        kind, registration, transcript, reason, placed, placed_by = row[8:]
         by_type[kind] = by_type.get(kind, 0) + 1
         placed_day = placed.date() if isinstance(placed, datetime) else day(placed)
         table.append(

@@ -13,7 +13,13 @@ from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
+from recordsdesk.services.reports.people import (
+    CONFIDENTIAL_COLUMN,
+    PERSON_COLUMNS,
+    PERSON_JOIN,
+    person_from,
+    student_scope,
+)
 from recordsdesk.services.reports.table import (
     Chart,
     ReportTable,
@@ -81,18 +87,21 @@ def incompletes(
         params["tid"] = term.id
     found = rows(
         session,
-        "SELECT e.student_id, c.code, t.code, sec.instructor, e.incomplete_expires, t.end_date "
-        "FROM enrollment e JOIN section sec ON sec.id = e.section_id "
+        f"SELECT {PERSON_COLUMNS}, c.code, t.code, sec.instructor, e.incomplete_expires, "
+        f"t.end_date FROM enrollment e {PERSON_JOIN.format(sid='e.student_id')} "
+        "JOIN section sec ON sec.id = e.section_id "
         "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
         "WHERE e.grade_status = 'posted' AND e.mark = :mark "
-        f"AND e.student_id IN ({scope}) {where}",
+        + (f"AND e.student_id IN ({scope}) " if program or directory_only else "")
+        + where,
         params,
     )
-    who = people(session, (r[0] for r in found))
     table: list[tuple[Value, ...]] = []
     assumed = 0
     counts = {EXPIRED: 0, EXPIRING: 0, OPEN: 0}
-    for sid, course, term_of, instructor, expires_raw, term_end in found:
+    for row in found:
+        person = person_from(row)
+        course, term_of, instructor, expires_raw, term_end = row[8:]
         expires = day(expires_raw)
         note = ""
         if expires is None:
@@ -101,7 +110,6 @@ def incompletes(
             assumed += 1
         state = state_of(expires, today)
         counts[state] += 1
-        person = who[int(sid)]
         table.append(
             (
                 person.number,
@@ -116,7 +124,7 @@ def incompletes(
                 person.flag,
             )
         )
-    table.sort(key=lambda r: (r[6], str(r[1]), str(r[3])))
+    table.sort(key=lambda r: (r[6], str(r[1]), str(r[3]), str(r[4]), str(r[0])))
     notes = [
         f"As of {today.isoformat()}: {counts[EXPIRED]} expired, {counts[EXPIRING]} expiring "
         f"within {SOON_DAYS} days, {counts[OPEN]} open.",

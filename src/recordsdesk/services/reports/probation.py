@@ -16,6 +16,7 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
 from recordsdesk.services.reports.standing import (
     CURRENT_STUDENTS,
+    NEAR,
     NOT_ELEMENTARY,
     POSTED_IN_TERM,
     student_figures,
@@ -71,14 +72,21 @@ def probation(
         directory_only=directory_only,
         extra=f"student.id IN ({NOT_ELEMENTARY})",
     )
+    params["pr_line"] = float(policy.probation_below_gpa) + NEAR
+    keep = "{credits} > 0 AND {quality} < :pr_line * {credits}"
     if term is not None:
         params["tid"] = term.id
+        # A standing decided at posting lists the student whatever the GPA.
+        keep += (
+            " OR e.student_id IN (SELECT student_id FROM academic_standing WHERE term_id = :tid)"
+        )
     figures = student_figures(
         session,
         scope=scope,
         params=params,
         repeat_policy=policy.repeat_policy,
         term=term,
+        keep=keep,
     )
     decided = stored_standings(session, term.id) if term is not None else {}
     below = []

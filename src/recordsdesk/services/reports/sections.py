@@ -34,19 +34,18 @@ COLUMNS = (
 )
 BANDS = ("Under 50%", "50-79%", "80-99%", "Full", "Over capacity")
 
-# Counted per section id first (an index range per section), then joined to the names: grouping
-# by the text columns instead made the database sort every enrollment row of the term.
+# One pass over the term's sections, each section's enrollments counted from its own index
+# range, grouped by the section's id (grouping by the text columns instead made the database
+# sort every enrollment row of the term; counting in a subquery first cost a sort and a join).
 _QUERY = (
     "SELECT c.code, sec.section_code, c.title, sec.instructor, sec.capacity, "
-    "sec.waitlist_capacity, COALESCE(x.registered, 0), COALESCE(x.waitlisted, 0), "
-    "COALESCE(x.offers, 0) FROM section sec JOIN course c ON c.id = sec.course_id "
-    "LEFT JOIN (SELECT e.section_id AS section_id, "
-    "COUNT(CASE WHEN e.status IN ('registered', 'completed') THEN 1 END) AS registered, "
-    "COUNT(CASE WHEN e.status = 'waitlisted' THEN 1 END) AS waitlisted, "
+    "sec.waitlist_capacity, "
+    "COUNT(CASE WHEN e.status IN ('registered', 'completed') THEN 1 END), "
+    "COUNT(CASE WHEN e.status = 'waitlisted' THEN 1 END), "
     "COUNT(CASE WHEN e.status = 'waitlisted' AND e.seat_offered_at IS NOT NULL THEN 1 END) "
-    "AS offers FROM enrollment e JOIN section s2 ON s2.id = e.section_id "
-    "WHERE s2.term_id = :tid GROUP BY e.section_id) x ON x.section_id = sec.id "
-    "WHERE sec.term_id = :tid"
+    "FROM section sec JOIN course c ON c.id = sec.course_id "
+    "LEFT JOIN enrollment e ON e.section_id = sec.id "
+    "WHERE sec.term_id = :tid GROUP BY sec.id, c.id"
 )
 
 

@@ -1,37 +1,45 @@
 """Per-student GPA figures for many students at once, with the transcript's own rules.
 
-A standing report (dean's list, probation, graduation audit) needs the figures of tens of
-thousands of records. Building each transcript would take minutes at 100k students, so:
-- a course a student took once has nothing for the repeat policy to decide: what it adds is a
-  plain sum, and SQL adds those up per student in one grouped query;
-- the attempts of a course a student repeated go through `gpa.outcomes`, the arithmetic every
-  transcript uses (the policy resolves each course's attempts on their own, later repeats
-  included, so this part and the sums simply add up).
-`gpa.Totals.gpa` rounds the total, so a report cannot disagree with a transcript.
-Only posted marks count; a mark's meaning comes from its basis (P/NP, S/U, CR/NC), else its
-course's scale, else the NON-GRADE scale, exactly as the transcript builder reads it (its rule
-table, cache and `rule_for` are imported, not copied).
+A standing report (dean's list, probation, graduation audit, class rank) needs the figures of
+tens of thousands of records. Building each transcript would take minutes at 100k students, so
+SQL does it set-based, in two statements:
+- one grouped scan over every posted mark of the students in scope sums what each attempt adds
+  on its own (a course taken once has nothing for the repeat policy to decide), and tells the
+  students who repeated a course (more graded attempts than distinct graded courses);
+- for those students, the attempts of their repeated courses alone are resolved with window
+  functions as `gpa.outcomes` resolves them (later repeats included), and the difference from
+  the plain sums is added.
+`gpa.Totals.gpa` rounds the totals, so a report cannot disagree with a transcript (a test
+compares every demo student's figures with the builder's under each repeat policy). A mark's
+meaning (its basis's P/NP, S/U, CR/NC, else its course's scale, else NON-GRADE; NP as F when the
+institution says so) comes from a table `meaning.rule_for` fills, so the SQL reads marks exactly
+as the transcript builder does.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
+from recordsdesk.models import GradingBasis
+from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.reports.table import TermRef, decimal, rows
-from recordsdesk.services.transcripts import gpa
-from recordsdesk.services.transcripts.builder import NON_GRADE_SCALE, cached_rules
+from recordsdesk.services.transcripts.builder import cached_rules
 from recordsdesk.services.transcripts.gpa import Totals
-from recordsdesk.services.transcripts.meaning import BASIS_MARKS, BASIS_RULES, rule_for
+from recordsdesk.services.transcripts.meaning import BASIS_MARKS, rule_for, unknown_mark
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
 POSTED_IN_TERM = (
     "SELECT e2.student_id FROM enrollment e2 JOIN section s2 ON s2.id = e2.section_id "
     "WHERE s2.term_id = :tid AND e2.grade_status = 'posted'"
 )
+#: How far from a GPA line a plain GPA may fall and still be worth computing exactly (`keep`):
+#: wider than any rounding of the GPA to two places and than SQLite's float sums' error.
+NEAR = 0.02
 CURRENT_STUDENTS = "SELECT id FROM student WHERE status IN ('active', 'on_leave', 'suspended')"
 # Elementary records carry progress marks without a GPA (as on their transcripts).
 NOT_ELEMENTARY = (
@@ -39,62 +47,90 @@ NOT_ELEMENTARY = (
     "WHERE p3.level IS NULL OR p3.level <> 'elementary'"
 )
 
-_FROM = (
+# What each posted mark means, as a small table the scan joins once per row: one row per
+# (course scale, graded or another basis, mark), made by `meaning.rule_for` itself, so the
+# SQL cannot read a mark differently from the transcript. Looking the flags up in grade_mark
+# twice per row (the course's scale, then NON-GRADE) cost three times the rest of the scan.
+MEANING_KEY = (
+    "c.grading_scale_id || ':' || CASE WHEN e.grading_basis = 'graded' THEN 'g' ELSE 'b' END "
+    "|| ':' || e.mark"
+)
+_JOINS = (
     "FROM enrollment e JOIN section sec ON sec.id = e.section_id "
-    "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
-    "LEFT JOIN grade_mark gm ON gm.scale_id = c.grading_scale_id AND gm.mark = e.mark "
-    "LEFT JOIN grade_mark ng ON ng.scale_id = :ng AND ng.mark = e.mark "
+    "JOIN course c ON c.id = sec.course_id {terms}"
+    f"LEFT JOIN meaning m ON m.k = {MEANING_KEY} "
+)
+_FROM = _JOINS.format(terms="JOIN term t ON t.id = sec.term_id ")
+# With a term, each term's place against it is worked out once (a few rows), not per attempt.
+TERM_FLAGS = (
+    "term_flags(id, in_term, through) AS MATERIALIZED (SELECT id, "
+    "CASE WHEN id = :tid THEN 1 ELSE 0 END, CASE WHEN start_date < :tstart "
+    "OR (start_date = :tstart AND id <= :tid) THEN 1 ELSE 0 END FROM term)"
 )
 _POSTED = (
     "WHERE e.grade_status = 'posted' AND e.mark IS NOT NULL "
     "AND e.status IN ('completed', 'withdrawn', 'registered') "
 )
 _CREDITS = "COALESCE(e.credits, c.credits)"
-
-
-def _flag(name: str) -> str:
-    return f"COALESCE(gm.{name}, ng.{name}, FALSE)"
-
-
-def _marks(marks: tuple[str, ...]) -> str:
-    return ", ".join(f"'{m}'" for m in marks)
-
-
-# A mark given on a basis other than graded means what its basis says (meaning.rule_for): it is
-# attempted, earns credit when it passes (P, S, CR) and never has points; NP enters the GPA as
-# an F (0 points over the credits) when the institution's `np_counts_as_f` (:npf) says so.
-_BASIS_ROW = f"(e.grading_basis <> 'graded' AND e.mark IN ({_marks(BASIS_MARKS)}))"
-_BASIS_EARNS = _marks(tuple(m for m, rule in BASIS_RULES.items() if rule.earns_credit))
-_NP_AS_F = "(:npf AND e.mark = 'NP')"
-_ATTEMPTED = f"CASE WHEN {_BASIS_ROW} OR {_flag('counts_attempted')} THEN {_CREDITS} ELSE 0 END"
-_EARNED = (
-    f"CASE WHEN {_BASIS_ROW} THEN CASE WHEN e.mark IN ({_BASIS_EARNS}) THEN {_CREDITS} ELSE 0 "
-    f"END WHEN {_flag('earns_credit')} AND {_flag('is_passing')} THEN {_CREDITS} ELSE 0 END"
+# What one attempt adds when no repeat policy applies (gpa.outcomes of it alone).
+_MEASURES = (
+    f"{_CREDITS} * m.attempted",
+    f"{_CREDITS} * m.earned",
+    f"{_CREDITS} * m.in_gpa",
+    f"{_CREDITS} * m.points",
+    f"{_CREDITS} * m.in_gpa * (m.points + m.passing * c.weight)",
 )
-_GPA_CREDITS = (
-    f"CASE WHEN {_NP_AS_F} THEN {_CREDITS} WHEN {_BASIS_ROW} THEN 0 "
-    f"WHEN {_flag('counts_in_gpa')} THEN {_CREDITS} ELSE 0 END"
-)
-_QUALITY = (
-    f"CASE WHEN {_NP_AS_F} OR {_BASIS_ROW} THEN 0 WHEN {_flag('counts_in_gpa')} "
-    f"THEN {_CREDITS} * COALESCE(gm.points, ng.points) ELSE 0 END"
-)
+# Attempts of a course that a repeat policy weighs: marks of its own scale or of a basis.
+_GRADED = "m.graded = 1"
+
+
+def _literal(value: Decimal | int) -> str:
+    """A number as SQL text (a Decimal from the grading scales, never user text)."""
+    return str(int(value)) if isinstance(value, int) else format(Decimal(value), "f")
+
+
+def meaning_table(session: Session, np_counts_as_f: bool) -> tuple[str, dict[str, Any]]:
+    """`meaning AS (VALUES ...)`, for a WITH clause, and its bound keys: per (scale, basis
+    kind, mark) the flags of the rule `rule_for` gives that mark. Marks no scale defines are
+    left out (a LEFT JOIN finds nothing: they count for nothing, as `unknown_mark` says)."""
+    rules, kinds, _codes = cached_rules(session)
+    marks = sorted({mark for _scale, mark in rules} | set(BASIS_MARKS))
+    values: list[str] = []
+    params: dict[str, Any] = {}
+    for scale in sorted(kinds):
+        for kind, basis in (("g", bases.GRADED), ("b", GradingBasis.PASS_NO_PASS.value)):
+            for mark in marks:
+                rule = rule_for(rules, scale, basis, mark, np_counts_as_f)
+                if rule == unknown_mark(mark):
+                    continue
+                in_gpa = rule.counts_in_gpa and rule.points is not None
+                name = f"mk{len(values)}"
+                params[name] = f"{scale}:{kind}:{mark}"
+                flags = (
+                    int(rule.counts_attempted),
+                    int(rule.earns_credit and rule.is_passing),
+                    int(in_gpa),
+                    _literal(rule.points if in_gpa and rule.points is not None else 0),
+                    int(rule.is_passing),
+                    int(rule.graded),
+                )
+                values.append(f"(:{name}, {', '.join(str(f) for f in flags)})")
+    if not values:  # no scale at all: a row no key matches keeps the SQL valid
+        values.append("('', 0, 0, 0, 0, 0, 0)")
+    columns = "meaning(k, attempted, earned, in_gpa, points, passing, graded)"
+    return f"{columns} AS (VALUES {', '.join(values)})", params
 
 
 @dataclass(frozen=True)
 class StudentFigures:
     """`term`: the attempts of the chosen term (empty without one); `through`: every attempt up
     to and including that term (the whole record without one). Transfer credit is not in these:
-    it earns credit but never enters a GPA."""
+    it earns credit but never enters a GPA. Weighted points are the transcript's (the course's
+    weight added to a passing mark in the GPA)."""
 
     student_id: int
     term: Totals
     through: Totals
-
-
-def _non_grade_scale(session: Session) -> int:
-    found = rows(session, "SELECT id FROM grading_scale WHERE code = :c", {"c": NON_GRADE_SCALE})
-    return int(found[0][0]) if found else -1
 
 
 def _np_counts_as_f(session: Session) -> bool:
@@ -102,14 +138,6 @@ def _np_counts_as_f(session: Session) -> bool:
     return bool(found[0][0]) if found else False
 
 
-def _through_condition(term: TermRef | None) -> str:
-    if term is None:
-        return ""
-    return "AND (t.start_date < :tstart OR (t.start_date = :tstart AND t.id <= :tid)) "
-
-
-# Attempts of a course that a repeat policy weighs: marks of its own scale or of a basis.
-_GRADED = f"((gm.id IS NOT NULL AND c.grading_scale_id <> :ng) OR {_BASIS_ROW})"
 _CHUNK = 2000  # student ids per look-up of repeaters' records (well under any bind limit)
 
 
@@ -120,33 +148,58 @@ def student_figures(
     params: dict[str, Any],
     repeat_policy: str,
     term: TermRef | None = None,
+    keep: str = "",
 ) -> dict[int, StudentFigures]:
     """Figures for every student selected by `scope` who has at least one posted mark (through
     `term` when given). Students with nothing posted are simply absent.
 
+    `keep`, when given, is an SQL condition on a student's plain sums that a report's list needs
+    (a GPA near its line): `{quality}` and `{credits}` stand for the quality points and GPA
+    credits through the term (the whole record without one), `{term_quality}` and
+    `{term_credits}` for the term's. Students it leaves out are absent too, unless they repeated
+    a course (the policy may move their GPA either way), so a report reads thousands of figures
+    instead of every student's.
+
     One grouped scan sums each student's attempts as if no repeat policy applied, and counts
     graded attempts against distinct graded courses: where the two differ the student repeated
-    a course, and for those courses alone the plain sums are swapped for what `gpa.outcomes`
-    makes of them."""
-    bound: dict[str, Any] = dict(params)
-    bound["ng"] = _non_grade_scale(session)
-    bound["npf"] = _np_counts_as_f(session)
-    measures = (_ATTEMPTED, _EARNED, _GPA_CREDITS, _QUALITY)
+    a course, and for those courses alone the plain sums are swapped for what the repeat policy
+    makes of them (`_repeat_corrections`)."""
+    npf = _np_counts_as_f(session)
+    meaning, bound = meaning_table(session, npf)
+    bound.update(params)
     if term is not None:
         bound.update(tid=term.id, tstart=term.start_date)
-        through = "(t.start_date < :tstart OR (t.start_date = :tstart AND t.id <= :tid))"
-        sums_sql = [f"SUM(CASE WHEN t.id = :tid THEN {m} ELSE 0 END)" for m in measures]
-        sums_sql += [f"SUM(CASE WHEN {through} THEN {m} ELSE 0 END)" for m in measures]
-        sums_sql.append(f"MAX(CASE WHEN {through} THEN 1 ELSE 0 END)")
+        sums_sql = [f"SUM({m} * t.in_term)" for m in _MEASURES]
+        sums_sql += [f"SUM({m} * t.through)" for m in _MEASURES]
+        sums_sql.append("MAX(t.through)")
+        ctes = f"{meaning}, {TERM_FLAGS}"
+        joins = _JOINS.format(terms="JOIN term_flags t ON t.id = sec.term_id ")
     else:
-        # The whole record: no term columns, no CASE per row (half the work of the scan).
-        sums_sql = [f"SUM({m})" for m in measures] + ["1"]
+        # The whole record: no term columns, no term read per row (half the work of the scan).
+        sums_sql = [f"SUM({m})" for m in _MEASURES] + ["1"]
+        ctes, joins = meaning, _JOINS.format(terms="")
+    repeated = (
+        f"COUNT(CASE WHEN {_GRADED} THEN 1 END) "
+        f"<> COUNT(DISTINCT CASE WHEN {_GRADED} THEN sec.course_id END)"
+    )
+    having = ""
+    if keep:
+        through = 5 if term is not None else 0
+        having = " HAVING ({}) OR {}".format(
+            keep.format(
+                quality=sums_sql[through + 3],
+                credits=sums_sql[through + 2],
+                term_quality=sums_sql[3],
+                term_credits=sums_sql[2],
+            ),
+            repeated,
+        )
     sums = rows(
         session,
-        f"SELECT e.student_id, {', '.join(sums_sql)}, "
+        f"WITH {ctes} SELECT e.student_id, {', '.join(sums_sql)}, "
         f"COUNT(CASE WHEN {_GRADED} THEN 1 END), "
         f"COUNT(DISTINCT CASE WHEN {_GRADED} THEN sec.course_id END) "
-        f"{_FROM}{_POSTED}AND e.student_id IN ({scope}) GROUP BY e.student_id",
+        f"{joins}{_POSTED}AND e.student_id IN ({scope}) GROUP BY e.student_id{having}",
         bound,
     )
     empty = Totals()
@@ -157,80 +210,107 @@ def student_figures(
         if not values[-3]:
             continue  # every posted mark is later than the term
         v = [decimal(x) for x in values[:-3]]
-        whole = Totals(v[-4], v[-3], v[-2], v[-1], v[-1])
-        in_term = Totals(v[0], v[1], v[2], v[3], v[3]) if term is not None else empty
+        whole = Totals(*v[-5:])
+        in_term = Totals(*v[:5]) if term is not None else empty
         figures[int(sid)] = StudentFigures(int(sid), in_term, whole)
         if int(graded) != int(distinct):
             repeaters.append(int(sid))
     for sid, (term_fix, through_fix) in _repeat_corrections(
-        session, repeaters, (bound["ng"], bound["npf"]), repeat_policy, term
+        session, repeaters, npf, repeat_policy, term
     ).items():
         plain = figures[sid]
         figures[sid] = StudentFigures(sid, plain.term + term_fix, plain.through + through_fix)
     return figures
 
 
-def _minus(totals: Totals) -> Totals:
-    return Totals(
-        -totals.credits_attempted,
-        -totals.credits_earned,
-        -totals.gpa_credits,
-        -totals.quality_points,
-        -totals.weighted_points,
+# Every posted attempt of the courses a student took more than once on a mark of the course
+# (`graded`), with the flags of its mark: what the repeat policy decides among.
+_ATTEMPTS = (
+    "SELECT e.student_id AS sid, sec.course_id AS cid, e.id AS eid, t.start_date AS tstart, "
+    f"t.id AS tid, {_CREDITS} AS cr, c.weight AS w, COALESCE(m.attempted, 0) AS att, "
+    "COALESCE(m.earned, 0) AS earn, COALESCE(m.in_gpa, 0) AS in_gpa, "
+    "COALESCE(m.points, 0) AS pts, COALESCE(m.passing, 0) AS pass, "
+    "COALESCE(m.graded, 0) AS graded, "
+    "SUM(COALESCE(m.graded, 0)) OVER (PARTITION BY e.student_id, sec.course_id) AS tries "
+    f"{_FROM}{_POSTED}AND e.student_id IN :ids"
+)
+# Which graded attempt a policy keeps (gpa._excluded): the latest, or the best by points, then
+# passing, then the later one; `all` keeps every one.
+_KEEP = {
+    "latest": "t.tstart DESC, t.tid DESC, t.eid DESC",
+    "highest": "t.pts DESC, t.pass DESC, t.tstart DESC, t.tid DESC, t.eid DESC",
+}
+_PLAIN = (
+    "r.cr * r.att",
+    "r.cr * r.earn",
+    "r.cr * r.in_gpa",
+    "r.cr * r.pts",
+    "r.cr * r.in_gpa * (r.pts + r.pass * r.w)",
+)
+# After the policy (gpa.outcomes): an excluded attempt adds nothing; a course's credit is
+# earned once, by the first attempt in time that earns it after no earlier kept graded one did.
+_RESOLVED = (
+    "r.kept * r.cr * r.att",
+    "CASE WHEN r.kept = 1 AND r.earn = 1 AND COALESCE(r.earned_before, 0) = 0 THEN r.cr ELSE 0 END",
+    "r.kept * r.cr * r.in_gpa",
+    "r.kept * r.cr * r.pts",
+    "r.kept * r.cr * r.in_gpa * (r.pts + r.pass * r.w)",
+)
+
+
+def _resolution_sql(repeat_policy: str, term: TermRef | None) -> str:
+    """Per student: what the repeat policy changes in the plain sums, (in the term, through the
+    term) or the whole record, all in SQL over the attempts of repeated courses alone."""
+    order = _KEEP.get(repeat_policy)
+    kept = (
+        "1"
+        if order is None
+        else "CASE WHEN t.graded = 0 OR ROW_NUMBER() OVER (PARTITION BY t.sid, t.cid, t.graded "
+        f"ORDER BY {order}) = 1 THEN 1 ELSE 0 END"
+    )
+    deltas = [f"({after}) - ({before})" for after, before in zip(_RESOLVED, _PLAIN, strict=True)]
+    if term is None:
+        sums = [f"SUM({d})" for d in deltas]
+    else:
+        through = "(r.tstart < :tstart OR (r.tstart = :tstart AND r.tid <= :tid))"
+        sums = [f"SUM(CASE WHEN r.tid = :tid THEN {d} ELSE 0 END)" for d in deltas]
+        sums += [f"SUM(CASE WHEN {through} THEN {d} ELSE 0 END)" for d in deltas]
+    return (
+        f"SELECT r.sid, {', '.join(sums)} FROM (SELECT k.*, SUM(k.kept * k.graded * k.earn) "
+        "OVER (PARTITION BY k.sid, k.cid ORDER BY k.tstart, k.tid, k.eid "
+        "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earned_before "
+        f"FROM (SELECT t.*, {kept} AS kept FROM ({_ATTEMPTS}) t WHERE t.tries > 1) k) r "
+        "GROUP BY r.sid"
     )
 
 
 def _repeat_corrections(
     session: Session,
     student_ids: list[int],
-    scales: tuple[int, bool],
+    np_counts_as_f: bool,
     repeat_policy: str,
     term: TermRef | None,
 ) -> dict[int, tuple[Totals, Totals]]:
     """For students who repeated a course: what the repeat policy changes, (in the term, through
-    the term). Reads every attempt of each repeated course (later ones too: a later repeat can
-    exclude an earlier attempt) and subtracts the plain sums the scan counted for them."""
+    the term). Resolves every attempt of each repeated course (later ones too: a later repeat
+    can exclude an earlier attempt) in SQL, as `gpa.outcomes` would, against the plain sums the
+    scan counted for them."""
     if not student_ids:
         return {}
-    rules, _kinds, _codes = cached_rules(session)
-    order = {
-        int(r[0]): i
-        for i, r in enumerate(rows(session, "SELECT id FROM term ORDER BY start_date, id"))
-    }
-    limit = order[term.id] if term is not None else len(order)
-    statement = text(
-        f"SELECT e.student_id, e.id, sec.course_id, t.id, {_CREDITS}, c.grading_scale_id, e.mark, "
-        "e.grading_basis "
-        f"{_FROM}JOIN (SELECT e.student_id AS sid, sec.course_id AS cid {_FROM}{_POSTED}"
-        f"AND {_GRADED} AND e.student_id IN :ids GROUP BY e.student_id, sec.course_id "
-        "HAVING COUNT(*) > 1) rp ON rp.sid = e.student_id AND rp.cid = sec.course_id "
-        f"{_POSTED}AND e.student_id IN :ids"
-    ).bindparams(bindparam("ids", expanding=True))
-    by_student: dict[int, list[tuple[gpa.Attempt, int]]] = {}
-    credit_values: dict[Any, Any] = {}
+    meaning, bound = meaning_table(session, np_counts_as_f)
+    if term is not None:
+        bound.update(tid=term.id, tstart=term.start_date)
+    statement = text(f"WITH {meaning} {_resolution_sql(repeat_policy, term)}").bindparams(
+        bindparam("ids", expanding=True)
+    )
+    empty = Totals()
+    corrections: dict[int, tuple[Totals, Totals]] = {}
     for start in range(0, len(student_ids), _CHUNK):
         chunk = student_ids[start : start + _CHUNK]
-        params = {"ids": chunk, "ng": scales[0], "npf": scales[1]}
-        found = session.execute(statement, params).all()
-        for sid, eid, course_id, term_id, raw_credits, scale_id, mark, basis in found:
-            rule = rule_for(rules, scale_id, basis, mark, scales[1])
-            amount = credit_values.get(raw_credits)
-            if amount is None:
-                amount = credit_values[raw_credits] = decimal(raw_credits)
-            attempt = gpa.Attempt(int(eid), int(course_id), order[int(term_id)], amount, rule)
-            by_student.setdefault(int(sid), []).append((attempt, int(term_id)))
-    corrections: dict[int, tuple[Totals, Totals]] = {}
-    for sid, pairs in by_student.items():
-        attempts = [a for a, _ in pairs]
-        resolved = gpa.outcomes(attempts, repeat_policy)
-        plain = {a.key: gpa.outcomes([a], repeat_policy)[a.key] for a in attempts}
-        fixes = []
-        for wanted in (
-            [a.key for a, t in pairs if term is not None and t == term.id],
-            [a.key for a, _ in pairs if a.order <= limit],
-        ):
-            fixes.append(
-                gpa.total(resolved[k] for k in wanted) + _minus(gpa.total(plain[k] for k in wanted))
-            )
-        corrections[sid] = (fixes[0], fixes[1])
+        for sid, *values in session.execute(statement, {**bound, "ids": chunk}).all():
+            v = [decimal(x) for x in values]
+            if term is None:
+                corrections[int(sid)] = (empty, Totals(*v))
+            else:
+                corrections[int(sid)] = (Totals(*v[:5]), Totals(*v[5:]))
     return corrections
