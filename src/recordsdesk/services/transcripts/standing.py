@@ -90,6 +90,29 @@ def decide(
     return GOOD
 
 
+@dataclass(frozen=True)
+class StandingView:
+    """One term's standing as the record shows it: what stands, what the rules gave, and the
+    registrar's reason when the two were made to differ."""
+
+    term_code: str
+    standing: str
+    computed: str
+    override_reason: str
+
+
+def standings_of(session: Session, *, actor: Actor, student_id: int) -> tuple[StandingView, ...]:
+    """The student's decided standings, oldest term first."""
+    authorize(actor, Action.STUDENT_READ)
+    rows = session.exec(
+        select(AcademicStanding, Term.code)
+        .join(Term, col(Term.id) == col(AcademicStanding.term_id))
+        .where(AcademicStanding.student_id == student_id)
+        .order_by(col(Term.start_date), col(Term.id))
+    ).all()
+    return tuple(StandingView(code, r.standing, r.computed, r.override_reason) for r, code in rows)
+
+
 def _earlier(session: Session, student_id: int, term: Term) -> list[str]:
     rows = session.exec(
         select(AcademicStanding.standing)

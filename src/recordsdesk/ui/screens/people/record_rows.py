@@ -9,6 +9,7 @@ from rich.text import Text
 
 from recordsdesk.services.people.record import StudentRecord
 from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.transcripts.standing import LABELS
 from recordsdesk.ui.privacy import mask
 from recordsdesk.ui.widgets.cells import (
     CONFIDENTIAL_STYLE,
@@ -144,13 +145,29 @@ def history_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
                     words(course.enrollment_status),
                 )
             )
-        gpa = record.term_gpa(term.term_code)
-        if gpa is not None and gpa.gpa is not None:
-            summary = f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}"
-            if gpa.standing:
-                summary += f" · {gpa.standing}"
+        summary = term_summary(record, term.term_code)
+        if summary:
             rows.append((cell(term.term_code), Text(""), Text(summary, style="bold"), *_blank(4)))
     return rows
+
+
+def term_summary(record: StudentRecord, term_code: str) -> str:
+    """The line under a term: its GPAs and standing; a registrar's override names what the
+    rules gave and the reason, as stored (shown as plain text)."""
+    parts: list[str] = []
+    gpa = record.term_gpa(term_code)
+    if gpa is not None and gpa.gpa is not None:
+        parts.append(f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}")
+        if gpa.standing:
+            parts.append(gpa.standing)
+    decided = record.standing(term_code)
+    if decided is not None:
+        if not parts:
+            parts.append(LABELS.get(decided.standing, decided.standing))
+        if decided.override_reason:
+            rules = LABELS.get(decided.computed, decided.computed).lower()
+            parts.append(f"set by a registrar (the rules gave {rules}): {decided.override_reason}")
+    return printable(" · ".join(parts))
 
 
 def _blank(n: int) -> tuple[Text, ...]:
