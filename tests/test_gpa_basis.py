@@ -74,8 +74,9 @@ def test_with_np_counted_as_f_changing_a_graded_course_to_np_never_raises_the_gp
 ) -> None:
     """The property holds with `np_counts_as_f` on: the course stays in the GPA at 0 points.
     By default NP leaves the GPA, exactly as if the course had not been taken (asserted last),
-    so it can raise the GPA (test_by_default_np_can_raise_the_gpa). (A course taken once: under `highest` a repeat
-    could hand the course to an earlier P, which is the policy, not the basis, at work.)"""
+    so it can raise the GPA (test_by_default_np_can_raise_the_gpa). (A course taken once:
+    under `highest` a repeat could hand the course to an earlier P, which is the policy, not
+    the basis, at work.)"""
     taken = {course for course, *_ in rows}
     course = 100
     letter = data.draw(st.sampled_from(LETTERS))
