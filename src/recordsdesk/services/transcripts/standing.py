@@ -13,9 +13,10 @@ Posting again recomputes it; a registrar's override stands until the registrar c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -38,6 +39,7 @@ from recordsdesk.services.shared.errors import NotFound, ValidationFailed
 from recordsdesk.services.transcripts.builder import build_transcript
 
 ENTITY = "academic_standing"
+DECIDE = "standing.decide"
 GOOD, WARNING, PROBATION, SUSPENSION, DISMISSAL = (level.value for level in StandingLevel)
 #: How a transcript and a report name each standing.
 LABELS = {
@@ -113,68 +115,108 @@ def standings_of(session: Session, *, actor: Actor, student_id: int) -> tuple[St
     return tuple(StandingView(code, r.standing, r.computed, r.override_reason) for r, code in rows)
 
 
-def _earlier(session: Session, student_id: int, term: Term) -> list[str]:
-    rows = session.exec(
-        select(AcademicStanding.standing)
-        .join(Term, col(Term.id) == col(AcademicStanding.term_id))
-        .where(
-            AcademicStanding.student_id == student_id,
-            col(Term.start_date) < term.start_date,
-        )
+FIELDS = ["standing", "computed", "term_gpa", "cumulative_gpa"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One standing decided (or decided again): the stored row and its audit's before (None
+    for a new row) and after; `changed` says whether an event is due."""
+
+    row: AcademicStanding
+    term_code: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+def decide_terms(
+    session: Session, *, actor: Actor, student_id: int, term_ids: Collection[int]
+) -> list[Decision]:
+    """Decide the student's standing for each of `term_ids`, oldest term first, as posting
+    each term in turn would: a term reads the standings stored for the terms before it, those
+    decided here included. The figures are the transcript's (read once for all the terms).
+    The rows are flushed; the audit is the caller's (`record_standing` writes one event per
+    change, a history import adds them to its batch). An override keeps its standing; only
+    `computed` follows the rules."""
+    terms = session.exec(
+        select(Term)
+        .where(col(Term.id).in_(list(term_ids)))
         .order_by(col(Term.start_date), col(Term.id))
     ).all()
-    return list(rows)
+    if len(terms) != len(set(term_ids)):
+        raise NotFound(f"There is no term with id {sorted(set(term_ids))}.")
+    institution = session.exec(select(Institution).order_by(col(Institution.id))).one()
+    rules = rules_of(institution)
+    transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
+    records = {t.code: t for t in transcript.terms}
+    stored = session.exec(
+        select(AcademicStanding, col(Term.start_date))
+        .join(Term, col(Term.id) == col(AcademicStanding.term_id))
+        .where(AcademicStanding.student_id == student_id)
+    ).all()
+    rows = {row.term_id: row for row, _start in stored}
+    starts = {row.term_id: start for row, start in stored}
+    decisions: list[Decision] = []
+    now = utcnow()
+    for term in terms:
+        assert term.id is not None
+        record = records.get(term.code)
+        term_gpa = record.gpa if record else None
+        cumulative = record.cumulative_gpa if record else None
+        earlier = [
+            rows[t].standing
+            for t in sorted(starts, key=lambda t: (starts[t], t))
+            if starts[t] < term.start_date
+        ]
+        computed = decide(rules, term_gpa, cumulative, earlier)
+        row = rows.get(term.id)
+        before = None
+        if row is None:
+            row = AcademicStanding(
+                student_id=student_id, term_id=term.id, standing=computed, computed=computed
+            )
+            rows[term.id], starts[term.id] = row, term.start_date
+        else:
+            before = audit.snapshot(row, FIELDS)
+            standing = row.standing if row.override_reason else computed
+            now_stored = (row.standing, row.computed, row.term_gpa, row.cumulative_gpa)
+            if now_stored == (standing, computed, term_gpa, cumulative):
+                decisions.append(Decision(row, term.code, before, {}))  # decided alike: kept
+                continue
+            row.standing, row.computed = standing, computed
+            row.version += 1
+        row.term_gpa, row.cumulative_gpa = term_gpa, cumulative
+        row.decided_at, row.decided_by_id = now, actor.id
+        session.add(row)
+        decisions.append(Decision(row, term.code, before, {}))
+    session.flush()
+    return [
+        Decision(d.row, d.term_code, d.before, audit.snapshot(d.row, FIELDS)) for d in decisions
+    ]
 
 
 def record_standing(
     session: Session, *, actor: Actor, student_id: int, term_id: int
 ) -> AcademicStanding:
     """Decide (or decide again) the student's standing for the term and store it, audited
-    when it changes. An override keeps its standing; only `computed` follows the rules."""
-    term = session.get(Term, term_id)
-    if term is None:
-        raise NotFound(f"There is no term with id {term_id}.")
-    institution = session.exec(select(Institution).order_by(col(Institution.id))).one()
-    transcript = build_transcript(session, actor=actor, student_id=student_id)
-    record = next((t for t in transcript.terms if t.code == term.code), None)
-    term_gpa = record.gpa if record else None
-    cumulative = record.cumulative_gpa if record else None
-    computed = decide(
-        rules_of(institution), term_gpa, cumulative, _earlier(session, student_id, term)
-    )
-    row = session.exec(
-        select(AcademicStanding).where(
-            AcademicStanding.student_id == student_id, AcademicStanding.term_id == term_id
-        )
-    ).first()
-    before = None
-    if row is None:
-        row = AcademicStanding(
-            student_id=student_id, term_id=term_id, standing=computed, computed=computed
-        )
-    else:
-        before = audit.snapshot(row, ["standing", "computed", "term_gpa", "cumulative_gpa"])
-        if not row.override_reason:
-            row.standing = computed
-        row.computed = computed
-        row.version += 1
-    row.term_gpa, row.cumulative_gpa = term_gpa, cumulative
-    row.decided_at, row.decided_by_id = utcnow(), actor.id
-    session.add(row)
-    session.flush()
-    after = audit.snapshot(row, ["standing", "computed", "term_gpa", "cumulative_gpa"])
-    if before != after:
+    when it changes (`decide_terms`, for one term)."""
+    (decision,) = decide_terms(session, actor=actor, student_id=student_id, term_ids=[term_id])
+    if decision.changed:
         audit.record(
             session,
             actor,
-            action="standing.decide",
+            action=DECIDE,
             entity=ENTITY,
-            entity_id=row.id,
+            entity_id=decision.row.id,
             student_id=student_id,
-            before=before,
-            after=after | {"term": term.code},
+            before=decision.before,
+            after=decision.after | {"term": decision.term_code},
         )
-    return row
+    return decision.row
 
 
 def post_and_decide(session: Session, *, actor: Actor, section_id: int) -> PostResult:

@@ -55,6 +55,8 @@ from recordsdesk.services.interchange.imports.bulk import (
 from recordsdesk.services.interchange.imports.common import ImportReport, Problems, Progress
 from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
+from recordsdesk.services.transcripts import standing
+from recordsdesk.services.transcripts.standing import decide_terms
 
 if TYPE_CHECKING:
     from recordsdesk.services.interchange.imports.history import HistoryRow
@@ -148,6 +150,8 @@ class HistoryWriter:
         self.staged: dict[str, str] = {}  # table -> its staging table (PostgreSQL)
         self._noted = False
         self.dialect = session.connection().dialect.name
+        #: student number -> the codes of the terms the file gives them marks in
+        self.touched: dict[str, set[str]] = {}
 
     def _scale_rules(self, scale_id: int) -> grading.MarkRules:
         if scale_id not in self.rules:
@@ -204,6 +208,7 @@ class HistoryWriter:
             if index % 1000 == 0:
                 progress("planning", index, total)
             term, course, student = self._term(row), self._course(row), self._student(row)
+            self.touched.setdefault(row.number, set()).add(row.term)
             existing = taken.get((student.id, term.id, course.id)) if student.id else None
             if existing is None:
                 self._section(row)
@@ -439,6 +444,7 @@ class HistoryWriter:
                 progress("writing history", n, total)
         creates.flush()
         self._insert(_ENROLLMENT, self.rows, progress)
+        self._decide_standings(progress)
         self.batch.flush()
         index.finish()
         progress("writing history", total, total)
@@ -460,6 +466,34 @@ class HistoryWriter:
             if table is _ENROLLMENT:
                 done, total = len(self.plan_.updates) + start, len(self.plan_.updates) + len(rows)
                 progress("writing history", done, total)
+
+    def _decide_standings(self, progress: Progress) -> None:
+        """Each imported term's academic standing, decided by the rules posting applies and in
+        term order (transcripts.standing.decide_terms), audited in the import's batch."""
+        total = len(self.touched)
+        for n, (number, codes) in enumerate(sorted(self.touched.items())):
+            if n % 500 == 0:
+                progress("deciding standing", n, total)
+            student_id = self.students[number].id
+            assert student_id is not None
+            term_ids = [self.terms[code].id for code in codes]
+            decisions = decide_terms(
+                self.session,
+                actor=self.actor,
+                student_id=student_id,
+                term_ids=[t for t in term_ids if t is not None],
+            )
+            for decision in decisions:
+                if decision.changed:
+                    self.batch.add(
+                        action=standing.DECIDE,
+                        entity=standing.ENTITY,
+                        entity_id=decision.row.id,
+                        student_id=student_id,
+                        before=decision.before,
+                        after=decision.after | {"term": decision.term_code},
+                    )
+        progress("deciding standing", total, total)
 
     def _write_update(self, update_: _Update, batch: AuditBatch) -> None:
         values = dict(update_.after)
