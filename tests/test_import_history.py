@@ -298,3 +298,47 @@ def test_each_imported_term_gets_its_standing_in_term_order_as_posting_would(
             .order_by(col(Term.start_date))
         ).all()
     assert [tuple(p) for p in posted] == [(s, g) for _c, s, g in decided]
+
+
+def test_a_published_registrar_example_with_a_pass_course_gives_its_gpa(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    """Portland Community College's published example (Student Records, "Grade point average
+    calculator": http://www.pcc.edu/resources/student-records/grading/calculator.html): a
+    three-credit A (12 points), a four-credit B (12), a two-credit C (4) and a one-credit P
+    that "equals 0 points and does not count in your GPA calculation": 28 points over nine
+    credits, "resulting in a 3.1 GPA". PCC prints one decimal, so the institution does too
+    (gpa_decimals 1; half-up, 3.111... is 3.1). The P is on a letter-graded course, the way a
+    legacy history carries a course a student took pass/no pass."""
+    import json
+
+    from recordsdesk.render.transcript_json import transcript_dict
+    from recordsdesk.services.institution.settings import set_setting
+    from recordsdesk.services.transcripts.builder import build_transcript
+
+    with session_scope(engine) as session:
+        set_setting(session, actor=system, key="gpa_decimals", value="1")
+    person = "PCC1,Example,Student,2001-04-05"
+    path = tmp_path / "pcc.csv"
+    path.write_text(
+        f"{HEAD}\n"
+        f"{person},2024FA,BI101,Three-credit class,3,A\n"
+        f"{person},2024FA,MTH111,Four-credit class,4,B\n"
+        f"{person},2024FA,WR121,Two-credit class,2,C\n"
+        f"{person},2024FA,PE131,One-credit class,1,P\n",
+        encoding="utf-8",
+    )
+    run_import(engine, actor=system, kind="history", path=path)
+    with session_scope(engine) as session:
+        copy = json.loads(
+            json.dumps(
+                transcript_dict(build_transcript(session, actor=system, student_number="PCC1"))
+            )
+        )
+    assert copy["cumulative"]["gpa"] == "3.1"
+    assert copy["cumulative"]["quality_points"] == "28.00"
+    assert copy["cumulative"]["gpa_credits"] == "9.00"
+    assert copy["cumulative"]["credits_earned"] == "10.00"  # the P earns its credit
+    (term,) = copy["terms"]
+    bases = {c["course_code"]: c["grading_basis"] for c in term["courses"]}
+    assert bases["PE131"] == "pass_no_pass" and term["gpa"] == "3.1"
