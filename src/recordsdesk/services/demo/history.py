@@ -173,6 +173,7 @@ class HistoryGenerator:
         }
         self.required = {p.id: frozenset(p.requirements) for p in catalog.programs}
         self.term_order = {t.id: n for n, t in enumerate(self.terms)}
+        self.posted_on = {t.id: self.term_days[t.id].posted for t in self.terms}
         self.school_base: dict[tuple[int, str], list[CourseInfo]] = {}
         self.school_alt: dict[tuple[int, str], dict[str, list[CourseInfo]]] = {}
         for key, ids in catalog.school_courses.items():
@@ -227,7 +228,7 @@ class HistoryGenerator:
                 decisions,
                 student_id=sid,
                 next_id=lambda: self.next_id("academic_standing"),
-                decided_at={t.id: self.term_days[t.id].posted for t in self.terms},
+                decided_at=self.posted_on,
                 decided_by=self.graders[0],
             )
         app_rows(self, rng, sid, plan)

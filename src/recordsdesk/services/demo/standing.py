@@ -10,7 +10,7 @@ the demo's terms again through the service changes none of them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -38,6 +38,8 @@ class StandingPolicy:
     decimals: int
     np_counts_as_f: bool
     standing: StandingRules
+    #: (scale id, basis, mark) -> what the mark counts for, filled as marks are met.
+    meanings: dict[tuple[int, str, str], gpa.MarkRule] = field(default_factory=dict)
 
     @classmethod
     def read(cls, session: Session) -> StandingPolicy:
@@ -69,11 +71,15 @@ def decide_posted(
     terms the student's marks were posted in), oldest first. `posted` is every posted
     enrollment of the student, in term order."""
     rules, kinds, _codes = policy.rules
+    meanings = policy.meanings
     attempts: list[gpa.Attempt] = []
     by_term: dict[int, list[gpa.Attempt]] = {}
     kinds_seen: set[str] = set()
     for eid, course_id, order, size, mark, basis, scale_id, weight, term_id in posted:
-        rule = rule_for(rules, scale_id, basis, mark, policy.np_counts_as_f)
+        key = (scale_id, basis, mark)
+        rule = meanings.get(key)
+        if rule is None:
+            rule = meanings[key] = rule_for(rules, scale_id, basis, mark, policy.np_counts_as_f)
         if rule.graded and basis == bases.GRADED:
             kinds_seen.add(kinds.get(scale_id, ""))
         attempt = gpa.Attempt(eid, course_id, order, _decimal(size), rule, _decimal(weight))
