@@ -404,7 +404,8 @@ class StudentScreen(DeskScreen):
                 f"Academic standing of {self.record.profile.legal_name}",
                 fields,
                 submit,
-                note=f"Decided: {decided}." if decided else "No standing decided yet.",
+                note=(f"Decided: {decided}. " if decided else "No standing decided yet. ")
+                + f"A standing is one of: {', '.join(LABELS)}.",
             )
         )
 

@@ -145,29 +145,27 @@ def history_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
                     words(course.enrollment_status),
                 )
             )
-        summary = term_summary(record, term.term_code)
-        if summary:
-            rows.append((cell(term.term_code), Text(""), Text(summary, style="bold"), *_blank(4)))
+        for line in term_summary(record, term.term_code):
+            rows.append((cell(term.term_code), Text(""), Text(line, style="bold"), *_blank(4)))
     return rows
 
 
-def term_summary(record: StudentRecord, term_code: str) -> str:
-    """The line under a term: its GPAs and standing; a registrar's override names what the
-    rules gave and the reason, as stored (shown as plain text)."""
-    parts: list[str] = []
+def term_summary(record: StudentRecord, term_code: str) -> list[str]:
+    """The lines under a term: its GPAs and standing, then, when a registrar overrode the
+    standing, what the rules gave and the reason as stored (shown as plain text)."""
+    lines: list[str] = []
     gpa = record.term_gpa(term_code)
     if gpa is not None and gpa.gpa is not None:
-        parts.append(f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}")
-        if gpa.standing:
-            parts.append(gpa.standing)
+        summary = f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}"
+        lines.append(f"{summary} · {gpa.standing}" if gpa.standing else summary)
     decided = record.standing(term_code)
     if decided is not None:
-        if not parts:
-            parts.append(LABELS.get(decided.standing, decided.standing))
+        if not lines:
+            lines.append(LABELS.get(decided.standing, decided.standing))
         if decided.override_reason:
             rules = LABELS.get(decided.computed, decided.computed).lower()
-            parts.append(f"set by a registrar (the rules gave {rules}): {decided.override_reason}")
-    return printable(" · ".join(parts))
+            lines.append(f"Set by a registrar (the rules gave {rules}): {decided.override_reason}")
+    return [printable(line) for line in lines]
 
 
 def _blank(n: int) -> tuple[Text, ...]:
