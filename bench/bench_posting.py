@@ -3,10 +3,10 @@
 
 Two measurements on a demo database (built once under --workdir, then copied per run):
 
-- a 300-student section of the newest closed term, its marks entered: post_section alone (the
+- a 300-student section of the newest closed regular term, its marks entered: post_section alone (the
   marks made final), then post_and_decide (the same and the standings), each 3 times from the
   same state (rolled back) and once committed;
-- the whole newest closed term put back to "entered" (its posted marks and standings undone),
+- the whole newest closed regular term put back to "entered" (its posted marks and standings undone),
   then every section posted one after another, each in its own transaction as a registrar's
   F8 on each roster does: once with post_section alone, once with post_and_decide, each on its
   own fresh copy.
@@ -66,14 +66,16 @@ def copy(source: Path, target: Path) -> Path:
 
 
 def newest_closed_term(con: sqlite3.Connection) -> int:
+    """The newest closed fall or spring term (a summer term is a tenth of the size)."""
     row = con.execute(
-        "SELECT id FROM term WHERE status = 'closed' ORDER BY start_date DESC LIMIT 1"
+        "SELECT id FROM term WHERE status = 'closed' AND code NOT LIKE '%SU'"
+        " ORDER BY start_date DESC LIMIT 1"
     ).fetchone()
     return int(row[0])
 
 
 def add_section(path: Path) -> int:
-    """A 300-student section of a letter-graded course in the newest closed term, every mark
+    """A 300-student section of a letter-graded course in the newest closed regular term, every mark
     entered, its students ones with other posted marks that term (so they have a record)."""
     con = sqlite3.connect(path)
     term = newest_closed_term(con)
@@ -116,7 +118,7 @@ def add_section(path: Path) -> int:
 
 
 def unpost_term(path: Path) -> tuple[int, list[int], int, int]:
-    """Put the newest closed term back to marks entered: (term, its sections, enrollments,
+    """Put the newest closed regular term back to marks entered: (term, its sections, enrollments,
     students)."""
     con = sqlite3.connect(path)
     term = newest_closed_term(con)

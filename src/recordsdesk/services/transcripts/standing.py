@@ -13,7 +13,7 @@ Posting again recomputes it; a registrar's override stands until the registrar c
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -133,90 +133,115 @@ class Decision:
         return self.before != self.after
 
 
+_IN = 500  # students per IN (...) list
+
+
 def decide_terms(
     session: Session, *, actor: Actor, student_id: int, term_ids: Collection[int]
 ) -> list[Decision]:
-    """Decide the student's standing for each of `term_ids`, oldest term first, as posting
+    """Decide the student's standing for each of `term_ids` (`decide_many`, one student)."""
+    return decide_many(session, actor=actor, terms_by_student={student_id: term_ids})
+
+
+def decide_many(
+    session: Session, *, actor: Actor, terms_by_student: Mapping[int, Collection[int]]
+) -> list[Decision]:
+    """Decide each student's standing for each of their terms, oldest term first, as posting
     each term in turn would: a term reads the standings stored for the terms before it, those
-    decided here included. The figures are the transcript's (read once for all the terms).
-    The rows are flushed; the audit is the caller's (`record_standing` writes one event per
-    change, a history import adds them to its batch). An override keeps its standing; only
-    `computed` follows the rules."""
-    terms = session.exec(
-        select(Term)
-        .where(col(Term.id).in_(list(term_ids)))
-        .order_by(col(Term.start_date), col(Term.id))
-    ).all()
-    if len(terms) != len(set(term_ids)):
-        raise NotFound(f"There is no term with id {sorted(set(term_ids))}.")
+    decided here included. The figures are the transcript's (one read per student). The rows
+    are flushed; the audit is the caller's (`post_and_decide` writes one event per change, a
+    history import adds them to its batch). An override keeps its standing; only `computed`
+    follows the rules. The terms, the rules and the stored standings are read once for all the
+    students, so a section or an import costs little more than its transcripts."""
+    wanted = {t for ids in terms_by_student.values() for t in ids}
+    terms = {
+        term.id: term
+        for term in session.exec(select(Term).where(col(Term.id).in_(sorted(wanted)))).all()
+    }
+    if len(terms) != len(wanted):
+        raise NotFound(f"There is no term with id {sorted(wanted - set(terms))}.")
     institution = session.exec(select(Institution).order_by(col(Institution.id))).one()
     rules = rules_of(institution)
-    transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
-    records = {t.code: t for t in transcript.terms}
-    stored = session.exec(
-        select(AcademicStanding, col(Term.start_date))
-        .join(Term, col(Term.id) == col(AcademicStanding.term_id))
-        .where(AcademicStanding.student_id == student_id)
-    ).all()
-    rows = {row.term_id: row for row, _start in stored}
-    starts = {row.term_id: start for row, start in stored}
-    decisions: list[Decision] = []
+    students = sorted(terms_by_student)
+    stored: dict[int, list[tuple[AcademicStanding, Any]]] = {}
+    for start in range(0, len(students), _IN):
+        for found, begins in session.exec(
+            select(AcademicStanding, col(Term.start_date))
+            .join(Term, col(Term.id) == col(AcademicStanding.term_id))
+            .where(col(AcademicStanding.student_id).in_(students[start : start + _IN]))
+        ).all():
+            stored.setdefault(found.student_id, []).append((found, begins))
     now = utcnow()
-    for term in terms:
-        assert term.id is not None
-        record = records.get(term.code)
-        term_gpa = record.gpa if record else None
-        cumulative = record.cumulative_gpa if record else None
-        earlier = [
-            rows[t].standing
-            for t in sorted(starts, key=lambda t: (starts[t], t))
-            if starts[t] < term.start_date
-        ]
-        computed = decide(rules, term_gpa, cumulative, earlier)
-        row = rows.get(term.id)
-        before = None
-        if row is None:
-            row = AcademicStanding(
-                student_id=student_id, term_id=term.id, standing=computed, computed=computed
-            )
-            rows[term.id], starts[term.id] = row, term.start_date
-        else:
-            before = audit.snapshot(row, FIELDS)
-            standing = row.standing if row.override_reason else computed
-            now_stored = (row.standing, row.computed, row.term_gpa, row.cumulative_gpa)
-            if now_stored == (standing, computed, term_gpa, cumulative):
-                decisions.append(Decision(row, term.code, before, {}))  # decided alike: kept
-                continue
-            row.standing, row.computed = standing, computed
-            row.version += 1
-        row.term_gpa, row.cumulative_gpa = term_gpa, cumulative
-        row.decided_at, row.decided_by_id = now, actor.id
-        session.add(row)
-        decisions.append(Decision(row, term.code, before, {}))
+    decisions: list[Decision] = []
+    for student_id in students:
+        ordered = sorted(
+            (terms[t] for t in set(terms_by_student[student_id])),
+            key=lambda term: (term.start_date, term.id),
+        )
+        transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
+        records = {t.code: t for t in transcript.terms}
+        rows = {found.term_id: found for found, _begins in stored.get(student_id, ())}
+        starts = {found.term_id: begins for found, begins in stored.get(student_id, ())}
+        for term in ordered:
+            assert term.id is not None
+            record = records.get(term.code)
+            term_gpa = record.gpa if record else None
+            cumulative = record.cumulative_gpa if record else None
+            earlier = [
+                rows[t].standing
+                for t in sorted(starts, key=lambda t: (starts[t], t))
+                if starts[t] < term.start_date
+            ]
+            computed = decide(rules, term_gpa, cumulative, earlier)
+            row = rows.get(term.id)
+            before = None
+            if row is None:
+                row = AcademicStanding(
+                    student_id=student_id, term_id=term.id, standing=computed, computed=computed
+                )
+                rows[term.id], starts[term.id] = row, term.start_date
+            else:
+                before = audit.snapshot(row, FIELDS)
+                standing = row.standing if row.override_reason else computed
+                now_stored = (row.standing, row.computed, row.term_gpa, row.cumulative_gpa)
+                if now_stored == (standing, computed, term_gpa, cumulative):
+                    decisions.append(Decision(row, term.code, before, {}))  # decided alike
+                    continue
+                row.standing, row.computed = standing, computed
+                row.version += 1
+            row.term_gpa, row.cumulative_gpa = term_gpa, cumulative
+            row.decided_at, row.decided_by_id = now, actor.id
+            session.add(row)
+            decisions.append(Decision(row, term.code, before, {}))
     session.flush()
     return [
         Decision(d.row, d.term_code, d.before, audit.snapshot(d.row, FIELDS)) for d in decisions
     ]
 
 
+def _audit_decisions(session: Session, actor: Actor, decisions: list[Decision]) -> None:
+    for decision in decisions:
+        if decision.changed:
+            audit.record(
+                session,
+                actor,
+                action=DECIDE,
+                entity=ENTITY,
+                entity_id=decision.row.id,
+                student_id=decision.row.student_id,
+                before=decision.before,
+                after=decision.after | {"term": decision.term_code},
+            )
+
+
 def record_standing(
     session: Session, *, actor: Actor, student_id: int, term_id: int
 ) -> AcademicStanding:
     """Decide (or decide again) the student's standing for the term and store it, audited
-    when it changes (`decide_terms`, for one term)."""
-    (decision,) = decide_terms(session, actor=actor, student_id=student_id, term_ids=[term_id])
-    if decision.changed:
-        audit.record(
-            session,
-            actor,
-            action=DECIDE,
-            entity=ENTITY,
-            entity_id=decision.row.id,
-            student_id=student_id,
-            before=decision.before,
-            after=decision.after | {"term": decision.term_code},
-        )
-    return decision.row
+    when it changes."""
+    decisions = decide_terms(session, actor=actor, student_id=student_id, term_ids=[term_id])
+    _audit_decisions(session, actor, decisions)
+    return decisions[0].row
 
 
 def post_and_decide(session: Session, *, actor: Actor, section_id: int) -> PostResult:
@@ -231,8 +256,10 @@ def post_and_decide(session: Session, *, actor: Actor, section_id: int) -> PostR
             Enrollment.grade_status == GradeStatus.POSTED.value,
         )
     ).all()
-    for student_id in sorted(set(students)):
-        record_standing(session, actor=actor, student_id=student_id, term_id=section.term_id)
+    decisions = decide_many(
+        session, actor=actor, terms_by_student=dict.fromkeys(set(students), (section.term_id,))
+    )
+    _audit_decisions(session, actor, decisions)
     return result
 
 

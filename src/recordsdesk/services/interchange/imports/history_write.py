@@ -56,7 +56,7 @@ from recordsdesk.services.interchange.imports.common import ImportReport, Proble
 from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
 from recordsdesk.services.transcripts import standing
-from recordsdesk.services.transcripts.standing import decide_terms
+from recordsdesk.services.transcripts.standing import decide_many
 
 if TYPE_CHECKING:
     from recordsdesk.services.interchange.imports.history import HistoryRow
@@ -67,6 +67,7 @@ _CHUNK = 5000  # rows per INSERT batch
 #: New students from which the lookup index is brought up to date in one statement at the end
 #: instead of by its per-row triggers (fewer are not worth touching the schema for).
 _DEFER_INDEX_FROM = 1000
+_STANDING_CHUNK = 500  # students whose standings are decided, and flushed, together
 _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 _ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
 _STUDENT: Table = Student.__table__  # type: ignore[attr-defined]
@@ -469,19 +470,20 @@ class HistoryWriter:
 
     def _decide_standings(self, progress: Progress) -> None:
         """Each imported term's academic standing, decided by the rules posting applies and in
-        term order (transcripts.standing.decide_terms), audited in the import's batch."""
-        total = len(self.touched)
-        for n, (number, codes) in enumerate(sorted(self.touched.items())):
-            if n % 500 == 0:
-                progress("deciding standing", n, total)
-            student_id = self.students[number].id
-            assert student_id is not None
-            term_ids = [self.terms[code].id for code in codes]
-            decisions = decide_terms(
+        term order (transcripts.standing.decide_many), audited in the import's batch."""
+        touched = {
+            self.students[number].id: [self.terms[code].id for code in codes]
+            for number, codes in self.touched.items()
+        }
+        students = sorted(s for s in touched if s is not None)
+        total = len(students)
+        for start in range(0, total, _STANDING_CHUNK):
+            progress("deciding standing", start, total)
+            chunk = students[start : start + _STANDING_CHUNK]
+            decisions = decide_many(
                 self.session,
                 actor=self.actor,
-                student_id=student_id,
-                term_ids=[t for t in term_ids if t is not None],
+                terms_by_student={s: [t for t in touched[s] if t is not None] for s in chunk},
             )
             for decision in decisions:
                 if decision.changed:
@@ -489,7 +491,7 @@ class HistoryWriter:
                         action=standing.DECIDE,
                         entity=standing.ENTITY,
                         entity_id=decision.row.id,
-                        student_id=student_id,
+                        student_id=decision.row.student_id,
                         before=decision.before,
                         after=decision.after | {"term": decision.term_code},
                     )
