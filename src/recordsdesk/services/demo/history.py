@@ -65,8 +65,9 @@ TABLES = (
     "transcript_request",
     "academic_standing",
 )
-#: One in this many eligible marks (an elective graded on letters, in a course that allows it)
-#: is taken pass/no pass; chosen by enrollment id, so the random stream is the one it was.
+#: One in this many eligible marks (an elective graded on letters, in a course that allows it
+#: and that no course requires first) is taken pass/no pass; chosen by enrollment id, so the
+#: random stream is the one it was.
 PASS_NO_PASS_EVERY = 25
 
 
@@ -168,8 +169,12 @@ class HistoryGenerator:
         self.repeat_limits = {cid: repeat_limit(c) for cid, c in catalog.courses.items()}
         self.max_load = MAX_CREDIT_LOAD
         self.prereqs = {cid: c.prereqs for cid, c in catalog.courses.items()}
+        # A P meets no prerequisite's minimum mark: courses others build on stay graded.
+        prerequisites = {req for c in catalog.courses.values() for req, _min in c.prereqs}
         self.pass_no_pass = {
-            cid for cid, c in catalog.courses.items() if "pass_no_pass" in grading_bases(c)
+            cid
+            for cid, c in catalog.courses.items()
+            if "pass_no_pass" in grading_bases(c) and cid not in prerequisites
         }
         self.required = {p.id: frozenset(p.requirements) for p in catalog.programs}
         self.term_order = {t.id: n for n, t in enumerate(self.terms)}
