@@ -3,10 +3,10 @@
 
 Two measurements on a demo database (built once under --workdir, then copied per run):
 
-- a 300-student section of the newest closed regular term, its marks entered: post_section alone (the
-  marks made final), then post_and_decide (the same and the standings), each 3 times from the
-  same state (rolled back) and once committed;
-- the whole newest closed regular term put back to "entered" (its posted marks and standings undone),
+- a 300-student section of the newest closed fall or spring term, its marks entered:
+  post_section alone (the marks made final), then post_and_decide (the same and the
+  standings), each 3 times from the same state (rolled back) and once committed;
+- that whole term put back to "entered" (its posted marks and standings undone),
   then every section posted one after another, each in its own transaction as a registrar's
   F8 on each roster does: once with post_section alone, once with post_and_decide, each on its
   own fresh copy.
@@ -75,8 +75,8 @@ def newest_closed_term(con: sqlite3.Connection) -> int:
 
 
 def add_section(path: Path) -> int:
-    """A 300-student section of a letter-graded course in the newest closed regular term, every mark
-    entered, its students ones with other posted marks that term (so they have a record)."""
+    """A 300-student section of a letter-graded course in the newest closed fall or spring
+    term, every mark entered, its students ones with other posted marks that term."""
     con = sqlite3.connect(path)
     term = newest_closed_term(con)
     scale = con.execute("SELECT id FROM grading_scale WHERE code = 'US-PM'").fetchone()[0]
@@ -118,8 +118,7 @@ def add_section(path: Path) -> int:
 
 
 def unpost_term(path: Path) -> tuple[int, list[int], int, int]:
-    """Put the newest closed regular term back to marks entered: (term, its sections, enrollments,
-    students)."""
+    """Put that term back to marks entered: (term, its sections, enrollments, students)."""
     con = sqlite3.connect(path)
     term = newest_closed_term(con)
     sections = [
