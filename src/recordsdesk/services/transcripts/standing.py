@@ -1,5 +1,6 @@
-"""Academic standing: decided for each student and term when the term's marks are posted, from
-the institution's rules; stored, audited, and overridden only by a registrar with a reason.
+"""Academic standing: decided for each student and term when the term's marks are posted (and
+for each term an imported history brings), from the institution's rules; stored, audited, and
+overridden only by a registrar with a reason.
 
 The rules (settings on the Institution row):
 - cumulative GPA below `probation_below_gpa`: probation; and when the student's standings just
