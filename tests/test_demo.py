@@ -186,7 +186,8 @@ def test_marks_belong_to_the_course_scale_and_sections_hold_their_capacity(
         demo_engine,
         "SELECT COUNT(*) FROM enrollment e JOIN section s ON s.id = e.section_id "
         "JOIN course c ON c.id = s.course_id "
-        "WHERE e.mark IS NOT NULL AND e.mark NOT IN ('W', 'I', 'AU', 'IP') AND NOT EXISTS "
+        "WHERE e.mark IS NOT NULL AND e.mark NOT IN ('W', 'I', 'AU', 'IP') "
+        "AND e.grading_basis = 'graded' AND NOT EXISTS "
         "(SELECT 1 FROM grade_mark m WHERE m.scale_id = c.grading_scale_id AND m.mark = e.mark)",
     )
     assert foreign_marks == 0
@@ -395,3 +396,56 @@ def test_a_sqlite_load_that_breaks_a_constraint_fails(
     finally:
         writer.close()
         engine.dispose()
+
+
+def test_posted_terms_have_the_standing_posting_decides_and_some_marks_are_pass_no_pass(
+    demo_engine: Engine,
+) -> None:
+    """Every closed term a student has a posted mark in has a standing, and deciding them again
+    through the service (what posting runs) changes none; a few electives are taken pass/no
+    pass and audited, each on a course that allows that basis."""
+    from sqlmodel import Session
+
+    from recordsdesk.services.access.actor import system_actor
+    from recordsdesk.services.transcripts.standing import decide_terms
+
+    undecided = scalar(
+        demo_engine,
+        "SELECT COUNT(*) FROM (SELECT DISTINCT e.student_id, s.term_id FROM enrollment e "
+        "JOIN section s ON s.id = e.section_id JOIN term t ON t.id = s.term_id "
+        "WHERE t.status = 'closed' AND e.grade_status = 'posted' AND e.mark IS NOT NULL) p "
+        "WHERE NOT EXISTS (SELECT 1 FROM academic_standing a "
+        "WHERE a.student_id = p.student_id AND a.term_id = p.term_id)",
+    )
+    assert undecided == 0
+    kinds = set(column(demo_engine, "SELECT DISTINCT standing FROM academic_standing"))
+    assert {"good", "probation"} <= kinds
+    for basis in ("pass_no_pass", "audit"):
+        taken = scalar(
+            demo_engine, f"SELECT COUNT(*) FROM enrollment WHERE grading_basis = '{basis}'"
+        )
+        refused = scalar(
+            demo_engine,
+            "SELECT COUNT(*) FROM enrollment e JOIN section s ON s.id = e.section_id "
+            "JOIN course c ON c.id = s.course_id "
+            f"WHERE e.grading_basis = '{basis}' AND c.grading_bases NOT LIKE '%{basis}%'",
+        )
+        assert taken > 0 and refused == 0, basis
+    assert set(
+        column(
+            demo_engine, "SELECT DISTINCT mark FROM enrollment WHERE grading_basis = 'pass_no_pass'"
+        )
+    ) == {"P", "NP"}
+    students = column(
+        demo_engine, "SELECT DISTINCT student_id FROM academic_standing ORDER BY student_id"
+    )
+    with Session(demo_engine) as session:
+        actor = system_actor(session)
+        for student_id in students:
+            terms = column(
+                demo_engine,
+                f"SELECT term_id FROM academic_standing WHERE student_id = {student_id}",
+            )
+            decisions = decide_terms(session, actor=actor, student_id=student_id, term_ids=terms)
+            assert not [d for d in decisions if d.changed], student_id
+        session.rollback()

@@ -69,12 +69,14 @@ def test_adding_p_s_cr_or_au_courses_keeps_the_gpa(
 
 @settings(max_examples=200, deadline=None)
 @given(record, policies, st.data())
-def test_changing_a_graded_course_to_np_never_raises_the_gpa(
+def test_with_np_counted_as_f_changing_a_graded_course_to_np_never_raises_the_gpa(
     rows: list[Row], policy: str, data: st.DataObject
 ) -> None:
-    """With NP counted as F the course stays in the GPA at 0 points; by default it leaves the
-    GPA, exactly as if it had not been taken. (A course taken once: under `highest` a repeat
-    could hand the course to an earlier P, which is the policy, not the basis, at work.)"""
+    """The property holds with `np_counts_as_f` on: the course stays in the GPA at 0 points.
+    By default NP leaves the GPA, exactly as if the course had not been taken (asserted last),
+    so it can raise the GPA (test_by_default_np_can_raise_the_gpa). (A course taken once:
+    under `highest` a repeat could hand the course to an earlier P, which is the policy, not
+    the basis, at work.)"""
     taken = {course for course, *_ in rows}
     course = 100
     letter = data.draw(st.sampled_from(LETTERS))
@@ -102,3 +104,13 @@ def test_np_as_f_on_a_repeated_course_never_raises_the_gpa(
     before, after = gpa(rows, policy, True), gpa(changed, policy, True)
     if before is not None:  # (a record whose letters a later P replaced has no GPA to raise)
         assert after is not None and after <= before
+
+
+def test_by_default_np_can_raise_the_gpa() -> None:
+    """Why the property above needs `np_counts_as_f`: the guide's example (Settings), a D
+    beside an A is 2.50; the D course as NP, left out of the GPA by default, leaves 4.00."""
+    a_and_d = [(1, 0, "3", "graded", "A"), (2, 0, "3", "graded", "D")]
+    a_and_np = [(1, 0, "3", "graded", "A"), (2, 0, "3", "pass_no_pass", "NP")]
+    assert gpa(a_and_d, "latest", False) == D("2.5000")
+    assert gpa(a_and_np, "latest", False) == D("4.0000")  # raised
+    assert gpa(a_and_np, "latest", True) == D("2.0000")  # as an F: not raised

@@ -62,11 +62,13 @@ def test_dry_run_apply_rerun(engine: Engine, system: Actor) -> None:
             "Composition, I"
         )
         assert verify_chain(session, actor=system).intact
-    assert _count(engine, AuditEvent) == 15
+        decided = session.exec(select(AuditEvent).where(AuditEvent.action == "standing.decide"))
+        assert len(decided.all()) == 4  # each student's standing in each imported term
+    assert _count(engine, AuditEvent) == 19
 
     again = run_import(engine, actor=system, kind="history", path=good)
     assert again.total_changes == 0 and again.count("enrollment").unchanged == 4
-    assert _count(engine, AuditEvent) == 15
+    assert _count(engine, AuditEvent) == 19  # the same standings, decided again: no event
 
 
 def test_existing_enrollment_is_reused_and_its_mark_corrected(
@@ -220,3 +222,123 @@ def test_new_students_indexed_in_bulk_are_found(
                     .all()
                 )
                 assert student_id in found, last
+
+
+def test_each_imported_term_gets_its_standing_in_term_order_as_posting_would(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    """The file lists the terms out of order; the standings are decided oldest first, each
+    reading the ones before it, and are what posting the same marks term by term decides."""
+    from recordsdesk.models import AcademicStanding
+    from recordsdesk.services.transcripts.builder import build_transcript
+    from recordsdesk.services.transcripts.standing import post_and_decide
+
+    marks = {  # D alone: cumulative 1.00, probation; again: suspension; then three As: 2.80
+        "2020FA": [("ENG201", "A"), ("HIS201", "A"), ("MAT201", "A")],
+        "2019FA": [("ENG101", "D")],
+        "2020SP": [("HIS101", "D")],
+    }
+    path = tmp_path / "standing.csv"
+    lines = [f"{HEAD},grading_basis"]
+    for term, courses in marks.items():
+        for code, mark in courses:
+            lines.append(f"S1,Sola,Ina,2000-01-02,{term},{code},{code},3,{mark},")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    run_import(engine, actor=system, kind="history", path=path)
+    with session_scope(engine) as session:
+        decided = session.exec(
+            select(Term.code, AcademicStanding.standing, AcademicStanding.cumulative_gpa)
+            .join(Term, col(Term.id) == col(AcademicStanding.term_id))
+            .order_by(col(Term.start_date))
+        ).all()
+        printed = [
+            t.standing for t in build_transcript(session, actor=system, student_number="S1").terms
+        ]
+    assert [(c, s) for c, s, _ in decided] == [
+        ("2019FA", "probation"),
+        ("2020SP", "suspension"),
+        ("2020FA", "good"),
+    ]
+    assert decided[-1][2] == Decimal("2.80")
+    assert printed[:2] == ["Academic probation", "Academic suspension"]
+
+    # The same marks keyed and posted one term after another, by the desk's posting.
+    with session_scope(engine) as session:
+        student = make_student(session, student_number="S2")
+        sections: list[list[int]] = []
+        for n, (term_code, courses) in enumerate(
+            sorted(marks.items(), key=lambda kv: term_dates(kv[0])[1])
+        ):
+            _name, start, end = term_dates(term_code)
+            term = make_term(session, code=f"P{n}", start_date=start, end_date=end,
+                             add_drop_deadline=None, withdraw_deadline=None)  # fmt: skip
+            ids = []
+            for code, mark in courses:
+                section = make_section(session, make_course(session, code=f"P{code}"), term)
+                session.add(
+                    Enrollment(
+                        student_id=student.id or 0,
+                        section_id=section.id or 0,
+                        status="completed",
+                        mark=mark,
+                        grade_status="entered",
+                    )
+                )
+                ids.append(section.id or 0)
+            sections.append(ids)
+    for ids in sections:
+        with session_scope(engine) as session:
+            for section_id in ids:
+                post_and_decide(session, actor=system, section_id=section_id)
+    with session_scope(engine) as session:
+        posted = session.exec(
+            select(AcademicStanding.standing, AcademicStanding.cumulative_gpa)
+            .join(Term, col(Term.id) == col(AcademicStanding.term_id))
+            .where(AcademicStanding.student_id == student.id)
+            .order_by(col(Term.start_date))
+        ).all()
+    assert [tuple(p) for p in posted] == [(s, g) for _c, s, g in decided]
+
+
+def test_a_published_registrar_example_with_a_pass_course_gives_its_gpa(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    """Portland Community College's published example (Student Records, "Grade point average
+    calculator": http://www.pcc.edu/resources/student-records/grading/calculator.html): a
+    three-credit A (12 points), a four-credit B (12), a two-credit C (4) and a one-credit P
+    that "equals 0 points and does not count in your GPA calculation": 28 points over nine
+    credits, "resulting in a 3.1 GPA". PCC prints one decimal, so the institution does too
+    (gpa_decimals 1; half-up, 3.111... is 3.1). The P is on a letter-graded course, the way a
+    legacy history carries a course a student took pass/no pass."""
+    import json
+
+    from recordsdesk.render.transcript_json import transcript_dict
+    from recordsdesk.services.institution.settings import set_setting
+    from recordsdesk.services.transcripts.builder import build_transcript
+
+    with session_scope(engine) as session:
+        set_setting(session, actor=system, key="gpa_decimals", value="1")
+    person = "PCC1,Example,Student,2001-04-05"
+    path = tmp_path / "pcc.csv"
+    path.write_text(
+        f"{HEAD}\n"
+        f"{person},2024FA,BI101,Three-credit class,3,A\n"
+        f"{person},2024FA,MTH111,Four-credit class,4,B\n"
+        f"{person},2024FA,WR121,Two-credit class,2,C\n"
+        f"{person},2024FA,PE131,One-credit class,1,P\n",
+        encoding="utf-8",
+    )
+    run_import(engine, actor=system, kind="history", path=path)
+    with session_scope(engine) as session:
+        copy = json.loads(
+            json.dumps(
+                transcript_dict(build_transcript(session, actor=system, student_number="PCC1"))
+            )
+        )
+    assert copy["cumulative"]["gpa"] == "3.1"
+    assert copy["cumulative"]["quality_points"] == "28.00"
+    assert copy["cumulative"]["gpa_credits"] == "9.00"
+    assert copy["cumulative"]["credits_earned"] == "10.00"  # the P earns its credit
+    (term,) = copy["terms"]
+    bases = {c["course_code"]: c["grading_basis"] for c in term["courses"]}
+    assert bases["PE131"] == "pass_no_pass" and term["gpa"] == "3.1"

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, func, select
 from sqlmodel import Session
 
 from recordsdesk.db import session_scope
-from recordsdesk.models import AuditEvent, ReleaseConsent, StaffRole
+from recordsdesk.models import AcademicStanding, AuditEvent, ReleaseConsent, StaffRole, Student
 from recordsdesk.services.access import accounts as auth
 from recordsdesk.services.access.actor import Actor, actor_for
 from recordsdesk.services.access.permissions import Action, authorize
@@ -28,7 +28,10 @@ from recordsdesk.services.disclosure import log as disclosure_log
 from recordsdesk.services.people import holds as hold
 from recordsdesk.services.people import notes as note
 from recordsdesk.services.people import student
+from recordsdesk.services.registration.basis import set_basis_deadline, set_course_bases
 from recordsdesk.services.shared.errors import PermissionDenied
+from recordsdesk.services.transcripts.honours import change_honours
+from recordsdesk.services.transcripts.standing import override_standing, standings_of
 from tests.factories import make_course, make_hold, make_staff, make_student, make_term
 
 CLERK, REGISTRAR, ADMIN = StaffRole.CLERK, StaffRole.REGISTRAR, StaffRole.ADMIN
@@ -124,6 +127,43 @@ def _username(session: Session, staff_id: int) -> str:
     row = session.get(StaffUser, staff_id)
     assert row is not None
     return row.username
+
+
+def _number(session: Session, student_id: int) -> str:
+    row = session.get(Student, student_id)
+    assert row is not None
+    return row.student_number
+
+
+def _decided_term(session: Session, student_id: int) -> str:
+    """A term with a standing decided for the student (as posting leaves it)."""
+    term = make_term(session)
+    assert term.id is not None
+    session.add(
+        AcademicStanding(
+            student_id=student_id, term_id=term.id, standing="probation", computed="probation"
+        )
+    )
+    session.flush()
+    return term.code
+
+
+def _graduate(session: Session, student_id: int) -> str:
+    row = session.get(Student, student_id)
+    assert row is not None
+    row.status, row.honours = "graduated", "Cum laude"
+    row.departure_date, row.departure_reason = date(2026, 5, 20), "graduated"
+    session.add(row)
+    session.flush()
+    return row.student_number
+
+
+def _course_code(session: Session, course_id: int) -> str:
+    from recordsdesk.models import Course
+
+    row = session.get(Course, course_id)
+    assert row is not None
+    return row.code
 
 
 SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]], object]]] = {
@@ -249,6 +289,43 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
         Action.LETTER_ISSUE,
         lambda s, a, ids: letters.build_letter(
             s, actor=a, student_id=ids["student"], terms=[make_term(s).code]
+        ),
+    ),
+    "basis.set_course_bases (catalog b)": (
+        Action.CATALOG_MANAGE,
+        lambda s, a, ids: set_course_bases(
+            s, actor=a, course_code=_course_code(s, ids["course"]), bases_text="graded, P/NP"
+        ),
+    ),
+    "basis.set_basis_deadline (terms b)": (
+        Action.TERM_MANAGE,
+        lambda s, a, ids: set_basis_deadline(
+            s, actor=a, term_code=make_term(s).code, deadline=date(2026, 10, 1)
+        ),
+    ),
+    "standing.standings_of (the record)": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: standings_of(s, actor=a, student_id=ids["student"]),
+    ),
+    "standing.override_standing (record s)": (
+        Action.GRADE_CHANGE,
+        lambda s, a, ids: override_standing(
+            s,
+            actor=a,
+            student_number=_number(s, ids["student"]),
+            term_code=_decided_term(s, ids["student"]),
+            standing="warning",
+            reason="appeal granted",
+        ),
+    ),
+    "honours.change_honours (record o)": (
+        Action.STUDENT_DEPART,
+        lambda s, a, ids: change_honours(
+            s,
+            actor=a,
+            student_number=_graduate(s, ids["student"]),
+            honours="Magna cum laude",
+            reason="recalculated",
         ),
     ),
     "genuine.check_document": (

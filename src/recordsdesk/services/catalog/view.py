@@ -45,6 +45,7 @@ class CourseRow:
     active: bool
     section_count: int
     grading_bases: str = "graded"  # as stored: the bases a student may choose, comma-separated
+    default_grading_basis: str = "graded"  # the one registration gives
 
 
 @dataclass(frozen=True)
@@ -123,6 +124,7 @@ def list_courses(session: Session, *, actor: Actor) -> tuple[CourseRow, ...]:
                 active=course.active,
                 section_count=int(section_count or 0),
                 grading_bases=course.grading_bases,
+                default_grading_basis=course.default_grading_basis,
             )
         )
     return tuple(result)

@@ -33,6 +33,7 @@ from recordsdesk.services.demo.catalog import SCALE_CODES, Catalog, build_catalo
 from recordsdesk.services.demo.history import TABLES, HistoryGenerator
 from recordsdesk.services.demo.people import stamp
 from recordsdesk.services.demo.pipeline import open_sink
+from recordsdesk.services.demo.standing import StandingPolicy
 from recordsdesk.services.demo.summary import DemoAccount, DemoSummary, count_rows
 from recordsdesk.services.demo.writer import BulkWriter
 from recordsdesk.services.shared.errors import RecordsError
@@ -182,6 +183,8 @@ def _load(
         _set_institution(writer, catalog, students, width)
         _write_fixed_part(writer, catalog, max_staff + 1)
         writer.commit()
+        with session_scope(engine) as session:  # the rules posting decides standing by
+            standing = StandingPolicy.read(session)
         first_ids = dict.fromkeys(TABLES, 1)
         generator = HistoryGenerator(
             catalog,
@@ -192,6 +195,7 @@ def _load(
             first_ids=first_ids,
             number_width=width,
             students=students,
+            standing=standing,
         )
         started = time.perf_counter()
         step = max(students // 20, 1)

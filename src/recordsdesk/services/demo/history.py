@@ -15,11 +15,23 @@ from itertools import accumulate
 from typing import Any
 
 from recordsdesk.models import ProgramLevel, TermStatus
-from recordsdesk.services.demo.catalog import Catalog, CourseInfo, TermInfo, repeat_limit
+from recordsdesk.services.demo.catalog import (
+    Catalog,
+    CourseInfo,
+    TermInfo,
+    grading_bases,
+    repeat_limit,
+)
 from recordsdesk.services.demo.marks import LETTER_SCALES, MarkTable
 from recordsdesk.services.demo.names import NamePicker
 from recordsdesk.services.demo.people import PeopleFactory, iso_day, stamp
 from recordsdesk.services.demo.sections import Meeting, SectionPool
+from recordsdesk.services.demo.standing import (
+    Posted,
+    StandingPolicy,
+    decide_posted,
+    standing_rows,
+)
 from recordsdesk.services.demo.students import (
     StudentPlan,
     academic_year,
@@ -51,7 +63,12 @@ TABLES = (
     "hold",
     "contact_note",
     "transcript_request",
+    "academic_standing",
 )
+#: One in this many eligible marks (an elective graded on letters, in a course that allows it
+#: and that no course requires first) is taken pass/no pass; chosen by enrollment id, so the
+#: random stream is the one it was.
+PASS_NO_PASS_EVERY = 25
 
 
 @dataclass(frozen=True)
@@ -106,6 +123,8 @@ class Progress:
     quality_points: float = 0.0
     gpa_credits: float = 0.0
     completed_terms: int = 0
+    posted: list[Posted] = field(default_factory=list)  # every posted mark, in term order
+    decided: set[int] = field(default_factory=set)  # closed terms with a posted mark
 
 
 class HistoryGenerator:
@@ -118,8 +137,10 @@ class HistoryGenerator:
         first_ids: dict[str, int],
         number_width: int,
         students: int,
+        standing: StandingPolicy | None = None,
     ) -> None:
         self.catalog = catalog
+        self.standing = standing
         self.today = today
         self.rng = random.Random(seed)
         self.ids = dict(first_ids)
@@ -148,6 +169,16 @@ class HistoryGenerator:
         self.repeat_limits = {cid: repeat_limit(c) for cid, c in catalog.courses.items()}
         self.max_load = MAX_CREDIT_LOAD
         self.prereqs = {cid: c.prereqs for cid, c in catalog.courses.items()}
+        # A P meets no prerequisite's minimum mark: courses others build on stay graded.
+        prerequisites = {req for c in catalog.courses.values() for req, _min in c.prereqs}
+        self.pass_no_pass = {
+            cid
+            for cid, c in catalog.courses.items()
+            if "pass_no_pass" in grading_bases(c) and cid not in prerequisites
+        }
+        self.required = {p.id: frozenset(p.requirements) for p in catalog.programs}
+        self.term_order = {t.id: n for n, t in enumerate(self.terms)}
+        self.posted_on = {t.id: self.term_days[t.id].posted for t in self.terms}
         self.school_base: dict[tuple[int, str], list[CourseInfo]] = {}
         self.school_alt: dict[tuple[int, str], dict[str, list[CourseInfo]]] = {}
         for key, ids in catalog.school_courses.items():
@@ -194,6 +225,17 @@ class HistoryGenerator:
                 sid, plan, progress, self.terms[plan.register_next], len(plan.attended), False
             )
         self.out["student"].append(student_row(self, rng, sid, plan, progress))
+        if self.standing is not None and progress.decided:
+            decisions = decide_posted(
+                self.standing, program.level, progress.posted, progress.decided
+            )
+            self.out["academic_standing"] += standing_rows(
+                decisions,
+                student_id=sid,
+                next_id=lambda: self.next_id("academic_standing"),
+                decided_at=self.posted_on,
+                decided_by=self.graders[0],
+            )
         app_rows(self, rng, sid, plan)
         extras_rows(self, rng, sid, plan, progress.last_registered)
 
@@ -310,6 +352,7 @@ class HistoryGenerator:
             reg_index = int(rand() * reg_count)
             registered_at = reg_days[reg_index] + TIMES[480 + int(rand() * 600)]
             changed = mark = None
+            basis = "graded"
             grade_status = "none"
             entered_at = entered_by = posted_at = posted_by = expires = None
             state = "registered"
@@ -338,17 +381,24 @@ class HistoryGenerator:
                     mark = "I"
                     expires = days.incomplete_expires
                 elif roll < 0.05 and university and scale in LETTER_SCALES and course.number < 300:
-                    mark = "AU"
+                    mark, basis = "AU", "audit"
                 else:
                     mark, points, passed = self.marks.draw(
                         self.rng, scale, plan.ability, plan.fail_chance
                     )
+                    if (
+                        university
+                        and ids["enrollment"] % PASS_NO_PASS_EVERY == 0
+                        and course.id in self.pass_no_pass
+                        and course.id not in self.required[plan.program.id]
+                    ):
+                        mark, basis = ("P" if passed else "NP"), "pass_no_pass"
                     if passed:
                         previous = progress.best.get(course.id, -1.0)
                         progress.best[course.id] = max(previous, points or 4.0)
                     elif mark != "IP":
                         progress.retake.append(course.id)
-                    if scale in LETTER_SCALES:
+                    if scale in LETTER_SCALES and basis == "graded":
                         weight = self.credits[course.id]
                         progress.quality_points += points * weight
                         progress.gpa_credits += weight
@@ -372,7 +422,14 @@ class HistoryGenerator:
             enrollments.append(
                 (enrollment_id, sid, section_id, state, registered_at, changed,
                  waitlist or None, course.credits, mark, grade_status, entered_at, entered_by,
-                 posted_at, posted_by, expires, "", 1, "audit" if mark == "AU" else "graded")
+                 posted_at, posted_by, expires, "", 1, basis)
             )  # fmt: skip
+            if grade_status == "posted" and mark is not None:
+                progress.posted.append(
+                    (enrollment_id, course.id, self.term_order[term.id], course.credits, mark,
+                     basis, self.catalog.scale_ids[course.scale], course.weight, term.id)
+                )  # fmt: skip
+                if status == CLOSED:
+                    progress.decided.add(term.id)
         if graded_any:
             progress.completed_terms += 1

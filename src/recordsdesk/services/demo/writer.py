@@ -58,6 +58,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "transcript_request": ("id", "student_id", "requested_at", "requested_by_id", "official",
                            "recipient", "format", "status", "released_at", "released_by_id",
                            "verification_code", "content_digest", "record_digest", "note"),
+    "academic_standing": ("id", "student_id", "term_id", "standing", "computed", "term_gpa",
+                          "cumulative_gpa", "override_reason", "decided_at", "decided_by_id",
+                          "version"),
 }  # fmt: skip
 
 

@@ -37,6 +37,7 @@ from recordsdesk.services.disclosure.log import DisclosureView, list_disclosures
 from recordsdesk.services.people.profile import StudentProfile, profile_of
 from recordsdesk.services.shared.errors import NotFound
 from recordsdesk.services.transcripts.builder import build_transcript
+from recordsdesk.services.transcripts.standing import StandingView, standings_of
 
 ZERO = Decimal("0")
 AUDIT_LIMIT = 200
@@ -175,9 +176,14 @@ class StudentRecord:
     consents: tuple[ConsentView, ...] = ()
     #: The disclosure log, newest first.
     disclosures: tuple[DisclosureView, ...] = ()
+    #: The academic standing decided for each posted term, oldest first.
+    standings: tuple[StandingView, ...] = ()
 
     def term_gpa(self, term_code: str) -> TermGpa | None:
         return next((t for t in self.term_gpas if t.term_code == term_code), None)
+
+    def standing(self, term_code: str) -> StandingView | None:
+        return next((s for s in self.standings if s.term_code == term_code), None)
 
     @property
     def has_active_hold(self) -> bool:
@@ -229,6 +235,7 @@ def get_student_record(session: Session, *, actor: Actor, student_id: int) -> St
         audit=_audit(session, actor, student_id),
         consents=tuple(list_consents(session, actor=actor, student_id=student_id)),
         disclosures=tuple(list_disclosures(session, actor=actor, student_id=student_id)),
+        standings=standings_of(session, actor=actor, student_id=student_id),
     )
 
 

@@ -1,5 +1,6 @@
-"""Academic standing: decided for each student and term when the term's marks are posted, from
-the institution's rules; stored, audited, and overridden only by a registrar with a reason.
+"""Academic standing: decided for each student and term when the term's marks are posted (and
+for each term an imported history brings), from the institution's rules; stored, audited, and
+overridden only by a registrar with a reason.
 
 The rules (settings on the Institution row):
 - cumulative GPA below `probation_below_gpa`: probation; and when the student's standings just
@@ -13,9 +14,10 @@ Posting again recomputes it; a registrar's override stands until the registrar c
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -38,6 +40,7 @@ from recordsdesk.services.shared.errors import NotFound, ValidationFailed
 from recordsdesk.services.transcripts.builder import build_transcript
 
 ENTITY = "academic_standing"
+DECIDE = "standing.decide"
 GOOD, WARNING, PROBATION, SUSPENSION, DISMISSAL = (level.value for level in StandingLevel)
 #: How a transcript and a report name each standing.
 LABELS = {
@@ -90,68 +93,156 @@ def decide(
     return GOOD
 
 
-def _earlier(session: Session, student_id: int, term: Term) -> list[str]:
+@dataclass(frozen=True)
+class StandingView:
+    """One term's standing as the record shows it: what stands, what the rules gave, and the
+    registrar's reason when the two were made to differ."""
+
+    term_code: str
+    standing: str
+    computed: str
+    override_reason: str
+
+
+def standings_of(session: Session, *, actor: Actor, student_id: int) -> tuple[StandingView, ...]:
+    """The student's decided standings, oldest term first."""
+    authorize(actor, Action.STUDENT_READ)
     rows = session.exec(
-        select(AcademicStanding.standing)
+        select(AcademicStanding, Term.code)
         .join(Term, col(Term.id) == col(AcademicStanding.term_id))
-        .where(
-            AcademicStanding.student_id == student_id,
-            col(Term.start_date) < term.start_date,
-        )
+        .where(AcademicStanding.student_id == student_id)
         .order_by(col(Term.start_date), col(Term.id))
     ).all()
-    return list(rows)
+    return tuple(StandingView(code, r.standing, r.computed, r.override_reason) for r, code in rows)
+
+
+FIELDS = ["standing", "computed", "term_gpa", "cumulative_gpa"]
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One standing decided (or decided again): the stored row and its audit's before (None
+    for a new row) and after; `changed` says whether an event is due."""
+
+    row: AcademicStanding
+    term_code: str
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+
+    @property
+    def changed(self) -> bool:
+        return self.before != self.after
+
+
+_IN = 500  # students per IN (...) list
+
+
+def decide_terms(
+    session: Session, *, actor: Actor, student_id: int, term_ids: Collection[int]
+) -> list[Decision]:
+    """Decide the student's standing for each of `term_ids` (`decide_many`, one student)."""
+    return decide_many(session, actor=actor, terms_by_student={student_id: term_ids})
+
+
+def decide_many(
+    session: Session, *, actor: Actor, terms_by_student: Mapping[int, Collection[int]]
+) -> list[Decision]:
+    """Decide each student's standing for each of their terms, oldest term first, as posting
+    each term in turn would: a term reads the standings stored for the terms before it, those
+    decided here included. The figures are the transcript's (one read per student). The rows
+    are flushed; the audit is the caller's (`post_and_decide` writes one event per change, a
+    history import adds them to its batch). An override keeps its standing; only `computed`
+    follows the rules. The terms, the rules and the stored standings are read once for all the
+    students, so a section or an import costs little more than its transcripts."""
+    wanted = {t for ids in terms_by_student.values() for t in ids}
+    terms = {
+        term.id: term
+        for term in session.exec(select(Term).where(col(Term.id).in_(sorted(wanted)))).all()
+    }
+    if len(terms) != len(wanted):
+        raise NotFound(f"There is no term with id {sorted(wanted - set(terms))}.")
+    institution = session.exec(select(Institution).order_by(col(Institution.id))).one()
+    rules = rules_of(institution)
+    students = sorted(terms_by_student)
+    stored: dict[int, list[tuple[AcademicStanding, Any]]] = {}
+    for start in range(0, len(students), _IN):
+        for found, begins in session.exec(
+            select(AcademicStanding, col(Term.start_date))
+            .join(Term, col(Term.id) == col(AcademicStanding.term_id))
+            .where(col(AcademicStanding.student_id).in_(students[start : start + _IN]))
+        ).all():
+            stored.setdefault(found.student_id, []).append((found, begins))
+    now = utcnow()
+    decisions: list[Decision] = []
+    for student_id in students:
+        ordered = sorted(
+            (terms[t] for t in set(terms_by_student[student_id])),
+            key=lambda term: (term.start_date, term.id),
+        )
+        transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
+        records = {t.code: t for t in transcript.terms}
+        rows = {found.term_id: found for found, _begins in stored.get(student_id, ())}
+        starts = {found.term_id: begins for found, begins in stored.get(student_id, ())}
+        for term in ordered:
+            assert term.id is not None
+            record = records.get(term.code)
+            term_gpa = record.gpa if record else None
+            cumulative = record.cumulative_gpa if record else None
+            earlier = [
+                rows[t].standing
+                for t in sorted(starts, key=lambda t: (starts[t], t))
+                if starts[t] < term.start_date
+            ]
+            computed = decide(rules, term_gpa, cumulative, earlier)
+            row = rows.get(term.id)
+            before = None
+            if row is None:
+                row = AcademicStanding(
+                    student_id=student_id, term_id=term.id, standing=computed, computed=computed
+                )
+                rows[term.id], starts[term.id] = row, term.start_date
+            else:
+                before = audit.snapshot(row, FIELDS)
+                standing = row.standing if row.override_reason else computed
+                now_stored = (row.standing, row.computed, row.term_gpa, row.cumulative_gpa)
+                if now_stored == (standing, computed, term_gpa, cumulative):
+                    decisions.append(Decision(row, term.code, before, {}))  # decided alike
+                    continue
+                row.standing, row.computed = standing, computed
+                row.version += 1
+            row.term_gpa, row.cumulative_gpa = term_gpa, cumulative
+            row.decided_at, row.decided_by_id = now, actor.id
+            session.add(row)
+            decisions.append(Decision(row, term.code, before, {}))
+    session.flush()
+    return [
+        Decision(d.row, d.term_code, d.before, audit.snapshot(d.row, FIELDS)) for d in decisions
+    ]
+
+
+def _audit_decisions(session: Session, actor: Actor, decisions: list[Decision]) -> None:
+    for decision in decisions:
+        if decision.changed:
+            audit.record(
+                session,
+                actor,
+                action=DECIDE,
+                entity=ENTITY,
+                entity_id=decision.row.id,
+                student_id=decision.row.student_id,
+                before=decision.before,
+                after=decision.after | {"term": decision.term_code},
+            )
 
 
 def record_standing(
     session: Session, *, actor: Actor, student_id: int, term_id: int
 ) -> AcademicStanding:
     """Decide (or decide again) the student's standing for the term and store it, audited
-    when it changes. An override keeps its standing; only `computed` follows the rules."""
-    term = session.get(Term, term_id)
-    if term is None:
-        raise NotFound(f"There is no term with id {term_id}.")
-    institution = session.exec(select(Institution).order_by(col(Institution.id))).one()
-    transcript = build_transcript(session, actor=actor, student_id=student_id)
-    record = next((t for t in transcript.terms if t.code == term.code), None)
-    term_gpa = record.gpa if record else None
-    cumulative = record.cumulative_gpa if record else None
-    computed = decide(
-        rules_of(institution), term_gpa, cumulative, _earlier(session, student_id, term)
-    )
-    row = session.exec(
-        select(AcademicStanding).where(
-            AcademicStanding.student_id == student_id, AcademicStanding.term_id == term_id
-        )
-    ).first()
-    before = None
-    if row is None:
-        row = AcademicStanding(
-            student_id=student_id, term_id=term_id, standing=computed, computed=computed
-        )
-    else:
-        before = audit.snapshot(row, ["standing", "computed", "term_gpa", "cumulative_gpa"])
-        if not row.override_reason:
-            row.standing = computed
-        row.computed = computed
-        row.version += 1
-    row.term_gpa, row.cumulative_gpa = term_gpa, cumulative
-    row.decided_at, row.decided_by_id = utcnow(), actor.id
-    session.add(row)
-    session.flush()
-    after = audit.snapshot(row, ["standing", "computed", "term_gpa", "cumulative_gpa"])
-    if before != after:
-        audit.record(
-            session,
-            actor,
-            action="standing.decide",
-            entity=ENTITY,
-            entity_id=row.id,
-            student_id=student_id,
-            before=before,
-            after=after | {"term": term.code},
-        )
-    return row
+    when it changes."""
+    decisions = decide_terms(session, actor=actor, student_id=student_id, term_ids=[term_id])
+    _audit_decisions(session, actor, decisions)
+    return decisions[0].row
 
 
 def post_and_decide(session: Session, *, actor: Actor, section_id: int) -> PostResult:
@@ -166,8 +257,10 @@ def post_and_decide(session: Session, *, actor: Actor, section_id: int) -> PostR
             Enrollment.grade_status == GradeStatus.POSTED.value,
         )
     ).all()
-    for student_id in sorted(set(students)):
-        record_standing(session, actor=actor, student_id=student_id, term_id=section.term_id)
+    decisions = decide_many(
+        session, actor=actor, terms_by_student=dict.fromkeys(set(students), (section.term_id,))
+    )
+    _audit_decisions(session, actor, decisions)
     return result
 
 

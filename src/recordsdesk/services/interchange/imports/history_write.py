@@ -55,6 +55,8 @@ from recordsdesk.services.interchange.imports.bulk import (
 from recordsdesk.services.interchange.imports.common import ImportReport, Problems, Progress
 from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
+from recordsdesk.services.transcripts import standing
+from recordsdesk.services.transcripts.standing import decide_many
 
 if TYPE_CHECKING:
     from recordsdesk.services.interchange.imports.history import HistoryRow
@@ -65,6 +67,7 @@ _CHUNK = 5000  # rows per INSERT batch
 #: New students from which the lookup index is brought up to date in one statement at the end
 #: instead of by its per-row triggers (fewer are not worth touching the schema for).
 _DEFER_INDEX_FROM = 1000
+_STANDING_CHUNK = 500  # students whose standings are decided, and flushed, together
 _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 _ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
 _STUDENT: Table = Student.__table__  # type: ignore[attr-defined]
@@ -148,6 +151,8 @@ class HistoryWriter:
         self.staged: dict[str, str] = {}  # table -> its staging table (PostgreSQL)
         self._noted = False
         self.dialect = session.connection().dialect.name
+        #: student number -> the codes of the terms the file gives them marks in
+        self.touched: dict[str, set[str]] = {}
 
     def _scale_rules(self, scale_id: int) -> grading.MarkRules:
         if scale_id not in self.rules:
@@ -204,6 +209,7 @@ class HistoryWriter:
             if index % 1000 == 0:
                 progress("planning", index, total)
             term, course, student = self._term(row), self._course(row), self._student(row)
+            self.touched.setdefault(row.number, set()).add(row.term)
             existing = taken.get((student.id, term.id, course.id)) if student.id else None
             if existing is None:
                 self._section(row)
@@ -439,6 +445,7 @@ class HistoryWriter:
                 progress("writing history", n, total)
         creates.flush()
         self._insert(_ENROLLMENT, self.rows, progress)
+        self._decide_standings(progress)
         self.batch.flush()
         index.finish()
         progress("writing history", total, total)
@@ -460,6 +467,35 @@ class HistoryWriter:
             if table is _ENROLLMENT:
                 done, total = len(self.plan_.updates) + start, len(self.plan_.updates) + len(rows)
                 progress("writing history", done, total)
+
+    def _decide_standings(self, progress: Progress) -> None:
+        """Each imported term's academic standing, decided by the rules posting applies and in
+        term order (transcripts.standing.decide_many), audited in the import's batch."""
+        touched = {
+            self.students[number].id: [self.terms[code].id for code in codes]
+            for number, codes in self.touched.items()
+        }
+        students = sorted(s for s in touched if s is not None)
+        total = len(students)
+        for start in range(0, total, _STANDING_CHUNK):
+            progress("deciding standing", start, total)
+            chunk = students[start : start + _STANDING_CHUNK]
+            decisions = decide_many(
+                self.session,
+                actor=self.actor,
+                terms_by_student={s: [t for t in touched[s] if t is not None] for s in chunk},
+            )
+            for decision in decisions:
+                if decision.changed:
+                    self.batch.add(
+                        action=standing.DECIDE,
+                        entity=standing.ENTITY,
+                        entity_id=decision.row.id,
+                        student_id=decision.row.student_id,
+                        before=decision.before,
+                        after=decision.after | {"term": decision.term_code},
+                    )
+        progress("deciding standing", total, total)
 
     def _write_update(self, update_: _Update, batch: AuditBatch) -> None:
         values = dict(update_.after)

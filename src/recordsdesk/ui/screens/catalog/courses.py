@@ -1,4 +1,5 @@
-"""The catalog: every course, and the sections of the highlighted one term by term."""
+"""The catalog: every course, and the sections of the highlighted one term by term; an
+administrator sets the highlighted course's grading bases and default (b) here."""
 
 from __future__ import annotations
 
@@ -12,14 +13,20 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Static
 from textual.worker import get_current_worker
 
+from recordsdesk.services.access.permissions import Action
 from recordsdesk.services.catalog.view import CourseRow, SectionRow, list_courses, list_sections
-from recordsdesk.services.grades.basis import bases_text
+from recordsdesk.services.grades.basis import allowed_bases, bases_text, label, short_name
+from recordsdesk.services.registration.basis import set_course_bases
+from recordsdesk.ui.navigation import Gate, may_use, refusal
 from recordsdesk.ui.screens.base import DeskScreen
+from recordsdesk.ui.screens.people.form_modal import FormField, FormModal
 from recordsdesk.ui.widgets.cells import cell, meeting, words
 from recordsdesk.ui.widgets.fit_table import FitTable
 
 COURSE_COLUMNS = ("Code", "Title", "Credits", "Dept", "Level", "Scale", "Bases", "Sections")
 LEVELS = {"elementary": "elem", "secondary": "sec", "undergraduate": "UG", "graduate": "grad"}
+#: The catalog's one change, for administrators.
+BASES_GATE = Gate("Changing a course's grading bases", Action.CATALOG_MANAGE)
 SECTION_COLUMNS = ("Term", "Status", "Sec", "Instructor", "Meets", "Room", "Cap", "Reg", "Wait")
 
 
@@ -40,12 +47,21 @@ class CatalogScreen(DeskScreen):
     PURPOSE = (
         "The course catalog, read-only: code, title, credits and grading scale of every course. "
         "The lower list shows the sections of the highlighted course in every term, with "
-        "capacity, registered and waitlisted counts. Tab moves between the two lists."
+        "capacity, registered and waitlisted counts. Tab moves between the two lists. b sets "
+        "the highlighted course's grading bases and the one registration gives (admin; "
+        "enrollments already made keep theirs)."
     )
     BINDINGS = [
         Binding("escape", "app.switch_mode('lookup')", "Lookup"),
         Binding("ctrl+r", "reload", "Refresh"),
+        Binding("b", "bases", "Grading bases"),
+        # The twin a role without the change gets (hidden by check_action): it names the role.
+        Binding("b", "refuse_bases", "", show=False),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.courses: dict[str, CourseRow] = {}
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,8 +82,72 @@ class CatalogScreen(DeskScreen):
     def _load_courses(self) -> None:
         self.post_message(CoursesLoaded(self.desk.call(list_courses)))
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """b is the administrator's; any other role gets its twin, which says who may."""
+        if action in ("bases", "refuse_bases"):
+            return may_use(self.desk.actor, BASES_GATE) == (action == "bases")
+        return True
+
+    def action_refuse_bases(self) -> None:
+        self.notify(
+            refusal(self.desk.actor, BASES_GATE),
+            title="Not for this role",
+            severity="error",
+            markup=False,
+        )
+
+    def _highlighted(self) -> CourseRow | None:
+        table = self.query_one("#course-table", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
+        return self.courses.get(str(key))
+
+    def action_bases(self) -> None:
+        """The highlighted course's bases and default in a form; saved through the same
+        service as `recordsdesk catalog course-bases`, audited there."""
+        course = self._highlighted()
+        if course is None:
+            return
+        code = course.code
+        shown = ", ".join(short_name(b) or b for b in allowed_bases(course.grading_bases))
+        fields = (
+            FormField(
+                "bases",
+                "Bases",
+                shown,
+                "graded, P/NP, S/U, CR/NC, AU (comma-separated)",
+                required=True,
+            ),
+            FormField("default", "Default", short_name(course.default_grading_basis) or "graded"),
+        )
+
+        def submit(typed: dict[str, str]) -> tuple[str, ...]:
+            return self.desk.call(
+                set_course_bases,
+                course_code=code,
+                bases_text=typed["bases"],
+                default=typed["default"].strip() or None,
+            )
+
+        def saved(result: object | None) -> None:
+            if isinstance(result, tuple):
+                self.notify(
+                    f"{code}: {', '.join(label(b) for b in result)}.", title="Saved", markup=False
+                )
+                self._load_courses()
+
+        note = (
+            "Which grading bases a student may choose in this course, and the one registration "
+            "gives (blank: the first listed). Enrollments already made keep their basis."
+        )
+        self.app.push_screen(
+            FormModal(f"Grading bases of {code}", fields, submit, note=note), saved
+        )
+
     @on(CoursesLoaded)
     def _courses_loaded(self, message: CoursesLoaded) -> None:
+        self.courses = {str(c.id): c for c in message.courses}
         self.query_one("#course-table", FitTable).fill(
             COURSE_COLUMNS,
             [

@@ -39,6 +39,7 @@ from recordsdesk.services.people.departure import (
 )
 from recordsdesk.services.people.student import StudentProfile, get_student_profile
 from recordsdesk.services.shared.errors import ValidationFailed
+from recordsdesk.services.transcripts.honours import propose_honours
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.people.intake_form import (
     DecisionModal,
@@ -88,6 +89,13 @@ DATE_FIELDS = frozenset(
 @dataclass
 class ProfileLoaded(Message):
     profile: StudentProfile
+
+
+@dataclass
+class HonoursProposed(Message):
+    """The Latin honours the record earns today ("" for none)."""
+
+    honours: str
 
 
 @dataclass
@@ -165,6 +173,7 @@ class DepartureScreen(DeskScreen):
         self.kind = ""
         self.filled: dict[str, str] = {}  # the form as the kind opened it (typed: differs)
         self.profile_ready = asyncio.Event()  # a Ctrl+S typed ahead of the load waits for it
+        self.proposed_honours: str | None = None  # None until the record's proposal is read
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -196,10 +205,27 @@ class DepartureScreen(DeskScreen):
             ProfileLoaded(self.desk.call(get_student_profile, student_id=self.student_id))
         )
 
+    @work(thread=True, exclusive=True, group="departure-honours", exit_on_error=False)
+    def _propose(self) -> None:
+        """What the record earns, shown on the graduation form before it is conferred."""
+        if allowed(self.desk.actor, Action.STUDENT_DEPART):
+            self.post_message(
+                HonoursProposed(self.desk.call(propose_honours, student_id=self.student_id))
+            )
+
+    @on(HonoursProposed)
+    def _proposed(self, message: HonoursProposed) -> None:
+        self.proposed_honours = message.honours
+        earned = message.honours or "no Latin honours"
+        field = self.query_one("#f-honours", Input)
+        field.placeholder = f"blank: {earned} (the record earns); type to change"
+
     @on(ProfileLoaded)
     def _loaded(self, message: ProfileLoaded) -> None:
         p = self.profile = message.profile
         self.profile_ready.set()
+        if p.status != "graduated":
+            self._propose()
         band = Text(p.legal_name, style="bold")
         band.append(f"  {p.student_number}  ·  {p.status.replace('_', ' ')}")
         if p.program_code:
@@ -308,7 +334,10 @@ class DepartureScreen(DeskScreen):
         assert self.profile is not None
         kind, version = self.kind, self.profile.version
         self.app.push_screen(
-            DecisionModal(f"{KINDS[kind][0]}?", describe(kind, parsed, self.profile)),
+            DecisionModal(
+                f"{KINDS[kind][0]}?",
+                describe(kind, parsed, self.profile, self.proposed_honours),
+            ),
             partial(self._decided, kind, parsed, version),
         )
 
@@ -394,13 +423,21 @@ class DepartureScreen(DeskScreen):
         self.dismiss()
 
 
-def describe(kind: str, v: dict[str, Any], p: StudentProfile) -> str:
-    """The decision in words, naming the student and the change of status."""
+def describe(
+    kind: str, v: dict[str, Any], p: StudentProfile, proposed_honours: str | None = None
+) -> str:
+    """The decision in words, naming the student and the change of status (and, for a
+    graduation with the honours left blank, the honours the record earns)."""
     who = f"{p.legal_name} ({p.student_number})"
     was = p.status.replace("_", " ")
     if kind == "graduate":
         program = v["program"] or p.program_code
-        honours = f", {v['honours']}" if v["honours"] else " (Latin honours as the record earns)"
+        earned = (
+            "Latin honours as the record earns"
+            if proposed_honours is None
+            else f"{proposed_honours or 'no Latin honours'}, as the record earns"
+        )
+        honours = f", {v['honours']}" if v["honours"] else f" ({earned})"
         change = f"Graduate {who} in {program}{honours}, conferred {v['conferral_date']}."
         after = "graduated"
     elif kind == "withdraw":

@@ -37,6 +37,8 @@ from recordsdesk.services.access.permissions import Action
 from recordsdesk.services.people.notes import add_note
 from recordsdesk.services.people.record import StudentRecord, get_student_record
 from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.transcripts.honours import change_honours
+from recordsdesk.services.transcripts.standing import LABELS, override_standing
 from recordsdesk.ui.navigation import Gate, may_use, refusal
 from recordsdesk.ui.privacy import privacy_on, stop_watching_privacy
 from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
@@ -44,6 +46,7 @@ from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.disclosure.consents import ConsentsScreen
 from recordsdesk.ui.screens.disclosure.letter import LetterScreen
 from recordsdesk.ui.screens.people.departure import DepartureScreen
+from recordsdesk.ui.screens.people.form_modal import FormField, FormModal
 from recordsdesk.ui.screens.people.holds import HoldsScreen
 from recordsdesk.ui.screens.people.profile_edit import ProfileEditScreen
 from recordsdesk.ui.screens.people.received import ReceivedScreen
@@ -100,10 +103,14 @@ TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
 RECORD_GATES: dict[tuple[str, tuple[object, ...]], Gate] = {
     ("departure", ()): Gate("Recording a departure or leave", Action.STUDENT_DEPART),
     ("show_tab", ("audit",)): Gate("The record's audit trail", Action.STUDENT_AUDIT_VIEW),
+    ("standing", ()): Gate("Overriding an academic standing", Action.GRADE_CHANGE),
+    ("honours", ()): Gate("Changing a graduate's honours", Action.STUDENT_DEPART),
 }
 _GATED: dict[str, tuple[str, tuple[object, ...]]] = {
     "departure": ("departure", ()),
     "audit": ("show_tab", ("audit",)),
+    "standing": ("standing", ()),
+    "honours": ("honours", ()),
 }
 
 
@@ -157,7 +164,9 @@ class StudentScreen(DeskScreen):
         "it, Enter saves), r to register the "
         "student for a term (a waitlist seat offered shows on the Registration tab), e to "
         "edit the profile, h for holds, a for the admission checklist and decision, d to "
-        "record a departure or leave, Ctrl+R to refresh, "
+        "record a departure or leave, s to override a term's academic standing and o to "
+        "change a graduate's honours (registrar, each with a reason kept on the record and in "
+        "the audit trail), Ctrl+R to refresh, "
         "F9 to hide birth date and contact details while the student is at the counter, and "
         "Esc to go back to the lookup, where your search is kept."
     )
@@ -174,6 +183,8 @@ class StudentScreen(DeskScreen):
         Binding("c", "consents", "Consents"),
         Binding("v", "verification", "Enrollment letter"),
         Binding("x", "received", "Received"),
+        Binding("s", "standing", "Standing"),
+        Binding("o", "honours", "Honours"),
         *(
             Binding(str(number), f"show_tab('{pane}')", label, show=False)
             for number, (pane, label, _) in enumerate(TABS, start=1)
@@ -181,6 +192,8 @@ class StudentScreen(DeskScreen):
         # Twins of the keys a role may not use (hidden by check_action): they name the role.
         Binding("d", "refuse('departure')", "", show=False),
         Binding("7", "refuse('audit')", "", show=False),
+        Binding("s", "refuse('standing')", "", show=False),
+        Binding("o", "refuse('honours')", "", show=False),
     ]
 
     def __init__(self, student_id: int, *, title: str = "") -> None:
@@ -352,6 +365,83 @@ class StudentScreen(DeskScreen):
     def action_verification(self) -> None:
         name = self.record.profile.legal_name if self.record else self._title_hint
         self._push_and_reload(LetterScreen(self.student_id, title=name))
+
+    def action_standing(self) -> None:
+        """Override a term's standing: the latest decided term and its standing filled in; saved
+        through the service `recordsdesk standing set` uses, audited there."""
+        if self.record is None:
+            return
+        number = self.record.profile.student_number
+        latest = self.record.standings[-1] if self.record.standings else None
+        fields = (
+            FormField("term", "Term", latest.term_code if latest else "", "term code", True),
+            FormField(
+                "standing",
+                "Standing",
+                latest.standing if latest else "",
+                ", ".join(LABELS),
+                required=True,
+            ),
+            FormField("reason", "Reason", "", "why (kept on the record and audited)", True),
+        )
+        decided = ", ".join(
+            f"{s.term_code} {LABELS.get(s.standing, s.standing).lower()}"
+            for s in self.record.standings[-4:]
+        )
+
+        def submit(typed: dict[str, str]) -> str:
+            row = self.desk.call(
+                override_standing,
+                student_number=number,
+                term_code=typed["term"].strip(),
+                standing=typed["standing"],
+                reason=typed["reason"],
+            )
+            return f"{typed['term'].strip().upper()}: {LABELS[row.standing]}"
+
+        self._form(
+            FormModal(
+                f"Academic standing of {self.record.profile.legal_name}",
+                fields,
+                submit,
+                note=(f"Decided: {decided}. " if decided else "No standing decided yet. ")
+                + f"A standing is one of: {', '.join(LABELS)}.",
+            )
+        )
+
+    def action_honours(self) -> None:
+        """Change a graduate's honours (blank: none), with a reason; through the service
+        `recordsdesk honours set` uses, audited there."""
+        if self.record is None:
+            return
+        profile = self.record.profile
+        number = profile.student_number
+        fields = (
+            FormField("honours", "Honours", profile.honours, "blank: no honours"),
+            FormField("reason", "Reason", "", "why (audited)", True),
+        )
+
+        def submit(typed: dict[str, str]) -> str:
+            self.desk.call(
+                change_honours,
+                student_number=number,
+                honours=typed["honours"],
+                reason=typed["reason"],
+            )
+            return f"Honours: {typed['honours'].strip() or 'none'}"
+
+        now = f"Now: {profile.honours}." if profile.honours else "Now: no honours."
+        self._form(FormModal(f"Honours of {profile.legal_name}", fields, submit, note=now))
+
+    def _form(self, form: FormModal) -> None:
+        """Open a form; once it saved, say what changed and read the record again."""
+
+        def saved(result: object | None) -> None:
+            if isinstance(result, str):
+                self.notify(result, title="Saved", markup=False)
+                self._load()
+
+        self.app.push_screen(form, saved)
 
     def action_admission(self) -> None:
         self._push_and_reload(AdmissionScreen(self.student_id))

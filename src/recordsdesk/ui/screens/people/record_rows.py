@@ -9,6 +9,7 @@ from rich.text import Text
 
 from recordsdesk.services.people.record import StudentRecord
 from recordsdesk.services.shared.clean_text import printable
+from recordsdesk.services.transcripts.standing import LABELS
 from recordsdesk.ui.privacy import mask
 from recordsdesk.ui.widgets.cells import (
     CONFIDENTIAL_STYLE,
@@ -144,13 +145,27 @@ def history_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
                     words(course.enrollment_status),
                 )
             )
-        gpa = record.term_gpa(term.term_code)
-        if gpa is not None and gpa.gpa is not None:
-            summary = f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}"
-            if gpa.standing:
-                summary += f" · {gpa.standing}"
-            rows.append((cell(term.term_code), Text(""), Text(summary, style="bold"), *_blank(4)))
+        for line in term_summary(record, term.term_code):
+            rows.append((cell(term.term_code), Text(""), Text(line, style="bold"), *_blank(4)))
     return rows
+
+
+def term_summary(record: StudentRecord, term_code: str) -> list[str]:
+    """The lines under a term: its GPAs and standing, then, when a registrar overrode the
+    standing, what the rules gave and the reason as stored (shown as plain text)."""
+    lines: list[str] = []
+    gpa = record.term_gpa(term_code)
+    if gpa is not None and gpa.gpa is not None:
+        summary = f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}"
+        lines.append(f"{summary} · {gpa.standing}" if gpa.standing else summary)
+    decided = record.standing(term_code)
+    if decided is not None:
+        if not lines:
+            lines.append(LABELS.get(decided.standing, decided.standing))
+        if decided.override_reason:
+            rules = LABELS.get(decided.computed, decided.computed).lower()
+            lines.append(f"Set by a registrar (the rules gave {rules}): {decided.override_reason}")
+    return [printable(line) for line in lines]
 
 
 def _blank(n: int) -> tuple[Text, ...]:
