@@ -14,11 +14,15 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from recordsdesk.services.shared.clean_text import refuse_control_characters
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
 
 #: progress(stage, done, total): called from the importing thread, cheap to call often.
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
 Progress = Callable[[str, int, int], None]
 #: How many changes a report keeps word for word (the counts cover all of them).
 FIRST_CHANGES = 20
@@ -68,6 +72,9 @@ class ImportReport:
     changes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     rows: int = 0
+    #: Work that follows what the import committed, each step in its own short transaction so
+    #: other desks get in between (the standings of imported terms); a dry run skips it.
+    follow_up: list[Callable[[Session, Progress], None]] = field(default_factory=list)
 
     def count(self, entity: str) -> EntityCounts:
         return self.counts.setdefault(entity, EntityCounts())

@@ -17,6 +17,7 @@ the import the same way, having changed nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,7 +42,7 @@ from recordsdesk.models import (
 )
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.audit import trail as audit
-from recordsdesk.services.audit.trail import plain, snapshot
+from recordsdesk.services.audit.trail import hold_chain_lock, plain, snapshot
 from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.grades import marks as grading
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
@@ -445,7 +446,7 @@ class HistoryWriter:
                 progress("writing history", n, total)
         creates.flush()
         self._insert(_ENROLLMENT, self.rows, progress)
-        self._decide_standings(progress)
+        self._queue_standings()
         self.batch.flush()
         index.finish()
         progress("writing history", total, total)
@@ -468,34 +469,25 @@ class HistoryWriter:
                 done, total = len(self.plan_.updates) + start, len(self.plan_.updates) + len(rows)
                 progress("writing history", done, total)
 
-    def _decide_standings(self, progress: Progress) -> None:
+    def _queue_standings(self) -> None:
         """Each imported term's academic standing, decided by the rules posting applies and in
-        term order (transcripts.standing.decide_many), audited in the import's batch."""
+        term order (transcripts.standing.decide_many), after the history is committed: a few
+        hundred students per transaction, so other desks wait for one step, not the import."""
         touched = {
             self.students[number].id: [self.terms[code].id for code in codes]
             for number, codes in self.touched.items()
         }
         students = sorted(s for s in touched if s is not None)
         total = len(students)
+        reason = self.batch.reason
         for start in range(0, total, _STANDING_CHUNK):
-            progress("deciding standing", start, total)
-            chunk = students[start : start + _STANDING_CHUNK]
-            decisions = decide_many(
-                self.session,
-                actor=self.actor,
-                terms_by_student={s: [t for t in touched[s] if t is not None] for s in chunk},
+            chunk = {
+                s: [t for t in touched[s] if t is not None]
+                for s in students[start : start + _STANDING_CHUNK]
+            }
+            self.report.follow_up.append(
+                functools.partial(_decide_standings, self.actor, reason, chunk, start, total)
             )
-            for decision in decisions:
-                if decision.changed:
-                    self.batch.add(
-                        action=standing.DECIDE,
-                        entity=standing.ENTITY,
-                        entity_id=decision.row.id,
-                        student_id=decision.row.student_id,
-                        before=decision.before,
-                        after=decision.after | {"term": decision.term_code},
-                    )
-        progress("deciding standing", total, total)
 
     def _write_update(self, update_: _Update, batch: AuditBatch) -> None:
         values = dict(update_.after)
@@ -689,3 +681,30 @@ class HistoryWriter:
             self._noted = True
             for row in plan.enrollments:
                 self.report.note("enrollment", "new", _new_line(row))
+
+
+def _decide_standings(
+    actor: Actor,
+    reason: str,
+    terms_by_student: dict[int, list[int]],
+    done: int,
+    total: int,
+    session: Session,
+    progress: Progress,
+) -> None:
+    """One step of an import's standings: the students of `terms_by_student`, audited."""
+    progress("deciding standing", done, total)
+    hold_chain_lock(session)
+    batch = AuditBatch(session, actor, reason=reason)
+    for decision in decide_many(session, actor=actor, terms_by_student=terms_by_student):
+        if decision.changed:
+            batch.add(
+                action=standing.DECIDE,
+                entity=standing.ENTITY,
+                entity_id=decision.row.id,
+                student_id=decision.row.student_id,
+                before=decision.before,
+                after=decision.after | {"term": decision.term_code},
+            )
+    batch.flush()
+    progress("deciding standing", done + len(terms_by_student), total)

@@ -42,7 +42,8 @@ def run_import(
     """Import `path` as `kind` in one transaction: committed unless `dry_run` or any error.
 
     Raises ImportFailed (every problem, with file and line) or another RecordsError; in every
-    case nothing is written.
+    case nothing is written. What follows from the committed rows (`ImportReport.follow_up`)
+    runs after, in short transactions of its own.
     """
     authorize(actor, Action.IMPORT_RUN)
     importer, _what = KINDS[kind]
@@ -61,4 +62,9 @@ def run_import(
         raise
     finally:
         session.close()
+    if not dry_run:
+        for step in report.follow_up:
+            with Session(engine, expire_on_commit=False) as follow:
+                step(follow, progress)
+                follow.commit()
     return report
