@@ -106,42 +106,6 @@ def normalised(values: tuple[list[tuple[object, ...]], ...]) -> object:
     return sorted(map(repr, courses)), sorted(map(repr, blocks))
 
 
-@pytest.mark.parametrize("path", COLLEGE, ids=lambda p: p.name)
-def test_valid_college_sample_round_trips(
-    engine: Engine,
-    database_url: str,
-    cli_login: Callable[..., Actor],
-    schema: etree.XMLSchema,
-    path: Path,
-    tmp_path: Path,
-) -> None:
-    actor = cli_login("reg.trip", "registrar")
-    report = run_import(engine, actor=actor, kind="pesc", path=path)
-    number = report.changes[0].split("-> ")[1].split(" ")[0]
-    with Session(engine) as session:
-        first = by_institution(session)
-    target = tmp_path / "out.xml"
-    code = main(
-        ["transcript", number, "--format", "pesc", "-o", str(target), "--recipient", "Elsewhere",
-         "--database", database_url]
-    )  # fmt: skip
-    assert code == 0
-    document = etree.fromstring(target.read_bytes())
-    assert schema.validate(document), schema.error_log.last_error
-    assert len(document.findall("Student/AcademicRecord")) == 1 + len(first)
-
-    again = run_import(engine, actor=actor, kind="pesc", path=target)
-    assert f"-> {number} (by our student number)" in again.changes[0]
-    with Session(engine) as session:
-        second = by_institution(session)
-        assert second.keys() == first.keys()
-        for institution, ids in second.items():
-            assert len(ids) == 2, institution
-            before, after = received(session, ids[0]), received(session, ids[1])
-            assert normalised(after) == normalised(before), institution
-            assert len(after[0]) + len(after[1]) > 0
-
-
 def give_record(engine: Engine, number: str, level: str) -> None:
     """The applicant the import opened, given a record of our own: a secondary student with a
     term of posted marks (one an honors course, weighted), or an applicant to a college
@@ -170,6 +134,51 @@ def give_record(engine: Engine, number: str, level: str) -> None:
             program = make_program(session, code="BA-R", name="Bachelor of Arts", level=level)
             student.program_id = program.id  # still an applicant
         session.add(student)
+
+
+@pytest.mark.parametrize("level", ["", "secondary"], ids=["applicant", "secondary-student"])
+@pytest.mark.parametrize("path", COLLEGE, ids=lambda p: p.name)
+def test_valid_college_sample_round_trips(
+    engine: Engine,
+    database_url: str,
+    cli_login: Callable[..., Actor],
+    schema: etree.XMLSchema,
+    hs_schema: etree.XMLSchema,
+    path: Path,
+    level: str,
+    tmp_path: Path,
+) -> None:
+    """Sent on by an applicant in a College Transcript and, as a secondary student's college
+    coursework (dual enrolment), in a High School Transcript."""
+    actor = cli_login("reg.trip", "registrar")
+    report = run_import(engine, actor=actor, kind="pesc", path=path)
+    number = report.changes[0].split("-> ")[1].split(" ")[0]
+    if level:
+        give_record(engine, number, level)
+    with Session(engine) as session:
+        first = by_institution(session)
+    target = tmp_path / "out.xml"
+    code = main(
+        ["transcript", number, "--format", "pesc", "-o", str(target), "--recipient", "Elsewhere",
+         "--database", database_url]
+    )  # fmt: skip
+    assert code == 0
+    document = etree.fromstring(target.read_bytes())
+    wanted = hs_schema if level == "secondary" else schema
+    assert wanted.validate(document), wanted.error_log.last_error
+    assert document.tag == (HS_ROOT if level == "secondary" else COLLEGE_ROOT)
+    assert len(document.findall("Student/AcademicRecord")) == 1 + len(first)
+
+    again = run_import(engine, actor=actor, kind="pesc", path=target)
+    assert f"-> {number} (by our student number)" in again.changes[0]
+    with Session(engine) as session:
+        second = by_institution(session)
+        assert second.keys() == first.keys()
+        for institution, ids in second.items():
+            assert len(ids) == 2, institution
+            before, after = received(session, ids[0]), received(session, ids[1])
+            assert normalised(after) == normalised(before), institution
+            assert len(after[0]) + len(after[1]) > 0
 
 
 @pytest.mark.parametrize(
