@@ -9,12 +9,17 @@ term's weighted GPA in its session, each course's place in the GPA (`Weighted` f
 whose weight adds to its points) and, when the institution prints class rank, the class year
 and the rank and class size (unweighted rank on `All`, weighted on `Weighted`).
 
+Coursework received from other institutions follows as further AcademicRecords, written by the
+College writer as it was sent: everything added here goes into the student's own record (the
+first), so a received record keeps its own credit units and is never read as one of our terms.
+
 Elements are added where the schema's sequences put them (the `*_ORDER` tuples below are those
 sequences), so the document validates whatever the College writer wrote before them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
@@ -24,6 +29,7 @@ from recordsdesk.render.transcript_layout import RenderOptions
 from recordsdesk.render.transcript_pesc import pesc_tree
 from recordsdesk.services.transcripts.builder import CourseLine, TermRecord, Transcript
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.received import ReceivedRecord
 
 NAMESPACE = "urn:org:pesc:message:HighSchoolTranscript:v1.5.0"
 VERSION = "1.5.0"
@@ -171,17 +177,23 @@ def _summaries(record: ET.Element, t: Transcript, on: date) -> None:
     _put(overall, "NoteMessage", SUMMARY_ORDER, note[:80])
 
 
-def pesc_hs_tree(t: Transcript, options: RenderOptions, recipient: str = "") -> ET.Element:
+def pesc_hs_tree(
+    t: Transcript,
+    options: RenderOptions,
+    recipient: str = "",
+    received: Sequence[ReceivedRecord] = (),
+) -> ET.Element:
     """The High School Transcript as an element tree (the content and the copy's release
-    facts)."""
+    facts); each institution's `received` coursework follows as an AcademicRecord of its own."""
     # The College writer's bare weighted block (its --weighted) is replaced by the full ones.
-    root = pesc_tree(t, replace(options, weighted=False), recipient)
+    root = pesc_tree(t, replace(options, weighted=False), recipient, received)
     root.tag = f"{{{NAMESPACE}}}HighSchoolTranscript"
-    for tag in ("CourseCreditUnits", "CreditUnit"):
-        for element in root.iter(tag):
-            element.text = CREDIT_UNIT
+    # Our own record is the first; the received ones after it keep their units as sent.
     record = root.find("Student/AcademicRecord")
     assert record is not None  # the College writer always writes one
+    for tag in ("CourseCreditUnits", "CreditUnit"):
+        for element in record.iter(tag):
+            element.text = CREDIT_UNIT
     # One session per term, in order, first (sessions of other kinds may follow).
     for session, term in zip(record.findall("AcademicSession"), t.terms, strict=False):
         _session(session, t, term)
@@ -189,9 +201,14 @@ def pesc_hs_tree(t: Transcript, options: RenderOptions, recipient: str = "") -> 
     return root
 
 
-def render_pesc_hs(t: Transcript, options: RenderOptions, recipient: str = "") -> str:
+def render_pesc_hs(
+    t: Transcript,
+    options: RenderOptions,
+    recipient: str = "",
+    received: Sequence[ReceivedRecord] = (),
+) -> str:
     """The High School Transcript 1.5.0 document as UTF-8 XML text, indented."""
-    root = pesc_hs_tree(t, options, recipient)
+    root = pesc_hs_tree(t, options, recipient, received)
     ET.register_namespace("HSTrn", NAMESPACE)
     ET.indent(root, space="  ")
     body = ET.tostring(root, encoding="unicode", xml_declaration=False)

@@ -125,7 +125,7 @@ def render_document(
     if fmt == "pesc" and transcript.student.program_level == PESC_HIGH_SCHOOL:
         from recordsdesk.render.transcript_pesc_hs import render_pesc_hs
 
-        return render_pesc_hs(transcript, options, recipient).encode("utf-8")
+        return render_pesc_hs(transcript, options, recipient, received).encode("utf-8")
     if fmt == "pesc":
         from recordsdesk.render.transcript_pesc import render_pesc
 
