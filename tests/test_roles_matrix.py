@@ -8,8 +8,10 @@ written.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -17,6 +19,7 @@ from sqlmodel import Session
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AuditEvent, ReleaseConsent, StaffRole
+from recordsdesk.services import reports
 from recordsdesk.services.access import accounts as auth
 from recordsdesk.services.access.actor import Actor, actor_for
 from recordsdesk.services.access.permissions import Action, authorize
@@ -25,6 +28,7 @@ from recordsdesk.services.audit.view import AuditFilter, query_audit
 from recordsdesk.services.catalog import view as catalog_view
 from recordsdesk.services.disclosure import consents, genuine, letters
 from recordsdesk.services.disclosure import log as disclosure_log
+from recordsdesk.services.interchange.exports import oneroster
 from recordsdesk.services.people import holds as hold
 from recordsdesk.services.people import notes as note
 from recordsdesk.services.people import student
@@ -116,6 +120,14 @@ def _ids(session: Session) -> dict[str, int]:
         "staff": victim.id,
         "consent": consent.id,
     }
+
+
+def _number(session: Session, student_id: int) -> str:
+    from recordsdesk.models import Student
+
+    row = session.get(Student, student_id)
+    assert row is not None
+    return row.student_number
 
 
 def _username(session: Session, staff_id: int) -> str:
@@ -249,6 +261,39 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
         Action.LETTER_ISSUE,
         lambda s, a, ids: letters.build_letter(
             s, actor=a, student_id=ids["student"], terms=[make_term(s).code]
+        ),
+    ),
+    "consents.student_id_for": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: consents.student_id_for(
+            s, actor=a, student_number=_number(s, ids["student"])
+        ),
+    ),
+    "disclosure_log.record_bulk_disclosure": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: disclosure_log.record_bulk_disclosure(
+            s,
+            actor=a,
+            document="report",
+            release=disclosure_log.BulkRelease(),
+            student_ids=[ids["student"]],
+        ),
+    ),
+    "reports.export_csv (a list of students, logged)": (
+        Action.REPORT_RUN,
+        lambda s, a, ids: reports.export_csv(
+            s,
+            actor=a,
+            table=reports.ReportTable(
+                "list", "List", "", ("Student no.",), ((_number(s, ids["student"]),),)
+            ),
+            path=Path(tempfile.mkdtemp()) / "list.csv",
+        ),
+    ),
+    "oneroster.export_oneroster (logged)": (
+        Action.EXPORT_PERSONAL,
+        lambda s, a, ids: oneroster.export_oneroster(
+            s, actor=a, folder=Path(tempfile.mkdtemp()) / "set"
         ),
     ),
     "genuine.check_document": (
