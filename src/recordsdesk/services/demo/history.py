@@ -51,6 +51,8 @@ TABLES = (
     "hold",
     "contact_note",
     "transcript_request",
+    "release_consent",
+    "disclosure",
 )
 
 
@@ -122,6 +124,9 @@ class HistoryGenerator:
         self.catalog = catalog
         self.today = today
         self.rng = random.Random(seed)
+        # The counter's consents draw from their own stream, so adding them left every other
+        # row of a seed's demo as it was.
+        self.counter_rng = random.Random(f"{seed}:counter")
         self.ids = dict(first_ids)
         self.marks = MarkTable(catalog.mark_points)
         spec = catalog.spec

@@ -21,7 +21,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "staff_user": ("id", "username", "full_name", "role", "password_hash", "active", "created_at",
                    "last_login_at", "failed_logins", "locked_until"),
     "program": ("id", "code", "name", "level", "award", "department", "required_credits",
-                "min_gpa", "active"),
+                "min_gpa", "active", "normal_terms"),
     "course": ("id", "code", "title", "credits", "department", "level", "grading_scale_id",
                "weight", "description", "repeat_limit", "active", "grading_bases",
                "default_grading_basis"),
@@ -58,6 +58,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "transcript_request": ("id", "student_id", "requested_at", "requested_by_id", "official",
                            "recipient", "format", "status", "released_at", "released_by_id",
                            "verification_code", "content_digest", "record_digest", "note"),
+    "release_consent": ("id", "student_id", "recipient", "records", "purpose", "signed_on",
+                        "valid_until", "added_by_id", "added_at", "revoked_by_id", "revoked_at",
+                        "revoke_reason"),
+    "disclosure": ("id", "student_id", "disclosed_at", "disclosed_by_id", "document",
+                   "document_id", "recipient", "purpose", "basis", "consent_id", "note"),
 }  # fmt: skip
 
 
