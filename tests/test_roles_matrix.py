@@ -25,6 +25,7 @@ from recordsdesk.services.access.actor import Actor, actor_for
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit.verify import verify_chain
 from recordsdesk.services.audit.view import AuditFilter, query_audit
+from recordsdesk.services.catalog import programs
 from recordsdesk.services.catalog import view as catalog_view
 from recordsdesk.services.disclosure import consents, genuine, letters
 from recordsdesk.services.disclosure import log as disclosure_log
@@ -33,7 +34,14 @@ from recordsdesk.services.people import holds as hold
 from recordsdesk.services.people import notes as note
 from recordsdesk.services.people import student
 from recordsdesk.services.shared.errors import PermissionDenied
-from tests.factories import make_course, make_hold, make_staff, make_student, make_term
+from tests.factories import (
+    make_course,
+    make_hold,
+    make_program,
+    make_staff,
+    make_student,
+    make_term,
+)
 
 CLERK, REGISTRAR, ADMIN = StaffRole.CLERK, StaffRole.REGISTRAR, StaffRole.ADMIN
 ROLES = (CLERK, REGISTRAR, ADMIN)
@@ -294,6 +302,12 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
         Action.EXPORT_PERSONAL,
         lambda s, a, ids: oneroster.export_oneroster(
             s, actor=a, folder=Path(tempfile.mkdtemp()) / "set"
+        ),
+    ),
+    "programs.set_program_length": (
+        Action.CATALOG_MANAGE,
+        lambda s, a, ids: programs.set_program_length(
+            s, actor=a, program_code=make_program(s).code, terms=8
         ),
     ),
     "genuine.check_document": (
