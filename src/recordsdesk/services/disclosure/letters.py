@@ -460,10 +460,22 @@ def print_letter(
     terms: Sequence[str] = (),
     recipient: str = "",
     printer: str | None = None,
+    purpose: str = "",
+    basis: str | None = None,
+    consent_id: int | None = None,
 ) -> tuple[ReleasedLetter, PrintJob]:
-    """Release a letter to the printer; when CUPS refuses, the log rolls back with it."""
+    """Release a letter to the printer (logged with its purpose, basis and consent, as a
+    file's copy is); when CUPS refuses, the log rolls back with it."""
     copy = release_letter(
-        session, actor=actor, student_id=student_id, terms=terms, fmt="print", recipient=recipient
+        session,
+        actor=actor,
+        student_id=student_id,
+        terms=terms,
+        fmt="print",
+        recipient=recipient,
+        purpose=purpose,
+        basis=basis,
+        consent_id=consent_id,
     )
     title = printable(f"Enrollment verification {copy.letter.student_number}")
     return copy, print_pdf(copy.content, title=title, printer=printer)
