@@ -407,7 +407,12 @@ def record_bulk_disclosure(
         result = session.execute(
             insert(Disclosure).from_select(["student_id", *(k for k, _ in values)], chosen)
         )
-        written += int(getattr(result, "rowcount", 0) or 0)
+        count = int(getattr(result, "rowcount", -1))
+        if count < 0:  # the driver did not say (psycopg, for an INSERT ... SELECT): ask
+            count = session.exec(
+                select(func.count()).select_from(Student).where(key.in_(chunk))
+            ).one()
+        written += count
     digest = hashlib.sha256(",".join(str(i) for i in ids).encode("utf-8")).hexdigest()
     audit.record(
         session,
