@@ -24,6 +24,7 @@ from recordsdesk.models import (
     ConsentScope,
     DisclosedDocument,
     Disclosure,
+    Institution,
     LegalBasis,
     ReleaseConsent,
     StaffUser,
@@ -270,10 +271,22 @@ def list_disclosures(
     return _views(session, col(Disclosure.student_id) == student_id)
 
 
-def disclosures_csv(rows: list[DisclosureView]) -> str:
-    """The log as CSV, every text cell neutralised so a spreadsheet never runs it."""
+#: The first line of the log printed or written on a practice desk.
+PRACTICE_LINE = "PRACTICE - made on a practice desk - not a record of any student"
+
+
+def on_practice_desk(session: Session) -> bool:
+    """Whether this database is a practice desk: what the log prints then says PRACTICE."""
+    return bool(session.exec(select(Institution.practice)).first())
+
+
+def disclosures_csv(rows: list[DisclosureView], *, practice: bool = False) -> str:
+    """The log as CSV, every text cell neutralised so a spreadsheet never runs it (on a
+    practice desk, one PRACTICE line above the header)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    if practice:
+        writer.writerow([PRACTICE_LINE])
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow(
@@ -291,11 +304,11 @@ def disclosures_csv(rows: list[DisclosureView]) -> str:
     return buffer.getvalue()
 
 
-def disclosures_text(rows: list[DisclosureView]) -> str:
+def disclosures_text(rows: list[DisclosureView], *, practice: bool = False) -> str:
     """The log as plain lines for a terminal (stored text made printable by the caller)."""
+    lines = [PRACTICE_LINE] if practice else []
     if not rows:
-        return "No disclosures recorded.\n"
-    lines = []
+        return "\n".join([*lines, "No disclosures recorded."]) + "\n"
     for row in rows:
         consent = f"; consent: {row.consent}" if row.consent else ""
         purpose = f"; purpose: {row.purpose}" if row.purpose else ""
