@@ -23,6 +23,18 @@ from recordsdesk.render.transcript_layout import PRACTICE_MARK
 from recordsdesk.resources import data_folder
 from recordsdesk.services.access.actor import actor_for
 from recordsdesk.services.disclosure.letters import build_letter, render_letter
+from recordsdesk.services.disclosure.log import PRACTICE_LINE as LOG_PRACTICE_LINE
+from recordsdesk.services.disclosure.log import (
+    disclosures_csv,
+    disclosures_text,
+    list_disclosures,
+    on_practice_desk,
+)
+from recordsdesk.services.interchange.exports.oneroster import (
+    PRACTICE_FILE,
+    PRACTICE_SYSTEM,
+    export_oneroster,
+)
 from recordsdesk.services.practice.desk import practice_database_url, practice_seed
 from recordsdesk.services.practice.exercise import (
     ExerciseFileError,
@@ -138,7 +150,7 @@ def test_checks_count_attempts_and_mistakes_and_the_report_prints_them(
         engine.dispose()
     assert "50-withdrawal" in report and "started" in report
     assert "last check: Not done: Mateo's record does not show him withdrawn." in report
-    assert "0 of 5 exercises done." in report
+    assert f"0 of {len(load_exercises())} exercises done." in report
 
 
 def pdf_pages(path: Path) -> list[str]:
@@ -169,6 +181,10 @@ def test_every_document_made_in_practice_says_so_on_every_page(
             tables = [run_report(session, actor=actor, name=spec.name) for spec in REPORTS]
             letter = build_letter(session, actor=actor, student_id=longest)
             letters = {fmt: render_letter(letter, fmt) for fmt in ("text", "html", "json", "pdf")}
+            log = list_disclosures(session, actor=actor, student_id=longest)
+            practice = on_practice_desk(session)
+            roster = tmp_path / "oneroster"
+            export_oneroster(session, actor=actor_for(session, "admin"), folder=roster)
     finally:
         engine.dispose()
     text = copies["text"].decode()
@@ -195,6 +211,17 @@ def test_every_document_made_in_practice_says_so_on_every_page(
         first = next(csv.reader(io.StringIO(to_csv(table))))
         assert first == [PRACTICE_LINE]
         assert PRACTICE_LINE in to_text(table)
+    # The disclosure log as printed and as CSV.
+    assert practice and disclosures_text(log, practice=practice).startswith(LOG_PRACTICE_LINE)
+    assert disclosures_csv(log, practice=practice).splitlines()[0] == LOG_PRACTICE_LINE
+    # A OneRoster set stays valid for its consumer: the mark is in the manifest and a marked
+    # file beside the CSVs; every CSV keeps its OneRoster header, and the set imports.
+    manifest = dict(
+        tuple(row) for row in csv.reader(io.StringIO((roster / "manifest.csv").read_text()))
+    )
+    assert manifest["source.systemName"] == manifest["source.systemCode"] == PRACTICE_SYSTEM
+    assert (roster / PRACTICE_FILE).read_text(encoding="utf-8").startswith("PRACTICE")
+    assert (roster / "users.csv").read_text(encoding="utf-8").startswith("sourcedId,status,")
 
 
 def test_the_practice_command_builds_reopens_and_reports(
@@ -209,7 +236,7 @@ def test_the_practice_command_builds_reopens_and_reports(
     assert main(["practice", "--report", "Kim Ode"]) == 0
     report = capsys.readouterr().out
     assert report.startswith("PRACTICE results of Kim Ode")
-    assert "0 of 5 exercises done." in report
+    assert f"0 of {len(load_exercises())} exercises done." in report
     assert main(["practice", "--report", "Nobody"]) == 2
     assert "Nobody has no practice desk yet" in capsys.readouterr().err
 

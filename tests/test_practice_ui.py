@@ -14,17 +14,23 @@ from textual.pilot import Pilot
 from textual.widgets import DataTable, Input, Static
 
 from recordsdesk.db import open_database, session_scope
-from recordsdesk.models import PracticeResult
+from recordsdesk.models import PracticeResult, Term
+from recordsdesk.services.practice.exercise import load_exercises
 from recordsdesk.ui.app import make_app
+from recordsdesk.ui.screens.admissions.screening import AdmissionScreen
 from recordsdesk.ui.screens.base import PRACTICE_BAND
+from recordsdesk.ui.screens.grades.entry import GradeEntryScreen, RosterScreen
 from recordsdesk.ui.screens.people.departure import DepartureScreen
+from recordsdesk.ui.screens.people.intake_form import ReasonModal
 from recordsdesk.ui.screens.people.record import StudentScreen
 from recordsdesk.ui.screens.practice.panel import PracticePanel
 from recordsdesk.ui.screens.registration.dialogs import WaitlistModal
 from recordsdesk.ui.screens.registration.sheet import RegistrationScreen
 from recordsdesk.ui.screens.transcripts.preview import ExportPathModal, TranscriptScreen
+from recordsdesk.ui.widgets.grade_dialogs import IncompleteModal
 from tests.practice_desk import practice_template, practice_url  # noqa: F401 - fixtures
 from tests.screen_text import screen_text
+from tests.test_ui_grade_entry import wait_saved
 
 SIZE = (120, 40)
 
@@ -257,7 +263,7 @@ async def test_every_screen_shows_the_practice_band(app_on) -> None:  # type: ig
                 await pilot.press("escape")
                 await settle(pilot)
         assert len(seen) == 9, seen
-        for key in ("r", "h", "e", "d", "a", "t", "f12"):
+        for key in ("r", "h", "e", "d", "a", "t", "c", "v", "ctrl+g", "f12"):
             await open_record(pilot, "990101")
             await pilot.press(key)
             await settle(pilot)
@@ -266,7 +272,8 @@ async def test_every_screen_shows_the_practice_band(app_on) -> None:  # type: ig
             await pilot.press("escape")
             await settle(pilot)
         assert {"RegistrationScreen", "HoldsScreen", "ProfileEditScreen", "DepartureScreen",
-                "TranscriptScreen", "PracticePanel", "HelpModal"} <= seen  # fmt: skip
+                "TranscriptScreen", "PracticePanel", "HelpModal", "ConsentsScreen",
+                "LetterScreen", "VerifyCodeModal"} <= seen  # fmt: skip
 
 
 async def test_f12_opens_and_closes_the_panel_and_is_not_there_on_a_real_desk(
@@ -280,7 +287,7 @@ async def test_f12_opens_and_closes_the_panel_and_is_not_there_on_a_real_desk(
         await settle(pilot)
         assert isinstance(pilot.app.screen, PracticePanel)
         title = plain(pilot.app.screen.query_one("#practice-title", Static))
-        assert title == "PRACTICE · exercises · 0 of 5 done"
+        assert title == f"PRACTICE · exercises · 0 of {len(load_exercises())} done"
         await pilot.press("f12")
         await settle(pilot)
         assert not isinstance(pilot.app.screen, PracticePanel)
@@ -313,3 +320,186 @@ async def test_the_sign_in_screen_says_practice(practice_url: str) -> None:  # n
             assert pilot.app.title.startswith("PRACTICE · ")
     finally:
         engine.dispose()
+
+
+# -- the admission, prerequisite and roster exercises ------------------------------------------
+
+ADMISSION, PREREQUISITE, ROSTER = 5, 6, 7
+
+
+async def open_admission(pilot: Pilot[int], number: str) -> AdmissionScreen:
+    await open_record(pilot, number)
+    await pilot.press("a")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, AdmissionScreen)
+    return screen
+
+
+async def test_admission_right_way_receives_the_record_first(app_on) -> None:  # type: ignore[no-untyped-def]
+    app = app_on()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await start(pilot, ADMISSION)
+        screen = await open_admission(pilot, "990601")
+        assert screen.application is not None
+        assert screen.application.missing == ("Immunisation record",)
+        row = [i.item for i in screen.application.items].index("Immunisation record")
+        table = screen.query_one("#checklist-table", DataTable)
+        table.focus()
+        table.move_cursor(row=row)
+        await pilot.press("space")  # the record she brought, received
+        await settle(pilot)
+        assert screen.application.missing == ()
+        await pilot.press("a")  # nothing missing: admitted without a question
+        await settle(pilot)
+        assert "ADMITTED" in plain(screen.query_one("#admission-band", Static))
+        await pilot.press("escape")
+        await settle(pilot)
+        await panel_on(pilot, ADMISSION)
+        await pilot.press("1", "c")
+        await settle(pilot)
+        assert "Done." in plain(pilot.app.screen.query_one("#practice-detail", Static))
+
+
+async def test_admission_by_override_is_not_done(app_on) -> None:  # type: ignore[no-untyped-def]
+    app = app_on()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await start(pilot, ADMISSION)
+        screen = await open_admission(pilot, "990601")
+        await pilot.press("a")  # a registrar is offered the override
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, ReasonModal)
+        await pilot.press(*"Papers follow", "enter")
+        await settle(pilot)
+        assert "ADMITTED" in plain(screen.query_one("#admission-band", Static))
+        await pilot.press("escape")
+        await settle(pilot)
+        await panel_on(pilot, ADMISSION)
+        await pilot.press("2", "c")
+        await settle(pilot)
+        words = plain(pilot.app.screen.query_one("#practice-detail", Static))
+    assert "Not done" in words
+    assert "She was admitted by override with her immunisation record missing" in words
+    assert "Her immunisation record is not recorded as received on her checklist." in words
+
+
+async def register_in(pilot: Pilot[int], number: str, course: str, code: str) -> None:
+    await open_record(pilot, number)
+    await pilot.press("r")
+    await settle(pilot)
+    sheet = pilot.app.screen
+    assert isinstance(sheet, RegistrationScreen)
+    await pilot.press(*course)
+    await settle(pilot)
+    table = sheet.query_one("#reg-sections", DataTable)
+    codes = [" ".join(c.plain for c in table.get_row_at(i)) for i in range(table.row_count)]
+    position = next(i for i, row in enumerate(codes) if f" {code} " in f" {row} ")
+    await pilot.press(*(["down"] * position), "enter")
+    await settle(pilot)
+    assert pilot.app.screen is sheet, type(pilot.app.screen)  # no question: the rules allow it
+    await pilot.press("escape")
+    await settle(pilot)
+
+
+async def test_prerequisite_in_progress_right_and_wrong(app_on) -> None:  # type: ignore[no-untyped-def]
+    app = app_on()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await start(pilot, PREREQUISITE)
+        await register_in(pilot, "990702", "CS 102", "P70")  # the brother, who asked nothing
+        words = await check(pilot, PREREQUISITE)
+        assert "Not done" in words
+        assert "Another student's registration was changed: Nils asked for nothing." in words
+        await panel_on(pilot, PREREQUISITE)
+        await pilot.press("n")  # started again
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        await register_in(pilot, "990701", "CS 102", "P70")
+        assert "Done." in await check(pilot, PREREQUISITE)
+
+
+async def open_practice_roster(pilot: Pilot[int], term_code: str) -> RosterScreen:
+    await pilot.press("f5")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, GradeEntryScreen)
+    await pilot.press(*term_code, "enter")
+    await settle(pilot)
+    await pilot.press(*"MATH 101-P80", "enter")
+    for _ in range(500):  # not settle(): the roster's saver works as long as it is open
+        if isinstance(pilot.app.screen, RosterScreen):
+            break
+        await pilot.pause()
+    screen = pilot.app.screen
+    assert isinstance(screen, RosterScreen)
+    for _ in range(100):
+        if screen.roster is not None:
+            break
+        await pilot.pause()
+    return screen
+
+
+async def key_sheet(pilot: Pilot[int], screen: RosterScreen, marks: dict[str, str]) -> None:
+    """Key each row's mark from the sheet (`marks` by last name; B for anyone else), an
+    Incomplete with the expiry the desk proposes."""
+    table = screen.query_one("#roster-table", DataTable)
+    for row in range(table.row_count):
+        assert table.cursor_row == row
+        name = str(table.get_row_at(row)[2])
+        mark = next((m for last, m in marks.items() if name.startswith(last)), "B")
+        await pilot.press(*mark.lower(), "enter")
+        if mark == "I":  # the Incomplete asks its expiry: Enter takes the one proposed
+            for _ in range(500):
+                if isinstance(pilot.app.screen, IncompleteModal):
+                    break
+                await pilot.pause()
+            await pilot.press("enter")
+            for _ in range(500):
+                if pilot.app.screen is screen:
+                    break
+                await pilot.pause()
+    await wait_saved(pilot, screen)
+    await pilot.press("escape")
+    await settle(pilot)
+
+
+def current_term_code(url: str) -> str:
+    engine = open_database(url)
+    try:
+        with session_scope(engine) as session:
+            return session.exec(select(Term.code).where(Term.status == "in_progress")).one()
+    finally:
+        engine.dispose()
+
+
+async def test_roster_of_thirty_with_an_incomplete(practice_url: str, app_on) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    term = current_term_code(practice_url)
+    app = app_on()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await start(pilot, ROSTER)
+        screen = await open_practice_roster(pilot, term)
+        assert screen.query_one("#roster-table", DataTable).row_count == 30
+        await key_sheet(pilot, screen, {"Quist": "A", "Sousa": "I"})
+        await pilot.press("escape")
+        await settle(pilot)
+        assert "Done." in await check(pilot, ROSTER)
+
+
+async def test_roster_with_the_incomplete_on_the_wrong_row(practice_url: str, app_on) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    term = current_term_code(practice_url)
+    app = app_on()
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await start(pilot, ROSTER)
+        screen = await open_practice_roster(pilot, term)
+        # The I on Rossi's row, the row above Sousa's; Sousa gets a B.
+        await key_sheet(pilot, screen, {"Quist": "A", "Rossi": "I"})
+        await pilot.press("escape")
+        await settle(pilot)
+        words = await check(pilot, ROSTER)
+    assert "Not done" in words
+    assert "An Incomplete was keyed on the wrong row: only Rafael Sousa has one." in words
+    assert "Rafael Sousa's Incomplete, with its expiry date, is not keyed on his row." in words

@@ -528,7 +528,8 @@ def test_every_report_exports_csv_that_reads_back(
     assert len(content.decode("utf-8-sig").splitlines()) == len(table.rows) + 1
     event = sql(
         db,
-        "SELECT action, entity, entity_id, after FROM audit_event ORDER BY id DESC LIMIT 1",
+        "SELECT action, entity, entity_id, after FROM audit_event WHERE action = 'export' "
+        "ORDER BY id DESC LIMIT 1",
     )[0]
     assert event[:3] == ("export", "report", "probation") and str(target) in event[3]
     with pytest.raises(ValidationFailed) as caught:

@@ -8,8 +8,10 @@ written.
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, func, select
@@ -17,14 +19,17 @@ from sqlmodel import Session
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AcademicStanding, AuditEvent, ReleaseConsent, StaffRole, Student
+from recordsdesk.services import reports
 from recordsdesk.services.access import accounts as auth
 from recordsdesk.services.access.actor import Actor, actor_for
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit.verify import verify_chain
 from recordsdesk.services.audit.view import AuditFilter, query_audit
+from recordsdesk.services.catalog import programs
 from recordsdesk.services.catalog import view as catalog_view
 from recordsdesk.services.disclosure import consents, genuine, letters
 from recordsdesk.services.disclosure import log as disclosure_log
+from recordsdesk.services.interchange.exports import oneroster
 from recordsdesk.services.people import holds as hold
 from recordsdesk.services.people import notes as note
 from recordsdesk.services.people import student
@@ -32,7 +37,14 @@ from recordsdesk.services.registration.basis import set_basis_deadline, set_cour
 from recordsdesk.services.shared.errors import PermissionDenied
 from recordsdesk.services.transcripts.honours import change_honours
 from recordsdesk.services.transcripts.standing import override_standing, standings_of
-from tests.factories import make_course, make_hold, make_staff, make_student, make_term
+from tests.factories import (
+    make_course,
+    make_hold,
+    make_program,
+    make_staff,
+    make_student,
+    make_term,
+)
 
 CLERK, REGISTRAR, ADMIN = StaffRole.CLERK, StaffRole.REGISTRAR, StaffRole.ADMIN
 ROLES = (CLERK, REGISTRAR, ADMIN)
@@ -119,6 +131,14 @@ def _ids(session: Session) -> dict[str, int]:
         "staff": victim.id,
         "consent": consent.id,
     }
+
+
+def _number(session: Session, student_id: int) -> str:
+    from recordsdesk.models import Student
+
+    row = session.get(Student, student_id)
+    assert row is not None
+    return row.student_number
 
 
 def _username(session: Session, staff_id: int) -> str:
@@ -326,6 +346,45 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
             student_number=_graduate(s, ids["student"]),
             honours="Magna cum laude",
             reason="recalculated",
+        ),
+    ),
+    "consents.student_id_for": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: consents.student_id_for(
+            s, actor=a, student_number=_number(s, ids["student"])
+        ),
+    ),
+    "disclosure_log.record_bulk_disclosure": (
+        Action.STUDENT_READ,
+        lambda s, a, ids: disclosure_log.record_bulk_disclosure(
+            s,
+            actor=a,
+            document="report",
+            release=disclosure_log.BulkRelease(),
+            student_ids=[ids["student"]],
+        ),
+    ),
+    "reports.export_csv (a list of students, logged)": (
+        Action.REPORT_RUN,
+        lambda s, a, ids: reports.export_csv(
+            s,
+            actor=a,
+            table=reports.ReportTable(
+                "list", "List", "", ("Student no.",), ((_number(s, ids["student"]),),)
+            ),
+            path=Path(tempfile.mkdtemp()) / "list.csv",
+        ),
+    ),
+    "oneroster.export_oneroster (logged)": (
+        Action.EXPORT_PERSONAL,
+        lambda s, a, ids: oneroster.export_oneroster(
+            s, actor=a, folder=Path(tempfile.mkdtemp()) / "set"
+        ),
+    ),
+    "programs.set_program_length": (
+        Action.CATALOG_MANAGE,
+        lambda s, a, ids: programs.set_program_length(
+            s, actor=a, program_code=make_program(s).code, terms=8
         ),
     ),
     "genuine.check_document": (

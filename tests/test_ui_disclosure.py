@@ -28,6 +28,7 @@ from recordsdesk.ui.screens.disclosure.letter import LetterReleaseModal, LetterS
 from recordsdesk.ui.screens.people.intake_form import ReasonModal
 from recordsdesk.ui.screens.people.record import StudentScreen
 from recordsdesk.ui.screens.transcripts.preview import ExportPathModal, TranscriptScreen
+from recordsdesk.ui.widgets.consent_choice import ConsentChoice
 from tests.factories import (
     make_course,
     make_enrollment,
@@ -250,6 +251,55 @@ async def test_v_shows_the_letter_as_it_prints_and_releases_a_copy(
         assert row.verification_code in text
 
 
+async def test_a_letter_to_a_third_party_relies_on_a_consent_picked_from_the_list(
+    engine: Engine, enrolled_id: int, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        clerk = actor_for(session, "clerk2")
+        add_consent(
+            session,
+            actor=clerk,
+            student_id=enrolled_id,
+            recipient="Old landlord",
+            records="enrollment",
+            signed_on=date(2020, 1, 1),
+            valid_until=date(2020, 12, 31),  # expired: not offered
+        )
+        consent = add_consent(
+            session,
+            actor=clerk,
+            student_id=enrolled_id,
+            recipient="Acme Bank",
+            records="enrollment",
+            signed_on=date.today(),
+        )
+    app = make_app(engine, username="clerk2")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_record(pilot, enrolled_id)
+        await pilot.press("v")
+        await settle(pilot)
+        await pilot.press("x")
+        await settle(pilot)
+        modal = pilot.app.screen
+        assert isinstance(modal, LetterReleaseModal)
+        modal.query_one("#f-path", Input).value = str(tmp_path / "letter.txt")
+        await pilot.press(*"Acme Bank", "enter", *"loan")
+        choice = modal.query_one("#letter-consent", ConsentChoice)
+        assert choice.option_count == 2  # no consent, and the one in force
+        choice.focus()
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert isinstance(pilot.app.screen, LetterScreen)
+    with session_scope(engine) as session:
+        row = session.exec(select(Disclosure)).one()
+        assert (row.recipient, row.purpose, row.basis, row.consent_id) == (
+            "Acme Bank",
+            "loan",
+            "consent",
+            consent.id,
+        )
+
+
 async def test_a_desk_export_names_the_consent_it_relies_on(
     engine: Engine, student_id: int, tmp_path: Path
 ) -> None:
@@ -274,13 +324,16 @@ async def test_a_desk_export_names_the_consent_it_relies_on(
         assert isinstance(modal, ExportPathModal)
         modal.query_one("#export-path", Input).value = str(tmp_path / "copy.txt")
         modal.query_one("#export-purpose", Input).value = "admission"
-        modal.query_one("#export-consent", Input).value = "x1"
-        await pilot.press(*"Ridge College", "enter")
-        await pilot.pause()
-        assert pilot.app.screen is modal  # not a consent number: asked again
-        modal.query_one("#export-consent", Input).value = str(consent.id)
-        modal.query_one("#export-recipient", Input).focus()
-        await pilot.press("enter")
+        await pilot.press(*"Ridge College")
+        await settle(pilot)
+        choice = modal.query_one("#export-consent", ConsentChoice)
+        listed = [str(choice.get_option_at_index(i).prompt) for i in range(choice.option_count)]
+        assert listed == [
+            "No consent (the student's own request)",
+            f"{consent.id}: Ridge College - transcript",
+        ]
+        choice.focus()  # picked with the arrows and Enter, never typed by number
+        await pilot.press("down", "enter")
         await settle(pilot)
         assert isinstance(pilot.app.screen, TranscriptScreen)
     assert (tmp_path / "copy.txt").exists()

@@ -170,3 +170,43 @@ async def test_a_clerk_is_told_reports_need_the_registrar(
         await pilot.press("enter")
         await settle(pilot)
         assert screen.query_one("#report-table", DataTable).row_count == 0
+
+
+async def test_a_list_of_students_exported_asks_who_receives_it_and_logs_each(
+    engine: Engine, desk_data: DeskData, tmp_path: Path
+) -> None:
+    app = make_app(engine, username="system")
+    target = tmp_path / "holds.csv"
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f8")
+        await pilot.pause()
+        await choose(pilot, "holds")
+        await pilot.press("ctrl+e")
+        await pilot.pause()
+        dialog = app.screen
+        assert isinstance(dialog, ExportModal)
+        dialog.query_one("#export-path", Input).value = str(target)
+        recipient = dialog.query_one("#export-recipient", Input)
+        assert recipient.value == "school officials (internal report)"
+        recipient.value = "Bursar\x07"
+        recipient.focus()
+        await pilot.press("enter")
+        await pilot.pause()
+        assert "recipient:" in str(dialog.query_one("#export-message", Static).render())
+        recipient.value = "County court clerk"
+        dialog.query_one("#export-purpose", Input).value = "subpoena 2026-114"
+        bases = dialog.query_one("#export-basis", OptionList)
+        bases.focus()
+        await pilot.pause()
+        while bases.get_option_at_index(bases.highlighted or 0).id != "court_order":
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ReportsScreen) and target.exists()
+    with engine.connect() as connection:
+        logged = connection.execute(
+            text("SELECT student_id, document, recipient, purpose, basis FROM disclosure")
+        ).all()
+    assert [tuple(row) for row in logged] == [
+        (desk_data.garcia_id, "report", "County court clerk", "subpoena 2026-114", "court_order")
+    ]

@@ -23,6 +23,7 @@ from recordsdesk.models import (
     AuditEvent,
     Disclosure,
     Enrollment,
+    Program,
     Student,
     Term,
     VerificationLetter,
@@ -108,6 +109,34 @@ def school(engine: Engine) -> School:
 def clerk(engine: Engine, school: School) -> Actor:
     with session_scope(engine) as session:
         return actor_for(session, "clerk")
+
+
+def test_expected_graduation_counts_the_programs_regular_terms_from_the_first(
+    engine: Engine, school: School, clerk: Actor
+) -> None:
+    """Fall 2026 entry, summers not counted: 8 regular terms end in Spring 2030 (beyond the
+    terms on file, the last year's pattern repeats); 2 end in Spring 2027, on file."""
+    with session_scope(engine) as session:
+        for code, terms in (("BSC-BIO", 8), ("MSC-BIO", 2)):
+            program = session.exec(select(Program).where(Program.code == code)).one()
+            program.normal_terms = terms
+            session.add(program)
+    with session_scope(engine) as session:
+        bachelor = build_letter(
+            session, actor=clerk, student_number=school.number, terms=["2026FA"]
+        )
+        master = build_letter(
+            session, actor=clerk, student_number=school.graduate_number, terms=["2026FA"]
+        )
+        pupil = session.exec(select(Student).where(Student.student_number == school.number)).one()
+        fall = session.exec(select(Term).where(Term.code == "2027SP")).one()
+        pupil.entry_term_id = fall.id  # an entry term on file is counted from, not the first
+        session.add(pupil)
+        session.flush()
+        later = build_letter(session, actor=clerk, student_number=school.number, terms=["2026FA"])
+    assert bachelor.expected_graduation == "May 2030"
+    assert master.expected_graduation == "Spring 2027 (May 2027)"
+    assert later.expected_graduation == "December 2030"
 
 
 def test_status_follows_the_thresholds_per_level(

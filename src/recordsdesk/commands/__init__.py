@@ -35,6 +35,7 @@ COMMAND_MODULES = [
     "recordsdesk.commands.imports",
     "recordsdesk.commands.exports",
     "recordsdesk.commands.disclosure",
+    "recordsdesk.commands.consent",
 ]
 
 

@@ -1,6 +1,7 @@
-"""`recordsdesk catalog course-bases CODE BASES [--default BASIS]` and `recordsdesk catalog
-basis-deadline TERM DATE|none`: the grading bases a course allows and when a term's choice
-closes (administrators)."""
+"""`recordsdesk catalog course-bases CODE BASES [--default BASIS]`, `recordsdesk catalog
+basis-deadline TERM DATE|none` and `recordsdesk catalog program-length CODE TERMS|none`: the
+grading bases a course allows, when a term's choice closes, and a program's normal length
+(administrators)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from recordsdesk.db import open_database, session_scope
 def register(
     commands: argparse._SubParsersAction[argparse.ArgumentParser], database_option: DatabaseOption
 ) -> None:
-    parser = commands.add_parser("catalog", help="grading bases of courses and terms (admin)")
+    parser = commands.add_parser(
+        "catalog", help="grading bases of courses and terms, program lengths (admin)"
+    )
     actions = parser.add_subparsers(dest="catalog_command", metavar="ACTION", required=True)
     bases = actions.add_parser(
         "course-bases",
@@ -40,6 +43,39 @@ def register(
     deadline.add_argument("date", metavar="DATE")
     database_option(deadline)
     deadline.set_defaults(handler=_basis_deadline)
+    length = actions.add_parser(
+        "program-length",
+        help="a program's normal length in regular terms (letters state expected graduation)",
+        description="TERMS is how many regular terms (summers not counted) a full-time student "
+        "takes to finish, e.g. 8 for a four-year bachelor's, or `none`.",
+    )
+    length.add_argument("program", metavar="CODE")
+    length.add_argument("terms", metavar="TERMS")
+    database_option(length)
+    length.set_defaults(handler=_program_length)
+
+
+def _program_length(args: argparse.Namespace) -> int:
+    from recordsdesk.services.catalog.programs import set_program_length
+    from recordsdesk.services.shared.errors import ValidationFailed
+
+    text = args.terms.strip().lower()
+    if text != "none" and not text.isdigit():
+        raise ValidationFailed("TERMS", f"{args.terms!r} is not a number of terms or none.")
+    engine = open_database(resolve_database_url(getattr(args, "database", None)))
+    try:
+        with session_scope(engine) as session:
+            program = set_program_length(
+                session,
+                actor=cli_actor(session, args),
+                program_code=args.program,
+                terms=None if text == "none" else int(text),
+            )
+            code, terms = program.code, program.normal_terms
+    finally:
+        engine.dispose()
+    print(f"{code}: {f'{terms} regular terms' if terms else 'no normal length (class year)'}")
+    return 0
 
 
 def _course_bases(args: argparse.Namespace) -> int:

@@ -74,6 +74,7 @@ def _disclosures(args: argparse.Namespace) -> int:
         disclosures_csv,
         disclosures_text,
         list_disclosures,
+        on_practice_desk,
     )
     from recordsdesk.services.shared.clean_text import printable
 
@@ -84,12 +85,15 @@ def _disclosures(args: argparse.Namespace) -> int:
             rows = list_disclosures(
                 session, actor=cli_actor(session, args), student_number=args.student_number
             )
+            practice = on_practice_desk(session)
     finally:
         engine.dispose()
     if args.format == "csv":
-        content = disclosures_csv(rows).encode("utf-8-sig" if target else "utf-8")
+        content = disclosures_csv(rows, practice=practice).encode(
+            "utf-8-sig" if target else "utf-8"
+        )
     else:
-        content = disclosures_text(rows).encode("utf-8")
+        content = disclosures_text(rows, practice=practice).encode("utf-8")
     if target is not None:
         write_private(target, content, overwrite=args.force, create_folders=False, field="--output")
         print(f"{len(rows)} disclosures written to {args.output}", file=sys.stderr)

@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 
 from recordsdesk.commands import DatabaseOption
+from recordsdesk.commands.report import add_release_options, release_of
 from recordsdesk.commands.signin import cli_actor
 from recordsdesk.config import resolve_database_url
 from recordsdesk.db import open_database, session_scope
@@ -27,6 +28,7 @@ def register(
         action="store_true",
         help="include students with a directory opt-out (left out by default; audited)",
     )
+    add_release_options(oneroster, "learning platform (OneRoster)", "class rosters")
     database_option(oneroster)
     oneroster.set_defaults(handler=_export_oneroster)
 
@@ -43,6 +45,7 @@ def _export_oneroster(args: argparse.Namespace) -> int:
                 actor=actor,
                 folder=args.folder,
                 include_confidential=args.include_confidential,
+                release=release_of(args),
             )
     finally:
         engine.dispose()

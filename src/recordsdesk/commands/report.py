@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
 from recordsdesk.commands import DatabaseOption
 from recordsdesk.commands.signin import cli_actor
@@ -18,6 +19,9 @@ from recordsdesk.db import open_database, session_scope
 from recordsdesk.services.shared.clean_text import printable
 from recordsdesk.services.shared.errors import ValidationFailed
 from recordsdesk.services.shared.private_files import write_private
+
+if TYPE_CHECKING:
+    from recordsdesk.services.disclosure.log import BulkRelease
 
 FORMATS = ("table", "csv")
 
@@ -45,8 +49,35 @@ def register(
     parser.add_argument("--format", choices=FORMATS, default="table")
     parser.add_argument("-o", "--output", metavar="FILE", help="write here (default: stdout)")
     add_force_option(parser)
+    add_release_options(parser, "school officials (internal report)", "internal report")
     database_option(parser)
     parser.set_defaults(handler=_report)
+
+
+def add_release_options(parser: argparse.ArgumentParser, recipient: str, purpose: str) -> None:
+    """--recipient/--purpose/--basis: what the disclosure log records for each student a
+    written list names."""
+    parser.add_argument(
+        "--recipient",
+        default=recipient,
+        help=f"who the list goes to, for the disclosure log (default: {recipient})",
+    )
+    parser.add_argument(
+        "--purpose", default=purpose, help=f"why it is released (default: {purpose})"
+    )
+    parser.add_argument(
+        "--basis",
+        default="school_official",
+        help="the legal basis: school_official (default), directory, court_order, "
+        "financial_aid, other_school, health_safety, student_request",
+    )
+
+
+def release_of(args: argparse.Namespace) -> BulkRelease:
+    """The release the flags describe (checked by the service before anything is written)."""
+    from recordsdesk.services.disclosure.log import BulkRelease
+
+    return BulkRelease(recipient=args.recipient, purpose=args.purpose, basis=args.basis)
 
 
 def _list() -> int:
@@ -64,6 +95,7 @@ def _list() -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from recordsdesk.services.disclosure.log import check_bulk_release
     from recordsdesk.services.reports import (
         export_csv,
         record_export,
@@ -98,6 +130,7 @@ def _report(args: argparse.Namespace) -> int:
                     overwrite=args.force,
                     create_folders=False,
                     field="--output",
+                    release=release_of(args),
                 )
                 print(
                     f"Wrote {len(table.rows)} rows of {printable(table.title)} to {path}",
@@ -105,18 +138,37 @@ def _report(args: argparse.Namespace) -> int:
                 )
                 return 0
             content = to_csv(table) if args.format == "csv" else to_text(table)
-            if args.format == "csv":
-                record_export(session, actor=actor, table=table, destination="standard output")
+            if target is not None:
+                check_bulk_release(release_of(args))
+                write_private(
+                    target,
+                    content.encode("utf-8"),
+                    overwrite=args.force,
+                    create_folders=False,
+                    field="--output",
+                )
+                try:
+                    record_export(
+                        session,
+                        actor=actor,
+                        table=table,
+                        destination=str(target),
+                        release=release_of(args),
+                    )
+                except ValidationFailed:
+                    target.unlink(missing_ok=True)
+                    raise
+            elif args.format == "csv":
+                record_export(
+                    session,
+                    actor=actor,
+                    table=table,
+                    destination="standard output",
+                    release=release_of(args),
+                )
     finally:
         engine.dispose()
     if target is not None:
-        write_private(
-            target,
-            content.encode("utf-8"),
-            overwrite=args.force,
-            create_folders=False,
-            field="--output",
-        )
         print(f"Wrote {printable(table.title)} to {target}", file=sys.stderr)
     else:
         # CSV piped to a file keeps every value; on a terminal nothing stored is obeyed.

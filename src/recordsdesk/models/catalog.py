@@ -26,6 +26,9 @@ class Program(SQLModel, table=True):
     required_credits: Decimal = Field(default=Decimal("0"), max_digits=6, decimal_places=2)
     min_gpa: Decimal | None = Field(default=None, max_digits=4, decimal_places=2)
     active: bool = True
+    #: Regular terms (summers not counted) a full-time student takes to finish, e.g. 8 for a
+    #: four-year bachelor's; None when not set. Letters state expected graduation from it.
+    normal_terms: int | None = None
 
 
 class Course(SQLModel, table=True):

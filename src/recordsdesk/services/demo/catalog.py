@@ -19,6 +19,11 @@ SCALE_CODES = ("US-PM", "US-PM-67", "US-LETTER", "PASS-FAIL", "NON-GRADE", "PCT-
 HISTORY_TERMS = 15  # closed terms before the current one: five academic years with summers
 
 
+#: A program's normal length in regular terms, by level: four years of two semesters for a
+#: bachelor's, two for a master's; a school's grades have a class year instead.
+NORMAL_TERMS = {ProgramLevel.UNDERGRADUATE.value: 8, ProgramLevel.GRADUATE.value: 4}
+
+
 @dataclass
 class CourseInfo:
     id: int
@@ -298,6 +303,7 @@ def _programs(catalog: Catalog) -> None:
                 program.required_credits,
                 None if spec["min_gpa"] is None else f"{Decimal(spec['min_gpa']):.2f}",
                 1,
+                NORMAL_TERMS.get(level),
             )
         )
         for course_id in requirements:

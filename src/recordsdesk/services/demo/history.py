@@ -64,6 +64,8 @@ TABLES = (
     "contact_note",
     "transcript_request",
     "academic_standing",
+    "release_consent",
+    "disclosure",
 )
 #: One in this many eligible marks (an elective graded on letters, in a course that allows it
 #: and that no course requires first) is taken pass/no pass; chosen by enrollment id, so the
@@ -143,6 +145,9 @@ class HistoryGenerator:
         self.standing = standing
         self.today = today
         self.rng = random.Random(seed)
+        # The counter's consents draw from their own stream, so adding them left every other
+        # row of a seed's demo as it was.
+        self.counter_rng = random.Random(f"{seed}:counter")
         self.ids = dict(first_ids)
         self.marks = MarkTable(catalog.mark_points)
         spec = catalog.spec

@@ -397,9 +397,18 @@ def extras_rows(
             )[0]
             official = 1 if rng.random() < 0.75 else 0
             released = state == "released"
+            request_id = gen.next_id("transcript_request")
+            # Drawn in the order the request's row always drew them, so seeds keep their demo.
+            requested_at = stamp(day, rng.randint(480, 1019))
+            requested_by = rng.choice(gen.clerks)
+            recipient = rng.choice(spec["transcript_recipients"])
+            if released:  # every copy that left the office is in the disclosure log
+                gen.out["disclosure"].append(
+                    (gen.next_id("disclosure"), sid, stamp(day, 1079), gen.graders[0],
+                     "transcript", request_id, recipient, "", "student_request", None, "")
+                )  # fmt: skip
             gen.out["transcript_request"].append(
-                (gen.next_id("transcript_request"), sid, stamp(day, rng.randint(480, 1019)),
-                 rng.choice(gen.clerks), official, rng.choice(spec["transcript_recipients"]),
+                (request_id, sid, requested_at, requested_by, official, recipient,
                  rng.choice(("pdf", "pdf", "pdf", "print", "text")), state,
                  stamp(day, 1079) if released else None,
                  gen.graders[0] if released else None,
@@ -408,3 +417,39 @@ def extras_rows(
                  "",  # record_digest: nor any figures printed
                  "Refused: a hold blocks official transcripts" if state == "refused" else "")
             )  # fmt: skip
+    consent_rows(gen, sid, start, end)
+
+
+#: Who students name on a release consent, the records they cover and why.
+CONSENTS = (
+    ("mother", "grades", "tuition paid by the family"),
+    ("father", "grades transcript", "tuition paid by the family"),
+    ("guardian", "all", "guardian handles the student's affairs"),
+    ("spouse", "enrollment", "health insurance"),
+    ("Mayo Clinic Human Resources", "transcript enrollment", "employment check"),
+    ("Minnesota Rotary Scholarship Fund", "grades enrollment", "scholarship renewal"),
+    ("Wells Fargo Student Loans", "enrollment financial", "loan deferment"),
+)
+
+
+def consent_rows(gen: HistoryGenerator, sid: int, start: date, end: date) -> None:
+    """Release consents on about one record in twenty-five: some in force, some expired (a
+    year's consent signed long ago), some revoked at the counter. Drawn from the counter's
+    own random stream, so the rest of the demo is the same with or without them."""
+    rng = gen.counter_rng
+    if rng.random() >= 0.04 or end < start:
+        return
+    for _ in range(rng.randint(1, 2)):
+        recipient, records, purpose = rng.choice(CONSENTS)
+        signed = _day_between(rng, start, end)
+        until = signed + timedelta(days=365) if rng.random() < 0.6 else None
+        revoked = rng.random() < 0.2 and signed < gen.today
+        revoked_on = _day_between(rng, signed + timedelta(days=1), gen.today) if revoked else None
+        clerk = rng.choice(gen.clerks)
+        gen.out["release_consent"].append(
+            (gen.next_id("release_consent"), sid, recipient, records, purpose, signed.isoformat(),
+             until.isoformat() if until else None, clerk, stamp(signed, rng.randint(480, 1019)),
+             clerk if revoked_on else None,
+             stamp(revoked_on, rng.randint(480, 1019)) if revoked_on else None,
+             "the student withdrew it at the counter" if revoked_on else "")
+        )  # fmt: skip

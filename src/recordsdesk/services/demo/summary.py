@@ -20,6 +20,8 @@ COUNTED_TABLES: dict[str, str] = {
     "holds": "hold",
     "contact_notes": "contact_note",
     "transcript_requests": "transcript_request",
+    "release_consents": "release_consent",
+    "disclosures": "disclosure",
     "admission_applications": "admission_application",
     "screening_items": "screening_item",
     "staff_users": "staff_user",

@@ -21,7 +21,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "staff_user": ("id", "username", "full_name", "role", "password_hash", "active", "created_at",
                    "last_login_at", "failed_logins", "locked_until"),
     "program": ("id", "code", "name", "level", "award", "department", "required_credits",
-                "min_gpa", "active"),
+                "min_gpa", "active", "normal_terms"),
     "course": ("id", "code", "title", "credits", "department", "level", "grading_scale_id",
                "weight", "description", "repeat_limit", "active", "grading_bases",
                "default_grading_basis"),
@@ -61,6 +61,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "academic_standing": ("id", "student_id", "term_id", "standing", "computed", "term_gpa",
                           "cumulative_gpa", "override_reason", "decided_at", "decided_by_id",
                           "version"),
+    "release_consent": ("id", "student_id", "recipient", "records", "purpose", "signed_on",
+                        "valid_until", "added_by_id", "added_at", "revoked_by_id", "revoked_at",
+                        "revoke_reason"),
+    "disclosure": ("id", "student_id", "disclosed_at", "disclosed_by_id", "document",
+                   "document_id", "recipient", "purpose", "basis", "consent_id", "note"),
 }  # fmt: skip
 
 

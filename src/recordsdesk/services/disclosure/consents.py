@@ -195,14 +195,22 @@ def add_consent(
     return _view(session, consent.id)
 
 
-def revoke_consent(session: Session, *, actor: Actor, consent_id: int, reason: str) -> ConsentView:
+def revoke_consent(
+    session: Session,
+    *,
+    actor: Actor,
+    consent_id: int,
+    reason: str,
+    student_id: int | None = None,
+) -> ConsentView:
     """Revoke a consent in force, with the reason. StaleRecord when it was revoked already (at
-    this desk or another), so who revoked it and why is never overwritten."""
+    this desk or another), so who revoked it and why is never overwritten. With `student_id`,
+    a consent on another student's record is NotFound (a number typed at a command line)."""
     authorize(actor, Action.CONSENT_MANAGE)
     why = _text("reason", reason, MAX_REASON, required=True)
     consent = session.get(ReleaseConsent, consent_id, populate_existing=True)
-    if consent is None:
-        raise NotFound(f"There is no release consent with id {consent_id}.")
+    if consent is None or (student_id is not None and consent.student_id != student_id):
+        raise NotFound(f"There is no release consent {consent_id} on this record.")
     now = utcnow()
     result: CursorResult[Any] = session.execute(  # type: ignore[assignment]
         update(ReleaseConsent)
@@ -225,6 +233,17 @@ def revoke_consent(session: Session, *, actor: Actor, consent_id: int, reason: s
         reason=why,
     )
     return _view(session, consent_id)
+
+
+def student_id_for(session: Session, *, actor: Actor, student_number: str) -> int:
+    """The student a command line names by number; NotFound in words otherwise."""
+    authorize(actor, Action.STUDENT_READ)
+    found = session.exec(
+        select(Student.id).where(Student.student_number == student_number.strip())
+    ).first()
+    if found is None:
+        raise NotFound(f"There is no student numbered {student_number!r}.")
+    return found
 
 
 def list_consents(session: Session, *, actor: Actor, student_id: int) -> list[ConsentView]:

@@ -163,6 +163,57 @@ def _terms(session: Session, student_id: int, codes: Sequence[str], today: date)
     return [latest]
 
 
+#: A regular term lasts at least ten weeks; shorter ones (summer sessions) are not counted in
+#: a program's normal length.
+REGULAR_TERM_DAYS = 70
+MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July", "August", "September",
+    "October", "November", "December",
+)  # fmt: skip
+
+
+def expected_graduation(session: Session, student: Student, program: Program | None) -> str:
+    """When the student should finish, as the letter states it: the program's normal length
+    (`program.normal_terms` regular terms, summers not counted) from the student's entry term
+    (else the first term they enrolled in), as the graduating term's name and month, e.g.
+    "Spring 2029 (May 2029)". Beyond the terms on file the calendar's last year of regular
+    terms repeats, and the month alone is given. Without a program length or a first term it
+    is the class year, as before; a conferred degree needs no expectation."""
+    fallback = str(student.class_year) if student.class_year else ""
+    if student.degree_conferred or program is None or not program.normal_terms:
+        return "" if student.degree_conferred else fallback
+    entry = session.get(Term, student.entry_term_id) if student.entry_term_id else None
+    if entry is None:
+        entry = session.exec(
+            select(Term)
+            .join(Section, col(Section.term_id) == col(Term.id))
+            .join(Enrollment, col(Enrollment.section_id) == col(Section.id))
+            .where(Enrollment.student_id == student.id, col(Enrollment.status).in_(COUNTED))
+            .order_by(col(Term.start_date))
+        ).first()
+    if entry is None:
+        return fallback
+    regular_on_file = [
+        t
+        for t in session.exec(select(Term).order_by(col(Term.start_date), col(Term.id))).all()
+        if (t.end_date - t.start_date).days >= REGULAR_TERM_DAYS
+    ]
+    regular = [t for t in regular_on_file if t.start_date >= entry.start_date]
+    if not regular:
+        return fallback
+    index = program.normal_terms - 1
+    if index < len(regular):
+        term = regular[index]
+        return f"{term.name} ({MONTHS[term.end_date.month - 1]} {term.end_date.year})"
+    last = regular_on_file[-1].start_date
+    per_year = max(1, sum(1 for t in regular_on_file if (last - t.start_date).days < 365))
+    year_of_terms = regular_on_file[-per_year:]
+    beyond = index - len(regular)  # 0 for the first term after the last on file
+    term = year_of_terms[beyond % per_year]
+    year = term.end_date.year + beyond // per_year + 1
+    return f"{MONTHS[term.end_date.month - 1]} {year}"
+
+
 def build_letter(
     session: Session,
     *,
@@ -202,7 +253,7 @@ def build_letter(
         program_name=program.name if program else "",
         program_code=program.code if program else "",
         level=level,
-        expected_graduation=str(student.class_year) if student.class_year else "",
+        expected_graduation=expected_graduation(session, student, program),
         degree_conferred=student.degree_conferred,
         conferral_date=student.conferral_date,
         terms=tuple(
@@ -409,10 +460,22 @@ def print_letter(
     terms: Sequence[str] = (),
     recipient: str = "",
     printer: str | None = None,
+    purpose: str = "",
+    basis: str | None = None,
+    consent_id: int | None = None,
 ) -> tuple[ReleasedLetter, PrintJob]:
-    """Release a letter to the printer; when CUPS refuses, the log rolls back with it."""
+    """Release a letter to the printer (logged with its purpose, basis and consent, as a
+    file's copy is); when CUPS refuses, the log rolls back with it."""
     copy = release_letter(
-        session, actor=actor, student_id=student_id, terms=terms, fmt="print", recipient=recipient
+        session,
+        actor=actor,
+        student_id=student_id,
+        terms=terms,
+        fmt="print",
+        recipient=recipient,
+        purpose=purpose,
+        basis=basis,
+        consent_id=consent_id,
     )
     title = printable(f"Enrollment verification {copy.letter.student_number}")
     return copy, print_pdf(copy.content, title=title, printer=printer)

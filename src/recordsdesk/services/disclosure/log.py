@@ -9,10 +9,14 @@ itself, in its transaction, with an audit event in the chain; they are never cha
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
+from sqlalchemy import func, insert, literal
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -20,6 +24,7 @@ from recordsdesk.models import (
     ConsentScope,
     DisclosedDocument,
     Disclosure,
+    Institution,
     LegalBasis,
     ReleaseConsent,
     StaffUser,
@@ -266,10 +271,22 @@ def list_disclosures(
     return _views(session, col(Disclosure.student_id) == student_id)
 
 
-def disclosures_csv(rows: list[DisclosureView]) -> str:
-    """The log as CSV, every text cell neutralised so a spreadsheet never runs it."""
+#: The first line of the log printed or written on a practice desk.
+PRACTICE_LINE = "PRACTICE - made on a practice desk - not a record of any student"
+
+
+def on_practice_desk(session: Session) -> bool:
+    """Whether this database is a practice desk: what the log prints then says PRACTICE."""
+    return bool(session.exec(select(Institution.practice)).first())
+
+
+def disclosures_csv(rows: list[DisclosureView], *, practice: bool = False) -> str:
+    """The log as CSV, every text cell neutralised so a spreadsheet never runs it (on a
+    practice desk, one PRACTICE line above the header)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
+    if practice:
+        writer.writerow([PRACTICE_LINE])
     writer.writerow(CSV_COLUMNS)
     for row in rows:
         writer.writerow(
@@ -287,11 +304,11 @@ def disclosures_csv(rows: list[DisclosureView]) -> str:
     return buffer.getvalue()
 
 
-def disclosures_text(rows: list[DisclosureView]) -> str:
+def disclosures_text(rows: list[DisclosureView], *, practice: bool = False) -> str:
     """The log as plain lines for a terminal (stored text made printable by the caller)."""
+    lines = [PRACTICE_LINE] if practice else []
     if not rows:
-        return "No disclosures recorded.\n"
-    lines = []
+        return "\n".join([*lines, "No disclosures recorded."]) + "\n"
     for row in rows:
         consent = f"; consent: {row.consent}" if row.consent else ""
         purpose = f"; purpose: {row.purpose}" if row.purpose else ""
@@ -301,3 +318,129 @@ def disclosures_text(rows: list[DisclosureView]) -> str:
             f"basis: {row.basis_words}{purpose}{consent}"
         )
     return "\n".join(lines) + "\n"
+
+
+#: Students per INSERT ... SELECT: well under SQLite's bound-parameter limit, few statements.
+BULK_CHUNK = 5000
+_COLUMNS = Disclosure.__table__.c  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class BulkRelease:
+    """Who a report or an export goes to, as the disclosure log records it for each student
+    it names. No consent: a consent is one student's, and a list is released on one basis
+    for everyone on it."""
+
+    recipient: str = ""
+    purpose: str = ""
+    basis: str = LegalBasis.SCHOOL_OFFICIAL.value
+
+
+def check_bulk_release(release: BulkRelease) -> BulkRelease:
+    """The release checked before anything is written: a known basis other than consent, and
+    recipient and purpose within their lengths and free of control characters.
+    ValidationFailed names 'basis', 'recipient' or 'purpose'."""
+    basis = choose_basis(release.basis or LegalBasis.SCHOOL_OFFICIAL.value, None)
+    if basis == LegalBasis.CONSENT.value:
+        raise ValidationFailed(
+            "basis",
+            "a consent is one student's: a list naming several students is released on "
+            "another basis (school official, directory, court order, ...).",
+        )
+    who = release.recipient.strip() if isinstance(release.recipient, str) else ""
+    if len(who) > MAX_RECIPIENT:
+        raise ValidationFailed("recipient", f"must be at most {MAX_RECIPIENT} characters.")
+    refuse_control_characters("recipient", who)
+    why = release.purpose.strip() if isinstance(release.purpose, str) else ""
+    if len(why) > MAX_PURPOSE:
+        raise ValidationFailed("purpose", f"must be at most {MAX_PURPOSE} characters.")
+    refuse_control_characters("purpose", why)
+    return BulkRelease(recipient=who, purpose=why, basis=basis)
+
+
+def record_bulk_disclosure(
+    session: Session,
+    *,
+    actor: Actor,
+    document: str,
+    release: BulkRelease,
+    student_ids: Iterable[int] = (),
+    student_numbers: Iterable[str] = (),
+    note: str = "",
+) -> int:
+    """One disclosure row per student a report or an export names, written with one
+    INSERT ... SELECT per chunk of students (a 20,000-student list is four statements, not
+    20,000), and one audit event for the whole release carrying the row count and a digest
+    of the students named, so the chain vouches for every row. Runs in the caller's
+    transaction, beside the write's own audit event. The students are named by id or, for a
+    report that lists them by number, by student number. Returns the rows written.
+    ValidationFailed as `check_bulk_release`; directory information is refused when the
+    list names a confidential student."""
+    authorize(actor, Action.STUDENT_READ)
+    if document not in (DisclosedDocument.REPORT.value, DisclosedDocument.EXPORT.value):
+        raise ValidationFailed("document", f"{document!r} is not released as a list.")
+    checked = check_bulk_release(release)
+    key: Any
+    ids: list[Any]
+    if student_numbers:
+        key, ids = col(Student.student_number), sorted({str(n) for n in student_numbers if n})
+    else:
+        key, ids = col(Student.id), sorted(set(student_ids))
+    if not ids:
+        return 0
+    if checked.basis == LegalBasis.DIRECTORY.value:
+        for start in range(0, len(ids), BULK_CHUNK):
+            chunk = ids[start : start + BULK_CHUNK]
+            if session.exec(
+                select(func.count())
+                .select_from(Student)
+                .where(key.in_(chunk), col(Student.confidential))
+            ).one():
+                raise ValidationFailed(
+                    "basis",
+                    "the list names confidential students (directory opt-outs): it is not "
+                    "directory information; leave them out or choose another basis.",
+                )
+    at = utcnow()
+    values = (
+        ("disclosed_at", at),
+        ("disclosed_by_id", actor.id),
+        ("document", document),
+        ("recipient", checked.recipient),
+        ("purpose", checked.purpose),
+        ("basis", checked.basis),
+        ("note", note),
+    )
+    written = 0
+    for start in range(0, len(ids), BULK_CHUNK):
+        chunk = ids[start : start + BULK_CHUNK]
+        chosen = select(col(Student.id), *(literal(v, _COLUMNS[k].type) for k, v in values)).where(
+            key.in_(chunk)
+        )
+        result = session.execute(
+            insert(Disclosure).from_select(["student_id", *(k for k, _ in values)], chosen)
+        )
+        count = int(getattr(result, "rowcount", -1))
+        if count < 0:  # the driver did not say (psycopg, for an INSERT ... SELECT): ask
+            count = session.exec(
+                select(func.count()).select_from(Student).where(key.in_(chunk))
+            ).one()
+        written += count
+    digest = hashlib.sha256(",".join(str(i) for i in ids).encode("utf-8")).hexdigest()
+    audit.record(
+        session,
+        actor,
+        action="disclose",
+        entity=ENTITY,
+        entity_id=f"{document}:{note}"[:200],
+        after={
+            "document": document,
+            "rows": written,
+            "disclosed_at": at.isoformat(),
+            "recipient": checked.recipient,
+            "purpose": checked.purpose,
+            "basis": checked.basis,
+            "students_sha256": digest,
+        },
+    )
+    return written

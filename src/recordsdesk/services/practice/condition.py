@@ -5,13 +5,15 @@ when it is not met, or, among `mistakes`, when it is):
 
 - `record = "<table>"` with `where = { column = value, ... }`: some row of that table matches
   (`expect = "none"`: no row does). Only the tables in RECORD_TABLES, only their real columns.
-- `audit = "<action>"` (or `"*"`) with optional `entity`, `student`, `after = { key = value }`:
+- `audit = "<action>"` (or `"*"`) with optional `entity`, `student`, `reason` (the reason the
+  event records, e.g. `{ not = "" }` for an override), `after = { key = value }`:
   the trainee did it, i.e. such an audit event was written since the exercise was started (by
   staff, not by the set-up). `expect = "none"` again turns it round.
 - `answer = N`: the trainee answered the exercise's question with choice N (1-based).
 
-A value is literal (text, number, true/false), `"@ref"` (the id of a student or section the
-set-up made), `{ not = value }`, or `{ null = true|false }`. Conditions are turned into bound
+A value is literal (text, number, true/false), `"@ref"` (the id of a student, section or
+application the set-up made), `{ not = value }`, `{ null = true|false }`, `{ in = [values] }`
+or `{ not_in = [values] }` (a row without a value matches neither). Conditions are turned into bound
 SQLAlchemy statements over whitelisted columns: nothing in a file is ever evaluated as code.
 """
 
@@ -43,19 +45,22 @@ RECORD_TABLES = (
     "screening_item",
 )
 #: The audit event's fields a check may name besides the action.
-AUDIT_FIELDS = ("entity", "student", "after")
+AUDIT_FIELDS = ("entity", "student", "reason", "after")
 KINDS = ("record", "audit", "answer")
 
 
 @dataclass(frozen=True)
 class Match:
-    """One column compared with one value: equal, not equal (`negate`), or null (`null`)."""
+    """One column compared with one value: equal, not equal (`negate`), null (`null`), or
+    one of a list of literals (`among`, `negate` for none of them)."""
 
     column: str
     value: Any  # literal, or a ref name when `ref` is set
     ref: bool = False
     negate: bool = False
     null: bool | None = None
+    #: `{ in = [...] }` / `{ not_in = [...] }`: one of these literals (or none of them).
+    among: tuple[Any, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,20 @@ def _match(column: str, value: Any, where: str, refs: Mapping[str, str]) -> Matc
             return Match(column, literal, ref=is_ref, negate=True)
         if set(value) == {"null"} and isinstance(value["null"], bool):
             return Match(column, None, null=value["null"])
-        raise _fail(where, "a table value is { not = value } or { null = true/false }.")
+        if set(value) in ({"in"}, {"not_in"}):
+            listed = next(iter(value.values()))
+            if (
+                not isinstance(listed, list)
+                or not listed
+                or not all(isinstance(v, str | int | float) for v in listed)
+            ):
+                raise _fail(where, "in / not_in take a list of literal values.")
+            return Match(column, None, negate="not_in" in value, among=tuple(listed))
+        raise _fail(
+            where,
+            "a table value is { not = value }, { null = true/false }, { in = [...] } or "
+            "{ not_in = [...] }.",
+        )
     literal, is_ref = _scalar(value, where, refs)
     return Match(column, literal, ref=is_ref)
 
@@ -145,6 +163,8 @@ def parse_condition(
             audit_matches.append(_match("entity", raw["entity"], f"{where}.entity", refs))
         if "student" in raw:
             audit_matches.append(_match("student_id", raw["student"], f"{where}.student", refs))
+        if "reason" in raw:
+            audit_matches.append(_match("reason", raw["reason"], f"{where}.reason", refs))
         after = raw.get("after", {})
         if not isinstance(after, dict) or not all(
             isinstance(v, str | int | float | bool) for v in after.values()
@@ -195,6 +215,10 @@ def _clause(table: Table, match: Match, ids: Mapping[str, int]) -> Any:
     column = table.c[match.column]
     if match.null is not None:
         return column.is_(None) if match.null else column.is_not(None)
+    if match.among is not None:
+        listed = column.in_(match.among)
+        # A row without a value matches neither (ask { null = true } for those).
+        return column.not_in(match.among) if match.negate else listed
     value = ids[match.value] if match.ref else match.value
     if match.column == "entity_id":
         value = str(value)

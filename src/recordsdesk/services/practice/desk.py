@@ -13,7 +13,7 @@ import hashlib
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import date, time, timedelta
 
 from sqlalchemy import Engine, update
 from sqlmodel import Session, col, select
@@ -21,16 +21,21 @@ from sqlmodel import Session, col, select
 from recordsdesk.config import PRIVATE_FOLDER_MODE, data_dir, sqlite_url
 from recordsdesk.db import open_database, session_scope
 from recordsdesk.models import (
+    AdmissionApplication,
     Course,
     Enrollment,
     Hold,
     Institution,
     Program,
+    ScreeningItem,
     Section,
     StaffUser,
     Student,
     Term,
 )
+from recordsdesk.services.access.actor import system_actor
+from recordsdesk.services.admissions.checklist import checklist_items
+from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.demo import build_demo_database
 from recordsdesk.services.practice.exercise import Exercise, Setup, load_exercises
 from recordsdesk.services.shared.errors import RecordsError
@@ -109,7 +114,7 @@ def build_practice_database(
         with session_scope(engine) as session:
             session.execute(update(Institution).values(practice=True))
             for exercise in exercises:
-                apply_setup(session, exercise.setup)
+                apply_setup(session, exercise.setup, exercise_id=exercise.id)
     finally:
         engine.dispose()
     return PracticeDesk(url, trainee, reused=False)
@@ -125,9 +130,11 @@ def _term(session: Session, kind: str) -> Term:
     return term
 
 
-def apply_setup(session: Session, setup: Setup) -> None:
-    """Write one exercise's set-up (students, sections, enrollments, holds) into the session,
-    as data the demo might hold: the set-up is not the trainee's work, so it is not audited."""
+def apply_setup(session: Session, setup: Setup, *, exercise_id: str = "") -> None:
+    """Write one exercise's set-up (students, sections, enrollments, holds, applications) into
+    the session, as data the demo might hold, and one audit event saying so: action `setup`,
+    entity `practice`, by the system account (the checks read only the trainee's events, never
+    the system's), with what it made, so the trail tells set-up rows from the trainee's work."""
     registrar = session.exec(select(StaffUser).where(StaffUser.username == "registrar")).first()
     placed_by = registrar or session.exec(select(StaffUser).order_by(col(StaffUser.id))).first()
     assert placed_by is not None and placed_by.id is not None
@@ -188,6 +195,66 @@ def apply_setup(session: Session, setup: Setup) -> None:
             )
         )
     session.flush()
+    for a in setup.applications:
+        _application(session, students[a.student], a.missing, placed_by.id)
+    audit.record(
+        session,
+        system_actor(session),
+        action="setup",
+        entity="practice",
+        entity_id=exercise_id,
+        after={
+            "students": sorted(s.number for s in setup.students),
+            "sections": [f"{s.course} {s.code}" for s in setup.sections],
+            "enrollments": len(setup.enrollments) + sum(len(s.filled_by) for s in setup.sections),
+            "holds": len(setup.holds),
+            "applications": len(setup.applications),
+        },
+        reason="practice exercise set-up: demo data, not a trainee's work",
+    )
+
+
+def _application(
+    session: Session, student_id: int, missing: Sequence[str], recorded_by_id: int
+) -> None:
+    """An open application to the student's program for the term open for registration, with
+    the office's checklist, every document received but those `missing` (each of which must be
+    on the checklist, or the exercise does not fit this office)."""
+    student = session.get(Student, student_id)
+    assert student is not None
+    if student.program_id is None:
+        raise RecordsError(f"An exercise's applicant {student.student_number} names no program.")
+    items = checklist_items(session, student.program_id)
+    names = {item for item, _required in items}
+    for item in missing:
+        if item not in names:
+            raise RecordsError(
+                f"An exercise needs {item!r} on the admission checklist, and this office's "
+                f"checklist has {', '.join(sorted(names)) or 'nothing'}."
+            )
+    term = _term(session, "registration_open")
+    application = AdmissionApplication(
+        student_id=student_id,
+        program_id=student.program_id,
+        entry_term_id=term.id,
+        applied_on=date.today() - timedelta(days=21),
+    )
+    session.add(application)
+    session.flush()
+    assert application.id is not None
+    received = date.today() - timedelta(days=14)
+    for item, required in items:
+        got = item not in missing
+        session.add(
+            ScreeningItem(
+                application_id=application.id,
+                item=item,
+                required=required,
+                received_on=received if got else None,
+                recorded_by_id=recorded_by_id if got else None,
+            )
+        )
+    session.flush()
 
 
 def subject_ids(session: Session, exercise: Exercise) -> dict[str, int]:
@@ -209,6 +276,15 @@ def subject_ids(session: Session, exercise: Exercise) -> dict[str, int]:
         if section_id is None:
             raise RecordsError(f"This practice desk has no section {sec.course} {sec.code}.")
         ids[sec.ref] = section_id
+    for a in exercise.setup.applications:
+        application_id = session.exec(
+            select(AdmissionApplication.id)
+            .where(AdmissionApplication.student_id == ids[a.student])
+            .order_by(col(AdmissionApplication.id))
+        ).first()
+        if application_id is None:
+            raise RecordsError(f"This practice desk has no application for {a.student}.")
+        ids[a.ref] = application_id
     return ids
 
 

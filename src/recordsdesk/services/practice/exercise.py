@@ -66,11 +66,31 @@ class SetupHold:
 
 
 @dataclass(frozen=True)
+class SetupApplication:
+    """An open admission application of `student` to the student's program, its checklist
+    copied from the office's own (as `open_application` copies it), every document received
+    except those named in `missing`, each of which the office's checklist must hold."""
+
+    ref: str
+    student: str
+    missing: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Setup:
     students: tuple[SetupStudent, ...] = ()
     sections: tuple[SetupSection, ...] = ()
     enrollments: tuple[SetupEnrollment, ...] = ()
     holds: tuple[SetupHold, ...] = ()
+    applications: tuple[SetupApplication, ...] = ()
+
+    def refs(self) -> dict[str, str]:
+        """Every ref name the set-up makes, and what it names (student, section, application)."""
+        return (
+            {s.ref: "student" for s in self.students}
+            | {s.ref: "section" for s in self.sections}
+            | {a.ref: "application" for a in self.applications}
+        )
 
 
 @dataclass(frozen=True)
@@ -193,7 +213,26 @@ def _setup(raw: Any, where: str) -> Setup:
                 **flags,
             )
         )
-    setup = Setup(tuple(students), tuple(sections), tuple(enrollments), tuple(holds))
+    applications = []
+    for i, a in enumerate(_table_list(raw, "applications", where)):
+        at = f"{where}.applications[{i}]"
+        missing = a.get("missing", [])
+        if not isinstance(missing, list) or not all(
+            isinstance(m, str) and m.strip() for m in missing
+        ):
+            raise ExerciseFileError(
+                f"{at}.missing", "a list of checklist items, as the office names them."
+            )
+        applications.append(
+            SetupApplication(
+                ref=_refs(a, "ref", at),
+                student=_refs(a, "student", at),
+                missing=tuple(m.strip() for m in missing),
+            )
+        )
+    setup = Setup(
+        tuple(students), tuple(sections), tuple(enrollments), tuple(holds), tuple(applications)
+    )
     _check_setup_refs(setup, where)
     return setup
 
@@ -201,12 +240,15 @@ def _setup(raw: Any, where: str) -> Setup:
 def _check_setup_refs(setup: Setup, where: str) -> None:
     students = [s.ref for s in setup.students]
     sections = [s.ref for s in setup.sections]
-    names = students + sections
+    names = students + sections + [a.ref for a in setup.applications]
     if len(set(names)) != len(names):
-        raise ExerciseFileError(where, "each student and section needs a ref name of its own.")
+        raise ExerciseFileError(
+            where, "each student, section and application needs a ref name of its own."
+        )
     used = [(f, "sections.filled_by") for s in setup.sections for f in s.filled_by]
     used += [(e.student, "enrollments.student") for e in setup.enrollments]
     used += [(h.student, "holds.student") for h in setup.holds]
+    used += [(a.student, "applications.student") for a in setup.applications]
     for ref, field in used:
         if ref not in students:
             raise ExerciseFileError(f"{where}.{field}", f"no student has the ref {ref!r}.")
@@ -247,7 +289,7 @@ def parse_exercise(text: str, source: str) -> Exercise:
         raise ExerciseFileError(f"{source}: order", "a whole number (the panel sorts by it).")
     setup = _setup(raw.get("setup"), f"{source}: setup")
     question = _question(raw.get("question"), f"{source}: question")
-    refs = {s.ref: "student" for s in setup.students} | {s.ref: "section" for s in setup.sections}
+    refs = setup.refs()
     done = parse_conditions(raw.get("done"), f"{source}: done", refs, question)
     if not done:
         raise ExerciseFileError(f"{source}: done", "at least one condition says when it is done.")

@@ -3,9 +3,11 @@ through the registry. One module per report; `standing` holds the GPA figures th
 `graduation` the degree audit a departure checks."""
 
 from recordsdesk.services.reports.output import (
+    INTERNAL,
     cell_text,
     default_export_path,
     export_csv,
+    listed_students,
     record_export,
     to_csv,
     to_text,
@@ -20,6 +22,7 @@ from recordsdesk.services.reports.registry import (
 from recordsdesk.services.reports.table import Chart, ReportTable
 
 __all__ = [
+    "INTERNAL",
     "REPORTS",
     "Chart",
     "ReportSpec",
@@ -29,6 +32,7 @@ __all__ = [
     "export_csv",
     "find_report",
     "graduation",
+    "listed_students",
     "record_export",
     "report_names",
     "run_report",

@@ -19,6 +19,11 @@ from recordsdesk.config import data_dir
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.disclosure.log import (
+    BulkRelease,
+    check_bulk_release,
+    record_bulk_disclosure,
+)
 from recordsdesk.services.reports.table import Chart, ReportTable, Value
 from recordsdesk.services.shared.clean_text import printable, spreadsheet_safe
 from recordsdesk.services.shared.errors import ValidationFailed
@@ -26,6 +31,14 @@ from recordsdesk.services.shared.private_files import write_private
 
 #: The first line of every CSV a practice desk writes.
 PRACTICE_LINE = "PRACTICE - made on a practice desk - not a record of any student"
+#: The column every report listing students carries; each number in it is one disclosure.
+STUDENT_COLUMN = "Student no."
+#: Who an exported report goes to unless the clerk says otherwise: the office's own staff.
+INTERNAL = BulkRelease(
+    recipient="school officials (internal report)",
+    purpose="internal report",
+    basis="school_official",
+)
 MAX_CELL = 40  # widest text cell in the plain-text table; CSV keeps everything
 BAR_WIDTH = 40
 
@@ -151,24 +164,46 @@ def export_csv(
     overwrite: bool = False,
     create_folders: bool = True,
     field: str = "path",
+    release: BulkRelease = INTERNAL,
 ) -> Path:
     """Write the report as CSV (UTF-8 with a byte-order mark, so spreadsheets read accented
     names) as an owner-only file, and audit the export. Raises OutputExists when the file
     exists and `overwrite` is not set, ValidationFailed naming `field` when it cannot be
-    written; nothing is audited then."""
+    written; nothing is audited then. A report listing students puts one row per student in
+    the disclosure log, to `release`'s recipient, in the same transaction."""
     authorize(actor, Action.REPORT_RUN)
     if not str(path).strip():
         raise ValidationFailed(field, "give a file to write the CSV to.")
+    check_bulk_release(release)  # a wrong basis is refused before the file is written
     content = to_csv(table).encode("utf-8-sig")
     target = write_private(
         Path(path), content, overwrite=overwrite, create_folders=create_folders, field=field
     )
-    record_export(session, actor=actor, table=table, destination=str(target))
+    try:
+        record_export(session, actor=actor, table=table, destination=str(target), release=release)
+    except ValidationFailed:  # refused (a directory list naming a confidential student)
+        target.unlink(missing_ok=True)
+        raise
     return target
 
 
-def record_export(session: Session, *, actor: Actor, table: ReportTable, destination: str) -> None:
-    """The audit event for a report leaving the database (file or standard output)."""
+def listed_students(table: ReportTable) -> list[str]:
+    """The student numbers a report lists (none for a report of counts)."""
+    if STUDENT_COLUMN not in table.columns:
+        return []
+    return [str(number) for number in table.column(STUDENT_COLUMN) if number]
+
+
+def record_export(
+    session: Session,
+    *,
+    actor: Actor,
+    table: ReportTable,
+    destination: str,
+    release: BulkRelease = INTERNAL,
+) -> int:
+    """The audit event for a report leaving the database (file or standard output), and the
+    disclosure log's row for each student it lists. Returns the disclosures written."""
     audit.record(
         session,
         actor,
@@ -176,4 +211,15 @@ def record_export(session: Session, *, actor: Actor, table: ReportTable, destina
         entity="report",
         entity_id=table.name,
         after={"rows": len(table.rows), "subtitle": table.subtitle, "to": destination},
+    )
+    numbers = listed_students(table)
+    if not numbers:
+        return 0
+    return record_bulk_disclosure(
+        session,
+        actor=actor,
+        document="report",
+        release=release,
+        student_numbers=numbers,
+        note=f"report {table.name} to {destination}"[:500],
     )

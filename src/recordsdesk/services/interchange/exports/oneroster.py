@@ -26,6 +26,7 @@ from recordsdesk.models import (
     Enrollment,
     EnrollmentStatus,
     ExternalKey,
+    Institution,
     Program,
     Section,
     Student,
@@ -34,6 +35,11 @@ from recordsdesk.models import (
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.disclosure.log import (
+    BulkRelease,
+    check_bulk_release,
+    record_bulk_disclosure,
+)
 from recordsdesk.services.interchange.imports.oneroster_read import SYSTEM
 from recordsdesk.services.people.directory import directory_condition
 from recordsdesk.services.shared.clean_text import spreadsheet_safe
@@ -64,6 +70,15 @@ HEADERS = {
     "demographicRaceTwoOrMoreRaces,hispanicOrLatinoEthnicity,countryOfBirthCode,"
     "stateOfBirthAbbreviation,cityOfBirth,publicSchoolResidenceStatus",
 }
+#: A practice desk's set: the source system the manifest names, and the marker file.
+PRACTICE_SYSTEM = "recordsdesk-PRACTICE"
+PRACTICE_FILE = "PRACTICE-not-real-records.txt"
+PRACTICE_NOTE = "PRACTICE - made on a practice desk - not a record of any student"
+#: Who a OneRoster set goes to unless the admin says otherwise: the learning platform the
+#: office contracts with, a school official under 34 CFR 99.31(a)(1)(i)(B).
+ROSTER_SYNC = BulkRelease(
+    recipient="learning platform (OneRoster)", purpose="class rosters", basis="school_official"
+)
 ABSENT = ("categories", "classResources", "courseResources", "lineItems", "resources", "results")
 
 
@@ -72,6 +87,7 @@ class ExportResult:
     folder: Path
     counts: dict[str, int] = field(default_factory=dict)
     confidential_excluded: int = 0
+    disclosures: int = 0
 
     def summary(self) -> str:
         parts = ", ".join(f"{n} {name}" for name, n in self.counts.items())
@@ -80,7 +96,8 @@ class ExportResult:
             if self.confidential_excluded
             else ""
         )
-        return f"OneRoster set written to {self.folder}: {parts}{left}."
+        logged = f" {self.disclosures} disclosures logged." if self.disclosures else ""
+        return f"OneRoster set written to {self.folder}: {parts}{left}.{logged}"
 
 
 def split_name(name: str) -> tuple[str, str]:
@@ -107,11 +124,26 @@ class _Ids:
 
 
 def export_oneroster(
-    session: Session, *, actor: Actor, folder: Path, include_confidential: bool = False
+    session: Session,
+    *,
+    actor: Actor,
+    folder: Path,
+    include_confidential: bool = False,
+    release: BulkRelease = ROSTER_SYNC,
 ) -> ExportResult:
     """Write the set into `folder` (new or empty) and audit the export in the caller's
-    transaction. Raises PermissionDenied below admin, ValidationFailed for a non-empty folder."""
+    transaction, with one disclosure-log row per student the set names (to `release`'s
+    recipient). Raises PermissionDenied below admin, ValidationFailed for a non-empty folder
+    or a release that cannot be logged (checked before anything is written)."""
     authorize(actor, Action.EXPORT_PERSONAL)
+    checked = check_bulk_release(release)
+    if checked.basis == "directory" and include_confidential:
+        raise ValidationFailed(
+            "basis",
+            "confidential students (directory opt-outs) are included: the set is not "
+            "directory information; leave them out or choose another basis.",
+        )
+    practice = bool(session.exec(select(Institution.practice)).first())
     if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
         raise ValidationFailed("DIR", f"{folder} is not an empty folder; choose a new one.")
     private_dir(folder, field="DIR")
@@ -239,7 +271,7 @@ def export_oneroster(
             [sid, "active", stamp, section_sid, first_org, user, "student", "false", "", ""]
         )
 
-    _write(folder, rows)
+    _write(folder, rows, practice=practice)
     result.counts = {
         "programs": len(programs),
         "terms": len(terms),
@@ -260,6 +292,14 @@ def export_oneroster(
             "confidential_included": include_confidential,
             "confidential_excluded": result.confidential_excluded,
         },
+    )
+    result.disclosures = record_bulk_disclosure(
+        session,
+        actor=actor,
+        document="export",
+        release=release,
+        student_ids=student_ids,
+        note=f"oneroster to {folder}"[:500],
     )
     return result
 
@@ -332,12 +372,23 @@ def _student_rows(
         )
 
 
-def _write(folder: Path, rows: dict[str, list[list[str]]]) -> None:
+def _write(folder: Path, rows: dict[str, list[list[str]]], *, practice: bool = False) -> None:
+    """The manifest and the files. A practice desk's set says PRACTICE where a consumer keeps
+    it valid: the manifest's source system, and a marker file beside the CSVs that an
+    importer ignores (the CSVs themselves keep their exact headers)."""
+    system = PRACTICE_SYSTEM if practice else "recordsdesk"
     manifest = [["manifest.version", "1.0"], ["oneroster.version", "1.1"]]
     manifest += [[f"file.{name}", "bulk"] for name in HEADERS]
     manifest += [[f"file.{name}", "absent"] for name in ABSENT]
-    manifest += [["source.systemName", "recordsdesk"], ["source.systemCode", "recordsdesk"]]
+    manifest += [["source.systemName", system], ["source.systemCode", system]]
     _write_csv(folder / "manifest.csv", ["propertyName", "value"], manifest)
+    if practice:
+        write_private(
+            folder / PRACTICE_FILE,
+            (PRACTICE_NOTE + "\n").encode("utf-8"),
+            create_folders=False,
+            field="DIR",
+        )
     for name, header in HEADERS.items():
         _write_csv(folder / f"{name}.csv", header.split(","), rows[name])
 

@@ -20,6 +20,7 @@ from recordsdesk.services.disclosure.genuine import DocumentCheck, answer_lines,
 from recordsdesk.services.shared.clean_text import printable
 from recordsdesk.ui.context import DeskHost
 from recordsdesk.ui.errors import describe_error
+from recordsdesk.ui.screens.base import PRACTICE_BAND
 from recordsdesk.ui.widgets.cells import HOLD_STYLE
 
 
@@ -41,6 +42,10 @@ class VerifyCodeModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="verify-dialog"):
+            if cast(DeskHost, self.app).desk.institution.practice:
+                # Opened over any screen, the dialog says PRACTICE itself: an answer read out
+                # from a practice desk must never pass for the office's.
+                yield Static(Text(PRACTICE_BAND), classes="practice-band")
             yield Label(Text("Is this document genuine?", style="bold"))
             yield Input(
                 placeholder="the verification code printed on the copy; Enter looks it up",

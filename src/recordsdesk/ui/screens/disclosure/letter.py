@@ -18,11 +18,12 @@ from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Footer, Header, Label, Static
+from textual.widgets import Footer, Header, Label, OptionList, Static
 
 from recordsdesk.config import data_dir
 from recordsdesk.render.letter_layout import Letter, letter_pages
 from recordsdesk.render.transcript_rich import page_rich
+from recordsdesk.services.disclosure.consents import list_consents
 from recordsdesk.services.disclosure.letters import (
     ReleasedLetter,
     preview_letter,
@@ -37,6 +38,7 @@ from recordsdesk.ui.errors import describe_error
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.people.intake_form import FieldRow, ReasonModal, show_errors, values
 from recordsdesk.ui.screens.registration.dialogs import ConfirmModal
+from recordsdesk.ui.widgets.consent_choice import ConsentChoice
 from recordsdesk.ui.widgets.form_input import FormInput, fields_settled
 
 
@@ -50,6 +52,11 @@ class LetterRelease:
     consent_id: int | None
     path: str
     overwrite: bool = False
+
+
+@dataclass
+class ConsentsLoaded(Message):
+    consents: list[tuple[int, str]]
 
 
 @dataclass
@@ -96,33 +103,46 @@ class LetterReleaseModal(ModalScreen[ReleasedLetter | None]):
             yield Label(Text(f"Release {what} of the letter", style="bold"))
             yield FieldRow("recipient", "For whom", placeholder="blank: the student")
             yield FieldRow("purpose", "Purpose", placeholder="loan, insurance, visa")
-            yield FieldRow("consent", "Consent no.", placeholder="needed for a third party")
             if self.fmt != "print":
                 yield FieldRow("path", "File", value=self.path, required=True)
+            yield ConsentChoice(id="letter-consent")
+            yield Static("", id="e-consent", classes="field-message", markup=False)
             yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#f-recipient").focus()
+        self._load_consents()
+
+    @work(thread=True, exclusive=True, group="letter-consents", exit_on_error=False)
+    def _load_consents(self) -> None:
+        today = date.today()
+        found = cast(DeskHost, self.app).desk.call(list_consents, student_id=self.student_id)
+        self.post_message(ConsentsLoaded([(c.id, c.summary) for c in found if c.in_force(today)]))
+
+    @on(ConsentsLoaded)
+    def _consents(self, message: ConsentsLoaded) -> None:
+        self.query_one("#letter-consent", ConsentChoice).show(message.consents)
 
     @on(FormInput.Entered)
     async def _entered(self, event: FormInput.Entered) -> None:
-        last = "f-consent" if self.fmt == "print" else "f-path"
+        last = "f-purpose" if self.fmt == "print" else "f-path"
         if event.control.id == last:
             await self.action_save()
+
+    @on(OptionList.OptionSelected, "#letter-consent")
+    async def _consent_chosen(self) -> None:
+        await self.action_save()
 
     async def action_save(self) -> None:
         await fields_settled(self)
         form = values(self)
-        consent_text = form["consent"].strip()
-        if consent_text and not consent_text.isdigit():
-            show_errors(self, {"consent": "the consent's number, as the consents screen lists it."})
-            return
+        self.query_one("#e-consent", Static).update("")
         self._release(
             LetterRelease(
                 self.fmt,
                 form["recipient"].strip(),
                 form["purpose"],
-                int(consent_text) if consent_text else None,
+                self.query_one("#letter-consent", ConsentChoice).consent_id,
                 form.get("path", "").strip(),
             )
         )
@@ -137,7 +157,12 @@ class LetterReleaseModal(ModalScreen[ReleasedLetter | None]):
         }
         try:
             if release.fmt == "print":
-                copy, job = desk.call(print_letter, **common)
+                copy, job = desk.call(
+                    print_letter,
+                    purpose=release.purpose,
+                    consent_id=release.consent_id,
+                    **common,
+                )
                 where = f"printer {job.printer} (job {job.job})"
             else:
                 if not release.path:
@@ -184,6 +209,12 @@ class LetterReleaseModal(ModalScreen[ReleasedLetter | None]):
     @on(LetterRefused)
     def _refused(self, message: LetterRefused) -> None:
         field = {"--output": "path", "file": "path"}.get(message.field, message.field)
+        if field in ("consent", "basis"):  # beside the list of consents
+            show_errors(self, {})
+            self.query_one("#e-consent", Static).update(Text(message.message, style="bold red"))
+            self.query_one("#letter-consent", ConsentChoice).focus()
+            return
+        self.query_one("#e-consent", Static).update("")
         stray = show_errors(self, {field or "letter": message.message})
         if stray:
             self.notify(message.message, title="Not released", severity="error", markup=False)

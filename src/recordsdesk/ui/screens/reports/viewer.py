@@ -23,15 +23,19 @@ from textual.widgets import Checkbox, DataTable, Footer, Header, Input, OptionLi
 from textual.widgets.option_list import Option
 
 from recordsdesk.services.access.permissions import Action, allowed
+from recordsdesk.services.disclosure.log import BASIS_WORDS, BulkRelease, check_bulk_release
 from recordsdesk.services.reports import (
+    INTERNAL,
     REPORTS,
     ReportTable,
     cell_text,
     default_export_path,
     export_csv,
     find_report,
+    listed_students,
     run_report,
 )
+from recordsdesk.services.shared.errors import ValidationFailed
 from recordsdesk.services.shared.private_files import OutputExists
 from recordsdesk.ui.screens.base import DeskScreen
 from recordsdesk.ui.screens.registration.dialogs import ConfirmModal
@@ -43,6 +47,9 @@ MAX_ROWS = 2000  # rows drawn on screen; the CSV export always holds every row
 REPORT_KEEP = ("Student no.", "Term", "Course", "Section", "Program", "Status", "Flags")
 #: Left out on a narrow screen rather than push a figure off it (the code stays beside it).
 REPORT_DROP = ("Program name",)
+#: The bases a list of students may leave on, as the export dialog offers them (no consent:
+#: a consent is one student's).
+LIST_BASES = tuple(b for b in BASIS_WORDS if b not in ("consent", "student_request"))
 
 
 @dataclass
@@ -55,7 +62,7 @@ class ReportWouldOverwrite(Message):
     """The CSV's file exists: the screen asks before replacing it."""
 
     table: ReportTable
-    path: str
+    choice: ExportChoice
     shown: str
 
 
@@ -71,8 +78,19 @@ def table_cell(value: object) -> Text:
     return Text(cell_text(value), justify="right" if numeric else "left")  # type: ignore[arg-type]
 
 
-class ExportModal(ModalScreen[str | None]):
-    """Where to write the CSV: Enter accepts the path shown (the data folder by default)."""
+@dataclass(frozen=True)
+class ExportChoice:
+    """Where the CSV goes, and for a list of students, to whom and on what basis (the
+    disclosure log's row for each student it names)."""
+
+    path: str
+    release: BulkRelease = INTERNAL
+
+
+class ExportModal(ModalScreen[ExportChoice | None]):
+    """Where to write the CSV: Enter accepts the path shown (the data folder by default). A
+    report listing students also asks who receives it, why, and the legal basis (picked from
+    the list with the arrows), since each student it lists gets a disclosure-log row."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
@@ -80,13 +98,13 @@ class ExportModal(ModalScreen[str | None]):
         super().__init__(classes="report-dialog")
         self.table = table
         self.default = default
+        self.people = bool(listed_students(table))
 
     def compose(self) -> ComposeResult:
-        people = "Confidential" in self.table.columns
         warning = (
             "It lists students by name: keep it inside the office unless it was run with "
-            "'Leave out confidential'. "
-            if people
+            "'Leave out confidential'. Each student listed is logged as a disclosure. "
+            if self.people
             else ""
         )
         with Vertical(classes="dialog-box"):
@@ -95,6 +113,14 @@ class ExportModal(ModalScreen[str | None]):
                 id="export-prompt",
             )
             yield Input(str(self.default), id="export-path")
+            if self.people:
+                yield Input(INTERNAL.recipient, id="export-recipient", placeholder="Recipient")
+                yield Input(INTERNAL.purpose, id="export-purpose", placeholder="Purpose")
+                bases = OptionList(
+                    *(Option(BASIS_WORDS[b], id=b) for b in LIST_BASES), id="export-basis"
+                )
+                bases.border_title = "Legal basis"
+                yield bases
             yield Static(
                 Text(
                     f"{warning}The export is recorded in the audit log. Enter saves, Esc cancels."
@@ -103,13 +129,36 @@ class ExportModal(ModalScreen[str | None]):
             )
             yield Static("", id="export-message", markup=False)
 
+    def on_mount(self) -> None:
+        if self.people:
+            bases = self.query_one("#export-basis", OptionList)
+            bases.highlighted = LIST_BASES.index(INTERNAL.basis)
+
+    def _release(self) -> BulkRelease:
+        if not self.people:
+            return INTERNAL
+        bases = self.query_one("#export-basis", OptionList)
+        index = bases.highlighted
+        return BulkRelease(
+            recipient=self.query_one("#export-recipient", Input).value,
+            purpose=self.query_one("#export-purpose", Input).value,
+            basis=LIST_BASES[index] if index is not None else INTERNAL.basis,
+        )
+
     @on(Input.Submitted)
-    def _accept(self, event: Input.Submitted) -> None:
-        path = event.value.strip()
+    @on(OptionList.OptionSelected, "#export-basis")
+    def _accept(self) -> None:
+        path = self.query_one("#export-path", Input).value.strip()
+        message = self.query_one("#export-message", Static)
         if not path:
-            self.query_one("#export-message", Static).update("Type a file name to save to.")
+            message.update("Type a file name to save to.")
             return
-        self.dismiss(path)
+        try:
+            release = check_bulk_release(self._release())
+        except ValidationFailed as refused:
+            message.update(f"{refused.field}: {refused.message}")
+            return
+        self.dismiss(ExportChoice(path, release))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
@@ -264,18 +313,24 @@ class ReportsScreen(DeskScreen):
             self.notify("Run a report first (Enter on its name).", severity="warning")
             return
 
-        def chosen(path: str | None) -> None:
-            if path:
-                self._export(table, path, overwrite=False)
+        def chosen(choice: ExportChoice | None) -> None:
+            if choice:
+                self._export(table, choice, overwrite=False)
 
         self.app.push_screen(ExportModal(table, default_export_path(table)), chosen)
 
     @work(thread=True, exclusive=True, group="report-export", exit_on_error=False)
-    def _export(self, table: ReportTable, path: str, *, overwrite: bool) -> None:
+    def _export(self, table: ReportTable, choice: ExportChoice, *, overwrite: bool) -> None:
         try:
-            written = self.desk.call(export_csv, table=table, path=path, overwrite=overwrite)
+            written = self.desk.call(
+                export_csv,
+                table=table,
+                path=choice.path,
+                overwrite=overwrite,
+                release=choice.release,
+            )
         except OutputExists as exists:
-            self.post_message(ReportWouldOverwrite(table, path, str(exists.path)))
+            self.post_message(ReportWouldOverwrite(table, choice, str(exists.path)))
             return
         self.post_message(ReportExported(written, len(table.rows)))
 
@@ -283,7 +338,7 @@ class ReportsScreen(DeskScreen):
     def _ask_overwrite(self, message: ReportWouldOverwrite) -> None:
         def answered(replace: bool | None) -> None:
             if replace:
-                self._export(message.table, message.path, overwrite=True)
+                self._export(message.table, message.choice, overwrite=True)
 
         question = f"{message.shown} already exists. Replace it with this report?"
         self.app.push_screen(ConfirmModal(question), answered)

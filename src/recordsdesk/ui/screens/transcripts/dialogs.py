@@ -4,17 +4,22 @@ for a file where to write it, and for the disclosure log why and the consent rel
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import cast
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Vertical
+from textual.message import Message
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, Static
+from textual.widgets import Input, Label, OptionList, Static
 
-from recordsdesk.services.disclosure.consents import MAX_PURPOSE
+from recordsdesk.services.disclosure.consents import MAX_PURPOSE, list_consents
 from recordsdesk.services.transcripts.release import MAX_RECIPIENT
+from recordsdesk.ui.context import DeskHost
+from recordsdesk.ui.widgets.consent_choice import ConsentChoice
 
 
 @dataclass(frozen=True)
@@ -28,17 +33,37 @@ class ExportChoice:
     consent_id: int | None = None
 
 
+@dataclass
+class ConsentsLoaded(Message):
+    consents: list[tuple[int, str]]
+
+
 class ExportPathModal(ModalScreen[ExportChoice | None]):
-    """Ask whom the copy is for and, for a file, where to write it (no path for the printer):
-    Tab between the two, Enter accepts (a copy leaving the office needs a recipient), Esc
-    cancels."""
+    """Ask whom the copy is for and, for a file, where to write it (no path for the printer),
+    why, and the consent relied on, picked from the record's consents in force: Tab between
+    them, Enter accepts (a copy leaving the office needs a recipient), Esc cancels."""
 
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
-    def __init__(self, prompt: str, default: str | None) -> None:
+    def __init__(self, prompt: str, default: str | None, student_id: int | None = None) -> None:
         super().__init__()
         self.prompt = prompt
         self.default = default
+        self.student_id = student_id
+
+    def on_mount(self) -> None:
+        if self.student_id is not None:
+            self._load_consents(self.student_id)
+
+    @work(thread=True, exclusive=True, group="export-consents", exit_on_error=False)
+    def _load_consents(self, student_id: int) -> None:
+        today = date.today()
+        found = cast(DeskHost, self.app).desk.call(list_consents, student_id=student_id)
+        self.post_message(ConsentsLoaded([(c.id, c.summary) for c in found if c.in_force(today)]))
+
+    @on(ConsentsLoaded)
+    def _consents(self, message: ConsentsLoaded) -> None:
+        self.query_one("#export-consent", ConsentChoice).show(message.consents)
 
     def compose(self) -> ComposeResult:
         with Vertical(id="export-dialog"):
@@ -47,14 +72,14 @@ class ExportPathModal(ModalScreen[ExportChoice | None]):
             if self.default is not None:
                 yield Label(Text(self.prompt))
                 yield Input(value=self.default, id="export-path")
-            yield Label(Text("Purpose, and the number of the consent relied on (if any):"))
-            with Horizontal(id="export-disclosure"):
-                yield Input(placeholder="purpose", id="export-purpose", max_length=MAX_PURPOSE)
-                yield Input(placeholder="consent no.", id="export-consent", max_length=9)
+            yield Label(Text("Purpose (disclosure log), and the consent relied on (if any):"))
+            yield Input(placeholder="purpose", id="export-purpose", max_length=MAX_PURPOSE)
+            yield ConsentChoice(id="export-consent")
             yield Static("", id="export-message", markup=False)
 
     @on(Input.Submitted)
-    def _accept(self, event: Input.Submitted) -> None:
+    @on(OptionList.OptionSelected, "#export-consent")
+    def _accept(self) -> None:
         recipient = self.query_one("#export-recipient", Input).value.strip()
         if self.default is None:
             path = "printer"
@@ -69,13 +94,9 @@ class ExportPathModal(ModalScreen[ExportChoice | None]):
             message.update("Give the file to write the copy to.")
             self.query_one("#export-path", Input).focus()
             return
-        consent = self.query_one("#export-consent", Input).value.strip()
-        if consent and not consent.isdigit():
-            message.update("The consent's number, as the record's consents list it (c).")
-            self.query_one("#export-consent", Input).focus()
-            return
+        consent = self.query_one("#export-consent", ConsentChoice).consent_id
         purpose = self.query_one("#export-purpose", Input).value.strip()
-        self.dismiss(ExportChoice(recipient, path, purpose, int(consent) if consent else None))
+        self.dismiss(ExportChoice(recipient, path, purpose, consent))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -323,7 +323,10 @@ class TranscriptScreen(DeskScreen):
                 self._export(fmt, choice, overwrite=False)
 
         self.app.push_screen(
-            ExportPathModal(f"Export the {label} copy to:", self._default_path(fmt)), chosen
+            ExportPathModal(
+                f"Export the {label} copy to:", self._default_path(fmt), self.student_id
+            ),
+            chosen,
         )
 
     @work(thread=True, exclusive=True, group="transcript-release", exit_on_error=False)
@@ -360,7 +363,7 @@ class TranscriptScreen(DeskScreen):
             if choice is not None:
                 self._print(choice)
 
-        self.app.push_screen(ExportPathModal("", None), chosen)
+        self.app.push_screen(ExportPathModal("", None, self.student_id), chosen)
 
     @work(thread=True, exclusive=True, group="transcript-release", exit_on_error=False)
     def _print(self, choice: ExportChoice) -> None:
