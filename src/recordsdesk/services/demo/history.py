@@ -294,13 +294,17 @@ class HistoryGenerator:
         attempts = progress.attempts
         picked = [cid for cid in progress.retake if attempts.get(cid, 0) <= limits[cid]][:load]
         progress.retake = []
+        best_get = best.get
+        # Loops rather than all(...) over generators: this runs for every term of every student.
         for cid in program.requirements:
             if len(picked) >= load:
                 break
             if cid in best or cid in picked or cid in taking:
                 continue
-            needs = prereqs[cid]
-            if not needs or all(best.get(req, -1.0) >= need for req, need in needs):
+            for req, need in prereqs[cid]:
+                if best_get(req, -1.0) < need:
+                    break
+            else:
                 picked.append(cid)
         electives = program.electives
         count = len(electives)
@@ -310,8 +314,10 @@ class HistoryGenerator:
             cid = electives[int(rand() * count)]
             if cid in best or cid in picked or cid in taking:
                 continue
-            needs = prereqs[cid]
-            if not needs or all(best.get(req, -1.0) >= need for req, need in needs):
+            for req, need in prereqs[cid]:
+                if best_get(req, -1.0) < need:
+                    break
+            else:
                 picked.append(cid)
         thesis = program.thesis
         if (
@@ -344,11 +350,15 @@ class HistoryGenerator:
         ids = self.ids
         busy: list[Meeting] = []
         credit_load = 0.0
+        # Bound once per term: the loop below runs for every enrollment of the build.
+        course_credit, max_load, place = self.credits, self.max_load, self.sections.place
+        attempts, taking = progress.attempts, progress.taking
+        registering = status == OPEN
         for course in self._choose_courses(plan, progress, term, position):
-            course_credits = self.credits[course.id]
-            if credit_load + course_credits > self.max_load:
+            course_credits = course_credit[course.id]
+            if credit_load + course_credits > max_load:
                 continue
-            placed = self.sections.place(term, course, status == OPEN, busy)
+            placed = place(term, course, registering, busy)
             if placed is None:
                 continue  # no free time for it this term: the student takes it another time
             section_id, waitlist = placed
@@ -418,9 +428,9 @@ class HistoryGenerator:
                     grade_status = "entered"
                 graded_any = True
             if state in ("registered", "withdrawn", "completed"):
-                progress.attempts[course.id] = progress.attempts.get(course.id, 0) + 1
+                attempts[course.id] = attempts.get(course.id, 0) + 1
             if state in ("registered", "waitlisted") and mark is None:
-                progress.taking.add(course.id)
+                taking.add(course.id)
                 progress.last_registered = max(progress.last_registered, registered_at)
             enrollment_id = ids["enrollment"]
             ids["enrollment"] = enrollment_id + 1

@@ -91,13 +91,22 @@ class SectionPool:
         free for this student (the student does not take the course that term). The seat's
         meeting is added to `busy`."""
         key = (term.id, course.id)
-        sections = self._open.setdefault(key, [])
+        sections = self._open.get(key)
+        if sections is None:
+            sections = self._open[key] = []
         meetings = self._meetings
         for slot in sections:
-            if slot[1] < slot[2] and not clashes(meetings[slot[0]], busy):
-                slot[1] += 1
-                busy.append(meetings[slot[0]])
-                return slot[0], 0
+            if slot[1] < slot[2]:
+                # `clashes` inlined: this loop runs for every enrollment of the build.
+                meeting = meetings[slot[0]]
+                bits, begin, end = meeting
+                for b, s, e in busy:
+                    if b & bits and begin < e and s < end:
+                        break
+                else:
+                    slot[1] += 1
+                    busy.append(meeting)
+                    return slot[0], 0
         if sections and allow_waitlist and self._rng.random() < 0.35:
             last = sections[-1]
             if last[3] < WAITLIST_CAPACITY and not clashes(meetings[last[0]], busy):
