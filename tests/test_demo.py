@@ -449,3 +449,34 @@ def test_posted_terms_have_the_standing_posting_decides_and_some_marks_are_pass_
             decisions = decide_terms(session, actor=actor, student_id=student_id, term_ids=terms)
             assert not [d for d in decisions if d.changed], student_id
         session.rollback()
+
+
+@pytest.mark.parametrize(
+    ("table", "row"),
+    [
+        # A screening item of an application that was never written (a foreign key).
+        ("screening_item", (1, 999, "Transcript", 1, None, None, "")),
+        # A term ending before it starts (a CHECK constraint).
+        (
+            "term",
+            (1, "BAD", "Backwards", "2026-05-01", "2026-01-01", None, None, None, "closed", None),
+        ),
+    ],
+)
+def test_a_chunk_that_breaks_a_constraint_fails_as_it_lands(
+    database_url: str, table: str, row: tuple[Any, ...]
+) -> None:
+    """The writer checks each chunk's rows as they land (`validate_rows`), so a generator bug
+    in a chunk fails the build there, naming the table."""
+    if not is_sqlite(database_url):
+        pytest.skip("PostgreSQL checks every row during COPY")
+    engine = open_database(database_url)
+    writer = BulkWriter(engine)
+    try:
+        writer.write(table, [row])
+        with pytest.raises(ConstraintsViolated, match=table):
+            writer.validate_rows(table, 1)
+        writer.validate_rows("student", 1)  # nothing written there: nothing to find
+    finally:
+        writer.close()
+        engine.dispose()
