@@ -46,7 +46,9 @@ GRADING = TermStatus.GRADING.value
 IN_PROGRESS = TermStatus.IN_PROGRESS.value
 OPEN = TermStatus.REGISTRATION_OPEN.value
 
-_UNIVERSITY = (ProgramLevel.UNDERGRADUATE.value, ProgramLevel.GRADUATE.value)
+_UNDERGRADUATE = ProgramLevel.UNDERGRADUATE.value  # plain strings: enum lookups are slow here
+_GRADUATE = ProgramLevel.GRADUATE.value
+_UNIVERSITY = (_UNDERGRADUATE, _GRADUATE)
 _SCHOOL = (ProgramLevel.ELEMENTARY.value, ProgramLevel.SECONDARY.value)
 _UNDERGRAD_LOADS = (3, 4, 4, 4, 5)
 _GRAD_LOADS = (2, 3, 3)
@@ -218,7 +220,7 @@ class HistoryGenerator:
         program = rng.choices(self.catalog.programs, cum_weights=self.program_weights)[0]
         plan = plan_student(self, rng, program)
         progress = Progress()
-        if program.level == ProgramLevel.UNDERGRADUATE.value and plan.attended:
+        if program.level == _UNDERGRADUATE and plan.attended:
             self._transfer_credit(sid, plan, progress)
         last = len(plan.attended) - 1
         for position, term_index in enumerate(plan.attended):
@@ -283,7 +285,7 @@ class HistoryGenerator:
             return chosen
         if term.season == "SU":
             load = 1 + int(rand() * 2)
-        elif program.level == ProgramLevel.GRADUATE.value:
+        elif program.level == _GRADUATE:
             load = _GRAD_LOADS[int(rand() * 3)]
         else:
             load = _UNDERGRAD_LOADS[int(rand() * 5)]
