@@ -132,10 +132,11 @@ class BulkWriter:
             # A throwaway demo file: during the load only this connection skips the fsync
             # after each commit (synchronous=OFF), keeps a large page cache (index sorts
             # beyond it spill to temporary files, so memory stays bounded), and defers the
-            # foreign-key and CHECK constraints to one pass at the end (`validate`), which is
-            # twice as fast as testing them row by row (UNIQUE and NOT NULL still apply per
-            # row). `finish` restores all of it; a crash mid-build leaves a file flagged demo
-            # without a demo_build audit event, which the next run rebuilds.
+            # foreign-key and CHECK constraints to one query per table and chunk
+            # (`validate_rows`), which is twice as fast as testing them row by row (UNIQUE and
+            # NOT NULL still apply per row). `finish` restores all of it; a crash mid-build
+            # leaves a file flagged demo without a demo_build audit event, which the next run
+            # rebuilds.
             cursor.execute("PRAGMA foreign_keys=OFF")
             cursor.execute("PRAGMA ignore_check_constraints=ON")
             cursor.execute("PRAGMA synchronous=OFF")
@@ -183,9 +184,9 @@ class BulkWriter:
         """Both engines: suspend the lookup index's per-row triggers (services.lookup.index),
         which cost more than the rest of a student row's insert; `restore_indexes` rebuilds
         the index in one pass. SQLite also: drop the secondary indexes of `tables` for the
-        load; `restore_indexes` recreates them from their exact stored definitions (one sort
-        each, instead of a random B-tree insert per row). UNIQUE constraints stay in force
-        throughout."""
+        load, except APPEND_ORDER_INDEXES; `restore_indexes` recreates them from their exact
+        stored definitions (one sort each, instead of a random B-tree insert per row). UNIQUE
+        constraints stay in force throughout."""
         self._lookup = suspend_index(self._conn)
         self.commit()
         if not self.sqlite:
