@@ -66,7 +66,7 @@ class CatalogScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield Header()
         yield Static("Loading the catalog…", id="catalog-summary", markup=False)
-        yield FitTable(id="course-table", keep=("Code", "Level", "Scale"))
+        yield FitTable(id="course-table", keep=("Code", "Scale"), drop=("Dept", "Level"))
         yield Static("Sections", id="section-title", markup=False)
         yield FitTable(id="section-table", keep=("Term", "Status", "Sec", "Meets"), drop=("Room",))
         yield Footer()

@@ -65,6 +65,7 @@ from recordsdesk.ui.screens.people.record_rows import (
 from recordsdesk.ui.screens.registration.sheet import RegistrationScreen
 from recordsdesk.ui.screens.transcripts.opening import open_transcript, preview_screen_ahead
 from recordsdesk.ui.widgets.confidential import ConfidentialBanner
+from recordsdesk.ui.widgets.fit_table import FitTable
 
 # (pane id, tab label, column headings)
 TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
@@ -98,6 +99,15 @@ TABS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ),
 )
 
+#: Text columns each tab never cuts (figures, dates and flags are never cut anyway): long titles,
+#: reasons and notes give way first, so the marks and credits stay on an 80-column screen.
+KEEP: dict[str, tuple[str, ...]] = {
+    "profile": ("Field",),
+    "history": ("Term", "Course", "Mark", "Status"),
+    "registration": ("Term", "Course", "Sec", "Status"),
+    "holds": ("Type",),
+    "requests": ("Official", "Status"),
+}
 
 #: The record's keys that need more than the clerk role, by (action, parameters).
 RECORD_GATES: dict[tuple[str, tuple[object, ...]], Gate] = {
@@ -212,12 +222,12 @@ class StudentScreen(DeskScreen):
                     if pane == "history":
                         yield Static(id="gpa-summary")
                         yield Sparkline([], id="gpa-sparkline")
-                    yield DataTable(id=f"{pane}-table", cursor_type="row", zebra_stripes=True)
+                    yield FitTable(id=f"{pane}-table", keep=KEEP.get(pane, ()))
         yield Footer()
 
     def on_mount(self) -> None:
         for pane, _, columns in TABS:
-            self.query_one(f"#{pane}-table", DataTable).add_columns(*columns)
+            self.query_one(f"#{pane}-table", FitTable).fill(columns, [])
         self.watch(self.app, "privacy", self._privacy_changed, init=False)
         self._load()
 
@@ -270,10 +280,9 @@ class StudentScreen(DeskScreen):
 
     def _fill(self, pane: str, rows: Iterable[tuple[Text, ...]], count: int | None = None) -> None:
         """Fill a tab's table; its label counts `count` items (default: the rows)."""
-        table = self.query_one(f"#{pane}-table", DataTable)
-        table.clear()
-        for row in rows:
-            table.add_row(*row)
+        table = self.query_one(f"#{pane}-table", FitTable)
+        columns = next(columns for p, _, columns in TABS if p == pane)
+        table.fill(columns, list(rows))
         if pane != "profile":
             label = next(label for p, label, _ in TABS if p == pane)
             tabs = self.query_one("#record-tabs", TabbedContent)

@@ -145,27 +145,40 @@ def history_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
                     words(course.enrollment_status),
                 )
             )
-        for line in term_summary(record, term.term_code):
-            rows.append((cell(term.term_code), Text(""), Text(line, style="bold"), *_blank(4)))
+        for title, status in term_summary(record, term.term_code):
+            rows.append(
+                (
+                    cell(term.term_code),
+                    Text(""),
+                    Text(title, style="bold"),
+                    *_blank(3),
+                    Text(status, style="bold"),
+                )
+            )
     return rows
 
 
-def term_summary(record: StudentRecord, term_code: str) -> list[str]:
-    """The lines under a term: its GPAs and standing, then, when a registrar overrode the
-    standing, what the rules gave and the reason as stored (shown as plain text)."""
-    lines: list[str] = []
+def term_summary(record: StudentRecord, term_code: str) -> list[tuple[str, str]]:
+    """The rows under a term as (title cell, status cell): its GPA and standing, the
+    cumulative GPA, then, when a registrar overrode the standing, the reason as stored (plain
+    text) beside what the rules gave. Short cells, so the standing stays on screen at 80
+    columns while a long reason gives way."""
+    lines: list[tuple[str, str]] = []
     gpa = record.term_gpa(term_code)
-    if gpa is not None and gpa.gpa is not None:
-        summary = f"Term GPA {gpa.gpa} · cumulative {gpa.cumulative_gpa}"
-        lines.append(f"{summary} · {gpa.standing}" if gpa.standing else summary)
     decided = record.standing(term_code)
-    if decided is not None:
-        if not lines:
-            lines.append(LABELS.get(decided.standing, decided.standing))
-        if decided.override_reason:
-            rules = LABELS.get(decided.computed, decided.computed).lower()
-            lines.append(f"Set by a registrar (the rules gave {rules}): {decided.override_reason}")
-    return [printable(line) for line in lines]
+    standing = gpa.standing if gpa is not None and gpa.standing else ""
+    if not standing and decided is not None:
+        standing = LABELS.get(decided.standing, decided.standing)
+    if gpa is not None and gpa.gpa is not None:
+        lines.append((f"Term GPA {gpa.gpa}", standing))
+        lines.append((f"Cumulative {gpa.cumulative_gpa}", ""))
+    elif standing:
+        lines.append(("Standing", standing))
+    if decided is not None and decided.override_reason:
+        lines.append(
+            (f"Set by a registrar: {decided.override_reason}", f"rules: {decided.computed}")
+        )
+    return [(printable(title), printable(status)) for title, status in lines]
 
 
 def _blank(n: int) -> tuple[Text, ...]:
