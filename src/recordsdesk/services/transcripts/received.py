@@ -54,6 +54,9 @@ class ReceivedCourse:
 
 @dataclass(frozen=True)
 class ReceivedSummary:
+    """One AcademicSummary with a GPA block as sent (the reader makes them from the XML);
+    `session_designator` is empty for the record's own."""
+
     session_designator: str
     session_name: str
     summary_type: str

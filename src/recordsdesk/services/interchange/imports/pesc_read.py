@@ -21,6 +21,8 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree  # type: ignore[import-untyped]  # no stubs ship with lxml
 
+from recordsdesk.services.transcripts.received import ReceivedSummary as ReadSummary
+
 #: Document kind -> the versions read.
 VERSIONS = {
     "CollegeTranscript": ("1.3.0", "1.4.0", "1.5.0", "1.6.0"),
@@ -64,22 +66,6 @@ class ReadCourse:
     scale_code: str
     grade_status: str
     repeat_code: str
-
-
-@dataclass(frozen=True)
-class ReadSummary:
-    """One AcademicSummary with a GPA block; `session_designator` is empty for the record's."""
-
-    session_designator: str
-    session_name: str
-    summary_type: str
-    summary_level: str
-    credits_attempted: Decimal | None
-    credits_earned: Decimal | None
-    credits_for_gpa: Decimal | None
-    quality_points: Decimal | None
-    credit_unit: str
-    gpa: str
 
 
 @dataclass(frozen=True)
