@@ -3,6 +3,7 @@
     python -m bench               # 1,000,000 students (the demo is built once, then reused)
     python -m bench --quick       # 10,000 students, fewer repeats: under a minute
     python -m bench --students 100000 --write-docs   # and put the table in docs/benchmarks.md
+    python -m bench --profile     # and say where the time goes in each group that misses a goal
 
 The demo is built once per size into --cache (seed 2026, today 2026-11-25, as the per-path
 scripts used) and kept; each run measures on a fresh copy of it, since grade entry writes marks
@@ -22,7 +23,7 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bench import bench_grade_entry, loading, paths
+from bench import bench_grade_entry, loading, paths, profiling
 from bench.harness import Row, load, section, table, write_docs
 
 SEED = 2026
@@ -57,6 +58,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "change query plans)",
     )
     parser.add_argument(
+        "--profile",
+        nargs="?",
+        const="unmet",
+        metavar="GROUPS",
+        help="after measuring, run each group with a goal not met (or the comma-separated "
+        "GROUPS) once more under cProfile and say where the desk's time went",
+    )
+    parser.add_argument(
         "--write-docs", action="store_true", help="rewrite the table in docs/benchmarks.md"
     )
     args = parser.parse_args(argv)
@@ -66,6 +75,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     args.import_rows = args.import_rows or args.students
     args.only = set(args.only.split(",")) if args.only else set(GROUPS)
     unknown = args.only - set(GROUPS)
+    if args.profile and args.profile != "unmet":
+        args.profile = set(args.profile.split(","))
+        unknown |= args.profile - set(GROUPS)
     if unknown:
         parser.error(f"unknown groups: {', '.join(sorted(unknown))}")
     return args
@@ -119,7 +131,8 @@ def working_copy(demo: Path, work: Path) -> str:
     return url
 
 
-def run(args: argparse.Namespace) -> list[Row]:
+def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
+    """Every asked group measured (the table's rows), then the profiles asked for (lines)."""
     from recordsdesk.db import make_engine
 
     args.cache.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -137,38 +150,58 @@ def run(args: argparse.Namespace) -> list[Row]:
         rows += [Row(f"{row.name}, before measuring", row.samples, note=row.note)
                  for row in paths.optimize(url, analyze=True)[1:]]  # fmt: skip
     engine = make_engine(url)
-    steps: list[tuple[str, Callable[[], list[Row] | Row]]] = [
-        ("lookup", lambda: paths.lookup(url, path, repeat, keys="keys" in args.only)),
-        ("record", lambda: paths.record_open(engine, path, 20, max(1, repeat // 4))),
-        ("transcript", lambda: paths.transcripts(path, 40 if n >= 100_000 else 10, 2000)),
-        ("grades", lambda: paths.grade_entry(path, 15 * repeat, 300)),
-        ("imports", lambda: loading.imports(work, args.import_rows)),
-        ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3)),
-        ("backup", lambda: paths.backup(path, work, 1 if n >= 100_000 else 3)),
-        ("startup", lambda: paths.startup(url, max(3, repeat // 3))),
-        ("optimize", lambda: paths.optimize(url)),
-    ]
-    for group, step in steps:
-        if group not in args.only and not (group == "lookup" and "keys" in args.only):
+
+    def steps(repeat: int) -> list[tuple[str, Callable[[], list[Row] | Row]]]:
+        return [
+            ("lookup", lambda: paths.lookup(url, path, repeat, keys="keys" in args.only)),
+            ("record", lambda: paths.record_open(engine, path, 20, max(1, repeat // 4))),
+            ("transcript", lambda: paths.transcripts(path, 40 if n >= 100_000 else 10, 2000)),
+            ("grades", lambda: paths.grade_entry(path, 15 * repeat, 300)),
+            ("imports", lambda: loading.imports(work, args.import_rows)),
+            ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3)),
+            ("backup", lambda: paths.backup(path, work, 1 if n >= 100_000 else 3)),
+            ("startup", lambda: paths.startup(url, max(3, repeat // 3))),
+            ("optimize", lambda: paths.optimize(url)),
+        ]
+
+    def asked(group: str) -> bool:
+        return group in args.only or (group == "lookup" and "keys" in args.only)
+
+    unmet: set[str] = set()
+    for group, step in steps(repeat):
+        if not asked(group):
             continue
         say(f"measuring {group}")
         result = step()
         measured = result if isinstance(result, list) else [result]
         rows += measured
+        if any(row.verdict() == "**not met**" for row in measured):
+            unmet.add(group)
         for line in table(measured)[2:]:
             say(line)
+    profiles: list[str] = []
+    wanted = unmet if args.profile == "unmet" else (args.profile or set())
+    for group, step in steps(1):
+        if asked(group) and group in wanted:
+            say(f"profiling {group}")
+            profiles += profiling.profile(group, step)
     engine.dispose()
     rows.append(paths.peak_rss())
-    return rows
+    return rows, profiles
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     started, load_start = time.strftime("%H:%M UTC", time.gmtime()), load()
-    rows = run(args)
+    rows, profiles = run(args)
     command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])
     text = section(
-        rows, command=command, students=args.students, started=started, load_start=load_start
+        rows,
+        command=command,
+        students=args.students,
+        started=started,
+        load_start=load_start,
+        profiles=profiles,
     )
     print(text)
     if args.write_docs:

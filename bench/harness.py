@@ -140,8 +140,28 @@ def load() -> str:
     return " / ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
-def section(rows: list[Row], *, command: str, students: int, started: str, load_start: str) -> str:
-    """The table with what it was measured on, between the markers the docs writer looks for."""
+def section(
+    rows: list[Row],
+    *,
+    command: str,
+    students: int,
+    started: str,
+    load_start: str,
+    profiles: list[str] | None = None,
+) -> str:
+    """The table with what it was measured on (and where the time went, when profiled), between
+    the markers the docs writer looks for."""
+    where = (
+        [
+            "",
+            "Where the time goes (each group run once more under cProfile; the share of the "
+            "desk's own time by layer, SQLite's time charged to whoever ran the statement):",
+            "",
+            *profiles,
+        ]
+        if profiles
+        else []
+    )
     return "\n".join(
         [
             START,
@@ -156,6 +176,7 @@ def section(rows: list[Row], *, command: str, students: int, started: str, load_
             "Times are wall clock; on a shared machine read them against the load average and "
             "the raw column of the same run. Goals are the issue's, stated for 1,000,000 "
             "students: at a smaller scale a met goal is no proof.",
+            *where,
             END,
         ]
     )

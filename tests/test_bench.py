@@ -64,12 +64,22 @@ def test_bench_measures_every_hot_path_at_a_tiny_scale(tmp_path: Path) -> None:
     # Without --write-docs the docs are left alone; a second run reuses the cached demo.
     assert (REPO / "docs" / "benchmarks.md").read_bytes() == docs_before
     again = subprocess.run(
-        [*command, "--only", "backup"], cwd=REPO, env=env, capture_output=True, text=True,
-        timeout=600, check=False,
+        [*command, "--only", "backup,reports", "--profile", "reports"], cwd=REPO, env=env,
+        capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr[-4000:]
     assert "building" not in again.stderr
     assert "| demo build | 0 |" in again.stdout and "| backup (SQLite file) |" in again.stdout
+    # The profile asked for says, inside the markers, where the reports' time went by layer,
+    # with SQLite's time charged to the desk (the raw baselines are left out of the shares).
+    where = again.stdout.split("Where the time goes", 1)[1]
+    assert where.rstrip().endswith("<!-- bench:end -->")
+    profiled = [line for line in where.splitlines() if line.startswith("- **reports**")]
+    assert len(profiled) == 1, where
+    assert "SQLite running the desk's statements" in profiled[0]
+    assert "recordsdesk.services.reports" in profiled[0]
+    assert "`services.reports." in where and "raw baselines" not in profiled[0]
+    assert "- **backup**" not in where
 
 
 def test_the_docs_writer_replaces_only_its_own_table(tmp_path: Path) -> None:
