@@ -151,14 +151,14 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
                  for row in paths.optimize(url, analyze=True)[1:]]  # fmt: skip
     engine = make_engine(url)
 
-    def steps(repeat: int) -> list[tuple[str, Callable[[], list[Row] | Row]]]:
+    def steps(repeat: int, raw: bool = True) -> list[tuple[str, Callable[[], list[Row] | Row]]]:
         return [
             ("lookup", lambda: paths.lookup(url, path, repeat, keys="keys" in args.only)),
             ("record", lambda: paths.record_open(engine, path, 20, max(1, repeat // 4))),
             ("transcript", lambda: paths.transcripts(path, 40 if n >= 100_000 else 10, 2000)),
             ("grades", lambda: paths.grade_entry(path, 15 * repeat, 300)),
-            ("imports", lambda: loading.imports(work, args.import_rows)),
-            ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3)),
+            ("imports", lambda: loading.imports(work, args.import_rows, raw)),
+            ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3, raw)),
             ("backup", lambda: paths.backup(path, work, 1 if n >= 100_000 else 3)),
             ("startup", lambda: paths.startup(url, max(3, repeat // 3))),
             ("optimize", lambda: paths.optimize(url)),
@@ -181,7 +181,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
             say(line)
     profiles: list[str] = []
     wanted = unmet if args.profile == "unmet" else (args.profile or set())
-    for group, step in steps(1):
+    for group, step in steps(1, raw=False):
         if asked(group) and group in wanted:
             say(f"profiling {group}")
             profiles += profiling.profile(group, step)

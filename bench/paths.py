@@ -226,10 +226,11 @@ def _quantile_row(name: str, result: dict[str, Any], key: str, goal: float, runs
 # -- reports ----------------------------------------------------------------------------------
 
 
-def reports(engine: Any, path: Path, repeat: int) -> list[Row]:
+def reports(engine: Any, path: Path, repeat: int, raw_too: bool = True) -> list[Row]:
     """bench_reports: every report with its default filters (and the standing reports for one
     term), as the registrar runs them; raw: report_sql's hand-written query computing the same
-    figures on sqlite3 (the rows of each are counted, so a drift between the two shows)."""
+    figures on sqlite3 (the rows of each are counted, so a drift between the two shows).
+    Without `raw_too` (a profiled run) the hand-written queries are left out."""
     from datetime import date
 
     out: list[Row] = []
@@ -239,10 +240,14 @@ def reports(engine: Any, path: Path, repeat: int) -> list[Row]:
         for name, term in bench_reports.report_runs():
             bench_reports.time_report(engine, name, term, 1)  # warm, as raw is by its count
             walls, _cpus, rows = bench_reports.time_report(engine, name, term, repeat)
+            if not raw_too:
+                continue
+            start = time.perf_counter()  # the counting run is the first timed one
             listed = report_sql.run(raw, name, term, today)
-            raws = [
+            raws = [time.perf_counter() - start]
+            raws += [
                 timed(lambda n=name, t=term: report_sql.run(raw, n, t, today))
-                for _ in range(repeat)
+                for _ in range(repeat - 1)
             ]
             same = "same rows" if listed == rows else f"hand-written SQL lists {listed:,}"
             out.append(
