@@ -69,8 +69,11 @@ class TermsScreen(DeskScreen):
         yield Header()
         yield Static("Loading the terms…", id="terms-summary", markup=False)
         # Under 100 columns the name (the code says it), then the start and end give way to
-        # the deadlines a counter is asked about.
-        yield FitTable(id="term-table", keep=("Code",), drop=("Name", "Starts", "Ends"))
+        # the deadlines a counter is asked about; at 80 the grades' due date (the faculty's,
+        # not the counter's) gives way too, so the status and section count show whole.
+        yield FitTable(
+            id="term-table", keep=("Code",), drop=("Name", "Starts", "Ends", "Grades due")
+        )
         yield Footer()
 
     def on_mount(self) -> None:
