@@ -193,6 +193,16 @@ def test_graduation_confers_the_programs_award(engine: Engine, registrar: Actor)
                 program_code="NOPE",
             )
         assert unknown.value.field == "program"
+        with pytest.raises(ValidationFailed) as unearned:
+            graduate(
+                session,
+                actor=registrar,
+                student_id=ids["student"],
+                expected_version=1,
+                conferral_date=TODAY,
+                honours="Magna cum laude",
+            )
+        assert unearned.value.field == "honours_reason"
         result: DepartureResult = graduate(
             session,
             actor=registrar,
@@ -200,6 +210,7 @@ def test_graduation_confers_the_programs_award(engine: Engine, registrar: Actor)
             expected_version=1,
             conferral_date=TODAY,
             honours="Magna cum laude",
+            honours_reason="Senate decision 2026-04",
         )
     p = result.profile
     assert (p.status, p.degree_conferred, p.conferral_date, p.honours) == (

@@ -123,7 +123,14 @@ async def test_graduate_with_honours(engine: Engine, student_id: int) -> None:
         assert error == "'next week' is not a date (YYYY-MM-DD)."
         screen.query_one("#f-conferral_date", Input).value = TODAY.isoformat()
         screen.query_one("#f-honours", Input).focus()
-        await pilot.press(*"Cum laude", "ctrl+s")
+        await pilot.press(*"Cum laude", "ctrl+s", "enter")
+        await settle(pilot)
+        # The record earns no honours: the decision asks for the reason, and nothing is saved.
+        error = str(screen.query_one("#e-honours_reason", Static).render())
+        assert error.endswith("earns no Latin honours: other honours need a reason.")
+        assert stored(engine, student_id).status != "graduated"
+        screen.query_one("#f-honours_reason", Input).focus()
+        await pilot.press(*"Senate [b]ruling", "ctrl+s")
         await settle(pilot)
         await pilot.press("enter")
         await settle(pilot)

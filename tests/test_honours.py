@@ -109,7 +109,18 @@ def test_proposed_at_conferral_from_the_record(engine: Engine, staff: dict[str, 
     assert _confer(engine, registrar, summa) == SUMMA
     assert _confer(engine, registrar, magna) == CUM
     assert _confer(engine, registrar, short) == ""
-    assert _confer(engine, registrar, chosen, honours="") == ""  # the registrar said none
+    # Other honours than the record earns (none, here) need the registrar's reason, kept in
+    # the conferral's audit event.
+    with pytest.raises(ValidationFailed, match=f"earns {SUMMA}: other honours need a reason"):
+        _confer(engine, registrar, chosen, honours="")
+    assert _confer(engine, registrar, chosen, honours="", honours_reason="Board ruling [7]") == ""
+    with session_scope(engine) as session:
+        event = session.exec(
+            select(AuditEvent).where(
+                AuditEvent.action == "graduate", AuditEvent.student_id == chosen
+            )
+        ).one()
+    assert f"; honours none instead of {SUMMA}: Board ruling [7];" in event.reason
     with session_scope(engine) as session:
         t = build_transcript(session, actor=registrar, student_id=summa)
         assert t.graduation_status.endswith(f", {SUMMA}")

@@ -190,6 +190,7 @@ def graduate(
     program_code: str = "",
     honours: str | None = None,
     override_reason: str = "",
+    honours_reason: str = "",
 ) -> DepartureResult:
     """Confer the program's award: status graduated, departure and conferral on `conferral_date`,
     degree named from the program (the student's own unless `program_code` names another).
@@ -197,7 +198,8 @@ def graduate(
     The degree audit (services.reports.graduation) must find every requirement met; otherwise
     RequirementsNotMet names what is missing, unless `override_reason` says why the registrar
     confers anyway (kept with what was missing in the audit event). `honours` None proposes the
-    Latin honours the record earns (services.transcripts.honours); "" confers without."""
+    Latin honours the record earns (services.transcripts.honours); "" confers without. Honours
+    other than the record earns need `honours_reason`, as a later change of them does."""
     authorize(actor, Action.STUDENT_DEPART)
     row = _student(session, student_id, _MAY_GRADUATE, "graduate")
     _not_future(conferral_date, "conferral_date")
@@ -211,12 +213,22 @@ def graduate(
         program = session.get(Program, row.program_id) if row.program_id else None
         if program is None:
             raise ValidationFailed("program", "the student has no program: name one.")
-    if honours is None:
-        honours = propose_honours(session, actor=actor, student_id=student_id)
-    if len(honours.strip()) > 120:
+    earned = propose_honours(session, actor=actor, student_id=student_id)
+    honours = earned if honours is None else honours.strip()
+    if len(honours) > 120:
         raise ValidationFailed("honours", "must be at most 120 characters.")
     degree = program.award or program.name
     reason = f"{degree} conferred {conferral_date.isoformat()}"
+    if honours.casefold() != earned.casefold():
+        why = honours_reason.strip()
+        if not why:
+            raise ValidationFailed(
+                "honours_reason",
+                f"the record earns {earned or 'no Latin honours'}: other honours need a reason.",
+            )
+        if len(why) > MAX_REASON:
+            raise ValidationFailed("honours_reason", f"must be at most {MAX_REASON} characters.")
+        reason += f"; honours {honours or 'none'} instead of {earned or 'none'}: {why}"
     missing = _audit_gaps(session, row, program)
     if missing:
         override = override_reason.strip()

@@ -56,6 +56,7 @@ FIELDS: dict[str, tuple[str, str, bool]] = {
     "conferral_date": ("Conferral date", "YYYY-MM-DD", True),
     "program": ("Program", "code; blank: the student's own", False),
     "honours": ("Honours", "blank: the Latin honours the record earns", False),
+    "honours_reason": ("Why other honours", "only if not the honours it earns", False),
     "departure_date": ("Date", "YYYY-MM-DD", True),
     "reason": ("Reason", "", True),
     "destination": ("Transferring to", "the other institution", True),
@@ -66,7 +67,7 @@ FIELDS: dict[str, tuple[str, str, bool]] = {
 }
 # kind -> (title, fields)
 KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "graduate": ("Graduate", ("conferral_date", "program", "honours")),
+    "graduate": ("Graduate", ("conferral_date", "program", "honours", "honours_reason")),
     "withdraw": ("Withdraw from the institution", ("departure_date", "reason")),
     "transfer": ("Transfer out", ("departure_date", "reason", "destination")),
     "leave": ("Leave of absence", ("leave_start", "leave_expected_return", "leave_reason")),
@@ -356,6 +357,7 @@ class DepartureScreen(DeskScreen):
                     program_code=v["program"],
                     honours=v["honours"] or None,  # blank: proposed from the record
                     override_reason=override,
+                    honours_reason=v["honours_reason"],
                     **common,
                 )
             elif kind == "withdraw":
