@@ -8,8 +8,7 @@ written.
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -372,14 +371,12 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
             table=reports.ReportTable(
                 "list", "List", "", ("Student no.",), ((_number(s, ids["student"]),),)
             ),
-            path=Path(tempfile.mkdtemp()) / "list.csv",
+            path=_scratch() / "list.csv",
         ),
     ),
     "oneroster.export_oneroster (logged)": (
         Action.EXPORT_PERSONAL,
-        lambda s, a, ids: oneroster.export_oneroster(
-            s, actor=a, folder=Path(tempfile.mkdtemp()) / "set"
-        ),
+        lambda s, a, ids: oneroster.export_oneroster(s, actor=a, folder=_scratch() / "set"),
     ),
     "programs.set_program_length": (
         Action.CATALOG_MANAGE,
@@ -392,6 +389,25 @@ SERVICE_CALLS: dict[str, tuple[Action, Callable[[Session, Actor, dict[str, int]]
         lambda s, a, ids: genuine.check_document(s, actor=a, code="0000-0000-0000-0000"),
     ),
 }
+
+
+#: The running test's tmp_path, where the export calls write (set by the fixture below).
+_SCRATCH_ROOT: list[Path] = []
+
+
+def _scratch() -> Path:
+    """A fresh folder under the running test's tmp_path, so exports leave nothing behind."""
+    root = _SCRATCH_ROOT[-1]
+    folder = root / f"out-{sum(1 for _ in root.iterdir())}"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture(autouse=True)
+def _scratch_in_tmp_path(tmp_path: Path) -> Iterator[None]:
+    _SCRATCH_ROOT.append(tmp_path)
+    yield
+    _SCRATCH_ROOT.pop()
 
 
 @pytest.fixture
