@@ -28,8 +28,8 @@ from bench.harness import Row, load, section, table, write_docs
 
 SEED = 2026
 TODAY = date(2026, 11, 25)
-GROUPS = ("lookup", "keys", "record", "transcript", "grades", "imports", "reports", "backup",
-          "startup", "optimize")  # fmt: skip
+GROUPS = ("lookup", "keys", "record", "transcript", "grades", "imports", "reports", "audit",
+          "backup", "startup", "optimize")  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -150,15 +150,20 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
         rows += [Row(f"{row.name}, before measuring", row.samples, note=row.note)
                  for row in paths.optimize(url, analyze=True)[1:]]  # fmt: skip
     engine = make_engine(url)
+    # Full size: 40 transcripts built, 8 previews, the whole roster keyed (about a minute per
+    # store); smaller demos take fewer, so --quick stays under a minute.
+    transcript_sizes = (40, 2000, 8) if n >= 100_000 else (10, 2000, 3)
+    keyed = 300 if n >= 100_000 else 20
 
     def steps(repeat: int, raw: bool = True) -> list[tuple[str, Callable[[], list[Row] | Row]]]:
         return [
             ("lookup", lambda: paths.lookup(url, path, repeat, keys="keys" in args.only)),
             ("record", lambda: paths.record_open(engine, path, 20, max(1, repeat // 4))),
-            ("transcript", lambda: paths.transcripts(path, 40 if n >= 100_000 else 10, 2000)),
-            ("grades", lambda: paths.grade_entry(path, 15 * repeat, 300)),
+            ("transcript", lambda: paths.transcripts(path, *transcript_sizes)),
+            ("grades", lambda: paths.grade_entry(path, 15 * repeat, 300, keyed)),
             ("imports", lambda: loading.imports(work, args.import_rows, raw)),
             ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3, raw)),
+            ("audit", lambda: paths.audit(args.cache, work, n)),
             ("backup", lambda: paths.backup(path, work, 1 if n >= 100_000 else 3)),
             ("startup", lambda: paths.startup(url, max(3, repeat // 3))),
             ("optimize", lambda: paths.optimize(url)),

@@ -244,8 +244,11 @@ def bench_service(
     }
 
 
-async def key_roster(engine: Any, store: RosterStore, section: int, actor: Actor) -> float:
-    """Seconds from the first keystroke to the last save reported back, 300 marks typed."""
+async def key_roster(
+    engine: Any, store: RosterStore, section: int, actor: Actor, marks: int = ROSTER
+) -> float:
+    """Seconds from the first keystroke to the last save reported back, `marks` marks typed
+    (the whole roster by default)."""
     from recordsdesk.ui.app import make_app
     from recordsdesk.ui.screens.grades.entry import RosterScreen
 
@@ -256,7 +259,7 @@ async def key_roster(engine: Any, store: RosterStore, section: int, actor: Actor
         while screen.roster is None:
             await pilot.pause()
         start = time.perf_counter()
-        for number in range(ROSTER):
+        for number in range(marks):
             await pilot.press(("a", "b", "c", "d")[number % 4], "enter")
         while not screen._requests.empty() or any(
             t.plain == "saving…" for t in screen.results.values()
@@ -267,15 +270,17 @@ async def key_roster(engine: Any, store: RosterStore, section: int, actor: Actor
     return elapsed
 
 
-def bench_pilot(path: Path, section: int, actor: Actor, rounds: int) -> dict[str, Any]:
+def bench_pilot(
+    path: Path, section: int, actor: Actor, rounds: int, marks: int = ROSTER
+) -> dict[str, Any]:
     engine = open_database(f"sqlite:///{path}", migrate=False)
     db_times, memory_times = [], []
     for _ in range(rounds):
         store: RosterStore = DbRosterStore(engine, actor)
         memory = MemoryRosterStore(store.roster(section))
         # Each round starts from whatever marks are stored; both runs key the same roster.
-        memory_times.append(asyncio.run(key_roster(engine, memory, section, actor)))
-        db_times.append(asyncio.run(key_roster(engine, store, section, actor)))
+        memory_times.append(asyncio.run(key_roster(engine, memory, section, actor, marks)))
+        db_times.append(asyncio.run(key_roster(engine, store, section, actor, marks)))
     engine.dispose()
     db, memory_best = statistics.median(db_times), statistics.median(memory_times)
     return {

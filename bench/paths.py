@@ -11,8 +11,10 @@ the desk's code ran (recorded from the engine), which shows how much of a call i
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 import sqlite3
+import statistics
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -150,9 +152,10 @@ def record_open(engine: Any, path: Path, count: int, repeat: int) -> Row:
 # -- transcripts ------------------------------------------------------------------------------
 
 
-def transcripts(path: Path, count: int, sample: int) -> list[Row]:
+def transcripts(path: Path, count: int, sample: int, previews: int) -> list[Row]:
     """bench_transcript: the builder on the fullest records of `sample` graduates beside its
-    own join on sqlite3, and the official PDF of up to 20 of them."""
+    own join on sqlite3, the official PDF of up to 20 of them, and the preview drawn after each
+    key (open, official toggled, page turned) for `previews` of them."""
     from datetime import date
 
     from sqlalchemy import create_engine
@@ -172,7 +175,20 @@ def transcripts(path: Path, count: int, sample: int) -> list[Row]:
     options = RenderOptions(official=True, issued_on=date.today(), verification_code="X")
     pdf, _pdf_cpu = bench_transcript.bench_pdf(built[: min(20, len(built))], options)
     engine.dispose()
+    frames = asyncio.run(
+        bench_transcript.preview_frames(f"sqlite:///{path}", [s[0] for s in students[:previews]])
+    )
     courses = f"{students[-1][2]}-{students[0][2]} courses"
+    drawn = [
+        Row(
+            f"transcript preview: {what}",
+            frames[key],
+            goal=p95_within(0.05, "drawn <= 50 ms after the key (p95)"),
+            note="key to frame, headless 120x40; no raw equivalent",
+        )
+        for key, what in (("open", "open (t)"), ("toggle", "official (o)"), ("page", "page (PgDn)"))
+        if frames[key]
+    ]
     return [
         Row(
             "transcript build",
@@ -182,22 +198,32 @@ def transcripts(path: Path, count: int, sample: int) -> list[Row]:
             note=f"{len(students)} students, {courses}; raw: the builder's join",
         ),
         Row("transcript PDF (official)", pdf, goal=p95_within(0.1), note="no raw equivalent"),
+        *drawn,
     ]
 
 
 # -- grade entry ------------------------------------------------------------------------------
 
 
-def grade_entry(path: Path, runs: int, saves: int) -> list[Row]:
+def grade_entry(path: Path, runs: int, saves: int, keyed: int) -> list[Row]:
     """bench_grade_entry on the run's working copy: a 300-student section built in it, its
     roster loaded and marks saved, each call beside raw sqlite3's (it writes marks: never on
-    the cached demo)."""
+    the cached demo); then `keyed` marks typed into the roster screen through the Pilot, saving
+    to the database beside the same screen over an in-memory store (the raw column)."""
     section = bench_grade_entry.build_section(path)
     engine_actor = _actor_of(path)
     result = bench_grade_entry.bench_service(path, section, engine_actor, runs, saves)
+    typed = bench_grade_entry.bench_pilot(path, section, engine_actor, 1, keyed)
     return [
         _quantile_row("roster load (300 students)", result, "roster_load", 0.005, runs),
         _quantile_row("mark save (synchronous=FULL)", result, "mark_save", 0.002, saves),
+        Row(
+            f"grade entry: {keyed} marks keyed",
+            typed["pilot_300_marks_db_s"],
+            typed["pilot_300_marks_memory_s"],
+            ratio_within(1.5, "<= 1.5x the same screen over memory"),
+            note="the Pilot, one key at a time; raw: the roster screen saving to memory",
+        ),
     ]
 
 
@@ -263,6 +289,90 @@ def reports(engine: Any, path: Path, repeat: int, raw_too: bool = True) -> list[
                 )
             )
     return out
+
+
+# -- the audit trail and sign-in ---------------------------------------------------------------
+
+
+def audit(cache: Path, work: Path, students: int) -> list[Row]:
+    """bench_confidentiality on a synthetic, correctly chained log (the demo's own trail is a
+    handful of events): `audit verify` beside sqlite3 reading and hashing every row, the
+    viewer's one-student filter beside its SELECT, and one sign-in (scrypt, on purpose slow).
+    The log is built once per size into the cache and copied, since sign-in appends to it."""
+    from recordsdesk.db import open_database, session_scope
+    from recordsdesk.services.access.accounts import add_user, sign_in
+    from recordsdesk.services.access.actor import system_actor
+    from recordsdesk.services.audit.verify import verify_chain
+    from recordsdesk.services.audit.view import AuditFilter, query_audit
+
+    events = min(200_000, max(1_000, 2 * students))
+    people = max(100, events // 10)
+    source = cache / f"audit-{events}.db"
+    if not source.exists():
+        building = source.with_name(source.name + ".building")
+        building.unlink(missing_ok=True)
+        bench_confidentiality.build_log(building, events, people)
+        building.replace(source)
+    path = work / "audit.db"
+    bench_grade_entry.copy_database(source, path)
+    engine = open_database(f"sqlite:///{path}")
+    with session_scope(engine) as session:
+        actor = system_actor(session)
+
+    def verify() -> None:
+        with session_scope(engine) as session:
+            assert verify_chain(session, actor=actor).intact
+
+    def view(student_id: int) -> None:
+        with session_scope(engine) as session:
+            query_audit(session, actor=actor, filters=AuditFilter(student_id=student_id))
+
+    runs = 1 if events >= 100_000 else 3
+    verifies, walks = [], []
+    picked = [random.Random(11).randint(1, people) for _ in range(50)]
+    views, raw_views = [], []
+    with closing(sqlite3.connect(path)) as raw:
+
+        def walk() -> None:
+            for row in raw.execute("SELECT * FROM audit_event ORDER BY id"):
+                hashlib.sha256(repr(row).encode()).digest()
+
+        def raw_view(student_id: int) -> None:
+            raw.execute(VIEWER_SQL, (student_id,)).fetchall()
+
+        for _ in range(runs):
+            verifies.append(timed(verify))
+            walks.append(timed(walk))
+        for student_id in picked:
+            views.append(timed(lambda s=student_id: view(s)))
+            raw_views.append(timed(lambda s=student_id: raw_view(s)))
+    with session_scope(engine) as session:
+        add_user(
+            session, actor=actor, username="bench", role="clerk", full_name="",
+            password="counter lamp 42",
+        )  # fmt: skip
+    signs = [timed(lambda: sign_in(engine, "bench", "counter lamp 42")) for _ in range(3)]
+    engine.dispose()
+    return [
+        Row(
+            f"audit verify ({events:,} events)",
+            verifies,
+            walks,
+            note=f"{events / statistics.median(verifies):,.0f} events/s; raw: sqlite3 reading "
+            "and hashing every row",
+        ),
+        Row(
+            "audit viewer (one student)",
+            views,
+            raw_views,
+            note=f"50 of {people:,} students; raw: the same indexed SELECT",
+        ),
+        Row("sign-in (scrypt n=2^17)", signs, note="slow on purpose: a memory-hard key"),
+    ]
+
+
+#: The registrar's audit view of one student, as the viewer asks for it (newest 200 and one).
+VIEWER_SQL = "SELECT * FROM audit_event WHERE student_id = ? ORDER BY id DESC LIMIT 201"
 
 
 # -- upkeep and start-up ----------------------------------------------------------------------
