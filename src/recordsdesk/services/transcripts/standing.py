@@ -14,10 +14,11 @@ Posting again recomputes it; a registrar's override stands until the registrar c
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -37,7 +38,7 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.grades.marks import PostResult, post_section
 from recordsdesk.services.shared.errors import NotFound, ValidationFailed
-from recordsdesk.services.transcripts.builder import build_transcript
+from recordsdesk.services.transcripts.builder import Transcript, build_transcript
 
 ENTITY = "academic_standing"
 DECIDE = "standing.decide"
@@ -137,6 +138,49 @@ class Decision:
 _IN = 500  # students per IN (...) list
 
 
+class TermLike(Protocol):
+    """What a decision reads of a term (a Term, or a plain row of the table)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def start_date(self) -> date: ...
+
+
+TermT = TypeVar("TermT", bound=TermLike)
+
+
+def decide_in_order(
+    rules: StandingRules,
+    transcript: Transcript,
+    terms: Collection[TermT],
+    standings: dict[int, str],
+    starts: dict[int, date],
+    kept: Collection[int],
+) -> Iterator[tuple[TermT, str, str, Decimal | None, Decimal | None]]:
+    """(term, standing, computed, term GPA, cumulative GPA) of each of `terms`, oldest first,
+    from the student's transcript. `standings` and `starts` hold the student's stored
+    standings and their terms' starts, by term id, and take each decision as it is made, so a
+    term reads the ones before it; a term in `kept` (an override) keeps its standing."""
+    records = {t.code: t for t in transcript.terms}
+    for term in sorted(terms, key=lambda t: (t.start_date, t.id or 0)):
+        assert term.id is not None
+        record = records.get(term.code)
+        term_gpa = record.gpa if record else None
+        cumulative = record.cumulative_gpa if record else None
+        earlier = [
+            standings[t]
+            for t in sorted(starts, key=lambda t: (starts[t], t))
+            if starts[t] < term.start_date
+        ]
+        computed = decide(rules, term_gpa, cumulative, earlier)
+        standing = standings[term.id] if term.id in kept else computed
+        standings[term.id], starts[term.id] = standing, term.start_date
+        yield term, standing, computed, term_gpa, cumulative
+
+
 def decide_terms(
     session: Session, *, actor: Actor, student_id: int, term_ids: Collection[int]
 ) -> list[Decision]:
@@ -175,35 +219,25 @@ def decide_many(
     now = utcnow()
     decisions: list[Decision] = []
     for student_id in students:
-        ordered = sorted(
-            (terms[t] for t in set(terms_by_student[student_id])),
-            key=lambda term: (term.start_date, term.id),
-        )
         transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
-        records = {t.code: t for t in transcript.terms}
         rows = {found.term_id: found for found, _begins in stored.get(student_id, ())}
         starts = {found.term_id: begins for found, begins in stored.get(student_id, ())}
-        for term in ordered:
+        standings = {term_id: row.standing for term_id, row in rows.items()}
+        kept = {term_id for term_id, row in rows.items() if row.override_reason}
+        ordered = [terms[t] for t in set(terms_by_student[student_id])]
+        for term, standing, computed, term_gpa, cumulative in decide_in_order(
+            rules, transcript, ordered, standings, starts, kept
+        ):
             assert term.id is not None
-            record = records.get(term.code)
-            term_gpa = record.gpa if record else None
-            cumulative = record.cumulative_gpa if record else None
-            earlier = [
-                rows[t].standing
-                for t in sorted(starts, key=lambda t: (starts[t], t))
-                if starts[t] < term.start_date
-            ]
-            computed = decide(rules, term_gpa, cumulative, earlier)
             row = rows.get(term.id)
             before = None
             if row is None:
                 row = AcademicStanding(
                     student_id=student_id, term_id=term.id, standing=computed, computed=computed
                 )
-                rows[term.id], starts[term.id] = row, term.start_date
+                rows[term.id] = row
             else:
                 before = audit.snapshot(row, FIELDS)
-                standing = row.standing if row.override_reason else computed
                 now_stored = (row.standing, row.computed, row.term_gpa, row.cumulative_gpa)
                 if now_stored == (standing, computed, term_gpa, cumulative):
                     decisions.append(Decision(row, term.code, before, {}))  # decided alike

@@ -42,7 +42,8 @@ from recordsdesk.models import (
 )
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.audit import trail as audit
-from recordsdesk.services.audit.trail import hold_chain_lock, plain, snapshot
+from recordsdesk.services.audit.detail import IMPORT_ACTION, StudentDetail
+from recordsdesk.services.audit.trail import plain, snapshot
 from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.grades import marks as grading
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
@@ -55,9 +56,8 @@ from recordsdesk.services.interchange.imports.bulk import (
 )
 from recordsdesk.services.interchange.imports.common import ImportReport, Problems, Progress
 from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
+from recordsdesk.services.interchange.imports.standings import decide_standings
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
-from recordsdesk.services.transcripts import standing
-from recordsdesk.services.transcripts.standing import decide_many
 
 if TYPE_CHECKING:
     from recordsdesk.services.interchange.imports.history import HistoryRow
@@ -104,6 +104,7 @@ class _Person:
     number: str
     last: str
     values: dict[str, Any] | None = None
+    line: int = 0  # the first line naming a student to create
 
 
 @dataclass
@@ -113,6 +114,7 @@ class _Update:
     version: int
     before: dict[str, Any]
     after: dict[str, Any]
+    row: HistoryRow
 
 
 @dataclass
@@ -332,7 +334,7 @@ class HistoryWriter:
                 "birth_date": row.birth,
                 "status": StudentStatus.ACTIVE.value,
             }
-            found = _Person(None, row.number, row.last, values)
+            found = _Person(None, row.number, row.last, values, row.line)
             self.students[row.number] = found
             self._seen_students.add(row.number)
             self.plan_.new_students.append(found)
@@ -388,7 +390,7 @@ class HistoryWriter:
         current.update(changed)
         after = {k: plain(v) for k, v in changed.items()}
         self.plan_.updates.append(
-            _Update(existing.id, existing.student_id, existing.version, before, after)
+            _Update(existing.id, existing.student_id, existing.version, before, after, row)
         )
         self.report.note(
             "enrollment",
@@ -441,7 +443,7 @@ class HistoryWriter:
             index.suspend(first - 1)
         self._insert(_STUDENT, self.student_rows, progress)
         for n, change in enumerate(plan.updates):
-            self._write_update(change, creates)
+            self._write_update(change)
             if n % 1000 == 0:
                 progress("writing history", n, total)
         creates.flush()
@@ -486,10 +488,10 @@ class HistoryWriter:
                 for s in students[start : start + _STANDING_CHUNK]
             }
             self.report.follow_up.append(
-                functools.partial(_decide_standings, self.actor, reason, chunk, start, total)
+                functools.partial(decide_standings, self.actor, reason, chunk, start, total)
             )
 
-    def _write_update(self, update_: _Update, batch: AuditBatch) -> None:
+    def _write_update(self, update_: _Update) -> None:
         values = dict(update_.after)
         if "credits" in values:
             values["credits"] = Decimal(values["credits"])
@@ -508,14 +510,6 @@ class HistoryWriter:
         )
         if found.rowcount != 1:  # type: ignore[attr-defined]
             raise _stale(f"Enrollment {update_.enrollment_id} was changed")
-        batch.add(
-            action="update",
-            entity="enrollment",
-            entity_id=update_.enrollment_id,
-            student_id=update_.student_id,
-            before=update_.before | {"version": update_.version},
-            after=update_.after | {"version": update_.version + 1},
-        )
 
     # -- what the plan depended on, checked again under the lock ---------------------------------
 
@@ -613,30 +607,23 @@ class HistoryWriter:
 
     def _prepare(self) -> None:
         """Give the new rows their ids and build every new student's and enrollment's row and
-        audit event (plain tuples and JSON, so the write phase only inserts)."""
+        each student's audit event (plain tuples and JSON, so the write phase only inserts)."""
         plan = self.plan_
         ids = self._ids()
         now = self.now
-        stamp = now.isoformat()
         batch = AuditBatch(self.session, self.actor, reason=self.batch.reason, at=now)
         student_columns = [c.name for c in _STUDENT.columns]
         student_template = Student(student_number="", legal_last_name="").model_dump()
         student_template |= {"created_at": now, "updated_at": now, "version": 1}
         self.student_rows = []
+        # student id -> what the import writes for them: one audit event each (`_audit`)
+        detail: dict[int, StudentDetail] = {}
         for person, student_id in zip(plan.new_students, ids["student"], strict=True):
             person.id = student_id
             data = student_template | (person.values or {}) | {"id": student_id}
             self.student_rows.append(tuple(data[c] for c in student_columns))
-            birth = data["birth_date"]
-            after = data | {
-                "created_at": stamp,
-                "updated_at": stamp,
-                "birth_date": birth.isoformat() if birth is not None else None,
-            }
-            batch.add(
-                action="create", entity="student", entity_id=student_id, student_id=student_id,
-                after=after,
-            )  # fmt: skip
+            made = {k: plain(v) for k, v in (person.values or {}).items() if v is not None}
+            detail[student_id] = StudentDetail(created=made | {"line": person.line})
         for section, section_id in zip(plan.new_sections.values(), ids["section"], strict=True):
             section.id, section.grades_posted_at = section_id, now
         columns = [c.name for c in _ENROLLMENT.columns]
@@ -648,20 +635,52 @@ class HistoryWriter:
             "posted_at": now,
             "posted_by_id": self.actor.id,
         }
-        stamped = {k: stamp for k, v in template.items() if v is now}
         self.rows = []
         for row, enrollment_id in zip(plan.enrollments, ids["enrollment"], strict=True):
             owner = self.students[row.number].id
-            data = template | self._wanted(row)
+            assert owner is not None
+            wanted = self._wanted(row)
+            data = template | wanted
             data["id"], data["student_id"] = enrollment_id, owner
             data["section_id"] = self.sections[(row.term, row.course)].id
             self.rows.append(tuple(data[c] for c in columns))
+            found = detail.get(owner)
+            if found is None:
+                found = detail[owner] = StudentDetail()
+            found.rows.append(
+                {
+                    "line": row.line,
+                    "enrollment": enrollment_id,
+                    "term": row.term,
+                    "course": row.course,
+                    "section": HISTORY_SECTION,
+                    "mark": row.mark,
+                    "credits": str(row.credits),
+                    "basis": wanted["grading_basis"],
+                    "status": wanted["status"],
+                }
+            )
+        for change in plan.updates:
+            found = detail.get(change.student_id)
+            if found is None:
+                found = detail[change.student_id] = StudentDetail()
+            where = {
+                "line": change.row.line,
+                "enrollment": change.enrollment_id,
+                "term": change.row.term,
+                "course": change.row.course,
+            }
+            found.corrected_before.append(where | change.before | {"version": change.version})
+            found.corrected_after.append(where | change.after | {"version": change.version + 1})
+        for student_id, what in detail.items():
+            before, after = what.event()
             batch.add(
-                action="create",
-                entity="enrollment",
-                entity_id=enrollment_id,
-                student_id=owner,
-                after=data | stamped | {"credits": str(row.credits)},
+                action=IMPORT_ACTION,
+                entity="student",
+                entity_id=student_id,
+                student_id=student_id,
+                before=before,
+                after=after,
             )
         self.batch = batch
         if self.dialect == "postgresql" and can_stage(self.session):  # sent now, before the lock
@@ -681,30 +700,3 @@ class HistoryWriter:
             self._noted = True
             for row in plan.enrollments:
                 self.report.note("enrollment", "new", _new_line(row))
-
-
-def _decide_standings(
-    actor: Actor,
-    reason: str,
-    terms_by_student: dict[int, list[int]],
-    done: int,
-    total: int,
-    session: Session,
-    progress: Progress,
-) -> None:
-    """One step of an import's standings: the students of `terms_by_student`, audited."""
-    progress("deciding standing", done, total)
-    hold_chain_lock(session)
-    batch = AuditBatch(session, actor, reason=reason)
-    for decision in decide_many(session, actor=actor, terms_by_student=terms_by_student):
-        if decision.changed:
-            batch.add(
-                action=standing.DECIDE,
-                entity=standing.ENTITY,
-                entity_id=decision.row.id,
-                student_id=decision.row.student_id,
-                before=decision.before,
-                after=decision.after | {"term": decision.term_code},
-            )
-    batch.flush()
-    progress("deciding standing", done + len(terms_by_student), total)

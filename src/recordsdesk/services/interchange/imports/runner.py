@@ -14,6 +14,8 @@ from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
+from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.audit.detail import IMPORT_ACTION
 from recordsdesk.services.interchange.imports.common import ImportReport, Progress, no_progress
 from recordsdesk.services.interchange.imports.history import import_history
 from recordsdesk.services.interchange.imports.oneroster import import_oneroster
@@ -51,6 +53,8 @@ def run_import(
     session = Session(engine, expire_on_commit=False)
     try:
         importer(session, actor=actor, path=path, report=report, progress=progress)
+        if report.total_changes:
+            _record_summary(session, actor, report)
         if dry_run:
             session.rollback()
         else:
@@ -68,3 +72,21 @@ def run_import(
                 step(follow, progress)
                 follow.commit()
     return report
+
+
+def _record_summary(session: Session, actor: Actor, report: ImportReport) -> None:
+    """The import's own event: which file, how many rows, and what it changed per kind of
+    record (each student's rows are in that student's event)."""
+    counts = {
+        entity: {"new": c.new, "updated": c.updated, "unchanged": c.unchanged}
+        for entity, c in report.counts.items()
+    }
+    audit.record(
+        session,
+        actor,
+        action=IMPORT_ACTION,
+        entity="file",
+        entity_id=report.source,
+        after={"kind": report.kind, "file": report.source, "rows": report.rows, "counts": counts},
+        reason=f"import {report.source}",
+    )

@@ -8,7 +8,6 @@ and contact details, so the Change column is masked while the privacy key is on.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,6 +20,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from recordsdesk.services.access.permissions import Action, allowed
+from recordsdesk.services.audit.detail import change_text as describe_change
 from recordsdesk.services.audit.view import AuditFilter, AuditPage, AuditRow, query_audit
 from recordsdesk.services.shared.clean_text import printable
 from recordsdesk.services.shared.errors import ValidationFailed
@@ -50,18 +50,9 @@ def parse_day(field: str, text: str) -> date | None:
 
 
 def change_text(row: AuditRow) -> str:
-    """`field: old → new` for each changed field, from the event's JSON before/after."""
-    before = json.loads(row.before) if row.before else {}
-    after = json.loads(row.after) if row.after else {}
-    parts = []
-    for name in sorted(set(before) | set(after)):
-        if name in before and name in after:
-            parts.append(f"{name}: {before[name]} → {after[name]}")
-        elif name in after:
-            parts.append(f"{name}: {after[name]}")
-        else:
-            parts.append(f"{name}: {before[name]} → (removed)")
-    return "; ".join(parts)
+    """`field: old → new` for each changed field, from the event's JSON before/after (an
+    import's rows one by one, each with its file line)."""
+    return describe_change(row.before, row.after)
 
 
 class AuditScreen(DeskScreen):

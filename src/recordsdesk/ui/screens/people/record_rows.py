@@ -7,6 +7,7 @@ from datetime import date
 
 from rich.text import Text
 
+from recordsdesk.services.audit.detail import IMPORT_ACTION, change_text
 from recordsdesk.services.people.record import StudentRecord
 from recordsdesk.services.shared.clean_text import printable
 from recordsdesk.services.transcripts.standing import LABELS
@@ -194,18 +195,23 @@ def gpa_summary(record: StudentRecord) -> Text:
 
 
 def audit_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
-    return [
-        (
-            cell(a.occurred_at),
-            cell(a.actor),
-            cell(a.action),
-            cell(a.entity),
-            cell(_short(a.before)),
-            cell(_short(a.after)),
-            cell(a.reason),
+    rows: list[tuple[Text, ...]] = []
+    for a in record.audit or ():
+        before, after = a.before, a.after
+        if a.action == IMPORT_ACTION:  # the rows an import wrote, in words, line by line
+            before, after = "", change_text(a.before, a.after)
+        rows.append(
+            (
+                cell(a.occurred_at),
+                cell(a.actor),
+                cell(a.action),
+                cell(a.entity),
+                cell(_short(before)),
+                cell(_short(after)),
+                cell(a.reason),
+            )
         )
-        for a in record.audit or ()
-    ]
+    return rows
 
 
 def _short(text: str, width: int = 60) -> str:
