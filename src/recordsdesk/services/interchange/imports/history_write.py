@@ -74,6 +74,8 @@ _ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
 _STUDENT: Table = Student.__table__  # type: ignore[attr-defined]
 _SECTION: Table = Section.__table__  # type: ignore[attr-defined]
 _TABLES = ("term", "course", "student", "section", "enrollment")
+#: The columns a history row sets on its enrollment (`HistoryWriter._wanted`).
+_WANTED = ("status", "mark", "grading_basis", "credits", "grade_status")
 
 
 class ImportStale(RecordsError):
@@ -636,14 +638,18 @@ class HistoryWriter:
             "posted_by_id": self.actor.id,
         }
         self.rows = []
+        base = [template[c] for c in columns]  # each row: a copy with its own values put in
+        at = {c: columns.index(c) for c in ("id", "student_id", "section_id", *_WANTED)}
         for row, enrollment_id in zip(plan.enrollments, ids["enrollment"], strict=True):
             owner = self.students[row.number].id
             assert owner is not None
             wanted = self._wanted(row)
-            data = template | wanted
-            data["id"], data["student_id"] = enrollment_id, owner
-            data["section_id"] = self.sections[(row.term, row.course)].id
-            self.rows.append(tuple(data[c] for c in columns))
+            values = base.copy()
+            values[at["id"]], values[at["student_id"]] = enrollment_id, owner
+            values[at["section_id"]] = self.sections[(row.term, row.course)].id
+            for name, value in wanted.items():
+                values[at[name]] = value
+            self.rows.append(tuple(values))
             found = detail.get(owner)
             if found is None:
                 found = detail[owner] = StudentDetail()
