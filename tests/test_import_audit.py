@@ -22,7 +22,7 @@ from recordsdesk.services.people.record import get_student_record
 from recordsdesk.ui.app import make_app
 from recordsdesk.ui.screens.people.record_rows import audit_rows
 from tests.factories import make_course, make_section, make_student, make_term
-from tests.import_helpers import DATA
+from tests.import_helpers import DATA, oneroster_fixtures
 
 
 def _import_events(engine: Engine) -> list[AuditEvent]:
@@ -141,3 +141,38 @@ async def test_the_audit_viewer_shows_an_import_line_by_line(engine: Engine, sys
         [imported] = [r for r in cells if r[2] == "import"]
         assert imported[3] == "student"
         assert imported[6].startswith("enrollments: line 2: term 2019FA, course HIS101")
+
+
+def test_oneroster_audits_each_student_once_with_file_and_line(
+    engine: Engine, system: Actor, tmp_path: Path
+) -> None:
+    source = oneroster_fixtures() / "Test_minimal_data_set"
+    run_import(engine, actor=system, kind="oneroster", path=source)
+    with session_scope(engine) as session:
+        per_row = session.exec(select(AuditEvent).where(AuditEvent.entity == "enrollment")).all()
+        assert per_row == []  # each enrollment is in its student's event
+    events = [e for e in _import_events(engine) if e.entity == "student"]
+    assert events and len({e.student_id for e in events}) == len(events)
+    rows = [r for e in events for r in json.loads(e.after or "").get("enrollments", [])]
+    assert rows and {r["file"] for r in rows} == {"enrollments.csv"}
+    assert all(r["line"] > 1 and r["sourcedId"] and r["enrollment"] for r in rows)
+    created = json.loads(events[0].after or "")["student"]
+    assert created["file"] == "users.csv" and created["line"] > 1
+
+    second = tmp_path / "second"
+    second.mkdir()
+    for path in source.iterdir():
+        text = path.read_text(encoding="utf-8")
+        if path.name == "enrollments.csv":
+            text = text.replace("enr-s-222-12345-987654,,", "enr-s-222-12345-987654,tobedeleted,")
+        (second / path.name).write_text(text, encoding="utf-8")
+    run_import(engine, actor=system, kind="oneroster", path=second)
+    [dropped] = [e for e in _import_events(engine) if e.before]
+    [old], [new] = (
+        json.loads(dropped.before or "")["corrected"],
+        json.loads(dropped.after or "")["corrected"],
+    )
+    assert (old["status"], new["status"]) == ("registered", "dropped")
+    assert new["sourcedId"] == "enr-s-222-12345-987654" and new["line"] > 1
+    with session_scope(engine) as session:
+        assert verify_chain(session, actor=system).intact

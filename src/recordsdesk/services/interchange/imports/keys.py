@@ -17,6 +17,7 @@ from sqlmodel import Session, SQLModel, select
 
 from recordsdesk.models import ExternalKey, Student, utcnow
 from recordsdesk.services.audit import trail as audit
+from recordsdesk.services.audit.detail import IMPORT_ACTION, StudentDetail
 from recordsdesk.services.audit.trail import plain, snapshot
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows, new_ids
@@ -39,6 +40,16 @@ def fit(text: str, limit: int) -> str:
     return f"{text[: limit - 9]}~{digest}"
 
 
+#: Fields a student's event need not repeat for each row (the row's own id is named with its
+#: table, the student is the event's).
+_IMPLIED = ("id", "student_id")
+
+
+def _where(source_id: str, where: dict[str, Any] | None) -> dict[str, Any]:
+    """Where an audited change came from: the file and line when known, and the sourcedId."""
+    return (where or {}) | {"sourcedId": source_id}
+
+
 def _text(text: str) -> Callable[[], str]:
     return lambda: text
 
@@ -55,7 +66,59 @@ class KeyedWriter:
             for k in session.exec(select(ExternalKey).where(ExternalKey.system == system))
         }
         self.linked = 0
-        self.pending: list[tuple[str, str, SQLModel, str]] = []
+        self.pending: list[tuple[str, str, SQLModel, str, dict[str, Any]]] = []
+        #: student id -> what this import wrote for them: one audit event each (`flush_audit`)
+        self.detail: dict[int, StudentDetail] = {}
+
+    def _audit(
+        self,
+        *,
+        action: str,
+        entity: str,
+        entity_id: int,
+        student_id: int | None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any],
+        where: dict[str, Any],
+    ) -> None:
+        """A change audited: a record of no student's (term, course, section) by its own
+        event; a student's record and rows gathered into that student's one event."""
+        if student_id is None:
+            self.batch.add(
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                student_id=None,
+                before=before,
+                after=after,
+            )
+            return
+        found = self.detail.get(student_id)
+        if found is None:
+            found = self.detail[student_id] = StudentDetail()
+        named = where | {entity: entity_id}
+        given = {k: v for k, v in after.items() if v is not None and k not in _IMPLIED}
+        if action == "create" and entity == "student":
+            found.created = where | given
+        elif action == "create":
+            found.rows.append(named | given)
+        else:
+            found.corrected_before.append(named | (before or {}))
+            found.corrected_after.append(named | after)
+
+    def flush_audit(self) -> None:
+        """One event per student this import created or changed anything of."""
+        for student_id, what in self.detail.items():
+            before, after = what.event()
+            self.batch.add(
+                action=IMPORT_ACTION,
+                entity="student",
+                entity_id=student_id,
+                student_id=student_id,
+                before=before,
+                after=after,
+            )
+        self.detail = {}
 
     def local_id(self, entity: str, source_id: str) -> int | None:
         return self.keys.get((entity, source_id))
@@ -101,10 +164,12 @@ class KeyedWriter:
         create_only: dict[str, Any] | None = None,
         label: str = "",
         defer: bool = False,
+        where: dict[str, Any] | None = None,
     ) -> RowT:
         """The row for `source_id`, created from `values` (+ `create_only`) or brought to
-        `values`; every change counted under the table's name and audited. With `defer`, a new
-        row is only added to the session: `flush_new` writes such rows together (no id before)."""
+        `values`; every change counted under the table's name and audited (`where`: the file and
+        line it came from). With `defer`, a new row is only added to the session: `flush_new`
+        writes such rows together (no id before)."""
         entity = str(model.__tablename__)
         local = self.local_id(entity, source_id)
         row = self.session.get(model, local) if local is not None else None
@@ -114,7 +179,7 @@ class KeyedWriter:
         if row is None:
             row = model(**values, **(create_only or {}))
             self.session.add(row)
-            self.pending.append((entity, source_id, row, label))
+            self.pending.append((entity, source_id, row, label, _where(source_id, where)))
             if not defer or len(self.pending) >= DEFERRED_ROWS:
                 self.flush_new()
             return row
@@ -131,13 +196,14 @@ class KeyedWriter:
                     row.updated_at = utcnow()
                     after["version"] = row.version
                 self.session.flush()
-                self.batch.add(
+                self._audit(
                     action="update",
                     entity=entity,
                     entity_id=getattr(row, "id"),  # noqa: B009
                     student_id=self._student_id(row),
                     before=before,
                     after=after,
+                    where=_where(source_id, where),
                 )
                 fields = ", ".join(sorted(changed))
                 self.report.note(
@@ -153,23 +219,27 @@ class KeyedWriter:
         if not self.pending:
             return
         self.session.flush()
-        for entity, source_id, row, label in self.pending:
+        for entity, source_id, row, label, where in self.pending:
             row_id = getattr(row, "id")  # noqa: B009 - every table here has an id
-            self.batch.add(
+            self._audit(
                 action="create",
                 entity=entity,
                 entity_id=row_id,
                 student_id=self._student_id(row),
                 after=snapshot(row),
+                where=where,
             )
             self.report.note(entity, "new", _text(f"new {entity} {label or source_id}"))
             self.remember(entity, source_id, row_id)
         self.pending = []
 
     def create_many(
-        self, model: type[SQLModel], items: Sequence[tuple[str, dict[str, Any], str]]
+        self,
+        model: type[SQLModel],
+        items: Sequence[tuple[str, dict[str, Any], str, dict[str, Any] | None]],
     ) -> list[int]:
-        """Create one row of `model` per (source_id, values, label), none of them known to the
+        """Create one row of `model` per (source_id, values, label, where: the file and line it
+        came from), none of them known to the
         system before, as multi-row INSERTs with their ids drawn first (no ORM object per row):
         each audited, counted and remembered as `upsert` does. Returns the new ids in order.
         For rows whose text was checked when the file was read (the flush check is not run)."""
@@ -184,18 +254,19 @@ class KeyedWriter:
         rows: list[tuple[Any, ...]] = []
         keys: list[tuple[Any, ...]] = []
         now = utcnow()
-        for (source_id, values, label), row_id in zip(items, ids, strict=True):
+        for (source_id, values, label, where), row_id in zip(items, ids, strict=True):
             data = template | values
             data["id"] = row_id
             rows.append(tuple(data[c] for c in columns))
             keys.append((self.system, entity, source_id, row_id, now))
             student_id = row_id if entity == "student" else data.get("student_id")
-            self.batch.add(
+            self._audit(
                 action="create",
                 entity=entity,
                 entity_id=row_id,
                 student_id=student_id if isinstance(student_id, int) else None,
-                after={k: plain(v) for k, v in data.items()},
+                after={k: plain(v) for k, v in data.items() if k != "id"},
+                where=_where(source_id, where),
             )
             self.report.note(entity, "new", _text(f"new {entity} {label or source_id}"))
             self.keys[(entity, source_id)] = row_id

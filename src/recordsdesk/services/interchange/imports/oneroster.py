@@ -65,6 +65,8 @@ NOT_PROGRAMS = ("district", "state", "national", "local")
 GUARDIAN_ROLES = ("parent", "guardian", "relative")
 DEFAULT_CREDITS = Decimal("1")
 _LEVEL = {"elementary": "elementary", "secondary": "secondary"}
+#: A new enrollment of the set: (label, its sourcedIds, the file and line of the first).
+_Fresh = tuple[str, list[str], dict[str, Any]]
 
 
 def import_oneroster(
@@ -136,6 +138,7 @@ class _Writer:
         for index, (stage, step) in enumerate(steps):
             progress(stage, index, len(steps))
             step()
+        self.keys.flush_audit()
         self.batch.flush()
         progress("done", len(steps), len(steps))
 
@@ -373,6 +376,7 @@ class _Writer:
                 },
                 label=f"{number} {full_name(user)}",
                 defer=True,
+                where={"file": user.file, "line": user.line},
             )
         self.plan.problems.raise_if_any()
         self.keys.flush_new()
@@ -385,7 +389,7 @@ class _Writer:
         # finding each again by its key costs no query).
         section_ids = sorted(set(self.sections.values()))
         enrolled: dict[tuple[int, int], Enrollment] = {}
-        fresh: dict[tuple[int, int], tuple[str, list[str]]] = {}
+        fresh: dict[tuple[int, int], _Fresh] = {}
         for start in range(0, len(section_ids), 1000):
             query = select(Enrollment).where(
                 col(Enrollment.section_id).in_(section_ids[start : start + 1000])
@@ -418,7 +422,11 @@ class _Writer:
                     self.report.note("enrollment", "unchanged")
                     fresh[pair][1].append(record.source_id)
                     continue
-                fresh[pair] = (label, [record.source_id])
+                fresh[pair] = (
+                    label,
+                    [record.source_id],
+                    {"file": record.file, "line": record.line},
+                )
                 continue
             values: dict[str, Any] = {}
             if existing is not None and existing.status == EnrollmentStatus.DROPPED.value:
@@ -437,12 +445,13 @@ class _Writer:
                 },
                 label=label,
                 defer=True,
+                where={"file": record.file, "line": record.line},
             )
         self.keys.flush_new()
         self._create_enrollments(fresh)
         self._drop_missing()
 
-    def _create_enrollments(self, fresh: dict[tuple[int, int], tuple[str, list[str]]]) -> None:
+    def _create_enrollments(self, fresh: dict[tuple[int, int], _Fresh]) -> None:
         """The set's new enrollments in bulk (most of a first import's rows); a second
         sourcedId for the same enrollment is linked to it."""
         now = utcnow()
@@ -456,11 +465,12 @@ class _Writer:
                     "registered_at": now,
                 },
                 label,
+                where,
             )
-            for (student_id, section_id), (label, source_ids) in fresh.items()
+            for (student_id, section_id), (label, source_ids, where) in fresh.items()
         ]
         ids = self.keys.create_many(Enrollment, items)
-        for (_label, source_ids), local_id in zip(fresh.values(), ids, strict=True):
+        for (_label, source_ids, _where), local_id in zip(fresh.values(), ids, strict=True):
             for source_id in source_ids[1:]:
                 self.keys.remember("enrollment", source_id, local_id)
 
@@ -508,6 +518,7 @@ class _Writer:
             {"status": EnrollmentStatus.DROPPED.value, "status_changed_at": utcnow()},
             natural=existing,
             label=record.source_id,
+            where={"file": record.file, "line": record.line},
         )
 
     def _one(self, statement: Any) -> Any:
