@@ -186,11 +186,17 @@ class _Writer:
 
     def _course(self, source_id: str, title: str, course_code: str) -> None:
         code = fit(course_code or source_id, 20)
-        row = self.keys.upsert(
+        if code not in self.known_courses:  # a code not read with the set's (made from a class)
+            found = self.session.exec(select(Course).where(Course.code == code)).first()
+            self.known_courses[code] = found
+        natural = self.known_courses[code]
+        if natural is not None and natural.id is None:  # two courses of one code: the first
+            self.keys.flush_new()  # is inserted, and the second is the same row
+        self.made_courses[source_id] = self.known_courses[code] = self.keys.upsert(
             Course,
             source_id,
             {"title": title or code},
-            natural=select(Course).where(Course.code == code),
+            natural=natural,
             create_only={
                 "code": code,
                 "credits": DEFAULT_CREDITS,
@@ -198,14 +204,30 @@ class _Writer:
                 "grading_scale_id": self.scale_id,
             },
             label=code,
+            defer=True,
         )
-        assert row.id is not None
-        self.courses[source_id] = row.id
 
     def _courses(self) -> None:
+        """The set's courses: those in the records read in a few queries, the new ones
+        inserted together."""
+        self.made_courses: dict[str, Course] = {}
+        codes = sorted(
+            {
+                fit(r.get("courseCode") or r.source_id, 20)
+                for r in self.plan.courses.values()
+                if not r.deleted
+            }
+        )
+        self.known_courses: dict[str, Course | None] = dict.fromkeys(codes)
+        for start in range(0, len(codes), 1000):
+            query = select(Course).where(col(Course.code).in_(codes[start : start + 1000]))
+            for course in self.session.exec(query):
+                self.known_courses[course.code] = course
         for record in self.plan.courses.values():
             if not record.deleted:
                 self._course(record.source_id, record.get("title"), record.get("courseCode"))
+        self.keys.flush_new()
+        self._remember_courses()
         for record in self.plan.classes:
             course_id = record.get("courseSourcedId")
             if course_id in self.courses:
@@ -220,6 +242,14 @@ class _Writer:
                 "not in the set; made from the class."
             )
             self._course(course_id, record.get("title"), "")
+            self.keys.flush_new()
+            self._remember_courses()
+
+    def _remember_courses(self) -> None:
+        for source_id, row in self.made_courses.items():
+            assert row.id is not None
+            self.courses[source_id] = row.id
+        self.made_courses = {}
 
     def _sections(self) -> None:
         used: set[tuple[int, int, str]] = set()
