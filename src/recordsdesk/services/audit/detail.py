@@ -23,24 +23,43 @@ CREATED, ROWS, CORRECTED = "student", "enrollments", "corrected"
 
 @dataclass(slots=True)
 class StudentDetail:
-    """What one import writes for one student, gathered row by row."""
+    """What one import writes for one student, gathered row by row: rows as dicts
+    (`records`), or as lists in `columns` order (`rows`, a bulk import's cheaper form)."""
 
     created: dict[str, Any] | None = None
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    columns: tuple[str, ...] = ()
+    rows: list[list[Any]] = field(default_factory=list)
+    records: list[dict[str, Any]] = field(default_factory=list)
     corrected_before: list[dict[str, Any]] = field(default_factory=list)
     corrected_after: list[dict[str, Any]] = field(default_factory=list)
 
     def event(self) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        """(before, after) of the student's event."""
+        """(before, after) of the student's event. The rows made are stored as one table,
+        `{"columns": [...], "rows": [[...], ...]}`: the field names once, not once a row."""
         after: dict[str, Any] = {}
         if self.created is not None:
             after[CREATED] = self.created
-        if self.rows:
-            after[ROWS] = self.rows
+        columns, rows = list(self.columns), list(self.rows)
+        if self.records:
+            columns += [
+                k for k in dict.fromkeys(k for r in self.records for k in r) if k not in columns
+            ]
+            width = len(columns)
+            rows = [row + [None] * (width - len(row)) for row in rows]
+            rows += [[r.get(c) for c in columns] for r in self.records]
+        if rows:
+            after[ROWS] = {"columns": columns, "rows": rows}
         if self.corrected_after:
             after[CORRECTED] = self.corrected_after
         before = {CORRECTED: self.corrected_before} if self.corrected_before else None
         return before, after
+
+
+def records_of(table: Any) -> list[dict[str, Any]]:
+    """The rows of an event's table (`StudentDetail.event`) as dicts, field by field."""
+    if isinstance(table, dict) and set(table) == {"columns", "rows"}:
+        return [dict(zip(table["columns"], row, strict=False)) for row in table["rows"]]
+    return list(table) if isinstance(table, list) else []
 
 
 def _loads(text: str) -> dict[str, Any]:
@@ -65,6 +84,8 @@ def _record_text(record: dict[str, Any]) -> str:
 
 
 def _text(value: Any) -> str:
+    if isinstance(value, dict) and set(value) == {"columns", "rows"}:
+        return "; ".join(_record_text(r) for r in records_of(value))
     if isinstance(value, dict):
         return _record_text(value)
     if isinstance(value, list):

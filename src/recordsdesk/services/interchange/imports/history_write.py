@@ -74,6 +74,8 @@ _ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
 _STUDENT: Table = Student.__table__  # type: ignore[attr-defined]
 _SECTION: Table = Section.__table__  # type: ignore[attr-defined]
 _TABLES = ("term", "course", "student", "section", "enrollment")
+#: What a student's audit event lists of each enrollment the import made for them.
+_AUDITED = ("line", "enrollment", "term", "course", "section", "mark", "credits", "basis", "status")
 #: The columns a history row sets on its enrollment (`HistoryWriter._wanted`).
 _WANTED = ("status", "mark", "grading_basis", "credits", "grade_status")
 
@@ -625,7 +627,7 @@ class HistoryWriter:
             data = student_template | (person.values or {}) | {"id": student_id}
             self.student_rows.append(tuple(data[c] for c in student_columns))
             made = {k: plain(v) for k, v in (person.values or {}).items() if v is not None}
-            detail[student_id] = StudentDetail(created=made | {"line": person.line})
+            detail[student_id] = StudentDetail(made | {"line": person.line}, _AUDITED)
         for section, section_id in zip(plan.new_sections.values(), ids["section"], strict=True):
             section.id, section.grades_posted_at = section_id, now
         columns = [c.name for c in _ENROLLMENT.columns]
@@ -652,24 +654,15 @@ class HistoryWriter:
             self.rows.append(tuple(values))
             found = detail.get(owner)
             if found is None:
-                found = detail[owner] = StudentDetail()
+                found = detail[owner] = StudentDetail(columns=_AUDITED)
             found.rows.append(
-                {
-                    "line": row.line,
-                    "enrollment": enrollment_id,
-                    "term": row.term,
-                    "course": row.course,
-                    "section": HISTORY_SECTION,
-                    "mark": row.mark,
-                    "credits": str(row.credits),
-                    "basis": wanted["grading_basis"],
-                    "status": wanted["status"],
-                }
-            )
+                [row.line, enrollment_id, row.term, row.course, HISTORY_SECTION, row.mark,
+                 str(row.credits), wanted["grading_basis"], wanted["status"]]
+            )  # fmt: skip
         for change in plan.updates:
             found = detail.get(change.student_id)
             if found is None:
-                found = detail[change.student_id] = StudentDetail()
+                found = detail[change.student_id] = StudentDetail(columns=_AUDITED)
             where = {
                 "line": change.row.line,
                 "enrollment": change.enrollment_id,

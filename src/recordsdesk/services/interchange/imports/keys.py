@@ -101,7 +101,7 @@ class KeyedWriter:
         if action == "create" and entity == "student":
             found.created = where | given
         elif action == "create":
-            found.rows.append(named | given)
+            found.records.append(named | given)
         else:
             found.corrected_before.append(named | (before or {}))
             found.corrected_after.append(named | after)
