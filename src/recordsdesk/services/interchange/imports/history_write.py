@@ -74,6 +74,9 @@ _ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
 _STUDENT: Table = Student.__table__  # type: ignore[attr-defined]
 _SECTION: Table = Section.__table__  # type: ignore[attr-defined]
 _TABLES = ("term", "course", "student", "section", "enrollment")
+# Enum values read once (an enum member's `.value` costs a descriptor call per row).
+_WITHDRAWN, _COMPLETED = EnrollmentStatus.WITHDRAWN.value, EnrollmentStatus.COMPLETED.value
+_POSTED, _GRADED = GradeStatus.POSTED.value, bases.GRADED
 #: What a student's audit event lists of each enrollment the import made for them.
 _AUDITED = ("line", "enrollment", "term", "course", "section", "mark", "credits", "basis", "status")
 #: The columns a history row sets on its enrollment (`HistoryWriter._wanted`).
@@ -370,13 +373,12 @@ class HistoryWriter:
 
     @staticmethod
     def _wanted(row: HistoryRow) -> dict[str, Any]:
-        status = EnrollmentStatus.WITHDRAWN if row.mark == "W" else EnrollmentStatus.COMPLETED
         return {
-            "status": status.value,
+            "status": _WITHDRAWN if row.mark == "W" else _COMPLETED,
             "mark": row.mark,
-            "grading_basis": row.basis or bases.GRADED,
+            "grading_basis": row.basis or _GRADED,
             "credits": row.credits,
-            "grade_status": GradeStatus.POSTED.value,
+            "grade_status": _POSTED,
         }
 
     def _update(self, row: HistoryRow, existing: Any, planned: dict[int, dict[str, Any]]) -> None:
@@ -479,8 +481,9 @@ class HistoryWriter:
         """Each imported term's academic standing, decided by the rules posting applies and in
         term order (transcripts.standing.decide_many), after the history is committed: a few
         hundred students per transaction, so other desks wait for one step, not the import."""
+        term_ids = {code: term.id for code, term in self.terms.items()}
         touched = {
-            self.students[number].id: [self.terms[code].id for code in codes]
+            self.students[number].id: [term_ids[code] for code in codes]
             for number, codes in self.touched.items()
         }
         students = sorted(s for s in touched if s is not None)
