@@ -5,6 +5,7 @@ plain message, having written nothing. Run on both engines."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -176,3 +177,32 @@ def test_a_student_admitted_while_a_students_file_is_checked_stops_it(
         run_import(engine, actor=system, kind="students", path=csv, progress=progress)
     assert ran and _count(engine, Student) == students + 1
     assert _count(engine, AuditEvent) == events
+
+
+def test_a_student_admitted_after_a_students_file_is_prepared_only_moves_the_ids(
+    engine: Engine, impatient: Engine, system: Actor, tmp_path: Path
+) -> None:
+    """The new students' rows and audit events are prepared before the write lock with the
+    next ids; another desk's admission meanwhile takes one, so they are prepared again."""
+    lines = ["student_number,last_name,first_name,birth_date"]
+    lines += [f"S{n:05d},Ngata,Aroha,2004-02-0{1 + n % 9}" for n in range(1500)]
+    csv = tmp_path / "students.csv"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    ran: list[bool] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "preparing new students" and done == total and not ran:
+            ran.append(True)
+            with session_scope(impatient) as session:  # another desk saves at once
+                make_student(session, student_number="X00001")
+
+    report = run_import(engine, actor=system, kind="students", path=csv, progress=progress)
+    assert ran and report.count("student").new == 1500
+    with session_scope(engine) as session:
+        ids = dict(session.exec(select(Student.student_number, Student.id)).all())
+        created = session.exec(
+            select(AuditEvent).where(AuditEvent.action == "create", AuditEvent.entity == "student")
+        ).all()
+        by_number = {json.loads(e.after or "")["student_number"]: e for e in created}
+        assert all(by_number[n].entity_id == str(ids[n]) for n in ids if n.startswith("S"))
+        assert verify_chain(session, actor=system).intact

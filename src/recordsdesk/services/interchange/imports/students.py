@@ -12,7 +12,8 @@ changed rows and their audit events written in multi-row statements (100,000 row
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.audit.trail import plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
-from recordsdesk.services.interchange.imports.bulk import insert_rows
+from recordsdesk.services.interchange.imports.bulk import convert_rows, insert_rows, new_ids
 from recordsdesk.services.interchange.imports.common import (
     ImportReport,
     Problems,
@@ -78,6 +79,9 @@ _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0", ""}
 _LOOKUP_CHUNK = 1_000
 _WRITE_CHUNK = 5_000
+#: New students from which the lookup index is brought up to date in one statement at the end
+#: instead of by its per-row triggers (fewer are not worth touching the schema for).
+_DEFER_INDEX_FROM = 1000
 
 
 class _Row:
@@ -230,6 +234,9 @@ def import_students(
     progress("planning", len(rows), len(rows))
     problems.raise_if_any()
     report.rows += len(rows)
+    progress("preparing new students", 0, len(creates))
+    prepared = _prepare_creates(session, actor, creates, report)
+    progress("preparing new students", len(creates), len(creates))
     if creates or updates:
         # The write phase starts here: take the write lock (SQLite) or the chain's (PostgreSQL)
         # and check that no student counted as new was admitted at another desk meanwhile
@@ -239,7 +246,9 @@ def import_students(
         if made:
             number = min(made)
             raise StaleRecord(f"Student {number}", ["admitted while the file was checked"])
-    _write_creates(session, actor, creates, report, progress)
+        if creates and _next_id(session) != prepared.first_id:  # other desks took the ids
+            prepared = _prepare_creates(session, actor, creates, report)
+    _write_creates(session, prepared, len(creates), progress)
     _write_updates(session, actor, fields, updates, report, progress)
     return report
 
@@ -252,50 +261,77 @@ def _describe(row: _Row, verb: str, detail: str = "") -> Callable[[], str]:
     return text
 
 
-def _write_creates(
-    session: Session, actor: Actor, creates: list[_Row], report: ImportReport, progress: Progress
-) -> None:
+@dataclass
+class _Creates:
+    """New students' rows (ids given, converted for the driver) and audit events, prepared
+    before the write lock so the write phase only inserts."""
+
+    first_id: int
+    rows: list[tuple[Any, ...]]
+    columns: list[str]
+    batch: AuditBatch
+
+
+def _next_id(session: Session) -> int:
+    """The id the next student gets on SQLite as the table stands (PostgreSQL: unused)."""
+    if session.connection().dialect.name == "postgresql":
+        return 0
+    return new_ids(session, "student", 1)[0]
+
+
+def _prepare_creates(
+    session: Session, actor: Actor, creates: list[_Row], report: ImportReport
+) -> _Creates:
+    """Ids for the new students (PostgreSQL: drawn from the sequence; SQLite: the next ones,
+    checked again under the lock), their rows and their audit events."""
+    batch = AuditBatch(session, actor, reason=f"import {report.source}")
     if not creates:
+        return _Creates(0, [], [], batch)
+    table = Student.__table__  # type: ignore[attr-defined]
+    first = _next_id(session)
+    if first:
+        ids: Sequence[int] = range(first, first + len(creates))
+    else:
+        ids = new_ids(session, "student", len(creates))
+    now = utcnow()
+    payload = [
+        row.values
+        | {
+            "student_number": row.number,
+            "created_at": now,
+            "updated_at": now,
+            "version": 1,
+            "id": new_id,
+        }
+        for row, new_id in zip(creates, ids, strict=True)
+    ]
+    columns = list(payload[0])
+    rows = [tuple(v[c] for c in columns) for v in payload]
+    noted = report.count(ENTITY).new > 0  # a second preparation counts nothing again
+    for row, values, new_id in zip(creates, payload, ids, strict=True):
+        batch.add(action="create", entity=ENTITY, entity_id=new_id, student_id=new_id, after=values)
+        if not noted:
+            report.note(ENTITY, "new", _describe(row, "new"))
+    if session.connection().dialect.name != "postgresql":
+        rows = convert_rows(session, table, columns, rows)
+    return _Creates(first or ids[0], rows, columns, batch)
+
+
+def _write_creates(session: Session, prepared: _Creates, total: int, progress: Progress) -> None:
+    if not total:
         return
     table = Student.__table__  # type: ignore[attr-defined]
-    batch = AuditBatch(session, actor, reason=f"import {report.source}")
     deferred = DeferredNameIndex(session)
-    now = utcnow()
-    total = len(creates)
+    if total >= _DEFER_INDEX_FROM:  # the lock is held: the transaction is open
+        deferred.suspend(prepared.first_id - 1)
+    converted = session.connection().dialect.name != "postgresql"
     for start in range(0, total, _WRITE_CHUNK):
         progress("writing new students", start, total)
-        chunk = creates[start : start + _WRITE_CHUNK]
-        payload = [
-            row.values
-            | {"student_number": row.number, "created_at": now, "updated_at": now, "version": 1}
-            for row in chunk
-        ]
-        columns = list(payload[0])
-        # A plain multi-row INSERT, then the ids by number: RETURNING with the rows' order kept
-        # makes SQLite insert one row per statement, ten times slower.
-        insert_rows(session, table, columns, [tuple(v[c] for c in columns) for v in payload])
-        ids = _ids_of(session, [row.number for row in chunk])
-        deferred.suspend(max(ids))  # after the first chunk: the transaction is open
-        for row, values, new_id in zip(chunk, payload, ids, strict=True):
-            values["id"] = new_id
-            batch.add(
-                action="create", entity=ENTITY, entity_id=new_id, student_id=new_id, after=values
-            )
-            report.note(ENTITY, "new", _describe(row, "new"))
-        batch.flush()
+        chunk = prepared.rows[start : start + _WRITE_CHUNK]
+        insert_rows(session, table, prepared.columns, chunk, converted=converted)
+    prepared.batch.flush()
     deferred.finish()
     progress("writing new students", total, total)
-
-
-def _ids_of(session: Session, numbers: list[str]) -> list[int]:
-    table = Student.__table__  # type: ignore[attr-defined]
-    found: dict[str, int] = {}
-    for part in range(0, len(numbers), _LOOKUP_CHUNK):
-        query = select(table.c.student_number, table.c.id).where(
-            table.c.student_number.in_(numbers[part : part + _LOOKUP_CHUNK])
-        )
-        found.update((number, new_id) for number, new_id in session.execute(query))
-    return [found[number] for number in numbers]
 
 
 def _write_updates(
