@@ -265,7 +265,7 @@ class KeyedWriter:
                 entity=entity,
                 entity_id=row_id,
                 student_id=student_id if isinstance(student_id, int) else None,
-                after={k: plain(v) for k, v in data.items() if k != "id"},
+                after={k: plain(v) for k, v in values.items()},  # the rest: the defaults
                 where=_where(source_id, where),
             )
             self.report.note(entity, "new", _text(f"new {entity} {label or source_id}"))
