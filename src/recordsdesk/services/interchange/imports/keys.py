@@ -67,6 +67,9 @@ class KeyedWriter:
         }
         self.linked = 0
         self.pending: list[tuple[str, str, SQLModel, str, dict[str, Any]]] = []
+        #: keys first seen in this import, inserted together by `flush_audit`
+        self.new_keys: list[tuple[Any, ...]] = []
+        self.fresh: dict[tuple[str, str], int] = {}  # (entity, source id) -> its place there
         #: student id -> what this import wrote for them: one audit event each (`flush_audit`)
         self.detail: dict[int, StudentDetail] = {}
 
@@ -107,7 +110,13 @@ class KeyedWriter:
             found.corrected_after.append(named | after)
 
     def flush_audit(self) -> None:
-        """One event per student this import created or changed anything of."""
+        """The new keys, then one event per student this import created or changed anything
+        of."""
+        for start in range(0, len(self.new_keys), DEFERRED_ROWS):
+            insert_rows(
+                self.session, _KEYS, _KEY_COLUMNS, self.new_keys[start : start + DEFERRED_ROWS]
+            )
+        self.new_keys, self.fresh = [], {}
         for student_id, what in self.detail.items():
             before, after = what.event()
             self.batch.add(
@@ -128,13 +137,15 @@ class KeyedWriter:
         if known == local_id:
             return
         if known is None:  # every key of the system was read at the start: no row to update
-            self.session.add(
-                ExternalKey(
-                    system=self.system, entity=entity, source_id=source_id, local_id=local_id
-                )
-            )
+            self.fresh[(entity, source_id)] = len(self.new_keys)
+            self.new_keys.append((self.system, entity, source_id, local_id, utcnow()))
             self.keys[(entity, source_id)] = local_id
             self.linked += 1
+            return
+        at = self.fresh.get((entity, source_id))
+        if at is not None:  # first seen in this import, not inserted yet: it points elsewhere
+            self.new_keys[at] = (self.system, entity, source_id, local_id, utcnow())
+            self.keys[(entity, source_id)] = local_id
             return
         existing = self.session.exec(
             select(ExternalKey).where(
