@@ -133,7 +133,8 @@ class StudentFigures:
     through: Totals
 
 
-def _np_counts_as_f(session: Session) -> bool:
+def np_counts_as_f(session: Session) -> bool:
+    """Whether the institution counts NP as F in the GPA (the meaning table needs it)."""
     found = rows(session, "SELECT np_counts_as_f FROM institution ORDER BY id LIMIT 1")
     return bool(found[0][0]) if found else False
 
@@ -164,7 +165,7 @@ def student_figures(
     graded attempts against distinct graded courses: where the two differ the student repeated
     a course, and for those courses alone the plain sums are swapped for what the repeat policy
     makes of them (`_repeat_corrections`)."""
-    npf = _np_counts_as_f(session)
+    npf = np_counts_as_f(session)
     meaning, bound = meaning_table(session, npf)
     bound.update(params)
     if term is not None:

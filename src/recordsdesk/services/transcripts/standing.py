@@ -138,6 +138,13 @@ class Decision:
 _IN = 500  # students per IN (...) list
 
 
+def transcript_figures(
+    transcript: Transcript,
+) -> dict[str, tuple[Decimal | None, Decimal | None]]:
+    """term code -> (term GPA, cumulative GPA through it), as the transcript prints them."""
+    return {t.code: (t.gpa, t.cumulative_gpa) for t in transcript.terms}
+
+
 class TermLike(Protocol):
     """What a decision reads of a term (a Term, or a plain row of the table)."""
 
@@ -154,22 +161,21 @@ TermT = TypeVar("TermT", bound=TermLike)
 
 def decide_in_order(
     rules: StandingRules,
-    transcript: Transcript,
+    figures: Mapping[str, tuple[Decimal | None, Decimal | None]],
     terms: Collection[TermT],
     standings: dict[int, str],
     starts: dict[int, date],
     kept: Collection[int],
 ) -> Iterator[tuple[TermT, str, str, Decimal | None, Decimal | None]]:
     """(term, standing, computed, term GPA, cumulative GPA) of each of `terms`, oldest first,
-    from the student's transcript. `standings` and `starts` hold the student's stored
+    from `figures`: term code -> (term GPA, cumulative GPA through it) as the student's
+    transcript prints them (`transcript_figures`), a term absent from it having neither.
+    `standings` and `starts` hold the student's stored
     standings and their terms' starts, by term id, and take each decision as it is made, so a
     term reads the ones before it; a term in `kept` (an override) keeps its standing."""
-    records = {t.code: t for t in transcript.terms}
     for term in sorted(terms, key=lambda t: (t.start_date, t.id or 0)):
         assert term.id is not None
-        record = records.get(term.code)
-        term_gpa = record.gpa if record else None
-        cumulative = record.cumulative_gpa if record else None
+        term_gpa, cumulative = figures.get(term.code, (None, None))
         earlier = [
             standings[t]
             for t in sorted(starts, key=lambda t: (starts[t], t))
@@ -226,7 +232,7 @@ def decide_many(
         kept = {term_id for term_id, row in rows.items() if row.override_reason}
         ordered = [terms[t] for t in set(terms_by_student[student_id])]
         for term, standing, computed, term_gpa, cumulative in decide_in_order(
-            rules, transcript, ordered, standings, starts, kept
+            rules, transcript_figures(transcript), ordered, standings, starts, kept
         ):
             assert term.id is not None
             row = rows.get(term.id)

@@ -1,20 +1,24 @@
 """The standings of a history import's terms, decided after its commit, a few hundred students
 per short transaction.
 
-The rules and their order are posting's (`transcripts.standing.decide_in_order`, over each
-student's transcript); what differs is the writing: the stored standings are read as plain
-rows, new ones inserted in bulk and changed ones updated by one executemany, with one audit
-event per student listing every term decided for them (an ORM object per standing cost more
-than the transcripts themselves).
+The rules and their order are posting's (`transcripts.standing.decide_in_order`); what differs
+is how the figures are read and the rows written. The term and cumulative GPAs come from one
+grouped statement per step, each term's sums added up in term order with the transcript's own
+mark rules (as the reports read them); a record that repeats a course or prints no GPA is read
+from its transcript instead (tests/test_import_standings.py checks posting's path would change
+nothing, under each repeat policy). The stored standings are read as plain rows, new ones
+inserted in bulk and changed ones updated by one executemany, with one audit event per student
+listing every term decided for them.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, select, text, update
 from sqlmodel import Session, col
 from sqlmodel import select as model_select
 
@@ -24,8 +28,11 @@ from recordsdesk.services.audit.trail import hold_chain_lock, plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows
 from recordsdesk.services.interchange.imports.common import Progress
+from recordsdesk.services.reports.standing import MEANING_KEY, meaning_table, np_counts_as_f
+from recordsdesk.services.reports.table import decimal, gpa_policy
 from recordsdesk.services.transcripts import standing
 from recordsdesk.services.transcripts.builder import build_transcript
+from recordsdesk.services.transcripts.gpa import Totals
 
 _STANDING: Table = AcademicStanding.__table__  # type: ignore[attr-defined]
 _TERM: Table = Term.__table__  # type: ignore[attr-defined]
@@ -73,8 +80,8 @@ def decide_standings(
     new_rows: list[tuple[Any, ...]] = []
     changed_rows: list[dict[str, Any]] = []
     batch = AuditBatch(session, actor, reason=reason, at=now)
+    gpas = _figures(session, actor, terms_by_student, terms)
     for student_id in students:
-        transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
         mine = stored.get(student_id, {})
         standings = {t: r.standing for t, r in mine.items()}
         starts = {t: r.start_date for t, r in mine.items()}
@@ -83,7 +90,7 @@ def decide_standings(
         before: list[dict[str, Any]] = []
         after: list[dict[str, Any]] = []
         for term, level, computed, term_gpa, cumulative in standing.decide_in_order(
-            rules, transcript, ordered, standings, starts, kept
+            rules, gpas.get(student_id, {}), ordered, standings, starts, kept
         ):
             figures = {
                 "standing": level,
@@ -147,3 +154,91 @@ def decide_standings(
         )
     batch.flush()
     progress("deciding standing", done + len(terms_by_student), total)
+
+
+# Students whose transcript prints no GPA (an elementary record, or marks on standards scales):
+# their figures come from the transcript itself.
+_TRANSCRIPT_ONLY = (
+    "SELECT s.id FROM student s LEFT JOIN program p ON p.id = s.program_id "
+    "WHERE s.id IN ({ids}) AND (p.level = 'elementary' OR EXISTS ("
+    "SELECT 1 FROM enrollment e JOIN section sec ON sec.id = e.section_id "
+    "JOIN course c ON c.id = sec.course_id JOIN grading_scale g ON g.id = c.grading_scale_id "
+    "WHERE e.student_id = s.id AND g.kind = 'standards'))"
+)
+
+
+# What each posted attempt adds, as `reports.standing` sums it (a course taken once has nothing
+# for the repeat policy to decide), grouped by student and term in one pass over the records.
+_CREDITS = "COALESCE(e.credits, c.credits)"
+_TERM_SUMS = (
+    "WITH {meaning} SELECT e.student_id, sec.term_id, t.start_date, "
+    f"SUM({_CREDITS} * m.attempted), SUM({_CREDITS} * m.earned), SUM({_CREDITS} * m.in_gpa), "
+    f"SUM({_CREDITS} * m.points), SUM({_CREDITS} * m.in_gpa * (m.points + m.passing * c.weight)) "
+    "FROM enrollment e JOIN section sec ON sec.id = e.section_id "
+    "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
+    f"LEFT JOIN meaning m ON m.k = {MEANING_KEY} "
+    "WHERE e.grade_status = 'posted' AND e.mark IS NOT NULL "
+    "AND e.status IN ('completed', 'withdrawn', 'registered') AND e.student_id IN ({ids}) "
+    "GROUP BY e.student_id, sec.term_id, t.start_date"
+)
+# Students who took a course more than once on a mark of its own scale: the repeat policy
+# decides among those attempts, so their figures come from the transcript.
+_REPEATERS = (
+    "WITH {meaning} SELECT e.student_id "
+    "FROM enrollment e JOIN section sec ON sec.id = e.section_id "
+    "JOIN course c ON c.id = sec.course_id "
+    f"LEFT JOIN meaning m ON m.k = {MEANING_KEY} "
+    "WHERE e.grade_status = 'posted' AND e.mark IS NOT NULL "
+    "AND e.status IN ('completed', 'withdrawn', 'registered') AND e.student_id IN ({ids}) "
+    "GROUP BY e.student_id HAVING COUNT(CASE WHEN m.graded = 1 THEN 1 END) "
+    "<> COUNT(DISTINCT CASE WHEN m.graded = 1 THEN sec.course_id END)"
+)
+
+
+def _figures(
+    session: Session,
+    actor: Actor,
+    terms_by_student: Mapping[int, Sequence[int]],
+    terms: Mapping[int, Any],
+) -> dict[int, dict[str, tuple[Decimal | None, Decimal | None]]]:
+    """student id -> term code -> (term GPA, cumulative GPA through the term), as the
+    student's transcript prints them: from each term's sums, added up in term order (one
+    statement for all the step's students, with the transcript's own mark rules, as the
+    reports read them), or from the transcript itself for a record that prints no GPA or that
+    repeats a course."""
+    policy = gpa_policy(session)
+    students = sorted(terms_by_student)
+    ids = ", ".join(str(int(s)) for s in students)  # ids read from the database: integers
+    meaning, bound = meaning_table(session, np_counts_as_f(session))
+    special = {int(r[0]) for r in session.execute(text(_TRANSCRIPT_ONLY.format(ids=ids)))}
+    special |= {
+        int(r[0]) for r in session.execute(text(_REPEATERS.format(meaning=meaning, ids=ids)), bound)
+    }
+    found: dict[int, dict[str, tuple[Decimal | None, Decimal | None]]] = {}
+    for student_id in special:
+        transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
+        found[student_id] = {t.code: (t.gpa, t.cumulative_gpa) for t in transcript.terms}
+    sums: dict[int, list[tuple[Any, int, Totals]]] = {}
+    query = text(_TERM_SUMS.format(meaning=meaning, ids=ids))
+    for student_id, term_id, start, *values in session.execute(query, bound):
+        if int(student_id) not in special:
+            totals = Totals(*(decimal(v) for v in values))
+            sums.setdefault(int(student_id), []).append((_day(start), int(term_id), totals))
+    codes = {term_id: row.code for term_id, row in terms.items()}
+    rounding, decimals = policy.rounding, policy.decimals
+    for student_id, by_term in sums.items():
+        mine = found[student_id] = {}
+        running = Totals()
+        for _start, term_id, totals in sorted(by_term, key=lambda item: item[:2]):
+            running = running + totals
+            if term_id in codes:
+                mine[codes[term_id]] = (
+                    totals.gpa(rounding, decimals),
+                    running.gpa(rounding, decimals),
+                )
+    return found
+
+
+def _day(value: Any) -> date:
+    """A DATE column: a date on PostgreSQL, ISO text on SQLite."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
