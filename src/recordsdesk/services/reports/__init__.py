@@ -1,6 +1,7 @@
 """Registrar reports: each a function (session, *, actor, ...) -> ReportTable, run by name
-through the registry. One module per report; `standing` holds the GPA figures they share, and
-`graduation` the degree audit a departure checks."""
+through the registry. One module per report; `standing` holds the GPA figures they share (a
+history import's standings read them too, with `table`'s policy and numbers), and `graduation`
+the degree audit a departure checks."""
 
 from recordsdesk.services.reports.output import (
     INTERNAL,
@@ -36,6 +37,8 @@ __all__ = [
     "record_export",
     "report_names",
     "run_report",
+    "standing",
+    "table",
     "to_csv",
     "to_text",
 ]
