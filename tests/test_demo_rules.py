@@ -8,7 +8,9 @@ The registration rules are checked by the registration service's own `situation`
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import date, datetime, time
 from pathlib import Path
@@ -282,3 +284,75 @@ def test_every_guide_lookup_example_finds_its_student_in_the_demo(demo: Engine) 
             assert result.rows, f"guide example {query!r} finds nobody in the demo"
             if query in EXPECTED_FIRST:
                 assert result.rows[0].display_name == EXPECTED_FIRST[query], query
+
+
+#: What the generator and the catalog write, and the lookup index built from them: the rows the
+#: tests, the guide's examples and the snapshots rely on.
+DIGESTED = (
+    "institution", "staff_user", "program", "course", "prerequisite", "program_requirement",
+    "term", "section", "student", "admission_application", "screening_item", "enrollment",
+    "transfer_credit", "hold", "contact_note", "transcript_request", "academic_standing",
+    "release_consent", "disclosure", "name_term", "student_name_fts_data",
+    "student_name_fts_docsize", "student_name_fts_idx",
+)  # fmt: skip
+#: sha256 of each table's rows (first 16 hex digits) for this module's demo (2,000 students,
+#: seed 2026, built on 2026-12-07). Speeding up the builder must leave every one of them as it
+#: is; a change that means to alter the demo records the new values (the failure prints them).
+DIGESTS = {
+    "institution": "483fd28f008d6b99",
+    "staff_user": "2b3e61f4a7986e57",
+    "program": "efc68347ebc5094f",
+    "course": "d659335decbeea25",
+    "prerequisite": "390a02991442604a",
+    "program_requirement": "e8da06f99059439a",
+    "term": "6d8f912dc470e24a",
+    "section": "cf5456e31641a592",
+    "student": "3109f0720761b7b5",
+    "admission_application": "10483400479af2b1",
+    "screening_item": "53abc0b958620ffc",
+    "enrollment": "11a5a70ec8f909bd",
+    "transfer_credit": "900d49f50291b7a9",
+    "hold": "5fd223d2f33bdcb3",
+    "contact_note": "2b9d8d2171f78320",
+    "transcript_request": "2784897482902209",
+    "academic_standing": "f5bb18079a35f687",
+    "release_consent": "1a9e67465355082a",
+    "disclosure": "774ba97f02fc100a",
+    "name_term": "5a0d88f34238b1d4",
+    "student_name_fts_data": "773ab7b3081ec589",
+    "student_name_fts_docsize": "677e191daed993d6",
+    "student_name_fts_idx": "d99d4da4630cfb18",
+}
+
+
+def table_digests(engine: Engine) -> dict[str, str]:
+    """Each table's rows in order (of every column, the key first), hashed; the build-time
+    parts (the `system` account made with the file, password hashes, which are salted) left
+    out."""
+    database = engine.url.database
+    assert database
+    digests = {}
+    with sqlite3.connect(database) as connection:
+        for table in DIGESTED:
+            columns = [r[1] for r in connection.execute(f'PRAGMA table_info("{table}")')]
+            where = ""
+            if table == "staff_user":
+                columns.remove("password_hash")
+                where = " WHERE username <> 'system'"
+            listed = ", ".join(f'"{c}"' for c in columns)
+            order = ", ".join(str(n + 1) for n in range(len(columns)))
+            query = f'SELECT {listed} FROM "{table}"{where} ORDER BY {order}'
+            digest = hashlib.sha256()
+            for row in connection.execute(query):
+                digest.update(repr(row).encode())
+            digests[table] = digest.hexdigest()[:16]
+    connection.close()
+    return digests
+
+
+def test_the_demo_rows_are_the_ones_recorded(demo: Engine) -> None:
+    """The same seed and day give the same demo, row for row, whatever the builder's speed-ups
+    (one random stream in student order; see services/demo/history.py)."""
+    found = table_digests(demo)
+    changed = {table: value for table, value in found.items() if DIGESTS.get(table) != value}
+    assert not changed, f"tables whose rows changed (new digests): {changed}"
