@@ -20,6 +20,7 @@ from recordsdesk.models import Institution, ProgramLevel, ScaleKind
 from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.transcripts import gpa
 from recordsdesk.services.transcripts.builder import RulesByMark, cached_rules
+from recordsdesk.services.transcripts.gpa import ZERO
 from recordsdesk.services.transcripts.meaning import rule_for
 from recordsdesk.services.transcripts.standing import StandingRules, decide, rules_of
 
@@ -40,6 +41,11 @@ class StandingPolicy:
     standing: StandingRules
     #: (scale id, basis, mark) -> what the mark counts for, filled as marks are met.
     meanings: dict[tuple[int, str, str], gpa.MarkRule] = field(default_factory=dict)
+    #: (credits text, scale id, basis, mark) -> (graded, counts in the GPA, GPA credits,
+    #: quality points): what one posted attempt adds before the repeat policy.
+    adds: dict[tuple[str, int, str, str], tuple[bool, bool, Decimal, Decimal]] = field(
+        default_factory=dict
+    )
 
     @classmethod
     def read(cls, session: Session) -> StandingPolicy:
@@ -64,45 +70,129 @@ def _decimal(text: str) -> Decimal:
     return found
 
 
+def _adds(
+    policy: StandingPolicy, size: str, scale_id: int, basis: str, mark: str
+) -> tuple[bool, bool, Decimal, Decimal]:
+    rules, _kinds, _codes = policy.rules
+    key = (scale_id, basis, mark)
+    rule = policy.meanings.get(key)
+    if rule is None:
+        rule = policy.meanings[key] = rule_for(rules, scale_id, basis, mark, policy.np_counts_as_f)
+    hours = _decimal(size)
+    # As gpa.outcomes: an included attempt adds its hours and hours x points when it counts.
+    if rule.counts_in_gpa and rule.points is not None:
+        return rule.graded, True, hours, hours * rule.points
+    return rule.graded, False, ZERO, ZERO
+
+
 def decide_posted(
     policy: StandingPolicy, program_level: str, posted: list[Posted], decided: set[int]
 ) -> list[tuple[int, str, Decimal | None, Decimal | None]]:
     """(term id, standing, term GPA, cumulative GPA) for each term in `decided` (the closed
     terms the student's marks were posted in), oldest first. `posted` is every posted
-    enrollment of the student, in term order."""
-    rules, kinds, _codes = policy.rules
-    meanings = policy.meanings
-    attempts: list[gpa.Attempt] = []
-    by_term: dict[int, list[gpa.Attempt]] = {}
+    enrollment of the student, in term order.
+
+    The GPA sums are gpa.outcomes' and gpa.total's, the same Decimal operations in the same
+    order, but only the two a standing needs (GPA credits, quality points) and without an
+    Attempt or Outcome per mark: this runs for every student of the build, on its critical
+    path. Repeats go through gpa's own repeat policy."""
+    kinds = policy.rules[1]
+    adds_of = policy.adds
     kinds_seen: set[str] = set()
-    for eid, course_id, order, size, mark, basis, scale_id, weight, term_id in posted:
-        key = (scale_id, basis, mark)
-        rule = meanings.get(key)
-        if rule is None:
-            rule = meanings[key] = rule_for(rules, scale_id, basis, mark, policy.np_counts_as_f)
-        if rule.graded and basis == bases.GRADED:
-            kinds_seen.add(kinds.get(scale_id, ""))
-        attempt = gpa.Attempt(eid, course_id, order, _decimal(size), rule, _decimal(weight))
-        attempts.append(attempt)
-        by_term.setdefault(term_id, []).append(attempt)
+    graded_by_course: dict[int, list[int]] = {}  # course -> positions of its graded attempts
+    adds: list[tuple[bool, bool, Decimal, Decimal]] = []
+    for position, (_eid, course_id, _order, size, mark, basis, scale_id, _w, _t) in enumerate(
+        posted
+    ):
+        key = (size, scale_id, basis, mark)
+        add = adds_of.get(key)
+        if add is None:
+            add = adds_of[key] = _adds(policy, size, scale_id, basis, mark)
+        adds.append(add)
+        if add[0]:
+            if basis == bases.GRADED:
+                kinds_seen.add(kinds.get(scale_id, ""))
+            group = graded_by_course.get(course_id)
+            if group is None:
+                graded_by_course[course_id] = [position]
+            else:
+                group.append(position)
     progress_only = program_level == ProgramLevel.ELEMENTARY.value or (
         bool(kinds_seen) and kinds_seen == {ScaleKind.STANDARDS.value}
     )
-    results = gpa.outcomes(attempts, policy.repeat_policy)
-    running = gpa.Totals()
-    earlier: list[str] = []
+    excluded = _excluded(policy, posted, graded_by_course)
     out: list[tuple[int, str, Decimal | None, Decimal | None]] = []
-    for term_id, term_attempts in by_term.items():
-        totals = gpa.total(results[a.key] for a in term_attempts)
-        running = running + totals
-        if term_id not in decided:
-            continue
-        term_gpa = None if progress_only else totals.gpa(policy.rounding, policy.decimals)
-        cumulative = None if progress_only else running.gpa(policy.rounding, policy.decimals)
-        standing = decide(policy.standing, term_gpa, cumulative, earlier)
-        earlier.append(standing)
-        out.append((term_id, standing, term_gpa, cumulative))
+    earlier: list[str] = []
+    run_credits = run_quality = ZERO
+    term_id = posted[0][8] if posted else None
+    term_credits = term_quality = ZERO
+    for position, row in enumerate(posted):
+        if row[8] != term_id:
+            run_credits, run_quality, earlier = _close_term(
+                policy, term_id, term_credits, term_quality, run_credits, run_quality, earlier,
+                decided, progress_only, out,
+            )  # fmt: skip
+            term_id = row[8]
+            term_credits = term_quality = ZERO
+        add = adds[position]
+        if add[1] and row[0] not in excluded:
+            term_credits += add[2]
+            term_quality += add[3]
+    if posted:
+        _close_term(
+            policy, term_id, term_credits, term_quality, run_credits, run_quality, earlier, decided,
+            progress_only, out,
+        )  # fmt: skip
     return out
+
+
+def _excluded(
+    policy: StandingPolicy, posted: list[Posted], graded_by_course: dict[int, list[int]]
+) -> set[int]:
+    """Enrollment ids of the attempts the repeat policy leaves out (gpa's own rule decides)."""
+    attempts: list[gpa.Attempt] = []
+    for group in graded_by_course.values():
+        if len(group) < 2:
+            continue
+        for position in group:
+            eid, course_id, order, size, mark, basis, scale_id, weight, _term = posted[position]
+            rule = policy.meanings[(scale_id, basis, mark)]
+            attempts.append(
+                gpa.Attempt(eid, course_id, order, _decimal(size), rule, _decimal(weight))
+            )
+    if not attempts:
+        return set()
+    return {key for key, kept in gpa.included_attempts(attempts, policy.repeat_policy).items()
+            if not kept}  # fmt: skip
+
+
+def _close_term(
+    policy: StandingPolicy,
+    term_id: int | None,
+    term_credits: Decimal,
+    term_quality: Decimal,
+    run_credits: Decimal,
+    run_quality: Decimal,
+    earlier: list[str],
+    decided: set[int],
+    progress_only: bool,
+    out: list[tuple[int, str, Decimal | None, Decimal | None]],
+) -> tuple[Decimal, Decimal, list[str]]:
+    """Add a finished term to the running sums and decide it when its marks were posted."""
+    run_credits = run_credits + term_credits
+    run_quality = run_quality + term_quality
+    if term_id is None or term_id not in decided:
+        return run_credits, run_quality, earlier
+    term_gpa = cumulative = None
+    if not progress_only:
+        if term_credits != ZERO:
+            term_gpa = gpa.round_gpa(term_quality / term_credits, policy.rounding, policy.decimals)
+        if run_credits != ZERO:
+            cumulative = gpa.round_gpa(run_quality / run_credits, policy.rounding, policy.decimals)
+    standing = decide(policy.standing, term_gpa, cumulative, earlier)
+    earlier.append(standing)
+    out.append((term_id, standing, term_gpa, cumulative))
+    return run_credits, run_quality, earlier
 
 
 def standing_rows(
