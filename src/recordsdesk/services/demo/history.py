@@ -338,12 +338,14 @@ class HistoryGenerator:
         self, sid: int, plan: StudentPlan, progress: Progress, term: TermInfo, position: int,
         mid_term_exit: bool,
     ) -> None:  # fmt: skip
-        rand = self.rng.random
+        rng = self.rng
+        rand = rng.random
         days = self.term_days[term.id]
         status = term.status
         closed = days.closed
         university = plan.program.level in _UNIVERSITY
         graders = self.graders
+        grader, assistant = graders
         enrollments = self.out["enrollment"]
         reg_days = days.registration
         reg_count = len(reg_days)
@@ -352,12 +354,27 @@ class HistoryGenerator:
         ids = self.ids
         busy: list[Meeting] = []
         credit_load = 0.0
-        # Bound once per term: the loop below runs for every enrollment of the build.
+        # Bound once per term: the loop below runs for every enrollment of the build, and
+        # attribute lookups and method binding are a good part of its cost.
         course_credit, max_load, place = self.credits, self.max_load, self.sections.place
-        attempts, taking = progress.attempts, progress.taking
+        attempts, taking, best = progress.attempts, progress.taking, progress.best
+        posted = progress.posted
         registering = status == OPEN
+        term_closed = status == CLOSED
+        term_id = term.id
+        term_order = self.term_order[term_id]
+        scale_ids = self.catalog.scale_ids
+        draw = self.marks.draw
+        ability, fail_chance = plan.ability, plan.fail_chance
+        recent = days.recent
+        withdraw_now = days.withdraw_now
+        entered_days = days.entered
+        posted_on = days.posted
+        pass_no_pass = self.pass_no_pass
+        required = self.required[plan.program.id]
         for course in self._choose_courses(plan, progress, term, position):
-            course_credits = course_credit[course.id]
+            course_id = course.id
+            course_credits = course_credit[course_id]
             if credit_load + course_credits > max_load:
                 continue
             placed = place(term, course, registering, busy)
@@ -379,7 +396,7 @@ class HistoryGenerator:
             elif mid_term_exit:
                 state, mark, grade_status = "withdrawn", "W", "posted"
                 changed = stamp(plan.departed_on or term.withdraw, 600)
-                posted_at, posted_by = changed, graders[0]
+                posted_at, posted_by = changed, grader
             elif roll < 0.012 and university and self.sections.release(term, course, section_id):
                 state = "dropped"
                 drop_index = min(reg_index + 1 + int(rand() * 8), len(drop_days) - 1)
@@ -387,53 +404,51 @@ class HistoryGenerator:
             elif closed and roll < 0.035 and university:
                 state, mark, grade_status = "withdrawn", "W", "posted"
                 changed = days.withdraw[int(rand() * len(days.withdraw))] + TIMES[630]
-                posted_at, posted_by = changed, graders[1]
-            elif days.withdraw_now is not None and roll < 0.02 and university:
+                posted_at, posted_by = changed, assistant
+            elif withdraw_now is not None and roll < 0.02 and university:
                 state, mark, grade_status = "withdrawn", "W", "posted"
-                changed = days.withdraw_now
-                posted_at, posted_by = changed, graders[1]
+                changed = withdraw_now
+                posted_at, posted_by = changed, assistant
             elif closed:
                 scale = course.scale
-                if days.recent and roll < 0.045 and university and scale in LETTER_SCALES:
+                if recent and roll < 0.045 and university and scale in LETTER_SCALES:
                     mark = "I"
                     expires = days.incomplete_expires
                 elif roll < 0.05 and university and scale in LETTER_SCALES and course.number < 300:
                     mark, basis = "AU", "audit"
                 else:
-                    mark, points, passed = self.marks.draw(
-                        self.rng, scale, plan.ability, plan.fail_chance
-                    )
+                    mark, points, passed = draw(rng, scale, ability, fail_chance)
                     if (
                         university
                         and ids["enrollment"] % PASS_NO_PASS_EVERY == 0
-                        and course.id in self.pass_no_pass
-                        and course.id not in self.required[plan.program.id]
+                        and course_id in pass_no_pass
+                        and course_id not in required
                     ):
                         mark, basis = ("P" if passed else "NP"), "pass_no_pass"
                     if passed:
-                        previous = progress.best.get(course.id, -1.0)
-                        progress.best[course.id] = max(previous, points or 4.0)
+                        previous = best.get(course_id, -1.0)
+                        best[course_id] = max(previous, points or 4.0)
                     elif mark != "IP":
-                        progress.retake.append(course.id)
-                    if scale in LETTER_SCALES and basis == "graded":
-                        weight = self.credits[course.id]
-                        progress.quality_points += points * weight
-                        progress.gpa_credits += weight
-                entered_at = days.entered[int(rand() * 5)] + TIMES[540 + int(rand() * 480)]
+                        progress.retake.append(course_id)
+                    if basis == "graded" and scale in LETTER_SCALES:
+                        progress.quality_points += points * course_credits
+                        progress.gpa_credits += course_credits
+                entered_at = entered_days[int(rand() * 5)] + TIMES[540 + int(rand() * 480)]
                 entered_by = graders[int(rand() * 2)]
-                if status == CLOSED:
+                if term_closed:
                     state, grade_status = "completed", "posted"
-                    posted_at, posted_by = days.posted, graders[0]
+                    posted_at, posted_by = posted_on, grader
                 elif rand() < 0.25:
                     mark = entered_at = entered_by = expires = None
                 else:
                     grade_status = "entered"
                 graded_any = True
-            if state in ("registered", "withdrawn", "completed"):
-                attempts[course.id] = attempts.get(course.id, 0) + 1
-            if state in ("registered", "waitlisted") and mark is None:
-                taking.add(course.id)
-                progress.last_registered = max(progress.last_registered, registered_at)
+            if state == "registered" or state == "completed" or state == "withdrawn":
+                attempts[course_id] = attempts.get(course_id, 0) + 1
+            if mark is None and (state == "registered" or state == "waitlisted"):
+                taking.add(course_id)
+                if registered_at > progress.last_registered:
+                    progress.last_registered = registered_at
             enrollment_id = ids["enrollment"]
             ids["enrollment"] = enrollment_id + 1
             enrollments.append(
@@ -442,11 +457,11 @@ class HistoryGenerator:
                  posted_at, posted_by, expires, "", 1, basis)
             )  # fmt: skip
             if grade_status == "posted" and mark is not None:
-                progress.posted.append(
-                    (enrollment_id, course.id, self.term_order[term.id], course.credits, mark,
-                     basis, self.catalog.scale_ids[course.scale], course.weight, term.id)
+                posted.append(
+                    (enrollment_id, course_id, term_order, course.credits, mark, basis,
+                     scale_ids[course.scale], course.weight, term_id)
                 )  # fmt: skip
-                if status == CLOSED:
-                    progress.decided.add(term.id)
+                if term_closed:
+                    progress.decided.add(term_id)
         if graded_any:
             progress.completed_terms += 1
