@@ -73,10 +73,11 @@ class SectionPool:
         self._registrar_id = registrar_id
         self._instructors: list[str] = catalog.spec["instructors"]
         # (term id, course id) -> its sections with seats or a line, oldest first; each
-        # [section id, filled, capacity, waitlisted, number]; the meeting by section id.
-        self._open: dict[tuple[int, int], list[list[int]]] = {}
+        # [section id, filled, capacity, waitlisted, number, meeting]. The meeting travels in
+        # the slot: a lookup by section id in a table of every section ever opened misses the
+        # CPU's caches, and `place` runs for every enrollment of the build.
+        self._open: dict[tuple[int, int], list[list[Any]]] = {}
         self._numbers: dict[tuple[int, int], int] = {}
-        self._meetings: dict[int, Meeting] = {}
         self.new_rows: list[tuple[Any, ...]] = []
 
     def take_rows(self) -> list[tuple[Any, ...]]:
@@ -94,11 +95,10 @@ class SectionPool:
         sections = self._open.get(key)
         if sections is None:
             sections = self._open[key] = []
-        meetings = self._meetings
         for slot in sections:
             if slot[1] < slot[2]:
                 # `clashes` inlined: this loop runs for every enrollment of the build.
-                meeting = meetings[slot[0]]
+                meeting = slot[5]
                 bits, begin, end = meeting
                 for b, s, e in busy:
                     if b & bits and begin < e and s < end:
@@ -109,7 +109,7 @@ class SectionPool:
                     return slot[0], 0
         if sections and allow_waitlist and self._rng.random() < 0.35:
             last = sections[-1]
-            if last[3] < WAITLIST_CAPACITY and not clashes(meetings[last[0]], busy):
+            if last[3] < WAITLIST_CAPACITY and not clashes(last[5], busy):
                 last[3] += 1
                 return last[0], last[3]
         opened = self._new_section(term, course, busy)
@@ -119,7 +119,7 @@ class SectionPool:
         sections[:] = [s for s in sections if s[1] < s[2] or s[3]][-3:]
         sections.append(opened)
         opened[1] += 1
-        busy.append(meetings[opened[0]])
+        busy.append(opened[5])
         return opened[0], 0
 
     def release(self, term: TermInfo, course: CourseInfo, section_id: int) -> bool:
@@ -151,7 +151,7 @@ class SectionPool:
 
     def _new_section(
         self, term: TermInfo, course: CourseInfo, busy: list[Meeting]
-    ) -> list[int] | None:
+    ) -> list[Any] | None:
         rng = self._rng
         if course.level == ProgramLevel.ELEMENTARY.value:
             patterns = _ELEMENTARY_PATTERNS
@@ -183,7 +183,6 @@ class SectionPool:
         self._numbers[key] = number
         section_id = self._next_id
         self._next_id += 1
-        self._meetings[section_id] = _meeting(days, begin, length)
         capacity = max(8, round(self._capacity(course) * self._scale))
         posted = term.status == TermStatus.CLOSED.value
         self.new_rows.append(
@@ -203,4 +202,4 @@ class SectionPool:
                 self._registrar_id if posted else None,
             )
         )
-        return [section_id, 0, capacity, 0, number]
+        return [section_id, 0, capacity, 0, number, _meeting(days, begin, length)]
