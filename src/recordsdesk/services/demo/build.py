@@ -231,7 +231,7 @@ def _load(
                 while next_report[0] <= written:
                     next_report[0] += step
 
-        sink = open_sink(url, writer, students, report, progress)
+        sink = open_sink(url, writer, students, report, progress, generator.standing_stage())
         done = 0
         # The generator's catalog, pools and caches live for the whole build: frozen, the
         # collector stops rescanning them (a few per cent of generating time).

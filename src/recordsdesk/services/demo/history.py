@@ -28,9 +28,9 @@ from recordsdesk.services.demo.people import PeopleFactory, iso_day, stamp
 from recordsdesk.services.demo.sections import Meeting, SectionPool
 from recordsdesk.services.demo.standing import (
     Posted,
+    PostedRecord,
     StandingPolicy,
-    decide_posted,
-    standing_rows,
+    StandingStage,
 )
 from recordsdesk.services.demo.students import (
     StudentPlan,
@@ -69,6 +69,9 @@ TABLES = (
     "release_consent",
     "disclosure",
 )
+#: Not a table: the chunk's posted records (standing.PostedRecord), which the sink's
+#: StandingStage turns into academic_standing rows where the chunk is written.
+POSTED = "posted"
 #: One in this many eligible marks (an elective graded on letters, in a course that allows it
 #: and that no course requires first) is taken pass/no pass; chosen by enrollment id, so the
 #: random stream is the one it was.
@@ -197,7 +200,20 @@ class HistoryGenerator:
                     alts.append(course)
                 else:
                     self.school_base.setdefault(key, []).append(course)
-        self.out: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+        self.out: dict[str, list[tuple[Any, ...]]] = self._empty_chunk()
+
+    @staticmethod
+    def _empty_chunk() -> dict[str, list[tuple[Any, ...]]]:
+        return {table: [] for table in (*TABLES, POSTED)}
+
+    def standing_stage(self) -> StandingStage | None:
+        """What decides the standing rows of the chunks `generate` returns (None when the
+        generator was given no policy: no standing rows)."""
+        if self.standing is None:
+            return None
+        return StandingStage(
+            self.standing, self.posted_on, self.graders[0], self.ids["academic_standing"]
+        )
 
     def next_id(self, table: str) -> int:
         value = self.ids[table]
@@ -205,12 +221,14 @@ class HistoryGenerator:
         return value
 
     def generate(self, first_student_id: int, count: int) -> dict[str, list[tuple[Any, ...]]]:
-        """Rows for students `first_student_id` .. +count-1, sections they opened first."""
+        """Rows for students `first_student_id` .. +count-1, sections they opened first; the
+        academic_standing rows are left to the StandingStage (`standing_stage`), which makes
+        them from the chunk's POSTED records."""
         for sid in range(first_student_id, first_student_id + count):
             self._student(sid)
         out = self.out
         out["section"] = self.sections.take_rows()
-        self.out = {t: [] for t in TABLES}
+        self.out = self._empty_chunk()
         return out
 
     # -- one student -------------------------------------------------------------------------
@@ -233,16 +251,8 @@ class HistoryGenerator:
             )
         self.out["student"].append(student_row(self, rng, sid, plan, progress))
         if self.standing is not None and progress.decided:
-            decisions = decide_posted(
-                self.standing, program.level, progress.posted, progress.decided
-            )
-            self.out["academic_standing"] += standing_rows(
-                decisions,
-                student_id=sid,
-                next_id=lambda: self.next_id("academic_standing"),
-                decided_at=self.posted_on,
-                decided_by=self.graders[0],
-            )
+            record: PostedRecord = (sid, program.level, progress.posted, progress.decided)
+            self.out[POSTED].append(record)
         app_rows(self, rng, sid, plan)
         extras_rows(self, rng, sid, plan, progress.last_registered)
 

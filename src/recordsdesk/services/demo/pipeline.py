@@ -7,6 +7,9 @@ a thread would wait a switch interval per row behind the busy generator). Queues
 two chunks, which keeps memory bounded. A chunk crosses to the writer process as one `marshal`
 blob (the rows are plain tuples of str, int and None): marshal encodes them several times
 faster than pickle, and the encoding runs on the generating process, the build's critical path.
+
+Work that draws no random numbers is done where the chunk is written, off the generator: the
+standing decisions (`StandingStage`, from the chunk's posted records).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from collections.abc import Callable
 from typing import Any
 
 from recordsdesk.db import make_engine
-from recordsdesk.services.demo.history import TABLES
+from recordsdesk.services.demo.history import POSTED, TABLES
+from recordsdesk.services.demo.standing import StandingStage
 from recordsdesk.services.demo.writer import BulkWriter
 
 Rows = dict[str, list[tuple[Any, ...]]]
@@ -36,9 +40,17 @@ class DemoLoadFailed(RuntimeError):
     """The writer could not load a chunk; the message carries its error."""
 
 
-def write_chunk(writer: BulkWriter, rows: Rows) -> None:
+def derive_rows(rows: Rows, standing: StandingStage | None) -> None:
+    """Fill in the rows a chunk leaves to the writing side (no random draws in them)."""
+    records = rows.pop(POSTED, [])
+    if standing is not None:
+        rows["academic_standing"] = standing.rows(records)
+
+
+def write_chunk(writer: BulkWriter, rows: Rows, standing: StandingStage | None) -> None:
     """Load one chunk and check its rows' constraints (the generated tables refer only to
     earlier tables in TABLES and to the fixed ones, so a chunk can be checked as it lands)."""
+    derive_rows(rows, standing)
     for table in TABLES:
         written = rows[table]
         writer.write(table, written)
@@ -61,15 +73,22 @@ class Sink:
 
 
 class InlineSink(Sink):
-    def __init__(self, writer: BulkWriter, report: Report, progress: Callable[[str], None]):
+    def __init__(
+        self,
+        writer: BulkWriter,
+        report: Report,
+        progress: Callable[[str], None],
+        standing: StandingStage | None,
+    ):
         self._writer = writer
+        self._standing = standing
         self._report = report
         self._progress = progress
         self._students = 0
         writer.defer_indexes(TABLES)
 
     def put(self, rows: Rows) -> None:
-        write_chunk(self._writer, rows)
+        write_chunk(self._writer, rows, self._standing)
         self._students += len(rows["student"])
         self._report(self._students, self._writer.rows_written)
 
@@ -82,8 +101,15 @@ class InlineSink(Sink):
 
 
 class ThreadSink(Sink):
-    def __init__(self, writer: BulkWriter, report: Report, progress: Callable[[str], None]):
+    def __init__(
+        self,
+        writer: BulkWriter,
+        report: Report,
+        progress: Callable[[str], None],
+        standing: StandingStage | None,
+    ):
         self._writer = writer
+        self._standing = standing
         self._report = report
         self._progress = progress
         self._students = 0
@@ -101,7 +127,7 @@ class ThreadSink(Sink):
             if self._error is not None:
                 continue  # drain without writing after a failure
             try:
-                write_chunk(self._writer, rows)
+                write_chunk(self._writer, rows, self._standing)
                 self._students += len(rows["student"])
                 self._report(self._students, self._writer.rows_written)
             except BaseException as exc:  # noqa: BLE001 - re-raised on the building thread
@@ -130,7 +156,9 @@ class ThreadSink(Sink):
             raise self._error
 
 
-def _process_main(url: str, inbox: Any, outbox: Any, parent: int) -> None:
+def _process_main(
+    url: str, inbox: Any, outbox: Any, parent: int, standing: StandingStage | None
+) -> None:
     """The writer process: load chunks until None, then check constraints and finish."""
     engine = make_engine(url)
     try:
@@ -148,7 +176,7 @@ def _process_main(url: str, inbox: Any, outbox: Any, parent: int) -> None:
                 if rows is None:
                     break
                 chunk = marshal.loads(rows)
-                write_chunk(writer, chunk)
+                write_chunk(writer, chunk, standing)
                 students += len(chunk["student"])
                 outbox.put(("written", students, writer.rows_written))
             outbox.put(("stage", "  indexing and checking constraints", 0))
@@ -166,7 +194,13 @@ def _process_main(url: str, inbox: Any, outbox: Any, parent: int) -> None:
 
 
 class ProcessSink(Sink):
-    def __init__(self, url: str, report: Report, progress: Callable[[str], None]):
+    def __init__(
+        self,
+        url: str,
+        report: Report,
+        progress: Callable[[str], None],
+        standing: StandingStage | None,
+    ):
         self._report = report
         self._progress = progress
         context = multiprocessing.get_context("spawn")  # no inherited connections or threads
@@ -174,7 +208,7 @@ class ProcessSink(Sink):
         self._outbox: Any = context.Queue()
         self._process = context.Process(
             target=_process_main,
-            args=(url, self._inbox, self._outbox, os.getpid()),
+            args=(url, self._inbox, self._outbox, os.getpid(), standing),
             name="demo-writer",
         )
         self._process.start()
@@ -232,13 +266,19 @@ class ProcessSink(Sink):
 
 
 def open_sink(
-    url: str, writer: BulkWriter, students: int, report: Report, progress: Callable[[str], None]
+    url: str,
+    writer: BulkWriter,
+    students: int,
+    report: Report,
+    progress: Callable[[str], None],
+    standing: StandingStage | None = None,
 ) -> Sink:
     """The fastest sink for this engine and size; `writer` has loaded the fixed part and is
-    closed here when a writer process takes over."""
+    closed here when a writer process takes over. `standing` makes each chunk's standing
+    rows where it is written (in the writer process when there is one)."""
     if not writer.sqlite:
-        return ThreadSink(writer, report, progress)
+        return ThreadSink(writer, report, progress, standing)
     if students < PROCESS_MIN_STUDENTS:
-        return InlineSink(writer, report, progress)
+        return InlineSink(writer, report, progress, standing)
     writer.close()
-    return ProcessSink(url, report, progress)
+    return ProcessSink(url, report, progress, standing)

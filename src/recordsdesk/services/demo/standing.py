@@ -195,19 +195,38 @@ def _close_term(
     return run_credits, run_quality, earlier
 
 
-def standing_rows(
-    decisions: list[tuple[int, str, Decimal | None, Decimal | None]],
-    *,
-    student_id: int,
-    next_id: Any,
-    decided_at: dict[int, str],
-    decided_by: int,
-) -> list[tuple[Any, ...]]:
-    """The academic_standing rows of one student's decisions (writer.COLUMNS order)."""
-    return [
-        (next_id(), student_id, term_id, standing, standing,
-         None if term_gpa is None else str(term_gpa),
-         None if cumulative is None else str(cumulative),
-         "", decided_at[term_id], decided_by, 1)
-        for term_id, standing, term_gpa, cumulative in decisions
-    ]  # fmt: skip
+#: What the generator records of one student for the standing decision:
+#: (student id, program level, every posted enrollment in term order, the closed terms posted).
+PostedRecord = tuple[int, str, list[Posted], set[int]]
+
+
+@dataclass
+class StandingStage:
+    """Turns a chunk's posted records into its academic_standing rows, wherever the chunk is
+    written: in the writer process for a large SQLite build, so the decisions (no random
+    draws) run beside the generator instead of on its critical path. Chunks arrive in student
+    order and ids continue from one to the next, so the rows are the ones deciding inside the
+    generator gave."""
+
+    policy: StandingPolicy
+    decided_at: dict[int, str]  # term id -> when its marks were posted, as stored
+    decided_by: int
+    next_id: int = 1
+
+    def rows(self, records: list[PostedRecord]) -> list[tuple[Any, ...]]:
+        out: list[tuple[Any, ...]] = []
+        policy, decided_at, decided_by = self.policy, self.decided_at, self.decided_by
+        next_id = self.next_id
+        for student_id, level, posted, decided in records:
+            for term_id, standing, term_gpa, cumulative in decide_posted(
+                policy, level, posted, decided
+            ):
+                out.append(
+                    (next_id, student_id, term_id, standing, standing,
+                     None if term_gpa is None else str(term_gpa),
+                     None if cumulative is None else str(cumulative),
+                     "", decided_at[term_id], decided_by, 1)
+                )  # fmt: skip
+                next_id += 1
+        self.next_id = next_id
+        return out
