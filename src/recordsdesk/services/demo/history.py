@@ -26,12 +26,7 @@ from recordsdesk.services.demo.marks import LETTER_SCALES, MarkTable
 from recordsdesk.services.demo.names import NamePicker
 from recordsdesk.services.demo.people import PeopleFactory, iso_day, stamp
 from recordsdesk.services.demo.sections import Meeting, SectionPool
-from recordsdesk.services.demo.standing import (
-    Posted,
-    PostedRecord,
-    StandingPolicy,
-    StandingStage,
-)
+from recordsdesk.services.demo.standing import StandingPolicy, StandingStage
 from recordsdesk.services.demo.students import (
     StudentPlan,
     academic_year,
@@ -69,9 +64,6 @@ TABLES = (
     "release_consent",
     "disclosure",
 )
-#: Not a table: the chunk's posted records (standing.PostedRecord), which the sink's
-#: StandingStage turns into academic_standing rows where the chunk is written.
-POSTED = "posted"
 #: One in this many eligible marks (an elective graded on letters, in a course that allows it
 #: and that no course requires first) is taken pass/no pass; chosen by enrollment id, so the
 #: random stream is the one it was.
@@ -130,8 +122,6 @@ class Progress:
     quality_points: float = 0.0
     gpa_credits: float = 0.0
     completed_terms: int = 0
-    posted: list[Posted] = field(default_factory=list)  # every posted mark, in term order
-    decided: set[int] = field(default_factory=set)  # closed terms with a posted mark
 
 
 class HistoryGenerator:
@@ -187,7 +177,6 @@ class HistoryGenerator:
             if "pass_no_pass" in grading_bases(c) and cid not in prerequisites
         }
         self.required = {p.id: frozenset(p.requirements) for p in catalog.programs}
-        self.term_order = {t.id: n for n, t in enumerate(self.terms)}
         self.posted_on = {t.id: self.term_days[t.id].posted for t in self.terms}
         self.school_base: dict[tuple[int, str], list[CourseInfo]] = {}
         self.school_alt: dict[tuple[int, str], dict[str, list[CourseInfo]]] = {}
@@ -200,19 +189,24 @@ class HistoryGenerator:
                     alts.append(course)
                 else:
                     self.school_base.setdefault(key, []).append(course)
-        self.out: dict[str, list[tuple[Any, ...]]] = self._empty_chunk()
-
-    @staticmethod
-    def _empty_chunk() -> dict[str, list[tuple[Any, ...]]]:
-        return {table: [] for table in (*TABLES, POSTED)}
+        self.out: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
 
     def standing_stage(self) -> StandingStage | None:
         """What decides the standing rows of the chunks `generate` returns (None when the
         generator was given no policy: no standing rows)."""
         if self.standing is None:
             return None
+        catalog = self.catalog
         return StandingStage(
-            self.standing, self.posted_on, self.graders[0], self.ids["academic_standing"]
+            self.standing,
+            decided_at=self.posted_on,
+            decided_by=self.graders[0],
+            next_id=self.ids["academic_standing"],
+            courses={
+                cid: (catalog.scale_ids[c.scale], c.weight) for cid, c in catalog.courses.items()
+            },
+            terms={t.id: (n, t.status == CLOSED) for n, t in enumerate(self.terms)},
+            levels={p.id: p.level for p in catalog.programs},
         )
 
     def next_id(self, table: str) -> int:
@@ -223,12 +217,12 @@ class HistoryGenerator:
     def generate(self, first_student_id: int, count: int) -> dict[str, list[tuple[Any, ...]]]:
         """Rows for students `first_student_id` .. +count-1, sections they opened first; the
         academic_standing rows are left to the StandingStage (`standing_stage`), which makes
-        them from the chunk's POSTED records."""
+        them from the chunk's other rows where the chunk is written."""
         for sid in range(first_student_id, first_student_id + count):
             self._student(sid)
         out = self.out
         out["section"] = self.sections.take_rows()
-        self.out = self._empty_chunk()
+        self.out = {t: [] for t in TABLES}
         return out
 
     # -- one student -------------------------------------------------------------------------
@@ -250,9 +244,6 @@ class HistoryGenerator:
                 sid, plan, progress, self.terms[plan.register_next], len(plan.attended), False
             )
         self.out["student"].append(student_row(self, rng, sid, plan, progress))
-        if self.standing is not None and progress.decided:
-            record: PostedRecord = (sid, program.level, progress.posted, progress.decided)
-            self.out[POSTED].append(record)
         app_rows(self, rng, sid, plan)
         extras_rows(self, rng, sid, plan, progress.last_registered)
 
@@ -368,12 +359,8 @@ class HistoryGenerator:
         # attribute lookups and method binding are a good part of its cost.
         course_credit, max_load, place = self.credits, self.max_load, self.sections.place
         attempts, taking, best = progress.attempts, progress.taking, progress.best
-        posted = progress.posted
         registering = status == OPEN
         term_closed = status == CLOSED
-        term_id = term.id
-        term_order = self.term_order[term_id]
-        scale_ids = self.catalog.scale_ids
         draw = self.marks.draw
         ability, fail_chance = plan.ability, plan.fail_chance
         recent = days.recent
@@ -466,12 +453,5 @@ class HistoryGenerator:
                  waitlist or None, course.credits, mark, grade_status, entered_at, entered_by,
                  posted_at, posted_by, expires, "", 1, basis)
             )  # fmt: skip
-            if grade_status == "posted" and mark is not None:
-                posted.append(
-                    (enrollment_id, course_id, term_order, course.credits, mark, basis,
-                     scale_ids[course.scale], course.weight, term_id)
-                )  # fmt: skip
-                if term_closed:
-                    progress.decided.add(term_id)
         if graded_any:
             progress.completed_terms += 1

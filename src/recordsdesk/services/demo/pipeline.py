@@ -9,7 +9,7 @@ blob (the rows are plain tuples of str, int and None): marshal encodes them seve
 faster than pickle, and the encoding runs on the generating process, the build's critical path.
 
 Work that draws no random numbers is done where the chunk is written, off the generator: the
-standing decisions (`StandingStage`, from the chunk's posted records).
+standing decisions (`StandingStage`, from the chunk's enrollments and their posted marks).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import Any
 
 from recordsdesk.db import make_engine
-from recordsdesk.services.demo.history import POSTED, TABLES
+from recordsdesk.services.demo.history import TABLES
 from recordsdesk.services.demo.standing import StandingStage
 from recordsdesk.services.demo.writer import BulkWriter
 
@@ -41,10 +41,10 @@ class DemoLoadFailed(RuntimeError):
 
 
 def derive_rows(rows: Rows, standing: StandingStage | None) -> None:
-    """Fill in the rows a chunk leaves to the writing side (no random draws in them)."""
-    records = rows.pop(POSTED, [])
+    """Fill in the rows a chunk leaves to the writing side: what follows from its other rows
+    without a random draw."""
     if standing is not None:
-        rows["academic_standing"] = standing.rows(records)
+        rows["academic_standing"] = standing.rows(rows)
 
 
 def write_chunk(writer: BulkWriter, rows: Rows, standing: StandingStage | None) -> None:

@@ -10,6 +10,7 @@ the demo's terms again through the service changes none of them.
 
 from __future__ import annotations
 
+from array import array
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from recordsdesk.models import Institution, ProgramLevel, ScaleKind
+from recordsdesk.services.demo.writer import COLUMNS
 from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.transcripts import gpa
 from recordsdesk.services.transcripts.builder import RulesByMark, cached_rules
@@ -195,38 +197,87 @@ def _close_term(
     return run_credits, run_quality, earlier
 
 
-#: What the generator records of one student for the standing decision:
-#: (student id, program level, every posted enrollment in term order, the closed terms posted).
-PostedRecord = tuple[int, str, list[Posted], set[int]]
+_ENROLLMENT = COLUMNS["enrollment"]
+_E_ID, _E_STUDENT, _E_SECTION = 0, 1, _ENROLLMENT.index("section_id")
+_E_CREDITS, _E_MARK = _ENROLLMENT.index("credits"), _ENROLLMENT.index("mark")
+_E_STATUS, _E_BASIS = _ENROLLMENT.index("grade_status"), _ENROLLMENT.index("grading_basis")
+_S_PROGRAM = COLUMNS["student"].index("program_id")
 
 
 @dataclass
 class StandingStage:
-    """Turns a chunk's posted records into its academic_standing rows, wherever the chunk is
-    written: in the writer process for a large SQLite build, so the decisions (no random
-    draws) run beside the generator instead of on its critical path. Chunks arrive in student
-    order and ids continue from one to the next, so the rows are the ones deciding inside the
-    generator gave."""
+    """Decides a chunk's academic_standing rows from its other rows (students, sections,
+    enrollments with their posted marks), wherever the chunk is written: in the writer process
+    for a large SQLite build, so the decisions (no random draws in them) run beside the
+    generator instead of on its critical path. Chunks arrive in student order and ids continue
+    from one to the next, so the rows are the ones deciding inside the generator gave."""
 
     policy: StandingPolicy
     decided_at: dict[int, str]  # term id -> when its marks were posted, as stored
     decided_by: int
-    next_id: int = 1
+    next_id: int
+    courses: dict[int, tuple[int, str]]  # course id -> (scale id, weight)
+    terms: dict[int, tuple[int, bool]]  # term id -> (order, closed)
+    levels: dict[int, str]  # program id -> level
+    #: Every section seen so far, by id from the first: its course and term (sections are
+    #: numbered in the order they are opened and a chunk carries the ones it opened).
+    _first_section: int = 0
+    _section_course: array[int] = field(default_factory=lambda: array("l"))
+    _section_term: array[int] = field(default_factory=lambda: array("l"))
 
-    def rows(self, records: list[PostedRecord]) -> list[tuple[Any, ...]]:
+    def rows(self, chunk: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+        section_course, section_term = self._section_course, self._section_term
+        for section in chunk["section"]:
+            if not section_course:
+                self._first_section = section[0]
+            assert section[0] == self._first_section + len(section_course)
+            section_course.append(section[1])
+            section_term.append(section[2])
+        first_section = self._first_section
+        programs = {row[0]: row[_S_PROGRAM] for row in chunk["student"]}
+        courses, terms = self.courses, self.terms
         out: list[tuple[Any, ...]] = []
-        policy, decided_at, decided_by = self.policy, self.decided_at, self.decided_by
-        next_id = self.next_id
-        for student_id, level, posted, decided in records:
-            for term_id, standing, term_gpa, cumulative in decide_posted(
-                policy, level, posted, decided
-            ):
-                out.append(
-                    (next_id, student_id, term_id, standing, standing,
-                     None if term_gpa is None else str(term_gpa),
-                     None if cumulative is None else str(cumulative),
-                     "", decided_at[term_id], decided_by, 1)
-                )  # fmt: skip
-                next_id += 1
-        self.next_id = next_id
+        student = None
+        posted: list[Posted] = []
+        decided: set[int] = set()
+        for row in chunk["enrollment"]:
+            if row[_E_STUDENT] != student:
+                if decided:
+                    self._decide(student, programs, posted, decided, out)
+                student, posted, decided = row[_E_STUDENT], [], set()
+            mark = row[_E_MARK]
+            if row[_E_STATUS] != "posted" or mark is None:
+                continue
+            index = row[_E_SECTION] - first_section
+            course_id, term_id = section_course[index], section_term[index]
+            scale_id, weight = courses[course_id]
+            order, closed = terms[term_id]
+            posted.append(
+                (row[_E_ID], course_id, order, row[_E_CREDITS], mark, row[_E_BASIS], scale_id,
+                 weight, term_id)
+            )  # fmt: skip
+            if closed:
+                decided.add(term_id)
+        if decided:
+            self._decide(student, programs, posted, decided, out)
         return out
+
+    def _decide(
+        self,
+        student: Any,
+        programs: dict[int, int],
+        posted: list[Posted],
+        decided: set[int],
+        out: list[tuple[Any, ...]],
+    ) -> None:
+        level = self.levels[programs[student]]
+        for term_id, standing, term_gpa, cumulative in decide_posted(
+            self.policy, level, posted, decided
+        ):
+            out.append(
+                (self.next_id, student, term_id, standing, standing,
+                 None if term_gpa is None else str(term_gpa),
+                 None if cumulative is None else str(cumulative),
+                 "", self.decided_at[term_id], self.decided_by, 1)
+            )  # fmt: skip
+            self.next_id += 1
