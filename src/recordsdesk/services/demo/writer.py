@@ -73,9 +73,11 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 # so each insert lands at the right-hand edge of the index: kept during the load, they cost the
 # writer process little while the generator works, instead of a sort after the last chunk.
 APPEND_ORDER_INDEXES = frozenset({
-    "ix_admission_application_student_id", "ix_contact_note_student_id",
-    "ix_enrollment_student_id", "ix_hold_student_id", "ix_screening_item_application_id",
-    "ix_transcript_request_student_id", "ix_transfer_credit_student_id",
+    "ix_academic_standing_student_id", "ix_admission_application_student_id",
+    "ix_contact_note_student_id", "ix_disclosure_student_id",
+    "ix_enrollment_student_record", "ix_hold_student_id", "ix_release_consent_student_id",
+    "ix_screening_item_application_id", "ix_transcript_request_student_id",
+    "ix_transfer_credit_student_id",
 })  # fmt: skip
 
 
