@@ -1,6 +1,8 @@
 """The academic standing of each demo student's posted terms, decided as posting decides it
 (transcripts.standing.decide over the transcript's term and cumulative GPAs) but from the rows
-the generator just made, so a million students cost no database reads.
+the generator just made, so a million students cost no database reads. `StandingStage` does it
+where each chunk is written (in the writer process for a large build), from the chunk's own
+section, student and enrollment rows: no random draws, so it need not run on the generator.
 
 The figures follow the transcript builder step for step: the same mark rules
 (`builder.cached_rules`), the same meaning of each basis (`meaning.rule_for`), the same repeat
@@ -11,6 +13,7 @@ the demo's terms again through the service changes none of them.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -202,6 +205,9 @@ _E_ID, _E_STUDENT, _E_SECTION = 0, 1, _ENROLLMENT.index("section_id")
 _E_CREDITS, _E_MARK = _ENROLLMENT.index("credits"), _ENROLLMENT.index("mark")
 _E_STATUS, _E_BASIS = _ENROLLMENT.index("grade_status"), _ENROLLMENT.index("grading_basis")
 _S_PROGRAM = COLUMNS["student"].index("program_id")
+#: One student's posted marks as StandingStage gathers them from a chunk:
+#: (student id, program level, every posted enrollment in term order, the closed terms posted).
+PostedRecord = tuple[int, str, list[Posted], set[int]]
 
 
 @dataclass
@@ -225,7 +231,11 @@ class StandingStage:
     _section_course: array[int] = field(default_factory=lambda: array("l"))
     _section_term: array[int] = field(default_factory=lambda: array("l"))
 
-    def rows(self, chunk: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+    def posted_by_student(self, chunk: dict[str, list[tuple[Any, ...]]]) -> Iterator[PostedRecord]:
+        """(student id, program level, every posted enrollment in term order, the closed terms
+        posted) for each student of the chunk with a mark posted in a closed term, in student
+        order: what the generator used to collect while it walked the student's terms. Call
+        once per chunk, in chunk order (the chunk's sections are remembered for later ones)."""
         section_course, section_term = self._section_course, self._section_term
         for section in chunk["section"]:
             if not section_course:
@@ -234,16 +244,16 @@ class StandingStage:
             section_course.append(section[1])
             section_term.append(section[2])
         first_section = self._first_section
+        levels = self.levels
         programs = {row[0]: row[_S_PROGRAM] for row in chunk["student"]}
         courses, terms = self.courses, self.terms
-        out: list[tuple[Any, ...]] = []
-        student = None
+        student = 0
         posted: list[Posted] = []
         decided: set[int] = set()
         for row in chunk["enrollment"]:
             if row[_E_STUDENT] != student:
                 if decided:
-                    self._decide(student, programs, posted, decided, out)
+                    yield student, levels[programs[student]], posted, decided
                 student, posted, decided = row[_E_STUDENT], [], set()
             mark = row[_E_MARK]
             if row[_E_STATUS] != "posted" or mark is None:
@@ -259,25 +269,23 @@ class StandingStage:
             if closed:
                 decided.add(term_id)
         if decided:
-            self._decide(student, programs, posted, decided, out)
-        return out
+            yield student, levels[programs[student]], posted, decided
 
-    def _decide(
-        self,
-        student: Any,
-        programs: dict[int, int],
-        posted: list[Posted],
-        decided: set[int],
-        out: list[tuple[Any, ...]],
-    ) -> None:
-        level = self.levels[programs[student]]
-        for term_id, standing, term_gpa, cumulative in decide_posted(
-            self.policy, level, posted, decided
-        ):
-            out.append(
-                (self.next_id, student, term_id, standing, standing,
-                 None if term_gpa is None else str(term_gpa),
-                 None if cumulative is None else str(cumulative),
-                 "", self.decided_at[term_id], self.decided_by, 1)
-            )  # fmt: skip
-            self.next_id += 1
+    def rows(self, chunk: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+        """The chunk's academic_standing rows (writer.COLUMNS order)."""
+        out: list[tuple[Any, ...]] = []
+        policy, decided_at, decided_by = self.policy, self.decided_at, self.decided_by
+        next_id = self.next_id
+        for student, level, posted, decided in self.posted_by_student(chunk):
+            for term_id, standing, term_gpa, cumulative in decide_posted(
+                policy, level, posted, decided
+            ):
+                out.append(
+                    (next_id, student, term_id, standing, standing,
+                     None if term_gpa is None else str(term_gpa),
+                     None if cumulative is None else str(cumulative),
+                     "", decided_at[term_id], decided_by, 1)
+                )  # fmt: skip
+                next_id += 1
+        self.next_id = next_id
+        return out
