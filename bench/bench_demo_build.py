@@ -3,6 +3,7 @@
     python bench/bench_demo_build.py                 # 100k and 1M on SQLite (+100k PostgreSQL)
     python bench/bench_demo_build.py --sizes 100000  # just one size
     python bench/bench_demo_build.py --one sqlite:////tmp/d.db 100000  # one build, one JSON line
+    python bench/bench_demo_build.py --generate 100000  # generation alone: CPU and row digests
 
 Each build runs in a fresh child process (so peak RSS is the build's own, writer process
 included) into a throwaway file under --workdir; PostgreSQL runs when
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -44,10 +45,17 @@ def run_one(url: str, students: int) -> dict[str, object]:
     from recordsdesk.services.demo import build_demo_database
 
     started = time.perf_counter()
+    loaded: list[float] = []  # when the progress line said every student was loaded
+
+    def progress(line: str) -> None:
+        if "100%" in line:
+            loaded.append(time.perf_counter())
+
     summary = build_demo_database(
-        url, students=students, seed=SEED, rebuild=True, progress=lambda line: None, today=TODAY
+        url, students=students, seed=SEED, rebuild=True, progress=progress, today=TODAY
     )
     seconds = time.perf_counter() - started
+    tail = time.perf_counter() - loaded[-1] if loaded else 0.0
     own, children = (
         resource.getrusage(resource.RUSAGE_SELF),
         resource.getrusage(resource.RUSAGE_CHILDREN),
@@ -75,6 +83,7 @@ def run_one(url: str, students: int) -> dict[str, object]:
         "cpu_seconds": round(cpu, 1),  # this process and its writer process, all stages
         "cpu_generator": round(generating, 1),
         "cpu_writer": round(writing, 1),
+        "tail_seconds": round(tail, 1),  # after the last chunk: indexes, lookup index, checks
         "rows": rows,
         "enrollments": summary.counts["enrollments"],
         "rows_per_second": round(rows / seconds),
@@ -162,6 +171,66 @@ def raw_sqlite_comparison(workdir: Path, students: int) -> dict[str, object]:
     }
 
 
+def generate_alone(workdir: Path, students: int) -> dict[str, object]:
+    """Generate a build's rows in memory as the build does (chunks of 10,000, each through the
+    standing stage), without loading them: CPU seconds of each, and a sha256 of every generated
+    table, so a change to the generator can show it leaves the rows as they were."""
+    import gc
+    import hashlib
+
+    from recordsdesk.db import open_database, session_scope
+    from recordsdesk.services.demo.build import CHUNK_STUDENTS, _reference
+    from recordsdesk.services.demo.catalog import build_catalog
+    from recordsdesk.services.demo.history import TABLES, HistoryGenerator
+    from recordsdesk.services.demo.standing import StandingPolicy
+
+    path = workdir / "generate.db"
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    engine = open_database(f"sqlite:///{path}")
+    scale_ids, points, max_staff = _reference(engine)
+    with session_scope(engine) as session:
+        policy = StandingPolicy.read(session)
+    engine.dispose()
+    catalog = build_catalog(scale_ids, points, TODAY)
+    for offset, (username, _role, _name) in enumerate(catalog.spec["staff"]):
+        catalog.staff[username] = max_staff + 1 + offset
+    generator = HistoryGenerator(
+        catalog, seed=SEED, today=TODAY - timedelta(days=1),  # as the build has it
+        first_ids=dict.fromkeys(TABLES, 1), number_width=max(5, len(str(students))),
+        students=students, standing=policy,
+    )  # fmt: skip
+    stage = generator.standing_stage()
+    assert stage is not None
+    digests = {table: hashlib.sha256() for table in TABLES}
+    counts = dict.fromkeys(TABLES, 0)
+    generating = staging = 0.0
+    gc.freeze()
+    for first in range(1, students + 1, CHUNK_STUDENTS):
+        started = time.process_time()
+        chunk = generator.generate(first, min(CHUNK_STUDENTS, students - first + 1))
+        generating += time.process_time() - started
+        started = time.process_time()
+        chunk["academic_standing"] = stage.rows(chunk)
+        staging += time.process_time() - started
+        for table in TABLES:
+            counts[table] += len(chunk[table])
+            digests[table].update(repr(chunk[table]).encode())
+    gc.unfreeze()
+    everything = hashlib.sha256()
+    for table in TABLES:
+        everything.update(digests[table].digest())
+    return {
+        "students": students,
+        "cpu_generate": round(generating, 2),
+        "cpu_standing_stage": round(staging, 2),
+        "rows": counts,
+        "digest": everything.hexdigest(),
+        "digests": {table: digests[table].hexdigest()[:16] for table in TABLES},
+        "load": os.getloadavg(),
+    }
+
+
 def _child(args: list[str]) -> dict[str, object]:
     completed = subprocess.run(
         [sys.executable, __file__, *args], check=True, capture_output=True, text=True
@@ -176,6 +245,8 @@ def main() -> int:
     parser.add_argument("--postgres-size", type=int, default=100_000)
     parser.add_argument("--one", nargs=2, metavar=("URL", "STUDENTS"), help=argparse.SUPPRESS)
     parser.add_argument("--raw", type=int, metavar="STUDENTS", help=argparse.SUPPRESS)
+    parser.add_argument("--generate", type=int, metavar="STUDENTS",
+                        help="generate alone, in memory: CPU seconds and row digests")  # fmt: skip
     args = parser.parse_args()
     workdir = Path(args.workdir)
     if args.one:
@@ -183,6 +254,9 @@ def main() -> int:
         return 0
     if args.raw:
         print(json.dumps(raw_sqlite_comparison(workdir, args.raw)))
+        return 0
+    if args.generate:
+        print(json.dumps(generate_alone(workdir, args.generate)))
         return 0
     import sqlite3
 
