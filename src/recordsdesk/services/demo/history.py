@@ -40,6 +40,7 @@ from recordsdesk.services.demo.students import (
     plan_student,
     student_row,
 )
+from recordsdesk.services.demo.totals import TermTotalsRows
 
 CLOSED = TermStatus.CLOSED.value
 GRADING = TermStatus.GRADING.value
@@ -68,6 +69,7 @@ TABLES = (
     "academic_standing",
     "release_consent",
     "disclosure",
+    "term_totals",
 )
 #: One in this many eligible marks (an elective graded on letters, in a course that allows it
 #: and that no course requires first) is taken pass/no pass; chosen by enrollment id, so the
@@ -198,6 +200,7 @@ class HistoryGenerator:
                 else:
                     self.school_base.setdefault(key, []).append(course)
         self.out: dict[str, list[tuple[Any, ...]]] = {t: [] for t in TABLES}
+        self.totals = TermTotalsRows(standing, self.sections, self.term_order) if standing else None
 
     def next_id(self, table: str) -> int:
         value = self.ids[table]
@@ -232,6 +235,8 @@ class HistoryGenerator:
                 sid, plan, progress, self.terms[plan.register_next], len(plan.attended), False
             )
         self.out["student"].append(student_row(self, rng, sid, plan, progress))
+        if self.totals is not None:
+            self.out["term_totals"] += self.totals.rows(sid, program.id, progress.posted, self.out)
         if self.standing is not None and progress.decided:
             decisions = decide_posted(
                 self.standing, program.level, progress.posted, progress.decided
