@@ -272,6 +272,13 @@ def rebuild(session: Session | Connection) -> None:
     )
 
 
+def needs_rebuild(session: Session | Connection) -> bool:
+    """Whether every row is due a rebuild (never built, or the policy or a scale changed)."""
+    connection = _connection(session)
+    stored = connection.execute(text("SELECT digest FROM term_totals_basis LIMIT 1")).first()
+    return stored is None or stored[0] != basis_digest(connection)
+
+
 def refresh(
     session: Session | Connection,
     *,
@@ -283,8 +290,7 @@ def refresh(
     its write changed); `limit`: at most this many of the noted students (an import's
     follow-up works in short transactions). Writes nothing when nothing is stale."""
     connection = _connection(session)
-    stored = connection.execute(text("SELECT digest FROM term_totals_basis LIMIT 1")).first()
-    if stored is None or stored[0] != basis_digest(connection):
+    if needs_rebuild(connection):
         rebuild(connection)
         return -1
     if (
