@@ -47,6 +47,19 @@ class TermTotalsRows:
         self.term_order = term_order
         self.section_term: dict[int, int] = {}
         self._seen: tuple[int, int] = (0, 0)  # (id of the pool's list, rows read from it)
+        #: (scale id, basis, mark, credits, weight) -> what such an attempt adds on its own.
+        self.alone: dict[tuple[int, str, str, str, str], gpa.Outcome] = {}
+
+    def _rule(self, scale_id: int, basis: str, mark: str) -> gpa.MarkRule:
+        """What the mark means (`demo.standing`'s table of meanings, shared)."""
+        policy = self.policy
+        key = (scale_id, basis, mark)
+        rule = policy.meanings.get(key)
+        if rule is None:
+            rule = policy.meanings[key] = rule_for(
+                policy.rules[0], scale_id, basis, mark, policy.np_counts_as_f
+            )
+        return rule
 
     def _learn_sections(self) -> None:
         new_rows = self.sections.new_rows
@@ -63,8 +76,6 @@ class TermTotalsRows:
         """The term_totals rows (COLUMNS order) of the student whose rows `out` ends with."""
         self._learn_sections()
         policy = self.policy
-        rules = policy.rules[0]
-        meanings = policy.meanings
         counts: dict[int, list[Any]] = {}  # term id -> [seats, seat credits, withdrawn, progress]
         section_term = self.section_term
         for row in _own_rows(out["enrollment"], student_id):
@@ -83,48 +94,67 @@ class TermTotalsRows:
                 found[1] += seat
                 if status == "registered" and row[_GRADE_STATUS] != "posted":
                     found[3] += seat
-        attempts: list[gpa.Attempt] = []
-        by_term: dict[int, list[gpa.Attempt]] = {}
-        for eid, course_id, order, size, mark, basis, scale_id, weight, term_id in posted:
-            key = (scale_id, basis, mark)
-            rule = meanings.get(key)
-            if rule is None:
-                rule = meanings[key] = rule_for(rules, scale_id, basis, mark, policy.np_counts_as_f)
-            attempt = gpa.Attempt(eid, course_id, order, _decimal(size), rule, _decimal(weight))
-            attempts.append(attempt)
-            by_term.setdefault(term_id, []).append(attempt)
-        results = gpa.outcomes(attempts, policy.repeat_policy)
+        # Per term: attempted, earned, GPA credits, quality points, weighted points (gpa.total).
+        zero = gpa.ZERO
+        sums: dict[int, list[Decimal]] = {}
+        posted_in: dict[int, int] = {}  # term id -> posted marks
+        outcomes: list[tuple[int, gpa.Outcome]] = []  # (term id, what the attempt adds)
+        if len({p[1] for p in posted}) == len(posted):
+            # No course twice: each attempt adds what it adds alone (gpa.outcomes of it), the
+            # same for every attempt with its mark, credits and weight.
+            alone = self.alone
+            for _eid, _course, _order, size, mark, basis, scale_id, weight, term_id in posted:
+                key = (scale_id, basis, mark, size, weight)
+                outcome = alone.get(key)
+                if outcome is None:
+                    rule = self._rule(scale_id, basis, mark)
+                    attempt = gpa.Attempt(0, 0, 0, _decimal(size), rule, _decimal(weight))
+                    outcome = alone[key] = gpa.outcomes([attempt], policy.repeat_policy)[0]
+                outcomes.append((term_id, outcome))
+        else:
+            attempts = [
+                gpa.Attempt(eid, course, order, _decimal(size), self._rule(scale_id, basis, mark),
+                            _decimal(weight))
+                for eid, course, order, size, mark, basis, scale_id, weight, _term in posted
+            ]  # fmt: skip
+            results = gpa.outcomes(attempts, policy.repeat_policy)
+            outcomes = [(p[8], results[p[0]]) for p in posted]
+        for term_id, o in outcomes:
+            posted_in[term_id] = posted_in.get(term_id, 0) + 1
+            if not o.included:
+                continue
+            found_sums = sums.get(term_id)
+            if found_sums is None:
+                found_sums = sums[term_id] = [zero, zero, zero, zero, zero]
+            found_sums[0] += o.attempted
+            found_sums[1] += o.earned
+            found_sums[2] += o.gpa_credits
+            found_sums[3] += o.quality_points
+            found_sums[4] += o.weighted_points
         transfer = sum(
-            (_decimal(r[5]) for r in _own_rows(out["transfer_credit"], student_id)), gpa.ZERO
+            (_decimal(r[5]) for r in _own_rows(out["transfer_credit"], student_id)), zero
         )
-        running = gpa.Totals(credits_earned=transfer)
-        in_progress = gpa.ZERO
+        running = [zero, transfer, zero, zero, zero]
+        in_progress = zero
         made: list[tuple[Any, ...]] = []
-        empty = gpa.Totals()
+        empty = (zero, zero, zero, zero, zero)
         for term_id in sorted(counts, key=self.term_order.__getitem__):
             seats, seat_credits, withdrawn, progress = counts[term_id]
-            term_attempts = by_term.get(term_id, ())
-            totals = gpa.total(results[a.key] for a in term_attempts) if term_attempts else empty
-            running = running + totals
+            term = sums.get(term_id, empty)
+            running = [r + t for r, t in zip(running, term, strict=True)]
             in_progress += progress
             made.append(
-                (student_id, term_id, program_id, len(term_attempts),
-                 *(str(v) for v in _values(totals)), *(str(v) for v in _values(running)),
-                 _ratio(totals), _ratio(running), seats, str(seat_credits), withdrawn,
-                 str(progress), str(in_progress), 0)
+                (student_id, term_id, program_id, posted_in.get(term_id, 0),
+                 *map(str, term), *map(str, running), _ratio(term), _ratio(running), seats,
+                 str(seat_credits), withdrawn, str(progress), str(in_progress), 0)
             )  # fmt: skip
         if made:
             made[-1] = (*made[-1][:-1], 1)
         return made
 
 
-def _values(totals: gpa.Totals) -> tuple[Decimal, ...]:
-    return (totals.credits_attempted, totals.credits_earned, totals.gpa_credits,
-            totals.quality_points, totals.weighted_points)  # fmt: skip
-
-
-def _ratio(totals: gpa.Totals) -> float | None:
+def _ratio(figures: Any) -> float | None:
     """The unrounded GPA as the stored float (None without GPA credits)."""
-    if not totals.gpa_credits:
+    if not figures[2]:
         return None
-    return float(totals.quality_points / totals.gpa_credits)
+    return float(figures[3] / figures[2])
