@@ -41,8 +41,10 @@ class TermTotals(SQLModel, table=True):
             "term_gpa_raw",
             "cum_gpa_raw",
         ),
-        # Each student's whole record (their latest row), by cumulative GPA.
+        # Each student's whole record (their latest row), by cumulative GPA, and by program and
+        # credits toward it (the graduation report's candidates).
         Index("ix_term_totals_latest", "latest", "cum_gpa_raw"),
+        Index("ix_term_totals_degree", "latest", "program_id", "toward_degree"),
     )
 
     student_id: int = Field(primary_key=True)
@@ -69,6 +71,8 @@ class TermTotals(SQLModel, table=True):
     #: Credits registered and not yet posted, in the term and through it.
     in_progress: Decimal = Field(default=Decimal(0), max_digits=12, decimal_places=4)
     cum_in_progress: Decimal = Field(default=Decimal(0), max_digits=12, decimal_places=4)
+    #: Earned (transfer credit included) and in-progress credits through the term.
+    toward_degree: Decimal = Field(default=Decimal(0), max_digits=12, decimal_places=4)
     latest: bool = False
 
 

@@ -95,6 +95,7 @@ def _create_tables() -> None:
         sa.Column("withdrawn", sa.Integer(), nullable=False),
         sa.Column("in_progress", sa.Numeric(precision=12, scale=4), nullable=False),
         sa.Column("cum_in_progress", sa.Numeric(precision=12, scale=4), nullable=False),
+        sa.Column("toward_degree", sa.Numeric(precision=12, scale=4), nullable=False),
         sa.Column("latest", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("student_id", "term_id", name=op.f("pk_term_totals")),
     )
@@ -105,6 +106,9 @@ def _create_tables() -> None:
          "term_gpa_raw", "cum_gpa_raw"],
     )  # fmt: skip
     op.create_index("ix_term_totals_latest", "term_totals", ["latest", "cum_gpa_raw"])
+    op.create_index(
+        "ix_term_totals_degree", "term_totals", ["latest", "program_id", "toward_degree"]
+    )
     op.create_table(
         "term_totals_stale",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -188,6 +192,7 @@ def downgrade() -> None:
             op.execute(f"DROP FUNCTION term_totals_note_{suffix}()")
     op.drop_table("term_totals_basis")
     op.drop_table("term_totals_stale")
+    op.drop_index("ix_term_totals_degree", table_name="term_totals")
     op.drop_index("ix_term_totals_latest", table_name="term_totals")
     op.drop_index("ix_term_totals_term", table_name="term_totals")
     op.drop_table("term_totals")

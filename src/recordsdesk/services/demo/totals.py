@@ -146,7 +146,8 @@ class TermTotalsRows:
             made.append(
                 (student_id, term_id, program_id, posted_in.get(term_id, 0),
                  *map(str, term), *map(str, running), _ratio(term), _ratio(running), seats,
-                 str(seat_credits), withdrawn, str(progress), str(in_progress), 0)
+                 str(seat_credits), withdrawn, str(progress), str(in_progress),
+                 str(running[1] + in_progress), 0)
             )  # fmt: skip
         if made:
             made[-1] = (*made[-1][:-1], 1)

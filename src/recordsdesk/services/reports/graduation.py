@@ -94,11 +94,12 @@ def graduation_candidates(
     policy = gpa_policy(session)
     program = resolve_program(session, program_code) if program_code else None
     narrow, params = student_conditions(session, program=program, directory_only=directory_only)
-    # Near the program's credits by the stored sums first (floats on SQLite), exact after.
+    # Near the program's credits by the stored sums first (an index range per program; floats
+    # on SQLite), exact after.
     stored = stored_figures(
         session,
         term=None,
-        where=f"AND tt.cum_earned + tt.cum_in_progress >= p.required_credits - 0.001 "
+        where=f"AND tt.program_id = p.id AND tt.toward_degree >= p.required_credits - 0.001 "
         f"AND {_CURRENT}{narrow}",
         params=params,
         extra_columns="tt.cum_in_progress, p.code, p.required_credits, p.min_gpa",

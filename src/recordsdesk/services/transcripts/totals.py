@@ -44,7 +44,7 @@ SUMS = ("attempted", "earned", "gpa_credits", "quality_points", "weighted_points
 COLUMNS = (
     "student_id", "term_id", "program_id", "posted", *SUMS, *(f"cum_{s}" for s in SUMS),
     "term_gpa_raw", "cum_gpa_raw", "seats", "seat_credits", "withdrawn", "in_progress",
-    "cum_in_progress", "latest",
+    "cum_in_progress", "toward_degree", "latest",
 )  # fmt: skip
 
 # What each posted mark means, as a small table the scan joins once per row: one row per
@@ -191,7 +191,7 @@ def _statement(repeat_policy: str) -> str:
         "r.c_att, r.c_earn, r.c_gc, r.c_q, r.c_w, "
         "CASE WHEN r.gc > 0 THEN r.q * 1.0 / r.gc END, "
         "CASE WHEN r.c_gc > 0 THEN r.c_q * 1.0 / r.c_gc END, "
-        "r.seats, r.seat_cr, r.wd, r.prog, r.c_prog, "
+        "r.seats, r.seat_cr, r.wd, r.prog, r.c_prog, r.c_earn + r.c_prog, "
         f"CASE WHEN r.from_last = 1 THEN TRUE ELSE FALSE END FROM ({through}) r"
     )
 
