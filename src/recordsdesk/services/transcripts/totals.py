@@ -288,9 +288,12 @@ def refresh(
     """Bring the rows up to date in the caller's transaction; how many students were
     recomputed (-1: every row was rebuilt). `students`: only these (a service that knows whom
     its write changed); `limit`: at most this many of the noted students (an import's
-    follow-up works in short transactions). Writes nothing when nothing is stale."""
+    follow-up works in short transactions); with either, a rebuild that is due is left to the
+    next call without them (a report, `db optimize`). Writes nothing when nothing is stale."""
     connection = _connection(session)
     if needs_rebuild(connection):
+        if students is not None or limit is not None:
+            return 0  # a rebuild of every row is not a posting's or an import step's to pay
         rebuild(connection)
         return -1
     if (
