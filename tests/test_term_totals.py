@@ -228,3 +228,17 @@ def test_a_passed_course_then_tr_earns_its_credit_once(
             session, scope="SELECT :s", params={"s": sid}, repeat_policy="latest"
         )
         assert figures[sid].through.credits_earned == Decimal(7)
+
+
+def test_every_trigger_exists_at_head(engine: Engine) -> None:
+    """A later migration that rebuilds one of these tables on SQLite drops its triggers: this
+    fails until it recreates them."""
+    from recordsdesk.services.transcripts.totals import TRIGGERS
+
+    if engine.dialect.name == "sqlite":
+        query = "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+    else:
+        query = "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal"
+    with engine.connect() as connection:
+        found = {row[0] for row in connection.execute(text(query))}
+    assert {name for names in TRIGGERS.values() for name in names} <= found

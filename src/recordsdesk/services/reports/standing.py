@@ -1,8 +1,12 @@
 """Per-student GPA figures for many students at once, with the transcript's own rules.
 
-A standing report (dean's list, probation, graduation audit, class rank) needs the figures of
-tens of thousands of records. Building each transcript would take minutes at 100k students, so
-SQL does it set-based, in two statements:
+Dean's list, probation and graduation read them stored (`stored_figures`: one row per student
+and term in `term_totals`, kept current by transcripts.totals, refreshed before each read), so
+their time grows with the students they list, not with every posted mark. `student_figures`
+computes them from the marks, for the class rank and one student's degree audit:
+
+A standing report needs the figures of tens of thousands of records. Building each transcript
+would take minutes at 100k students, so SQL does it set-based, in two statements:
 - one grouped scan over every posted mark of the students in scope sums what each attempt adds
   on its own (a course taken once has nothing for the repeat policy to decide), and tells the
   students who took a course more than once (more posted attempts than distinct courses);
