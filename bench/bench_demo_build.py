@@ -211,7 +211,7 @@ def generate_alone(workdir: Path, students: int) -> dict[str, object]:
         chunk = generator.generate(first, min(CHUNK_STUDENTS, students - first + 1))
         generating += time.process_time() - started
         started = time.process_time()
-        chunk["academic_standing"] = stage.rows(chunk)
+        chunk.update(stage.derive(chunk))
         staging += time.process_time() - started
         for table in TABLES:
             counts[table] += len(chunk[table])

@@ -212,7 +212,8 @@ def test_new_students_indexed_in_bulk_are_found(
             triggers = session.execute(
                 text(
                     "SELECT count(*) FROM sqlite_master "
-                    "WHERE type = 'trigger' AND tbl_name = 'student'"
+                    "WHERE type = 'trigger' AND tbl_name = 'student' "
+                    "AND name LIKE 'student_name_fts%'"
                 )
             ).scalar_one()
             assert triggers == 3

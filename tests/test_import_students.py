@@ -169,7 +169,7 @@ def test_large_import_keeps_the_lookup_index(
             return session.execute(
                 text(
                     "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
-                    "AND tbl_name = 'student'"
+                    "AND tbl_name = 'student' AND name LIKE 'student_name_fts%'"
                 )
             ).scalar_one()
 

@@ -53,14 +53,14 @@ def test_optimize_merges_the_index_and_refreshes_statistics(engine: Engine, syst
 
     report = optimize_database(engine, analyze=True)
 
-    assert [s.name for s in report.steps][:2] == ["name index", "statistics"]
+    assert [s.name for s in report.steps][:3] == ["term totals", "name index", "statistics"]
     assert {q: found(engine, system, q) for q in before} == before
     assert all(before.values())
     with engine.connect() as connection:
         if sqlite:
             assert segments(engine) == 1
             assert connection.execute(text("SELECT count(*) FROM sqlite_stat1")).scalar_one() > 0
-            assert report.steps[2].detail.startswith("skipped")  # a new file has no free pages
+            assert report.steps[3].detail.startswith("skipped")  # a new file has no free pages
         else:
             valid = connection.execute(
                 text("SELECT indisvalid FROM pg_index WHERE indexrelid = to_regclass(:n)"),
@@ -71,7 +71,7 @@ def test_optimize_merges_the_index_and_refreshes_statistics(engine: Engine, syst
                 text("SELECT reltuples FROM pg_class WHERE relname = 'student'")
             ).scalar_one()
             assert analyzed >= 0  # -1 until the table is first analyzed
-            assert "rebuilt" in report.steps[0].detail
+            assert "rebuilt" in report.steps[1].detail
 
 
 def test_sqlite_statistics_are_made_only_when_asked_for(engine: Engine) -> None:
@@ -85,14 +85,14 @@ def test_sqlite_statistics_are_made_only_when_asked_for(engine: Engine) -> None:
 
     for cheap in (True, False):  # neither the desk's run nor the command makes them unasked
         report = optimize_database(engine, cheap=cheap)
-        assert report.steps[1].detail.startswith("skipped: this database has none")
+        assert report.steps[2].detail.startswith("skipped: this database has none")
         assert not has_statistics()
-    assert optimize_database(engine, cheap=True, analyze=True).steps[1].detail.startswith("skipped")
-    assert "ANALYZE" in optimize_database(engine, analyze=True).steps[1].detail
+    assert optimize_database(engine, cheap=True, analyze=True).steps[2].detail.startswith("skipped")
+    assert "ANALYZE" in optimize_database(engine, analyze=True).steps[2].detail
     assert has_statistics()
     # Once the office has them, both runs keep them fresh.
-    assert "ANALYZE" in optimize_database(engine).steps[1].detail
-    assert "PRAGMA optimize" in optimize_database(engine, cheap=True).steps[1].detail
+    assert "ANALYZE" in optimize_database(engine).steps[2].detail
+    assert "PRAGMA optimize" in optimize_database(engine, cheap=True).steps[2].detail
 
 
 @pytest.mark.db
@@ -104,13 +104,13 @@ def test_the_cheap_part_merges_in_short_steps_and_skips_vacuum(
 
     report = optimize_database(engine, cheap=True)
 
-    assert [s.name for s in report.steps] == ["name index", "statistics"]
+    assert [s.name for s in report.steps] == ["term totals", "name index", "statistics"]
     assert found(engine, system, "ngata") == before and before
     if engine.dialect.name == "sqlite":
         assert segments(engine) == 1
-        assert "steps" in report.steps[0].detail
+        assert "steps" in report.steps[1].detail
     else:
-        assert "pending list" in report.steps[0].detail
+        assert "pending list" in report.steps[1].detail
 
 
 def test_vacuum_gives_free_space_back_only_when_worth_it(engine: Engine) -> None:
@@ -163,7 +163,11 @@ def test_the_desk_runs_the_cheap_part_at_most_daily(engine: Engine) -> None:
     add_students_one_save_at_a_time(engine, 6)
     monday = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
     first = auto_optimize(engine, now=monday)
-    assert first is not None and [s.name for s in first.steps] == ["name index", "statistics"]
+    assert first is not None and [s.name for s in first.steps] == [
+        "term totals",
+        "name index",
+        "statistics",
+    ]
     assert auto_optimize(engine, now=monday + timedelta(hours=23)) is None
     assert auto_optimize(engine, now=monday + timedelta(hours=25)) is not None
     stamp = stamp_file(engine)

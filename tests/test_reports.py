@@ -30,7 +30,9 @@ from recordsdesk.services.reports.table import resolve_term
 from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
 from recordsdesk.services.transcripts.builder import DEANS_LIST, PROBATION, build_transcript
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.totals import refresh
 from tests.conftest import BACKEND, drop_postgres_database, new_postgres_database
+from tests.totals_oracle import assert_rows_are_the_transcripts
 
 pytestmark = pytest.mark.db
 TODAY = date(2026, 11, 25)
@@ -219,7 +221,8 @@ def test_every_students_figures_are_the_transcripts(
     db: Session, registrar: Actor, policy: str
 ) -> None:
     """The figures every standing report reads, student by student, against the builder: the
-    whole record and one term's, weighted points included, under each repeat policy."""
+    whole record and one term's, weighted points included, under each repeat policy; and the
+    stored term totals, every term of every student."""
     db.execute(text("UPDATE institution SET repeat_policy = :p"), {"p": policy})
     numbers = dict(sql(db, "SELECT id, student_number FROM student"))
     whole = student_figures(db, scope="SELECT id FROM student", params={}, repeat_policy=policy)
@@ -243,6 +246,9 @@ def test_every_students_figures_are_the_transcripts(
             assert in_term[sid].through + transfer == earlier[-1].cumulative, number
         compared += 1
     assert compared > STUDENTS // 2 and repeaters(db), "repeats are exercised"
+    # The stored term totals the reports read, term by term (refreshed under the new policy).
+    refresh(db)
+    assert assert_rows_are_the_transcripts(db, registrar) > STUDENTS
     db.rollback()
 
 

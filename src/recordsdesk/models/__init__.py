@@ -36,6 +36,7 @@ from recordsdesk.models.practice import PracticeResult
 from recordsdesk.models.staff import ApiToken, StaffUser
 from recordsdesk.models.student import Student
 from recordsdesk.models.term import Section, Term
+from recordsdesk.models.totals import TermTotals, TermTotalsBasis, TermTotalsStale
 from recordsdesk.models.transfer import (
     Articulation,
     ExternalCourse,
@@ -89,6 +90,9 @@ __all__ = [
     "StudentStatus",
     "Term",
     "TermStatus",
+    "TermTotals",
+    "TermTotalsBasis",
+    "TermTotalsStale",
     "TranscriptFormat",
     "TranscriptRequest",
     "TranscriptRequestStatus",

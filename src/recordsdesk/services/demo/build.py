@@ -39,6 +39,7 @@ from recordsdesk.services.demo.standing import StandingPolicy
 from recordsdesk.services.demo.summary import DemoAccount, DemoSummary, count_rows
 from recordsdesk.services.demo.writer import BulkWriter
 from recordsdesk.services.shared.errors import RecordsError
+from recordsdesk.services.transcripts.totals import adopt as adopt_term_totals
 
 CHUNK_STUDENTS = 10_000
 AUDIT_ACTION = "demo_build"
@@ -302,6 +303,7 @@ def build_demo_database(
         _load(url, engine, students=students, seed=seed, today=today, progress=progress,
               hashes=hashes)  # fmt: skip
         with session_scope(engine) as session:
+            adopt_term_totals(session)  # the generator wrote every student's rows
             counts = count_rows(session.connection())
             audit.record(
                 session,

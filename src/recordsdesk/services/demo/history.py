@@ -35,6 +35,7 @@ from recordsdesk.services.demo.students import (
     plan_student,
     student_row,
 )
+from recordsdesk.services.demo.totals import TermTotalsRows
 
 CLOSED = TermStatus.CLOSED.value
 GRADING = TermStatus.GRADING.value
@@ -63,6 +64,7 @@ TABLES = (
     "academic_standing",
     "release_consent",
     "disclosure",
+    "term_totals",
 )
 #: One in this many eligible marks (an elective graded on letters, in a course that allows it
 #: and that no course requires first) is taken pass/no pass; chosen by enrollment id, so the
@@ -207,6 +209,7 @@ class HistoryGenerator:
             },
             terms={t.id: (n, t.status == CLOSED) for n, t in enumerate(self.terms)},
             levels={p.id: p.level for p in catalog.programs},
+            totals=TermTotalsRows(self.standing, {t.id: n for n, t in enumerate(self.terms)}),
         )
 
     def next_id(self, table: str) -> int:

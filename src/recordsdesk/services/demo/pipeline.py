@@ -44,7 +44,7 @@ def derive_rows(rows: Rows, standing: StandingStage | None) -> None:
     """Fill in the rows a chunk leaves to the writing side: what follows from its other rows
     without a random draw."""
     if standing is not None:
-        rows["academic_standing"] = standing.rows(rows)
+        rows.update(standing.derive(rows))
 
 
 def write_chunk(writer: BulkWriter, rows: Rows, standing: StandingStage | None) -> None:

@@ -16,7 +16,7 @@ from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlmodel import Session, col, select
 
@@ -28,6 +28,9 @@ from recordsdesk.services.transcripts.builder import RulesByMark, cached_rules
 from recordsdesk.services.transcripts.gpa import ZERO
 from recordsdesk.services.transcripts.meaning import rule_for
 from recordsdesk.services.transcripts.standing import StandingRules, decide, rules_of
+
+if TYPE_CHECKING:
+    from recordsdesk.services.demo.totals import TermTotalsRows
 
 #: One posted enrollment as the generator made it:
 #: (enrollment id, course id, term order, credits, mark, basis, scale id, weight, term id).
@@ -231,11 +234,17 @@ class StandingStage:
     _section_course: array[int] = field(default_factory=lambda: array("l"))
     _section_term: array[int] = field(default_factory=lambda: array("l"))
 
-    def posted_by_student(self, chunk: dict[str, list[tuple[Any, ...]]]) -> Iterator[PostedRecord]:
-        """(student id, program level, every posted enrollment in term order, the closed terms
-        posted) for each student of the chunk with a mark posted in a closed term, in student
-        order: what the generator used to collect while it walked the student's terms. Call
-        once per chunk, in chunk order (the chunk's sections are remembered for later ones)."""
+    #: Makes each student's term_totals rows beside the standing (demo.totals), if given.
+    totals: TermTotalsRows | None = None
+
+    def records(
+        self, chunk: dict[str, list[tuple[Any, ...]]]
+    ) -> Iterator[tuple[int, int, list[Posted], set[int], list[tuple[Any, ...]]]]:
+        """(student id, program id, every posted enrollment in term order, the closed terms
+        posted, all their enrollment rows) for each student of the chunk with an enrollment, in
+        student order: what the generator used to collect while it walked the student's terms.
+        Call once per chunk, in chunk order (the chunk's sections are remembered for later
+        ones)."""
         section_course, section_term = self._section_course, self._section_term
         for section in chunk["section"]:
             if not section_course:
@@ -244,17 +253,18 @@ class StandingStage:
             section_course.append(section[1])
             section_term.append(section[2])
         first_section = self._first_section
-        levels = self.levels
         programs = {row[0]: row[_S_PROGRAM] for row in chunk["student"]}
         courses, terms = self.courses, self.terms
         student = 0
         posted: list[Posted] = []
         decided: set[int] = set()
+        own: list[tuple[Any, ...]] = []
         for row in chunk["enrollment"]:
             if row[_E_STUDENT] != student:
-                if decided:
-                    yield student, levels[programs[student]], posted, decided
-                student, posted, decided = row[_E_STUDENT], [], set()
+                if own:
+                    yield student, programs[student], posted, decided, own
+                student, posted, decided, own = row[_E_STUDENT], [], set(), []
+            own.append(row)
             mark = row[_E_MARK]
             if row[_E_STATUS] != "posted" or mark is None:
                 continue
@@ -268,24 +278,53 @@ class StandingStage:
             )  # fmt: skip
             if closed:
                 decided.add(term_id)
-        if decided:
-            yield student, levels[programs[student]], posted, decided
+        if own:
+            yield student, programs[student], posted, decided, own
 
-    def rows(self, chunk: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
-        """The chunk's academic_standing rows (writer.COLUMNS order)."""
-        out: list[tuple[Any, ...]] = []
+    def term_of_section(self, section_id: int) -> int:
+        """The term of a section seen in this or an earlier chunk."""
+        return self._section_term[section_id - self._first_section]
+
+    def posted_by_student(self, chunk: dict[str, list[tuple[Any, ...]]]) -> Iterator[PostedRecord]:
+        """(student id, program level, posted enrollments in term order, closed terms posted)
+        for each student of the chunk with a mark posted in a closed term (see `records`)."""
+        levels = self.levels
+        for student, program, posted, decided, _own in self.records(chunk):
+            if decided:
+                yield student, levels[program], posted, decided
+
+    def derive(self, chunk: dict[str, list[tuple[Any, ...]]]) -> dict[str, list[tuple[Any, ...]]]:
+        """The chunk's academic_standing rows and, with `totals`, its term_totals rows, in one
+        pass over its enrollments."""
+        standing: list[tuple[Any, ...]] = []
+        made: list[tuple[Any, ...]] = []
         policy, decided_at, decided_by = self.policy, self.decided_at, self.decided_by
+        levels, totals = self.levels, self.totals
+        transfer: dict[int, list[tuple[Any, ...]]] = {}
+        for row in chunk["transfer_credit"]:
+            transfer.setdefault(row[1], []).append(row)
         next_id = self.next_id
-        for student, level, posted, decided in self.posted_by_student(chunk):
-            for term_id, standing, term_gpa, cumulative in decide_posted(
-                policy, level, posted, decided
+        for student, program, posted, decided, own in self.records(chunk):
+            if totals is not None:
+                made += totals.rows(
+                    student, program, posted, own, transfer.get(student, []),
+                    self.term_of_section,
+                )  # fmt: skip
+            if not decided:
+                continue
+            for term_id, level_standing, term_gpa, cumulative in decide_posted(
+                policy, levels[program], posted, decided
             ):
-                out.append(
-                    (next_id, student, term_id, standing, standing,
+                standing.append(
+                    (next_id, student, term_id, level_standing, level_standing,
                      None if term_gpa is None else str(term_gpa),
                      None if cumulative is None else str(cumulative),
                      "", decided_at[term_id], decided_by, 1)
                 )  # fmt: skip
                 next_id += 1
         self.next_id = next_id
-        return out
+        return {"academic_standing": standing, "term_totals": made}
+
+    def rows(self, chunk: dict[str, list[tuple[Any, ...]]]) -> list[tuple[Any, ...]]:
+        """The chunk's academic_standing rows alone (writer.COLUMNS order)."""
+        return self.derive(chunk)["academic_standing"]

@@ -16,6 +16,8 @@ from sqlmodel import SQLModel
 
 from recordsdesk.db import SQLITE_BUSY_TIMEOUT_MS, is_sqlite
 from recordsdesk.services.lookup.index import SuspendedIndex, rebuild_index, suspend_index
+from recordsdesk.services.transcripts.totals import COLUMNS as TERM_TOTALS_COLUMNS
+from recordsdesk.services.transcripts.totals import restore_triggers, suspend_triggers
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "staff_user": ("id", "username", "full_name", "role", "password_hash", "active", "created_at",
@@ -64,6 +66,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "release_consent": ("id", "student_id", "recipient", "records", "purpose", "signed_on",
                         "valid_until", "added_by_id", "added_at", "revoked_by_id", "revoked_at",
                         "revoke_reason"),
+    "term_totals": TERM_TOTALS_COLUMNS,
     "disclosure": ("id", "student_id", "disclosed_at", "disclosed_by_id", "document",
                    "document_id", "recipient", "purpose", "basis", "consent_id", "note"),
 }  # fmt: skip
@@ -129,6 +132,7 @@ class BulkWriter:
         self._deferred: list[tuple[Any, ...]] = []
         self._violations: dict[str, str] = {}
         self._lookup: SuspendedIndex | None = None
+        self._totals_triggers: tuple[str, ...] = ()
         cursor = self._conn.cursor()
         if self.sqlite:
             # A throwaway demo file: during the load only this connection skips the fsync
@@ -190,6 +194,7 @@ class BulkWriter:
         stored definitions (one sort each, instead of a random B-tree insert per row). UNIQUE
         constraints stay in force throughout."""
         self._lookup = suspend_index(self._conn)
+        self._totals_triggers = suspend_triggers(self._conn, self.sqlite)  # rows written here
         self.commit()
         if not self.sqlite:
             return
@@ -211,6 +216,8 @@ class BulkWriter:
         if self._lookup is not None:
             rebuild_index(self._conn, self._lookup)
             self._lookup = None
+        restore_triggers(self._conn, self.sqlite, self._totals_triggers)
+        self._totals_triggers = ()
         self.commit()
 
     def validate(self, tables: Sequence[str]) -> None:
@@ -268,7 +275,7 @@ class BulkWriter:
                 cursor.execute("PRAGMA synchronous=FULL")
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
-                for table in tables:
+                for table in (t for t in tables if "id" in COLUMNS[t]):
                     # Ids were assigned by the generator: move each sequence past them.
                     cursor.execute(
                         f"SELECT setval(pg_get_serial_sequence('\"{table}\"', 'id'), "

@@ -72,6 +72,11 @@ def ensure_reference_data(session: Session) -> None:
                 default_grading_scale_id=scale_ids.get(default_code),
             )
         )
+        session.flush()
+        # Stored term totals under the scales just seeded (no student yet: nothing to sum).
+        from recordsdesk.services.transcripts import totals
+
+        totals.rebuild(session)
     if session.exec(select(StaffUser).where(StaffUser.username == SYSTEM_USERNAME)).first() is None:
         session.add(
             StaffUser(

@@ -16,19 +16,21 @@ from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
-from recordsdesk.services.reports.standing import CURRENT_STUDENTS, student_figures
+from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_conditions
 from recordsdesk.services.reports.table import (
     ReportTable,
     Value,
     confidential_note,
+    decimal,
     gpa_policy,
     last_graded_term,
     resolve_program,
     resolve_term,
     rows,
 )
+from recordsdesk.services.transcripts.gpa import Totals
 from recordsdesk.services.transcripts.rank import competition_ranks, decile, percentile
+from recordsdesk.services.transcripts.totals import SUMS, refresh
 
 TITLE = "Class rank"
 COLUMNS = (
@@ -43,10 +45,9 @@ COLUMNS = (
     "Decile",
     CONFIDENTIAL_COLUMN,
 )
-SECONDARY = (
-    "SELECT s3.id FROM student s3 JOIN program p3 ON p3.id = s3.program_id "
-    "WHERE p3.level = 'secondary' AND s3.class_year IS NOT NULL"
-)
+#: Students a class is made of (those still at the school).
+CURRENT = "('active', 'on_leave', 'suspended')"
+CUMULATIVE = ", ".join(f"tt.cum_{s}" for s in SUMS)
 
 
 def class_rank(
@@ -64,27 +65,34 @@ def class_rank(
     program = resolve_program(session, program_code) if program_code else None
     if term is None:
         return ReportTable("class-rank", TITLE, "no term has posted marks yet", COLUMNS, ())
-    scope, params = student_scope(
-        session,
-        CURRENT_STUDENTS,
-        program=program,
-        directory_only=directory_only,
-        extra=f"student.id IN ({SECONDARY})",
-    )
+    narrow, params = student_conditions(session, program=program, directory_only=directory_only)
+    refresh(session)
+    params.update(tid=term.id, tstart=term.start_date)
+    # Each student's last stored row up to the term: the cumulative figures through it (the
+    # transcript's, weighted points included). From the secondary programs to their students
+    # (CROSS JOIN keeps SQLite from scanning every current one).
     found = rows(
-        session, f"SELECT s.id, s.class_year FROM student s WHERE s.id IN ({scope})", params
+        session,
+        f"SELECT tt.student_id, student.class_year, {CUMULATIVE} "
+        "FROM program p CROSS JOIN student JOIN term_totals tt ON tt.student_id = student.id "
+        "AND tt.term_id = (SELECT u.term_id FROM term_totals u JOIN term t ON t.id = u.term_id "
+        "WHERE u.student_id = student.id AND (t.start_date < :tstart "
+        "OR (t.start_date = :tstart AND t.id <= :tid)) "
+        "ORDER BY t.start_date DESC, t.id DESC LIMIT 1) "
+        "WHERE student.program_id = p.id AND p.level = 'secondary' "
+        f"AND student.class_year IS NOT NULL AND student.status IN {CURRENT}{narrow}",
+        params,
     )
-    years = {int(sid): int(year) for sid, year in found}
     policy = gpa_policy(session)
-    figures = student_figures(
-        session, scope=scope, params=params, repeat_policy=policy.repeat_policy, term=term
-    )
+    latest = {int(row[0]): row for row in found}
+    years = {sid: int(row[1]) for sid, row in latest.items()}
+    figures = {sid: Totals(*(decimal(v) for v in row[2:7])) for sid, row in latest.items()}
     classes: dict[int, list[tuple[int, Decimal, Decimal]]] = {}
-    for sid, figure in sorted(figures.items()):
-        unweighted = figure.through.gpa(policy.rounding, policy.decimals)
+    for sid, through in sorted(figures.items()):
+        unweighted = through.gpa(policy.rounding, policy.decimals)
         if unweighted is None:  # no GPA as of the term: left out
             continue
-        weighted = figure.through.gpa(policy.rounding, policy.decimals, weighted=True)
+        weighted = through.gpa(policy.rounding, policy.decimals, weighted=True)
         classes.setdefault(years[sid], []).append((sid, weighted or unweighted, unweighted))
     who = people(session, (s for members in classes.values() for s, _w, _u in members))
     table: list[tuple[Value, ...]] = []

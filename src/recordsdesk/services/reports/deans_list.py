@@ -2,7 +2,8 @@
 
 The rule is the transcript's term standing: a term GPA at or above `deans_list_min_gpa`, unless
 the cumulative GPA through that term is below `probation_below_gpa` (probation wins, as the
-transcript prints it). GPAs come from `standing.student_figures`, so they match the transcript.
+transcript prints it). GPAs come from the stored term totals (`totals.stored_figures`), so they
+match the transcript.
 """
 
 from __future__ import annotations
@@ -13,13 +14,8 @@ from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
-from recordsdesk.services.reports.standing import (
-    NEAR,
-    NOT_ELEMENTARY,
-    POSTED_IN_TERM,
-    student_figures,
-)
+from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_conditions
+from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_figures
 from recordsdesk.services.reports.table import (
     ReportTable,
     Value,
@@ -59,22 +55,16 @@ def deans_list(
     program = resolve_program(session, program_code) if program_code else None
     if term is None:
         return ReportTable("deans-list", TITLE, "no term has posted marks yet", COLUMNS, ())
-    scope, params = student_scope(
+    narrow, params = student_conditions(session, program=program, directory_only=directory_only)
+    # Near the line by the stored unrounded term GPA first (an index range), exact after.
+    params["dl_line"] = float(policy.deans_list_min_gpa) - NEAR
+    stored = stored_figures(
         session,
-        POSTED_IN_TERM,
-        program=program,
-        directory_only=directory_only,
-        extra=f"student.id IN ({NOT_ELEMENTARY})",
-    )
-    params.update(tid=term.id, dl_line=float(policy.deans_list_min_gpa) - NEAR)
-    figures = student_figures(
-        session,
-        scope=scope,
-        params=params,
-        repeat_policy=policy.repeat_policy,
         term=term,
-        keep="{term_credits} > 0 AND {term_quality} >= :dl_line * {term_credits}",
+        where=f"AND tt.term_gpa_raw >= :dl_line AND {NOT_ELEMENTARY}{narrow}",
+        params=params,
     )
+    figures = {sid: figure for sid, (figure, _extra) in stored.items()}
     decided = stored_standings(session, term.id)
     honoured: list[tuple[int, Decimal, Decimal | None, Decimal]] = []
     for figure in figures.values():

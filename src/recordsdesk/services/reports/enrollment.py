@@ -1,8 +1,8 @@
 """Enrollment by term, program and level: headcount, seats and credits, with a total per term.
 
-Counts come from one grouped query. A student counts in a term when they hold a registered or
-completed enrollment there (withdrawals are shown beside, waitlists and drops not at all); the
-program and level are the student's current ones.
+Counts come from one grouped query over the stored per-term counts (`totals`). A student counts
+in a term when they hold a registered or completed enrollment there (withdrawals are shown
+beside, waitlists and drops not at all); the program and level are the student's current ones.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from recordsdesk.services.reports.table import (
     resolve_term,
     rows,
 )
+from recordsdesk.services.transcripts.totals import refresh
 
 TITLE = "Enrollment by term, program and level"
 COLUMNS = (
@@ -38,30 +39,18 @@ LEVEL_ORDER = {"elementary": 0, "secondary": 1, "undergraduate": 2, "graduate": 
 NO_PROGRAM = "(no program)"
 ALL_PROGRAMS = "All programs"
 
-_COUNTED = "e.status IN ('registered', 'completed')"
-# Per (term, student) first, then per program: a student has one current program, so a term's
-# headcount is the sum over its programs, and the big grouping runs once. For every term, SQLite
-# reads the enrollments in one pass over the index that holds every column used (CROSS JOIN
-# fixes the order, INDEXED BY the index): with ANALYZE statistics it would otherwise start from
-# the sections, or scan another index, and fetch every enrollment row from the table (two to
-# five times slower). One term starts from its sections. PostgreSQL plans both itself.
-_EVERY_TERM = "enrollment e{indexed} CROSS JOIN section sec CROSS JOIN course c"
-_STUDENT_RECORD_INDEX = " INDEXED BY ix_enrollment_student_record"
-_ONE_TERM = "section sec JOIN enrollment e ON 1 = 1 JOIN course c ON 1 = 1"
+# Per term and program from the stored per-student, per-term counts (services/reports/
+# totals.py): each row is one student's term (their registered or completed seats and credits,
+# withdrawn seats) under the program they have now, so a term's headcount is the sum over its
+# programs. The grouping reads the term index alone, in its order.
 _QUERY = (
     "SELECT t.code, t.start_date, COALESCE(p.level, ''), COALESCE(p.code, ''), "
-    "COALESCE(p.name, ''), COUNT(CASE WHEN x.seats > 0 THEN 1 END), SUM(x.seats), "
-    "SUM(x.credits), SUM(x.withdrawn) FROM ("
-    "SELECT sec.term_id AS term_id, e.student_id AS student_id, "
-    f"COUNT(CASE WHEN {_COUNTED} THEN 1 END) AS seats, "
-    f"SUM(CASE WHEN {_COUNTED} THEN COALESCE(e.credits, c.credits) ELSE 0 END) AS credits, "
-    "COUNT(CASE WHEN e.status = 'withdrawn' THEN 1 END) AS withdrawn "
-    "FROM {joins} WHERE sec.id = e.section_id AND c.id = sec.course_id "
-    "AND e.status IN ('registered', 'completed', 'withdrawn') {where}"
-    "GROUP BY sec.term_id, e.student_id) x "
-    "JOIN term t ON t.id = x.term_id JOIN student s ON s.id = x.student_id "
-    "LEFT JOIN program p ON p.id = s.program_id "
-    "GROUP BY t.code, t.start_date, p.level, p.code, p.name"
+    "COALESCE(p.name, ''), x.students, x.seats, x.credits, x.withdrawn FROM ("
+    "SELECT tt.term_id AS term_id, tt.program_id AS program_id, "
+    "COUNT(CASE WHEN tt.seats > 0 THEN 1 END) AS students, SUM(tt.seats) AS seats, "
+    "SUM(tt.seat_credits) AS credits, SUM(tt.withdrawn) AS withdrawn "
+    "FROM term_totals tt {where}GROUP BY tt.term_id, tt.program_id) x "
+    "JOIN term t ON t.id = x.term_id LEFT JOIN program p ON p.id = x.program_id"
 )
 
 
@@ -78,17 +67,16 @@ def enrollment(
     authorize(actor, Action.REPORT_RUN)
     term = resolve_term(session, term_code) if term_code else None
     program = resolve_program(session, program_code) if program_code else None
-    where, params = "", {}
+    refresh(session)
+    clauses, params = [], {}
     if term is not None:
-        where += "AND sec.term_id = :tid "
+        clauses.append("tt.term_id = :tid")
         params["tid"] = term.id
     if program is not None:
-        where += "AND e.student_id IN (SELECT id FROM student WHERE program_id = :pid) "
+        clauses.append("tt.program_id = :pid")
         params["pid"] = program.id
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    every = _EVERY_TERM.format(indexed=_STUDENT_RECORD_INDEX if sqlite else "")
-    joins = _ONE_TERM if term is not None else every
-    found = rows(session, _QUERY.format(joins=joins, where=where), params)
+    where = f"WHERE {' AND '.join(clauses)} " if clauses else ""
+    found = rows(session, _QUERY.format(where=where), params)
     headcount: dict[str, int] = {}
     for row in found:
         headcount[row[0]] = headcount.get(row[0], 0) + int(row[5])

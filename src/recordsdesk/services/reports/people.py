@@ -66,6 +66,21 @@ def student_scope(
     return "SELECT student.id FROM student WHERE " + " AND ".join(clauses), params
 
 
+def student_conditions(
+    session: Session, *, program: ProgramRef | None = None, directory_only: bool = False
+) -> tuple[str, dict[str, Any]]:
+    """`student_scope`'s narrowing as conditions on a `student` row the caller joins ("" for
+    none), so a report filtering stored figures first checks only the students that pass."""
+    clauses: list[str] = []
+    params: dict[str, Any] = {}
+    if program is not None:
+        clauses.append("student.program_id = :scope_program")
+        params["scope_program"] = program.id
+    if directory_only:
+        clauses.append(_directory_sql(session))
+    return "".join(f" AND {c}" for c in clauses), params
+
+
 #: A Person's columns, for a report that joins `student s LEFT JOIN program pp` into its own
 #: query (one statement instead of a second look-up by id); `person_from` reads them back.
 PERSON_COLUMNS = (

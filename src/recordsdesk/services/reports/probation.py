@@ -13,14 +13,8 @@ from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_scope
-from recordsdesk.services.reports.standing import (
-    CURRENT_STUDENTS,
-    NEAR,
-    NOT_ELEMENTARY,
-    POSTED_IN_TERM,
-    student_figures,
-)
+from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_conditions
+from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_figures
 from recordsdesk.services.reports.table import (
     ReportTable,
     Value,
@@ -30,6 +24,9 @@ from recordsdesk.services.reports.table import (
     resolve_term,
     stored_standings,
 )
+
+#: Students today's list is about (a suspended student is still on the rolls).
+CURRENT = "('active', 'on_leave', 'suspended')"
 
 TITLE = "Academic probation"
 COLUMNS = (
@@ -65,29 +62,24 @@ def probation(
     policy = gpa_policy(session)
     term = resolve_term(session, term_code) if term_code else None
     program = resolve_program(session, program_code) if program_code else None
-    scope, params = student_scope(
-        session,
-        POSTED_IN_TERM if term else CURRENT_STUDENTS,
-        program=program,
-        directory_only=directory_only,
-        extra=f"student.id IN ({NOT_ELEMENTARY})",
-    )
+    narrow, params = student_conditions(session, program=program, directory_only=directory_only)
+    # Near the line by the stored unrounded GPA first (an index range), exact figures after.
     params["pr_line"] = float(policy.probation_below_gpa) + NEAR
-    keep = "{credits} > 0 AND {quality} < :pr_line * {credits}"
+    listed_sql = "tt.cum_gpa_raw < :pr_line"
     if term is not None:
-        params["tid"] = term.id
         # A standing decided at posting lists the student whatever the GPA.
-        keep += (
-            " OR e.student_id IN (SELECT student_id FROM academic_standing WHERE term_id = :tid)"
+        listed_sql += (
+            " OR tt.student_id IN (SELECT student_id FROM academic_standing WHERE term_id = :tid)"
         )
-    figures = student_figures(
-        session,
-        scope=scope,
-        params=params,
-        repeat_policy=policy.repeat_policy,
-        term=term,
-        keep=keep,
-    )
+        where = f"AND ({listed_sql}) AND {NOT_ELEMENTARY}{narrow}"
+    else:
+        where = f"AND {listed_sql} AND student.status IN {CURRENT} AND {NOT_ELEMENTARY}{narrow}"
+    figures = {
+        sid: figure
+        for sid, (figure, _extra) in stored_figures(
+            session, term=term, where=where, params=params
+        ).items()
+    }
     decided = stored_standings(session, term.id) if term is not None else {}
     below = []
     for figure in figures.values():

@@ -1,11 +1,16 @@
 """Per-student GPA figures for many students at once, with the transcript's own rules.
 
-A standing report (dean's list, probation, graduation audit, class rank) needs the figures of
-tens of thousands of records. Building each transcript would take minutes at 100k students, so
-SQL does it set-based, in two statements:
+Dean's list, probation, graduation and class rank read them stored (`stored_figures`, or the
+class rank's own read: one row per student and term in `term_totals`, kept current by
+transcripts.totals, refreshed before each read), so their time grows with the students they
+list, not with every posted mark. `student_figures` computes them from the marks, for one
+student's degree audit:
+
+A standing report needs the figures of tens of thousands of records. Building each transcript
+would take minutes at 100k students, so SQL does it set-based, in two statements:
 - one grouped scan over every posted mark of the students in scope sums what each attempt adds
   on its own (a course taken once has nothing for the repeat policy to decide), and tells the
-  students who repeated a course (more graded attempts than distinct graded courses);
+  students who took a course more than once (more posted attempts than distinct courses);
 - for those students, the attempts of their repeated courses alone are resolved with window
   functions as `gpa.outcomes` resolves them (later repeats included), and the difference from
   the plain sums is added.
@@ -19,18 +24,14 @@ as the transcript builder does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
-from recordsdesk.models import GradingBasis
-from recordsdesk.services.grades import basis as bases
 from recordsdesk.services.reports.table import TermRef, decimal, rows
-from recordsdesk.services.transcripts.builder import cached_rules
 from recordsdesk.services.transcripts.gpa import Totals
-from recordsdesk.services.transcripts.meaning import BASIS_MARKS, rule_for, unknown_mark
+from recordsdesk.services.transcripts.totals import MEANING_KEY, SUMS, meaning_table, refresh
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
 POSTED_IN_TERM = (
@@ -47,14 +48,6 @@ NOT_ELEMENTARY = (
     "WHERE p3.level IS NULL OR p3.level <> 'elementary'"
 )
 
-# What each posted mark means, as a small table the scan joins once per row: one row per
-# (course scale, graded or another basis, mark), made by `meaning.rule_for` itself, so the
-# SQL cannot read a mark differently from the transcript. Looking the flags up in grade_mark
-# twice per row (the course's scale, then NON-GRADE) cost three times the rest of the scan.
-MEANING_KEY = (
-    "c.grading_scale_id || ':' || CASE WHEN e.grading_basis = 'graded' THEN 'g' ELSE 'b' END "
-    "|| ':' || e.mark"
-)
 _JOINS = (
     "FROM enrollment e JOIN section sec ON sec.id = e.section_id "
     "JOIN course c ON c.id = sec.course_id {terms}"
@@ -80,45 +73,6 @@ _MEASURES = (
     f"{_CREDITS} * m.points",
     f"{_CREDITS} * m.in_gpa * (m.points + m.passing * c.weight)",
 )
-# Attempts of a course that a repeat policy weighs: marks of its own scale or of a basis.
-_GRADED = "m.graded = 1"
-
-
-def _literal(value: Decimal | int) -> str:
-    """A number as SQL text (a Decimal from the grading scales, never user text)."""
-    return str(int(value)) if isinstance(value, int) else format(Decimal(value), "f")
-
-
-def meaning_table(session: Session, np_counts_as_f: bool) -> tuple[str, dict[str, Any]]:
-    """`meaning AS (VALUES ...)`, for a WITH clause, and its bound keys: per (scale, basis
-    kind, mark) the flags of the rule `rule_for` gives that mark. Marks no scale defines are
-    left out (a LEFT JOIN finds nothing: they count for nothing, as `unknown_mark` says)."""
-    rules, kinds, _codes = cached_rules(session)
-    marks = sorted({mark for _scale, mark in rules} | set(BASIS_MARKS))
-    values: list[str] = []
-    params: dict[str, Any] = {}
-    for scale in sorted(kinds):
-        for kind, basis in (("g", bases.GRADED), ("b", GradingBasis.PASS_NO_PASS.value)):
-            for mark in marks:
-                rule = rule_for(rules, scale, basis, mark, np_counts_as_f)
-                if rule == unknown_mark(mark):
-                    continue
-                in_gpa = rule.counts_in_gpa and rule.points is not None
-                name = f"mk{len(values)}"
-                params[name] = f"{scale}:{kind}:{mark}"
-                flags = (
-                    int(rule.counts_attempted),
-                    int(rule.earns_credit and rule.is_passing),
-                    int(in_gpa),
-                    _literal(rule.points if in_gpa and rule.points is not None else 0),
-                    int(rule.is_passing),
-                    int(rule.graded),
-                )
-                values.append(f"(:{name}, {', '.join(str(f) for f in flags)})")
-    if not values:  # no scale at all: a row no key matches keeps the SQL valid
-        values.append("('', 0, 0, 0, 0, 0, 0)")
-    columns = "meaning(k, attempted, earned, in_gpa, points, passing, graded)"
-    return f"{columns} AS (VALUES {', '.join(values)})", params
 
 
 @dataclass(frozen=True)
@@ -162,7 +116,7 @@ def student_figures(
     instead of every student's.
 
     One grouped scan sums each student's attempts as if no repeat policy applied, and counts
-    graded attempts against distinct graded courses: where the two differ the student repeated
+    posted attempts against distinct courses: where the two differ the student repeated
     a course, and for those courses alone the plain sums are swapped for what the repeat policy
     makes of them (`_repeat_corrections`)."""
     npf = np_counts_as_f(session)
@@ -179,10 +133,9 @@ def student_figures(
         # The whole record: no term columns, no term read per row (half the work of the scan).
         sums_sql = [f"SUM({m})" for m in _MEASURES] + ["1"]
         ctes, joins = meaning, _JOINS.format(terms="")
-    repeated = (
-        f"COUNT(CASE WHEN {_GRADED} THEN 1 END) "
-        f"<> COUNT(DISTINCT CASE WHEN {_GRADED} THEN sec.course_id END)"
-    )
+    # A course with two posted attempts may be one the policy changes (two graded ones, or a
+    # passed one and a TR after it that earns nothing): those students are resolved exactly.
+    repeated = "COUNT(*) <> COUNT(DISTINCT sec.course_id)"
     having = ""
     if keep:
         through = 5 if term is not None else 0
@@ -198,8 +151,7 @@ def student_figures(
     sums = rows(
         session,
         f"WITH {ctes} SELECT e.student_id, {', '.join(sums_sql)}, "
-        f"COUNT(CASE WHEN {_GRADED} THEN 1 END), "
-        f"COUNT(DISTINCT CASE WHEN {_GRADED} THEN sec.course_id END) "
+        f"{repeated.replace(' <> ', ', ')} "
         f"{joins}{_POSTED}AND e.student_id IN ({scope}) GROUP BY e.student_id{having}",
         bound,
     )
@@ -207,14 +159,14 @@ def student_figures(
     figures: dict[int, StudentFigures] = {}
     repeaters: list[int] = []
     for sid, *values in sums:
-        graded, distinct = values[-2:]
+        attempts, distinct = values[-2:]
         if not values[-3]:
             continue  # every posted mark is later than the term
         v = [decimal(x) for x in values[:-3]]
         whole = Totals(*v[-5:])
         in_term = Totals(*v[:5]) if term is not None else empty
         figures[int(sid)] = StudentFigures(int(sid), in_term, whole)
-        if int(graded) != int(distinct):
+        if int(attempts) != int(distinct):
             repeaters.append(int(sid))
     for sid, (term_fix, through_fix) in _repeat_corrections(
         session, repeaters, npf, repeat_policy, term
@@ -224,15 +176,17 @@ def student_figures(
     return figures
 
 
-# Every posted attempt of the courses a student took more than once on a mark of the course
-# (`graded`), with the flags of its mark: what the repeat policy decides among.
+# Every posted attempt of the courses a student took more than once, with the flags of its mark:
+# what the repeat policy decides among (`tries`: attempts on a mark of the course, `graded`),
+# and whether an earlier graded pass leaves a later mark that earns credit (TR) nothing.
 _ATTEMPTS = (
     "SELECT e.student_id AS sid, sec.course_id AS cid, e.id AS eid, t.start_date AS tstart, "
     f"t.id AS tid, {_CREDITS} AS cr, c.weight AS w, COALESCE(m.attempted, 0) AS att, "
     "COALESCE(m.earned, 0) AS earn, COALESCE(m.in_gpa, 0) AS in_gpa, "
     "COALESCE(m.points, 0) AS pts, COALESCE(m.passing, 0) AS pass, "
     "COALESCE(m.graded, 0) AS graded, "
-    "SUM(COALESCE(m.graded, 0)) OVER (PARTITION BY e.student_id, sec.course_id) AS tries "
+    "SUM(COALESCE(m.graded, 0)) OVER (PARTITION BY e.student_id, sec.course_id) AS tries, "
+    "SUM(COALESCE(m.earned, 0)) OVER (PARTITION BY e.student_id, sec.course_id) AS earners "
     f"{_FROM}{_POSTED}AND e.student_id IN :ids"
 )
 # Which graded attempt a policy keeps (gpa._excluded): the latest, or the best by points, then
@@ -280,7 +234,8 @@ def _resolution_sql(repeat_policy: str, term: TermRef | None) -> str:
         f"SELECT r.sid, {', '.join(sums)} FROM (SELECT k.*, SUM(k.kept * k.graded * k.earn) "
         "OVER (PARTITION BY k.sid, k.cid ORDER BY k.tstart, k.tid, k.eid "
         "ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS earned_before "
-        f"FROM (SELECT t.*, {kept} AS kept FROM ({_ATTEMPTS}) t WHERE t.tries > 1) k) r "
+        f"FROM (SELECT t.*, {kept} AS kept FROM ({_ATTEMPTS}) t "
+        "WHERE t.tries > 1 OR (t.tries = 1 AND t.earners > 1)) k) r "
         "GROUP BY r.sid"
     )
 
@@ -315,3 +270,48 @@ def _repeat_corrections(
             else:
                 corrections[int(sid)] = (Totals(*v[:5]), Totals(*v[5:]))
     return corrections
+
+
+#: Figures of a row, in Totals order: the term's, then through the term.
+_FIGURES = ", ".join(f"tt.{s}" for s in SUMS) + ", " + ", ".join(f"tt.cum_{s}" for s in SUMS)
+#: A record with a GPA (elementary records carry progress marks without one).
+NOT_ELEMENTARY = "(p.level IS NULL OR p.level <> 'elementary')"
+
+
+def stored_figures(
+    session: Session,
+    *,
+    term: TermRef | None,
+    where: str,
+    params: dict[str, Any],
+    extra_columns: str = "",
+) -> dict[int, tuple[StudentFigures, tuple[Any, ...]]]:
+    """student id -> (figures, the `extra_columns`' values) from the stored rows, refreshed
+    first: with a term, the students with a posted mark in it (the term's figures, and the
+    cumulative ones through it); without, every student's latest row (the whole record; the
+    term's figures empty). `where` is SQL over `tt` (term_totals), `student` and `p` (the
+    student's program) beginning with AND; put the condition that narrows most first.
+    `through.credits_earned` counts transfer credit, as the transcript's cumulative figures."""
+    refresh(session)
+    base = "tt.term_id = :tid AND tt.posted > 0" if term is not None else "tt.latest = TRUE"
+    bound = dict(params)
+    if term is not None:
+        bound["tid"] = term.id
+    extra = f", {extra_columns}" if extra_columns else ""
+    found = session.execute(
+        text(
+            f"SELECT tt.student_id, {_FIGURES}{extra} FROM term_totals tt "
+            "JOIN student ON student.id = tt.student_id "
+            f"LEFT JOIN program p ON p.id = student.program_id WHERE {base} {where}"
+        ),
+        bound,
+    ).all()
+    empty = Totals()
+    figures: dict[int, tuple[StudentFigures, tuple[Any, ...]]] = {}
+    for row in found:
+        sid = int(row[0])
+        v = [decimal(x) for x in row[1:11]]
+        through = Totals(*v[5:])
+        in_term = Totals(*v[:5]) if term is not None else empty
+        figures[sid] = (StudentFigures(sid, in_term, through), tuple(row[11:]))
+    return figures

@@ -4,7 +4,8 @@
 arithmetic, `meaning` what each posted mark counts for, `release` the copies and their log,
 `printing` the system's printers, `standing` the academic standing decided at posting, `honours`
 the Latin honours proposed at conferral, `rank` the class rank (secondary), `received` the
-coursework other institutions sent and `transfer` its evaluation into transfer credit."""
+coursework other institutions sent, `transfer` its evaluation into transfer credit, and `totals`
+each student's figures per term, stored and kept current for the reports."""
 
 __all__ = [
     "builder",
@@ -16,5 +17,6 @@ __all__ = [
     "received",
     "release",
     "standing",
+    "totals",
     "transfer",
 ]

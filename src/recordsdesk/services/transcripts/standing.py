@@ -38,6 +38,7 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.grades.marks import PostResult, post_section
 from recordsdesk.services.shared.errors import NotFound, ValidationFailed
+from recordsdesk.services.transcripts import totals
 from recordsdesk.services.transcripts.builder import Transcript, build_transcript
 
 ENTITY = "academic_standing"
@@ -286,8 +287,9 @@ def record_standing(
 
 
 def post_and_decide(session: Session, *, actor: Actor, section_id: int) -> PostResult:
-    """Post the section (grades.marks.post_section) and decide the standing, for its term, of
-    every student whose mark was posted in it, in the same transaction."""
+    """Post the section (grades.marks.post_section), decide the standing, for its term, of
+    every student whose mark was posted in it, and bring their stored term totals up to date,
+    in the same transaction."""
     result = post_section(session, actor=actor, section_id=section_id)
     section = session.get(Section, section_id)
     assert section is not None
@@ -301,6 +303,9 @@ def post_and_decide(session: Session, *, actor: Actor, section_id: int) -> PostR
         session, actor=actor, terms_by_student=dict.fromkeys(set(students), (section.term_id,))
     )
     _audit_decisions(session, actor, decisions)
+    # The posted students' stored figures, now: grading week's last postings leave a report
+    # nothing to recompute.
+    totals.refresh(session, students=set(students))
     return result
 
 

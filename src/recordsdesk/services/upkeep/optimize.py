@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, text
+from sqlmodel import Session
 
 from recordsdesk.config import data_dir
 from recordsdesk.services.lookup.index import (
@@ -33,6 +34,7 @@ from recordsdesk.services.lookup.index import (
     sqlite_index_segments,
 )
 from recordsdesk.services.shared.private_files import write_private
+from recordsdesk.services.transcripts import totals
 
 #: Free pages above this share of the file are worth a VACUUM (it rewrites the whole file).
 VACUUM_FREE_SHARE = 0.10
@@ -81,10 +83,15 @@ def optimize_database(
     On SQLite statistics are refreshed only where the database has them already, or made with
     `analyze` (never by the cheap part): with them SQLite plans several reports' queries worse.
 
+    Both also bring the stored term totals up to date (transcripts.totals), a few thousand
+    students per transaction; a rebuild of every row (after a change of repeat policy or scale)
+    only in the full run: the cheap run leaves it to the next report or full run.
+
     Raises SQLAlchemy's errors as they come (a lock held too long by another desk, a PostgreSQL
     role that does not own the tables); every finished step stays done.
     """
     steps = _Steps()
+    steps.run("term totals", lambda: _term_totals(engine, cheap=cheap))
     if engine.dialect.name == "sqlite":
         raw = engine.raw_connection()
         try:
@@ -143,6 +150,26 @@ def _sqlite(
     steps.run("statistics", statistics)
     if not cheap:
         steps.run("free space", free_space)
+
+
+_TOTALS_STEP = 2000  # students per transaction
+
+
+def _term_totals(engine: Engine, *, cheap: bool) -> str:
+    """The stored term totals of every student a write noted, recomputed in short steps."""
+    with Session(engine) as session:
+        if totals.needs_rebuild(session):
+            if cheap:
+                return "skipped: every row is due a rebuild (the full run does it)"
+            totals.refresh(session)
+            session.commit()
+            return "every row rebuilt (policy or scales changed)"
+        done = 0
+        while (count := totals.refresh(session, limit=_TOTALS_STEP)) > 0:
+            session.commit()
+            done += count
+        session.commit()
+    return f"{done:,} students recomputed" if done else "already current"
 
 
 def _has_statistics(connection: sqlite3.Connection) -> bool:

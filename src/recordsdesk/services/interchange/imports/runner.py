@@ -23,6 +23,7 @@ from recordsdesk.services.interchange.imports.history import import_history
 from recordsdesk.services.interchange.imports.oneroster import import_oneroster
 from recordsdesk.services.interchange.imports.pesc import import_pesc
 from recordsdesk.services.interchange.imports.students import import_students
+from recordsdesk.services.transcripts import totals
 
 Importer = Callable[..., ImportReport]
 #: kind -> (importer, what the path names)
@@ -91,7 +92,7 @@ def _run(
     finally:
         session.close()
     if not dry_run:
-        for step in report.follow_up:
+        for step in [*report.follow_up, _refresh_term_totals]:
             with Session(engine, expire_on_commit=False) as follow:
                 step(follow, progress)
                 follow.commit()
@@ -114,3 +115,20 @@ def _record_summary(session: Session, actor: Actor, report: ImportReport) -> Non
         after={"kind": report.kind, "file": report.source, "rows": report.rows, "counts": counts},
         reason=f"import {report.source}",
     )
+
+
+_TOTALS_STEP = 2000  # students per transaction
+
+
+def _refresh_term_totals(session: Session, progress: Progress) -> None:
+    """The stored term totals of every student the import noted (transcripts.totals), a few
+    thousand per transaction so other desks wait for one step at a time, not the whole."""
+    total = totals.stale_students(session)
+    done = 0
+    while True:
+        progress("updating term totals", done, total)
+        count = totals.refresh(session, limit=_TOTALS_STEP)
+        session.commit()
+        if count <= 0:
+            break
+        done += count

@@ -28,11 +28,12 @@ from recordsdesk.services.audit.trail import hold_chain_lock, plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows
 from recordsdesk.services.interchange.imports.common import Progress
-from recordsdesk.services.reports.standing import MEANING_KEY, meaning_table, np_counts_as_f
+from recordsdesk.services.reports.standing import np_counts_as_f
 from recordsdesk.services.reports.table import decimal, gpa_policy
 from recordsdesk.services.transcripts import standing
 from recordsdesk.services.transcripts.builder import build_transcript
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.totals import MEANING_KEY, meaning_table
 
 _STANDING: Table = AcademicStanding.__table__  # type: ignore[attr-defined]
 _TERM: Table = Term.__table__  # type: ignore[attr-defined]
