@@ -5,19 +5,33 @@ the same."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from alembic import command
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, text
 from sqlmodel import Session, select
 
 from recordsdesk.cli import main
-from recordsdesk.db import session_scope
+from recordsdesk.db import (
+    MIGRATIONS_DIR,
+    head_revision,
+    migration_config,
+    session_scope,
+    upgrade,
+)
 from recordsdesk.models import AuditEvent, ExternalCourse, StaffRole, Student, TransferCredit
+from recordsdesk.render.transcript_json import render_json
+from recordsdesk.render.transcript_layout import RenderOptions
+from recordsdesk.render.transcript_pesc import render_pesc
+from recordsdesk.render.transcript_text import render_text
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.interchange.imports.runner import run_import
+from recordsdesk.services.people.record import get_student_record
 from recordsdesk.services.shared.errors import PermissionDenied, ValidationFailed
 from recordsdesk.services.transcripts.builder import build_transcript
 from recordsdesk.services.transcripts.received import received_records
@@ -227,3 +241,77 @@ def test_the_transfer_command(
     assert main(["transfer", "accept", number, *db]) == 0
     assert "1 courses evaluated" in capsys.readouterr().out
     assert main(["transfer", "undo", "NOPE", str(course_id), *db]) != 0
+
+
+def test_elective_credit_keeps_its_level_on_every_copy_and_through_a_later_rule(
+    engine: Engine, tmp_path: Path
+) -> None:
+    """Elective credit reads `elective 200` on the transcript, its JSON and PESC copies and the
+    record, where a dash stood; a later change of the rule for the next student does not
+    rewrite it; and a database from before the level was kept gets it from the evaluation."""
+    registrar = staff(engine)
+    run_import(
+        engine,
+        actor=registrar,
+        kind="pesc",
+        path=sent(tmp_path, "Ana", "Arce", "2000-02-02", [("20", "B")]),
+    )
+    ana = student_of(engine, "Arce")
+    with session_scope(engine) as session:
+        evaluate(
+            session,
+            actor=registrar,
+            external_course_id=course_ids(engine, ana)["CSC 20"],
+            elective_level="200",
+        )
+    # The next student's CSC 20 is evaluated as 300-level: the rule changes, Ana's credit not.
+    run_import(
+        engine,
+        actor=registrar,
+        kind="pesc",
+        path=sent(tmp_path, "Ben", "Bose", "2001-03-03", [("20", "A")]),
+    )
+    ben = student_of(engine, "Bose")
+    with session_scope(engine) as session:
+        evaluate(
+            session,
+            actor=registrar,
+            external_course_id=course_ids(engine, ben)["CSC 20"],
+            elective_level="300",
+        )
+
+    def shown(student_id: int) -> tuple[str, str, str, str, str]:
+        with session_scope(engine) as session:
+            transcript = build_transcript(session, actor=registrar, student_id=student_id)
+            record = get_student_record(session, actor=registrar, student_id=student_id)
+        (line,) = transcript.transfer
+        (row,) = record.transfer_credits
+        options = RenderOptions()
+        (entry,) = json.loads(render_json(transcript, options))["transfer"]
+        return (
+            line.awarded_as,
+            row.awarded_as,
+            render_text(transcript, options),
+            f"{entry['equivalent']}|{entry['elective_level']}",
+            render_pesc(transcript, options),
+        )
+
+    awarded, on_record, printed, as_json, pesc = shown(ana)
+    assert (awarded, on_record, as_json) == ("elective 200", "elective 200", "|200")
+    assert "elective 200" in printed and "elective 300" not in printed
+    assert "Transfer credit as elective 200" in pesc
+    assert shown(ben)[0] == "elective 300"
+
+    # A database from before 0017: the level comes back from the rule each credit was made by
+    # (the rule as it stands; Ana's says 300 now, which is why the credit keeps its own).
+    revision = ScriptDirectory(str(MIGRATIONS_DIR)).get_revision(head_revision())
+    command.downgrade(migration_config(engine), str(revision.down_revision))
+    with engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("transfer_credit")}
+    assert "elective_level" not in columns
+    upgrade(engine)
+    with engine.connect() as connection:
+        levels = connection.execute(
+            text("SELECT student_id, elective_level FROM transfer_credit ORDER BY student_id")
+        ).all()
+    assert [level for _student, level in levels] == ["300", "300"]

@@ -86,6 +86,9 @@ class TransferCredit(SQLModel, table=True):
     credits: Decimal = Field(max_digits=5, decimal_places=2)
     mark: str = Field(default="TR", max_length=10)
     equivalent_course_id: int | None = Field(default=None, foreign_key="course.id")
+    #: Elective credit at this level ("200") when it is no course of ours: kept on the credit,
+    #: since the articulation rule it came from may be changed for later students.
+    elective_level: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
     awarded_on: date
     entered_by_id: int | None = Field(default=None, foreign_key="staff_user.id")
 

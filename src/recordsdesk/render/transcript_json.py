@@ -92,6 +92,9 @@ def transcript_dict(t: Transcript) -> dict[str, Any]:
                 "course_code": tr.source_course_code,
                 "title": tr.source_course_title,
                 "equivalent": tr.equivalent_course_code,
+                # Only when there is one: the copies issued before it was kept keep their
+                # digest (genuine.py compares it) unless what they print changed.
+                **({"elective_level": tr.elective_level} if tr.elective_level else {}),
                 "credits": _num(tr.credits),
                 "mark": tr.mark,
             }

@@ -164,7 +164,7 @@ def _transfer(t: Transcript) -> list[Line]:
             line(
                 Span(2, fit(tr.source_institution, 26)),
                 Span(30, fit(course, 13)),
-                Span(44, fit(tr.equivalent_course_code or DASH, 12)),
+                Span(44, fit(tr.awarded_as or DASH, 12)),
                 right(amount(tr.credits), 64),
                 Span(66, tr.mark),
             )

@@ -263,8 +263,8 @@ def _transfer(record: ET.Element, t: Transcript) -> None:
         if _text(line.source_institution, 60):
             school = _add(element, "CourseOverrideSchool")
             _add(school, "OrganizationName", line.source_institution, 60)
-        if line.equivalent_course_code:
-            _add_if(element, "NoteMessage", f"Transfer credit as {line.equivalent_course_code}", 80)
+        if line.awarded_as:
+            _add_if(element, "NoteMessage", f"Transfer credit as {line.awarded_as}", 80)
 
 
 def pesc_tree(

@@ -36,7 +36,7 @@ from recordsdesk.services.disclosure.consents import ConsentView, list_consents
 from recordsdesk.services.disclosure.log import DisclosureView, list_disclosures
 from recordsdesk.services.people.profile import StudentProfile, profile_of
 from recordsdesk.services.shared.errors import NotFound
-from recordsdesk.services.transcripts.builder import build_transcript
+from recordsdesk.services.transcripts.builder import awarded_as, build_transcript
 from recordsdesk.services.transcripts.standing import StandingView, standings_of
 
 ZERO = Decimal("0")
@@ -74,6 +74,12 @@ class TransferRow:
     mark: str
     equivalent_course_code: str
     awarded_on: date
+    elective_level: str = ""
+
+    @property
+    def awarded_as(self) -> str:
+        """What the credit counts as here: our course's code, `elective 200`, or blank."""
+        return awarded_as(self.equivalent_course_code, self.elective_level)
 
 
 @dataclass(frozen=True)
@@ -341,6 +347,7 @@ def _transfers(session: Session, student_id: int) -> tuple[TransferRow, ...]:
             mark=t.mark,
             equivalent_course_code=course.code if course else "",
             awarded_on=t.awarded_on,
+            elective_level=t.elective_level,
         )
         for t, course in rows
     )

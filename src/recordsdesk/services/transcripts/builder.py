@@ -120,6 +120,11 @@ class TermRecord:
     start_date: date | None = None  # when the term began (a PESC session is named by it)
 
 
+def awarded_as(course_code: str, elective_level: str) -> str:
+    """What a transfer credit counts as here: our course's code, `elective 200`, or blank."""
+    return course_code or (f"elective {elective_level}" if elective_level else "")
+
+
 @dataclass(frozen=True)
 class TransferLine:
     source_institution: str
@@ -129,6 +134,12 @@ class TransferLine:
     credits: Decimal
     mark: str
     awarded_on: date | None
+    elective_level: str = ""
+
+    @property
+    def awarded_as(self) -> str:
+        """What the credit counts as here: our course's code, `elective 200`, or blank."""
+        return awarded_as(self.equivalent_course_code, self.elective_level)
 
 
 @dataclass(frozen=True)
@@ -215,7 +226,7 @@ STANDING_LABELS = {
 }
 TRANSFER_SQL = (
     "SELECT tc.source_institution, tc.source_course_code, tc.source_course_title, c.code, "
-    "tc.credits, tc.mark, tc.awarded_on "
+    "tc.credits, tc.mark, tc.awarded_on, tc.elective_level "
     "FROM transfer_credit tc LEFT JOIN course c ON c.id = tc.equivalent_course_id "
     "WHERE tc.student_id = :sid ORDER BY tc.awarded_on, tc.id"
 )
@@ -458,8 +469,10 @@ def build_transcript(
 
     transfer_rows = _rows(connection, TRANSFER_SQL, {"sid": sid}) if has_transfer else []
     transfer = tuple(
-        TransferLine(src, scode or "", stitle or "", equiv or "", _decimal(cr), m, _day(awarded))
-        for src, scode, stitle, equiv, cr, m, awarded in transfer_rows
+        TransferLine(
+            src, scode or "", stitle or "", equiv or "", _decimal(cr), m, _day(awarded), level or ""
+        )
+        for src, scode, stitle, equiv, cr, m, awarded, level in transfer_rows
     )
     transfer_credits = sum((t.credits for t in transfer), gpa.ZERO)
 

@@ -162,6 +162,7 @@ def evaluate(
         source_course_title=course.title,
         credits=earned.quantize(Decimal("0.01")),
         equivalent_course_id=rule.equivalent_course_id,
+        elective_level="" if rule.equivalent_course_id else rule.elective_level,
         awarded_on=date.today(),
         entered_by_id=actor.id,
     )

@@ -124,7 +124,7 @@ def history_rows(record: StudentRecord) -> list[tuple[Text, ...]]:
     rows: list[tuple[Text, ...]] = [
         (
             Text("TRANSFER"),
-            cell(t.equivalent_course_code or t.source_course_code),
+            cell(t.awarded_as or t.source_course_code),
             cell(f"{t.source_course_title} ({t.source_institution})"),
             cell(t.credits),
             cell(t.mark),
