@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
     # Full size: 40 transcripts built, 8 previews, the whole roster keyed (about a minute per
     # store); smaller demos take fewer, so --quick stays under a minute.
     transcript_sizes = (40, 2000, 8) if n >= 100_000 else (10, 2000, 3)
-    keyed = 300 if n >= 100_000 else 20
+    keyed = 300 if n >= 100_000 else 10
 
     def steps(repeat: int, raw: bool = True) -> list[tuple[str, Callable[[], list[Row] | Row]]]:
         return [

@@ -65,9 +65,14 @@ def fresh_copy(template: Path, target: Path) -> str:
 
 
 def empty_database(path: Path) -> Path:
-    """An empty database at the newest schema (made once, copied for each import)."""
-    from recordsdesk.db import open_database
+    """An empty database at the newest schema (made once per schema, copied for each import)."""
+    from recordsdesk.db import HEAD_REVISION, open_database
 
+    if path.exists():
+        with closing(sqlite3.connect(path)) as connection:
+            (revision,) = connection.execute("SELECT version_num FROM alembic_version").fetchone()
+        if revision != HEAD_REVISION:  # left by a run of older code: made again
+            path.unlink()
     if not path.exists():
         open_database(f"sqlite:///{path}").dispose()
         with closing(sqlite3.connect(path)) as connection:
@@ -75,7 +80,9 @@ def empty_database(path: Path) -> Path:
     return path
 
 
-LEFT_TO_TRIGGERS = ("sqlite_", "alembic_version", "name_term", "student_name_fts")
+LEFT_TO_TRIGGERS = (
+    "sqlite_", "alembic_version", "name_term", "student_name_fts", "term_totals_stale"
+)  # fmt: skip
 
 
 def raw_load(template: Path, imported: Path, target: Path) -> float:

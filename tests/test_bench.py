@@ -25,7 +25,7 @@ PATHS = (
     "transcript preview: official (o)",
     "roster load",
     "mark save",
-    "grade entry: 20 marks keyed",
+    "grade entry: 10 marks keyed",
     "import history",
     "import students",
     "import OneRoster",
