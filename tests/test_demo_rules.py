@@ -311,7 +311,9 @@ DIGESTS = {
     "admission_application": "10483400479af2b1",
     "screening_item": "53abc0b958620ffc",
     "enrollment": "11a5a70ec8f909bd",
-    "transfer_credit": "900d49f50291b7a9",
+    # Was 900d49f50291b7a9 before migration 0017 added the (blank) elective_level column;
+    # the other columns' digest is unchanged.
+    "transfer_credit": "6a71d367cfb28a36",
     "hold": "5fd223d2f33bdcb3",
     "contact_note": "2b9d8d2171f78320",
     "transcript_request": "2784897482902209",
