@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -131,6 +132,37 @@ def new_postgres_database(template: str | None) -> tuple[str, str]:
     admin.dispose()
     url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
     return name, url
+
+
+def demo_engine_for(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    *,
+    folder: str,
+    students: int,
+    seed: int,
+    today: date,
+) -> Iterator[Engine]:
+    """A small demo on the backend under test, for a module fixture to `yield from`: built
+    once, disposed (and its PostgreSQL database dropped) when the module is done."""
+    from recordsdesk.services.demo import build_demo_database
+
+    place = tmp_path_factory.mktemp(folder)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("RECORDSDESK_DATA_DIR", str(place / "data"))
+        name = ""
+        if BACKEND == "postgresql":
+            name, url = new_postgres_database(request.getfixturevalue("postgres_template"))
+        else:
+            url = f"sqlite:///{place / 'demo.db'}"
+        build_demo_database(
+            url, students=students, seed=seed, rebuild=False, progress=lambda _: None, today=today
+        )
+        engine = open_database(url)
+        yield engine
+        engine.dispose()
+        if name:
+            drop_postgres_database(name)
 
 
 def drop_postgres_database(name: str) -> None:

@@ -20,9 +20,8 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from recordsdesk.db import open_database, session_scope
+from recordsdesk.db import session_scope
 from recordsdesk.services.access.actor import Actor, actor_for
-from recordsdesk.services.demo import build_demo_database
 from recordsdesk.services.reports import REPORTS, ReportTable, export_csv, run_report, to_csv
 from recordsdesk.services.reports.output import cell_text, to_text
 from recordsdesk.services.reports.standing import student_figures
@@ -31,7 +30,7 @@ from recordsdesk.services.shared.errors import PermissionDenied, ValidationFaile
 from recordsdesk.services.transcripts.builder import DEANS_LIST, PROBATION, build_transcript
 from recordsdesk.services.transcripts.gpa import Totals
 from recordsdesk.services.transcripts.totals import refresh
-from tests.conftest import BACKEND, drop_postgres_database, new_postgres_database
+from tests.conftest import demo_engine_for
 from tests.totals_oracle import assert_rows_are_the_transcripts
 
 pytestmark = pytest.mark.db
@@ -43,22 +42,9 @@ STUDENTS = 300
 def demo_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    folder = tmp_path_factory.mktemp("reports")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RECORDSDESK_DATA_DIR", str(folder / "data"))
-        name = ""
-        if BACKEND == "postgresql":
-            name, url = new_postgres_database(request.getfixturevalue("postgres_template"))
-        else:
-            url = f"sqlite:///{folder / 'demo.db'}"
-        build_demo_database(
-            url, students=STUDENTS, seed=3, rebuild=False, progress=lambda _: None, today=TODAY
-        )
-        engine = open_database(url)
-        yield engine
-        engine.dispose()
-        if name:
-            drop_postgres_database(name)
+    yield from demo_engine_for(
+        request, tmp_path_factory, folder="reports", students=STUDENTS, seed=3, today=TODAY
+    )
 
 
 @pytest.fixture

@@ -15,10 +15,9 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlmodel import Session
 
-from recordsdesk.db import open_database, session_scope
+from recordsdesk.db import session_scope
 from recordsdesk.models import TransferCredit
 from recordsdesk.services.access.actor import Actor, actor_for
-from recordsdesk.services.demo import build_demo_database
 from recordsdesk.services.grades.marks import change_grade
 from recordsdesk.services.interchange.imports.runner import run_import
 from recordsdesk.services.registration.register import leave_section
@@ -26,7 +25,7 @@ from recordsdesk.services.reports.standing import student_figures
 from recordsdesk.services.transcripts.builder import build_transcript
 from recordsdesk.services.transcripts.standing import post_and_decide
 from recordsdesk.services.transcripts.totals import refresh, stale_students, term_rows
-from tests.conftest import BACKEND, drop_postgres_database, new_postgres_database
+from tests.conftest import demo_engine_for
 from tests.totals_oracle import assert_rows_are_the_transcripts
 
 pytestmark = pytest.mark.db
@@ -37,22 +36,9 @@ TODAY = date(2026, 11, 25)
 def demo_engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    folder = tmp_path_factory.mktemp("totals")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("RECORDSDESK_DATA_DIR", str(folder / "data"))
-        name = ""
-        if BACKEND == "postgresql":
-            name, url = new_postgres_database(request.getfixturevalue("postgres_template"))
-        else:
-            url = f"sqlite:///{folder / 'demo.db'}"
-        build_demo_database(
-            url, students=120, seed=5, rebuild=False, progress=lambda _: None, today=TODAY
-        )
-        engine = open_database(url)
-        yield engine
-        engine.dispose()
-        if name:
-            drop_postgres_database(name)
+    yield from demo_engine_for(
+        request, tmp_path_factory, folder="totals", students=120, seed=5, today=TODAY
+    )
 
 
 @pytest.fixture

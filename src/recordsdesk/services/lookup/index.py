@@ -20,6 +20,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
+from recordsdesk.services.shared.rawsql import driver_rows
+
 STUDENT_TABLE = "student"
 NAME_COLUMNS = (
     "legal_first_name",
@@ -73,15 +75,6 @@ class SuspendedIndex:
     dropped: tuple[str, ...]
 
 
-def _rows(connection: Any, sql: str) -> list[tuple[Any, ...]]:
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall()) if cursor.description else []
-    finally:
-        cursor.close()
-
-
 def _names(names: tuple[str, ...]) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
@@ -92,22 +85,22 @@ def suspend_index(connection: Any) -> SuspendedIndex:
     Rows written in between are not indexed (the lookup does not find them) until the rebuild.
     """
     if isinstance(connection, sqlite3.Connection):
-        triggers = _rows(
+        triggers = driver_rows(
             connection,
             f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
             f"AND tbl_name = '{STUDENT_TABLE}' AND name IN ({_names(SQLITE_TRIGGERS)}) "
             "ORDER BY name",
         )
         for name, _sql in triggers:
-            _rows(connection, f'DROP TRIGGER "{name}"')
+            driver_rows(connection, f'DROP TRIGGER "{name}"')
         return SuspendedIndex(sqlite=True, dropped=tuple(sql for _name, sql in triggers))
-    triggers = _rows(
+    triggers = driver_rows(
         connection,
         f"SELECT tgname FROM pg_trigger WHERE tgrelid = '{STUDENT_TABLE}'::regclass "
         f"AND tgname IN ({_names(POSTGRES_TRIGGERS)}) AND tgenabled <> 'D' ORDER BY tgname",
     )
     for (name,) in triggers:
-        _rows(connection, f'ALTER TABLE {STUDENT_TABLE} DISABLE TRIGGER "{name}"')
+        driver_rows(connection, f'ALTER TABLE {STUDENT_TABLE} DISABLE TRIGGER "{name}"')
     return SuspendedIndex(sqlite=False, dropped=tuple(name for (name,) in triggers))
 
 
@@ -149,7 +142,9 @@ def sqlite_index_rows(connection: sqlite3.Connection, after_id: int = 0) -> None
 def sqlite_index_segments(connection: sqlite3.Connection) -> int:
     """How many segments the SQLite full-text index is in (each search term is looked up in
     every one)."""
-    return int(_rows(connection, f"SELECT count(DISTINCT segid) FROM {SQLITE_FTS_TABLE}_idx")[0][0])
+    return int(
+        driver_rows(connection, f"SELECT count(DISTINCT segid) FROM {SQLITE_FTS_TABLE}_idx")[0][0]
+    )
 
 
 def merge_sqlite_index(connection: sqlite3.Connection) -> None:
@@ -159,7 +154,9 @@ def merge_sqlite_index(connection: sqlite3.Connection) -> None:
     and the triggers one per transaction (FTS5 merges those a few at a time); merged, every name
     search reads each term's list once (docs/benchmarks.md, "Measurements behind the code").
     """
-    _rows(connection, f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('optimize')")
+    driver_rows(
+        connection, f"INSERT INTO {SQLITE_FTS_TABLE}({SQLITE_FTS_TABLE}) VALUES ('optimize')"
+    )
 
 
 def rebuild_index(connection: Any, suspended: SuspendedIndex) -> None:
@@ -171,16 +168,18 @@ def rebuild_index(connection: Any, suspended: SuspendedIndex) -> None:
     into one segment.
     """
     if suspended.sqlite:
-        _rows(connection, f"DELETE FROM {SQLITE_FTS_TABLE}")
+        driver_rows(connection, f"DELETE FROM {SQLITE_FTS_TABLE}")
         sqlite_index_rows(connection)
         merge_sqlite_index(connection)
-        _rows(connection, f"INSERT OR IGNORE INTO {NAME_TERM_TABLE}(value) {_distinct_names()}")
+        driver_rows(
+            connection, f"INSERT OR IGNORE INTO {NAME_TERM_TABLE}(value) {_distinct_names()}"
+        )
         for sql in suspended.dropped:
-            _rows(connection, sql)
+            driver_rows(connection, sql)
         return
-    _rows(
+    driver_rows(
         connection,
         f"INSERT INTO {NAME_TERM_TABLE}(value) {_distinct_names()} ON CONFLICT (value) DO NOTHING",
     )
     for name in suspended.dropped:
-        _rows(connection, f'ALTER TABLE {STUDENT_TABLE} ENABLE TRIGGER "{name}"')
+        driver_rows(connection, f'ALTER TABLE {STUDENT_TABLE} ENABLE TRIGGER "{name}"')

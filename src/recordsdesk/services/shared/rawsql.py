@@ -129,3 +129,14 @@ class Statement:
             return int(cursor.rowcount)
         finally:
             cursor.close()
+
+
+def driver_rows(connection: Any, sql: str) -> list[tuple[Any, ...]]:
+    """Run `sql` on a DBAPI connection (sqlite3's or psycopg's) and return its rows, if any:
+    for the bulk loaders' schema work (dropping and restoring triggers) outside SQLAlchemy."""
+    cursor = connection.cursor()
+    try:
+        cursor.execute(sql)
+        return list(cursor.fetchall()) if cursor.description else []
+    finally:
+        cursor.close()

@@ -31,6 +31,7 @@ from sqlmodel import Session
 
 from recordsdesk.models import GradingBasis
 from recordsdesk.services.grades import basis as bases
+from recordsdesk.services.shared.rawsql import driver_rows
 from recordsdesk.services.transcripts.builder import cached_rules
 from recordsdesk.services.transcripts.meaning import BASIS_MARKS, rule_for, unknown_mark
 
@@ -381,15 +382,6 @@ TRIGGERS = {
 }  # fmt: skip
 
 
-def _driver_rows(connection: Any, sql: str) -> list[tuple[Any, ...]]:
-    cursor = connection.cursor()
-    try:
-        cursor.execute(sql)
-        return list(cursor.fetchall()) if cursor.description else []
-    finally:
-        cursor.close()
-
-
 def suspend_triggers(connection: Any, sqlite: bool) -> tuple[str, ...]:
     """On a DBAPI connection: stop noting stale students until `restore_triggers` (a bulk
     loader that writes the rows itself, then calls `adopt`). Returns what to restore: SQLite's
@@ -397,16 +389,16 @@ def suspend_triggers(connection: Any, sqlite: bool) -> tuple[str, ...]:
     names = [n for group in TRIGGERS.values() for n in group]
     quoted = ", ".join(f"'{n}'" for n in names)
     if sqlite:
-        found = _driver_rows(
+        found = driver_rows(
             connection,
             f"SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND name IN ({quoted})",
         )
         for name, _sql in found:
-            _driver_rows(connection, f'DROP TRIGGER "{name}"')
+            driver_rows(connection, f'DROP TRIGGER "{name}"')
         return tuple(sql for _name, sql in found)
     for table, group in TRIGGERS.items():
         for name in group:
-            _driver_rows(connection, f'ALTER TABLE "{table}" DISABLE TRIGGER "{name}"')
+            driver_rows(connection, f'ALTER TABLE "{table}" DISABLE TRIGGER "{name}"')
     return tuple(names)
 
 
@@ -414,9 +406,9 @@ def restore_triggers(connection: Any, sqlite: bool, suspended: tuple[str, ...]) 
     """Undo `suspend_triggers`."""
     if sqlite:
         for sql in suspended:
-            _driver_rows(connection, sql)
+            driver_rows(connection, sql)
         return
     for table, group in TRIGGERS.items():
         for name in group:
             if name in suspended:
-                _driver_rows(connection, f'ALTER TABLE "{table}" ENABLE TRIGGER "{name}"')
+                driver_rows(connection, f'ALTER TABLE "{table}" ENABLE TRIGGER "{name}"')
