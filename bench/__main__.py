@@ -23,13 +23,13 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
-from bench import bench_grade_entry, loading, paths, profiling
+from bench import bench_grade_entry, exports, loading, paths, postgres, posting, profiling
 from bench.harness import Row, load, section, table, write_docs
 
 SEED = 2026
 TODAY = date(2026, 11, 25)
-GROUPS = ("lookup", "keys", "record", "transcript", "grades", "imports", "reports", "audit",
-          "backup", "startup", "optimize")  # fmt: skip
+GROUPS = ("lookup", "keys", "record", "transcript", "grades", "imports", "reports", "posting",
+          "exports", "postgres", "audit", "backup", "startup", "optimize")  # fmt: skip
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -64,6 +64,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="GROUPS",
         help="after measuring, run each group with a goal not met (or the comma-separated "
         "GROUPS) once more under cProfile and say where the desk's time went",
+    )
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("RECORDSDESK_BENCH_POSTGRES_URL"),
+        help="a PostgreSQL server (a user allowed to create databases) for the postgres "
+        "group: each import again there, beside the SQLite figure "
+        "(default: $RECORDSDESK_BENCH_POSTGRES_URL)",
     )
     parser.add_argument(
         "--write-docs", action="store_true", help="rewrite the table in docs/benchmarks.md"
@@ -163,6 +171,9 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
             ("grades", lambda: paths.grade_entry(path, 15 * repeat, 300, keyed)),
             ("imports", lambda: loading.imports(work, args.import_rows, raw)),
             ("reports", lambda: paths.reports(engine, path, 1 if n >= 100_000 else 3, raw)),
+            ("posting", lambda: posting.post_section(engine, path, max(3, repeat // 4))),
+            ("exports", lambda: exports.export_every_student(engine, path, 3)),
+            ("postgres", lambda: postgres.imports(args.postgres, work, args.import_rows, rows)),
             ("audit", lambda: paths.audit(args.cache, work, n)),
             ("backup", lambda: paths.backup(path, work, 1 if n >= 100_000 else 3)),
             ("startup", lambda: paths.startup(url, max(3, repeat // 3))),

@@ -1,32 +1,22 @@
-"""Grade entry at scale: roster load and one mark save on a large demo database, each against raw
-sqlite3 on the same data; roster loads of the demo's own largest recent sections (courses with
-years of history); and a Pilot run keying 300 marks through the database store against the same
-run through the in-memory store.
-
-The source database is never modified: it is copied (with its WAL) to --workdir first, and a
-300-student section is built in the copy. Prints one JSON object.
-
-    python bench/bench_grade_entry.py --source /tmp/bench/bench-demo-1000000.db \
-        --workdir /tmp/grader
-"""
+"""Grade entry at scale, for the `grades` group of `python -m bench`: roster load and one mark
+save against raw sqlite3 on the same data, and a Pilot run keying marks through the database
+store against the same run through the in-memory store. The demo is never modified: a copy is
+made first and a 300-student section built in it. Also the copying and raw-connection helpers
+other groups share."""
 
 from __future__ import annotations
 
-import argparse
 import asyncio
-import json
-import os
 import random
 import sqlite3
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from recordsdesk.db import open_database, session_scope
-from recordsdesk.services.access.actor import Actor, actor_for
+from recordsdesk.db import open_database
+from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.grades.roster import DbRosterStore, MemoryRosterStore, RosterStore
 
 ROSTER = 300
@@ -134,47 +124,6 @@ def raw_save(con: sqlite3.Connection, actor: Actor, number: int, row: tuple[Any,
         (datetime.now(UTC).isoformat(sep=" "), actor.id, str(eid), student),
     )
     con.execute("COMMIT")
-
-
-def real_sections(path: Path, count: int = 5) -> list[int]:
-    """The largest sections of the newest term the demo filled: real courses with years of
-    earlier sections, so a roster load also looks up earlier attempts (the bench section's
-    course is new and has none)."""
-    con = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    term = con.execute(
-        "SELECT t.id FROM term t WHERE EXISTS (SELECT 1 FROM section s JOIN course c"
-        " ON c.id = s.course_id WHERE s.term_id = t.id AND c.code <> ?)"
-        " ORDER BY t.start_date DESC LIMIT 1",
-        (BENCH_COURSE,),
-    ).fetchone()[0]
-    found = con.execute(
-        "SELECT e.section_id FROM enrollment e JOIN section s ON s.id = e.section_id"
-        " WHERE s.term_id = ? GROUP BY e.section_id ORDER BY count(*) DESC, e.section_id"
-        " LIMIT ?",
-        (term, count),
-    ).fetchall()
-    con.close()
-    return [int(r[0]) for r in found]
-
-
-def bench_real_rosters(path: Path, actor: Actor, sections: list[int]) -> dict[str, Any]:
-    """Roster loads of real demo sections, 20 each, after one warm-up load of each."""
-    engine = open_database(f"sqlite:///{path}", migrate=False)
-    store = DbRosterStore(engine, actor)
-    sizes = [len(store.roster(section).rows) for section in sections]
-    load, load_cpu = [], []
-    for _ in range(20):
-        for section in sections:
-            start, cpu = time.perf_counter(), time.process_time()
-            store.roster(section)
-            load.append(time.perf_counter() - start)
-            load_cpu.append(time.process_time() - cpu)
-    engine.dispose()
-    return {
-        "real_sections": dict(zip(map(str, sections), sizes, strict=True)),
-        "roster_load_real_sections": quantiles(load),
-        "roster_load_real_sections_cpu": quantiles(load_cpu),
-    }
 
 
 def bench_service(
@@ -288,50 +237,3 @@ def bench_pilot(
         "pilot_300_marks_memory_s": [round(t, 2) for t in memory_times],
         "pilot_ratio_db_over_memory": round(db / memory_best, 3),
     }
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--source", type=Path, required=True, help="demo database (read only)")
-    parser.add_argument("--workdir", type=Path, default=Path("/tmp/grader"))
-    parser.add_argument(
-        "--rounds", type=int, default=3, help="Pilot rounds per store (0: service figures only)"
-    )
-    args = parser.parse_args()
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    copy = args.workdir / f"grade-bench-{args.source.stem}.db"
-    copy_database(args.source, copy)
-    section = build_section(copy)
-    engine = open_database(f"sqlite:///{copy}", migrate=False)
-    with session_scope(engine) as session:
-        students = session.connection().exec_driver_sql("SELECT count(*) FROM student").scalar()
-        registrar = next(
-            (
-                u
-                for (u,) in session.connection().exec_driver_sql(
-                    "SELECT username FROM staff_user WHERE role = 'registrar' AND active"
-                )
-            ),
-            "system",
-        )
-        actor = actor_for(session, registrar)
-    engine.dispose()
-    result: dict[str, Any] = {
-        "date": datetime.now(UTC).date().isoformat(),
-        "students": students,
-        "roster": ROSTER,
-        "python": sys.version.split()[0],
-        "sqlite": sqlite3.sqlite_version,
-        "cores": os.cpu_count(),
-        "load_average": [round(x, 2) for x in os.getloadavg()],
-    }
-    result |= bench_service(copy, section, actor)
-    result |= bench_real_rosters(copy, actor, real_sections(copy))
-    if args.rounds:
-        result |= bench_pilot(copy, section, actor, args.rounds)
-    print(json.dumps(result))
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

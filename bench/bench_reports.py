@@ -1,23 +1,13 @@
-"""Time every registrar report on an existing demo database (build one first with
-`recordsdesk demo --no-open --students 100000 --database URL`).
-
-Each report runs `--repeat` times in a fresh session, as the desk runs it (the registrar
-account, default filters, plus one --term run of the standing reports); the table prints the
-best and the median wall time, the rows returned and the CPU time of this process (the
-database server's own CPU is not in it on PostgreSQL). Figures go to docs/benchmarks.md.
-
-    python bench/bench_reports.py --database sqlite:////tmp/reports/demo100k.db
-"""
+"""Every registrar report as the desk runs it, for the `reports` group of `python -m bench`:
+the registrar account, default filters, plus a --term run of the standing reports, each in a
+fresh session; the hand-written SQL each is compared with is in bench/report_sql.py."""
 
 from __future__ import annotations
 
-import argparse
-import os
-import statistics
 import time
 from typing import Any
 
-from recordsdesk.db import open_database, session_scope
+from recordsdesk.db import session_scope
 from recordsdesk.services.access.actor import actor_for
 from recordsdesk.services.reports import REPORTS, run_report
 
@@ -50,26 +40,3 @@ def time_report(
 def report_runs() -> list[tuple[str, str | None]]:
     """Every report with its default filters, and the standing reports for one term."""
     return [(spec.name, None) for spec in REPORTS] + list(EXTRA_RUNS)
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database", required=True)
-    parser.add_argument("--repeat", type=int, default=3)
-    args = parser.parse_args()
-    engine = open_database(args.database)
-    print(f"load average at start: {os.getloadavg()}")
-    print("| Report | --term | Rows | Best (s) | Median (s) | Client CPU (s, median) |")
-    print("|---|---|---:|---:|---:|---:|")
-    for name, term in report_runs():
-        walls, cpus, rows = time_report(engine, name, term, args.repeat)
-        print(
-            f"| {name} | {term or ''} | {rows:,} | {min(walls):.2f} | "
-            f"{statistics.median(walls):.2f} | {statistics.median(cpus):.2f} |"
-        )
-    print(f"load average at end: {os.getloadavg()}")
-    engine.dispose()
-
-
-if __name__ == "__main__":
-    main()
