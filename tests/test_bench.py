@@ -31,6 +31,8 @@ PATHS = (
     "import history",
     "import students",
     "import OneRoster",
+    "import students again, unchanged",
+    "import students again, every row changed",
     "post a section (300 marks and standings)",
     "report to CSV (every student",
     "report enrollment",
