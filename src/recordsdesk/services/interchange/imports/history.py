@@ -160,10 +160,10 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRo
                 problems.add(line, exc.message, "term")
         if not course or len(course) > 20:
             problems.add(line, "must be 1 to 20 characters.", "course_code")
-        credits = get("credits", "").strip()
-        amount = _credits(credits)
+        credit_text = get("credits", "").strip()
+        amount = _credits(credit_text)
         if amount is None:
-            problems.add(line, f"{credits!r} is not a number of credits.", "credits")
+            problems.add(line, f"{credit_text!r} is not a number of credits.", "credits")
             amount = Decimal(0)
         mark = get("mark", "").strip()
         if not mark:

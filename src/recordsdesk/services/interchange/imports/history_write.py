@@ -665,19 +665,19 @@ class HistoryWriter:
         for row, enrollment_id in zip(plan.enrollments, ids["enrollment"], strict=True):
             owner = people[row.number].id
             assert owner is not None
-            mark, credits = row.mark, row.credits
+            mark, amount = row.mark, row.credits
             status, basis = _WITHDRAWN if mark == "W" else _COMPLETED, row.basis or _GRADED
             values = base.copy()
             values[i_id], values[i_student] = enrollment_id, owner
             values[i_section] = sections[(row.term, row.course)]
             values[i_status], values[i_mark], values[i_basis] = status, mark, basis
-            values[i_credits], values[i_grade] = credits, _POSTED
+            values[i_credits], values[i_grade] = amount, _POSTED
             rows.append(tuple(values))
             found = detail.get(owner)
             if found is None:
                 found = detail[owner] = StudentDetail(columns=_AUDITED)
             found.rows.append(
-                [row.line, enrollment_id, row.term, row.course, HISTORY_SECTION, mark, str(credits),
+                [row.line, enrollment_id, row.term, row.course, HISTORY_SECTION, mark, str(amount),
                  basis, status]
             )  # fmt: skip
         for change in plan.updates:
