@@ -175,7 +175,7 @@ class Problems:
             raise ImportFailed(listed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CsvRow:
     """One data row: its first line number in the file and its cells by (lower-case) header."""
 

@@ -58,6 +58,7 @@ from recordsdesk.services.interchange.imports.common import ImportReport, Proble
 from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
 from recordsdesk.services.interchange.imports.standings import decide_standings
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
+from recordsdesk.services.transcripts import totals
 
 if TYPE_CHECKING:
     from recordsdesk.services.interchange.imports.history import HistoryRow
@@ -467,7 +468,14 @@ class HistoryWriter:
             if n % 1000 == 0:
                 progress("writing history", n, total)
         creates.flush()
+        # Each new enrollment's student noted stale once, not once per row (SQLite).
+        notes = None
+        if len(self.rows) >= _DEFER_INDEX_FROM and index.connection is not None:
+            notes = totals.defer_inserted_notes(index.connection)
         self._insert(_ENROLLMENT, self.rows, progress)
+        if notes is not None:
+            at = self._columns(_ENROLLMENT).index("student_id")
+            totals.note_inserted(index.connection, dict.fromkeys(r[at] for r in self.rows), notes)
         self._queue_standings()
         self.batch.flush()
         index.finish()
