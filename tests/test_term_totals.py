@@ -228,3 +228,57 @@ def test_every_trigger_exists_at_head(engine: Engine) -> None:
     with engine.connect() as connection:
         found = {row[0] for row in connection.execute(text(query))}
     assert {name for names in TRIGGERS.values() for name in names} <= found
+
+
+def test_a_bulk_history_import_notes_each_student_once(
+    engine: Engine, system: Actor, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large history import notes each new enrollment's student once, not once per row
+    (SQLite sets the insert trigger aside inside its transaction); the trigger is back after a
+    dry run and after the import, and the follow-up leaves every row the transcript's."""
+    from recordsdesk.services.interchange.imports import history_write, runner
+
+    monkeypatch.setattr(history_write, "_DEFER_INDEX_FROM", 1)
+    path = tmp_path / "bulk.csv"
+    path.write_text(
+        f"{HEAD}\n"
+        "B1,Bell,Ann,2000-01-02,2019FA,HIS101,World History,3,A\n"
+        "B1,Bell,Ann,2000-01-02,2020SP,MAT101,Algebra,4,B\n"
+        "B2,Cole,Ben,2001-03-04,2019FA,HIS101,World History,3,C\n",
+        encoding="utf-8",
+    )
+    noted: list[tuple[int, int]] = []
+    refresh_step = runner._refresh_term_totals
+
+    def counted(session: Session, progress: Any) -> None:
+        rows = session.execute(
+            text("SELECT count(*), count(DISTINCT student_id) FROM term_totals_stale")
+        ).one()
+        noted.append((int(rows[0]), int(rows[1])))
+        refresh_step(session, progress)
+
+    monkeypatch.setattr(runner, "_refresh_term_totals", counted)
+
+    def trigger_is_there() -> bool:
+        with session_scope(engine) as session:
+            if engine.dialect.name != "sqlite":
+                return True
+            return bool(
+                session.execute(
+                    text(
+                        "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                        "AND name = 'term_totals_enrollment_ai'"
+                    )
+                ).scalar_one()
+            )
+
+    run_import(engine, actor=system, kind="history", path=path, dry_run=True)
+    assert trigger_is_there()
+    run_import(engine, actor=system, kind="history", path=path)
+    assert trigger_is_there()
+    assert noted[0][1] == 2
+    if engine.dialect.name == "sqlite":
+        assert noted[0][0] == 2, "each student noted once"
+    with session_scope(engine) as session:
+        assert stale_students(session) == 0
+        assert_rows_are_the_transcripts(session, system)

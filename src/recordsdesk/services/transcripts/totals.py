@@ -22,6 +22,7 @@ time); the triggers only append, so a desk's save never waits for a refresh.
 from __future__ import annotations
 
 import hashlib
+import sqlite3
 from collections.abc import Collection
 from decimal import Decimal
 from typing import Any
@@ -400,6 +401,45 @@ def suspend_triggers(connection: Any, sqlite: bool) -> tuple[str, ...]:
         for name in group:
             driver_rows(connection, f'ALTER TABLE "{table}" DISABLE TRIGGER "{name}"')
     return tuple(names)
+
+
+#: The trigger noting the student of each inserted enrollment.
+_ENROLLMENT_INSERTED = "term_totals_enrollment_ai"
+
+
+def defer_inserted_notes(connection: Any) -> str | None:
+    """SQLite, on a DBAPI connection inside an open transaction: stop noting the student of
+    each enrollment inserted, one stale row per enrollment, until `note_inserted`, which notes
+    each student once (a history import inserts twenty enrollments a student, and every
+    refresh step scans the stale rows). Returns the trigger's stored CREATE statement for
+    `note_inserted`, or None where nothing was deferred (PostgreSQL, no open transaction: a
+    DROP TRIGGER outside one would commit by itself). A rollback brings the trigger back with
+    everything else, so no other desk ever writes without it."""
+    if not isinstance(connection, sqlite3.Connection) or not connection.in_transaction:
+        return None
+    found = driver_rows(
+        connection,
+        f"SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = '{_ENROLLMENT_INSERTED}'",
+    )
+    if not found:
+        return None
+    driver_rows(connection, f'DROP TRIGGER "{_ENROLLMENT_INSERTED}"')
+    return str(found[0][0])
+
+
+def note_inserted(connection: Any, students: Collection[int], deferred: str | None) -> None:
+    """After `defer_inserted_notes`: note `students` (those the inserted enrollments belong
+    to) stale, once each, and put the trigger back. Does nothing when nothing was deferred."""
+    if deferred is None:
+        return
+    cursor = connection.cursor()
+    try:
+        cursor.executemany(
+            "INSERT INTO term_totals_stale (student_id) VALUES (?)", [(s,) for s in students]
+        )
+    finally:
+        cursor.close()
+    driver_rows(connection, deferred)
 
 
 def restore_triggers(connection: Any, sqlite: bool, suspended: tuple[str, ...]) -> None:

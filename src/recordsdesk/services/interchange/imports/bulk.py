@@ -57,23 +57,18 @@ def _converted(
     """The rows as the driver takes them: each column's bind processor applied."""
     processors = [table.c[c].type._cached_bind_processor(dialect) for c in columns]
     active = [(i, proc) for i, proc in enumerate(processors) if proc is not None]
-    if not active:
+    if not active or not rows:
         return [tuple(row) for row in rows]
-    # Dates and timestamps repeat (one import time, a few thousand birth dates): convert
-    # each distinct value once.
-    caches: list[dict[Any, Any]] = [{} for _ in active]
-    converted = []
-    for row in rows:
-        values = list(row)
-        for (i, proc), cache in zip(active, caches, strict=True):
-            value = values[i]
-            if value is not None:
-                done = cache.get(value)
-                if done is None:
-                    done = cache[value] = proc(value)
-                values[i] = done
-        converted.append(tuple(values))
-    return converted
+    # Column by column: dates and timestamps repeat (one import time, a few thousand birth
+    # dates), so each distinct value of a column is converted once (the first of equal ones,
+    # as a cache would), and the rows are taken apart and put together again by zip (no
+    # Python loop over every cell).
+    table_columns = list(zip(*rows, strict=True))
+    for i, proc in active:
+        values = table_columns[i]
+        done = {v: None if v is None else proc(v) for v in dict.fromkeys(values)}
+        table_columns[i] = tuple(map(done.__getitem__, values))
+    return list(zip(*table_columns, strict=True))
 
 
 def _copy(session: Session, table: str, columns: Sequence[str], rows: Iterable[Any]) -> None:

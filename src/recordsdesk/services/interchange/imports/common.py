@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from recordsdesk.services.shared.clean_text import refuse_control_characters
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from sqlmodel import Session
 
 Progress = Callable[[str, int, int], None]
+T = TypeVar("T")
 #: How many changes a report keeps word for word (the counts cover all of them).
 FIRST_CHANGES = 20
 #: Reporting stops collecting problems after this many (a wholly wrong file has one per line).
@@ -86,6 +87,18 @@ class ImportReport:
         setattr(counts, outcome, getattr(counts, outcome) + 1)
         if outcome != "unchanged" and describe is not None and len(self.changes) < FIRST_CHANGES:
             self.changes.append(describe())
+
+    def note_many(
+        self, entity: str, outcome: str, items: Sequence[T], describe: Callable[[T], str]
+    ) -> None:
+        """`note` for each of `items` at once: one count, words only for the changes kept."""
+        if not items:
+            return
+        counts = self.count(entity)
+        setattr(counts, outcome, getattr(counts, outcome) + len(items))
+        if outcome != "unchanged":
+            room = max(0, FIRST_CHANGES - len(self.changes))
+            self.changes.extend(describe(item) for item in items[:room])
 
     @property
     def total_changes(self) -> int:
@@ -162,7 +175,7 @@ class Problems:
             raise ImportFailed(listed)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CsvRow:
     """One data row: its first line number in the file and its cells by (lower-case) header."""
 

@@ -111,6 +111,12 @@ def _credits(text: str) -> Decimal | None:
     return amount
 
 
+@lru_cache(maxsize=64)
+def _basis(text: str) -> str:
+    """A `grading_basis` cell, checked once per distinct text."""
+    return parse_basis(text)
+
+
 def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRow]:
     table = read_csv(read_file(path, problems), path.name, problems, required=REQUIRED, known=KNOWN)
     rows: list[HistoryRow] = []
@@ -123,28 +129,29 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRo
         if index % 2000 == 0:
             progress("checking", index, total)
         line, bad = cells.line, len(problems.items)
-        # Each cell read once (a million rows: the lookups add up).
-        cell = dict.fromkeys(KNOWN, "") | {k: v.strip() for k, v in cells.cells.items()}
-        number, last, first = cell["student_number"], cell["last_name"], cell["first_name"]
-        term, course = cell["term"].upper(), cell["course_code"].upper()
+        # Each cell read once, straight from the row (a million rows: the lookups add up).
+        get = cells.cells.get
+        number, last = get("student_number", "").strip(), get("last_name", "").strip()
+        first, title = get("first_name", "").strip(), get("course_title", "").strip()
+        term, course = get("term", "").strip().upper(), get("course_code", "").strip().upper()
         if not number or len(number) > 20:
             problems.add(line, "must be 1 to 20 characters.", "student_number")
         if not last:
             problems.add(line, "the last name is required.", "last_name")
-        for column in ("last_name", "first_name", "course_title"):
-            if "\n" in cell[column] or "\r" in cell[column]:
+        for column, text in (("last_name", last), ("first_name", first), ("course_title", title)):
+            if "\n" in text or "\r" in text:
                 problems.add(line, "contains a line break.", column)
         birth = start = None
-        for column in ("birth_date", "term_start"):
+        try:
+            birth = _date("birth_date", get("birth_date", "").strip())
+        except ValidationFailed as exc:
+            problems.add(line, exc.message, "birth_date")
+        starts = get("term_start", "").strip()
+        if starts:
             try:
-                value = _date(column, cell[column])
+                start = _date("term_start", starts)
             except ValidationFailed as exc:
-                problems.add(line, exc.message, column)
-                continue
-            if column == "birth_date":
-                birth = value
-            else:
-                start = value
+                problems.add(line, exc.message, "term_start")
         if term not in terms_seen:
             try:
                 term_dates(term)
@@ -153,21 +160,22 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRo
                 problems.add(line, exc.message, "term")
         if not course or len(course) > 20:
             problems.add(line, "must be 1 to 20 characters.", "course_code")
-        amount = _credits(cell["credits"])
+        credit_text = get("credits", "").strip()
+        amount = _credits(credit_text)
         if amount is None:
-            problems.add(line, f"{cell['credits']!r} is not a number of credits.", "credits")
+            problems.add(line, f"{credit_text!r} is not a number of credits.", "credits")
             amount = Decimal(0)
-        mark = cell["mark"]
+        mark = get("mark", "").strip()
         if not mark:
             problems.add(line, "the mark is empty.", "mark")
         elif mark.upper() in UNFINISHED:
             problems.add(
                 line, f"{mark} is not a final mark; history takes finished courses.", "mark"
             )
-        basis = ""
-        if cell["grading_basis"]:
+        basis = get("grading_basis", "").strip()
+        if basis:
             try:
-                basis = parse_basis(cell["grading_basis"])
+                basis = _basis(basis)
             except ValidationFailed as exc:
                 problems.add(line, exc.message, "grading_basis")
         key = (number, term, course)
@@ -199,7 +207,7 @@ def _parse(path: Path, problems: Problems, progress: Progress) -> list[HistoryRo
                     term,
                     start,
                     course,
-                    cell["course_title"] or course,
+                    title or course,
                     amount,
                     mark,
                     basis,

@@ -18,7 +18,7 @@ the import the same way, having changed nothing.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,7 @@ from recordsdesk.services.interchange.imports.common import ImportReport, Proble
 from recordsdesk.services.interchange.imports.name_index import DeferredNameIndex
 from recordsdesk.services.interchange.imports.standings import decide_standings
 from recordsdesk.services.shared.errors import RecordsError, ValidationFailed
+from recordsdesk.services.transcripts import totals
 
 if TYPE_CHECKING:
     from recordsdesk.services.interchange.imports.history import HistoryRow
@@ -94,8 +95,8 @@ def _stale(what: str) -> ImportStale:
     )
 
 
-def _new_line(row: HistoryRow) -> Callable[[], str]:
-    return lambda: f"line {row.line}: {row.number} {row.term} {row.course} {row.mark}"
+def _new_line(row: HistoryRow) -> str:
+    return f"line {row.line}: {row.number} {row.term} {row.course} {row.mark}"
 
 
 def _chunks(values: Sequence[Any], size: int = _IN) -> Iterator[Sequence[Any]]:
@@ -215,15 +216,29 @@ class HistoryWriter:
         taken = self._enrolled()
         planned: dict[int, dict[str, Any]] = {}
         total = len(rows)
+        terms, courses, people, sections = self.terms, self.courses, self.students, self.sections
+        seen_terms, seen_students = self._seen_terms, self._seen_students
+        touched, enrollments = self.touched, self.plan_.enrollments
         for index, row in enumerate(rows):
             if index % 1000 == 0:
                 progress("planning", index, total)
-            term, course, student = self._term(row), self._course(row), self._student(row)
-            self.touched.setdefault(row.number, set()).add(row.term)
+            # A term, course or student met before needs no second look (only its first row
+            # is counted or warned about): most rows take these lookups and nothing more.
+            code, number = row.term, row.number
+            term = terms[code] if code in seen_terms else self._term(row)
+            course = courses.get(row.course)
+            if course is None:
+                course = self._course(row)
+            student = people[number] if number in seen_students else self._student(row)
+            found = touched.get(number)
+            if found is None:
+                found = touched[number] = set()
+            found.add(code)
             existing = taken.get((student.id, term.id, course.id)) if student.id else None
             if existing is None:
-                self._section(row)
-                self.plan_.enrollments.append(row)
+                if (code, row.course) not in sections:
+                    self._section(row)
+                enrollments.append(row)
                 continue
             self._update(row, existing, planned)
         self._prepare()
@@ -453,7 +468,14 @@ class HistoryWriter:
             if n % 1000 == 0:
                 progress("writing history", n, total)
         creates.flush()
+        # Each new enrollment's student noted stale once, not once per row (SQLite).
+        notes = None
+        if len(self.rows) >= _DEFER_INDEX_FROM and index.connection is not None:
+            notes = totals.defer_inserted_notes(index.connection)
         self._insert(_ENROLLMENT, self.rows, progress)
+        if notes is not None:
+            at = self._columns(_ENROLLMENT).index("student_id")
+            totals.note_inserted(index.connection, dict.fromkeys(r[at] for r in self.rows), notes)
         self._queue_standings()
         self.batch.flush()
         index.finish()
@@ -644,23 +666,27 @@ class HistoryWriter:
         }
         self.rows = []
         base = [template[c] for c in columns]  # each row: a copy with its own values put in
-        at = {c: columns.index(c) for c in ("id", "student_id", "section_id", *_WANTED)}
+        i_id, i_student, i_section = (columns.index(c) for c in ("id", "student_id", "section_id"))
+        i_status, i_mark, i_basis, i_credits, i_grade = (columns.index(c) for c in _WANTED)
+        people, rows = self.students, self.rows
+        sections = {key: section.id for key, section in self.sections.items()}
         for row, enrollment_id in zip(plan.enrollments, ids["enrollment"], strict=True):
-            owner = self.students[row.number].id
+            owner = people[row.number].id
             assert owner is not None
-            wanted = self._wanted(row)
+            mark, amount = row.mark, row.credits
+            status, basis = _WITHDRAWN if mark == "W" else _COMPLETED, row.basis or _GRADED
             values = base.copy()
-            values[at["id"]], values[at["student_id"]] = enrollment_id, owner
-            values[at["section_id"]] = self.sections[(row.term, row.course)].id
-            for name, value in wanted.items():
-                values[at[name]] = value
-            self.rows.append(tuple(values))
+            values[i_id], values[i_student] = enrollment_id, owner
+            values[i_section] = sections[(row.term, row.course)]
+            values[i_status], values[i_mark], values[i_basis] = status, mark, basis
+            values[i_credits], values[i_grade] = amount, _POSTED
+            rows.append(tuple(values))
             found = detail.get(owner)
             if found is None:
                 found = detail[owner] = StudentDetail(columns=_AUDITED)
             found.rows.append(
-                [row.line, enrollment_id, row.term, row.course, HISTORY_SECTION, row.mark,
-                 str(row.credits), wanted["grading_basis"], wanted["status"]]
+                [row.line, enrollment_id, row.term, row.course, HISTORY_SECTION, mark, str(amount),
+                 basis, status]
             )  # fmt: skip
         for change in plan.updates:
             found = detail.get(change.student_id)
@@ -700,5 +726,4 @@ class HistoryWriter:
             )
         if not self._noted:  # a redo after another desk took the ids is not counted twice
             self._noted = True
-            for row in plan.enrollments:
-                self.report.note("enrollment", "new", _new_line(row))
+            self.report.note_many("enrollment", "new", plan.enrollments, _new_line)

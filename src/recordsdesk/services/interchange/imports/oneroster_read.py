@@ -41,7 +41,7 @@ MODES = ("bulk", "delta", "absent")
 VERSIONS = ("1.0", "1.1", "1.2")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Record:
     """One row of a OneRoster file, located, with its status folded (blank -> active)."""
 
