@@ -24,13 +24,14 @@ as the transcript builder does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from recordsdesk.services.reports.table import TermRef, decimal, rows
-from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.gpa import Totals, round_gpa
 from recordsdesk.services.transcripts.totals import MEANING_KEY, SUMS, meaning_table, refresh
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
@@ -315,3 +316,13 @@ def stored_figures(
         in_term = Totals(*v[:5]) if term is not None else empty
         figures[sid] = (StudentFigures(sid, in_term, through), tuple(row[11:]))
     return figures
+
+
+def stored_gpa(quality: Any, gpa_credits: Any, rounding: str, decimals: int) -> Decimal | None:
+    """`Totals.gpa` of a stored row's quality points and GPA credits (the same Decimal division
+    and rounding), without building Totals per row: a term's list reads up to a tenth of the
+    students, and the objects cost more than the query."""
+    divisor = decimal(gpa_credits)
+    if not divisor:
+        return None
+    return round_gpa(decimal(quality) / divisor, rounding, decimals)
