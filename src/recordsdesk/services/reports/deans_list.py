@@ -2,7 +2,7 @@
 
 The rule is the transcript's term standing: a term GPA at or above `deans_list_min_gpa`, unless
 the cumulative GPA through that term is below `probation_below_gpa` (probation wins, as the
-transcript prints it). GPAs come from the stored term totals (`totals.stored_figures`), so they
+transcript prints it). GPAs come from the stored term totals (transcripts.totals), so they
 match the transcript.
 """
 
@@ -14,19 +14,27 @@ from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_conditions
-from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_figures
+from recordsdesk.services.reports.people import (
+    CONFIDENTIAL_COLUMN,
+    person_columns,
+    person_from,
+    student_conditions,
+)
+from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_gpa
 from recordsdesk.services.reports.table import (
     ReportTable,
     Value,
     confidential_note,
+    decimal,
     gpa_policy,
     last_graded_term,
     resolve_program,
     resolve_term,
-    stored_standings,
 )
+from recordsdesk.services.shared.rawsql import Statement
+from recordsdesk.services.transcripts.totals import refresh
 
+CENTS = Decimal("0.01")
 TITLE = "Dean's list"
 COLUMNS = (
     "Student no.",
@@ -56,40 +64,53 @@ def deans_list(
     if term is None:
         return ReportTable("deans-list", TITLE, "no term has posted marks yet", COLUMNS, ())
     narrow, params = student_conditions(session, program=program, directory_only=directory_only)
-    # Near the line by the stored unrounded term GPA first (an index range), exact after.
-    params["dl_line"] = float(policy.deans_list_min_gpa) - NEAR
-    stored = stored_figures(
-        session,
-        term=term,
-        where=f"AND tt.term_gpa_raw >= :dl_line AND {NOT_ELEMENTARY}{narrow}",
-        params=params,
+    refresh(session)
+    # Near the line by the stored unrounded term GPA first (the term's index range), without a
+    # standing decided other than good (a list read once from the standings' index), and, with
+    # none decided, a cumulative GPA not clearly below probation: exact figures after. Whether
+    # one is decided is an index probe; the standing's row is never read.
+    params.update(
+        tid=term.id,
+        dl_line=float(policy.deans_list_min_gpa) - NEAR,
+        dl_credits=float(policy.deans_list_min_credits) - NEAR,
+        pr_line=float(policy.probation_below_gpa) - NEAR,
     )
-    figures = {sid: figure for sid, (figure, _extra) in stored.items()}
-    decided = stored_standings(session, term.id)
-    honoured: list[tuple[int, Decimal, Decimal | None, Decimal]] = []
-    for figure in figures.values():
-        term_gpa = figure.term.gpa(policy.rounding, policy.decimals)
-        cumulative = figure.through.gpa(policy.rounding, policy.decimals)
+    decided = (
+        "EXISTS (SELECT 1 FROM academic_standing a WHERE a.student_id = tt.student_id "
+        "AND a.term_id = :tid)"
+    )
+    sql = (
+        f"SELECT {person_columns('student', 'p')}, {decided}, tt.gpa_credits, "
+        "tt.quality_points, tt.cum_gpa_credits, tt.cum_quality_points FROM term_totals tt "
+        "JOIN student ON student.id = tt.student_id "
+        "LEFT JOIN program p ON p.id = student.program_id "
+        "WHERE tt.term_id = :tid AND tt.posted > 0 AND tt.term_gpa_raw >= :dl_line "
+        "AND tt.gpa_credits >= :dl_credits AND tt.student_id NOT IN (SELECT n.student_id "
+        "FROM academic_standing n WHERE n.term_id = :tid AND n.standing <> 'good') "
+        f"AND (tt.cum_gpa_raw >= :pr_line OR {decided}) AND {NOT_ELEMENTARY}{narrow}"
+    )
+    rounding, places = policy.rounding, policy.decimals
+    table: list[tuple[Value, ...]] = []
+    for row in Statement(sql).driver_rows(session, params):
+        decided, term_credits, term_quality, gpa_credits, quality = row[8:]
+        term_gpa = stored_gpa(term_quality, term_credits, rounding, places)
         if term_gpa is None or term_gpa < policy.deans_list_min_gpa:
             continue
-        if figure.term.gpa_credits < policy.deans_list_min_credits:
+        credits_in_term = decimal(term_credits)
+        if credits_in_term < policy.deans_list_min_credits:
             continue
-        standing = decided.get(figure.student_id)
-        if standing is not None and standing != "good":  # as the transcript prints the term
+        cumulative = stored_gpa(quality, gpa_credits, rounding, places)
+        # As the transcript prints the term: a standing decided at posting stands (only good
+        # ones are read); without one, a cumulative GPA below probation wins.
+        if not decided and cumulative is not None and cumulative < policy.probation_below_gpa:
             continue
-        if standing is None and cumulative is not None and cumulative < policy.probation_below_gpa:
-            continue
-        honoured.append((figure.student_id, term_gpa, cumulative, figure.term.gpa_credits))
-    who = people(session, (h[0] for h in honoured))
-    table: list[tuple[Value, ...]] = []
-    for sid, term_gpa, cumulative, gpa_credits in honoured:
-        person = who[sid]
+        person = person_from(row)
         table.append(
             (
                 person.number,
                 person.name,
                 person.program_code,
-                gpa_credits.quantize(Decimal("0.01")),
+                credits_in_term.quantize(CENTS),
                 term_gpa,
                 cumulative,
                 person.flag,
