@@ -12,20 +12,17 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from recordsdesk.models import StandingLevel
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import (
-    CONFIDENTIAL_COLUMN,
-    person_columns,
-    person_from,
-    student_conditions,
-)
+from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, student_conditions
 from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_gpa
 from recordsdesk.services.reports.table import (
     ReportTable,
     Value,
     confidential_note,
     decimal,
+    full_name,
     gpa_policy,
     last_graded_term,
     resolve_program,
@@ -66,54 +63,65 @@ def deans_list(
     narrow, params = student_conditions(session, program=program, directory_only=directory_only)
     refresh(session)
     # Near the line by the stored unrounded term GPA first (the term's index range), without a
-    # standing decided other than good (a list read once from the standings' index), and, with
-    # none decided, a cumulative GPA not clearly below probation: exact figures after. Whether
-    # one is decided is an index probe; the standing's row is never read.
+    # standing decided other than good (a list read once from the standings' index: the other
+    # levels named, so it is a range), and with none decided a cumulative GPA not clearly below
+    # probation: exact figures after. `stands`: the cumulative GPA cannot exclude the term (a
+    # standing is decided, an index probe made only near or below the line, or the GPA is
+    # clearly above it).
     params.update(
         tid=term.id,
         dl_line=float(policy.deans_list_min_gpa) - NEAR,
         dl_credits=float(policy.deans_list_min_credits) - NEAR,
-        pr_line=float(policy.probation_below_gpa) - NEAR,
+        pr_low=float(policy.probation_below_gpa) - NEAR,
+        pr_high=float(policy.probation_below_gpa) + NEAR,
     )
     decided = (
         "EXISTS (SELECT 1 FROM academic_standing a WHERE a.student_id = tt.student_id "
         "AND a.term_id = :tid)"
     )
+    not_good = ", ".join(f"'{level.value}'" for level in StandingLevel if level.value != "good")
     sql = (
-        f"SELECT {person_columns('student', 'p')}, {decided}, tt.gpa_credits, "
+        "SELECT student.student_number, student.legal_first_name, student.legal_last_name, "
+        "student.preferred_name, p.code, student.confidential, "
+        f"CASE WHEN tt.cum_gpa_raw >= :pr_high THEN 1 ELSE {decided} END, tt.gpa_credits, "
         "tt.quality_points, tt.cum_gpa_credits, tt.cum_quality_points FROM term_totals tt "
         "JOIN student ON student.id = tt.student_id "
         "LEFT JOIN program p ON p.id = student.program_id "
         "WHERE tt.term_id = :tid AND tt.posted > 0 AND tt.term_gpa_raw >= :dl_line "
         "AND tt.gpa_credits >= :dl_credits AND tt.student_id NOT IN (SELECT n.student_id "
-        "FROM academic_standing n WHERE n.term_id = :tid AND n.standing <> 'good') "
-        f"AND (tt.cum_gpa_raw >= :pr_line OR {decided}) AND {NOT_ELEMENTARY}{narrow}"
+        f"FROM academic_standing n WHERE n.term_id = :tid AND n.standing IN ({not_good})) "
+        f"AND (tt.cum_gpa_raw >= :pr_low OR {decided}) AND {NOT_ELEMENTARY}{narrow}"
     )
     rounding, places = policy.rounding, policy.decimals
+    line, least, below = (
+        policy.deans_list_min_gpa,
+        policy.deans_list_min_credits,
+        policy.probation_below_gpa,
+    )
     table: list[tuple[Value, ...]] = []
-    for row in Statement(sql).driver_rows(session, params):
-        decided, term_credits, term_quality, gpa_credits, quality = row[8:]
-        term_gpa = stored_gpa(term_quality, term_credits, rounding, places)
-        if term_gpa is None or term_gpa < policy.deans_list_min_gpa:
-            continue
+    # Up to a tenth of the students: a tuple per listed student, no objects per candidate.
+    for number, first, last, preferred, program_code, confidential, *figures in Statement(
+        sql
+    ).driver_rows(session, params):
+        stands, term_credits, term_quality, gpa_credits, quality = figures
         credits_in_term = decimal(term_credits)
-        if credits_in_term < policy.deans_list_min_credits:
+        term_gpa = stored_gpa(term_quality, credits_in_term, rounding, places)
+        if term_gpa is None or term_gpa < line or credits_in_term < least:
             continue
         cumulative = stored_gpa(quality, gpa_credits, rounding, places)
         # As the transcript prints the term: a standing decided at posting stands (only good
         # ones are read); without one, a cumulative GPA below probation wins.
-        if not decided and cumulative is not None and cumulative < policy.probation_below_gpa:
+        if not stands and cumulative is not None and cumulative < below:
             continue
-        person = person_from(row)
         table.append(
             (
-                person.number,
-                person.name,
-                person.program_code,
+                number,
+                full_name(first, last, preferred),
+                program_code or "",
                 credits_in_term.quantize(CENTS),
                 term_gpa,
                 cumulative,
-                person.flag,
+                "yes" if confidential else "",
             )
         )
     table.sort(key=lambda r: (-r[4], str(r[1]), str(r[0])))  # type: ignore[operator]
