@@ -1,9 +1,10 @@
 """Per-student GPA figures for many students at once, with the transcript's own rules.
 
-Dean's list, probation, graduation and class rank read them stored (`stored_figures`, or the
-class rank's own read: one row per student and term in `term_totals`, kept current by
-transcripts.totals, refreshed before each read), so their time grows with the students they
-list, not with every posted mark. `student_figures` computes them from the marks, for one
+Dean's list, probation, graduation and class rank read them stored (one row per student and
+term in `term_totals`, kept current by transcripts.totals, refreshed before each read):
+graduation through `stored_figures`, the others in their own statement with the names joined
+in, rounding with `stored_gpa`; so their time grows with the students they list, not with
+every posted mark. `student_figures` computes them from the marks, for one
 student's degree audit:
 
 A standing report needs the figures of tens of thousands of records. Building each transcript
