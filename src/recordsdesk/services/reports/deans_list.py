@@ -83,7 +83,7 @@ def deans_list(
     sql = (
         "SELECT student.student_number, student.legal_first_name, student.legal_last_name, "
         "student.preferred_name, p.code, student.confidential, "
-        f"CASE WHEN tt.cum_gpa_raw >= :pr_high THEN 1 ELSE {decided} END, tt.gpa_credits, "
+        f"(tt.cum_gpa_raw >= :pr_high OR {decided}), tt.gpa_credits, "
         "tt.quality_points, tt.cum_gpa_credits, tt.cum_quality_points FROM term_totals tt "
         "JOIN student ON student.id = tt.student_id "
         "LEFT JOIN program p ON p.id = student.program_id "
