@@ -67,7 +67,7 @@ def deans_list(
     # levels named, so it is a range), and with none decided a cumulative GPA not clearly below
     # probation: exact figures after. `stands`: the cumulative GPA cannot exclude the term (a
     # standing is decided, an index probe made only near or below the line, or the GPA is
-    # clearly above it).
+    # clearly above it; a CASE, since SQLite evaluates both sides of an OR in a column).
     params.update(
         tid=term.id,
         dl_line=float(policy.deans_list_min_gpa) - NEAR,
@@ -83,7 +83,7 @@ def deans_list(
     sql = (
         "SELECT student.student_number, student.legal_first_name, student.legal_last_name, "
         "student.preferred_name, p.code, student.confidential, "
-        f"(tt.cum_gpa_raw >= :pr_high OR {decided}), tt.gpa_credits, "
+        f"CASE WHEN tt.cum_gpa_raw >= :pr_high THEN TRUE ELSE {decided} END, tt.gpa_credits, "
         "tt.quality_points, tt.cum_gpa_credits, tt.cum_quality_points FROM term_totals tt "
         "JOIN student ON student.id = tt.student_id "
         "LEFT JOIN program p ON p.id = student.program_id "
