@@ -301,6 +301,75 @@ def test_probation_is_the_transcripts_cumulative_gpa(
     db.rollback()
 
 
+def test_term_lists_follow_decided_standings_and_filters(db: Session, registrar: Actor) -> None:
+    """One term's probation and dean's list read each student's decided standing (an override
+    either way, or none decided, when the GPA decides) as the transcript prints it, and keep
+    the same rows under --program and the directory opt-out."""
+    term = "2026SP"
+    tid = resolve_term(db, term).id
+    standings = dict(
+        sql(db, "SELECT student_id, standing FROM academic_standing WHERE term_id = :t", t=tid)
+    )
+    assert len(set(standings.values())) > 1, "the demo decided standings at posting"
+    before = run_report(db, actor=registrar, name="probation", term_code=term)
+    honoured = run_report(db, actor=registrar, name="deans-list", term_code=term)
+    ids = dict(sql(db, "SELECT student_number, id FROM student"))
+    listed = [ids[str(r[0])] for r in before.rows]
+    best = [ids[str(r[0])] for r in honoured.rows]
+    assert len(listed) >= 3 and len(best) >= 2
+    # A listed student overridden to good, an honoured one to probation, and two students
+    # below the line left with no decision (the GPA decides for them).
+    overrides = {listed[0]: "good", best[0]: "probation"}
+    for sid, level in overrides.items():
+        db.execute(
+            text(
+                "UPDATE academic_standing SET standing = :l WHERE student_id = :s AND term_id = :t"
+            ),
+            {"l": level, "s": sid, "t": tid},
+        )
+    for sid in (listed[1], listed[2], best[1]):
+        db.execute(
+            text("DELETE FROM academic_standing WHERE student_id = :s AND term_id = :t"),
+            {"s": sid, "t": tid},
+        )
+    below_the_line = {PROBATION, "Academic suspension", "Academic dismissal"}
+    expected_below, expected_best = {}, {}
+    for number in posted_students(db, term):
+        record = transcript_standing(db, registrar, number, term)
+        if record is None:
+            continue
+        if record.standing in below_the_line:
+            expected_below[number] = (record.cumulative_gpa, record.gpa)
+        if record.standing == DEANS_LIST:
+            expected_best[number] = (record.gpa, record.cumulative_gpa)
+    after = run_report(db, actor=registrar, name="probation", term_code=term)
+    assert {n: (r[5], r[6]) for n, r in by_number(after).items()} == expected_below
+    numbers = {sid: number for number, sid in ids.items()}
+    assert numbers[listed[0]] not in expected_below and numbers[best[0]] in expected_below
+    assert numbers[listed[1]] in expected_below  # no decision, below the line
+    honoured_after = run_report(db, actor=registrar, name="deans-list", term_code=term)
+    assert {n: (r[4], r[5]) for n, r in by_number(honoured_after).items()} == expected_best
+    assert numbers[best[0]] not in expected_best and numbers[best[1]] in expected_best
+
+    # --program and the directory opt-out narrow the same rows.
+    program, confidential = sql(
+        db,
+        "SELECT p.code, s.id FROM student s JOIN program p ON p.id = s.program_id "
+        "WHERE s.student_number = :n",
+        n=str(after.rows[0][0]),
+    )[0]
+    db.execute(text("UPDATE student SET confidential = TRUE WHERE id = :s"), {"s": confidential})
+    for name, full in (("probation", after), ("deans-list", honoured_after)):
+        narrowed = run_report(db, actor=registrar, name=name, term_code=term, program_code=program)
+        # (the flag column now says yes for the student made confidential)
+        assert [r[:-1] for r in narrowed.rows] == [r[:-1] for r in full.rows if r[2] == program]
+        public = run_report(db, actor=registrar, name=name, term_code=term, directory_only=True)
+        assert [r[:-1] for r in public.rows] == [
+            r[:-1] for r in full.rows if not r[-1] and str(r[0]) != numbers[confidential]
+        ]
+    db.rollback()
+
+
 # --- incompletes ----------------------------------------------------------------------------
 
 
@@ -455,6 +524,32 @@ def test_grade_distribution_counts_by_plain_sql(db: Session, registrar: Actor) -
     assert sum(n for _, n in table.chart.bars) == sum(expected.values())
     first = table.row_chart(0)
     assert first is not None and str(table.rows[0][0]) in first.title
+
+    # --program counts that program's students' marks alone.
+    program = sql(db, "SELECT code FROM program WHERE code = 'BS-CS'")[0][0]
+    narrowed = run_report(
+        db, actor=registrar, name="grade-distribution", term_code=term, program_code=program
+    )
+    mine = {
+        (code, mark): n
+        for code, mark, n in sql(
+            db,
+            "SELECT c.code, e.mark, COUNT(*) FROM enrollment e JOIN section sec "
+            "ON sec.id = e.section_id JOIN course c ON c.id = sec.course_id JOIN term t "
+            "ON t.id = sec.term_id JOIN student s ON s.id = e.student_id JOIN program p "
+            "ON p.id = s.program_id WHERE t.code = :t AND e.grade_status = 'posted' "
+            "AND p.code = :p GROUP BY c.code, e.mark",
+            t=term,
+            p=program,
+        )
+    }
+    assert mine and sum(mine.values()) < sum(expected.values())
+    assert {
+        (str(row[0]), narrowed.columns[i]): row[i]
+        for row in narrowed.rows
+        for i in narrowed.chart_columns
+        if row[i]
+    } == mine
 
 
 # --- holds and confidentiality -------------------------------------------------------------

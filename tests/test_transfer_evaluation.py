@@ -19,7 +19,6 @@ from sqlmodel import Session, select
 from recordsdesk.cli import main
 from recordsdesk.db import (
     MIGRATIONS_DIR,
-    head_revision,
     migration_config,
     session_scope,
     upgrade,
@@ -304,7 +303,8 @@ def test_elective_credit_keeps_its_level_on_every_copy_and_through_a_later_rule(
 
     # A database from before 0017: the level comes back from the rule each credit was made by
     # (the rule as it stands; Ana's says 300 now, which is why the credit keeps its own).
-    revision = ScriptDirectory(str(MIGRATIONS_DIR)).get_revision(head_revision())
+    # (named, not taken as the head's parent: later migrations come after it)
+    revision = ScriptDirectory(str(MIGRATIONS_DIR)).get_revision("0017")
     command.downgrade(migration_config(engine), str(revision.down_revision))
     with engine.connect() as connection:
         columns = {c["name"] for c in inspect(connection).get_columns("transfer_credit")}

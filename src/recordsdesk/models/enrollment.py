@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import CheckConstraint, Index, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from recordsdesk.models.base import (
@@ -17,6 +17,9 @@ from recordsdesk.models.base import (
     utcnow,
 )
 
+#: The rows the grade distribution counts (its partial index holds only these).
+POSTED_MARK = "grade_status = 'posted' AND mark IS NOT NULL"
+
 
 class Enrollment(SQLModel, table=True):
     """`version` guards the mark against two desks keying the same roster."""
@@ -25,6 +28,15 @@ class Enrollment(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("student_id", "section_id"),
         Index("ix_enrollment_section_status", "section_id", "status"),
+        # A term's posted marks per section and mark from the index alone (grade distribution).
+        Index(
+            "ix_enrollment_section_marks",
+            "section_id",
+            "mark",
+            "student_id",
+            sqlite_where=text(POSTED_MARK),
+            postgresql_where=text(POSTED_MARK),
+        ),
         # A student's record read from the index alone, in student order: what the standing
         # reports sum per student and the enrollment report groups per term. It also serves
         # every look-up by student (the unique constraint's index does as well), so student_id
@@ -101,6 +113,9 @@ class AcademicStanding(SQLModel, table=True):
     __tablename__ = "academic_standing"
     __table_args__ = (
         UniqueConstraint("student_id", "term_id"),
+        # A term's students by their decided standing, from the index alone (the standing
+        # reports); it serves every look-up by term as well.
+        Index("ix_academic_standing_term", "term_id", "standing", "student_id"),
         one_of("standing", StandingLevel),
         one_of("computed", StandingLevel),
         CheckConstraint("version >= 1", name="version_positive"),
@@ -108,7 +123,7 @@ class AcademicStanding(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     student_id: int = Field(foreign_key="student.id", index=True)
-    term_id: int = Field(foreign_key="term.id", index=True)
+    term_id: int = Field(foreign_key="term.id")
     standing: str = Field(max_length=20)
     computed: str = Field(max_length=20)
     term_gpa: Decimal | None = Field(default=None, max_digits=6, decimal_places=4)

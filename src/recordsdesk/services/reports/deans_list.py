@@ -2,7 +2,7 @@
 
 The rule is the transcript's term standing: a term GPA at or above `deans_list_min_gpa`, unless
 the cumulative GPA through that term is below `probation_below_gpa` (probation wins, as the
-transcript prints it). GPAs come from the stored term totals (`totals.stored_figures`), so they
+transcript prints it). GPAs come from the stored term totals (transcripts.totals), so they
 match the transcript.
 """
 
@@ -12,21 +12,26 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
+from recordsdesk.models import StandingLevel
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_conditions
-from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_figures
+from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, student_conditions
+from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_gpa
 from recordsdesk.services.reports.table import (
     ReportTable,
     Value,
     confidential_note,
+    decimal,
+    full_name,
     gpa_policy,
     last_graded_term,
     resolve_program,
     resolve_term,
-    stored_standings,
 )
+from recordsdesk.services.shared.rawsql import Statement
+from recordsdesk.services.transcripts.totals import refresh
 
+CENTS = Decimal("0.01")
 TITLE = "Dean's list"
 COLUMNS = (
     "Student no.",
@@ -56,43 +61,67 @@ def deans_list(
     if term is None:
         return ReportTable("deans-list", TITLE, "no term has posted marks yet", COLUMNS, ())
     narrow, params = student_conditions(session, program=program, directory_only=directory_only)
-    # Near the line by the stored unrounded term GPA first (an index range), exact after.
-    params["dl_line"] = float(policy.deans_list_min_gpa) - NEAR
-    stored = stored_figures(
-        session,
-        term=term,
-        where=f"AND tt.term_gpa_raw >= :dl_line AND {NOT_ELEMENTARY}{narrow}",
-        params=params,
+    refresh(session)
+    # Near the line by the stored unrounded term GPA first (the term's index range), without a
+    # standing decided other than good (a list read once from the standings' index: the other
+    # levels named, so it is a range), and with none decided a cumulative GPA not clearly below
+    # probation: exact figures after. `stands`: the cumulative GPA cannot exclude the term (a
+    # standing is decided, an index probe made only near or below the line, or the GPA is
+    # clearly above it; a CASE, since SQLite evaluates both sides of an OR in a column).
+    params.update(
+        tid=term.id,
+        dl_line=float(policy.deans_list_min_gpa) - NEAR,
+        dl_credits=float(policy.deans_list_min_credits) - NEAR,
+        pr_low=float(policy.probation_below_gpa) - NEAR,
+        pr_high=float(policy.probation_below_gpa) + NEAR,
     )
-    figures = {sid: figure for sid, (figure, _extra) in stored.items()}
-    decided = stored_standings(session, term.id)
-    honoured: list[tuple[int, Decimal, Decimal | None, Decimal]] = []
-    for figure in figures.values():
-        term_gpa = figure.term.gpa(policy.rounding, policy.decimals)
-        cumulative = figure.through.gpa(policy.rounding, policy.decimals)
-        if term_gpa is None or term_gpa < policy.deans_list_min_gpa:
-            continue
-        if figure.term.gpa_credits < policy.deans_list_min_credits:
-            continue
-        standing = decided.get(figure.student_id)
-        if standing is not None and standing != "good":  # as the transcript prints the term
-            continue
-        if standing is None and cumulative is not None and cumulative < policy.probation_below_gpa:
-            continue
-        honoured.append((figure.student_id, term_gpa, cumulative, figure.term.gpa_credits))
-    who = people(session, (h[0] for h in honoured))
+    decided = (
+        "EXISTS (SELECT 1 FROM academic_standing a WHERE a.student_id = tt.student_id "
+        "AND a.term_id = :tid)"
+    )
+    not_good = ", ".join(f"'{level.value}'" for level in StandingLevel if level.value != "good")
+    sql = (
+        "SELECT student.student_number, student.legal_first_name, student.legal_last_name, "
+        "student.preferred_name, p.code, student.confidential, "
+        f"CASE WHEN tt.cum_gpa_raw >= :pr_high THEN TRUE ELSE {decided} END, tt.gpa_credits, "
+        "tt.quality_points, tt.cum_gpa_credits, tt.cum_quality_points FROM term_totals tt "
+        "JOIN student ON student.id = tt.student_id "
+        "LEFT JOIN program p ON p.id = student.program_id "
+        "WHERE tt.term_id = :tid AND tt.posted > 0 AND tt.term_gpa_raw >= :dl_line "
+        "AND tt.gpa_credits >= :dl_credits AND tt.student_id NOT IN (SELECT n.student_id "
+        f"FROM academic_standing n WHERE n.term_id = :tid AND n.standing IN ({not_good})) "
+        f"AND (tt.cum_gpa_raw >= :pr_low OR {decided}) AND {NOT_ELEMENTARY}{narrow}"
+    )
+    rounding, places = policy.rounding, policy.decimals
+    line, least, below = (
+        policy.deans_list_min_gpa,
+        policy.deans_list_min_credits,
+        policy.probation_below_gpa,
+    )
     table: list[tuple[Value, ...]] = []
-    for sid, term_gpa, cumulative, gpa_credits in honoured:
-        person = who[sid]
+    # Up to a tenth of the students: a tuple per listed student, no objects per candidate.
+    for number, first, last, preferred, program_code, confidential, *figures in Statement(
+        sql
+    ).driver_rows(session, params):
+        stands, term_credits, term_quality, gpa_credits, quality = figures
+        credits_in_term = decimal(term_credits)
+        term_gpa = stored_gpa(term_quality, credits_in_term, rounding, places)
+        if term_gpa is None or term_gpa < line or credits_in_term < least:
+            continue
+        cumulative = stored_gpa(quality, gpa_credits, rounding, places)
+        # As the transcript prints the term: a standing decided at posting stands (only good
+        # ones are read); without one, a cumulative GPA below probation wins.
+        if not stands and cumulative is not None and cumulative < below:
+            continue
         table.append(
             (
-                person.number,
-                person.name,
-                person.program_code,
-                gpa_credits.quantize(Decimal("0.01")),
+                number,
+                full_name(first, last, preferred),
+                program_code or "",
+                credits_in_term.quantize(CENTS),
                 term_gpa,
                 cumulative,
-                person.flag,
+                "yes" if confidential else "",
             )
         )
     table.sort(key=lambda r: (-r[4], str(r[1]), str(r[0])))  # type: ignore[operator]

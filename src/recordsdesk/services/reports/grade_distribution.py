@@ -1,9 +1,9 @@
 """Grade distribution by course and term: how many of each posted mark, per course.
 
-Counted in SQL (one grouped query). Mark columns run in the order a transcript reader expects:
-marks with grade points best first, then other marks of course scales (P, NP, standards), then
-the non-grade marks (W, I, AU, ...). The chart totals every row; the screen also charts the row
-under the cursor from the mark columns (`chart_columns`).
+Counted in SQL (one grouped query over the posted marks' own index). Mark columns run in the
+order a transcript reader expects: marks with grade points best first, then other marks of
+course scales (P, NP, standards), then the non-grade marks (W, I, AU, ...). The chart totals
+every row; the screen also charts the row under the cursor from the mark columns (`chart_columns`).
 """
 
 from __future__ import annotations
@@ -70,14 +70,18 @@ def grade_distribution(
     if program is not None:
         where = "AND e.student_id IN (SELECT id FROM student WHERE program_id = :pid) "
         params["pid"] = program.id
-    # Counted per course id, then named: grouping on the text columns sorted every row.
+    # Counted per section and mark in the order of the posted marks' partial index (its
+    # condition repeated here, so it is read alone, no enrollment row), then per course over
+    # those few rows, then named: grouping on the course first sorted every mark, on the text
+    # columns every row.
     found = rows(
         session,
-        "SELECT c.code, c.title, x.mark, x.n FROM (SELECT sec.course_id AS course_id, "
-        "e.mark AS mark, COUNT(*) AS n FROM enrollment e "
-        "JOIN section sec ON sec.id = e.section_id "
+        "SELECT c.code, c.title, x.mark, SUM(x.n) FROM (SELECT sec.course_id AS course_id, "
+        "e.mark AS mark, COUNT(*) AS n FROM section sec "
+        "JOIN enrollment e ON e.section_id = sec.id "
         "WHERE sec.term_id = :tid AND e.grade_status = 'posted' AND e.mark IS NOT NULL "
-        f"{where}GROUP BY sec.course_id, e.mark) x JOIN course c ON c.id = x.course_id",
+        f"{where}GROUP BY sec.id, e.mark) x JOIN course c ON c.id = x.course_id "
+        "GROUP BY x.course_id, x.mark, c.code, c.title",
         params,
     )
     ranks = mark_order(session)

@@ -81,12 +81,19 @@ def student_conditions(
     return "".join(f" AND {c}" for c in clauses), params
 
 
-#: A Person's columns, for a report that joins `student s LEFT JOIN program pp` into its own
-#: query (one statement instead of a second look-up by id); `person_from` reads them back.
-PERSON_COLUMNS = (
-    "s.id, s.student_number, s.legal_first_name, s.legal_last_name, s.preferred_name, pp.code, "
-    "s.status, s.confidential"
-)
+def person_columns(student: str = "s", program: str = "pp") -> str:
+    """A Person's columns, for a report that joins the student and their program under these
+    names into its own query (one statement instead of a second look-up by id); `person_from`
+    reads them back."""
+    s = student
+    return (
+        f"{s}.id, {s}.student_number, {s}.legal_first_name, {s}.legal_last_name, "
+        f"{s}.preferred_name, {program}.code, {s}.status, {s}.confidential"
+    )
+
+
+#: `person_columns` of `student s LEFT JOIN program pp` (PERSON_JOIN).
+PERSON_COLUMNS = person_columns()
 PERSON_JOIN = "JOIN student s ON s.id = {sid} LEFT JOIN program pp ON pp.id = s.program_id"
 
 

@@ -8,22 +8,32 @@ with posted marks in it (cumulative GPA through that term).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_conditions
-from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_figures
+from recordsdesk.services.reports.people import (
+    CONFIDENTIAL_COLUMN,
+    person_columns,
+    person_from,
+    student_conditions,
+)
+from recordsdesk.services.reports.standing import NEAR, NOT_ELEMENTARY, stored_gpa
 from recordsdesk.services.reports.table import (
+    GpaPolicy,
     ReportTable,
+    TermRef,
     Value,
     confidential_note,
+    decimal,
     gpa_policy,
     resolve_program,
     resolve_term,
-    stored_standings,
 )
+from recordsdesk.services.shared.rawsql import Statement
+from recordsdesk.services.transcripts.totals import refresh
 
 #: Students today's list is about (a suspended student is still on the rolls).
 CURRENT = "('active', 'on_leave', 'suspended')"
@@ -40,6 +50,7 @@ COLUMNS = (
     "Standing",
     CONFIDENTIAL_COLUMN,
 )
+CENTS = Decimal("0.01")
 #: Standings decided at posting that the probation list shows, with their names.
 LISTED = {
     "probation": "probation",
@@ -63,55 +74,11 @@ def probation(
     term = resolve_term(session, term_code) if term_code else None
     program = resolve_program(session, program_code) if program_code else None
     narrow, params = student_conditions(session, program=program, directory_only=directory_only)
-    # Near the line by the stored unrounded GPA first (an index range), exact figures after.
     params["pr_line"] = float(policy.probation_below_gpa) + NEAR
-    listed_sql = "tt.cum_gpa_raw < :pr_line"
     if term is not None:
-        # A standing decided at posting lists the student whatever the GPA.
-        listed_sql += (
-            " OR tt.student_id IN (SELECT student_id FROM academic_standing WHERE term_id = :tid)"
-        )
-        where = f"AND ({listed_sql}) AND {NOT_ELEMENTARY}{narrow}"
+        table = _term_rows(session, term, policy, narrow, params)
     else:
-        where = f"AND {listed_sql} AND student.status IN {CURRENT} AND {NOT_ELEMENTARY}{narrow}"
-    figures = {
-        sid: figure
-        for sid, (figure, _extra) in stored_figures(
-            session, term=term, where=where, params=params
-        ).items()
-    }
-    decided = stored_standings(session, term.id) if term is not None else {}
-    below = []
-    for figure in figures.values():
-        cumulative = figure.through.gpa(policy.rounding, policy.decimals)
-        standing = decided.get(figure.student_id)
-        if standing is not None:  # decided at posting (an override included): as the transcript
-            listed = standing in LISTED
-        else:
-            listed = cumulative is not None and cumulative < policy.probation_below_gpa
-            standing = "probation" if listed else None
-        if listed:
-            term_gpa = figure.term.gpa(policy.rounding, policy.decimals) if term else None
-            below.append(
-                (figure.student_id, cumulative, term_gpa, figure.through.gpa_credits, standing)
-            )
-    who = people(session, (b[0] for b in below))
-    table: list[tuple[Value, ...]] = []
-    for sid, cumulative, term_gpa, gpa_credits, standing in below:
-        person = who[sid]
-        table.append(
-            (
-                person.number,
-                person.name,
-                person.program_code,
-                person.status,
-                gpa_credits.quantize(Decimal("0.01")),
-                cumulative,
-                term_gpa,
-                standing,
-                person.flag,
-            )
-        )
+        table = _current_rows(session, policy, narrow, params)
     table.sort(key=lambda r: (r[5] if r[5] is not None else -1, str(r[1]), str(r[0])))
     confidential = sum(1 for r in table if r[-1])
     when = f"standing for {term.code} ({term.name})" if term else "current students today"
@@ -132,3 +99,97 @@ def probation(
             confidential_note(confidential, directory_only),
         ),
     )
+
+
+def _current_rows(
+    session: Session, policy: GpaPolicy, narrow: str, params: dict[str, Any]
+) -> list[tuple[Value, ...]]:
+    """Current students below the line over their whole record: near it by the stored
+    unrounded GPA first (an index range), exact figures after, names in the same statement."""
+    refresh(session)
+    sql = (
+        f"SELECT {person_columns('student', 'p')}, tt.cum_gpa_credits, tt.cum_quality_points "
+        "FROM term_totals tt JOIN student ON student.id = tt.student_id "
+        "LEFT JOIN program p ON p.id = student.program_id "
+        f"WHERE tt.latest = TRUE AND tt.cum_gpa_raw < :pr_line AND student.status IN {CURRENT} "
+        f"AND {NOT_ELEMENTARY}{narrow}"
+    )
+    rounding, places = policy.rounding, policy.decimals
+    table: list[tuple[Value, ...]] = []
+    for row in Statement(sql).driver_rows(session, params):
+        gpa_credits, quality = row[8:]
+        cumulative = stored_gpa(quality, gpa_credits, rounding, places)
+        if cumulative is None or cumulative >= policy.probation_below_gpa:
+            continue
+        person = person_from(row)
+        table.append(
+            (
+                person.number,
+                person.name,
+                person.program_code,
+                person.status,
+                decimal(gpa_credits).quantize(CENTS),
+                cumulative,
+                None,
+                "probation",
+                person.flag,
+            )
+        )
+    return table
+
+
+# The term's candidates, in one statement with the names: the students a standing decided at
+# posting lists (an override included) whatever their GPA, and the students without a decided
+# standing whose stored unrounded cumulative GPA is near or below the line (exact after). Each
+# part is an index range; joining every student of the term to its standing cost a look-up
+# per student, and a standing is decided for nearly every one of them.
+_TERM_SQL = (
+    "WITH listed(sid, standing) AS (SELECT a.student_id, a.standing FROM academic_standing a "
+    "WHERE a.term_id = :tid AND a.standing IN ({listed}) "
+    "UNION ALL SELECT tt.student_id, NULL FROM term_totals tt "
+    "WHERE tt.term_id = :tid AND tt.cum_gpa_raw < :pr_line AND NOT EXISTS (SELECT 1 "
+    "FROM academic_standing a2 WHERE a2.student_id = tt.student_id AND a2.term_id = :tid)) "
+    "SELECT {person}, l.standing, tt.gpa_credits, tt.quality_points, tt.cum_gpa_credits, "
+    "tt.cum_quality_points FROM listed l "
+    "JOIN term_totals tt ON tt.student_id = l.sid AND tt.term_id = :tid "
+    "JOIN student ON student.id = l.sid LEFT JOIN program p ON p.id = student.program_id "
+    "WHERE tt.posted > 0 AND {not_elementary}{narrow}"
+)
+
+
+def _term_rows(
+    session: Session, term: TermRef, policy: GpaPolicy, narrow: str, params: dict[str, Any]
+) -> list[tuple[Value, ...]]:
+    """The standing the transcript shows for the term, over the students with posted marks in
+    it: a standing decided at posting as it stands, else probation below the line."""
+    refresh(session)
+    sql = _TERM_SQL.format(
+        listed=", ".join(f"'{level}'" for level in LISTED),
+        person=person_columns("student", "p"),
+        not_elementary=NOT_ELEMENTARY,
+        narrow=narrow,
+    )
+    rounding, places = policy.rounding, policy.decimals
+    table: list[tuple[Value, ...]] = []
+    for row in Statement(sql).driver_rows(session, {**params, "tid": term.id}):
+        standing, term_credits, term_quality, gpa_credits, quality = row[8:]
+        cumulative = stored_gpa(quality, gpa_credits, rounding, places)
+        if standing is None:
+            if cumulative is None or cumulative >= policy.probation_below_gpa:
+                continue
+            standing = "probation"
+        person = person_from(row)
+        table.append(
+            (
+                person.number,
+                person.name,
+                person.program_code,
+                person.status,
+                decimal(gpa_credits).quantize(CENTS),
+                cumulative,
+                stored_gpa(term_quality, term_credits, rounding, places),
+                LISTED[standing],
+                person.flag,
+            )
+        )
+    return table

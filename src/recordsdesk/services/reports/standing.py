@@ -1,9 +1,10 @@
 """Per-student GPA figures for many students at once, with the transcript's own rules.
 
-Dean's list, probation, graduation and class rank read them stored (`stored_figures`, or the
-class rank's own read: one row per student and term in `term_totals`, kept current by
-transcripts.totals, refreshed before each read), so their time grows with the students they
-list, not with every posted mark. `student_figures` computes them from the marks, for one
+Dean's list, probation, graduation and class rank read them stored (one row per student and
+term in `term_totals`, kept current by transcripts.totals, refreshed before each read):
+graduation through `stored_figures`, the others in their own statement with the names joined
+in, rounding with `stored_gpa`; so their time grows with the students they list, not with
+every posted mark. `student_figures` computes them from the marks, for one
 student's degree audit:
 
 A standing report needs the figures of tens of thousands of records. Building each transcript
@@ -24,13 +25,14 @@ as the transcript builder does.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import Session
 
 from recordsdesk.services.reports.table import TermRef, decimal, rows
-from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.gpa import Totals, round_gpa
 from recordsdesk.services.transcripts.totals import MEANING_KEY, SUMS, meaning_table, refresh
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
@@ -315,3 +317,13 @@ def stored_figures(
         in_term = Totals(*v[:5]) if term is not None else empty
         figures[sid] = (StudentFigures(sid, in_term, through), tuple(row[11:]))
     return figures
+
+
+def stored_gpa(quality: Any, gpa_credits: Any, rounding: str, decimals: int) -> Decimal | None:
+    """`Totals.gpa` of a stored row's quality points and GPA credits (the same Decimal division
+    and rounding), without building Totals per row: a term's list reads up to a tenth of the
+    students, and the objects cost more than the query."""
+    divisor = decimal(gpa_credits)
+    if not divisor:
+        return None
+    return round_gpa(decimal(quality) / divisor, rounding, decimals)

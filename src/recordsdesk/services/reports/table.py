@@ -203,16 +203,6 @@ def gpa_policy(session: Session) -> GpaPolicy:
     )
 
 
-def stored_standings(session: Session, term_id: int) -> dict[int, str]:
-    """student id -> the standing decided for the term at posting (transcripts.standing)."""
-    found = rows(
-        session,
-        "SELECT student_id, standing FROM academic_standing WHERE term_id = :tid",
-        {"tid": term_id},
-    )
-    return {int(sid): str(level) for sid, level in found}
-
-
 def confidential_note(count: int, directory_only: bool) -> str:
     """The footnote every report listing people carries, so nobody releases it blindly."""
     if directory_only:
