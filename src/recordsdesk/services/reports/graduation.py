@@ -19,8 +19,13 @@ from sqlmodel import Session
 
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
-from recordsdesk.services.reports.people import CONFIDENTIAL_COLUMN, people, student_conditions
-from recordsdesk.services.reports.standing import StudentFigures, stored_figures, student_figures
+from recordsdesk.services.reports.people import (
+    CONFIDENTIAL_COLUMN,
+    Person,
+    person_from,
+    student_conditions,
+)
+from recordsdesk.services.reports.standing import student_figures
 from recordsdesk.services.reports.table import (
     Chart,
     ReportTable,
@@ -32,6 +37,7 @@ from recordsdesk.services.reports.table import (
     rows,
 )
 from recordsdesk.services.transcripts.gpa import Totals
+from recordsdesk.services.transcripts.totals import SUMS, refresh
 
 TITLE = "Graduation candidates (degree audit)"
 COLUMNS = (
@@ -59,6 +65,24 @@ _CURRENT = (
     "AND p.level <> 'elementary'"
 )
 _EXPAND: BindParameter[Any] = bindparam("ids", expanding=True)
+# A candidate's Person (people.person_from reads them back), from the statement's own join.
+_PERSON = (
+    "student.id, student.student_number, student.legal_first_name, student.legal_last_name, "
+    "student.preferred_name, p.code, student.status, student.confidential"
+)
+# The stored figures through the student's latest term, in Totals order.
+_THROUGH = ", ".join(f"tt.cum_{s}" for s in SUMS)
+_NONE: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    person: Person
+    needed: Decimal
+    min_gpa: Decimal | None
+    earned: Decimal
+    progress: Decimal
+    gpa: Decimal | None
 
 
 def _chunked(session: Session, sql: str, ids: list[int]) -> list[Any]:
@@ -94,70 +118,63 @@ def graduation_candidates(
     policy = gpa_policy(session)
     program = resolve_program(session, program_code) if program_code else None
     narrow, params = student_conditions(session, program=program, directory_only=directory_only)
-    # Near the program's credits by the stored sums first (an index range per program; floats
-    # on SQLite), exact after.
-    stored = stored_figures(
+    refresh(session)
+    # Near the program's credits by the stored sums first, exact after. The programs lead
+    # (CROSS JOIN fixes SQLite's order): each reads one index range of (latest, program, credits
+    # toward the degree) instead of every student's latest row, which at a million students
+    # is a million random reads of term_totals.
+    found = rows(
         session,
-        term=None,
-        where=f"AND tt.program_id = p.id AND tt.toward_degree >= p.required_credits - 0.001 "
-        f"AND {_CURRENT}{narrow}",
-        params=params,
-        extra_columns="tt.cum_in_progress, p.code, p.required_credits, p.min_gpa",
+        f"SELECT {_PERSON}, {_THROUGH}, tt.cum_in_progress, p.required_credits, p.min_gpa "
+        "FROM program p CROSS JOIN term_totals tt CROSS JOIN student "
+        f"WHERE {_CURRENT} AND tt.latest = TRUE AND tt.program_id = p.id "
+        "AND tt.toward_degree >= p.required_credits - 0.001 "
+        f"AND student.id = tt.student_id AND student.program_id = p.id{narrow}",
+        params,
     )
-    figures = {sid: figure for sid, (figure, _extra) in stored.items()}
-    in_progress = {sid: decimal(extra[0]) for sid, (_figure, extra) in stored.items()}
-    programs = {
-        sid: (extra[1], decimal(extra[2]), None if extra[3] is None else decimal(extra[3], "0.01"))
-        for sid, (_figure, extra) in stored.items()
-    }
     # A student with transfer credit and no enrollment yet has no stored row.
-    for sid, code, needed, min_gpa, transferred in rows(
+    found += rows(
         session,
-        "SELECT student.id, p.code, p.required_credits, p.min_gpa, SUM(tc.credits) "
+        f"SELECT {_PERSON}, 0, SUM(tc.credits), 0, 0, 0, 0, p.required_credits, p.min_gpa "
         "FROM student JOIN program p ON p.id = student.program_id "
         "JOIN transfer_credit tc ON tc.student_id = student.id "
         f"WHERE {_CURRENT}{narrow} AND NOT EXISTS "
         "(SELECT 1 FROM term_totals tt WHERE tt.student_id = student.id) "
-        "GROUP BY student.id, p.code, p.required_credits, p.min_gpa",
+        f"GROUP BY {_PERSON}, p.required_credits, p.min_gpa",
         params,
-    ):
-        programs[int(sid)] = (
-            code,
-            decimal(needed),
-            None if min_gpa is None else decimal(min_gpa, "0.01"),
-        )
-        figures[int(sid)] = StudentFigures(
-            int(sid), Totals(), Totals(credits_earned=decimal(transferred))
-        )
-    zero = Decimal(0)
-    candidates: list[int] = []
-    earned: dict[int, Decimal] = {}
-    for sid in sorted(programs):
-        figure = figures.get(sid)
-        earned[sid] = figure.through.credits_earned if figure else zero
-        if earned[sid] + in_progress.get(sid, zero) >= programs[sid][1]:
-            candidates.append(sid)
-    required = _requirements(session, candidates)
-    passed = _met(session, candidates)
-    taking = _taking(session, candidates)
-    who = people(session, candidates)
+    )
+    candidates: list[_Candidate] = []
+    for row in found:
+        through = Totals(*(decimal(v) for v in row[8:13]))
+        progress, needed = decimal(row[13]), decimal(row[14])
+        if through.credits_earned + progress >= needed:
+            candidates.append(
+                _Candidate(
+                    person_from(row),
+                    needed,
+                    None if row[15] is None else decimal(row[15], "0.01"),
+                    through.credits_earned,
+                    progress,
+                    through.gpa(policy.rounding, policy.decimals),
+                )
+            )
+    ids = sorted(c.person.id for c in candidates)
+    required = _requirements(session)
+    passed = _met(session, ids)
+    taking = _taking(session, ids)
     table: list[tuple[Value, ...]] = []
-    for sid in candidates:
-        code, needed, min_gpa = programs[sid]
-        figure = figures.get(sid)
-        gpa_value = figure.through.gpa(policy.rounding, policy.decimals) if figure else None
-        progress = in_progress.get(sid, zero)
-        if earned[sid] >= needed:
+    for cand in candidates:
+        person, needed, min_gpa, gpa_value = cand.person, cand.needed, cand.min_gpa, cand.gpa
+        if cand.earned >= needed:
             credits_check, credits_gap = "met", ""
         else:
-            credits_check = f"short {_fmt(needed - earned[sid])}, in progress"
+            credits_check = f"short {_fmt(needed - cand.earned)}, in progress"
             credits_gap = "credits"
         gpa_ok = min_gpa is None or (gpa_value is not None and gpa_value >= min_gpa)
         gpa_check = "met" if gpa_ok else ("no GPA yet" if gpa_value is None else "below minimum")
-        missing = {
-            c: m for c, m in required.get(sid, {}).items() if c not in passed.get(sid, set())
-        }
-        pending = {c for c in missing if c in taking.get(sid, set())}
+        met = passed.get(person.id, _NONE)
+        missing = {c: m for c, m in required.get(person.program_code, {}).items() if c not in met}
+        pending = {c for c in missing if c in taking.get(person.id, _NONE)}
         unmet = [f"{c} ({m} or better)" if m else c for c, m in sorted(missing.items())]
         not_in_progress = sorted(set(missing) - pending)
         if credits_gap == "" and not missing and gpa_ok:
@@ -170,14 +187,13 @@ def graduation_candidates(
                 count = len(not_in_progress)
                 gaps.append(f"{count} required course{'s' if count != 1 else ''}")
             result = "Missing: " + "; ".join(gaps)
-        person = who[sid]
         table.append(
             (
                 person.number,
                 person.name,
-                code,
-                _fmt(earned[sid]),
-                _fmt(progress),
+                person.program_code,
+                _fmt(cand.earned),
+                _fmt(cand.progress),
                 _fmt(needed),
                 credits_check,
                 gpa_value,
@@ -221,17 +237,16 @@ def graduation_candidates(
     )
 
 
-def _requirements(session: Session, ids: list[int]) -> dict[int, dict[str, str]]:
-    """student -> {required course code: minimum mark ('' for any pass)} from their program."""
-    found: dict[int, dict[str, str]] = {}
-    for sid, code, min_mark in _chunked(
+def _requirements(session: Session) -> dict[str, dict[str, str]]:
+    """program code -> {required course code: minimum mark ('' for any pass)}: a few hundred
+    rows, read once rather than once per student."""
+    found: dict[str, dict[str, str]] = {}
+    for program_code, code, min_mark in rows(
         session,
-        "SELECT s.id, c.code, COALESCE(r.min_mark, '') FROM student s "
-        "JOIN program_requirement r ON r.program_id = s.program_id "
-        "JOIN course c ON c.id = r.course_id WHERE s.id IN :ids",
-        ids,
+        "SELECT p.code, c.code, COALESCE(r.min_mark, '') FROM program_requirement r "
+        "JOIN program p ON p.id = r.program_id JOIN course c ON c.id = r.course_id",
     ):
-        found.setdefault(int(sid), {})[code] = min_mark
+        found.setdefault(program_code, {})[code] = min_mark
     return found
 
 
@@ -334,7 +349,7 @@ def degree_audit(session: Session, *, student_id: int) -> DegreeAudit | None:
     )
     zero = Decimal(0)
     earned = (figure.through.credits_earned if figure else zero) + transfer.get(student_id, zero)
-    required = _requirements(session, [student_id]).get(student_id, {})
+    required = _requirements(session).get(str(code), {})
     passed = _met(session, [student_id]).get(student_id, set())
     unmet = tuple(
         f"{c} ({m} or better)" if m else c for c, m in sorted(required.items()) if c not in passed
