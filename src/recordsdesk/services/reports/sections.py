@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
+from operator import itemgetter
 
 from sqlmodel import Session
 
@@ -34,18 +35,19 @@ COLUMNS = (
 )
 BANDS = ("Under 50%", "50-79%", "80-99%", "Full", "Over capacity")
 
-# One pass over the term's sections, each section's enrollments counted from its own index
-# range, grouped by the section's id (grouping by the text columns instead made the database
-# sort every enrollment row of the term; counting in a subquery first cost a sort and a join).
+# The term's sections, each count read from its own range of ix_enrollment_section_status
+# (section_id, status): seats and waitlist from the index alone, and only the waitlisted rows
+# fetched for their offers. Counting in one grouped join read every enrollment row of the term
+# for `seat_offered_at` (2.2 million at a million students), twice the time of the counts.
 _QUERY = (
     "SELECT c.code, sec.section_code, c.title, sec.instructor, sec.capacity, "
     "sec.waitlist_capacity, "
-    "COUNT(CASE WHEN e.status IN ('registered', 'completed') THEN 1 END), "
-    "COUNT(CASE WHEN e.status = 'waitlisted' THEN 1 END), "
-    "COUNT(CASE WHEN e.status = 'waitlisted' AND e.seat_offered_at IS NOT NULL THEN 1 END) "
-    "FROM section sec JOIN course c ON c.id = sec.course_id "
-    "LEFT JOIN enrollment e ON e.section_id = sec.id "
-    "WHERE sec.term_id = :tid GROUP BY sec.id, c.id"
+    "(SELECT COUNT(*) FROM enrollment e WHERE e.section_id = sec.id "
+    "AND e.status IN ('registered', 'completed')), "
+    "(SELECT COUNT(*) FROM enrollment e WHERE e.section_id = sec.id AND e.status = 'waitlisted'), "
+    "(SELECT COUNT(e.seat_offered_at) FROM enrollment e WHERE e.section_id = sec.id "
+    "AND e.status = 'waitlisted') "
+    "FROM section sec JOIN course c ON c.id = sec.course_id WHERE sec.term_id = :tid"
 )
 
 
@@ -76,36 +78,39 @@ def section_fill(
     )
     if term is None:
         return ReportTable("section-fill", TITLE, "there are no terms yet", COLUMNS, ())
-    table: list[tuple[Value, ...]] = []
+    keyed: list[tuple[int, str, str, tuple[Value, ...]]] = []
     bands = dict.fromkeys(BANDS, 0)
     seats = taken = waiting = 0
+    fills: dict[int, Decimal] = {}
     for code, section, title, instructor, capacity, wl_cap, registered, waitlisted, offers in rows(
         session, _QUERY, {"tid": term.id}
     ):
-        capacity, registered = int(capacity), int(registered)
-        fill = (
-            (Decimal(registered * 100) / capacity).quantize(Decimal("0.1"), ROUND_HALF_UP)
-            if capacity
-            else None
-        )
+        capacity, registered, waitlisted = int(capacity), int(registered), int(waitlisted)
+        # Fill in tenths of a percent, rounded half up, in integers: a section's place in the
+        # order without a Decimal division per row (the Decimal shown is one per distinct value).
+        tenths = (registered * 2000 + capacity) // (2 * capacity) if capacity else 0
+        fill = fills.get(tenths) if capacity else None
+        if fill is None and capacity:
+            fill = fills[tenths] = Decimal(tenths).scaleb(-1)
         bands[_band(registered, capacity)] += 1
-        seats, taken, waiting = seats + capacity, taken + registered, waiting + int(waitlisted)
-        table.append(
-            (
-                code,
-                section,
-                title,
-                instructor,
-                capacity,
-                registered,
-                fill,
-                max(capacity - registered, 0),
-                int(waitlisted),
-                int(wl_cap),
-                int(offers),
-            )
+        seats, taken, waiting = seats + capacity, taken + registered, waiting + waitlisted
+        row: tuple[Value, ...] = (
+            code,
+            section,
+            title,
+            instructor,
+            capacity,
+            registered,
+            fill,
+            max(capacity - registered, 0),
+            waitlisted,
+            int(wl_cap),
+            int(offers),
         )
-    table.sort(key=lambda r: (-(r[6] or Decimal(-1)), str(r[0]), str(r[1])))  # type: ignore[operator]
+        # Fullest first; an empty section and one without capacity last, as fill 0 or none.
+        keyed.append((-tenths if tenths else 1, str(code), str(section), row))
+    keyed.sort(key=itemgetter(0, 1, 2))
+    table = [k[3] for k in keyed]
     full = bands["Full"] + bands["Over capacity"]
     return ReportTable(
         name="section-fill",
