@@ -1,0 +1,169 @@
+"""The indexes three reports are built on, checked where the database decides: the statement a
+report runs is captured and explained, so a change of SQL that stops the database from using
+its index (and brings back a scan of every enrollment or every student at a million students)
+fails here rather than in a benchmark. Figures themselves are checked in test_reports.py.
+
+The planner's choice on a 300-student demo is not the one at scale on PostgreSQL (a sequential
+scan is cheaper on a small table), so there the scans are switched off for the EXPLAIN: the test
+asks whether the index *can* answer the statement, which is what its predicate and columns decide.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, event, text
+
+from recordsdesk.db import session_scope
+from recordsdesk.services.access.actor import actor_for
+from recordsdesk.services.reports import run_report
+from tests.conftest import demo_engine_for
+
+pytestmark = pytest.mark.db
+TODAY = date(2026, 11, 25)
+
+
+@pytest.fixture(scope="module")
+def demo_engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    yield from demo_engine_for(
+        request, tmp_path_factory, folder="report-plans", students=300, seed=5, today=TODAY
+    )
+
+
+def _statements(engine: Engine, name: str, marker: str) -> list[tuple[str, Any]]:
+    """The statements (with their parameters) a run of report `name` sent containing `marker`."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if marker in statement:
+            seen.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", capture)
+    try:
+        with session_scope(engine) as session:
+            run_report(session, actor=actor_for(session, "registrar"), name=name, today=TODAY)
+    finally:
+        event.remove(engine, "before_cursor_execute", capture)
+    assert seen, f"the {name} report sent no statement containing {marker!r}"
+    return seen
+
+
+def _plan(engine: Engine, statement: str, parameters: Any) -> str:
+    """The database's plan for one captured statement, as one text."""
+    with engine.connect() as connection:
+        raw = connection.connection.dbapi_connection
+        assert raw is not None
+        cursor = raw.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            return "\n".join(str(row[-1]) for row in cursor.fetchall())
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {statement}", parameters)
+        found = "\n".join(str(row[0]) for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+        return found
+
+
+def test_incompletes_read_the_partial_index_of_posted_i_marks(demo_engine: Engine) -> None:
+    [(statement, parameters)] = _statements(demo_engine, "incompletes", "incomplete_expires")
+    plan = _plan(demo_engine, statement, parameters)
+    assert "ix_enrollment_incomplete" in plan, plan
+
+
+def test_the_incomplete_index_holds_exactly_the_outstanding_i_marks(demo_engine: Engine) -> None:
+    """A mark that becomes I enters the index and the report; a mark that replaces it leaves
+    both (the database keeps a partial index; this checks the predicate says what we mean)."""
+    sqlite = demo_engine.dialect.name == "sqlite"
+    counted = (
+        "SELECT COUNT(*) FROM enrollment INDEXED BY ix_enrollment_incomplete "
+        "WHERE grade_status = 'posted' AND mark = 'I'"
+        if sqlite
+        else "SELECT COUNT(*) FROM enrollment WHERE grade_status = 'posted' AND mark = 'I'"
+    )
+    with session_scope(demo_engine) as session:
+        registrar = actor_for(session, "registrar")
+
+        def listed() -> int:
+            return len(run_report(session, actor=registrar, name="incompletes", today=TODAY).rows)
+
+        before = listed()
+        assert session.execute(text(counted)).scalar_one() == before
+        target = session.execute(
+            text(
+                "SELECT id, mark FROM enrollment WHERE grade_status = 'posted' "
+                "AND mark IN ('A', 'B', 'C') ORDER BY id LIMIT 1"
+            )
+        ).one()
+        session.execute(text("UPDATE enrollment SET mark = 'I' WHERE id = :id"), {"id": target[0]})
+        assert listed() == before + 1
+        assert session.execute(text(counted)).scalar_one() == before + 1
+        session.execute(
+            text("UPDATE enrollment SET mark = :mark WHERE id = :id"),
+            {"id": target[0], "mark": target[1]},
+        )
+        assert listed() == before
+        assert session.execute(text(counted)).scalar_one() == before
+        session.rollback()
+
+
+def test_graduation_reads_each_programs_range_of_credits_toward_the_degree(
+    demo_engine: Engine,
+) -> None:
+    [(statement, parameters)] = _statements(demo_engine, "graduation", "toward_degree")
+    plan = _plan(demo_engine, statement, parameters)
+    assert "ix_term_totals_degree" in plan, plan
+    if demo_engine.dialect.name == "sqlite":
+        # The program first, then its range: not every student's latest row.
+        assert "(latest=? AND program_id=? AND toward_degree>?)" in plan, plan
+
+
+def test_section_fill_counts_seats_from_the_section_status_index(demo_engine: Engine) -> None:
+    [(statement, parameters)] = _statements(demo_engine, "section-fill", "waitlist_capacity")
+    plan = _plan(demo_engine, statement, parameters)
+    assert "ix_enrollment_section_status" in plan, plan
+    if demo_engine.dialect.name == "sqlite":
+        # Registered and waitlisted seats from the index alone, not every enrollment row.
+        assert plan.count("COVERING INDEX ix_enrollment_section_status") >= 2, plan
+
+
+def test_section_fill_lists_offers_out(demo_engine: Engine) -> None:
+    """Offers out count waitlisted students offered a seat: the one count read from rows."""
+    with session_scope(demo_engine) as session:
+        registrar = actor_for(session, "registrar")
+        first = run_report(session, actor=registrar, name="section-fill", today=TODAY)
+        row = first.rows[0]
+        section = session.execute(
+            text(
+                "SELECT sec.id FROM section sec JOIN course c ON c.id = sec.course_id "
+                "JOIN term t ON t.id = sec.term_id WHERE c.code = :code "
+                "AND sec.section_code = :section AND t.code = :term"
+            ),
+            {"code": row[0], "section": row[1], "term": first.subtitle.split(" ")[0]},
+        ).scalar_one()
+        student = session.execute(
+            text(
+                "SELECT id FROM student WHERE id NOT IN "
+                "(SELECT student_id FROM enrollment WHERE section_id = :sec) ORDER BY id LIMIT 1"
+            ),
+            {"sec": section},
+        ).scalar_one()
+        session.execute(
+            text(
+                "INSERT INTO enrollment (student_id, section_id, status, registered_at, "
+                "waitlist_position, seat_offered_at, grading_basis, grade_status, "
+                "override_reason, version) VALUES (:student, :sec, 'waitlisted', "
+                ":now, 1, :now, 'graded', 'none', '', 1)"
+            ),
+            {"student": student, "sec": section, "now": datetime(2026, 11, 20, 10, 0)},
+        )
+        again = run_report(session, actor=registrar, name="section-fill", today=TODAY)
+        changed = next(r for r in again.rows if (r[0], r[1]) == (row[0], row[1]))
+        assert changed[8] == int(row[8]) + 1  # waitlisted
+        assert changed[10] == int(row[10]) + 1  # offers out
+        assert changed[5] == row[5]  # registered seats unchanged
+        session.rollback()
