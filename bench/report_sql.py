@@ -225,6 +225,7 @@ FROM enrollment e JOIN student s ON s.id = e.student_id LEFT JOIN program p ON p
 JOIN section sec ON sec.id = e.section_id JOIN course c ON c.id = sec.course_id
 JOIN term t ON t.id = sec.term_id
 WHERE e.grade_status = 'posted' AND e.mark = 'I'
+ORDER BY 8, s.legal_last_name, s.legal_first_name, c.code, t.code, s.student_number
 """
 
 GRADE_DISTRIBUTION = """

@@ -20,6 +20,7 @@ from sqlalchemy import Engine, event, text
 from recordsdesk.db import session_scope
 from recordsdesk.services.access.actor import actor_for
 from recordsdesk.services.reports import run_report
+from recordsdesk.services.shared.rawsql import Statement
 from tests.conftest import demo_engine_for
 
 pytestmark = pytest.mark.db
@@ -35,17 +36,27 @@ def demo_engine(
     )
 
 
-def _statements(engine: Engine, name: str, marker: str) -> list[tuple[str, Any]]:
-    """The statements (with their parameters) a run of report `name` sent containing `marker`."""
-    seen: list[tuple[str, Any]] = []
+def _statements(engine: Engine, name: str, marker: str) -> list[tuple[str, Any, bool]]:
+    """The statements a run of report `name` sent containing `marker`: (SQL, parameters, whether
+    the SQL is the driver's text) for each, through SQLAlchemy or on the driver's own cursor
+    (`rawsql.Statement`, whose SQL names its parameters `:name`)."""
+    seen: list[tuple[str, Any, bool]] = []
 
     def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
         if marker in statement:
-            seen.append((statement, parameters))
+            seen.append((statement, parameters, True))
+
+    plain = Statement.driver_rows
+
+    def driver_rows(self: Statement, session: Any, params: Any = None) -> list[Any]:
+        if marker in self.sql:
+            seen.append((self.sql, dict(params or {}), False))
+        return plain(self, session, params)
 
     event.listen(engine, "before_cursor_execute", capture)
     try:
-        with session_scope(engine) as session:
+        with pytest.MonkeyPatch.context() as patch, session_scope(engine) as session:
+            patch.setattr(Statement, "driver_rows", driver_rows)
             run_report(session, actor=actor_for(session, "registrar"), name=name, today=TODAY)
     finally:
         event.remove(engine, "before_cursor_execute", capture)
@@ -53,25 +64,30 @@ def _statements(engine: Engine, name: str, marker: str) -> list[tuple[str, Any]]
     return seen
 
 
-def _plan(engine: Engine, statement: str, parameters: Any) -> str:
+def _plan(engine: Engine, statement: str, parameters: Any, driver_text: bool) -> str:
     """The database's plan for one captured statement, as one text."""
+    sqlite = engine.dialect.name == "sqlite"
+    explain = "EXPLAIN QUERY PLAN " if sqlite else "EXPLAIN "
     with engine.connect() as connection:
-        raw = connection.connection.dbapi_connection
-        assert raw is not None
-        cursor = raw.cursor()
-        if engine.dialect.name == "sqlite":
-            cursor.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)
-            return "\n".join(str(row[-1]) for row in cursor.fetchall())
-        cursor.execute("SET enable_seqscan = off")
-        cursor.execute(f"EXPLAIN {statement}", parameters)
-        found = "\n".join(str(row[0]) for row in cursor.fetchall())
-        cursor.execute("RESET enable_seqscan")
-        return found
+        if not sqlite:
+            connection.execute(text("SET enable_seqscan = off"))
+        if driver_text:
+            raw = connection.connection.dbapi_connection
+            assert raw is not None
+            cursor = raw.cursor()
+            cursor.execute(explain + statement, parameters)
+            found = list(cursor.fetchall())
+        else:
+            found = list(connection.execute(text(explain + statement), parameters).all())
+        connection.rollback()
+    return "\n".join(str(row[-1] if sqlite else row[0]) for row in found)
 
 
 def test_incompletes_read_the_partial_index_of_posted_i_marks(demo_engine: Engine) -> None:
-    [(statement, parameters)] = _statements(demo_engine, "incompletes", "incomplete_expires")
-    plan = _plan(demo_engine, statement, parameters)
+    [(statement, parameters, driver)] = _statements(
+        demo_engine, "incompletes", "incomplete_expires"
+    )
+    plan = _plan(demo_engine, statement, parameters, driver)
     assert "ix_enrollment_incomplete" in plan, plan
 
 
@@ -114,8 +130,8 @@ def test_the_incomplete_index_holds_exactly_the_outstanding_i_marks(demo_engine:
 def test_graduation_reads_each_programs_range_of_credits_toward_the_degree(
     demo_engine: Engine,
 ) -> None:
-    [(statement, parameters)] = _statements(demo_engine, "graduation", "toward_degree")
-    plan = _plan(demo_engine, statement, parameters)
+    [(statement, parameters, driver)] = _statements(demo_engine, "graduation", "toward_degree")
+    plan = _plan(demo_engine, statement, parameters, driver)
     assert "ix_term_totals_degree" in plan, plan
     if demo_engine.dialect.name == "sqlite":
         # The program first, then its range: not every student's latest row.
@@ -123,8 +139,10 @@ def test_graduation_reads_each_programs_range_of_credits_toward_the_degree(
 
 
 def test_section_fill_counts_seats_from_the_section_status_index(demo_engine: Engine) -> None:
-    [(statement, parameters)] = _statements(demo_engine, "section-fill", "waitlist_capacity")
-    plan = _plan(demo_engine, statement, parameters)
+    [(statement, parameters, driver)] = _statements(
+        demo_engine, "section-fill", "waitlist_capacity"
+    )
+    plan = _plan(demo_engine, statement, parameters, driver)
     assert "ix_enrollment_section_status" in plan, plan
     if demo_engine.dialect.name == "sqlite":
         # Registered and waitlisted seats from the index alone, not every enrollment row.

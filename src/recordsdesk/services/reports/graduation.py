@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import BindParameter, bindparam, text
 from sqlmodel import Session
 
+from recordsdesk.models import GradeStatus
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.people import (
@@ -73,6 +74,7 @@ _PERSON = (
 # The stored figures through the student's latest term, in Totals order.
 _THROUGH = ", ".join(f"tt.cum_{s}" for s in SUMS)
 _NONE: frozenset[str] = frozenset()
+_UNPOSTED = ", ".join(f"'{s.value}'" for s in GradeStatus if s is not GradeStatus.POSTED)
 
 
 @dataclass(frozen=True)
@@ -275,13 +277,15 @@ def _met(session: Session, ids: list[int]) -> dict[int, set[str]]:
 
 
 def _taking(session: Session, ids: list[int]) -> dict[int, set[str]]:
-    """student -> course codes they are registered in now (marks not yet posted)."""
+    """student -> course codes they are registered in now (marks not yet posted). The statuses
+    short of posted are named, so each student's (student_id, grade_status) index ranges hold
+    only their current courses, not every mark of their record."""
     found: dict[int, set[str]] = {}
     for sid, code in _chunked(
         session,
         "SELECT e.student_id, c.code FROM enrollment e JOIN section sec ON sec.id = e.section_id "
         "JOIN course c ON c.id = sec.course_id WHERE e.status = 'registered' "
-        "AND e.grade_status <> 'posted' AND e.student_id IN :ids",
+        f"AND e.grade_status IN ({_UNPOSTED}) AND e.student_id IN :ids",
         ids,
     ):
         found.setdefault(int(sid), set()).add(code)

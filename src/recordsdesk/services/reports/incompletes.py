@@ -30,8 +30,8 @@ from recordsdesk.services.reports.table import (
     gpa_policy,
     resolve_program,
     resolve_term,
-    rows,
 )
+from recordsdesk.services.shared.rawsql import Statement
 
 TITLE = "Incompletes outstanding"
 COLUMNS = (
@@ -88,8 +88,9 @@ def incompletes(
     if term is not None:
         where = "AND t.id = :tid "
         params["tid"] = term.id
-    found = rows(
-        session,
+    # On the driver's own cursor: tens of thousands of rows at a million students, each a
+    # plain tuple rather than a SQLAlchemy Row.
+    found = Statement(
         "SELECT s.student_number, s.legal_first_name, s.legal_last_name, s.preferred_name, "
         "pp.code, s.confidential, c.code, t.code, sec.instructor, e.incomplete_expires, "
         f"t.end_date FROM enrollment e {PERSON_JOIN.format(sid='e.student_id')} "
@@ -97,9 +98,8 @@ def incompletes(
         "JOIN course c ON c.id = sec.course_id JOIN term t ON t.id = sec.term_id "
         f"WHERE {_OUTSTANDING} "
         + (f"AND e.student_id IN ({scope}) " if program or directory_only else "")
-        + where,
-        params,
-    )
+        + where
+    ).driver_rows(session, params)
     table: list[tuple[Value, ...]] = []
     assumed = 0
     counts = {EXPIRED: 0, EXPIRING: 0, OPEN: 0}

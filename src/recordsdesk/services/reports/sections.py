@@ -16,8 +16,8 @@ from recordsdesk.services.reports.table import (
     Value,
     current_term,
     resolve_term,
-    rows,
 )
+from recordsdesk.services.shared.rawsql import Statement
 
 TITLE = "Section fill rates and waitlists"
 COLUMNS = (
@@ -39,7 +39,7 @@ BANDS = ("Under 50%", "50-79%", "80-99%", "Full", "Over capacity")
 # (section_id, status): seats and waitlist from the index alone, and only the waitlisted rows
 # fetched for their offers. Counting in one grouped join read every enrollment row of the term
 # for `seat_offered_at` (2.2 million at a million students), twice the time of the counts.
-_QUERY = (
+_QUERY = Statement(
     "SELECT c.code, sec.section_code, c.title, sec.instructor, sec.capacity, "
     "sec.waitlist_capacity, "
     "(SELECT COUNT(*) FROM enrollment e WHERE e.section_id = sec.id "
@@ -82,9 +82,9 @@ def section_fill(
     bands = dict.fromkeys(BANDS, 0)
     seats = taken = waiting = 0
     fills: dict[int, Decimal] = {}
-    for code, section, title, instructor, capacity, wl_cap, registered, waitlisted, offers in rows(
-        session, _QUERY, {"tid": term.id}
-    ):
+    # Tens of thousands of sections at a million students: the driver's plain tuples.
+    found = _QUERY.driver_rows(session, {"tid": term.id})
+    for code, section, title, instructor, capacity, wl_cap, registered, waitlisted, offers in found:
         capacity, registered, waitlisted = int(capacity), int(registered), int(waitlisted)
         # Fill in tenths of a percent, rounded half up, in integers: a section's place in the
         # order without a Decimal division per row (the Decimal shown is one per distinct value).
