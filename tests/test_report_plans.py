@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -184,4 +185,36 @@ def test_section_fill_lists_offers_out(demo_engine: Engine) -> None:
         assert changed[8] == int(row[8]) + 1  # waitlisted
         assert changed[10] == int(row[10]) + 1  # offers out
         assert changed[5] == row[5]  # registered seats unchanged
+        session.rollback()
+
+
+def test_graduation_lists_a_student_whose_credit_is_all_transferred(demo_engine: Engine) -> None:
+    """A current student with no enrollment has no stored term row: the report finds them from
+    their transfer credit (the second statement), credits earned and no GPA yet."""
+    with session_scope(demo_engine) as session:
+        registrar = actor_for(session, "registrar")
+        sid, number, needed = session.execute(
+            text(
+                "SELECT s.id, s.student_number, p.required_credits FROM student s "
+                "JOIN program p ON p.id = s.program_id WHERE s.status = 'active' "
+                "AND p.level = 'undergraduate' AND p.min_gpa IS NOT NULL ORDER BY s.id LIMIT 1"
+            )
+        ).one()
+        for table in ("enrollment", "academic_standing", "transfer_credit"):
+            session.execute(text(f"DELETE FROM {table} WHERE student_id = :sid"), {"sid": sid})
+        session.execute(
+            text(
+                "INSERT INTO transfer_credit (student_id, source_institution, source_course_code, "
+                "source_course_title, credits, mark, elective_level, awarded_on) VALUES "
+                "(:sid, 'Elsewhere College', 'ALL', 'All of it', :credits, 'TR', '', :day)"
+            ),
+            {"sid": sid, "credits": needed, "day": date(2026, 6, 1)},
+        )
+        table = run_report(session, actor=registrar, name="graduation", today=TODAY)
+        [row] = [r for r in table.rows if r[0] == number]
+        assert row[3] == Decimal(needed).quantize(Decimal("0.01"))  # earned
+        assert row[4] == Decimal("0.00")  # in progress
+        assert row[6] == "met"  # credits
+        assert row[7] is None and row[9] == "no GPA yet"
+        assert str(row[12]).startswith("Missing: GPA below")
         session.rollback()

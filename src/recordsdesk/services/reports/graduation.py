@@ -134,14 +134,15 @@ def graduation_candidates(
         f"AND student.id = tt.student_id AND student.program_id = p.id{narrow}",
         params,
     )
-    # A student with transfer credit and no enrollment yet has no stored row.
+    # A student with transfer credit and no enrollment yet has no stored row. The credits lead
+    # (a few per student with any) rather than every current student.
     found += rows(
         session,
         f"SELECT {_PERSON}, 0, SUM(tc.credits), 0, 0, 0, 0, p.required_credits, p.min_gpa "
-        "FROM student JOIN program p ON p.id = student.program_id "
-        "JOIN transfer_credit tc ON tc.student_id = student.id "
-        f"WHERE {_CURRENT}{narrow} AND NOT EXISTS "
-        "(SELECT 1 FROM term_totals tt WHERE tt.student_id = student.id) "
+        "FROM transfer_credit tc CROSS JOIN student CROSS JOIN program p "
+        "WHERE NOT EXISTS (SELECT 1 FROM term_totals tt WHERE tt.student_id = tc.student_id) "
+        "AND student.id = tc.student_id AND p.id = student.program_id "
+        f"AND {_CURRENT}{narrow} "
         f"GROUP BY {_PERSON}, p.required_credits, p.min_gpa",
         params,
     )
@@ -163,7 +164,16 @@ def graduation_candidates(
     ids = sorted(c.person.id for c in candidates)
     required = _requirements(session)
     passed = _met(session, ids)
-    taking = _taking(session, ids)
+    missing_of = {
+        c.person.id: {
+            code: mark
+            for code, mark in required.get(c.person.program_code, {}).items()
+            if code not in passed.get(c.person.id, _NONE)
+        }
+        for c in candidates
+    }
+    # Courses in progress matter only where a required course is missing.
+    taking = _taking(session, sorted(sid for sid, missing in missing_of.items() if missing))
     table: list[tuple[Value, ...]] = []
     for cand in candidates:
         person, needed, min_gpa, gpa_value = cand.person, cand.needed, cand.min_gpa, cand.gpa
@@ -174,8 +184,7 @@ def graduation_candidates(
             credits_gap = "credits"
         gpa_ok = min_gpa is None or (gpa_value is not None and gpa_value >= min_gpa)
         gpa_check = "met" if gpa_ok else ("no GPA yet" if gpa_value is None else "below minimum")
-        met = passed.get(person.id, _NONE)
-        missing = {c: m for c, m in required.get(person.program_code, {}).items() if c not in met}
+        missing = missing_of[person.id]
         pending = {c for c in missing if c in taking.get(person.id, _NONE)}
         unmet = [f"{c} ({m} or better)" if m else c for c, m in sorted(missing.items())]
         not_in_progress = sorted(set(missing) - pending)
