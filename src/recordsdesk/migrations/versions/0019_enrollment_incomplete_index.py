@@ -5,10 +5,9 @@ Revises: 0018
 
 - `ix_enrollment_incomplete` (section_id, student_id, incomplete_expires) over the enrollments
   whose posted mark is I: the incompletes report lists them all, a few in a thousand of the
-  marks, and without it read every enrollment (4.3 s at a million students). The predicate
-  matches the report's own condition word for word, as SQLite needs to pick a partial index;
-  the columns are the ones the report reads, so it does not touch the table's rows. Being
-  partial, only a write that makes or replaces an I pays for it.
+  marks, and without it read every enrollment. The report's statement repeats the predicate
+  word for word, as SQLite needs to pick a partial index. Being partial, it costs only the
+  writes that make or replace an I.
 """
 
 from collections.abc import Sequence

@@ -38,7 +38,7 @@ BANDS = ("Under 50%", "50-79%", "80-99%", "Full", "Over capacity")
 # The term's sections, each count read from its own range of ix_enrollment_section_status
 # (section_id, status): seats and waitlist from the index alone, and only the waitlisted rows
 # fetched for their offers. Counting in one grouped join read every enrollment row of the term
-# for `seat_offered_at` (2.2 million at a million students), twice the time of the counts.
+# for `seat_offered_at`.
 _QUERY = Statement(
     "SELECT c.code, sec.section_code, c.title, sec.instructor, sec.capacity, "
     "sec.waitlist_capacity, "
