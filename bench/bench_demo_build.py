@@ -1,34 +1,25 @@
-"""Benchmark: building the demo institution at 100k and 1M students.
-
-    python bench/bench_demo_build.py                 # 100k and 1M on SQLite (+100k PostgreSQL)
-    python bench/bench_demo_build.py --sizes 100000  # just one size
-    python bench/bench_demo_build.py --one sqlite:////tmp/d.db 100000  # one build, one JSON line
-    python bench/bench_demo_build.py --generate 100000  # generation alone: CPU and row digests
-
-Each build runs in a fresh child process (so peak RSS is the build's own, writer process
-included) into a throwaway file under --workdir; PostgreSQL runs when
-RECORDSDESK_TEST_POSTGRES_URL is set, into a database it creates and drops. Then the same
-generated rows are inserted with plain sqlite3 executemany into an empty migrated file, to show
-what the builder costs on top of the raw driver. Figures go to stdout; copy them into
-docs/benchmarks.md.
-"""
+"""Building the demo institution, for the `demo` group of `python -m bench` (and its cached
+demo's first build): a build in a fresh child process (so its peak RSS is the build's own,
+writer processes included) into a throwaway file, beside the same generated rows inserted with
+plain sqlite3 executemany into an empty migrated file, to show what the builder costs on top of
+the raw driver. `generate_alone` times generation without loading and digests every table, so
+a change to the generator can show it leaves the rows as they were."""
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
-import platform
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+
+from bench.harness import Row, median_within, shown
 
 TODAY = date(2026, 11, 25)
 SEED = 2026
@@ -231,63 +222,52 @@ def generate_alone(workdir: Path, students: int) -> dict[str, object]:
     }
 
 
-def _child(args: list[str]) -> dict[str, object]:
-    completed = subprocess.run(
-        [sys.executable, __file__, *args], check=True, capture_output=True, text=True
+def _in_child(call: str, *args: str) -> dict[str, object]:
+    """`call(*args)` of this module in a fresh Python process (its peak RSS and CPU its own),
+    its result read back as JSON."""
+    code = (
+        "import json, sys; from bench import bench_demo_build as b; "
+        f"print(json.dumps(b.{call}(*sys.argv[1:])))"
     )
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
+    completed = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        check=True, capture_output=True, text=True, cwd=root, env=env,
+    )  # fmt: skip
+    result: dict[str, object] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return result
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100000,1000000")
-    parser.add_argument("--workdir", default=tempfile.gettempdir())
-    parser.add_argument("--postgres-size", type=int, default=100_000)
-    parser.add_argument("--one", nargs=2, metavar=("URL", "STUDENTS"), help=argparse.SUPPRESS)
-    parser.add_argument("--raw", type=int, metavar="STUDENTS", help=argparse.SUPPRESS)
-    parser.add_argument("--generate", type=int, metavar="STUDENTS",
-                        help="generate alone, in memory: CPU seconds and row digests")  # fmt: skip
-    args = parser.parse_args()
-    workdir = Path(args.workdir)
-    if args.one:
-        print(json.dumps(run_one(args.one[0], int(args.one[1]))))
-        return 0
-    if args.raw:
-        print(json.dumps(raw_sqlite_comparison(workdir, args.raw)))
-        return 0
-    if args.generate:
-        print(json.dumps(generate_alone(workdir, args.generate)))
-        return 0
-    import sqlite3
-
-    print(f"# {date.today()} {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {sqlite3.sqlite_version}, load average {os.getloadavg()}")  # fmt: skip
-    sizes = [int(s) for s in args.sizes.split(",") if s]
-    for students in sizes:
-        path = workdir / f"bench-demo-{students}.db"
-        result = _child(["--one", f"sqlite:///{path}", str(students)])
-        print("sqlite", json.dumps(result), "load", os.getloadavg(), flush=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-    postgres = os.environ.get("RECORDSDESK_TEST_POSTGRES_URL")
-    if postgres and args.postgres_size:
-        admin = create_engine(postgres, isolation_level="AUTOCOMMIT")
-        name = "recordsdesk_bench_demo"
-        with admin.connect() as connection:
-            connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            connection.execute(text(f"CREATE DATABASE {name}"))
-        url = make_url(postgres).set(database=name).render_as_string(hide_password=False)
-        try:
-            result = _child(["--one", url, str(args.postgres_size)])
-            print("postgresql", json.dumps(result), "load", os.getloadavg(), flush=True)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            admin.dispose()
-    raw = _child(["--workdir", str(workdir), "--raw", str(min(sizes))])
-    print("raw-sqlite3", json.dumps(raw), flush=True)
-    return 0
+def build_in_child(url: str, students: str) -> dict[str, object]:
+    return run_one(url, int(students))
 
 
-if __name__ == "__main__":
-    raise SystemExit(main())
+def raw_in_child(workdir: str, students: str) -> dict[str, object]:
+    return raw_sqlite_comparison(Path(workdir), int(students))
+
+
+def rows(workdir: Path, students: int) -> list[Row]:
+    """The `demo` group: a build of `students` in a fresh process into a throwaway file,
+    beside plain sqlite3 inserting the rows the generator makes for it."""
+    path = workdir / "demo-build.db"
+    built = _in_child("build_in_child", f"sqlite:///{path}", str(students))
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    raw = _in_child("raw_in_child", str(workdir), str(students))
+    (workdir / "raw.db").unlink(missing_ok=True)
+    per_million = 300.0 * students / 1_000_000
+    return [
+        Row(
+            f"demo build ({students:,} students, a fresh process)",
+            [float(str(built["seconds"]))],
+            [float(str(raw["raw_all_rows_seconds"]))],
+            median_within(per_million, f"<= 5 min per 1M students ({shown(per_million)})"),
+            note=f"CPU {built['cpu_generator']} s generating and deriving, "
+            f"{built['cpu_writer']} s writing; {built['rows']:,} rows; peak RSS "
+            f"{built['peak_rss_mib']} MiB; raw: sqlite3 inserting the generator's rows into a "
+            f"migrated file (their generation, {raw['generate_seconds']} s, not in it; "
+            "standings and term totals left out)",
+        )
+    ]

@@ -448,7 +448,7 @@ def optimize(url: str, analyze: bool = False) -> list[Row]:
 def demo_build(seconds: float | None, students: int) -> Row:
     goal = 300.0 * students / 1_000_000
     if seconds is None:
-        return Row("demo build", note="cached demo reused (delete it to time a build)")
+        return Row("demo build", note="cached demo reused (--rebuild times a build)")
     return Row(
         "demo build",
         [seconds],

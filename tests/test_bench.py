@@ -18,6 +18,7 @@ from tests.conftest import BACKEND, POSTGRES_URL
 REPO = Path(__file__).resolve().parent.parent
 PATHS = (
     "demo build",
+    "demo build (400 students, a fresh process)",
     "lookup: service rows",
     "lookup: keystroke to rows drawn",
     "record open",
