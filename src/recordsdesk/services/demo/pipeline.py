@@ -11,9 +11,9 @@ faster than pickle, and the encoding runs on the generating process, the build's
 Work that draws no random numbers is done off the generator: the standing decisions and term
 totals (`StandingStage`, from the chunk's enrollments and their posted marks). For a big SQLite
 build they run in a third process, the deriver, which gets the same blob as the writer and hands
-the writer just the rows it made: that work and the SQLite inserts each take about a third of
-the build, so with the generator in the critical path no one of the three processes holds up
-the others, and two cores stay busy.
+the writer just the rows it made. With that work in the writer process, the writer alone was
+the longest process and the generator waited on a full queue, one core idle; split three ways,
+no one process is longer than the others' share of two cores.
 """
 
 from __future__ import annotations
