@@ -8,8 +8,12 @@ two chunks, which keeps memory bounded. A chunk crosses to the writer process as
 blob (the rows are plain tuples of str, int and None): marshal encodes them several times
 faster than pickle, and the encoding runs on the generating process, the build's critical path.
 
-Work that draws no random numbers is done where the chunk is written, off the generator: the
-standing decisions (`StandingStage`, from the chunk's enrollments and their posted marks).
+Work that draws no random numbers is done off the generator: the standing decisions and term
+totals (`StandingStage`, from the chunk's enrollments and their posted marks). For a big SQLite
+build they run in a third process, the deriver, which gets the same blob as the writer and hands
+the writer just the rows it made. With that work in the writer process, the writer alone was
+the longest process and the generator waited on a full queue, one core idle; split three ways,
+no one process is longer than the others' share of two cores.
 """
 
 from __future__ import annotations
@@ -40,18 +44,26 @@ class DemoLoadFailed(RuntimeError):
     """The writer could not load a chunk; the message carries its error."""
 
 
-def derive_rows(rows: Rows, standing: StandingStage | None) -> None:
-    """Fill in the rows a chunk leaves to the writing side: what follows from its other rows
-    without a random draw."""
-    if standing is not None:
-        rows.update(standing.derive(rows))
+#: The tables `StandingStage.derive` fills in; the generator leaves them empty.
+DERIVED_TABLES = ("academic_standing", "term_totals")
+_FIRST_DERIVED = min(TABLES.index(t) for t in DERIVED_TABLES)
+Derive = Callable[[Rows], Rows]
 
 
-def write_chunk(writer: BulkWriter, rows: Rows, standing: StandingStage | None) -> None:
+def deriving(standing: StandingStage | None) -> Derive | None:
+    """The chunk's derived rows made on the spot (None: there are none to make)."""
+    return None if standing is None else standing.derive
+
+
+def write_chunk(writer: BulkWriter, rows: Rows, derive: Derive | None) -> None:
     """Load one chunk and check its rows' constraints (the generated tables refer only to
-    earlier tables in TABLES and to the fixed ones, so a chunk can be checked as it lands)."""
-    derive_rows(rows, standing)
-    for table in TABLES:
+    earlier tables in TABLES and to the fixed ones, so a chunk can be checked as it lands).
+    `derive` gives the rows a chunk leaves to the writing side (what follows from its other
+    rows without a random draw); it is asked for them only once the tables before them are
+    written, so a deriver process has the time the writer spends on those."""
+    for position, table in enumerate(TABLES):
+        if position == _FIRST_DERIVED and derive is not None:
+            rows.update(derive(rows))
         written = rows[table]
         writer.write(table, written)
         if written:
@@ -81,14 +93,14 @@ class InlineSink(Sink):
         standing: StandingStage | None,
     ):
         self._writer = writer
-        self._standing = standing
+        self._derive = deriving(standing)
         self._report = report
         self._progress = progress
         self._students = 0
         writer.defer_indexes(TABLES)
 
     def put(self, rows: Rows) -> None:
-        write_chunk(self._writer, rows, self._standing)
+        write_chunk(self._writer, rows, self._derive)
         self._students += len(rows["student"])
         self._report(self._students, self._writer.rows_written)
 
@@ -109,7 +121,7 @@ class ThreadSink(Sink):
         standing: StandingStage | None,
     ):
         self._writer = writer
-        self._standing = standing
+        self._derive = deriving(standing)
         self._report = report
         self._progress = progress
         self._students = 0
@@ -127,7 +139,7 @@ class ThreadSink(Sink):
             if self._error is not None:
                 continue  # drain without writing after a failure
             try:
-                write_chunk(self._writer, rows, self._standing)
+                write_chunk(self._writer, rows, self._derive)
                 self._students += len(rows["student"])
                 self._report(self._students, self._writer.rows_written)
             except BaseException as exc:  # noqa: BLE001 - re-raised on the building thread
@@ -156,27 +168,48 @@ class ThreadSink(Sink):
             raise self._error
 
 
-def _process_main(
-    url: str, inbox: Any, outbox: Any, parent: int, standing: StandingStage | None
-) -> None:
-    """The writer process: load chunks until None, then check constraints and finish."""
+def _get(source: Any, parent: int) -> Any:
+    """The next message from the building process (or from the deriver); None once the
+    building process has died, since nothing will finish this load then."""
+    while True:
+        try:
+            return source.get(timeout=2.0)
+        except queue.Empty:
+            if os.getppid() != parent:
+                return None
+
+
+def _derived_from(source: Any, parent: int) -> Derive:
+    """The writer's side of the deriver: each chunk's derived rows, in chunk order."""
+
+    def derive(_rows: Rows) -> Rows:
+        blob = _get(source, parent)
+        if not blob:  # the deriver failed (it reported why) or the building process died
+            raise DemoLoadFailed("the deriver made no rows for this chunk")
+        rows: Rows = marshal.loads(blob)
+        return rows
+
+    return derive
+
+
+def _process_main(url: str, inbox: Any, outbox: Any, parent: int, derived: Any) -> None:
+    """The writer process: load chunks until None, then check constraints and finish. With
+    `derived`, each chunk's derived rows come from the deriver process through it."""
     engine = make_engine(url)
     try:
         writer = BulkWriter(engine)
+        derive = None if derived is None else _derived_from(derived, parent)
         try:
             writer.defer_indexes(TABLES)
             students = 0
             while True:
-                try:
-                    rows = inbox.get(timeout=2.0)
-                except queue.Empty:
-                    if os.getppid() != parent:
-                        return  # the building process died: nothing will finish this load
-                    continue
+                rows = _get(inbox, parent)
                 if rows is None:
+                    if os.getppid() != parent:
+                        return
                     break
                 chunk = marshal.loads(rows)
-                write_chunk(writer, chunk, standing)
+                write_chunk(writer, chunk, derive)
                 students += len(chunk["student"])
                 outbox.put(("written", students, writer.rows_written))
             outbox.put(("stage", "  indexing and checking constraints", 0))
@@ -193,6 +226,22 @@ def _process_main(
         engine.dispose()
 
 
+def _deriver_main(
+    inbox: Any, derived: Any, outbox: Any, parent: int, standing: StandingStage
+) -> None:
+    """The deriver process: each chunk's derived rows (standing, term totals), in chunk order,
+    to the writer process. On a failure it hands the writer an empty blob, which stops it."""
+    try:
+        while True:
+            blob = _get(inbox, parent)
+            if blob is None:
+                return
+            derived.put(marshal.dumps(standing.derive(marshal.loads(blob))))
+    except BaseException:  # noqa: BLE001 - reported to the building process
+        outbox.put(("error", traceback.format_exc(), 0))
+        derived.put(b"")
+
+
 class ProcessSink(Sink):
     def __init__(
         self,
@@ -206,12 +255,31 @@ class ProcessSink(Sink):
         context = multiprocessing.get_context("spawn")  # no inherited connections or threads
         self._inbox: Any = context.Queue(maxsize=2)
         self._outbox: Any = context.Queue()
-        self._process = context.Process(
-            target=_process_main,
-            args=(url, self._inbox, self._outbox, os.getpid(), standing),
-            name="demo-writer",
+        self._processes: list[Any] = []
+        self._deriver_inbox: Any = None
+        # Kept here too: a queue the building process lets go of before a child has started
+        # takes its semaphores with it.
+        self._derived: Any = None
+        derived: Any = None
+        if standing is not None:
+            self._deriver_inbox = context.Queue(maxsize=2)
+            derived = self._derived = context.Queue(maxsize=2)
+            self._processes.append(
+                context.Process(
+                    target=_deriver_main,
+                    args=(self._deriver_inbox, derived, self._outbox, os.getpid(), standing),
+                    name="demo-deriver",
+                )
+            )
+        self._processes.append(
+            context.Process(
+                target=_process_main,
+                args=(url, self._inbox, self._outbox, os.getpid(), derived),
+                name="demo-writer",
+            )
         )
-        self._process.start()
+        for process in self._processes:
+            process.start()
 
     def _handle(self, message: tuple[str, Any, int]) -> bool:
         kind, value, rows = message
@@ -231,38 +299,52 @@ class ProcessSink(Sink):
                 return
             self._handle(message)
 
-    def put(self, rows: Rows) -> None:
-        self._drain()
-        blob = marshal.dumps(rows)
+    def _send(self, target: Any, blob: bytes | None) -> None:
+        """Put `blob` on the queue of the process that reads it (the deriver's or the writer's,
+        the last process), reporting what arrives meanwhile."""
+        reader = self._processes[0 if target is self._deriver_inbox else -1]
         while True:
             try:
-                self._inbox.put(blob, timeout=1.0)
+                target.put(blob, timeout=1.0)
                 return
             except queue.Full:
                 self._drain()
-                if not self._process.is_alive():
+                if not reader.is_alive():
                     raise DemoLoadFailed("the demo writer process stopped unexpectedly") from None
 
+    def put(self, rows: Rows) -> None:
+        self._drain()
+        blob = marshal.dumps(rows)
+        if self._deriver_inbox is not None:
+            self._send(self._deriver_inbox, blob)
+        self._send(self._inbox, blob)
+
     def close(self) -> None:
-        self._inbox.put(None)
+        if self._deriver_inbox is not None:
+            self._send(self._deriver_inbox, None)
+        self._send(self._inbox, None)
         while True:
             try:
                 message = self._outbox.get(timeout=1.0)
             except queue.Empty:
-                if not self._process.is_alive():
+                if not self._processes[-1].is_alive():
                     raise DemoLoadFailed("the demo writer process stopped unexpectedly") from None
                 continue
             if self._handle(message):
                 break
-        self._process.join()
+        for process in self._processes:
+            process.join()
 
     def abort(self) -> None:
         # Chunks still queued for a writer that will never read them must not keep this
         # process from exiting (the queue's feeder thread would wait on the pipe forever).
-        self._inbox.cancel_join_thread()
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
+        for inbox in (self._inbox, self._deriver_inbox):
+            if inbox is not None:
+                inbox.cancel_join_thread()
+        for process in self._processes:
+            if process.is_alive():
+                process.terminate()
+            process.join()
 
 
 def open_sink(
@@ -275,7 +357,8 @@ def open_sink(
 ) -> Sink:
     """The fastest sink for this engine and size; `writer` has loaded the fixed part and is
     closed here when a writer process takes over. `standing` makes each chunk's standing
-    rows where it is written (in the writer process when there is one)."""
+    and term totals rows where it is written, or in a deriver process beside the writer
+    process when there is one."""
     if not writer.sqlite:
         return ThreadSink(writer, report, progress, standing)
     if students < PROCESS_MIN_STUDENTS:
