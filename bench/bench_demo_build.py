@@ -1,9 +1,7 @@
-"""Building the demo institution, for the `demo` group of `python -m bench` (and its cached
-demo's first build): a build in a fresh child process (so its peak RSS is the build's own,
-writer processes included) into a throwaway file, beside the same generated rows inserted with
-plain sqlite3 executemany into an empty migrated file, to show what the builder costs on top of
-the raw driver. `generate_alone` times generation without loading and digests every table, so
-a change to the generator can show it leaves the rows as they were."""
+"""Building the demo institution, for the `demo` group of `python -m bench`: a build in a
+fresh child process (so its peak RSS is the build's own, writer processes included) into a
+throwaway file, beside the same generated rows inserted with plain sqlite3 executemany into an
+empty migrated file, to show what the builder costs on top of the raw driver."""
 
 from __future__ import annotations
 
@@ -13,7 +11,7 @@ import resource
 import subprocess
 import sys
 import time
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy import create_engine, text
@@ -159,66 +157,6 @@ def raw_sqlite_comparison(workdir: Path, students: int) -> dict[str, object]:
         "raw_all_rows_seconds": round(student_seconds + rest_seconds, 1),
         "raw_all_rows": total,
         "raw_rows_per_second": round(total / (student_seconds + rest_seconds)),
-    }
-
-
-def generate_alone(workdir: Path, students: int) -> dict[str, object]:
-    """Generate a build's rows in memory as the build does (chunks of 10,000, each through the
-    standing stage), without loading them: CPU seconds of each, and a sha256 of every generated
-    table, so a change to the generator can show it leaves the rows as they were."""
-    import gc
-    import hashlib
-
-    from recordsdesk.db import open_database, session_scope
-    from recordsdesk.services.demo.build import CHUNK_STUDENTS, _reference
-    from recordsdesk.services.demo.catalog import build_catalog
-    from recordsdesk.services.demo.history import TABLES, HistoryGenerator
-    from recordsdesk.services.demo.standing import StandingPolicy
-
-    path = workdir / "generate.db"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{path}{suffix}").unlink(missing_ok=True)
-    engine = open_database(f"sqlite:///{path}")
-    scale_ids, points, max_staff = _reference(engine)
-    with session_scope(engine) as session:
-        policy = StandingPolicy.read(session)
-    engine.dispose()
-    catalog = build_catalog(scale_ids, points, TODAY)
-    for offset, (username, _role, _name) in enumerate(catalog.spec["staff"]):
-        catalog.staff[username] = max_staff + 1 + offset
-    generator = HistoryGenerator(
-        catalog, seed=SEED, today=TODAY - timedelta(days=1),  # as the build has it
-        first_ids=dict.fromkeys(TABLES, 1), number_width=max(5, len(str(students))),
-        students=students, standing=policy,
-    )  # fmt: skip
-    stage = generator.standing_stage()
-    assert stage is not None
-    digests = {table: hashlib.sha256() for table in TABLES}
-    counts = dict.fromkeys(TABLES, 0)
-    generating = staging = 0.0
-    gc.freeze()
-    for first in range(1, students + 1, CHUNK_STUDENTS):
-        started = time.process_time()
-        chunk = generator.generate(first, min(CHUNK_STUDENTS, students - first + 1))
-        generating += time.process_time() - started
-        started = time.process_time()
-        chunk.update(stage.derive(chunk))
-        staging += time.process_time() - started
-        for table in TABLES:
-            counts[table] += len(chunk[table])
-            digests[table].update(repr(chunk[table]).encode())
-    gc.unfreeze()
-    everything = hashlib.sha256()
-    for table in TABLES:
-        everything.update(digests[table].digest())
-    return {
-        "students": students,
-        "cpu_generate": round(generating, 2),
-        "cpu_standing_stage": round(staging, 2),
-        "rows": counts,
-        "digest": everything.hexdigest(),
-        "digests": {table: digests[table].hexdigest()[:16] for table in TABLES},
-        "load": os.getloadavg(),
     }
 
 
