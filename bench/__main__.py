@@ -19,6 +19,7 @@ import sqlite3
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -107,6 +108,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     if unknown:
         parser.error(f"unknown groups: {', '.join(sorted(unknown))}")
     return args
+
+
+def shown_error(exc: BaseException) -> str:
+    """An exception in one line that cannot break the table's cells."""
+    return " ".join(str(exc).split()).replace("|", "\\|")[:200]
 
 
 def say(text: str) -> None:
@@ -217,7 +223,11 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
         if not asked(group):
             continue
         say(f"measuring {group}")
-        result = step()
+        try:
+            result = step()
+        except Exception as exc:  # noqa: BLE001 - one group's failure must not lose the run
+            say(f"{group} failed: {traceback.format_exc()}")
+            result = Row(group, note=f"failed: {type(exc).__name__}: {shown_error(exc)}")
         measured = result if isinstance(result, list) else [result]
         rows += measured
         if any(row.verdict() == "**not met**" for row in measured):
@@ -229,7 +239,11 @@ def run(args: argparse.Namespace) -> tuple[list[Row], list[str]]:
     for group, step in steps(1, raw=False):
         if asked(group) and group in wanted:
             say(f"profiling {group}")
-            profiles += profiling.profile(group, step)
+            try:
+                profiles += profiling.profile(group, step)
+            except Exception as exc:  # noqa: BLE001 - the measurements above are kept
+                say(f"profiling {group} failed: {traceback.format_exc()}")
+                profiles.append(f"- **{group}**: the profiled run failed: {shown_error(exc)}")
     engine.dispose()
     rows.append(paths.peak_rss())
     return rows, profiles
@@ -252,7 +266,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_docs:
         write_docs(text)
         say("table written to docs/benchmarks.md")
-    return 0
+    return 1 if any(row.note.startswith("failed:") for row in rows) else 0
 
 
 if __name__ == "__main__":

@@ -323,6 +323,8 @@ def audit(cache: Path, work: Path, students: int) -> list[Row]:
         bench_confidentiality.build_log(building, events, people)
         building.replace(source)
     path = work / "audit.db"
+    for suffix in ("", "-wal", "-shm"):  # an earlier run's copy holds its sign-in user
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
     bench_grade_entry.copy_database(source, path)
     engine = open_database(f"sqlite:///{path}")
     with session_scope(engine) as session:

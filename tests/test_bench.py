@@ -81,12 +81,14 @@ def test_bench_measures_every_hot_path_at_a_tiny_scale(tmp_path: Path) -> None:
     # Without --write-docs the docs are left alone; a second run reuses the cached demo.
     assert (REPO / "docs" / "benchmarks.md").read_bytes() == docs_before
     again = subprocess.run(
-        [*command, "--only", "backup,reports", "--profile", "reports"], cwd=REPO, env=env,
+        [*command, "--only", "backup,reports,audit", "--profile", "reports"], cwd=REPO, env=env,
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert again.returncode == 0, again.stderr[-4000:]
     assert "building" not in again.stderr
     assert "| demo build | 0 |" in again.stdout and "| backup (SQLite file) |" in again.stdout
+    # The audit group again on the same cache: its copy is made anew (it holds a sign-in user).
+    assert "| sign-in (scrypt n=2^17) | 3 |" in again.stdout and "failed:" not in again.stdout
     # The profile asked for says, inside the markers, where the reports' time went by layer,
     # with SQLite's time charged to the desk (the raw baselines are left out of the shares).
     where = again.stdout.split("Where the time goes", 1)[1]
