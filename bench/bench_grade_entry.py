@@ -35,6 +35,22 @@ def copy_database(source: Path, target: Path) -> None:
     src.close()
 
 
+def clone_course(con: sqlite3.Connection, code: str, title: str, scale: int) -> int:
+    """A new course copied from an existing row, so whatever columns this schema version has
+    are filled; its id."""
+    columns = [r[1] for r in con.execute("PRAGMA table_info(course)") if r[1] != "id"]
+    picked = ", ".join(
+        {"code": "?", "title": "?", "grading_scale_id": "?"}.get(c, c) for c in columns
+    )
+    values = [{"code": code, "title": title, "grading_scale_id": scale}[c]
+              for c in columns if c in ("code", "title", "grading_scale_id")]  # fmt: skip
+    con.execute(
+        f"INSERT INTO course ({', '.join(columns)}) SELECT {picked} FROM course LIMIT 1", values
+    )
+    (course,) = con.execute("SELECT id FROM course WHERE code = ?", (code,)).fetchone()
+    return int(course)
+
+
 def build_section(path: Path, seed: int = 7) -> int:
     """A fresh 300-student section of a US-PM course in the newest term (idempotent)."""
     con = sqlite3.connect(path)
@@ -47,17 +63,7 @@ def build_section(path: Path, seed: int = 7) -> int:
         return int(found[0])
     scale = con.execute("SELECT id FROM grading_scale WHERE code = 'US-PM'").fetchone()[0]
     term = con.execute("SELECT id FROM term ORDER BY start_date DESC LIMIT 1").fetchone()[0]
-    # Clone an existing course row, so whatever columns this schema version has are filled.
-    columns = [r[1] for r in con.execute("PRAGMA table_info(course)") if r[1] != "id"]
-    picked = ", ".join(
-        {"code": "?", "title": "'Benchmark Seminar'", "grading_scale_id": "?"}.get(c, c)
-        for c in columns
-    )
-    con.execute(
-        f"INSERT INTO course ({', '.join(columns)}) SELECT {picked} FROM course LIMIT 1",
-        (BENCH_COURSE, scale),
-    )
-    course = con.execute("SELECT id FROM course WHERE code = ?", (BENCH_COURSE,)).fetchone()[0]
+    course = clone_course(con, BENCH_COURSE, "Benchmark Seminar", scale)
     con.execute(
         "INSERT INTO section (course_id, term_id, section_code, instructor, capacity,"
         " waitlist_capacity, meeting_days, room) VALUES (?, ?, '01', 'Dr. Bench', 300, 0, 'MWF',"

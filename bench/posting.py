@@ -44,16 +44,7 @@ def add_section(path: Path) -> int:
     with closing(sqlite3.connect(path)) as con:
         term = newest_closed_term(con)
         scale = con.execute("SELECT id FROM grading_scale WHERE code = 'US-PM'").fetchone()[0]
-        columns = [r[1] for r in con.execute("PRAGMA table_info(course)") if r[1] != "id"]
-        picked = ", ".join(
-            {"code": "?", "title": "'Posting benchmark'", "grading_scale_id": "?"}.get(c, c)
-            for c in columns
-        )
-        con.execute(
-            f"INSERT INTO course ({', '.join(columns)}) SELECT {picked} FROM course LIMIT 1",
-            (COURSE, scale),
-        )
-        (course,) = con.execute("SELECT id FROM course WHERE code = ?", (COURSE,)).fetchone()
+        course = bench_grade_entry.clone_course(con, COURSE, "Posting benchmark", scale)
         con.execute(
             "INSERT INTO section (course_id, term_id, section_code, instructor, capacity,"
             " waitlist_capacity, meeting_days, room) VALUES (?, ?, '01', 'Dr. Bench', ?, 0,"
