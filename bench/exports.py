@@ -18,7 +18,8 @@ from typing import Any
 
 from bench import bench_grade_entry
 from bench.harness import Row
-from bench.posting import everything_sent, replay_rolled_back
+from bench.paths import recorded
+from bench.posting import replay_rolled_back
 
 EVERY_STUDENT = "SELECT student_number, legal_last_name, legal_first_name FROM student ORDER BY id"
 
@@ -66,7 +67,7 @@ def export_every_student(engine: Any, path: Path, repeat: int) -> Row:
                 session.commit()
                 start = time.perf_counter()
                 table = every_student(session)
-                with everything_sent(engine) as sent:
+                with recorded(engine) as sent:
                     export_csv(session, actor=actor, table=table, path=Path(folder) / f"{run}.csv")
                     session.flush()
                 seconds = time.perf_counter() - start

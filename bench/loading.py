@@ -160,14 +160,27 @@ class StageClock:
         return self.last["committing"] - min(writing)
 
 
+def timed_import(engine: Any, kind: str, source: Path) -> tuple[float, Any, StageClock]:
+    """One import through the command line's entry point, as the system actor: (seconds, its
+    report, when each of its stages began)."""
+    from recordsdesk.db import session_scope
+    from recordsdesk.services.access.actor import system_actor
+    from recordsdesk.services.interchange.imports.runner import run_import
+
+    with session_scope(engine) as session:
+        actor = system_actor(session)
+    stages = StageClock()
+    start = time.perf_counter()
+    report = run_import(engine, actor=actor, kind=kind, path=source, progress=stages)
+    return time.perf_counter() - start, report, stages
+
+
 def imports(workdir: Path, rows: int, raw_too: bool = True) -> list[Row]:
     """Each import kind into a fresh database, beside raw sqlite3 inserting the rows it wrote:
     history (`rows` rows, rows/20 students), students (rows/10), and OneRoster (the set the
     desk exports of rows/10 history rows: about 1.2 rows of the set per history row). Without
     `raw_too` (a profiled run) the raw loads are left out."""
-    from recordsdesk.db import make_engine, session_scope
-    from recordsdesk.services.access.actor import system_actor
-    from recordsdesk.services.interchange.imports.runner import run_import
+    from recordsdesk.db import make_engine
 
     template = empty_database(workdir / "empty.db")
     history_csv, students_csv = workdir / "history.csv", workdir / "students.csv"
@@ -183,12 +196,7 @@ def imports(workdir: Path, rows: int, raw_too: bool = True) -> list[Row]:
     for kind, source, count, label in runs:
         target = workdir / f"import-{kind}.db"
         engine = make_engine(fresh_copy(template, target))
-        with session_scope(engine) as session:
-            actor = system_actor(session)
-        stages = StageClock()
-        start = time.perf_counter()
-        report = run_import(engine, actor=actor, kind=kind, path=source, progress=stages)
-        seconds = time.perf_counter() - start
+        seconds, report, stages = timed_import(engine, kind, source)
         engine.dispose()
         count = count or report.rows
         if not raw_too:

@@ -32,19 +32,20 @@ from bench import (
 )
 from bench.harness import Goal, Row, median_within, p95_within, ratio_within
 
-Statements = list[tuple[str, Any]]
+#: Statements an engine sent: SQL, driver parameters, and whether it was an executemany.
+Statements = list[tuple[str, Any, bool]]
 
 
 @contextmanager
 def recorded(engine: Any) -> Iterator[Statements]:
-    """Every statement the engine sends while the block runs, with its driver parameters."""
+    """Every statement the engine sends while the block runs (executemany's too), with its
+    driver parameters."""
     from sqlalchemy import event
 
     statements: Statements = []
 
     def before(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
-        if not many:
-            statements.append((sql, params))
+        statements.append((sql, params, many))
 
     event.listen(engine, "before_cursor_execute", before)
     try:
@@ -54,9 +55,10 @@ def recorded(engine: Any) -> Iterator[Statements]:
 
 
 def replay(raw: sqlite3.Connection, statements: Statements) -> None:
-    """Run recorded statements on a plain sqlite3 connection, reading every row."""
-    for sql, params in statements:
-        if sql.lstrip().upper().startswith(("SELECT", "WITH", "PRAGMA")):
+    """Run the reads among recorded statements on a plain sqlite3 connection, reading every
+    row."""
+    for sql, params, many in statements:
+        if not many and sql.lstrip().upper().startswith(("SELECT", "WITH", "PRAGMA")):
             raw.execute(sql, params or ()).fetchall()
 
 

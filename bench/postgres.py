@@ -10,7 +10,6 @@ created and dropped here; the URL names a server and a user allowed to create da
 from __future__ import annotations
 
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -68,9 +67,7 @@ def imports(url: str | None, workdir: Path, rows: int, measured: list[Row]) -> l
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from recordsdesk.db import make_engine, open_database, session_scope
-    from recordsdesk.services.access.actor import system_actor
-    from recordsdesk.services.interchange.imports.runner import run_import
+    from recordsdesk.db import make_engine, open_database
 
     sqlite_seconds = {
         row.name.split(" (")[0].removeprefix("import "): row.samples
@@ -93,12 +90,7 @@ def imports(url: str | None, workdir: Path, rows: int, measured: list[Row]) -> l
             _create(admin, name, template)
             engine = make_engine(base.set(database=name).render_as_string(hide_password=False))
             try:
-                with session_scope(engine) as session:
-                    actor = system_actor(session)
-                stages = loading.StageClock()
-                start = time.perf_counter()
-                report = run_import(engine, actor=actor, kind=kind, path=source, progress=stages)
-                seconds = time.perf_counter() - start
+                seconds, report, stages = loading.timed_import(engine, kind, source)
             finally:
                 engine.dispose()
                 _drop(admin, name)

@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from bench import bench_grade_entry
 from bench.harness import Row
+from bench.paths import Statements, recorded
 
 ROSTER = 300
 COURSE = "BENCH-POST"
 MARKS = ("A", "B+", "B", "C", "D", "F", "A-", "C+")
-
-Sent = list[tuple[str, Any, bool]]
 
 
 def newest_closed_term(con: sqlite3.Connection) -> int:
@@ -73,24 +71,7 @@ def add_section(path: Path) -> int:
     return int(section)
 
 
-@contextmanager
-def everything_sent(engine: Any) -> Iterator[Sent]:
-    """Every statement the engine sends while the block runs (executemany's too)."""
-    from sqlalchemy import event
-
-    sent: Sent = []
-
-    def before(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, many: bool) -> None:
-        sent.append((sql, params, many))
-
-    event.listen(engine, "before_cursor_execute", before)
-    try:
-        yield sent
-    finally:
-        event.remove(engine, "before_cursor_execute", before)
-
-
-def replay_rolled_back(path: Path, sent: Sent) -> float:
+def replay_rolled_back(path: Path, sent: Statements) -> float:
     """Seconds plain sqlite3 takes to run `sent` in one transaction (then rolled back)."""
     with closing(bench_grade_entry.raw_connection(path)) as raw:
         start = time.perf_counter()
@@ -116,11 +97,11 @@ def post_section(engine: Any, path: Path, repeat: int) -> Row:
 
     section = add_section(path)
 
-    def once(record: bool) -> tuple[float, Sent]:
+    def once(record: bool) -> tuple[float, Statements]:
         with Session(engine) as session:
             actor = actor_for(session, "registrar")
             session.commit()  # the sign-in's reads are not the posting's
-            with everything_sent(engine) as sent:
+            with recorded(engine) as sent:
                 start = time.perf_counter()
                 post_and_decide(session, actor=actor, section_id=section)
                 session.flush()

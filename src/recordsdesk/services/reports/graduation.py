@@ -23,6 +23,7 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.reports.people import (
     CONFIDENTIAL_COLUMN,
     Person,
+    person_columns,
     person_from,
     student_conditions,
 )
@@ -67,10 +68,7 @@ _CURRENT = (
 )
 _EXPAND: BindParameter[Any] = bindparam("ids", expanding=True)
 # A candidate's Person (people.person_from reads them back), from the statement's own join.
-_PERSON = (
-    "student.id, student.student_number, student.legal_first_name, student.legal_last_name, "
-    "student.preferred_name, p.code, student.status, student.confidential"
-)
+_PERSON = person_columns("student", "p")
 # The stored figures through the student's latest term, in Totals order.
 _THROUGH = ", ".join(f"tt.cum_{s}" for s in SUMS)
 _NONE: frozenset[str] = frozenset()

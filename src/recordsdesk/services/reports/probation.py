@@ -121,20 +121,7 @@ def _current_rows(
         cumulative = stored_gpa(quality, gpa_credits, rounding, places)
         if cumulative is None or cumulative >= policy.probation_below_gpa:
             continue
-        person = person_from(row)
-        table.append(
-            (
-                person.number,
-                person.name,
-                person.program_code,
-                person.status,
-                decimal(gpa_credits).quantize(CENTS),
-                cumulative,
-                None,
-                "probation",
-                person.flag,
-            )
-        )
+        table.append(_row(row, gpa_credits, cumulative, None, "probation"))
     return table
 
 
@@ -178,18 +165,28 @@ def _term_rows(
             if cumulative is None or cumulative >= policy.probation_below_gpa:
                 continue
             standing = "probation"
-        person = person_from(row)
-        table.append(
-            (
-                person.number,
-                person.name,
-                person.program_code,
-                person.status,
-                decimal(gpa_credits).quantize(CENTS),
-                cumulative,
-                stored_gpa(term_quality, term_credits, rounding, places),
-                LISTED[standing],
-                person.flag,
-            )
-        )
+        term_gpa = stored_gpa(term_quality, term_credits, rounding, places)
+        table.append(_row(row, gpa_credits, cumulative, term_gpa, LISTED[standing]))
     return table
+
+
+def _row(
+    found: Any,
+    gpa_credits: Any,
+    cumulative: Decimal | None,
+    term_gpa: Decimal | None,
+    standing: str,
+) -> tuple[Value, ...]:
+    """A listed student's row, from a statement whose first columns are `person_columns`."""
+    person = person_from(found)
+    return (
+        person.number,
+        person.name,
+        person.program_code,
+        person.status,
+        decimal(gpa_credits).quantize(CENTS),
+        cumulative,
+        term_gpa,
+        standing,
+        person.flag,
+    )

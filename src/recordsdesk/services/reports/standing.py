@@ -1,11 +1,10 @@
 """Per-student GPA figures for many students at once, with the transcript's own rules.
 
 Dean's list, probation, graduation and class rank read them stored (one row per student and
-term in `term_totals`, kept current by transcripts.totals, refreshed before each read):
-graduation through `stored_figures`, the others in their own statement with the names joined
-in, rounding with `stored_gpa`; so their time grows with the students they list, not with
-every posted mark. `student_figures` computes them from the marks, for one
-student's degree audit:
+term in `term_totals`, kept current by transcripts.totals, refreshed before each read), each
+in its own statement with the names joined in, rounding with `stored_gpa`; so their time grows
+with the students they list, not with every posted mark. `student_figures` computes them from
+the marks, for one student's degree audit:
 
 A standing report needs the figures of tens of thousands of records. Building each transcript
 would take minutes at 100k students, so SQL does it set-based, in two statements:
@@ -33,7 +32,7 @@ from sqlmodel import Session
 
 from recordsdesk.services.reports.table import TermRef, decimal, rows
 from recordsdesk.services.transcripts.gpa import Totals, round_gpa
-from recordsdesk.services.transcripts.totals import MEANING_KEY, SUMS, meaning_table, refresh
+from recordsdesk.services.transcripts.totals import MEANING_KEY, meaning_table
 
 # Which students a figure is wanted for: a SELECT of student ids (bound parameters allowed).
 POSTED_IN_TERM = (
@@ -274,49 +273,8 @@ def _repeat_corrections(
     return corrections
 
 
-#: Figures of a row, in Totals order: the term's, then through the term.
-_FIGURES = ", ".join(f"tt.{s}" for s in SUMS) + ", " + ", ".join(f"tt.cum_{s}" for s in SUMS)
 #: A record with a GPA (elementary records carry progress marks without one).
 NOT_ELEMENTARY = "(p.level IS NULL OR p.level <> 'elementary')"
-
-
-def stored_figures(
-    session: Session,
-    *,
-    term: TermRef | None,
-    where: str,
-    params: dict[str, Any],
-    extra_columns: str = "",
-) -> dict[int, tuple[StudentFigures, tuple[Any, ...]]]:
-    """student id -> (figures, the `extra_columns`' values) from the stored rows, refreshed
-    first: with a term, the students with a posted mark in it (the term's figures, and the
-    cumulative ones through it); without, every student's latest row (the whole record; the
-    term's figures empty). `where` is SQL over `tt` (term_totals), `student` and `p` (the
-    student's program) beginning with AND; put the condition that narrows most first.
-    `through.credits_earned` counts transfer credit, as the transcript's cumulative figures."""
-    refresh(session)
-    base = "tt.term_id = :tid AND tt.posted > 0" if term is not None else "tt.latest = TRUE"
-    bound = dict(params)
-    if term is not None:
-        bound["tid"] = term.id
-    extra = f", {extra_columns}" if extra_columns else ""
-    found = session.execute(
-        text(
-            f"SELECT tt.student_id, {_FIGURES}{extra} FROM term_totals tt "
-            "JOIN student ON student.id = tt.student_id "
-            f"LEFT JOIN program p ON p.id = student.program_id WHERE {base} {where}"
-        ),
-        bound,
-    ).all()
-    empty = Totals()
-    figures: dict[int, tuple[StudentFigures, tuple[Any, ...]]] = {}
-    for row in found:
-        sid = int(row[0])
-        v = [decimal(x) for x in row[1:11]]
-        through = Totals(*v[5:])
-        in_term = Totals(*v[:5]) if term is not None else empty
-        figures[sid] = (StudentFigures(sid, in_term, through), tuple(row[11:]))
-    return figures
 
 
 def stored_gpa(quality: Any, gpa_credits: Any, rounding: str, decimals: int) -> Decimal | None:

@@ -95,6 +95,11 @@ def _stale(what: str) -> ImportStale:
     )
 
 
+def _status_and_basis(row: HistoryRow) -> tuple[str, str]:
+    """The enrollment status and grading basis a history row gives its course."""
+    return _WITHDRAWN if row.mark == "W" else _COMPLETED, row.basis or _GRADED
+
+
 def _new_line(row: HistoryRow) -> str:
     return f"line {row.line}: {row.number} {row.term} {row.course} {row.mark}"
 
@@ -388,10 +393,11 @@ class HistoryWriter:
 
     @staticmethod
     def _wanted(row: HistoryRow) -> dict[str, Any]:
+        status, basis = _status_and_basis(row)
         return {
-            "status": _WITHDRAWN if row.mark == "W" else _COMPLETED,
+            "status": status,
             "mark": row.mark,
-            "grading_basis": row.basis or _GRADED,
+            "grading_basis": basis,
             "credits": row.credits,
             "grade_status": _POSTED,
         }
@@ -674,7 +680,7 @@ class HistoryWriter:
             owner = people[row.number].id
             assert owner is not None
             mark, amount = row.mark, row.credits
-            status, basis = _WITHDRAWN if mark == "W" else _COMPLETED, row.basis or _GRADED
+            status, basis = _status_and_basis(row)
             values = base.copy()
             values[i_id], values[i_student] = enrollment_id, owner
             values[i_section] = sections[(row.term, row.course)]
