@@ -22,6 +22,7 @@ from recordsdesk.db import session_scope
 from recordsdesk.services.access.actor import actor_for
 from recordsdesk.services.reports import run_report
 from recordsdesk.services.shared.rawsql import Statement
+from recordsdesk.services.transcripts import totals
 from tests.conftest import demo_engine_for
 
 pytestmark = pytest.mark.db
@@ -218,3 +219,42 @@ def test_graduation_lists_a_student_whose_credit_is_all_transferred(demo_engine:
         assert row[7] is None and row[9] == "no GPA yet"
         assert str(row[12]).startswith("Missing: GPA below")
         session.rollback()
+
+
+@pytest.mark.parametrize("named", [False, True], ids=["limit", "students"])
+def test_refresh_takes_its_stale_notes_by_student(demo_engine: Engine, named: bool) -> None:
+    """Both ways a refresh takes notes (the lowest noted students for an import's or
+    `db optimize`'s steps, or the students a posting names) find them through
+    ix_term_totals_stale_student, not a read of every note: a large writer that keeps the
+    per-row trigger leaves one note per row, and a limited refresh runs once per step."""
+    seen: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        if statement.startswith("DELETE FROM term_totals_stale WHERE"):
+            seen.append((statement, parameters))
+
+    with session_scope(demo_engine) as session:
+        students = session.execute(text("SELECT id FROM student ORDER BY id LIMIT 40")).all()
+        for (sid,) in students:
+            session.execute(
+                text("INSERT INTO term_totals_stale (student_id) VALUES (:sid)"), {"sid": sid}
+            )
+        event.listen(demo_engine, "before_cursor_execute", capture)
+        try:
+            if named:
+                count = totals.refresh(session, students=[s for (s,) in students[:5]])
+            else:
+                count = totals.refresh(session, limit=5)
+        finally:
+            event.remove(demo_engine, "before_cursor_execute", capture)
+        assert count == 5
+        session.rollback()
+    [(statement, parameters)] = seen
+    plan = _plan(demo_engine, statement, parameters, True)
+    assert "ix_term_totals_stale_student" in plan, plan
+    if demo_engine.dialect.name == "sqlite":
+        # Every read of the notes through the index (the lowest students in its order, so a
+        # step stops after its limit), and no sort of them.
+        reads = [line for line in plan.splitlines() if "term_totals_stale" in line]
+        assert all("ix_term_totals_stale_student" in line for line in reads), plan
+        assert "TEMP B-TREE" not in plan, plan

@@ -386,9 +386,9 @@ def test_incompletes_states_by_hand(db: Session, registrar: Actor) -> None:
         if deadline is None:
             deadline = date.fromisoformat(str(term_end)[:10]) + timedelta(days=120)
         if deadline < TODAY:
-            state = "expired"
+            state = "lapsed"
         elif deadline <= TODAY + timedelta(days=30):
-            state = "expires within 30 days"
+            state = "expiring"
         else:
             state = "open"
         expected[(number, course, term)] = (deadline, state)
@@ -400,10 +400,16 @@ def test_incompletes_states_by_hand(db: Session, registrar: Actor) -> None:
     assert got == expected and expected
     assert table.chart is not None
     assert sum(n for _, n in table.chart.bars) == len(expected)
-    # A day after the earliest deadline, that incomplete is expired.
+    # Lapsed ones first, oldest first; the subtitle counts them apart.
+    states = [str(r[8]).replace(" (by policy)", "") for r in table.rows]
+    lapsed = states.count("lapsed")
+    assert states[:lapsed] == ["lapsed"] * lapsed and "lapsed" not in states[lapsed:]
+    assert [r[6] for r in table.rows] == sorted(r[6] for r in table.rows)
+    assert table.subtitle.endswith(f": {len(table.rows)} ({lapsed} lapsed, to convert)")
+    # A day after the earliest deadline, that incomplete has lapsed.
     earliest = min(d for d, _ in expected.values())
     later = run_report(db, actor=registrar, name="incompletes", today=earliest + timedelta(days=1))
-    assert any(r[6] == earliest and str(r[8]).startswith("expired") for r in later.rows)
+    assert any(r[6] == earliest and str(r[8]).startswith("lapsed") for r in later.rows)
 
 
 # --- graduation -----------------------------------------------------------------------------

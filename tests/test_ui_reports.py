@@ -3,6 +3,8 @@ filter, a bad term, CSV export through the path dialog, and the clerk who may no
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,8 @@ from recordsdesk.ui.app import RecordsDeskApp, make_app
 from recordsdesk.ui.screens.registration.dialogs import ConfirmModal
 from recordsdesk.ui.screens.reports.viewer import ExportModal, ReportsScreen
 from recordsdesk.ui.widgets.bar_chart import BarChart
+from recordsdesk.ui.widgets.fit_table import FitTable
+from tests.conftest import demo_engine_for
 from tests.desk_data import DeskData, seed_desk
 from tests.factories import make_staff
 
@@ -134,7 +138,10 @@ async def test_term_filter_and_a_wrong_term(engine: Engine, desk_data: DeskData)
         await choose(pilot, "holds")
         grid = screen.query_one("#report-table", DataTable)
         assert cells(grid, 1) == ["García, José (Pepe)"]
-        assert cells(grid, 6) == ["Library fine [unpaid]"]
+        # Beside the chart the reason gives way to what the hold blocks; the report keeps it.
+        assert "Reason" not in screen.query_one("#report-table", FitTable).column_widths()
+        assert screen.table is not None
+        assert screen.table.column("Reason") == ["Library fine [unpaid]"]
         drawn = str(screen.query_one("#report-chart", BarChart).render())
         assert drawn.startswith("Active holds by type\nfinancial █") and drawn.endswith(" 1")
 
@@ -210,3 +217,59 @@ async def test_a_list_of_students_exported_asks_who_receives_it_and_logs_each(
     assert [tuple(row) for row in logged] == [
         (desk_data.garcia_id, "report", "County court clerk", "subpoena 2026-114", "court_order")
     ]
+
+
+#: What each report is for, on screen at every size: the columns a narrow table keeps.
+DECISIVE = {
+    "enrollment": ("Term", "Program", "Students", "Enrollments"),
+    "section-fill": ("Course", "Capacity", "Registered", "Fill %", "Seats left", "Waitlisted"),
+    "deans-list": ("Student no.", "Name", "Term GPA", "Cumulative GPA"),
+    "probation": ("Student no.", "Name", "Cumulative GPA", "Standing"),
+    "class-rank": ("Class", "Rank", "Student no.", "Name", "Weighted GPA"),
+    "incompletes": ("Student no.", "Name", "Course", "Expires", "State"),
+    "graduation": ("Student no.", "Name", "Result"),
+    "grade-distribution": ("Course", "Total"),
+    "holds": ("Student no.", "Name", "Hold", "Blocks"),
+}
+
+
+@pytest.fixture(scope="module")
+def demo_desk(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    yield from demo_engine_for(
+        request, tmp_path_factory, folder="reports-ui", students=300, seed=7, today=date.today()
+    )
+
+
+@pytest.mark.parametrize("size", [(80, 24), (160, 48)], ids=["80x24", "160x48"])
+async def test_every_report_keeps_its_decisive_columns_on_screen(
+    demo_desk: Engine, size: tuple[int, int]
+) -> None:
+    """Each report's row fits the table's width (no sideways scrolling to find a probation
+    list's standing), its decisive columns are among those drawn, and the confidential flag is
+    drawn whenever a listed student has it (a blank flag column may give way: the footnote
+    says nobody is confidential)."""
+    app = make_app(demo_desk, username="registrar")
+    async with app.run_test(size=size) as pilot:
+        await pilot.press("f8")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        grid = screen.query_one("#report-table", FitTable)
+        for name, decisive in DECISIVE.items():
+            await choose(pilot, name)
+            assert screen.table is not None and screen.table.name == name
+            assert screen.table.rows, name  # the demo has rows for every report
+            drawn = grid.column_widths()
+            missing = [label for label in decisive if label not in drawn]
+            assert not missing, (name, missing, drawn)
+            across = sum(w + 2 * grid.cell_padding for w in drawn.values())
+            assert across <= grid.scrollable_content_region.width, (name, drawn)
+            assert grid.max_scroll_x == 0, name
+            flagged = (
+                any(screen.table.column("Confidential"))
+                if "Confidential" in (screen.table.columns)
+                else False
+            )
+            assert not flagged or "Confidential" in drawn, name

@@ -35,7 +35,7 @@ DESK_BUSY = "Another desk is writing; try again in a moment."
 #: victim, a statement cancelled (a restore turns waiting desks away so).
 _PG_WAIT_CUT_SHORT = frozenset({"55P03", "40P01", "57014"})
 #: The newest migration's revision: a database stamped with it needs no upgrade.
-HEAD_REVISION = "0019"
+HEAD_REVISION = "0020"
 SUPPORTED_BACKENDS = ("sqlite", "postgresql")
 
 

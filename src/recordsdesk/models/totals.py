@@ -81,6 +81,9 @@ class TermTotalsStale(SQLModel, table=True):
     more than once: appending never waits for another desk, and the refresh takes them all)."""
 
     __tablename__ = "term_totals_stale"
+    # A refresh takes the lowest noted students, or deletes named ones: by student, not a
+    # read of every note.
+    __table_args__ = (Index("ix_term_totals_stale_student", "student_id"),)
 
     id: int | None = Field(default=None, primary_key=True)
     student_id: int

@@ -38,7 +38,7 @@ import functools
 import heapq
 import json
 import sqlite3
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -193,10 +193,14 @@ def _tiers(match: TextMatch) -> list[tuple[int, TextMatch]]:
     return [(EXACT, match)]
 
 
-def _similar_tiers(db: Db, backend: Backend, match: TextMatch) -> list[tuple[int, NameMatch]]:
+def _similar_tiers(
+    db: Db, backend: Backend, match: TextMatch, dead: Collection[str] = ()
+) -> list[tuple[int, NameMatch]]:
     """The name match widened by misspellings of its words, in first, last and preferred names
     then in any (the loosest contains every other tier), or none when no word has a near
-    neighbour in the vocabulary."""
+    neighbour in the vocabulary. A word in `dead` (the engine found it starts no name) is
+    searched by its neighbours alone: its own prefix term would match nothing and still
+    cost the statement a lookup; with no neighbour either, nothing can match."""
     if not isinstance(match, NameMatch):
         return []
     words = [group[0][0] for group in match.groups]
@@ -206,8 +210,11 @@ def _similar_tiers(db: Db, backend: Backend, match: TextMatch) -> list[tuple[int
     if not any(alternates):
         return []
     groups = tuple(
-        ((w, True), *((a, False) for a in alts)) for w, alts in zip(words, alternates, strict=True)
+        ((w, True), *((a, False) for a in alts))[1 if w in dead else 0 :]
+        for w, alts in zip(words, alternates, strict=True)
     )
+    if not all(groups):
+        return []
     return [(SIMILAR, NameMatch(groups, main_only=True)), (SIMILAR_OTHER, NameMatch(groups))]
 
 
@@ -287,7 +294,8 @@ def find(db: Db, query: str, limit: int, count_cap: int) -> LookupResult:
     ranked: dict[int, int] = {}
     counted_rank = EXACT
     # A misspelt word in a name: no exact or prefix match, only misspellings can be listed.
-    misspelt = _no_name_starts(db, backend, match)
+    dead = _words_starting_no_name(db, backend, match)
+    misspelt = bool(dead)
     for rank, tier in _tiers(match):
         counted_rank = rank
         if len(ranked) >= limit:
@@ -296,7 +304,7 @@ def find(db: Db, query: str, limit: int, count_cap: int) -> LookupResult:
             _fill(db, backend, ranked, tier, filters, rank, limit)
     else:
         # Too few matches to fill the page: misspellings fill it (and are counted).
-        if len(ranked) < limit and (similar := _similar_tiers(db, backend, match)):
+        if len(ranked) < limit and (similar := _similar_tiers(db, backend, match, dead)):
             for rank, tier in similar:
                 if len(ranked) < limit:
                     _fill(db, backend, ranked, tier, filters, rank, limit)
@@ -360,16 +368,16 @@ def _first_by_name(db: Db, ids: list[int], count: int) -> list[int]:
     return [id_ for _key, id_ in heapq.nsmallest(count, keyed)]
 
 
-def _no_name_starts(db: Db, backend: Backend, match: TextMatch) -> bool:
-    """Whether a word of a name match surely starts no name: then neither its exact nor its
-    prefix tier can match, and their statements are saved (SQLite: see starts_a_name).
+def _words_starting_no_name(db: Db, backend: Backend, match: TextMatch) -> frozenset[str]:
+    """The words of a name match that surely start no name: with any, neither its exact nor
+    its prefix tier can match, and their statements are saved (SQLite: see starts_a_name).
 
     Only words the misspelling dictionary does not know are checked (usually none; the
     dictionary may be stale, so the engine has the last word)."""
     if not isinstance(match, NameMatch) or len(match.groups) < 2:
-        return False  # one word: its own statements are as cheap as the check
+        return frozenset()  # one word: its own statements are as cheap as the check
     words = [group[0][0] for group in match.groups]
-    return any(not backend.starts_a_name(db, w) for w in unknown_prefixes(db, words))
+    return frozenset(w for w in unknown_prefixes(db, words) if not backend.starts_a_name(db, w))
 
 
 def count_matches(db: Db, query: str, rank: int, cap: int) -> int:

@@ -3,6 +3,9 @@
 An I is still outstanding while the enrollment's posted mark is I. Its deadline is the
 enrollment's `incomplete_expires` (set at grading from Institution.incomplete_days); a row
 without one shows the deadline the policy would give (term end + incomplete_days), marked so.
+Nothing converts an I by itself: one whose deadline has passed is *lapsed*, still on the
+record, and the office must replace it (the final mark, or the lapse grade); the report lists
+those first, oldest first, and counts them apart from the ones still running.
 """
 
 from __future__ import annotations
@@ -46,8 +49,10 @@ COLUMNS = (
     "State",
     CONFIDENTIAL_COLUMN,
 )
-EXPIRED = "expired"
-EXPIRING = "expires within 30 days"
+#: The deadline has passed and the I still stands: to be converted.
+LAPSED = "lapsed"
+#: The deadline falls within SOON_DAYS days.
+EXPIRING = "expiring"
 OPEN = "open"
 SOON_DAYS = 30
 INCOMPLETE = "I"
@@ -57,9 +62,9 @@ _OUTSTANDING = " AND ".join(f"e.{c}" for c in INCOMPLETE_WHERE.split(" AND "))
 
 
 def state_of(expires: date, today: date) -> str:
-    """Expired when the deadline has passed, expiring when it falls within 30 days."""
+    """Lapsed when the deadline has passed, expiring when it falls within 30 days."""
     if expires < today:
-        return EXPIRED
+        return LAPSED
     if expires <= today + timedelta(days=SOON_DAYS):
         return EXPIRING
     return OPEN
@@ -74,8 +79,9 @@ def incompletes(
     directory_only: bool = False,
     today: date | None = None,
 ) -> ReportTable:
-    """Every outstanding I (of one term's sections with --term), soonest deadline first.
-    Raises ValidationFailed for an unknown term or program."""
+    """Every outstanding I (of one term's sections with --term), earliest deadline first, so
+    the lapsed ones (to be converted) lead, oldest first. Raises ValidationFailed for an
+    unknown term or program."""
     authorize(actor, Action.REPORT_RUN)
     today = today or date.today()
     policy = gpa_policy(session)
@@ -102,7 +108,7 @@ def incompletes(
     ).driver_rows(session, params)
     table: list[tuple[Value, ...]] = []
     assumed = 0
-    counts = {EXPIRED: 0, EXPIRING: 0, OPEN: 0}
+    counts = {LAPSED: 0, EXPIRING: 0, OPEN: 0}
     soon = today + timedelta(days=SOON_DAYS)
     lapse = timedelta(days=policy.incomplete_days)
     # What a deadline means today, worked out once per distinct (deadline, term end): at a
@@ -130,7 +136,7 @@ def incompletes(
             if expires is None:
                 expires = (day(term_end) or today) + lapse
                 note = " (by policy)"
-            state = EXPIRED if expires < today else EXPIRING if expires <= soon else OPEN
+            state = LAPSED if expires < today else EXPIRING if expires <= soon else OPEN
             meaning = deadlines[key] = (expires, (expires - today).days, state + note, state)
         counts[meaning[3]] += 1
         if meaning[2] != meaning[3]:
@@ -152,10 +158,10 @@ def incompletes(
     # Deadline, name, course, term, number: every key a date or text, compared as they are.
     table.sort(key=itemgetter(6, 1, 3, 4, 0))
     notes = [
-        f"As of {today.isoformat()}: {counts[EXPIRED]} expired, {counts[EXPIRING]} expiring "
+        f"As of {today.isoformat()}: {counts[LAPSED]} lapsed, {counts[EXPIRING]} expiring "
         f"within {SOON_DAYS} days, {counts[OPEN]} open.",
-        "An expired I is still on the record until a mark replaces it (or the policy's lapse "
-        "grade is posted): follow up with the instructor.",
+        "Lapsed: the deadline has passed and the I still stands on the record. Convert it: "
+        "post the final mark, or the lapse grade the policy gives. Listed first, oldest first.",
     ]
     if assumed:
         notes.append(
@@ -169,7 +175,7 @@ def incompletes(
         title=TITLE,
         subtitle=f"outstanding I marks{where_text}"
         + (f", {program.code}" if program else "")
-        + f": {len(table)}",
+        + f": {len(table)} ({counts[LAPSED]} lapsed, to convert)",
         columns=COLUMNS,
         rows=tuple(table),
         footnotes=tuple(notes),

@@ -99,7 +99,7 @@ REPORTS: tuple[ReportSpec, ...] = (
     ReportSpec(
         "incompletes",
         "Incompletes outstanding",
-        "posted I marks, their deadline, expired or expiring in 30 days",
+        "posted I marks and their deadline: lapsed (to convert), expiring in 30 days, open",
         incompletes,
         takes_term=True,
         takes_program=True,

@@ -47,6 +47,31 @@ MAX_ROWS = 2000  # rows drawn on screen; the CSV export always holds every row
 REPORT_KEEP = ("Student no.", "Term", "Course", "Section", "Program", "Status", "Flags")
 #: Left out on a narrow screen rather than push a figure off it (the code stays beside it).
 REPORT_DROP = ("Program name",)
+#: Each report's columns in the order they give way when its row would not fit (80 columns,
+#: or beside the chart): what the report is for stays on screen (a probation list's standing,
+#: a graduation audit's result), the detail goes to the CSV and the command line.
+NARROW_DROP: dict[str, tuple[str, ...]] = {
+    "enrollment": REPORT_DROP,
+    "section-fill": ("Instructor", "Waitlist cap", "Title", "Section", "Offers out"),
+    "deans-list": ("GPA credits", "Program"),
+    "probation": ("Status", "GPA credits", "Program", "Term GPA"),
+    "class-rank": ("Unweighted rank", "Unweighted GPA", "Decile", "Percentile"),
+    "incompletes": ("Instructor", "Program", "Term", "Days left"),
+    "graduation": (
+        "Courses in progress",
+        "Min GPA",
+        "Required",
+        "In progress",
+        "Courses missing",
+        "GPA check",
+        "Credits",
+        "Earned",
+        "GPA",
+        "Program",
+    ),
+    "grade-distribution": ("Title", "Term"),
+    "holds": ("Placed by", "Status", "Program", "Reason", "Placed"),
+}
 #: The bases a list of students may leave on, as the export dialog offers them (no consent:
 #: a consent is one student's).
 LIST_BASES = tuple(b for b in BASIS_WORDS if b not in ("consent", "student_request"))
@@ -204,7 +229,9 @@ class ReportsScreen(DeskScreen):
                 yield Static("", id="report-title", markup=False)
                 yield Static("", id="report-subtitle", markup=False)
                 with Horizontal(id="report-view"):
-                    yield FitTable(id="report-table", keep=REPORT_KEEP, drop=REPORT_DROP)
+                    yield FitTable(
+                        id="report-table", keep=REPORT_KEEP, drop=REPORT_DROP, wrap_labels=True
+                    )
                     yield BarChart(id="report-chart")
                 yield Static("", id="report-notes", markup=False)
         yield Footer()
@@ -283,7 +310,11 @@ class ReportsScreen(DeskScreen):
         shown = table.rows[:MAX_ROWS]
         self._say(table.title, table.subtitle)
         grid = self.query_one("#report-table", FitTable)
-        grid.fill(table.columns, [tuple(table_cell(v) for v in row) for row in shown])
+        grid.fill(
+            table.columns,
+            [tuple(table_cell(v) for v in row) for row in shown],
+            drop=NARROW_DROP.get(table.name, REPORT_DROP),
+        )
         chart = self.query_one("#report-chart", BarChart)
         chart.show(table.chart)
         chart.set_class(table.chart is None, "-empty")  # hidden by the CSS when empty

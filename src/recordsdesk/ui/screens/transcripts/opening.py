@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from textual.app import App
@@ -101,14 +102,37 @@ def _free_preview_screen(app: App[Any]) -> TranscriptScreen | None:
 
 
 def _mount_off_screen(app: App[Any], screen: Screen[Any]) -> None:
-    """Load `screen`'s CSS and compose and mount it without showing it, as Textual does for an
-    installed screen on its first push.
+    """Load `screen`'s CSS, compose and mount it, and lay it out at the app's size, without
+    showing it, as Textual does for an installed screen on its first push.
 
-    Leans on Textual internals (8.2: `App._load_screen_css`, `App._get_screen`), because
-    Textual has no public call that mounts a screen off the stack. Without them (another
-    Textual), the screen is mounted on its first push instead: slower, the same result."""
+    The first layout is the cold part of a first push: every widget arranged, sized and sent
+    Resize and Show, the screen's own Resize applying the width breakpoints (a restyle of every
+    node) and relaying out the screens under it. Done here, the push finds the screen at the
+    app's size and only repaints it, as on every later open.
+
+    Leans on Textual internals (8.2: `App._load_screen_css`, `App._get_screen`,
+    `Screen._refresh_layout`), because Textual has no public call that mounts or lays out a
+    screen off the stack. Without them (another Textual), the screen is mounted and laid out
+    on its first push instead: slower, the same result."""
     load_css = getattr(app, "_load_screen_css", None)
     get_screen = getattr(app, "_get_screen", None)
-    if callable(load_css) and callable(get_screen):
-        load_css(screen)
-        get_screen(screen)
+    if not (callable(load_css) and callable(get_screen)):
+        return
+    load_css(screen)
+    _, mounted = get_screen(screen)
+
+    async def lay_out(passes: int = 4) -> None:
+        await mounted
+        refresh_layout = getattr(screen, "_refresh_layout", None)
+        # Not once it is on a stack: Textual lays out a shown screen itself.
+        if not callable(refresh_layout) or screen in app.screen_stack:
+            return
+        if passes == 4 or getattr(screen, "_layout_required", False):
+            screen._layout_required = False
+            refresh_layout(app.size)
+        # The widgets' answers to being sized (the page's scrollbars) ask for another pass,
+        # which Textual runs at a shown screen's next update: run it now, or the push would.
+        if passes > 1:
+            app.set_timer(0.05, partial(lay_out, passes - 1))
+
+    app.call_later(lay_out)
