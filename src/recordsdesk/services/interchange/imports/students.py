@@ -27,6 +27,7 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.audit.trail import plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
+from recordsdesk.services.interchange.imports.audit_text import json_objects
 from recordsdesk.services.interchange.imports.bulk import convert_rows, insert_rows, new_ids
 from recordsdesk.services.interchange.imports.common import (
     ImportReport,
@@ -284,7 +285,8 @@ def _prepare_creates(
 ) -> _Creates:
     """Ids for the new students (PostgreSQL: drawn from the sequence; SQLite: the next ones,
     checked again under the lock), their rows and their audit events."""
-    batch = AuditBatch(session, actor, reason=f"import {report.source}")
+    now = utcnow()  # the new rows' times and their events' (one import commits together)
+    batch = AuditBatch(session, actor, reason=f"import {report.source}", at=now)
     if not creates:
         return _Creates(0, [], [], batch)
     table = Student.__table__  # type: ignore[attr-defined]
@@ -293,24 +295,18 @@ def _prepare_creates(
         ids: Sequence[int] = range(first, first + len(creates))
     else:
         ids = new_ids(session, "student", len(creates))
-    now = utcnow()
-    payload = [
-        row.values
-        | {
-            "student_number": row.number,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "id": new_id,
-        }
+    # Every new row holds the same fields in the same order (the defaults, then the file's
+    # columns), so the rows are tuples of its values and the audit text is written column-wise.
+    columns = [*creates[0].values, "student_number", "created_at", "updated_at", "version", "id"]
+    rows = [
+        (*row.values.values(), row.number, now, now, 1, new_id)
         for row, new_id in zip(creates, ids, strict=True)
     ]
-    columns = list(payload[0])
-    rows = [tuple(v[c] for c in columns) for v in payload]
-    noted = report.count(ENTITY).new > 0  # a second preparation counts nothing again
-    for row, values, new_id in zip(creates, payload, ids, strict=True):
-        batch.add(action="create", entity=ENTITY, entity_id=new_id, student_id=new_id, after=values)
-        if not noted:
+    batch.add_many(
+        action="create", entity=ENTITY, entity_ids=ids, afters=json_objects(columns, rows)
+    )
+    if report.count(ENTITY).new == 0:  # a second preparation counts nothing again
+        for row in creates:
             report.note(ENTITY, "new", _describe(row, "new"))
     if session.connection().dialect.name != "postgresql":
         rows = convert_rows(session, table, columns, rows)
