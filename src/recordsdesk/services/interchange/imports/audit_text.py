@@ -14,7 +14,7 @@ from json import encoder
 from typing import Any
 
 #: The string encoder `json.dumps(..., ensure_ascii=False)` uses (the C one where built).
-_encode_text: Any = encoder.encode_basestring  # type: ignore[attr-defined]
+_encode_text: Any = encoder.encode_basestring
 
 
 def json_value(value: object) -> str:
