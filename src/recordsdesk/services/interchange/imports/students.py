@@ -169,16 +169,46 @@ def _clean_cell(field: str, raw: str, programs: dict[str, int | None]) -> Any:
     return validation.clean_field(field, raw)
 
 
-def _existing(session: Session, numbers: list[str]) -> dict[str, dict[str, Any]]:
-    """Current field values of the students whose numbers are in the file."""
+#: What the plan compares and the write guards: the editable fields, the id and version.
+_CURRENT = ("id", "version", "student_number", *sorted(validation.EDITABLE_FIELDS))
+
+
+def _existing(
+    session: Session, numbers: list[str], fields: Sequence[str] = _CURRENT
+) -> dict[str, dict[str, Any]]:
+    """Current values of `fields` of the students whose numbers are in the file (by number).
+
+    Read by driver SQL and converted column by column (each distinct date once): a file
+    re-imported whole reads 100,000 rows here, which cost more through the ORM's row mappings
+    than the rest of the import."""
     table = Student.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    quote = dialect.identifier_preparer.quote
+    listed = ", ".join(quote(f) for f in fields)
+    processors = [
+        (i, proc)
+        for i, f in enumerate(fields)
+        if (proc := table.c[f].type._cached_result_processor(dialect, None)) is not None
+    ]
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(numbers), _LOOKUP_CHUNK):
-        chunk = numbers[start : start + _LOOKUP_CHUNK]
-        for mapping in session.execute(
-            select(table).where(table.c.student_number.in_(chunk))
-        ).mappings():
-            found[mapping["student_number"]] = dict(mapping)
+        chunk = tuple(numbers[start : start + _LOOKUP_CHUNK])
+        sql = (
+            f"SELECT {listed} FROM {quote(table.name)} "
+            f"WHERE student_number IN ({', '.join(mark for _ in chunk)})"
+        )
+        rows = connection.exec_driver_sql(sql, chunk).fetchall()
+        if not rows:
+            continue
+        columns = list(zip(*rows, strict=True))
+        for i, proc in processors:
+            done = {v: None if v is None else proc(v) for v in dict.fromkeys(columns[i])}
+            columns[i] = tuple(map(done.__getitem__, columns[i]))
+        for values in zip(*columns, strict=True):
+            mapping = dict(zip(fields, values, strict=True))
+            found[mapping["student_number"]] = mapping
     return found
 
 
@@ -243,7 +273,7 @@ def import_students(
         # and check that no student counted as new was admitted at another desk meanwhile
         # (changed ones are guarded by their versions).
         audit.hold_chain_lock(session)
-        made = _existing(session, [row.number for row in creates])
+        made = _existing(session, [row.number for row in creates], ("student_number",))
         if made:
             number = min(made)
             raise StaleRecord(f"Student {number}", ["admitted while the file was checked"])
