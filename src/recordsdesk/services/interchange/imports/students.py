@@ -18,14 +18,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from recordsdesk.models import Program, Student, utcnow
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
-from recordsdesk.services.audit.trail import plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.audit_text import json_objects
 from recordsdesk.services.interchange.imports.bulk import convert_rows, insert_rows, new_ids
@@ -378,48 +376,68 @@ def _write_updates(
     names = [f for f in fields if f in NAME_COLUMNS]
     others = [f for f in fields if f not in NAME_COLUMNS]
     shapes = {renamed: others + (names if renamed else []) for renamed in (False, True)}
+    connection = session.connection()
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    guard = f"WHERE id = {mark} AND version = {mark}"
     statements = {
-        renamed: update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-        .values({f: bindparam(f"v_{f}") for f in [*shape, "version", "updated_at"]})
+        renamed: f"UPDATE {quote(table.name)} SET "
+        + ", ".join(f"{quote(f)} = {mark}" for f in [*shape, "version", "updated_at"])
+        + f" {guard}"
         for renamed, shape in shapes.items()
     }
-    batch = AuditBatch(session, actor, reason=f"import {report.source}")
     now = utcnow()
+    batch = AuditBatch(session, actor, reason=f"import {report.source}", at=now)
     total = len(updates)
     for start in range(0, total, _WRITE_CHUNK):
         progress("writing changed students", start, total)
         chunk = updates[start : start + _WRITE_CHUNK]
         for renamed, shape in shapes.items():
             params = [
-                {f"v_{f}": row.values[f] for f in shape}
-                | {
-                    "v_version": before["version"] + 1,
-                    "v_updated_at": now,
-                    "b_id": before["id"],
-                    "b_version": before["version"],
-                }
+                (*(row.values[f] for f in shape), before["version"] + 1, now, before["id"],
+                 before["version"])
                 for row, before, changed in chunk
                 if renamed == any(f in NAME_COLUMNS for f in changed)
-            ]
+            ]  # fmt: skip
             if not params:
                 continue
-            result = session.execute(statements[renamed], params)
-            if session.get_bind().dialect.supports_sane_multi_rowcount:
-                if result.rowcount != len(params):  # type: ignore[attr-defined]
-                    raise StaleRecord("Students in this file", ["changed at another desk"])
-        for row, before, changed in chunk:
-            old = {f: plain(before[f]) for f in changed} | {"version": before["version"]}
-            new = {f: plain(v) for f, v in changed.items()} | {"version": before["version"] + 1}
-            batch.add(
-                action="update",
-                entity=ENTITY,
-                entity_id=before["id"],
-                student_id=before["id"],
-                before=old,
-                after=new,
-            )
+            columns = [*shape, "version", "updated_at", "id", "version"]
+            converted = convert_rows(session, table, columns, params)
+            result = connection.exec_driver_sql(statements[renamed], converted)
+            if dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+                raise StaleRecord("Students in this file", ["changed at another desk"])
+        olds, news = _changes_text(chunk)
+        batch.add_many(
+            action="update",
+            entity=ENTITY,
+            entity_ids=[before["id"] for _row, before, _changed in chunk],
+            befores=olds,
+            afters=news,
+        )
+        for row, _before, changed in chunk:
             detail = " (" + ", ".join(sorted(changed)) + ")"
             report.note(ENTITY, "updated", _describe(row, "changed", detail))
         batch.flush()
     progress("writing changed students", total, total)
+
+
+def _changes_text(
+    chunk: Sequence[tuple[_Row, dict[str, Any], dict[str, Any]]],
+) -> tuple[list[str | None], list[str | None]]:
+    """Each changed student's audit before and after (the fields that changed and the
+    version), as JSON text: rows that changed the same fields written together."""
+    olds: list[str | None] = [None] * len(chunk)
+    news: list[str | None] = [None] * len(chunk)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for at, (_row, _before, changed) in enumerate(chunk):
+        groups.setdefault(tuple(changed), []).append(at)
+    for names, places in groups.items():
+        columns = [*names, "version"]
+        old = [(*(chunk[i][1][f] for f in names), chunk[i][1]["version"]) for i in places]
+        new = [(*chunk[i][2].values(), chunk[i][1]["version"] + 1) for i in places]
+        for i, before, after in zip(
+            places, json_objects(columns, old), json_objects(columns, new), strict=True
+        ):
+            olds[i], news[i] = before, after
+    return olds, news
