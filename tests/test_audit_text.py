@@ -12,7 +12,7 @@ from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.interchange.imports.audit_batch import _dump
 from recordsdesk.services.interchange.imports.audit_text import json_objects, json_text
 
-COLUMNS = ["name", "born", "at", "count", "flag", "gpa", "none", "Quote\"d"]
+COLUMNS = ["name", "born", "at", "count", "flag", "gpa", "none", 'Quote"d']
 ROWS: list[tuple[Any, ...]] = [
     ("José \"Pepe\" Núñez", date(2001, 2, 3), datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
      1, True, Decimal("3.50"), None, "tab\there"),
