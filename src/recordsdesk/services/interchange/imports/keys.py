@@ -291,7 +291,7 @@ class KeyedWriter:
                 entity=entity,
                 entity_id=row_id,
                 student_id=student_id if isinstance(student_id, int) else None,
-                # the rest: the defaults
+                # every field, or those given (the rest: the defaults)
                 after={k: plain(v) for k, v in (data if as_upsert else values).items()},
                 where=_where(source_id, where),
             )
