@@ -179,6 +179,36 @@ def test_a_student_admitted_while_a_students_file_is_checked_stops_it(
     assert _count(engine, AuditEvent) == events
 
 
+def test_a_student_changed_while_a_students_file_is_checked_stops_it(
+    engine: Engine, impatient: Engine, system: Actor, tmp_path: Path
+) -> None:
+    """Changed rows are written guarded by the version the plan read (one statement for many
+    rows): a save at another desk meanwhile is seen and nothing of the file is written."""
+    with session_scope(engine) as session:
+        for n in range(3):
+            make_student(session, student_number=f"S{n:05d}")
+    lines = ["student_number,city"] + [f"S{n:05d},Wellington" for n in range(3)]
+    csv = tmp_path / "students.csv"
+    csv.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    events = _count(engine, AuditEvent)
+    ran: list[bool] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == "planning" and done == total and not ran:
+            ran.append(True)
+            with session_scope(impatient) as session:  # another desk saves at once
+                row = session.exec(select(Student).where(Student.student_number == "S00001"))
+                student = row.one()
+                student.city, student.version = "Hamilton", student.version + 1
+
+    with pytest.raises(StaleRecord, match="changed at another desk"):
+        run_import(engine, actor=system, kind="students", path=csv, progress=progress)
+    assert ran and _count(engine, AuditEvent) == events
+    with session_scope(engine) as session:
+        cities = set(session.exec(select(Student.city)).all())
+    assert "Wellington" not in cities
+
+
 def test_a_student_admitted_after_a_students_file_is_prepared_only_moves_the_ids(
     engine: Engine, impatient: Engine, system: Actor, tmp_path: Path
 ) -> None:

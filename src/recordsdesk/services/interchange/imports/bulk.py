@@ -9,11 +9,16 @@ would store: the same processors convert them.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Any
 
 from sqlalchemy import Dialect, Table, text
 from sqlmodel import Session
+
+#: Rows in one multi-row INSERT on SQLite (fewer where its limit on parameters says so).
+_ROWS_PER_STATEMENT = 200
 
 
 def insert_rows(
@@ -24,8 +29,9 @@ def insert_rows(
     *,
     converted: bool = False,
 ) -> None:
-    """INSERT `rows` (tuples in `columns` order) into `table`: one executemany, or on
-    PostgreSQL one COPY. `converted`: the rows came from `convert_rows` already."""
+    """INSERT `rows` (tuples in `columns` order) into `table`: multi-row INSERTs in one
+    executemany, or on PostgreSQL one COPY. `converted`: the rows came from `convert_rows`
+    already."""
     if not rows:
         return
     connection = session.connection()
@@ -36,11 +42,24 @@ def insert_rows(
         return
     quote = dialect.identifier_preparer.quote
     mark = "?" if dialect.paramstyle == "qmark" else "%s"
-    sql = (
-        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(mark for _ in columns)})"
-    )
-    connection.exec_driver_sql(sql, ready)
+    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
+    one = f"({', '.join(mark for _ in columns)})"
+    # Many rows a statement: SQLite runs a statement's one-time work (the CHECK constraints'
+    # IN lists, say) per execution, so row-per-execution pays it for every row.
+    driver: Any = connection.connection.dbapi_connection  # a sqlite3 Connection
+    limit = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(_ROWS_PER_STATEMENT, limit // len(columns)))
+    whole = len(ready) - len(ready) % per
+    if whole and per > 1:
+        sql = head + ", ".join(one for _ in range(per))
+        flat = chain.from_iterable
+        connection.exec_driver_sql(
+            sql, [tuple(flat(ready[i : i + per])) for i in range(0, whole, per)]
+        )
+    else:
+        whole = 0
+    if whole < len(ready):
+        connection.exec_driver_sql(head + one, ready[whole:])
 
 
 def convert_rows(

@@ -54,6 +54,18 @@ def _text(text: str) -> Callable[[], str]:
     return lambda: text
 
 
+def _defaults(model: type[SQLModel]) -> dict[str, Any]:
+    """Each field's default (its factory's value), as a new row of `model` holds it; fields
+    without one are left out (every row gives them)."""
+    defaults: dict[str, Any] = {}
+    for name, info in model.model_fields.items():
+        if info.default_factory is not None:
+            defaults[name] = info.default_factory()  # type: ignore[call-arg]
+        elif not info.is_required():
+            defaults[name] = info.default
+    return defaults
+
+
 class KeyedWriter:
     """Creates, updates and links records for one import, counting and auditing each."""
 
@@ -248,19 +260,23 @@ class KeyedWriter:
         self,
         model: type[SQLModel],
         items: Sequence[tuple[str, dict[str, Any], str, dict[str, Any] | None]],
+        *,
+        as_upsert: bool = False,
     ) -> list[int]:
         """Create one row of `model` per (source_id, values, label, where: the file and line it
         came from), none of them known to the
         system before, as multi-row INSERTs with their ids drawn first (no ORM object per row):
         each audited, counted and remembered as `upsert` does. Returns the new ids in order.
-        For rows whose text was checked when the file was read (the flush check is not run)."""
+        For rows whose text was checked when the file was read (the flush check is not run).
+        `as_upsert`: each row's event holds every field (defaults too) and its key joins those
+        `flush_audit` inserts, as when `upsert` creates it: the same rows stored either way."""
         if not items:
             return []
         session, table = self.session, model.__table__  # type: ignore[attr-defined]
         entity = str(table.name)
         audit.hold_chain_lock(session)  # SQLite: the ids below stay ours until the commit
         ids = new_ids(session, entity, len(items))
-        template = model(**items[0][1]).model_dump()
+        template = _defaults(model)
         columns = [c.name for c in table.columns]
         rows: list[tuple[Any, ...]] = []
         keys: list[tuple[Any, ...]] = []
@@ -269,18 +285,22 @@ class KeyedWriter:
             data = template | values
             data["id"] = row_id
             rows.append(tuple(data[c] for c in columns))
-            keys.append((self.system, entity, source_id, row_id, now))
             student_id = row_id if entity == "student" else data.get("student_id")
             self._audit(
                 action="create",
                 entity=entity,
                 entity_id=row_id,
                 student_id=student_id if isinstance(student_id, int) else None,
-                after={k: plain(v) for k, v in values.items()},  # the rest: the defaults
+                # every field, or those given (the rest: the defaults)
+                after={k: plain(v) for k, v in (data if as_upsert else values).items()},
                 where=_where(source_id, where),
             )
             self.report.note(entity, "new", _text(f"new {entity} {label or source_id}"))
-            self.keys[(entity, source_id)] = row_id
+            if as_upsert:
+                self.remember(entity, source_id, row_id)
+            else:
+                keys.append((self.system, entity, source_id, row_id, now))
+                self.keys[(entity, source_id)] = row_id
         for start in range(0, len(rows), DEFERRED_ROWS):
             insert_rows(session, table, columns, rows[start : start + DEFERRED_ROWS])
             insert_rows(session, _KEYS, _KEY_COLUMNS, keys[start : start + DEFERRED_ROWS])

@@ -52,7 +52,7 @@ from recordsdesk.services.interchange.imports.common import (
     Progress,
     no_progress,
 )
-from recordsdesk.services.interchange.imports.keys import KeyedWriter, fit
+from recordsdesk.services.interchange.imports.keys import DEFERRED_ROWS, KeyedWriter, fit
 from recordsdesk.services.interchange.imports.oneroster_plan import RosterPlan, full_name
 from recordsdesk.services.interchange.imports.oneroster_read import (
     SYSTEM,
@@ -369,7 +369,20 @@ class _Writer:
             if user is not None
         }
         by_number, by_id = self._known_students(sorted(set(numbers.values())))
-        made: dict[str, Student] = {}
+        made: dict[str, int] = {}
+        # New students go in by multi-row INSERTs (`create_many`), DEFERRED_ROWS at a time as
+        # `upsert` would flush them, so their rows, keys and events are the ones it writes.
+        fresh: list[tuple[str, dict[str, Any], str, dict[str, Any] | None]] = []
+        fresh_numbers: set[str] = set()
+        created: dict[str, int] = {}  # number -> id of a student this import made
+
+        def create_fresh() -> None:
+            ids = self.keys.create_many(Student, fresh, as_upsert=True)
+            for (sid, values, _label, _where), new_id in zip(fresh, ids, strict=True):
+                made[sid] = created[values["student_number"]] = new_id
+            fresh.clear()
+            fresh_numbers.clear()
+
         for sid, user in users.items():
             if user is None:
                 local = self.keys.local_id("student", sid)
@@ -387,32 +400,47 @@ class _Writer:
                 )
                 continue
             number = numbers[sid]
+            if number in fresh_numbers:  # a second user with the number: the first is written
+                create_fresh()
+            if number in created and number not in by_number:
+                by_number[number] = self.session.get_one(Student, created[number])
             local = self.keys.local_id("student", sid)
+            keyed = self.session.get(Student, local) if local is not None else None
             current = (by_id.get(local) if local is not None else None) or by_number.get(number)
             values = self._student_values(user)
+            now = utcnow()
+            create_only = {
+                "student_number": number,
+                "status": StudentStatus.ACTIVE.value,
+                "created_at": now,
+                "updated_at": now,
+            }
+            label = f"{number} {full_name(user)}"
+            where = {"file": user.file, "line": user.line}
+            if keyed is None and by_number.get(number) is None:
+                fresh.append((sid, values | create_only, label, where))
+                fresh_numbers.add(number)
+                made[sid] = 0  # its id once written: the students stay in the file's order
+                if len(fresh) >= DEFERRED_ROWS:
+                    create_fresh()
+                continue
             if current is not None and _keeps_relationship(current, values):
                 values["guardian_relationship"] = current.guardian_relationship
-            now = utcnow()
-            made[sid] = by_number[number] = self.keys.upsert(
+            row = by_number[number] = self.keys.upsert(
                 Student,
                 sid,
                 values,
                 natural=by_number.get(number),
-                create_only={
-                    "student_number": number,
-                    "status": StudentStatus.ACTIVE.value,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-                label=f"{number} {full_name(user)}",
-                defer=True,
-                where={"file": user.file, "line": user.line},
+                create_only=create_only,
+                label=label,
+                where=where,
             )
-        self.plan.problems.raise_if_any()
-        self.keys.flush_new()
-        for sid, row in made.items():
             assert row.id is not None
-            self.students[sid] = row.id
+            made[sid] = row.id
+        self.plan.problems.raise_if_any()
+        if fresh:
+            create_fresh()
+        self.students.update(made)
 
     def _enrollments(self) -> None:
         # Every enrollment of the set's sections in one pass (the rows stay in the session, so

@@ -18,15 +18,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import bindparam, update
 from sqlmodel import Session, select
 
 from recordsdesk.models import Program, Student, utcnow
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
-from recordsdesk.services.audit.trail import plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
+from recordsdesk.services.interchange.imports.audit_text import json_objects
 from recordsdesk.services.interchange.imports.bulk import convert_rows, insert_rows, new_ids
 from recordsdesk.services.interchange.imports.common import (
     ImportReport,
@@ -168,16 +167,46 @@ def _clean_cell(field: str, raw: str, programs: dict[str, int | None]) -> Any:
     return validation.clean_field(field, raw)
 
 
-def _existing(session: Session, numbers: list[str]) -> dict[str, dict[str, Any]]:
-    """Current field values of the students whose numbers are in the file."""
+#: What the plan compares and the write guards: the editable fields, the id and version.
+_CURRENT = ("id", "version", "student_number", *sorted(validation.EDITABLE_FIELDS))
+
+
+def _existing(
+    session: Session, numbers: list[str], fields: Sequence[str] = _CURRENT
+) -> dict[str, dict[str, Any]]:
+    """Current values of `fields` of the students whose numbers are in the file (by number).
+
+    Read by driver SQL and converted column by column (each distinct date once): a file
+    re-imported whole reads 100,000 rows here, which cost more through the ORM's row mappings
+    than the rest of the import."""
     table = Student.__table__  # type: ignore[attr-defined]
+    connection = session.connection()
+    dialect = connection.dialect
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    quote = dialect.identifier_preparer.quote
+    listed = ", ".join(quote(f) for f in fields)
+    processors = [
+        (i, proc)
+        for i, f in enumerate(fields)
+        if (proc := table.c[f].type._cached_result_processor(dialect, None)) is not None
+    ]
     found: dict[str, dict[str, Any]] = {}
     for start in range(0, len(numbers), _LOOKUP_CHUNK):
-        chunk = numbers[start : start + _LOOKUP_CHUNK]
-        for mapping in session.execute(
-            select(table).where(table.c.student_number.in_(chunk))
-        ).mappings():
-            found[mapping["student_number"]] = dict(mapping)
+        chunk = tuple(numbers[start : start + _LOOKUP_CHUNK])
+        sql = (
+            f"SELECT {listed} FROM {quote(table.name)} "
+            f"WHERE student_number IN ({', '.join(mark for _ in chunk)})"
+        )
+        rows = connection.exec_driver_sql(sql, chunk).fetchall()
+        if not rows:
+            continue
+        columns = list(zip(*rows, strict=True))
+        for i, proc in processors:
+            done = {v: None if v is None else proc(v) for v in dict.fromkeys(columns[i])}
+            columns[i] = tuple(map(done.__getitem__, columns[i]))
+        for values in zip(*columns, strict=True):
+            mapping = dict(zip(fields, values, strict=True))
+            found[mapping["student_number"]] = mapping
     return found
 
 
@@ -242,7 +271,7 @@ def import_students(
         # and check that no student counted as new was admitted at another desk meanwhile
         # (changed ones are guarded by their versions).
         audit.hold_chain_lock(session)
-        made = _existing(session, [row.number for row in creates])
+        made = _existing(session, [row.number for row in creates], ("student_number",))
         if made:
             number = min(made)
             raise StaleRecord(f"Student {number}", ["admitted while the file was checked"])
@@ -284,7 +313,8 @@ def _prepare_creates(
 ) -> _Creates:
     """Ids for the new students (PostgreSQL: drawn from the sequence; SQLite: the next ones,
     checked again under the lock), their rows and their audit events."""
-    batch = AuditBatch(session, actor, reason=f"import {report.source}")
+    now = utcnow()  # the new rows' times and their events' (one import commits together)
+    batch = AuditBatch(session, actor, reason=f"import {report.source}", at=now)
     if not creates:
         return _Creates(0, [], [], batch)
     table = Student.__table__  # type: ignore[attr-defined]
@@ -293,24 +323,18 @@ def _prepare_creates(
         ids: Sequence[int] = range(first, first + len(creates))
     else:
         ids = new_ids(session, "student", len(creates))
-    now = utcnow()
-    payload = [
-        row.values
-        | {
-            "student_number": row.number,
-            "created_at": now,
-            "updated_at": now,
-            "version": 1,
-            "id": new_id,
-        }
+    # Every new row holds the same fields in the same order (the defaults, then the file's
+    # columns), so the rows are tuples of its values and the audit text is written column-wise.
+    columns = [*creates[0].values, "student_number", "created_at", "updated_at", "version", "id"]
+    rows = [
+        (*row.values.values(), row.number, now, now, 1, new_id)
         for row, new_id in zip(creates, ids, strict=True)
     ]
-    columns = list(payload[0])
-    rows = [tuple(v[c] for c in columns) for v in payload]
-    noted = report.count(ENTITY).new > 0  # a second preparation counts nothing again
-    for row, values, new_id in zip(creates, payload, ids, strict=True):
-        batch.add(action="create", entity=ENTITY, entity_id=new_id, student_id=new_id, after=values)
-        if not noted:
+    batch.add_many(
+        action="create", entity=ENTITY, entity_ids=ids, afters=json_objects(columns, rows)
+    )
+    if report.count(ENTITY).new == 0:  # a second preparation counts nothing again
+        for row in creates:
             report.note(ENTITY, "new", _describe(row, "new"))
     if session.connection().dialect.name != "postgresql":
         rows = convert_rows(session, table, columns, rows)
@@ -352,48 +376,68 @@ def _write_updates(
     names = [f for f in fields if f in NAME_COLUMNS]
     others = [f for f in fields if f not in NAME_COLUMNS]
     shapes = {renamed: others + (names if renamed else []) for renamed in (False, True)}
+    connection = session.connection()
+    dialect = connection.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    guard = f"WHERE id = {mark} AND version = {mark}"
     statements = {
-        renamed: update(table)
-        .where(table.c.id == bindparam("b_id"), table.c.version == bindparam("b_version"))
-        .values({f: bindparam(f"v_{f}") for f in [*shape, "version", "updated_at"]})
+        renamed: f"UPDATE {quote(table.name)} SET "
+        + ", ".join(f"{quote(f)} = {mark}" for f in [*shape, "version", "updated_at"])
+        + f" {guard}"
         for renamed, shape in shapes.items()
     }
-    batch = AuditBatch(session, actor, reason=f"import {report.source}")
     now = utcnow()
+    batch = AuditBatch(session, actor, reason=f"import {report.source}", at=now)
     total = len(updates)
     for start in range(0, total, _WRITE_CHUNK):
         progress("writing changed students", start, total)
         chunk = updates[start : start + _WRITE_CHUNK]
         for renamed, shape in shapes.items():
             params = [
-                {f"v_{f}": row.values[f] for f in shape}
-                | {
-                    "v_version": before["version"] + 1,
-                    "v_updated_at": now,
-                    "b_id": before["id"],
-                    "b_version": before["version"],
-                }
+                (*(row.values[f] for f in shape), before["version"] + 1, now, before["id"],
+                 before["version"])
                 for row, before, changed in chunk
                 if renamed == any(f in NAME_COLUMNS for f in changed)
-            ]
+            ]  # fmt: skip
             if not params:
                 continue
-            result = session.execute(statements[renamed], params)
-            if session.get_bind().dialect.supports_sane_multi_rowcount:
-                if result.rowcount != len(params):  # type: ignore[attr-defined]
-                    raise StaleRecord("Students in this file", ["changed at another desk"])
-        for row, before, changed in chunk:
-            old = {f: plain(before[f]) for f in changed} | {"version": before["version"]}
-            new = {f: plain(v) for f, v in changed.items()} | {"version": before["version"] + 1}
-            batch.add(
-                action="update",
-                entity=ENTITY,
-                entity_id=before["id"],
-                student_id=before["id"],
-                before=old,
-                after=new,
-            )
+            columns = [*shape, "version", "updated_at", "id", "version"]
+            converted = convert_rows(session, table, columns, params)
+            result = connection.exec_driver_sql(statements[renamed], converted)
+            if dialect.supports_sane_multi_rowcount and result.rowcount != len(params):
+                raise StaleRecord("Students in this file", ["changed at another desk"])
+        olds, news = _changes_text(chunk)
+        batch.add_many(
+            action="update",
+            entity=ENTITY,
+            entity_ids=[before["id"] for _row, before, _changed in chunk],
+            befores=olds,
+            afters=news,
+        )
+        for row, _before, changed in chunk:
             detail = " (" + ", ".join(sorted(changed)) + ")"
             report.note(ENTITY, "updated", _describe(row, "changed", detail))
         batch.flush()
     progress("writing changed students", total, total)
+
+
+def _changes_text(
+    chunk: Sequence[tuple[_Row, dict[str, Any], dict[str, Any]]],
+) -> tuple[list[str | None], list[str | None]]:
+    """Each changed student's audit before and after (the fields that changed and the
+    version), as JSON text: rows that changed the same fields written together."""
+    olds: list[str | None] = [None] * len(chunk)
+    news: list[str | None] = [None] * len(chunk)
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for at, (_row, _before, changed) in enumerate(chunk):
+        groups.setdefault(tuple(changed), []).append(at)
+    for names, places in groups.items():
+        columns = [*names, "version"]
+        old = [(*(chunk[i][1][f] for f in names), chunk[i][1]["version"]) for i in places]
+        new = [(*chunk[i][2].values(), chunk[i][1]["version"] + 1) for i in places]
+        for i, before, after in zip(
+            places, json_objects(columns, old), json_objects(columns, new), strict=True
+        ):
+            olds[i], news[i] = before, after
+    return olds, news
