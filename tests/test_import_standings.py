@@ -1,5 +1,6 @@
 """A history import decides its terms' standings from set-based figures: the very standings
-posting's path (a transcript per student) would decide, under each repeat policy."""
+posting's path (a transcript per student) would decide, under each repeat policy, whether it
+reads them from the stored term totals or (every row awaiting a rebuild) sums the marks."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import random
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 from sqlmodel import Session, col, select
 
 from recordsdesk.db import session_scope
 from recordsdesk.models import AcademicStanding, Institution, Term
 from recordsdesk.services.access.actor import Actor
 from recordsdesk.services.interchange.imports.runner import run_import
+from recordsdesk.services.transcripts import totals
 from recordsdesk.services.transcripts.standing import decide_many
 
 HEAD = "student_number,last_name,first_name,birth_date,term,course_code,course_title,credits,mark"
@@ -37,14 +39,21 @@ def _history(path: Path) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+@pytest.mark.parametrize("stored", [True, False], ids=["stored-totals", "from-marks"])
 @pytest.mark.parametrize("policy", ["latest", "highest", "all"])
 def test_imported_standings_are_the_ones_posting_decides(
-    engine: Engine, system: Actor, tmp_path: Path, policy: str
+    engine: Engine, system: Actor, tmp_path: Path, policy: str, stored: bool
 ) -> None:
     with session_scope(engine) as session:
         institution = session.exec(select(Institution).order_by(col(Institution.id))).one()
         institution.repeat_policy = policy
         session.add(institution)
+        session.flush()
+        if stored:
+            totals.rebuild(session)  # the term totals current: the standings read them
+        else:  # a policy changed since the last rebuild: the figures come from the marks
+            session.execute(text("DELETE FROM term_totals_basis"))
+        assert totals.needs_rebuild(session) is not stored
     csv = tmp_path / "history.csv"
     _history(csv)
     run_import(engine, actor=system, kind="history", path=csv)

@@ -69,7 +69,7 @@ _CHUNK = 5000  # rows per INSERT batch
 #: New students from which the lookup index is brought up to date in one statement at the end
 #: instead of by its per-row triggers (fewer are not worth touching the schema for).
 _DEFER_INDEX_FROM = 1000
-_STANDING_CHUNK = 500  # students whose standings are decided, and flushed, together
+_STANDING_CHUNK = 2000  # students whose standings are decided, and flushed, together
 _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 _ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
 _STUDENT: Table = Student.__table__  # type: ignore[attr-defined]
