@@ -507,8 +507,9 @@ class HistoryWriter:
 
     def _queue_standings(self) -> None:
         """Each imported term's academic standing, decided by the rules posting applies and in
-        term order (transcripts.standing.decide_many), after the history is committed: a few
-        hundred students per transaction, so other desks wait for one step, not the import."""
+        term order (transcripts.standing.decide_many), after the history is committed and its
+        term totals refreshed: a few thousand students per transaction, so other desks wait for
+        one step, not the import."""
         term_ids = {code: term.id for code, term in self.terms.items()}
         touched = {
             self.students[number].id: [term_ids[code] for code in codes]

@@ -1,14 +1,16 @@
-"""The standings of a history import's terms, decided after its commit, a few hundred students
+"""The standings of a history import's terms, decided after its commit, two thousand students
 per short transaction.
 
 The rules and their order are posting's (`transcripts.standing.decide_in_order`); what differs
-is how the figures are read and the rows written. The term and cumulative GPAs come from one
-grouped statement per step, each term's sums added up in term order with the transcript's own
-mark rules (as the reports read them); a record that repeats a course or prints no GPA is read
-from its transcript instead (tests/test_import_standings.py checks posting's path would change
-nothing, under each repeat policy). The stored standings are read as plain rows, new ones
-inserted in bulk and changed ones updated by one executemany, with one audit event per student
-listing every term decided for them.
+is how the figures are read and the rows written. The import refreshes its students' stored
+term totals first (`transcripts.totals`, the transcript's own rules, repeats included), and
+each step reads every term's GPA and the cumulative GPA through it from them, as the reports
+do; a record that may print no GPA (elementary, standards scales) is read from its transcript,
+and while every stored row awaits a rebuild the figures are summed from the marks
+(tests/test_import_standings.py checks posting's path would change nothing, both ways, under
+each repeat policy). The stored standings are read as plain rows, new ones inserted in bulk and
+changed ones updated by one executemany, with one audit event per student listing every term
+decided for them.
 """
 
 from __future__ import annotations
