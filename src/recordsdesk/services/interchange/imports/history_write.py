@@ -69,7 +69,7 @@ _CHUNK = 5000  # rows per INSERT batch
 #: New students from which the lookup index is brought up to date in one statement at the end
 #: instead of by its per-row triggers (fewer are not worth touching the schema for).
 _DEFER_INDEX_FROM = 1000
-_STANDING_CHUNK = 500  # students whose standings are decided, and flushed, together
+_STANDING_CHUNK = 2000  # students whose standings are decided, and flushed, together
 _COURSE_LEVEL = {"elementary": "elementary", "secondary": "secondary"}
 _ENROLLMENT: Table = Enrollment.__table__  # type: ignore[attr-defined]
 _STUDENT: Table = Student.__table__  # type: ignore[attr-defined]
@@ -507,8 +507,9 @@ class HistoryWriter:
 
     def _queue_standings(self) -> None:
         """Each imported term's academic standing, decided by the rules posting applies and in
-        term order (transcripts.standing.decide_many), after the history is committed: a few
-        hundred students per transaction, so other desks wait for one step, not the import."""
+        term order (transcripts.standing.decide_many), after the history is committed and its
+        term totals refreshed: a few thousand students per transaction, so other desks wait for
+        one step, not the import."""
         term_ids = {code: term.id for code, term in self.terms.items()}
         touched = {
             self.students[number].id: [term_ids[code] for code in codes]

@@ -92,7 +92,8 @@ def _run(
     finally:
         session.close()
     if not dry_run:
-        for step in [*report.follow_up, _refresh_term_totals]:
+        # The term totals first: the standings read their figures from them.
+        for step in [_refresh_term_totals, *report.follow_up]:
             with Session(engine, expire_on_commit=False) as follow:
                 step(follow, progress)
                 follow.commit()

@@ -1,19 +1,21 @@
-"""The standings of a history import's terms, decided after its commit, a few hundred students
+"""The standings of a history import's terms, decided after its commit, two thousand students
 per short transaction.
 
 The rules and their order are posting's (`transcripts.standing.decide_in_order`); what differs
-is how the figures are read and the rows written. The term and cumulative GPAs come from one
-grouped statement per step, each term's sums added up in term order with the transcript's own
-mark rules (as the reports read them); a record that repeats a course or prints no GPA is read
-from its transcript instead (tests/test_import_standings.py checks posting's path would change
-nothing, under each repeat policy). The stored standings are read as plain rows, new ones
-inserted in bulk and changed ones updated by one executemany, with one audit event per student
-listing every term decided for them.
+is how the figures are read and the rows written. The import refreshes its students' stored
+term totals first (`transcripts.totals`, the transcript's own rules, repeats included), and
+each step reads every term's GPA and the cumulative GPA through it from them, as the reports
+do; a record that may print no GPA (elementary, standards scales) is read from its transcript,
+and while every stored row awaits a rebuild the figures are summed from the marks
+(tests/test_import_standings.py checks posting's path would change nothing, both ways, under
+each repeat policy). The stored standings are read as plain rows, new ones inserted in bulk and
+changed ones updated by one executemany, with one audit event per student listing every term
+decided for them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -28,9 +30,9 @@ from recordsdesk.services.audit.trail import hold_chain_lock, plain
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.bulk import insert_rows
 from recordsdesk.services.interchange.imports.common import Progress
-from recordsdesk.services.reports.standing import np_counts_as_f
+from recordsdesk.services.reports.standing import np_counts_as_f, stored_gpa
 from recordsdesk.services.reports.table import decimal, gpa_policy
-from recordsdesk.services.transcripts import standing
+from recordsdesk.services.transcripts import standing, totals
 from recordsdesk.services.transcripts.builder import build_transcript
 from recordsdesk.services.transcripts.gpa import Totals
 from recordsdesk.services.transcripts.totals import MEANING_KEY, meaning_table
@@ -203,6 +205,71 @@ def _figures(
     terms: Mapping[int, Any],
 ) -> dict[int, dict[str, tuple[Decimal | None, Decimal | None]]]:
     """student id -> term code -> (term GPA, cumulative GPA through the term), as the
+    student's transcript prints them: read from the stored term totals (the import refreshes
+    them first; a student another desk has written since is refreshed here), or, while every
+    row awaits a rebuild (a policy or scale changed since), summed from the marks."""
+    if totals.needs_rebuild(session):
+        return _figures_from_marks(session, actor, terms_by_student, terms)
+    students = sorted(terms_by_student)
+    ids = ", ".join(str(int(s)) for s in students)  # ids read from the database: integers
+    stale = [
+        int(r[0])
+        for r in session.execute(
+            text(f"SELECT DISTINCT student_id FROM term_totals_stale WHERE student_id IN ({ids})")
+        )
+    ]
+    if stale:
+        totals.refresh(session, students=stale)
+    special = {int(r[0]) for r in session.execute(text(_TRANSCRIPT_ONLY.format(ids=ids)))}
+    found = _from_transcripts(session, actor, special)
+    policy = gpa_policy(session)
+    rounding, decimals = policy.rounding, policy.decimals
+    # Few distinct (points, credits) pairs recur across thousands of students: each pair's
+    # Decimal division and rounding done once.
+    known: dict[tuple[Any, Any], Decimal | None] = {}
+
+    def figure(quality: Any, gpa_credits: Any) -> Decimal | None:
+        pair = (quality, gpa_credits)
+        if pair not in known:
+            known[pair] = stored_gpa(quality, gpa_credits, rounding, decimals)
+        return known[pair]
+
+    query = text(_STORED.format(ids=ids))
+    for student_id, code, quality, gpa_credits, cum_quality, cum_credits in session.execute(query):
+        if int(student_id) not in special:
+            found.setdefault(int(student_id), {})[code] = (
+                figure(quality, gpa_credits),
+                figure(cum_quality, cum_credits),
+            )
+    return found
+
+
+# Each student's stored figures for the terms of their transcript (a term with a posted mark).
+_STORED = (
+    "SELECT tt.student_id, t.code, tt.quality_points, tt.gpa_credits, tt.cum_quality_points, "
+    "tt.cum_gpa_credits FROM term_totals tt JOIN term t ON t.id = tt.term_id "
+    "WHERE tt.student_id IN ({ids}) AND tt.posted > 0"
+)
+
+
+def _from_transcripts(
+    session: Session, actor: Actor, students: Collection[int]
+) -> dict[int, dict[str, tuple[Decimal | None, Decimal | None]]]:
+    """The figures of `students` from each one's transcript (a record that may print no GPA)."""
+    found: dict[int, dict[str, tuple[Decimal | None, Decimal | None]]] = {}
+    for student_id in students:
+        transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
+        found[student_id] = {t.code: (t.gpa, t.cumulative_gpa) for t in transcript.terms}
+    return found
+
+
+def _figures_from_marks(
+    session: Session,
+    actor: Actor,
+    terms_by_student: Mapping[int, Sequence[int]],
+    terms: Mapping[int, Any],
+) -> dict[int, dict[str, tuple[Decimal | None, Decimal | None]]]:
+    """student id -> term code -> (term GPA, cumulative GPA through the term), as the
     student's transcript prints them: from each term's sums, added up in term order (one
     statement for all the step's students, with the transcript's own mark rules, as the
     reports read them), or from the transcript itself for a record that prints no GPA or that
@@ -215,10 +282,7 @@ def _figures(
     special |= {
         int(r[0]) for r in session.execute(text(_REPEATERS.format(meaning=meaning, ids=ids)), bound)
     }
-    found: dict[int, dict[str, tuple[Decimal | None, Decimal | None]]] = {}
-    for student_id in special:
-        transcript = build_transcript(session, actor=actor, student_id=student_id, with_rank=False)
-        found[student_id] = {t.code: (t.gpa, t.cumulative_gpa) for t in transcript.terms}
+    found = _from_transcripts(session, actor, special)
     sums: dict[int, list[tuple[Any, int, Totals]]] = {}
     query = text(_TERM_SUMS.format(meaning=meaning, ids=ids))
     for student_id, term_id, start, *values in session.execute(query, bound):
