@@ -192,12 +192,15 @@ def _derived_from(source: Any, parent: int) -> Derive:
     return derive
 
 
-def _process_main(url: str, inbox: Any, outbox: Any, parent: int, derived: Any) -> None:
+def _process_main(
+    url: str, inbox: Any, outbox: Any, parent: int, derived: Any, scratch: bool
+) -> None:
     """The writer process: load chunks until None, then check constraints and finish. With
-    `derived`, each chunk's derived rows come from the deriver process through it."""
+    `derived`, each chunk's derived rows come from the deriver process through it; `scratch`
+    as for BulkWriter."""
     engine = make_engine(url)
     try:
-        writer = BulkWriter(engine)
+        writer = BulkWriter(engine, scratch=scratch)
         derive = None if derived is None else _derived_from(derived, parent)
         try:
             writer.defer_indexes(TABLES)
@@ -249,6 +252,7 @@ class ProcessSink(Sink):
         report: Report,
         progress: Callable[[str], None],
         standing: StandingStage | None,
+        scratch: bool = False,
     ):
         self._report = report
         self._progress = progress
@@ -274,7 +278,7 @@ class ProcessSink(Sink):
         self._processes.append(
             context.Process(
                 target=_process_main,
-                args=(url, self._inbox, self._outbox, os.getpid(), derived),
+                args=(url, self._inbox, self._outbox, os.getpid(), derived, scratch),
                 name="demo-writer",
             )
         )
@@ -354,14 +358,19 @@ def open_sink(
     report: Report,
     progress: Callable[[str], None],
     standing: StandingStage | None = None,
+    scratch: bool = False,
 ) -> Sink:
     """The fastest sink for this engine and size; `writer` has loaded the fixed part and is
     closed here when a writer process takes over. `standing` makes each chunk's standing
     and term totals rows where it is written, or in a deriver process beside the writer
-    process when there is one."""
+    process when there is one. `scratch`: the SQLite file is a staging file that no desk
+    opens (BulkWriter), so a writer process loads it without a journal."""
     if not writer.sqlite:
         return ThreadSink(writer, report, progress, standing)
     if students < PROCESS_MIN_STUDENTS:
         return InlineSink(writer, report, progress, standing)
     writer.close()
-    return ProcessSink(url, report, progress, standing)
+    if scratch:
+        # Leaving WAL needs every other connection to the file closed, idle ones included.
+        writer.engine.dispose()
+    return ProcessSink(url, report, progress, standing, scratch)

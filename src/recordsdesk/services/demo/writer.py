@@ -121,8 +121,9 @@ def check_columns() -> None:
 class BulkWriter:
     """One raw connection for the whole build; `commit` ends each chunk's transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, scratch: bool = False) -> None:
         check_columns()
+        self.engine = engine
         self.sqlite = is_sqlite(engine)
         self._proxy = engine.raw_connection()
         self._conn: Any = self._proxy.driver_connection
@@ -133,6 +134,7 @@ class BulkWriter:
         self._violations: dict[str, str] = {}
         self._lookup: SuspendedIndex | None = None
         self._totals_triggers: tuple[str, ...] = ()
+        self._scratch = scratch and self.sqlite
         cursor = self._conn.cursor()
         if self.sqlite:
             # A throwaway demo file: during the load only this connection skips the fsync
@@ -141,13 +143,20 @@ class BulkWriter:
             # foreign-key and CHECK constraints to one query per table and chunk
             # (`validate_rows`), which is twice as fast as testing them row by row (UNIQUE and
             # NOT NULL still apply per row). `finish` restores all of it; a crash mid-build
-            # leaves a file flagged demo without a demo_build audit event, which the next run
-            # rebuilds.
+            # leaves a file flagged demo without a demo_build audit event (for a file, the
+            # builder's staging file), which the next run rebuilds.
             cursor.execute("PRAGMA foreign_keys=OFF")
             cursor.execute("PRAGMA ignore_check_constraints=ON")
             cursor.execute("PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA cache_size=-262144")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if self._scratch:
+                # A staging file no desk opens until the build renames it into place: no
+                # journal (each page is written once, not to the WAL and again at every
+                # checkpoint) and no lock sharing. A build killed now leaves a file nobody
+                # opens, deleted by the next build.
+                cursor.execute("PRAGMA locking_mode=EXCLUSIVE")
+                cursor.execute("PRAGMA journal_mode=OFF")
         else:
             # Timestamps are written as UTC text without an offset.
             cursor.execute("SET TIME ZONE 'UTC'")
@@ -273,6 +282,10 @@ class BulkWriter:
                 cursor.execute("PRAGMA ignore_check_constraints=OFF")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA synchronous=FULL")
+                if self._scratch:
+                    # Back to NORMAL before WAL: WAL entered under EXCLUSIVE keeps the lock.
+                    cursor.execute("PRAGMA locking_mode=NORMAL")
+                    cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
                 for table in (t for t in tables if "id" in COLUMNS[t]):
