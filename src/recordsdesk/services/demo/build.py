@@ -297,6 +297,8 @@ def build_demo_database(
         )
     today = today or date.today()
     location = safe_url(url)
+    target = _sqlite_file(url)
+    existed = target is not None and target.exists()
     probe = make_engine(url)
     try:
         state = _target_state(probe)
@@ -315,6 +317,8 @@ def build_demo_database(
             _wipe(probe, url)
     finally:
         probe.dispose()
+        if target is not None and not existed:
+            _remove_sqlite_file(target)  # the probe's empty file: the build is not there yet
     started = time.perf_counter()
     people = f"{students:,} student{'' if students == 1 else 's'}"
     progress(f"Building a demo institution with {people} at {location} (seed {seed}).")
@@ -322,7 +326,6 @@ def build_demo_database(
     # A SQLite demo is built in a staging file and renamed into place once complete and
     # audited, so a failed or killed build never leaves a file at `url` (the desk would open
     # it as a good demo); its leftover staging file is removed here by the next build.
-    target = _sqlite_file(url)
     staging = None if target is None else Path(f"{target}{STAGING_SUFFIX}")
     build_url = url
     if staging is not None:
