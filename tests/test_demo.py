@@ -122,6 +122,50 @@ def test_writer_process_loads_the_same_rows(
     assert table_contents(database_url) == table_contents(empty_database_url)
 
 
+def test_a_failed_build_leaves_no_file_the_desk_would_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A SQLite demo is built in a staging file (loaded without a journal by the writer
+    process) and renamed into place only once complete, so a build that fails leaves nothing at
+    the target; the next build removes the leftover and ends in WAL mode like any desk file."""
+    from recordsdesk.services.demo import build as builder
+    from recordsdesk.services.demo.history import HistoryGenerator
+
+    target = tmp_path / "demo.db"
+    url = f"sqlite:///{target}"
+    staging = Path(f"{target}{builder.STAGING_SUFFIX}")
+    monkeypatch.setattr(pipeline, "PROCESS_MIN_STUDENTS", 0)
+    monkeypatch.setattr(builder, "CHUNK_STUDENTS", 50)
+    generate = HistoryGenerator.generate
+
+    def fail_on_the_second_chunk(self: HistoryGenerator, first: int, count: int) -> Any:
+        if first > 1:
+            raise RuntimeError("generator failed")
+        return generate(self, first, count)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(HistoryGenerator, "generate", fail_on_the_second_chunk)
+        with pytest.raises(RuntimeError, match="generator failed"):
+            build(url, students=150, seed=5)
+    assert not target.exists(), "nothing was left at the target"
+    assert staging.exists()
+    summary = build(url, students=150, seed=5)
+    assert summary.counts["students"] == 150
+    assert not staging.exists()
+    assert scalar_journal_mode(url) == "wal"
+
+
+def scalar_journal_mode(url: str) -> str:
+    engine = open_database(url)
+    try:
+        assert scalar(engine, "SELECT COUNT(*) FROM audit_event WHERE action = 'demo_build'") == 1
+        with engine.connect() as connection:
+            mode = connection.exec_driver_sql("PRAGMA journal_mode").scalar_one()
+        return str(mode)
+    finally:
+        engine.dispose()
+
+
 def test_every_status_and_history_kind_is_present(demo_engine: Engine) -> None:
     statuses = set(column(demo_engine, "SELECT DISTINCT status FROM student"))
     assert statuses == {s.value for s in StudentStatus}

@@ -7,6 +7,7 @@ that were not made by the demo; it replaces only a database flagged `institution
 from __future__ import annotations
 
 import gc
+import os
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -43,6 +44,9 @@ from recordsdesk.services.transcripts.totals import adopt as adopt_term_totals
 
 CHUNK_STUDENTS = 10_000
 AUDIT_ACTION = "demo_build"
+# A SQLite demo is built in a sibling file with this suffix and renamed over the target only
+# once it is complete and audited.
+STAGING_SUFFIX = ".building"
 # Tables holding records an office would have typed in: any row there means "not ours".
 _RECORD_TABLES = ("student", "program", "course", "term", "enrollment", "hold", "contact_note")
 
@@ -107,14 +111,28 @@ def _target_state(engine: Engine) -> str:
     return "blank"
 
 
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite URL naming a plain path (None: PostgreSQL, memory, a URI)."""
+    if not is_sqlite(url):
+        return None
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _remove_sqlite_file(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
 def _wipe(engine: Engine, url: str) -> None:
     """Remove an old demo: delete the SQLite file, or drop every table on PostgreSQL."""
     if is_sqlite(url):
-        database = make_url(url).database
+        path = _sqlite_file(url)
         engine.dispose()
-        if database and database != ":memory:":
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                Path(database + suffix).unlink(missing_ok=True)
+        if path is not None:
+            _remove_sqlite_file(path)
         return
     # The revisions' own downgrades remove what they made beyond tables (functions,
     # triggers, extensions' indexes); whatever is left, alembic_version included, goes after.
@@ -194,6 +212,7 @@ def _load(
     today: date,
     progress: Callable[[str], None],
     hashes: dict[str, Future[str]],
+    scratch: bool,
 ) -> None:
     scale_ids, points, max_staff = _reference(engine)
     catalog = build_catalog({c: scale_ids[c] for c in SCALE_CODES if c in scale_ids}, points, today)
@@ -232,7 +251,9 @@ def _load(
                 while next_report[0] <= written:
                     next_report[0] += step
 
-        sink = open_sink(url, writer, students, report, progress, generator.standing_stage())
+        sink = open_sink(
+            url, writer, students, report, progress, generator.standing_stage(), scratch
+        )
         done = 0
         # The generator's catalog, pools and caches live for the whole build: frozen, the
         # collector stops rescanning them (a few per cent of generating time).
@@ -276,6 +297,8 @@ def build_demo_database(
         )
     today = today or date.today()
     location = safe_url(url)
+    target = _sqlite_file(url)
+    existed = target is not None and target.exists()
     probe = make_engine(url)
     try:
         state = _target_state(probe)
@@ -294,14 +317,24 @@ def build_demo_database(
             _wipe(probe, url)
     finally:
         probe.dispose()
+        if target is not None and not existed:
+            _remove_sqlite_file(target)  # the probe's empty file: the build is not there yet
     started = time.perf_counter()
     people = f"{students:,} student{'' if students == 1 else 's'}"
     progress(f"Building a demo institution with {people} at {location} (seed {seed}).")
     hashes = _hash_passwords()
-    engine = open_database(url)
+    # A SQLite demo is built in a staging file and renamed into place once complete and
+    # audited, so a failed or killed build never leaves a file at `url` (the desk would open
+    # it as a good demo); its leftover staging file is removed here by the next build.
+    staging = None if target is None else Path(f"{target}{STAGING_SUFFIX}")
+    build_url = url
+    if staging is not None:
+        _remove_sqlite_file(staging)
+        build_url = make_url(url).set(database=str(staging)).render_as_string(hide_password=False)
+    engine = open_database(build_url)
     try:
-        _load(url, engine, students=students, seed=seed, today=today, progress=progress,
-              hashes=hashes)  # fmt: skip
+        _load(build_url, engine, students=students, seed=seed, today=today, progress=progress,
+              hashes=hashes, scratch=staging is not None)  # fmt: skip
         with session_scope(engine) as session:
             adopt_term_totals(session)  # the generator wrote every student's rows
             counts = count_rows(session.connection())
@@ -315,8 +348,15 @@ def build_demo_database(
             )
         with engine.connect() as connection:
             counts = count_rows(connection)
+            if staging is not None:  # all in the main file: it is renamed without its WAL
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         engine.dispose()
+    if staging is not None and target is not None:
+        for suffix in ("-wal", "-shm"):
+            Path(f"{staging}{suffix}").unlink(missing_ok=True)
+        _remove_sqlite_file(target)
+        os.replace(staging, target)
     seconds = time.perf_counter() - started
     return DemoSummary(location, counts, _default_accounts(), seed, False, seconds)
 

@@ -30,7 +30,7 @@ from typing import Any
 from recordsdesk.db import make_engine
 from recordsdesk.services.demo.history import TABLES
 from recordsdesk.services.demo.standing import StandingStage
-from recordsdesk.services.demo.writer import BulkWriter
+from recordsdesk.services.demo.writer import BulkWriter, KeyLedger
 
 Rows = dict[str, list[tuple[Any, ...]]]
 Report = Callable[[int, int], None]
@@ -55,19 +55,20 @@ def deriving(standing: StandingStage | None) -> Derive | None:
     return None if standing is None else standing.derive
 
 
-def write_chunk(writer: BulkWriter, rows: Rows, derive: Derive | None) -> None:
+def write_chunk(writer: BulkWriter, rows: Rows, derive: Derive | None, keys: bool = True) -> None:
     """Load one chunk and check its rows' constraints (the generated tables refer only to
     earlier tables in TABLES and to the fixed ones, so a chunk can be checked as it lands).
     `derive` gives the rows a chunk leaves to the writing side (what follows from its other
     rows without a random draw); it is asked for them only once the tables before them are
-    written, so a deriver process has the time the writer spends on those."""
+    written, so a deriver process has the time the writer spends on those. Without `keys`
+    the foreign keys are left to the deriver process's KeyLedger."""
     for position, table in enumerate(TABLES):
         if position == _FIRST_DERIVED and derive is not None:
             rows.update(derive(rows))
         written = rows[table]
         writer.write(table, written)
         if written:
-            writer.validate_rows(table, written[0][0])
+            writer.validate_rows(table, written[0][0], keys)
     writer.commit()
 
 
@@ -192,12 +193,15 @@ def _derived_from(source: Any, parent: int) -> Derive:
     return derive
 
 
-def _process_main(url: str, inbox: Any, outbox: Any, parent: int, derived: Any) -> None:
+def _process_main(
+    url: str, inbox: Any, outbox: Any, parent: int, derived: Any, scratch: bool
+) -> None:
     """The writer process: load chunks until None, then check constraints and finish. With
-    `derived`, each chunk's derived rows come from the deriver process through it."""
+    `derived`, each chunk's derived rows come from the deriver process through it; `scratch`
+    as for BulkWriter."""
     engine = make_engine(url)
     try:
-        writer = BulkWriter(engine)
+        writer = BulkWriter(engine, scratch=scratch)
         derive = None if derived is None else _derived_from(derived, parent)
         try:
             writer.defer_indexes(TABLES)
@@ -209,7 +213,7 @@ def _process_main(url: str, inbox: Any, outbox: Any, parent: int, derived: Any) 
                         return
                     break
                 chunk = marshal.loads(rows)
-                write_chunk(writer, chunk, derive)
+                write_chunk(writer, chunk, derive, keys=derive is None)
                 students += len(chunk["student"])
                 outbox.put(("written", students, writer.rows_written))
             outbox.put(("stage", "  indexing and checking constraints", 0))
@@ -227,16 +231,27 @@ def _process_main(url: str, inbox: Any, outbox: Any, parent: int, derived: Any) 
 
 
 def _deriver_main(
-    inbox: Any, derived: Any, outbox: Any, parent: int, standing: StandingStage
+    inbox: Any,
+    derived: Any,
+    outbox: Any,
+    parent: int,
+    standing: StandingStage,
+    fixed_ids: dict[str, list[int]],
 ) -> None:
     """The deriver process: each chunk's derived rows (standing, term totals), in chunk order,
-    to the writer process. On a failure it hands the writer an empty blob, which stops it."""
+    to the writer process, once the chunk's foreign keys, its derived rows' included, are
+    checked (`fixed_ids`: the ids of the tables loaded before the chunks). On a failure it
+    hands the writer an empty blob, which stops it."""
     try:
+        ledger = KeyLedger(TABLES, fixed_ids)
         while True:
             blob = _get(inbox, parent)
             if blob is None:
                 return
-            derived.put(marshal.dumps(standing.derive(marshal.loads(blob))))
+            chunk = marshal.loads(blob)
+            made = standing.derive(chunk)
+            ledger.check({**chunk, **made})
+            derived.put(marshal.dumps(made))
     except BaseException:  # noqa: BLE001 - reported to the building process
         outbox.put(("error", traceback.format_exc(), 0))
         derived.put(b"")
@@ -249,6 +264,8 @@ class ProcessSink(Sink):
         report: Report,
         progress: Callable[[str], None],
         standing: StandingStage | None,
+        scratch: bool = False,
+        fixed_ids: dict[str, list[int]] | None = None,
     ):
         self._report = report
         self._progress = progress
@@ -267,14 +284,21 @@ class ProcessSink(Sink):
             self._processes.append(
                 context.Process(
                     target=_deriver_main,
-                    args=(self._deriver_inbox, derived, self._outbox, os.getpid(), standing),
+                    args=(
+                        self._deriver_inbox,
+                        derived,
+                        self._outbox,
+                        os.getpid(),
+                        standing,
+                        fixed_ids or {},
+                    ),
                     name="demo-deriver",
                 )
             )
         self._processes.append(
             context.Process(
                 target=_process_main,
-                args=(url, self._inbox, self._outbox, os.getpid(), derived),
+                args=(url, self._inbox, self._outbox, os.getpid(), derived, scratch),
                 name="demo-writer",
             )
         )
@@ -354,14 +378,23 @@ def open_sink(
     report: Report,
     progress: Callable[[str], None],
     standing: StandingStage | None = None,
+    scratch: bool = False,
 ) -> Sink:
     """The fastest sink for this engine and size; `writer` has loaded the fixed part and is
     closed here when a writer process takes over. `standing` makes each chunk's standing
     and term totals rows where it is written, or in a deriver process beside the writer
-    process when there is one."""
+    process when there is one. `scratch`: the SQLite file is a staging file that no desk
+    opens (BulkWriter), so a writer process loads it without a journal."""
     if not writer.sqlite:
         return ThreadSink(writer, report, progress, standing)
     if students < PROCESS_MIN_STUDENTS:
         return InlineSink(writer, report, progress, standing)
+    fixed_ids = {
+        table: [row[0] for row in writer.execute(f'SELECT id FROM "{table}"')]
+        for table in KeyLedger.fixed_tables(TABLES)
+    }
     writer.close()
-    return ProcessSink(url, report, progress, standing)
+    if scratch:
+        # Leaving WAL needs every other connection to the file closed, idle ones included.
+        writer.engine.dispose()
+    return ProcessSink(url, report, progress, standing, scratch, fixed_ids)

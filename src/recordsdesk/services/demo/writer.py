@@ -84,13 +84,14 @@ APPEND_ORDER_INDEXES = frozenset({
 })  # fmt: skip
 
 
-def _violations_sql(name: str) -> str:
-    """One query finding a row of `name` from id ? on that breaks a CHECK constraint or refers
-    to a missing row ('' when the table has neither); `NOT (NULL)` is not true, as a CHECK
-    allows NULL, and a foreign key with a NULL column refers to nothing, as in SQLite."""
+def _violations_sql(name: str, keys: bool = True) -> str:
+    """One query finding a row of `name` from id ? on that breaks a CHECK constraint or (with
+    `keys`) refers to a missing row ('' when there is nothing to test); `NOT (NULL)` is not
+    true, as a CHECK allows NULL, and a foreign key with a NULL column refers to nothing, as in
+    SQLite."""
     table = SQLModel.metadata.tables[name]
     tests = [f"NOT ({c.sqltext})" for c in table.constraints if isinstance(c, CheckConstraint)]
-    for key in table.foreign_key_constraints:
+    for key in table.foreign_key_constraints if keys else ():
         present = " AND ".join(f't."{e.parent.name}" IS NOT NULL' for e in key.elements)
         match = " AND ".join(f'p."{e.column.name}" = t."{e.parent.name}"' for e in key.elements)
         parent = key.referred_table.name
@@ -102,6 +103,78 @@ def _violations_sql(name: str) -> str:
 
 class ConstraintsViolated(RuntimeError):
     """A generated row breaks a constraint: a bug in the demo generator, never user input."""
+
+
+class _Ids:
+    """The ids of one table's rows so far: a run from 1 up (the generator numbers each table's
+    rows consecutively) plus a set of any others, so a million ids take no memory."""
+
+    def __init__(self) -> None:
+        self.last = 0
+        self.others: set[int] = set()
+
+    def add(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        first, last = rows[0][0], rows[-1][0]
+        # Duplicate ids fail the load on the primary key, so a run of the right length is one.
+        if first == self.last + 1 and last - first + 1 == len(rows):
+            self.last = last
+        else:
+            self.others.update(row[0] for row in rows)
+
+    def missing(self, values: set[Any]) -> list[Any]:
+        last, others = self.last, self.others
+        return [v for v in values if v is not None and not (0 < v <= last or v in others)]
+
+
+class KeyLedger:
+    """Checks each chunk's foreign keys against the ids of the rows loaded before it and its
+    own, in Python where the rows already are (the build's deriver process), instead of by an
+    index lookup per row and key in the writer process, the longest of the build's processes.
+    The writer then checks only the CHECK constraints (`validate_rows` without `keys`); the
+    fixed tables' ids are read once from the file."""
+
+    def __init__(self, tables: Sequence[str], fixed: dict[str, list[int]]) -> None:
+        self._tables = tuple(tables)
+        self._keys: dict[str, list[tuple[int, str]]] = {}
+        self._ids: dict[str, _Ids] = {}
+        for name in self._tables:
+            keys = []
+            for key in SQLModel.metadata.tables[name].foreign_key_constraints:
+                (element,) = key.elements  # the demo's keys are all one column, to an id
+                assert element.column.name == "id", f"{name}: a key to {element.column}"
+                keys.append((COLUMNS[name].index(element.parent.name), key.referred_table.name))
+                self._ids.setdefault(key.referred_table.name, _Ids())
+            self._keys[name] = keys
+        for name, ids in fixed.items():
+            if name in self._ids:
+                self._ids[name].others.update(ids)
+
+    @staticmethod
+    def fixed_tables(tables: Sequence[str]) -> list[str]:
+        """The tables outside `tables` that their keys refer to (their ids are read once)."""
+        referred = {
+            key.referred_table.name
+            for name in tables
+            for key in SQLModel.metadata.tables[name].foreign_key_constraints
+        }
+        return sorted(referred - set(tables))
+
+    def check(self, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+        """Raise ConstraintsViolated naming the first row of `rows` (tables in load order) that
+        refers to a missing row; record the chunk's ids."""
+        for name in self._tables:
+            written = rows.get(name)
+            if not written:
+                continue
+            for position, parent in self._keys[name]:
+                missing = self._ids[parent].missing({row[position] for row in written})
+                if missing:
+                    raise ConstraintsViolated(
+                        f"a demo row of {name} refers to a missing {parent} row (id {min(missing)})"
+                    )
+            ids = self._ids.get(name)
+            if ids is not None:
+                ids.add(written)
 
 
 def check_columns() -> None:
@@ -121,8 +194,9 @@ def check_columns() -> None:
 class BulkWriter:
     """One raw connection for the whole build; `commit` ends each chunk's transaction."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, scratch: bool = False) -> None:
         check_columns()
+        self.engine = engine
         self.sqlite = is_sqlite(engine)
         self._proxy = engine.raw_connection()
         self._conn: Any = self._proxy.driver_connection
@@ -133,6 +207,7 @@ class BulkWriter:
         self._violations: dict[str, str] = {}
         self._lookup: SuspendedIndex | None = None
         self._totals_triggers: tuple[str, ...] = ()
+        self._scratch = scratch and self.sqlite
         cursor = self._conn.cursor()
         if self.sqlite:
             # A throwaway demo file: during the load only this connection skips the fsync
@@ -141,13 +216,20 @@ class BulkWriter:
             # foreign-key and CHECK constraints to one query per table and chunk
             # (`validate_rows`), which is twice as fast as testing them row by row (UNIQUE and
             # NOT NULL still apply per row). `finish` restores all of it; a crash mid-build
-            # leaves a file flagged demo without a demo_build audit event, which the next run
-            # rebuilds.
+            # leaves a file flagged demo without a demo_build audit event (for a file, the
+            # builder's staging file), which the next run rebuilds.
             cursor.execute("PRAGMA foreign_keys=OFF")
             cursor.execute("PRAGMA ignore_check_constraints=ON")
             cursor.execute("PRAGMA synchronous=OFF")
             cursor.execute("PRAGMA cache_size=-262144")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            if self._scratch:
+                # A staging file no desk opens until the build renames it into place: no
+                # journal (each page is written once, not to the WAL and again at every
+                # checkpoint) and no lock sharing. A build killed now leaves a file nobody
+                # opens, deleted by the next build.
+                cursor.execute("PRAGMA locking_mode=EXCLUSIVE")
+                cursor.execute("PRAGMA journal_mode=OFF")
         else:
             # Timestamps are written as UTC text without an offset.
             cursor.execute("SET TIME ZONE 'UTC'")
@@ -248,15 +330,16 @@ class BulkWriter:
         finally:
             cursor.close()
 
-    def validate_rows(self, table: str, first_id: int) -> None:
-        """`validate` for the rows of `table` from id `first_id` on. The writer process checks
+    def validate_rows(self, table: str, first_id: int, keys: bool = True) -> None:
+        """`validate` for the rows of `table` from id `first_id` on (without `keys`, the CHECK
+        constraints alone: a KeyLedger checks the foreign keys). The writer process checks
         each chunk as it lands, while the generator works on the next one, so only the last
         chunk's checks remain after the generator has finished (the build's critical path)."""
         if not self.sqlite:
             return
-        sql = self._violations.get(table)
+        sql = self._violations.get(f"{table}:{keys}")
         if sql is None:
-            sql = self._violations[table] = _violations_sql(table)
+            sql = self._violations[f"{table}:{keys}"] = _violations_sql(table, keys)
         if sql and self.execute(sql, (first_id,)):
             self.validate([table])  # names the broken constraint
             raise ConstraintsViolated(f"a demo row of {table} breaks a constraint of the table")
@@ -273,6 +356,10 @@ class BulkWriter:
                 cursor.execute("PRAGMA ignore_check_constraints=OFF")
                 cursor.execute("PRAGMA foreign_keys=ON")
                 cursor.execute("PRAGMA synchronous=FULL")
+                if self._scratch:
+                    # Back to NORMAL before WAL: WAL entered under EXCLUSIVE keeps the lock.
+                    cursor.execute("PRAGMA locking_mode=NORMAL")
+                    cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             else:
                 for table in (t for t in tables if "id" in COLUMNS[t]):
