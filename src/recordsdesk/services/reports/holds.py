@@ -24,8 +24,8 @@ from recordsdesk.services.reports.table import (
     day,
     full_name,
     resolve_program,
-    rows,
 )
+from recordsdesk.services.shared.rawsql import Statement
 
 TITLE = "Students with holds"
 COLUMNS = (
@@ -66,8 +66,7 @@ def holds(
     scope, params = student_scope(
         session, "SELECT id FROM student", program=program, directory_only=directory_only
     )
-    found = rows(
-        session,
+    found = Statement(
         f"SELECT {PERSON_COLUMNS}, h.hold_type, h.blocks_registration, h.blocks_transcript, "
         "h.reason, h.placed_at, COALESCE(u.username, '') FROM hold h "
         f"{PERSON_JOIN.format(sid='h.student_id')} "
@@ -75,11 +74,11 @@ def holds(
         "WHERE h.released_at IS NULL "
         # Every student unless narrowed: no list of all ids for the database to build first.
         + (f"AND h.student_id IN ({scope}) " if program or directory_only else "")
-        + "ORDER BY h.placed_at, h.id",
-        params,
-    )
-    # Columns read in place and each placing day parsed once: the list runs to tens of
-    # thousands of rows, and a Person object per row cost more than the query.
+        + "ORDER BY h.placed_at, h.id"
+    ).driver_rows(session, params)
+    # On the driver's cursor, columns read in place and each placing day parsed once: the list
+    # runs to tens of thousands of rows, and a SQLAlchemy Row and a Person object per row cost
+    # more than the query.
     table: list[tuple[Value, ...]] = []
     by_type = {kind.value: 0 for kind in HoldType}
     days: dict[Any, date | None] = {}
