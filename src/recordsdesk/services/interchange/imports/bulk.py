@@ -21,6 +21,12 @@ from sqlmodel import Session
 _ROWS_PER_STATEMENT = 200
 
 
+def placeholder(dialect: Dialect) -> str:
+    """The driver's own parameter marker, for SQL sent past SQLAlchemy: `?` for sqlite3, `%s`
+    for psycopg."""
+    return "?" if dialect.paramstyle == "qmark" else "%s"
+
+
 def insert_rows(
     session: Session,
     table: Table,
@@ -41,7 +47,7 @@ def insert_rows(
         _copy(session, table.name, columns, ready)
         return
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(dialect)
     head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) VALUES "
     one = f"({', '.join(mark for _ in columns)})"
     # Many rows a statement: SQLite runs a statement's one-time work (the CHECK constraints'

@@ -405,7 +405,7 @@ class _Writer:
             if number in created and number not in by_number:
                 by_number[number] = self.session.get_one(Student, created[number])
             local = self.keys.local_id("student", sid)
-            keyed = self.session.get(Student, local) if local is not None else None
+            # Every student the set's keys name was read by _known_students.
             current = (by_id.get(local) if local is not None else None) or by_number.get(number)
             values = self._student_values(user)
             now = utcnow()
@@ -417,7 +417,7 @@ class _Writer:
             }
             label = f"{number} {full_name(user)}"
             where = {"file": user.file, "line": user.line}
-            if keyed is None and by_number.get(number) is None:
+            if current is None:
                 fresh.append((sid, values | create_only, label, where))
                 fresh_numbers.add(number)
                 made[sid] = 0  # its id once written: the students stay in the file's order

@@ -26,7 +26,12 @@ from recordsdesk.services.access.permissions import Action, authorize
 from recordsdesk.services.audit import trail as audit
 from recordsdesk.services.interchange.imports.audit_batch import AuditBatch
 from recordsdesk.services.interchange.imports.audit_text import json_objects
-from recordsdesk.services.interchange.imports.bulk import convert_rows, insert_rows, new_ids
+from recordsdesk.services.interchange.imports.bulk import (
+    convert_rows,
+    insert_rows,
+    new_ids,
+    placeholder,
+)
 from recordsdesk.services.interchange.imports.common import (
     ImportReport,
     Problems,
@@ -182,7 +187,7 @@ def _existing(
     table = Student.__table__  # type: ignore[attr-defined]
     connection = session.connection()
     dialect = connection.dialect
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(dialect)
     quote = dialect.identifier_preparer.quote
     listed = ", ".join(quote(f) for f in fields)
     processors = [
@@ -379,7 +384,7 @@ def _write_updates(
     connection = session.connection()
     dialect = connection.dialect
     quote = dialect.identifier_preparer.quote
-    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    mark = placeholder(dialect)
     guard = f"WHERE id = {mark} AND version = {mark}"
     statements = {
         renamed: f"UPDATE {quote(table.name)} SET "
